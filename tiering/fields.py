@@ -1,0 +1,163 @@
+"""The field registry: every column tiering knows, with its English id, Chinese label, unit and meaning.
+
+This is the one place that maps spreadsheet headers to field ids. Rule expressions, the register loader,
+the Excel template and the panel generator all read it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """Whether a field describes the firm once (firm) or each fiscal year (year)."""
+
+    FIRM = "firm"
+    YEAR = "year"
+
+
+class DType(StrEnum):
+    """The value type of a field, which decides how a cell is parsed and validated."""
+
+    TEXT = "text"
+    DATE = "date"
+    INT = "int"  # counts: headcount, patents
+    MONEY = "money"  # amounts; stored internally in 万元
+    RATIO = "ratio"  # a share given as a fraction (0.25) or percent text ("25%")
+    BOOL = "bool"  # 是/否, 1/0, Y/N, TRUE/FALSE
+    SCORE = "score"  # an expert sub-score entered by hand
+
+
+@dataclass(frozen=True)
+class Field:
+    """One known column."""
+
+    id: str
+    label: str
+    kind: Kind
+    dtype: DType
+    meaning: str
+    unit: str = ""
+    aliases: tuple[str, ...] = field(default=())
+    required: bool = False
+    max_value: float | None = None
+
+
+_F, _Y = Kind.FIRM, Kind.YEAR
+
+FIELDS: tuple[Field, ...] = (
+    # --- keys and firm-level facts -------------------------------------------------------------
+    Field("uscc", "统一社会信用代码", _F, DType.TEXT, "18位统一社会信用代码（GB 32100-2015，含校验位），企业唯一标识",
+          aliases=("信用代码", "社会信用代码", "firm_id"), required=True),
+    Field("name", "企业名称", _F, DType.TEXT, "企业全称", aliases=("公司名称", "单位名称"), required=True),
+    Field("year", "年度", _Y, DType.INT, "数据所属会计年度（如2024）", aliases=("会计年度", "数据年度", "fiscal_year"),
+          required=True),
+    Field("registration_date", "注册日期", _F, DType.DATE, "营业执照成立（注册）日期", aliases=("成立日期", "注册时间")),
+    Field("province", "注册省份", _F, DType.TEXT, "注册地所在省级行政区，如 天津", aliases=("省份", "注册地")),
+    Field("district", "所在区", _F, DType.TEXT, "注册地所在区县，如 东丽区", aliases=("所在区县", "区县")),
+    Field("industry", "行业", _F, DType.TEXT, "所属行业或产业集群（按种子文件中的产业划分）", aliases=("所属行业", "产业")),
+    Field("ownership", "企业性质", _F, DType.TEXT, "民营 / 国有 / 外资 / 混合", aliases=("所有制",)),
+    Field("resident_enterprise", "境内居民企业", _F, DType.BOOL,
+          "在中国境内注册（或实际管理机构在境内）、实行查账征收并缴纳企业所得税的居民企业", aliases=("居民企业",)),
+    Field("independent_legal_person", "独立法人", _F, DType.BOOL, "具有独立法人资格"),
+    # --- yearly size and finance (money in 万元) ------------------------------------------------
+    Field("employees", "职工总数", _Y, DType.INT, "在职、兼职、临时聘用人员（兼职/临时全年累计工作6个月以上）",
+          unit="人", aliases=("职工人数", "从业人员"), max_value=10_000_000),
+    Field("tech_staff", "科技人员数", _Y, DType.INT,
+          "直接从事研发和相关技术创新活动及为其提供直接服务的人员", unit="人", aliases=("科技人员",)),
+    Field("rd_staff", "研发人员数", _Y, DType.INT, "直接从事研发活动的人员", unit="人", aliases=("研发人员",)),
+    Field("revenue", "销售收入", _Y, DType.MONEY, "销售收入总额 = 主营业务收入 + 其他业务收入", unit="万元",
+          aliases=("销售收入总额", "年销售收入")),
+    Field("operating_revenue", "营业收入", _Y, DType.MONEY, "利润表营业收入", unit="万元"),
+    Field("main_revenue", "主营业务收入", _Y, DType.MONEY, "主营业务收入", unit="万元"),
+    Field("total_income", "总收入", _Y, DType.MONEY, "收入总额减不征税收入（高企口径）", unit="万元"),
+    Field("hightech_revenue", "高新技术产品收入", _Y, DType.MONEY, "高新技术产品（服务）收入，含技术性收入", unit="万元",
+          aliases=("高新技术产品(服务)收入", "高新收入")),
+    Field("total_assets", "资产总额", _Y, DType.MONEY, "年末资产总额", unit="万元", aliases=("总资产",)),
+    Field("total_liabilities", "负债总额", _Y, DType.MONEY, "年末负债总额", unit="万元", aliases=("总负债",)),
+    Field("rd_expense", "研发费用总额", _Y, DType.MONEY, "按财税〔2015〕119号口径归集的研发费用", unit="万元",
+          aliases=("研发费用", "研发投入")),
+    Field("rd_expense_domestic", "境内研发费用", _Y, DType.MONEY, "在中国境内发生的研发费用", unit="万元"),
+    Field("cost_expense", "成本费用支出总额", _Y, DType.MONEY,
+          "主营业务成本+其他业务成本+销售费用+管理费用+财务费用", unit="万元", aliases=("成本费用总额",)),
+    Field("net_profit", "净利润", _Y, DType.MONEY, "净利润", unit="万元"),
+    # --- intellectual property and results ----------------------------------------------------
+    Field("ip_class1", "Ⅰ类知识产权数量", _Y, DType.INT,
+          "有效期内的发明专利、植物新品种、国家新药、集成电路布图设计等", unit="项",
+          aliases=("I类知识产权数量", "一类知识产权数量", "Ⅰ类知识产权", "I类知识产权")),
+    Field("ip_class2", "Ⅱ类知识产权数量", _Y, DType.INT, "有效期内的实用新型、外观设计、软件著作权", unit="项",
+          aliases=("II类知识产权数量", "二类知识产权数量", "Ⅱ类知识产权", "II类知识产权")),
+    Field("tech_conversions", "科技成果转化数", _Y, DType.INT, "当年科技成果转化项数", unit="项"),
+    # --- credit, safety and compliance (per year) ---------------------------------------------
+    Field("abnormal_operation", "列入经营异常名录", _Y, DType.BOOL, "当年是否被列入经营异常名录",
+          aliases=("经营异常",)),
+    Field("serious_dishonesty", "严重违法失信", _Y, DType.BOOL, "当年是否被列入严重违法失信企业名单",
+          aliases=("严重违法失信名单",)),
+    Field("research_misconduct", "科研严重失信", _Y, DType.BOOL, "当年是否有科研严重失信行为"),
+    Field("major_accident", "重大事故或严重环境违法", _Y, DType.BOOL,
+          "当年是否发生重大安全、重大质量事故或严重环境违法、严重弄虚作假行为", aliases=("重大事故",)),
+    Field("restricted_industry", "限制淘汰类或不适用加计扣除行业", _Y, DType.BOOL,
+          "所在行业属于《产业结构调整指导目录》限制类、淘汰类，或财税〔2015〕119号不适用加计扣除的行业"),
+    # --- certificates, awards, platforms -----------------------------------------------------
+    Field("hitech_cert", "高新技术企业证书有效", _Y, DType.BOOL, "当年是否持有有效期内的国家高新技术企业证书",
+          aliases=("高企证书",)),
+    Field("hitech_cert_expiry", "高企证书到期日", _F, DType.DATE, "高新技术企业证书有效期截止日"),
+    Field("national_award_top3", "近五年国家级科技奖励前三", _Y, DType.BOOL,
+          "近五年内获得过国家级科技奖励并在获奖单位中排名前三"),
+    Field("provincial_award", "省部级以上科技奖励", _Y, DType.BOOL, "获得过国家级或省部级科技奖励"),
+    Field("rd_institution", "省部级以上研发机构", _Y, DType.BOOL, "拥有经认定的省部级以上研发机构"),
+    Field("standard_lead", "近五年主导制定标准", _Y, DType.BOOL,
+          "近五年内主导（前五起草单位）制定过国际、国家或行业标准"),
+    Field("standard_participation", "参与制定标准", _Y, DType.BOOL, "参加制定过国际/国家/行业/地方/团体/企业标准"),
+    Field("software_cert", "软件企业及软件产品证书", _Y, DType.BOOL, "同时持有有效期内的软件企业证书和软件产品证书"),
+    Field("competition_award", "创新创业大赛获奖", _Y, DType.BOOL,
+          "国家级创新创业大赛决赛优秀奖及以上或省级决赛三等奖及以上"),
+    Field("sci_project", "省部级以上科技计划项目", _Y, DType.BOOL, "获得过国家级或省部级科技计划项目（课题）立项"),
+    Field("vc_investment", "单笔创业投资额", _Y, DType.MONEY, "当年获得的单笔单家创业投资最大金额", unit="万元"),
+    Field("equity_financing", "新增股权融资", _Y, DType.MONEY, "当年新增股权融资（合格机构实缴）", unit="万元"),
+)
+
+BY_ID: dict[str, Field] = {f.id: f for f in FIELDS}
+
+_UNIT_RE = re.compile(r"^\s*(?P<name>.+?)\s*[（(\[【]\s*(?P<unit>[^）)\]】]+?)\s*[）)\]】]\s*$")
+
+MONEY_UNITS: dict[str, float] = {"万元": 1.0, "wan": 1.0, "元": 1e-4, "yuan": 1e-4}
+"""Factor that converts an amount in the given unit into 万元, the internal unit."""
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+_LOOKUP: dict[str, Field] = {}
+for _f in FIELDS:
+    for _name in (_f.id, _f.label, *_f.aliases):
+        _LOOKUP[_normalise(_name)] = _f
+
+
+def split_header(header: str) -> tuple[str, str | None]:
+    """Split ``销售收入(万元)`` into ``("销售收入", "万元")``; a header without a unit gives ``(header, None)``."""
+    match = _UNIT_RE.match(str(header))
+    if match:
+        return match.group("name"), match.group("unit").strip()
+    return str(header).strip(), None
+
+
+def resolve(name: str) -> Field | None:
+    """The field a header or id names (unit suffix removed), or None."""
+    base, _ = split_header(name)
+    return _LOOKUP.get(_normalise(base))
+
+
+def suggest(name: str) -> str | None:
+    """The closest known field id or label to an unknown name, for 'did you mean' messages."""
+    base, _ = split_header(name)
+    candidates = list(_LOOKUP)
+    match = difflib.get_close_matches(_normalise(base), candidates, n=1, cutoff=0.5)
+    if not match:
+        return None
+    hit = _LOOKUP[match[0]]
+    return f"{hit.id}（{hit.label}）"
