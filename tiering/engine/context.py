@@ -1,0 +1,105 @@
+"""What the expressions read: a firm panel seen from one data year, for all firms at once or for one firm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tiering.fields import BY_ID, DType, Kind
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def day_number(d: dt.date) -> float:
+    """Days since 1970-01-01, the scale dates are compared on."""
+    return float((d - _EPOCH).days)
+
+
+def _as_days(series: pd.Series) -> np.ndarray:
+    values = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[D]")
+    out = values.astype("int64").astype(float)
+    out[np.isnat(values)] = np.nan
+    return out
+
+
+class BatchContext:
+    """Columns of the panel aligned on a fixed list of firms, for the data year and the years before it."""
+
+    def __init__(self, panel: pd.DataFrame, firms: np.ndarray, data_year: int, eval_date: dt.date) -> None:
+        self.panel = panel
+        self.firms = firms
+        self.size = len(firms)
+        self.data_year = data_year
+        self._eval_date = day_number(eval_date)
+        self._firm_index = pd.Index(firms)
+        self._years = panel["year"].to_numpy()
+        self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._cols: dict[tuple[str, int], np.ndarray] = {}
+
+    def _align(self, lag: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the panel at ``data_year - lag`` and the firm position each belongs to."""
+        if lag not in self._positions:
+            rows = np.flatnonzero(self._years == self.data_year - lag)
+            pos = self._firm_index.get_indexer(self.panel["uscc"].to_numpy()[rows])
+            keep = pos >= 0
+            self._positions[lag] = (rows[keep], pos[keep])
+        return self._positions[lag]
+
+    def col(self, field: str, lag: int) -> np.ndarray:
+        key = (field, lag)
+        if key not in self._cols:
+            f = BY_ID[field]
+            rows, pos = self._align(0 if f.kind == Kind.FIRM else lag)
+            source = self.panel[field]
+            values = _as_days(source) if f.dtype == DType.DATE else source.to_numpy(dtype=float, na_value=np.nan)
+            out = np.full(self.size, np.nan)
+            out[pos] = values[rows]
+            self._cols[key] = out
+        return self._cols[key]
+
+    def text(self, field: str) -> np.ndarray:
+        rows, pos = self._align(0)
+        out = np.full(self.size, None, dtype=object)
+        out[pos] = self.panel[field].to_numpy(dtype=object)[rows]
+        return out
+
+    def data_year_end(self, lag: int) -> float:
+        return day_number(dt.date(self.data_year - lag, 12, 31))
+
+    def eval_date(self) -> float:
+        return self._eval_date
+
+
+class FirmContext:
+    """The same view for one firm, read cell by cell from its rows (the per-firm path)."""
+
+    size = 1
+
+    def __init__(self, rows: pd.DataFrame, data_year: int, eval_date: dt.date) -> None:
+        self.by_year: dict[int, dict[str, Any]] = {int(r["year"]): r for r in rows.to_dict("records")}
+        self.data_year = data_year
+        self._eval_date = day_number(eval_date)
+
+    def col(self, field: str, lag: int) -> float:
+        f = BY_ID[field]
+        row = self.by_year.get(self.data_year - (0 if f.kind == Kind.FIRM else lag))
+        value = None if row is None else row.get(field)
+        if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+            return math.nan
+        if f.dtype == DType.DATE:
+            return day_number(pd.Timestamp(value).date())
+        return float(value)
+
+    def text(self, field: str) -> Any:
+        row = self.by_year.get(self.data_year)
+        return None if row is None else row.get(field)
+
+    def data_year_end(self, lag: int) -> float:
+        return day_number(dt.date(self.data_year - lag, 12, 31))
+
+    def eval_date(self) -> float:
+        return self._eval_date

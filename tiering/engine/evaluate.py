@@ -1,0 +1,150 @@
+"""The evaluation core: every firm × rule set × criterion, vectorised; and the same for one firm.
+
+Everything downstream — outcome tables, explanations, the trace file, selection, the audit store — reads the
+:class:`Evaluation` this module returns. Nothing else evaluates a criterion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tiering.engine.context import BatchContext, FirmContext
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.expr import Context
+from tiering.rules.nodes import One, Vec
+
+OUTCOME_TEXT = {1: "qualified", 0: "not_qualified", -1: "undetermined"}
+OUTCOME_ZH = {1: "符合", 0: "不符合", -1: "待定（缺数据）"}
+
+
+def default_eval_date(year: int) -> dt.date:
+    """The evaluation date used to pick rule versions when none is given: 30 June of the application year."""
+    return dt.date(year, 6, 30)
+
+
+class _Run:
+    """Evaluates one rule set's nodes on demand, each once (a node may be read by several others)."""
+
+    def __init__(self, ruleset: CompiledRuleSet, ctx: Context, outcomes: dict[str, Any], batch: bool) -> None:
+        self.ruleset, self.ctx, self.outcomes, self.batch = ruleset, ctx, outcomes, batch
+        self.size = ctx.size
+        self.results: dict[str, Any] = {}
+
+    def result(self, node_id: str) -> Any:
+        if node_id not in self.results:
+            node = self.ruleset.nodes[node_id]
+            self.results[node_id] = node.vec(self) if self.batch else node.one(self)
+        return self.results[node_id]
+
+    def outcome(self, program: str) -> Any:
+        return self.outcomes[program]
+
+    def all_nodes(self) -> dict[str, Any]:
+        for node in self.ruleset.root.walk():
+            self.result(node.id)
+        return {n.id: self.results[n.id] for n in self.ruleset.root.walk()}
+
+
+@dataclass
+class RuleSetResult:
+    """One rule set over every firm: each criterion's arrays, and the outcome (1, 0, -1)."""
+
+    ruleset: CompiledRuleSet
+    nodes: dict[str, Vec]
+    data_year: int
+
+    @property
+    def outcome(self) -> np.ndarray:
+        return self.nodes[self.ruleset.root.id].status
+
+
+@dataclass
+class Evaluation:
+    """The result of one evaluation run."""
+
+    year: int
+    eval_date: dt.date
+    firms: np.ndarray
+    names: np.ndarray
+    results: list[RuleSetResult]
+    not_evaluated: list[str]
+
+    def result(self, program_or_id: str) -> RuleSetResult:
+        for r in self.results:
+            if program_or_id in (r.ruleset.program, r.ruleset.id):
+                return r
+        raise KeyError(program_or_id)
+
+
+def firms_of_year(panel: pd.DataFrame, data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Firms with a row for ``data_year`` (evaluated), their names, and the firms of the panel without one."""
+    rows = panel[panel["year"] == data_year]
+    firms = rows["uscc"].to_numpy(dtype=object)
+    names = rows["name"].to_numpy(dtype=object)
+    others = sorted(set(panel["uscc"].unique()) - set(firms))
+    return firms, names, others
+
+
+def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
+             eval_date: dt.date | None = None) -> Evaluation:
+    """Evaluate every firm of ``panel`` with a row for fiscal year ``year - 1`` against ``rulesets``.
+
+    ``rulesets`` must be in dependency order (as :meth:`RuleLibrary.in_force` returns them).
+    """
+    eval_date = eval_date or default_eval_date(year)
+    firms, names, others = firms_of_year(panel, year - 1)
+    contexts: dict[int, BatchContext] = {}
+    outcomes: dict[str, np.ndarray] = {}
+    results: list[RuleSetResult] = []
+    for rs in rulesets:
+        data_year = year - rs.meta.data_year_offset
+        ctx = contexts.setdefault(data_year, BatchContext(panel, firms, data_year, eval_date))
+        run = _Run(rs, ctx, outcomes, batch=True)
+        nodes = run.all_nodes()
+        results.append(RuleSetResult(rs, nodes, data_year))
+        outcomes[rs.program] = nodes[rs.root.id].status
+    return Evaluation(year, eval_date, firms, names, results, others)
+
+
+def evaluate_firm(rows: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
+                  eval_date: dt.date | None = None) -> dict[str, dict[str, One]]:
+    """The per-firm path: the same rule sets for one firm's rows, cell by cell. Keys: rule-set id, criterion id."""
+    eval_date = eval_date or default_eval_date(year)
+    outcomes: dict[str, int] = {}
+    out: dict[str, dict[str, One]] = {}
+    for rs in rulesets:
+        ctx = FirmContext(rows, year - rs.meta.data_year_offset, eval_date)
+        run = _Run(rs, ctx, outcomes, batch=False)
+        nodes = run.all_nodes()
+        out[rs.id] = nodes
+        outcomes[rs.program] = nodes[rs.root.id].status
+    return out
+
+
+def firm_slice(evaluation: Evaluation, uscc: str) -> dict[str, dict[str, One]]:
+    """One firm's records out of a batch evaluation, in the per-firm shape (for comparison and explanation)."""
+    hits = np.flatnonzero(evaluation.firms == uscc)
+    if len(hits) == 0:
+        raise KeyError(uscc)
+    i = int(hits[0])
+    out: dict[str, dict[str, One]] = {}
+    for r in evaluation.results:
+        out[r.ruleset.id] = {
+            node_id: One(float(v.value[i]), float(v.threshold[i]), int(v.status[i]), float(v.pmin[i]),
+                         float(v.pmax[i]), int(v.band[i]), None if v.text is None else _text(v.text[i]))
+            for node_id, v in r.nodes.items()
+        }
+    return out
+
+
+def _text(x: Any) -> str | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return str(x)

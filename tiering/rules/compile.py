@@ -1,0 +1,246 @@
+"""Turn a validated rule file into a compiled rule set, checking everything that needs the whole file."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tiering.fields import BY_ID, DType
+from tiering.rules import bands as band_tables
+from tiering.rules.expr import Compiler, Expr, ExprError
+from tiering.rules.nodes import (
+    FAIL,
+    PASS,
+    UNKNOWN,
+    BestOfNode,
+    GroupNode,
+    Node,
+    PointsNode,
+    RequiresNode,
+    ScoreNode,
+    TestNode,
+    Threshold,
+)
+from tiering.rules.schema import Criterion, RuleSetFile, Status, Unit
+from tiering.rules.yamlsrc import Loc
+
+_MISSING_CODE = {"unknown": UNKNOWN, "pass": PASS, "fail": FAIL}
+
+
+@dataclass
+class CompiledRuleSet:
+    """A rule set ready to evaluate: its metadata, compiled decision tree and provenance."""
+
+    meta: RuleSetFile
+    root: Node
+    nodes: dict[str, Node]
+    path: Path
+    sha256: str
+    needs: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, Expr] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def program(self) -> str:
+        return self.meta.program
+
+    @property
+    def version(self) -> str:
+        return self.meta.version
+
+    @property
+    def provisional(self) -> bool:
+        return self.meta.status in (Status.DRAFT, Status.PROVISIONAL) or any(n.provisional for n in self.nodes.values())
+
+    def requires(self) -> set[str]:
+        """Programs whose outcome this rule set reads."""
+        return {n.program for n in self.nodes.values() if isinstance(n, RequiresNode)}
+
+    def score_node(self) -> ScoreNode | None:
+        """The rule set's (first) score, if it has one."""
+        return next((n for n in self.root.walk() if isinstance(n, ScoreNode)), None)
+
+    def paths_node(self) -> GroupNode | None:
+        """The node whose alternatives are the qualifying paths, if any."""
+        return next((n for n in self.root.walk() if isinstance(n, GroupNode) and n.how == "paths"), None)
+
+
+class _Build:
+    def __init__(self, spec: RuleSetFile) -> None:
+        self.spec = spec
+        self.problems: list[tuple[Loc, str]] = []
+        self.compiler = Compiler({k: m.expr for k, m in spec.metrics.items()})
+        self.nodes: dict[str, Node] = {}
+        self.needs: dict[str, int] = {}
+
+    def problem(self, loc: Loc, message: str) -> None:
+        self.problems.append((loc, message))
+
+    def expr(self, text: str, loc: Loc) -> Expr | None:
+        try:
+            compiled = self.compiler.compile(text)
+        except ExprError as exc:
+            self.problem(loc, f"in '{text}' at column {exc.column + 1}: {exc}")
+            return None
+        compiled.needs(0, self.needs)
+        return compiled
+
+    def unit_of(self, text: str, declared: Unit | None) -> Unit:
+        if declared is not None:
+            return declared
+        name = text.strip()
+        if name in self.spec.metrics:
+            return self.spec.metrics[name].unit
+        f = BY_ID.get(name)
+        if f is not None:
+            return {DType.MONEY: Unit.WAN, DType.BOOL: Unit.BOOL, DType.INT: Unit.COUNT, DType.RATIO: Unit.PERCENT,
+                    DType.SCORE: Unit.POINTS, DType.TEXT: Unit.TEXT}.get(f.dtype, Unit.NUMBER)
+        return Unit.NUMBER
+
+    def table(self, spec_bands, intervals, domain, loc: Loc, what: str) -> band_tables.BandTable:  # noqa: ANN001
+        table, problems = band_tables.build(spec_bands, intervals, domain)
+        for p in problems:
+            self.problem(loc + ("bands",), p)
+        for i, b in enumerate(spec_bands):
+            if what == "points" and b.points is None:
+                self.problem(loc + ("bands", i), "a points band needs 'points'")
+            if what == "value" and b.value is None:
+                self.problem(loc + ("bands", i), "a threshold band needs 'value'")
+        return table
+
+    def node(self, c: Criterion, loc: Loc, parent_kind: str) -> Node:
+        if c.id in self.nodes:
+            self.problem(loc + ("id",), f"criterion id '{c.id}' is used twice in this rule set")
+        base = dict(id=c.id, label=c.label, source=c.source, provisional=c.provisional, note=c.note,
+                    unit=Unit.NUMBER)
+        kind = c.kind
+        if parent_kind in ("score", "best_of") and kind not in ("points", "best_of"):
+            self.problem(loc, f"a {parent_kind} adds up points criteria; '{c.id}' is a {kind}")
+        if parent_kind not in ("score", "best_of") and kind in ("points", "best_of"):
+            self.problem(loc, f"'{c.id}' gives points but sits under a {parent_kind}; put it inside a score")
+        node: Node
+        if kind == "test":
+            node = self._test(c, loc + ("test",), base)
+        elif kind == "points":
+            t = c.points
+            assert t is not None
+            table = self.table(t.bands, t.intervals, t.domain, loc + ("points",), "points")
+            node = PointsNode(**base, expr=self.expr(t.value, loc + ("points", "value")), table=table,
+                              missing_points=t.missing.points)
+            node.unit = self.unit_of(t.value, t.unit)
+        elif kind == "score":
+            s = c.score
+            assert s is not None
+            kids = [self.node(k, loc + ("score", "of", i), "score") for i, k in enumerate(s.of)]
+            node = ScoreNode(**base, children=kids, op=s.op, mark=s.threshold)
+            node.unit = Unit.POINTS
+            reachable = sum(_max_points(k) for k in kids)
+            if not _passes(s.op, reachable, s.threshold):
+                self.problem(loc + ("score", "threshold"),
+                             f"pass mark {s.op} {s.threshold:g} cannot be reached: the parts add up to {reachable:g}")
+        elif kind == "best_of":
+            kids = [self.node(k, loc + ("best_of", i), "best_of") for i, k in enumerate(c.best_of or [])]
+            node = BestOfNode(**base, children=kids)
+            node.unit = Unit.POINTS
+        elif kind == "requires":
+            assert c.requires is not None
+            node = RequiresNode(**base, program=c.requires.program)
+            node.unit = Unit.OUTCOME
+        else:
+            items = c.at_least.of if kind == "at_least" else getattr(c, kind)  # type: ignore[union-attr]
+            sub = ("at_least", "of") if kind == "at_least" else (kind,)
+            kids = [self.node(k, loc + sub + (i,), kind) for i, k in enumerate(items)]
+            k_needed = c.at_least.k if c.at_least is not None else 1
+            if kind == "at_least" and k_needed > len(kids):
+                self.problem(loc + ("at_least", "k"), f"needs {k_needed} of only {len(kids)} criteria: cannot pass")
+            node = GroupNode(**base, children=kids, how=kind, k=k_needed)
+        self.nodes.setdefault(c.id, node)
+        return node
+
+    def _test(self, c: Criterion, loc: Loc, base: dict) -> TestNode:
+        t = c.test
+        assert t is not None
+        node = TestNode(**base, op=t.op, if_missing=_MISSING_CODE[t.if_missing])
+        if t.op in ("in", "not_in"):
+            field_id = self.compiler.text_field(t.value or "")
+            if field_id is None:
+                self.problem(loc + ("value",), f"'{t.op}' compares a text field (e.g. province, district); "
+                                               f"'{t.value}' is not one")
+            else:
+                self.needs.setdefault(field_id, 0)
+            node.text_field, node.values, node.unit = field_id, tuple(t.values or ()), Unit.TEXT
+            return node
+        if t.points_of is not None:
+            node.points_of, node.unit = t.points_of, Unit.POINTS
+        else:
+            assert t.value is not None
+            node.expr = self.expr(t.value, loc + ("value",))
+            node.unit = self.unit_of(t.value, t.unit)
+        th = t.threshold
+        if isinstance(th, bool):
+            node.threshold = Threshold(fixed=1.0 if th else 0.0, unit=node.unit)
+        elif isinstance(th, int | float):
+            node.threshold = Threshold(fixed=float(th), unit=node.unit)
+        elif isinstance(th, str):
+            self.problem(loc + ("threshold",), f"threshold must be a number, true/false or a lookup table; got '{th}'")
+        elif th is not None:
+            table = self.table(th.bands, th.intervals, th.domain, loc + ("threshold",), "value")
+            by = self.expr(th.by, loc + ("threshold", "by"))
+            node.threshold = Threshold(by=by, table=table, unit=self.unit_of(th.by, th.unit))
+        return node
+
+
+def _max_points(node: Node) -> float:
+    if isinstance(node, PointsNode) and node.table is not None:
+        highs = [b.points[1] if isinstance(b.points, tuple) else b.points for b in node.table.bands]
+        return max([h for h in highs if h is not None] + [node.missing_points or -math.inf])
+    if isinstance(node, BestOfNode):
+        return max(_max_points(k) for k in node.children)
+    return 0.0
+
+
+def _passes(op: str, value: float, threshold: float) -> bool:
+    return value >= threshold if op == ">=" else value > threshold
+
+
+def compile_ruleset(spec: RuleSetFile, path: Path, raw: bytes) -> tuple[CompiledRuleSet | None, list[tuple[Loc, str]]]:
+    """Compile ``spec``; return the rule set (None when it has problems) and the problems with their locations."""
+    b = _Build(spec)
+    if spec.id != path.stem:
+        b.problem(("id",), f"id '{spec.id}' must equal the file name '{path.stem}'")
+    metrics: dict[str, Expr] = {}
+    for name, metric in spec.metrics.items():
+        if name in BY_ID:
+            b.problem(("metrics", name), f"metric '{name}' has the name of a field; choose another name")
+            continue
+        try:
+            metrics[name] = b.compiler.metric(name)
+        except ExprError as exc:
+            b.problem(("metrics", name, "expr"), f"in '{metric.expr}' at column {exc.column + 1}: {exc}")
+    root = b.node(spec.criteria, ("criteria",), "root")
+    for n in b.nodes.values():
+        if isinstance(n, TestNode) and n.points_of is not None:
+            target = b.nodes.get(n.points_of)
+            if target is None or not target.gives_points:
+                b.problem(_loc_of(spec.criteria, n.id, ("criteria",)) + ("test", "points_of"),
+                          f"points_of '{n.points_of}' must name a points, best_of or score criterion of this rule set")
+    if b.problems:
+        return None, b.problems
+    return CompiledRuleSet(spec, root, b.nodes, path, hashlib.sha256(raw).hexdigest(), b.needs, metrics), []
+
+
+def _loc_of(c: Criterion, node_id: str, loc: Loc) -> Loc:
+    if c.id == node_id:
+        return loc
+    kind = c.kind
+    sub: Loc = ("at_least", "of") if kind == "at_least" else ("score", "of") if kind == "score" else (kind,)
+    for i, child in enumerate(c.children()):
+        found = _loc_of(child, node_id, loc + sub + (i,))
+        if found:
+            return found
+    return ()

@@ -1,0 +1,160 @@
+"""Load every rule set of a folder, check them together, and pick the versions in force on a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from tiering.rules.compile import CompiledRuleSet, compile_ruleset
+from tiering.rules.schema import RuleSetFile, Status
+from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+"""The rule folder shipped with the project."""
+
+
+class RuleLoadError(Exception):
+    """Rule files that cannot be used; ``problems`` lists every one, each with file, line and field."""
+
+    def __init__(self, problems: list[SourceProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """The rule-set files of a folder: ``*.yaml`` except test cases (``*.cases.yaml``)."""
+    return sorted(p for p in folder.glob("*.yaml") if not p.name.endswith(".cases.yaml"))
+
+
+def load_file(path: Path) -> tuple[CompiledRuleSet | None, list[SourceProblem]]:
+    """Read, validate and compile one rule file; return it (or None) and every problem found."""
+    doc, problems = read_yaml(path)
+    if doc is None:
+        return None, problems
+    file = str(path)
+    try:
+        spec = RuleSetFile.model_validate(doc.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("function-after",))))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (misspelt? see docs/rule-language.md for the keys a rule file may have)"
+            problems.append(SourceProblem(file, doc.line_of(loc), dotted(loc), msg))
+        return None, problems
+    if problems:
+        return None, problems
+    compiled, issues = compile_ruleset(spec, path, path.read_bytes())
+    problems += [SourceProblem(file, doc.line_of(loc), dotted(loc), msg) for loc, msg in issues]
+    return compiled, problems
+
+
+@dataclass
+class RuleLibrary:
+    """Every rule set of a folder, checked together."""
+
+    rulesets: list[CompiledRuleSet]
+    folder: Path
+    by_id: dict[str, CompiledRuleSet] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.id: r for r in self.rulesets}
+
+    def programs(self) -> list[str]:
+        return sorted({r.program for r in self.rulesets})
+
+    def in_force(self, on: dt.date, pins: dict[str, str] | None = None,
+                 programs: list[str] | None = None) -> list[CompiledRuleSet]:
+        """One rule set per program, in dependency order: the one in force ``on`` the date, unless pinned.
+
+        ``pins`` maps a program to a version or a rule-set id. Programs a chosen rule set depends on are added.
+        """
+        pins = pins or {}
+        chosen: dict[str, CompiledRuleSet] = {}
+        wanted = list(programs or self.programs())
+        while wanted:
+            program = wanted.pop()
+            if program in chosen:
+                continue
+            chosen[program] = self._pick(program, on, pins.get(program))
+            wanted.extend(chosen[program].requires())
+        order = TopologicalSorter({p: chosen[p].requires() for p in chosen}).static_order()
+        return [chosen[p] for p in order]
+
+    def _pick(self, program: str, on: dt.date, pin: str | None) -> CompiledRuleSet:
+        candidates = [r for r in self.rulesets if r.program == program]
+        if not candidates:
+            raise KeyError(f"no rule set for program '{program}'; known programs: {', '.join(self.programs())}")
+        if pin is not None:
+            for r in candidates:
+                if pin in (r.version, r.id):
+                    return r
+            raise KeyError(f"program '{program}' has no version '{pin}'; versions: "
+                           f"{', '.join(f'{r.id} ({r.version})' for r in candidates)}")
+        live = [r for r in candidates if r.meta.effective_from <= on
+                and (r.meta.effective_to is None or on <= r.meta.effective_to)]
+        if not live:
+            spans = ", ".join(f"{r.id}: {r.meta.effective_from} – {r.meta.effective_to or '…'}" for r in candidates)
+            raise KeyError(f"no rule set of program '{program}' is in force on {on}; {spans}. "
+                           f"Pin one with --rules-version {program}=VERSION")
+        return live[0]
+
+
+def load_library(folder: Path | None = None, files: list[Path] | None = None) -> RuleLibrary:
+    """Load ``files`` (default: every rule file of ``folder``); raise :class:`RuleLoadError` listing all problems."""
+    folder = folder or RULES_DIR
+    paths = files if files is not None else rule_files(folder)
+    problems: list[SourceProblem] = []
+    rulesets: list[CompiledRuleSet] = []
+    for path in paths:
+        compiled, found = load_file(path)
+        problems += found
+        if compiled is not None:
+            rulesets.append(compiled)
+    problems += _cross_checks(rulesets)
+    if problems:
+        raise RuleLoadError(problems)
+    return RuleLibrary(rulesets, folder)
+
+
+def _cross_checks(rulesets: list[CompiledRuleSet]) -> list[SourceProblem]:
+    problems: list[SourceProblem] = []
+    seen: dict[str, CompiledRuleSet] = {}
+    for r in rulesets:
+        if r.id in seen:
+            problems.append(SourceProblem(str(r.path), 1, "id", f"id '{r.id}' is also used by {seen[r.id].path}"))
+        seen[r.id] = r
+    by_program: dict[str, list[CompiledRuleSet]] = {}
+    for r in rulesets:
+        by_program.setdefault(r.program, []).append(r)
+    for program, group in by_program.items():
+        group.sort(key=lambda r: r.meta.effective_from)
+        for a, b in zip(group, group[1:], strict=False):
+            if a.meta.effective_to is None or a.meta.effective_to >= b.meta.effective_from:
+                problems.append(SourceProblem(
+                    str(b.path), 1, "effective_from",
+                    f"program '{program}': {a.id} ({a.meta.effective_from} – {a.meta.effective_to or 'open'}) overlaps "
+                    f"{b.id} (from {b.meta.effective_from}); end the older one the day before"))
+        for r in group:
+            if r.meta.status == Status.SUPERSEDED and r.meta.effective_to is None:
+                problems.append(SourceProblem(str(r.path), 1, "effective_to",
+                                              "a superseded rule set needs an effective_to date"))
+    programs = set(by_program)
+    graph: dict[str, set[str]] = {}
+    for r in rulesets:
+        for dep in r.requires():
+            if dep not in programs:
+                problems.append(SourceProblem(str(r.path), 1, "criteria",
+                                              f"requires program '{dep}', which no rule file defines"))
+        graph.setdefault(r.program, set()).update(r.requires())
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        cycle = " → ".join(exc.args[1])
+        problems.append(SourceProblem(str(rulesets[0].path.parent), 1, "requires",
+                                      f"programs depend on each other in a cycle: {cycle}"))
+    return problems

@@ -1,0 +1,364 @@
+"""Compiled criteria: the decision tree of a rule set, evaluable over arrays (batch) or for one firm.
+
+Each node kind implements ``vec`` and ``one`` from the same compiled definition. Both return the same
+record — value, threshold, status, points range, band — so the batch trace and the per-firm trace agree
+by construction of the data and by test (``tests/test_paths_agree.py``) of the code.
+
+Three-valued logic: a criterion passes, fails, or is unknown because data it needs is missing. An ``all``
+fails if any child fails, else is unknown if any child is; an ``any`` passes if any child passes, else is
+unknown if any child is; ``at_least k`` passes with k passes and fails once k can no longer be reached.
+Points criteria carry a points range: equal ends when the value is known, the table's span when it is not.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from tiering.rules.bands import MISSING, OUT_OF_DOMAIN, BandTable, tidy
+from tiering.rules.expr import Context, Expr
+from tiering.rules.schema import Source, Unit
+
+PASS, FAIL, UNKNOWN, SCORED = 1, 0, -1, 2
+STATUS_TEXT = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", SCORED: "scored"}
+NO_BAND = -1
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
+}
+
+
+@dataclass
+class Vec:
+    """A node's result for every firm (arrays of equal length)."""
+
+    value: np.ndarray
+    threshold: np.ndarray
+    status: np.ndarray
+    pmin: np.ndarray
+    pmax: np.ndarray
+    band: np.ndarray
+    text: np.ndarray | None = None
+
+
+@dataclass
+class One:
+    """A node's result for one firm."""
+
+    value: float
+    threshold: float
+    status: int
+    pmin: float
+    pmax: float
+    band: int
+    text: str | None = None
+
+
+class Evaluator(Protocol):
+    """What a node needs while it evaluates: the data, the other nodes' results, dependency outcomes."""
+
+    ctx: Context
+    size: int
+
+    def result(self, node_id: str) -> Any: ...
+    def outcome(self, program: str) -> Any: ...
+
+
+def _full(n: int, x: float) -> np.ndarray:
+    return np.full(n, x, dtype=float)
+
+
+@dataclass
+class Node:
+    """Common part of every compiled criterion."""
+
+    id: str
+    label: str
+    source: Source
+    provisional: bool
+    unit: Unit
+    children: list[Node] = field(default_factory=list)
+    note: str | None = None
+
+    kind = "node"
+
+    def vec(self, ev: Evaluator) -> Vec:
+        raise NotImplementedError
+
+    def one(self, ev: Evaluator) -> One:
+        raise NotImplementedError
+
+    def walk(self) -> list[Node]:
+        """This node and every node below it, parents first."""
+        out: list[Node] = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+    @property
+    def gives_points(self) -> bool:
+        return False
+
+
+def _range_status_vec(op: str, lo: np.ndarray, hi: np.ndarray, t: np.ndarray) -> np.ndarray:
+    f = _OPS[op]
+    a, b = f(tidy(lo), tidy(t)), f(tidy(hi), tidy(t))
+    unknown = np.isnan(lo) | np.isnan(hi) | np.isnan(t) | (a != b)
+    return np.where(unknown, UNKNOWN, np.where(a, PASS, FAIL)).astype(np.int8)
+
+
+def _range_status_one(op: str, lo: float, hi: float, t: float) -> int:
+    if math.isnan(lo) or math.isnan(hi) or math.isnan(t):
+        return UNKNOWN
+    a, b = _OPS[op](tidy(lo), tidy(t)), _OPS[op](tidy(hi), tidy(t))
+    if a != b:
+        return UNKNOWN
+    return PASS if a else FAIL
+
+
+@dataclass
+class Threshold:
+    """A fixed threshold, or one chosen per firm from a table by another value."""
+
+    fixed: float | None = None
+    by: Expr | None = None
+    table: BandTable | None = None
+    unit: Unit = Unit.NUMBER
+
+    def vec(self, ctx: Context, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.fixed is not None:
+            return _full(n, self.fixed), np.full(n, NO_BAND, dtype=np.int16)
+        assert self.by is not None and self.table is not None
+        idx = self.table.index_vec(np.broadcast_to(self.by.vec(ctx, 0), n))
+        values = np.array([b.value for b in self.table.bands] + [math.nan] * 3, dtype=float)
+        return values[idx], idx
+
+    def one(self, ctx: Context) -> tuple[float, int]:
+        if self.fixed is not None:
+            return self.fixed, NO_BAND
+        assert self.by is not None and self.table is not None
+        i = self.table.index_one(self.by.one(ctx, 0))
+        return (self.table.bands[i].value if i >= 0 else math.nan), i  # type: ignore[return-value]
+
+
+@dataclass
+class TestNode(Node):
+    """value op threshold; 'in'/'not_in' for text; or a test on another criterion's points."""
+
+    kind = "test"
+    op: str = ">="
+    expr: Expr | None = None
+    text_field: str | None = None
+    values: tuple[str, ...] = ()
+    points_of: str | None = None
+    threshold: Threshold = field(default_factory=Threshold)
+    if_missing: int = UNKNOWN
+
+    def vec(self, ev: Evaluator) -> Vec:
+        n = ev.size
+        nan = _full(n, math.nan)
+        band = np.full(n, NO_BAND, dtype=np.int16)
+        if self.text_field is not None:
+            text = np.asarray(ev.ctx.text(self.text_field), dtype=object)
+            missing = np.array([t is None or (isinstance(t, float) and math.isnan(t)) for t in text], dtype=bool)
+            hit = np.isin(text.astype(str), list(self.values))
+            ok = hit if self.op == "in" else ~hit
+            status = np.where(missing, self.if_missing, np.where(ok, PASS, FAIL)).astype(np.int8)
+            return Vec(nan, nan.copy(), status, nan.copy(), nan.copy(), band, text)
+        t, band = self.threshold.vec(ev.ctx, n)
+        if self.points_of is not None:
+            ref: Vec = ev.result(self.points_of)
+            status = _range_status_vec(self.op, ref.pmin, ref.pmax, t)
+            value = np.where(ref.pmin == ref.pmax, ref.pmin, np.nan)
+        else:
+            assert self.expr is not None
+            value = np.broadcast_to(self.expr.vec(ev.ctx, 0), n).astype(float)
+            status = _range_status_vec(self.op, value, value, t)
+            status = np.where(np.isnan(value), self.if_missing, status).astype(np.int8)
+        return Vec(value, t, status, nan, nan.copy(), band)
+
+    def one(self, ev: Evaluator) -> One:
+        if self.text_field is not None:
+            text = ev.ctx.text(self.text_field)
+            if text is None or (isinstance(text, float) and math.isnan(text)):
+                return One(math.nan, math.nan, self.if_missing, math.nan, math.nan, NO_BAND, None)
+            ok = (str(text) in self.values) == (self.op == "in")
+            return One(math.nan, math.nan, PASS if ok else FAIL, math.nan, math.nan, NO_BAND, str(text))
+        t, band = self.threshold.one(ev.ctx)
+        if self.points_of is not None:
+            ref: One = ev.result(self.points_of)
+            status = _range_status_one(self.op, ref.pmin, ref.pmax, t)
+            value = ref.pmin if ref.pmin == ref.pmax else math.nan
+            return One(value, t, status, math.nan, math.nan, band)
+        assert self.expr is not None
+        value = self.expr.one(ev.ctx, 0)
+        status = self.if_missing if math.isnan(value) else _range_status_one(self.op, value, value, t)
+        return One(value, t, status, math.nan, math.nan, band)
+
+
+@dataclass
+class PointsNode(Node):
+    """A points table over one value, with an explicit band for missing data."""
+
+    kind = "points"
+    expr: Expr | None = None
+    table: BandTable | None = None
+    missing_points: float | None = None
+
+    @property
+    def gives_points(self) -> bool:
+        return True
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.table is not None
+        lo = [b.points[0] if isinstance(b.points, tuple) else b.points for b in self.table.bands]
+        hi = [b.points[1] if isinstance(b.points, tuple) else b.points for b in self.table.bands]
+        if self.missing_points is not None:
+            span_lo = span_hi = self.missing_points
+        else:
+            span_lo, span_hi = min(lo), max(hi)  # type: ignore[type-var]
+        # indexed by band, or from the end: -3 (out of domain) spans the table, -2 (missing) as declared
+        return (np.array([*lo, min(lo), span_lo, math.nan], dtype=float),  # type: ignore[type-var]
+                np.array([*hi, max(hi), span_hi, math.nan], dtype=float))  # type: ignore[type-var]
+
+    def vec(self, ev: Evaluator) -> Vec:
+        assert self.expr is not None and self.table is not None
+        n = ev.size
+        value = np.broadcast_to(self.expr.vec(ev.ctx, 0), n).astype(float)
+        idx = self.table.index_vec(tidy(value))
+        lo, hi = self._arrays()
+        pmin, pmax = lo[idx], hi[idx]
+        status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
+        return Vec(value, _full(n, math.nan), status, pmin, pmax, idx)
+
+    def one(self, ev: Evaluator) -> One:
+        assert self.expr is not None and self.table is not None
+        value = self.expr.one(ev.ctx, 0)
+        i = self.table.index_one(tidy(value))  # type: ignore[arg-type]
+        if i >= 0:
+            p = self.table.bands[i].points
+            pmin, pmax = (p if isinstance(p, tuple) else (p, p))  # type: ignore[misc]
+        elif i == MISSING and self.missing_points is not None:
+            pmin = pmax = self.missing_points
+        else:
+            pts = [b.points for b in self.table.bands]
+            pmin = min(p[0] if isinstance(p, tuple) else p for p in pts)  # type: ignore[type-var,index]
+            pmax = max(p[1] if isinstance(p, tuple) else p for p in pts)  # type: ignore[type-var,index]
+        status = SCORED if pmin == pmax else UNKNOWN
+        return One(value, math.nan, status, float(pmin), float(pmax), i)  # type: ignore[arg-type]
+
+
+@dataclass
+class BestOfNode(Node):
+    """The better of several points criteria (the firm may choose the option that scores higher)."""
+
+    kind = "best_of"
+
+    @property
+    def gives_points(self) -> bool:
+        return True
+
+    def vec(self, ev: Evaluator) -> Vec:
+        res = [ev.result(c.id) for c in self.children]
+        lo = np.vstack([r.pmin for r in res])
+        hi = np.vstack([r.pmax for r in res])
+        pmin, pmax = lo.max(axis=0), hi.max(axis=0)
+        choice = lo.argmax(axis=0).astype(np.int16)
+        status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
+        nan = _full(ev.size, math.nan)
+        return Vec(pmin.copy(), nan, status, pmin, pmax, choice)
+
+    def one(self, ev: Evaluator) -> One:
+        res = [ev.result(c.id) for c in self.children]
+        lows = [r.pmin for r in res]
+        pmin, pmax = max(lows), max(r.pmax for r in res)
+        choice = lows.index(pmin)
+        return One(pmin, math.nan, SCORED if pmin == pmax else UNKNOWN, pmin, pmax, choice)
+
+
+@dataclass
+class ScoreNode(Node):
+    """The sum of points criteria against a pass mark; the sum is a range while any part is unknown."""
+
+    kind = "score"
+    op: str = ">="
+    mark: float = 0.0
+
+    @property
+    def gives_points(self) -> bool:
+        return True
+
+    def vec(self, ev: Evaluator) -> Vec:
+        res = [ev.result(c.id) for c in self.children]
+        pmin = np.sum([r.pmin for r in res], axis=0)
+        pmax = np.sum([r.pmax for r in res], axis=0)
+        t = _full(ev.size, self.mark)
+        status = _range_status_vec(self.op, pmin, pmax, t)
+        return Vec(pmin.copy(), t, status, pmin, pmax, np.full(ev.size, NO_BAND, dtype=np.int16))
+
+    def one(self, ev: Evaluator) -> One:
+        res = [ev.result(c.id) for c in self.children]
+        pmin = float(sum(r.pmin for r in res))
+        pmax = float(sum(r.pmax for r in res))
+        return One(pmin, self.mark, _range_status_one(self.op, pmin, pmax, self.mark), pmin, pmax, NO_BAND)
+
+
+@dataclass
+class GroupNode(Node):
+    """all / any / at_least k / paths (an 'any' that also records which alternative qualified)."""
+
+    kind = "group"
+    how: str = "all"
+    k: int = 1
+
+    def _need(self) -> int:
+        return {"all": len(self.children), "any": 1, "paths": 1}.get(self.how, self.k)
+
+    def vec(self, ev: Evaluator) -> Vec:
+        st = np.vstack([ev.result(c.id).status for c in self.children])
+        passes = (st == PASS).sum(axis=0)
+        unknowns = (st == UNKNOWN).sum(axis=0)
+        need = self._need()
+        status = np.where(passes >= need, PASS, np.where(passes + unknowns < need, FAIL, UNKNOWN)).astype(np.int8)
+        band = np.full(ev.size, NO_BAND, dtype=np.int16)
+        if self.how == "paths":
+            band = np.where(status == PASS, (st == PASS).argmax(axis=0), NO_BAND).astype(np.int16)
+        nan = _full(ev.size, math.nan)
+        return Vec(passes.astype(float), _full(ev.size, float(need)), status, nan, nan.copy(), band)
+
+    def one(self, ev: Evaluator) -> One:
+        st = [ev.result(c.id).status for c in self.children]
+        passes, unknowns, need = st.count(PASS), st.count(UNKNOWN), self._need()
+        status = PASS if passes >= need else FAIL if passes + unknowns < need else UNKNOWN
+        band = st.index(PASS) if self.how == "paths" and status == PASS else NO_BAND
+        return One(float(passes), float(need), status, math.nan, math.nan, band)
+
+
+@dataclass
+class RequiresNode(Node):
+    """Another program's outcome, evaluated earlier in the same run."""
+
+    kind = "requires"
+    program: str = ""
+
+    def vec(self, ev: Evaluator) -> Vec:
+        status = np.asarray(ev.outcome(self.program), dtype=np.int8)
+        nan = _full(ev.size, math.nan)
+        return Vec(status.astype(float), _full(ev.size, 1.0), status, nan, nan.copy(),
+                   np.full(ev.size, NO_BAND, dtype=np.int16))
+
+    def one(self, ev: Evaluator) -> One:
+        status = int(ev.outcome(self.program))
+        return One(float(status), 1.0, status, math.nan, math.nan, NO_BAND)
+
+
+__all__ = [
+    "PASS", "FAIL", "UNKNOWN", "SCORED", "NO_BAND", "MISSING", "OUT_OF_DOMAIN", "STATUS_TEXT",
+    "Vec", "One", "Node", "TestNode", "PointsNode", "BestOfNode", "ScoreNode", "GroupNode", "RequiresNode",
+    "Threshold",
+]
