@@ -1,3 +1,3 @@
-"""tiering: classify technology enterprises into the tiers of Chinese S&T cultivation programs, explain every decision."""
+"""tiering: classify technology enterprises into Chinese S&T cultivation tiers and explain every decision."""
 
 __version__ = "0.1.0"
