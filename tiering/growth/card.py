@@ -1,0 +1,169 @@
+"""The model card: everything that made a score, saved as YAML beside nothing else (no pickle).
+
+The card holds the label definition, training cohorts, the features with units and definitions, the
+features a data set could not supply and why, the scorecard's bin edges, points and intercept, a hash of
+the training data, library versions and the out-of-time metrics. The scorecard is rebuilt from the card
+alone, and a card refuses data whose features differ from the ones it was trained on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from tiering.growth.features import BY_ID, build_features, missing_fields
+from tiering.growth.labels import LabelSpec
+from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+
+CARD_VERSION = 1
+SUFFIX = ".card.yaml"
+_LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyyaml", "tiering")
+_REQUIRED = ("card_version", "name", "label", "training", "features", "scorecard")
+
+
+def card_path(out: str | Path) -> Path:
+    """``models/NAME`` → ``models/NAME.card.yaml`` (a path that already ends so is kept)."""
+    out = Path(out)
+    return out if out.name.endswith(SUFFIX) else out.with_name(out.name + SUFFIX)
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of the frame written as CSV with full float precision: the same data gives the same hash."""
+    text = frame.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries a score depends on."""
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _plain(value: Any) -> Any:
+    """numpy and pandas scalars and containers as plain Python values that ``yaml.safe_dump`` accepts."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A loaded (or freshly built) card; ``data`` is exactly what the YAML file holds."""
+
+    data: dict[str, Any]
+
+    @property
+    def features(self) -> list[str]:
+        """The feature ids the scorecard uses, in scoring order."""
+        return [f["id"] for f in self.data["features"]]
+
+    @property
+    def label_spec(self) -> LabelSpec:
+        """The label definition the model was trained for."""
+        spec = {k: v for k, v in self.data["label"].items() if k != "description"}
+        return LabelSpec(**spec)
+
+    def scorecard(self) -> Scorecard:
+        """The fitted scorecard, rebuilt from bin edges, points and intercept."""
+        return Scorecard.from_spec(self.data["scorecard"])
+
+    def check_features(self, panel: pd.DataFrame) -> None:
+        """Refuse a panel whose features differ from the card's, naming what is missing and what is extra.
+
+        Missing: a card feature whose fields the panel has no column for. Extra: a feature the panel has
+        data for that the card did not use (the model was trained without that information).
+        """
+        built = build_features(panel)
+        missing = {f: missing_fields(panel, BY_ID[f]) for f in self.features if f not in built.used}
+        extra = [f for f in built.used if f not in self.features]
+        if not missing and not extra:
+            return
+        problems = []
+        if missing:
+            named = "；".join(f"{f}（{BY_ID[f].label}，需要字段 {', '.join(v) or '有数据'}）"
+                             for f, v in missing.items())
+            problems.append(f"数据缺少模型所需的特征 {sorted(missing)}：{named}")
+        if extra:
+            problems.append(f"数据含有模型未使用的特征 {extra}（训练数据没有它们）")
+        raise FeatureMismatchError(
+            f"模型卡 {self.data['name']} 与数据不匹配：" + "；".join(problems)
+            + "。请用这份数据重新训练（tiering model train），或换用与数据匹配的模型卡。")
+
+
+def build_card(name: str, model: Scorecard, spec: LabelSpec, training: pd.DataFrame,
+               dropped: dict[str, str], source: str, metrics: dict[str, Any] | None = None) -> ModelCard:
+    """Assemble the card of a scorecard fitted on ``training`` (uscc, year, features, label)."""
+    fitted = model.to_spec()
+    features = []
+    for bins in fitted["bins"]:
+        definition = BY_ID[bins["feature"]]
+        features.append({"id": definition.id, "label": definition.label, "unit": definition.unit,
+                         "definition": definition.definition, "fields": list(definition.fields),
+                         "direction": bins["direction"]})
+    zero = [f for f, c in fitted["coefficients"].items() if c == 0.0]
+    data = {
+        "card_version": CARD_VERSION,
+        "name": name,
+        "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "purpose": "成长潜力排序：只在符合资格的企业之间排序，不单独据此排除企业；概率为相对值（按训练年份校准）",
+        "label": {**spec.to_dict(), "description": spec.describe()},
+        "training": {
+            "source": source,
+            "cohorts": sorted(int(y) for y in training["year"].unique()),
+            "rows": len(training),
+            "events": int(training["label"].sum()),
+            "data_hash": data_hash(training),
+        },
+        "features": features,
+        "dropped_features": dict(dropped),
+        "zero_weight_features": zero,
+        "scorecard": fitted,
+        "libraries": library_versions(),
+        "metrics": metrics or {},
+    }
+    return ModelCard(_plain(data))
+
+
+def save_card(card: ModelCard, out: str | Path) -> Path:
+    """Write the card as UTF-8 YAML to ``card_path(out)``; return the path written."""
+    path = card_path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(card.data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+    return path
+
+
+def load_card(path: str | Path) -> ModelCard:
+    """Read a card with ``yaml.safe_load`` (no code runs) and check that it is complete and of a known version."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"模型卡 {path} 不存在；先运行 tiering model train --out {path}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: 不是模型卡（应为 YAML 映射）")
+    absent = [k for k in _REQUIRED if k not in data]
+    if absent:
+        raise ValueError(f"{path}: 模型卡缺少 {absent}")
+    if data["card_version"] != CARD_VERSION:
+        raise ValueError(f"{path}: card_version {data['card_version']} 不受支持（此版本读取 {CARD_VERSION}）")
+    unknown = [f["id"] for f in data["features"] if f["id"] not in BY_ID]
+    if unknown:
+        raise ValueError(f"{path}: 未知特征 {unknown}；此版本的 tiering 认识 {sorted(BY_ID)}")
+    return ModelCard(data)

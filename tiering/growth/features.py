@@ -1,0 +1,187 @@
+"""Growth features built from a panel in the internal contract (one row per uscc and year).
+
+Each feature declares the panel fields it needs, its unit, its Chinese wording for reason texts and the
+monotone direction the scorecard must respect. A data set that lacks a field simply lacks the features
+that need it: :func:`build_features` reports what it dropped and why, and the model card records it.
+Past values are looked up by exact year (year − 1, year − 3), so a gap in a firm's years gives a missing
+feature, never a value from the wrong year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+INCREASING, DECREASING, AUTO = "increasing", "decreasing", "auto"
+DIRECTIONS = (INCREASING, DECREASING, AUTO)
+ID_COLUMNS = ("uscc", "year")
+
+
+class _Lags:
+    """Values of panel fields in earlier years of the same firm, matched on the exact year."""
+
+    def __init__(self, panel: pd.DataFrame) -> None:
+        self._panel = panel
+        self._cache: dict[tuple[str, int], pd.Series] = {}
+
+    def now(self, field: str) -> pd.Series:
+        return self._panel[field].astype("float64")
+
+    def ago(self, field: str, years: int) -> pd.Series:
+        key = (field, years)
+        if key not in self._cache:
+            past = self._panel[["uscc", "year", field]].assign(year=self._panel["year"] + years)
+            merged = self._panel[["uscc", "year"]].merge(past, on=["uscc", "year"], how="left")
+            self._cache[key] = pd.Series(merged[field].astype("float64").to_numpy(), index=self._panel.index)
+        return self._cache[key]
+
+
+def format_number(value: float) -> str:
+    """A number as staff read it: thousands separated above 1000, three significant digits below."""
+    if value is None or not np.isfinite(value):
+        return "缺失"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    return num / den.where(den > 0)
+
+
+def _cagr(now: pd.Series, past: pd.Series, years: int) -> pd.Series:
+    ok = (past > 0) & now.notna()
+    return ((now.clip(lower=0) / past.where(ok)) ** (1.0 / years) - 1.0).where(ok)
+
+
+def _log(x: pd.Series) -> pd.Series:
+    return np.log(x.where(x > 0))
+
+
+def _age(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
+    registered = pd.to_datetime(panel["registration_date"], errors="coerce")
+    age = panel["year"].astype("float64") - registered.dt.year.astype("float64")
+    return age.where(age >= 0)
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    """One growth feature: what it needs, how it is computed and how it is worded."""
+
+    id: str
+    label: str
+    unit: str
+    fields: tuple[str, ...]
+    direction: str
+    compute: Callable[[pd.DataFrame, _Lags], pd.Series]
+    definition: str
+    percent: bool = False
+
+    def format_value(self, value: float) -> str:
+        """The value as staff read it: ``35%``, ``12.3万元``, ``8年``; ``缺失`` when missing."""
+        if value is None or not np.isfinite(value):
+            return "缺失"
+        if self.percent:
+            return f"{value:.0%}"
+        if self.unit.startswith("ln"):
+            return f"{np.exp(value):,.0f}{self.unit[3:-1]}"
+        return f"{value:,.4g}{self.unit}"
+
+
+FEATURES: tuple[FeatureDef, ...] = (
+    FeatureDef("log_revenue", "营业收入规模", "ln(万元)", ("revenue",), AUTO,
+               lambda p, g: _log(g.now("revenue")), "ln(当年销售收入, 万元)"),
+    FeatureDef("log_employees", "职工规模", "ln(人)", ("employees",), AUTO,
+               lambda p, g: _log(g.now("employees")), "ln(当年职工总数)"),
+    FeatureDef("log_assets", "资产规模", "ln(万元)", ("total_assets",), AUTO,
+               lambda p, g: _log(g.now("total_assets")), "ln(年末资产总额, 万元)"),
+    FeatureDef("age", "企业年龄", "年", ("registration_date",), DECREASING, _age,
+               "年度 − 注册年份"),
+    FeatureDef("revenue_growth_1y", "上年营收增长", "比例", ("revenue",), AUTO,
+               lambda p, g: _cagr(g.now("revenue"), g.ago("revenue", 1), 1),
+               "revenue_t / revenue_{t-1} − 1（缺上一年则缺失）", percent=True),
+    FeatureDef("revenue_growth_3y", "近三年营收年均增长", "比例", ("revenue",), AUTO,
+               lambda p, g: _cagr(g.now("revenue"), g.ago("revenue", 3), 3),
+               "(revenue_t / revenue_{t-3})^(1/3) − 1（缺t−3年则缺失）", percent=True),
+    FeatureDef("employee_growth_1y", "上年职工增长", "比例", ("employees",), AUTO,
+               lambda p, g: _cagr(g.now("employees"), g.ago("employees", 1), 1),
+               "employees_t / employees_{t-1} − 1", percent=True),
+    FeatureDef("asset_growth_1y", "上年资产增长", "比例", ("total_assets",), AUTO,
+               lambda p, g: _cagr(g.now("total_assets"), g.ago("total_assets", 1), 1),
+               "total_assets_t / total_assets_{t-1} − 1", percent=True),
+    FeatureDef("rd_intensity", "研发投入强度", "比例", ("rd_expense", "revenue"), INCREASING,
+               lambda p, g: _ratio(g.now("rd_expense"), g.now("revenue")),
+               "研发费用 / 销售收入", percent=True),
+    FeatureDef("tech_staff_share", "科技人员占比", "比例", ("tech_staff", "employees"), INCREASING,
+               lambda p, g: _ratio(g.now("tech_staff"), g.now("employees")),
+               "科技人员数 / 职工总数", percent=True),
+    FeatureDef("ip_class1_stock", "Ⅰ类知识产权存量", "项", ("ip_class1",), INCREASING,
+               lambda p, g: g.now("ip_class1"), "有效Ⅰ类知识产权数量"),
+    FeatureDef("ip_stock", "知识产权存量", "项", ("ip_class1", "ip_class2"), INCREASING,
+               lambda p, g: g.now("ip_class1") + g.now("ip_class2"), "有效Ⅰ类 + Ⅱ类知识产权数量"),
+    FeatureDef("ip_flow", "上年新增知识产权", "项", ("ip_class1", "ip_class2"), INCREASING,
+               lambda p, g: (g.now("ip_class1") + g.now("ip_class2"))
+               - (g.ago("ip_class1", 1) + g.ago("ip_class2", 1)),
+               "(Ⅰ类 + Ⅱ类)_t − (Ⅰ类 + Ⅱ类)_{t-1}"),
+    FeatureDef("leverage", "资产负债率", "比例", ("total_liabilities", "total_assets"), AUTO,
+               lambda p, g: _ratio(g.now("total_liabilities"), g.now("total_assets")),
+               "负债总额 / 资产总额", percent=True),
+    FeatureDef("net_margin", "销售净利率", "比例", ("net_profit", "revenue"), AUTO,
+               lambda p, g: _ratio(g.now("net_profit"), g.now("revenue")), "净利润 / 销售收入", percent=True),
+    FeatureDef("roa", "总资产收益率", "比例", ("net_profit", "total_assets"), AUTO,
+               lambda p, g: _ratio(g.now("net_profit"), g.now("total_assets")),
+               "净利润 / 资产总额", percent=True),
+)
+
+BY_ID: dict[str, FeatureDef] = {f.id: f for f in FEATURES}
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Features built from one panel: the frame (uscc, year, features) and what was dropped, with reasons."""
+
+    frame: pd.DataFrame
+    used: tuple[str, ...]
+    dropped: dict[str, str]
+
+
+def missing_fields(panel: pd.DataFrame, feature: FeatureDef) -> list[str]:
+    """The panel fields ``feature`` needs that ``panel`` has no column for."""
+    return [f for f in feature.fields if f not in panel.columns]
+
+
+def build_features(panel: pd.DataFrame, only: tuple[str, ...] | None = None) -> FeatureSet:
+    """Compute every feature the panel's columns allow (or only the features named in ``only``).
+
+    A feature is dropped when a field it needs has no column or when it has no value in any row; the
+    reason is kept in ``FeatureSet.dropped``. Rows keep the panel's order; index is reset.
+    """
+    absent_ids = [c for c in ID_COLUMNS if c not in panel.columns]
+    if absent_ids:
+        raise ValueError(f"the panel needs columns {list(ID_COLUMNS)}; missing {absent_ids}")
+    unknown = sorted(set(only or ()) - set(BY_ID))
+    if unknown:
+        raise ValueError(f"unknown feature(s) {unknown}; known: {sorted(BY_ID)}")
+    duplicated = panel.duplicated(list(ID_COLUMNS))
+    if duplicated.any():
+        raise ValueError(f"the panel has {int(duplicated.sum())} duplicate (uscc, year) rows; "
+                         "keep one per firm and year")
+    panel = panel.reset_index(drop=True)
+    lags = _Lags(panel)
+    frame = panel[list(ID_COLUMNS)].copy()
+    dropped: dict[str, str] = {}
+    for feature in FEATURES:
+        if only is not None and feature.id not in only:
+            continue
+        absent = missing_fields(panel, feature)
+        if absent:
+            dropped[feature.id] = f"数据无字段 {', '.join(absent)}"
+            continue
+        values = feature.compute(panel, lags).astype("float64").replace([np.inf, -np.inf], np.nan)
+        if values.notna().sum() == 0:
+            dropped[feature.id] = "字段全部缺失"
+            continue
+        frame[feature.id] = values.to_numpy()
+    used = tuple(c for c in frame.columns if c not in ID_COLUMNS)
+    return FeatureSet(frame=frame, used=used, dropped=dropped)

@@ -1,0 +1,390 @@
+"""An additive, monotone points scorecard that staff can read and defend.
+
+Each feature is cut into quantile bins, plus a bin of its own for missing values. Adjacent bins whose
+event rates break the feature's declared direction are pooled until the rates are monotone. Bins are
+encoded by weight of evidence (WoE) and a logistic regression with non-negative feature weights turns
+them into log-odds; because WoE is monotone across bins and every weight is ≥ 0, the points are monotone
+too. Points are scaled "points to double the odds" (PDO) style, rounded to integers, and centred so that a
+feature's average training firm scores 0: ``+18分`` means better than the average firm on that feature.
+
+The total score is ``base_points_ + Σ points``; everything needed to compute it (bin edges, points, base)
+is in :meth:`Scorecard.to_spec`, from which :meth:`Scorecard.from_spec` rebuilds the same scorecard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import Tags
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from tiering.growth.features import AUTO, BY_ID, DECREASING, DIRECTIONS, ID_COLUMNS, INCREASING, format_number
+
+MISSING_LABEL = "缺失"
+
+
+class FeatureMismatchError(ValueError):
+    """The data to score does not carry the features the scorecard was trained on."""
+
+
+@dataclass
+class FeatureBins:
+    """The fitted bins of one feature. The last entry of every list is the Missing bin."""
+
+    feature: str
+    direction: str
+    edges: list[float]
+    labels: list[str]
+    count: list[int]
+    events: list[int]
+    woe: list[float]
+    points: list[int]
+
+    def bin_index(self, values: np.ndarray) -> np.ndarray:
+        """The bin of each value: ``x < edges[0]`` is bin 0, ``edges[i-1] ≤ x < edges[i]`` bin i; NaN → Missing."""
+        index = np.searchsorted(np.asarray(self.edges, dtype="float64"), values, side="right")
+        return np.where(np.isnan(values), len(self.edges) + 1, index)
+
+
+def _format_edge(feature: str, value: float) -> str:
+    definition = BY_ID.get(feature)
+    if definition is None:
+        return format_number(value)
+    if definition.percent:
+        return f"{value:.1%}"
+    return definition.format_value(value)
+
+
+def _bin_labels(feature: str, edges: list[float]) -> list[str]:
+    if not edges:
+        return ["全部", MISSING_LABEL]
+    text = [_format_edge(feature, e) for e in edges]
+    inner = [f"[{lo}, {hi})" for lo, hi in zip(text[:-1], text[1:], strict=True)]
+    return [f"< {text[0]}", *inner, f"≥ {text[-1]}", MISSING_LABEL]
+
+
+def _counts(index: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    count = np.bincount(index, minlength=n_bins)
+    events = np.bincount(index, weights=y, minlength=n_bins)
+    return count, events
+
+
+def _resolve_direction(x: np.ndarray, y: np.ndarray, declared: str) -> str:
+    if declared != AUTO:
+        return declared
+    if x.size < 2:
+        return INCREASING
+    # The sign of the rank correlation with the label decides; no signal defaults to increasing.
+    ranks = pd.Series(x).rank().to_numpy()
+    if np.std(ranks) == 0 or np.std(y) == 0:
+        return INCREASING
+    return DECREASING if np.corrcoef(ranks, y)[0, 1] < 0 else INCREASING
+
+
+def _fit_edges(x: np.ndarray, y: np.ndarray, direction: str, n_bins: int, min_count: int) -> list[float]:
+    """Quantile edges, then small bins merged, then adjacent violators of ``direction`` pooled."""
+    if x.size == 0:
+        return []
+    quantiles = np.quantile(x, np.linspace(0, 1, n_bins + 1)[1:-1])
+    edges = [float(e) for e in np.unique(quantiles) if e > x.min()]
+
+    def stats(current: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        index = np.searchsorted(np.asarray(current), x, side="right")
+        return _counts(index, y, len(current) + 1)
+
+    while edges:
+        count, _ = stats(edges)
+        smallest = int(np.argmin(count))
+        if count[smallest] >= min_count:
+            break
+        # Merge the small bin into its smaller neighbour by removing the edge between them.
+        if smallest == 0:
+            edges.pop(0)
+        elif smallest == len(edges) or count[smallest - 1] <= count[smallest + 1]:
+            edges.pop(smallest - 1)
+        else:
+            edges.pop(smallest)
+    sign = 1.0 if direction == INCREASING else -1.0
+    while edges:
+        count, events = stats(edges)
+        rate = sign * events / count
+        violations = np.flatnonzero(rate[:-1] > rate[1:] + 1e-12)
+        if violations.size == 0:
+            break
+        edges.pop(int(violations[0]))
+    return edges
+
+
+def _woe(count: np.ndarray, events: np.ndarray) -> np.ndarray:
+    """Log odds of each bin relative to all firms, with ½ added to every cell so empty cells stay finite."""
+    total_events, total_non = events.sum(), (count - events).sum()
+    woe = np.log((events + 0.5) / (total_events + 0.5)) - np.log((count - events + 0.5) / (total_non + 0.5))
+    return np.where(count > 0, woe, 0.0)
+
+
+def _fit_logistic(design: np.ndarray, y: np.ndarray, C: float) -> tuple[float, np.ndarray]:
+    """L2-penalised logistic regression with every feature weight ≥ 0 (the intercept is free)."""
+    n, p = design.shape
+    augmented = np.column_stack([np.ones(n), design])
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = augmented @ theta
+        value = np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 / C * np.sum(theta[1:] ** 2)
+        gradient = augmented.T @ (1.0 / (1.0 + np.exp(-z)) - y)
+        gradient[1:] += theta[1:] / C
+        return float(value), gradient
+
+    start = np.zeros(p + 1)
+    rate = np.clip(y.mean(), 1e-6, 1 - 1e-6)
+    start[0] = np.log(rate / (1 - rate))
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(None, None)] + [(0.0, None)] * p,
+                      options={"maxiter": 1000, "gtol": 1e-9})
+    return float(result.x[0]), result.x[1:]
+
+
+class Scorecard(ClassifierMixin, BaseEstimator):
+    """Monotone points scorecard for a binary growth label.
+
+    Parameters
+    ----------
+    features : list of column names to use, or None for every column except ``uscc`` and ``year``.
+    directions : {feature: "increasing" | "decreasing" | "auto"}; features not named take the direction
+        declared in :mod:`tiering.growth.features` ("auto" for unknown columns). "auto" follows the sign of
+        the feature's rank correlation with the label in the training data.
+    n_bins : number of quantile bins before pooling (the Missing bin comes on top).
+    min_bin_share : smallest share of training rows a bin may hold; smaller bins merge into a neighbour.
+        A Missing bin below that size gets WoE 0, so a missing value scores as the average firm.
+    C : inverse L2 penalty strength of the logistic regression.
+    pdo, base_points, base_odds : points scale — ``base_points`` at odds ``base_odds``, ``pdo`` more points
+        for each doubling of the odds.
+
+    ``score`` departs from scikit-learn on purpose: it returns each row's total points (a Series), not
+    accuracy. Use ``scoring="roc_auc"`` in model-selection tools.
+    """
+
+    def __init__(self, features: list[str] | None = None, directions: dict[str, str] | None = None,
+                 n_bins: int = 5, min_bin_share: float = 0.05, C: float = 1.0, pdo: float = 20.0,
+                 base_points: float = 500.0, base_odds: float = 1.0) -> None:
+        self.features = features
+        self.directions = directions
+        self.n_bins = n_bins
+        self.min_bin_share = min_bin_share
+        self.C = C
+        self.pdo = pdo
+        self.base_points = base_points
+        self.base_odds = base_odds
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN is a value with its own bin, not an error
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    # --- fitting --------------------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        if not isinstance(self.n_bins, int | np.integer) or self.n_bins < 1:
+            raise ValueError(f"n_bins must be an integer ≥ 1; got {self.n_bins!r}")
+        if not 0.0 <= self.min_bin_share < 0.5:
+            raise ValueError(f"min_bin_share must be in [0, 0.5); got {self.min_bin_share!r}")
+        for name in ("C", "pdo", "base_odds"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
+        bad = {k: v for k, v in (self.directions or {}).items() if v not in DIRECTIONS}
+        if bad:
+            raise ValueError(f"directions must be one of {DIRECTIONS}; got {bad}")
+
+    def _feature_frame(self, X: object, reset: bool) -> pd.DataFrame:
+        """The feature columns of X as float64, checked against the training features when not ``reset``."""
+        if isinstance(X, pd.DataFrame):
+            if reset:
+                columns = list(self.features) if self.features is not None else [
+                    c for c in X.columns if c not in ID_COLUMNS]
+            else:
+                columns = list(self.feature_names_)
+            absent = [c for c in columns if c not in X.columns]
+            if absent:
+                raise FeatureMismatchError(
+                    f"数据缺少评分卡所需的特征 {absent}；评分卡使用 {list(columns)}")
+            values = validate_data(self, X[columns], reset=reset, ensure_all_finite="allow-nan",
+                                   dtype="float64", ensure_min_features=1)
+            return pd.DataFrame(values, columns=columns, index=X.index)
+        values = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype="float64")
+        columns = [f"x{i}" for i in range(values.shape[1])] if reset else list(self.feature_names_)
+        return pd.DataFrame(values, columns=columns)
+
+    def fit(self, X: pd.DataFrame, y: object) -> Scorecard:
+        """Bin every feature, pool bins to the declared direction, fit weights and build the points table."""
+        self._validate_params()
+        if y is None:
+            raise ValueError("Scorecard requires y to be passed, but the target y is None")
+        frame = self._feature_frame(X, reset=True)
+        target = column_or_1d(y, warn=True)
+        if len(target) != len(frame):
+            raise ValueError(f"y must be one label per row of X ({len(frame)} rows); got {len(target)} labels")
+        check_classification_targets(target)
+        kind = type_of_target(target, input_name="y", raise_unknown=True)
+        if kind != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {kind}; "
+                             "y must be 0 = not high-growth, 1 = high-growth")
+        classes = np.unique(target)
+        if classes.size != 2:
+            raise ValueError(f"y holds 1 class only ({classes.tolist()}); the training cohorts need both "
+                             "high-growth and other firms")
+        self.classes_ = classes
+        yb = (target == classes[1]).astype("float64")
+        self.feature_names_ = list(frame.columns)
+        min_count = max(1, int(np.ceil(self.min_bin_share * len(frame))))
+
+        self.bins_: dict[str, FeatureBins] = {}
+        design = np.zeros((len(frame), len(frame.columns)))
+        for j, feature in enumerate(frame.columns):
+            x = frame[feature].to_numpy()
+            present = ~np.isnan(x)
+            declared = (self.directions or {}).get(feature, BY_ID[feature].direction if feature in BY_ID else AUTO)
+            direction = _resolve_direction(x[present], yb[present], declared)
+            edges = _fit_edges(x[present], yb[present], direction, self.n_bins, min_count)
+            bins = FeatureBins(feature, direction, edges, _bin_labels(feature, edges), [], [], [], [])
+            index = bins.bin_index(x)
+            count, events = _counts(index, yb, len(edges) + 2)
+            woe = _woe(count, events)
+            if count[-1] < min_count:
+                # Too few missing values to learn from: a missing value scores as the average firm.
+                woe[-1] = 0.0
+            bins.count, bins.events, bins.woe = count.astype(int).tolist(), events.astype(int).tolist(), woe.tolist()
+            self.bins_[feature] = bins
+            design[:, j] = woe[index]
+
+        self.intercept_, self.coef_ = _fit_logistic(design, yb, self.C)
+        factor = self.pdo / np.log(2.0)
+        offset = self.base_points - factor * np.log(self.base_odds)
+        base = offset + factor * self.intercept_
+        for j, bins in enumerate(self.bins_.values()):
+            raw = factor * self.coef_[j] * np.asarray(bins.woe)
+            centre = float(np.dot(raw, bins.count) / max(sum(bins.count), 1))
+            bins.points = [int(v) for v in np.round(raw - centre)]
+            base += centre
+        self.base_points_ = int(np.round(base))
+        return self
+
+    # --- scoring --------------------------------------------------------------------------------------
+    def _points(self, X: object) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        check_is_fitted(self, "bins_")
+        frame = self._feature_frame(X, reset=False)
+        points, labels = {}, {}
+        for feature, bins in self.bins_.items():
+            index = bins.bin_index(frame[feature].to_numpy())
+            points[feature] = np.asarray(bins.points)[index]
+            labels[feature] = np.asarray(bins.labels, dtype=object)[index]
+        return frame, pd.DataFrame(points, index=frame.index), pd.DataFrame(labels, index=frame.index)
+
+    def score(self, X: pd.DataFrame, y: None = None) -> pd.Series:
+        """Total integer points of each row (``base_points_`` + points per feature); higher = more likely to grow.
+
+        ``y`` must stay None: unlike scikit-learn's ``score`` this is not an accuracy.
+        """
+        if y is not None:
+            raise TypeError("Scorecard.score gives each firm's points, not accuracy; call it without y and "
+                            "use sklearn.metrics (e.g. roc_auc_score) to evaluate")
+        _, points, _ = self._points(X)
+        return (points.sum(axis=1) + self.base_points_).astype("int64").rename("score")
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Log-odds implied by the integer score (so the points table alone reproduces it)."""
+        factor = self.pdo / np.log(2.0)
+        offset = self.base_points - factor * np.log(self.base_odds)
+        return (self.score(X).to_numpy() - offset) / factor
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Relative probabilities [P(class 0), P(class 1)]: calibrated on training cohorts only."""
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The more likely class of each row."""
+        check_is_fitted(self, "bins_")
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    # --- reading --------------------------------------------------------------------------------------
+    def points_table(self) -> pd.DataFrame:
+        """One row per feature and bin: bin label, edges, training count and event rate, WoE, points."""
+        check_is_fitted(self, "bins_")
+        rows = []
+        for feature, bins in self.bins_.items():
+            lows = [-np.inf, *bins.edges, np.nan]
+            highs = [*bins.edges, np.inf, np.nan]
+            for k, label in enumerate(bins.labels):
+                rows.append({
+                    "feature": feature, "label": BY_ID[feature].label if feature in BY_ID else feature,
+                    "direction": bins.direction, "bin": label, "lower": lows[k], "upper": highs[k],
+                    "count": bins.count[k], "event_rate": bins.events[k] / bins.count[k] if bins.count[k] else np.nan,
+                    "woe": bins.woe[k], "points": bins.points[k],
+                })
+        return pd.DataFrame(rows)
+
+    def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Points per firm and feature with a Chinese reason, e.g. ``近三年营收年均增长 35%（+18分）``.
+
+        Columns: uscc (and year when ``frame`` has it), feature, value, bin, points, reason, rank — rank 1 is
+        the feature that adds the most points to that firm's score, so ``rank <= 3`` are its top reasons.
+        """
+        values, points, labels = self._points(frame)
+        ids = frame["uscc"].to_numpy() if "uscc" in frame.columns else frame.index.to_numpy()
+        parts = []
+        for order, feature in enumerate(self.bins_):
+            definition = BY_ID.get(feature)
+            name = definition.label if definition is not None else feature
+            part = pd.DataFrame({
+                "row": np.arange(len(values)), "order": order, "uscc": ids,
+                "feature": feature, "value": values[feature].to_numpy(), "bin": labels[feature].to_numpy(),
+                "points": points[feature].to_numpy().astype("int64"),
+            })
+            if "year" in frame.columns:
+                part.insert(3, "year", frame["year"].to_numpy())
+            shown = [definition.format_value(v) if definition is not None else format_number(v)
+                     for v in part["value"]]
+            part["reason"] = [f"{name} {v}（{p:+d}分）" for v, p in zip(shown, part["points"], strict=True)]
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True).sort_values(["row", "points", "order"],
+                                                             ascending=[True, False, True], kind="stable")
+        out["rank"] = out.groupby("row").cumcount() + 1
+        return out.drop(columns=["row", "order"]).reset_index(drop=True)
+
+    def top_reasons(self, frame: pd.DataFrame, n: int = 3) -> pd.Series:
+        """The ``n`` features that add the most points to each row, joined with "；" (index of ``frame``)."""
+        explained = self.explain(frame)
+        top = explained[explained["rank"] <= n]
+        per_row = top.groupby(np.repeat(np.arange(len(frame)), min(n, len(self.bins_))), sort=True)["reason"]
+        return pd.Series(per_row.agg("；".join).to_numpy(), index=frame.index, name="reasons")
+
+    # --- persistence ----------------------------------------------------------------------------------
+    def to_spec(self) -> dict[str, object]:
+        """Everything the score depends on, as plain JSON/YAML-safe values."""
+        check_is_fitted(self, "bins_")
+        return {
+            "params": self.get_params(),
+            "classes": [v.item() if hasattr(v, "item") else v for v in self.classes_],
+            "base_points": self.base_points_,
+            "intercept": self.intercept_,
+            "coefficients": {f: float(c) for f, c in zip(self.bins_, self.coef_, strict=True)},
+            "bins": [asdict(b) for b in self.bins_.values()],
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, object]) -> Scorecard:
+        """Rebuild a fitted scorecard from :meth:`to_spec` output, without the training data."""
+        model = cls(**spec["params"])
+        bins = [FeatureBins(**b) for b in spec["bins"]]
+        model.bins_ = {b.feature: b for b in bins}
+        model.feature_names_ = [b.feature for b in bins]
+        model.n_features_in_ = len(bins)
+        model.feature_names_in_ = np.asarray(model.feature_names_, dtype=object)
+        model.classes_ = np.asarray(spec["classes"])
+        model.base_points_ = int(spec["base_points"])
+        model.intercept_ = float(spec["intercept"])
+        model.coef_ = np.asarray([spec["coefficients"][b.feature] for b in bins], dtype="float64")
+        return model
