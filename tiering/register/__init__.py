@@ -1,0 +1,47 @@
+"""Firm registers as analysts have them: read .xlsx/.csv/.parquet, map headers, validate rows, refuse bad ones.
+
+    from tiering.register import load_register, write_rejects
+    register = load_register("firms.xlsx", money_unit="万元")
+    for refusal in register.refusals:
+        print(refusal.message())
+    write_rejects(register, "firms.rejects.csv")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tiering.register.read import map_columns, read_table, rejected_cells
+from tiering.register.refusals import Refusal, Register, RegisterError, write_rejects
+from tiering.register.template import write_template
+from tiering.register.validate import RegisterRow, validate
+
+__all__ = [
+    "Refusal", "Register", "RegisterError", "RegisterRow", "load_register", "write_rejects", "write_template",
+]
+
+
+def load_register(
+    path: str | Path, *, money_unit: str | None = None, encoding: str | None = None, sheet: str | None = None
+) -> Register:
+    """Load a firm-by-year register, refusing bad rows with reasons; raise RegisterError if the file is unusable.
+
+    ``money_unit`` ("万元" or "元") states the unit of money columns whose header names none (a header unit must
+    agree with it); ``encoding`` fixes a CSV's encoding (default: try utf-8-sig, then gb18030); ``sheet`` picks an
+    Excel sheet by name (default: the first). Every row read is either in ``frame`` or named by a refusal.
+    """
+    raw = read_table(path, encoding=encoding, sheet=sheet)
+    columns = map_columns(raw.headers, raw.frame, money_unit=money_unit)
+    frame, refusals, warnings = validate(raw, columns)
+    blank = [f"{raw.path.name} 第 {'、'.join(map(str, raw.blank_rows))} 行是空行，已跳过"] if raw.blank_rows else []
+    return Register(
+        frame=frame,
+        refusals=refusals,
+        rows_read=len(raw.frame),
+        path=raw.path,
+        sha256=raw.sha256,
+        money_units=columns.money_units,
+        columns=columns.headers,
+        warnings=[*columns.warnings, *blank, *warnings],
+        rejected=rejected_cells(raw, sorted({r.row for r in refusals})),
+    )

@@ -1,0 +1,109 @@
+"""What loading a register produces: the accepted panel, the refused cells, and the rejects file for analysts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.styles import Font
+
+from tiering.fields import split_header
+
+REJECT_COLUMNS: tuple[str, ...] = ("文件", "行号", "列", "值", "原因")
+"""Columns write_rejects puts in front of the original cells."""
+
+
+class RegisterError(Exception):
+    """The file cannot be used as a register at all; the message says what is wrong and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One problem that keeps one row out of the register.
+
+    ``row`` is the spreadsheet row as the analyst sees it (header = row 1, first data row = row 2) and ``column``
+    is the header exactly as written in the file.
+    """
+
+    file: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def message(self) -> str:
+        """One line for people, e.g. ``firms.xlsx 行 17 列 "研发费用(万元)" 值 "abc": 应为数字``."""
+        return f'{self.file} 行 {self.row} 列 "{self.column}" 值 "{self.value}": {self.reason}'
+
+
+@dataclass
+class Register:
+    """A loaded register: accepted firm-years plus everything that was refused or noticed on the way.
+
+    ``frame`` follows the internal panel frame contract (every field id as a column, money in 万元, ``_row`` =
+    spreadsheet row), sorted by (uscc, year). ``columns`` maps field id -> header as written in the file;
+    ``money_units`` maps money field id -> the unit the file's amounts were in ("万元" or "元").
+    ``rejected`` holds the original cells (as text, original headers) of every refused row, indexed by row number.
+    """
+
+    frame: pd.DataFrame
+    refusals: list[Refusal]
+    rows_read: int
+    path: Path
+    sha256: str
+    money_units: dict[str, str]
+    columns: dict[str, str]
+    warnings: list[str]
+    rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def rows_refused(self) -> int:
+        """Number of distinct rows with at least one refusal."""
+        return len({r.row for r in self.refusals})
+
+    def money_note(self, field_id: str) -> str:
+        """Where the unit of a money column came from, e.g. ``金额单位：万元（由表头 销售收入(元) 换算）``."""
+        unit = self.money_units[field_id]
+        header = self.columns[field_id]
+        from_header = split_header(header)[1] is not None
+        if unit == "万元":
+            source = f"表头 {header}" if from_header else f"--unit 万元，列 {header}"
+            return f"金额单位：万元（{source}）"
+        source = f"表头 {header}" if from_header else f"--unit 元，列 {header}"
+        return f"金额单位：万元（由{source} 换算）"
+
+
+def write_rejects(register: Register, path: str | Path) -> None:
+    """Write every refusal with the original cells of its row to ``path`` (.csv as UTF-8 with BOM, or .xlsx).
+
+    One line per refusal, so a row with three problems appears three times, each naming its column and reason.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise RegisterError(f"拒收文件 {target.name} 的扩展名应为 .csv 或 .xlsx，实为 {suffix or '（无）'}")
+    frame = rejects_frame(register)
+    if suffix == ".csv":
+        # utf-8-sig: Excel on Windows only detects UTF-8 (and so shows Chinese correctly) when a BOM is present
+        frame.to_csv(target, index=False, encoding="utf-8-sig")
+        return
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name="拒收")
+        sheet = writer.sheets["拒收"]
+        sheet.freeze_panes = "A2"
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.column_dimensions["E"].width = 60
+
+
+def rejects_frame(register: Register) -> pd.DataFrame:
+    """The rejects table: 文件, 行号, 列, 值, 原因, then the original cells of the refused row."""
+    reasons = pd.DataFrame(
+        [(r.file, r.row, r.column, r.value, r.reason) for r in register.refusals], columns=list(REJECT_COLUMNS)
+    )
+    if register.rejected.empty:
+        return reasons
+    cells = register.rejected.reindex(reasons["行号"].to_numpy()).reset_index(drop=True)
+    return pd.concat([reasons, cells], axis=1)
+

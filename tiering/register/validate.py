@@ -1,0 +1,543 @@
+"""Row validation: the pydantic row model (the contract for one firm-year) and the vectorised check that applies it.
+
+``RegisterRow`` defines what a valid row is and, through its cell validators, the exact refusal reason for each
+bad cell. Loading a million rows cell by cell through pydantic would take minutes, so ``validate`` first parses
+whole columns with pandas; any cell the fast path does not accept as plainly valid is handed to the row model's
+own cell validator, which either accepts it (its value wins) or gives the refusal reason. The fast path may only
+ever accept a subset of what the model accepts, with the same value; tests/test_register.py checks that.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import cache
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
+from pydantic import Field as PydanticField
+from pydantic_core import PydanticCustomError
+
+from tiering import uscc as uscc_code
+from tiering.fields import BY_ID, FIELDS, DType, Field, Kind
+from tiering.register.read import ColumnMap, RawTable, display
+from tiering.register.refusals import Refusal
+
+YEAR_RANGE = (1980, 2100)
+"""Plausible fiscal years; anything outside is a typing error, not data."""
+DATE_YEARS = (1900, 2100)
+SIGNED = frozenset({"net_profit"})
+"""Money fields that may be negative (a loss); every other amount and count must be >= 0."""
+NOT_ABOVE: tuple[tuple[str, str], ...] = (
+    ("tech_staff", "employees"),
+    ("rd_staff", "employees"),
+    ("rd_expense_domestic", "rd_expense"),
+)
+"""(part, whole) pairs where the part is by definition included in the whole."""
+
+TRUE_WORDS = frozenset({"是", "y", "1", "true", "有"})
+FALSE_WORDS = frozenset({"否", "n", "0", "false", "无"})
+BOOL_WORDS: dict[str, float] = {**dict.fromkeys(TRUE_WORDS, 1.0), **dict.fromkeys(FALSE_WORDS, 0.0)}
+
+NOT_NUMBER = "应为数字"
+NOT_INTEGER = "应为整数"
+NEGATIVE = "不能为负数"
+BAD_YEAR = f"应为 {YEAR_RANGE[0]} 到 {YEAR_RANGE[1]} 之间的整数年份"
+BAD_DATE = "应为日期，如 2015-03-01"
+DATE_RANGE = f"日期的年份应在 {DATE_YEARS[0]} 到 {DATE_YEARS[1]} 之间"
+BAD_BOOL = "应为 是 或 否（也可写 Y/N、1/0、TRUE/FALSE、有/无）"
+REQUIRED = "必填，不能为空"
+USCC_AS_NUMBER = "应为文本：代码被存成了数字（可能已丢失位数），请把该列设为文本格式后重新填写"
+
+_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+NUMBER_RE = re.compile(_NUMBER)
+PERCENT_RE = re.compile(rf"(?P<number>{_NUMBER})\s*[%％]")
+_DATE_SEP = r"\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
+DATE_RE = re.compile(
+    rf"^(?P<year>\d{{4}})(?:{_DATE_SEP}|(?P<month2>\d{{2}})(?P<day2>\d{{2}}))"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+
+
+def above_limit(limit: float) -> str:
+    """Reason for a count beyond its field's plausibility ceiling."""
+    return f"超过合理上限 {limit:,.0f}"
+
+
+def not_above(part: Field, whole: Field, whole_header: str, whole_value: str) -> str:
+    """Reason for a part (科技人员数) larger than its whole (职工总数); names the other column."""
+    return f'大于列 "{whole_header}" 的值 {whole_value}：{part.label}不能超过{whole.label}'
+
+
+def duplicate(other_rows: list[int]) -> str:
+    """Reason for a row whose (统一社会信用代码, 年度) also appears on other rows."""
+    return f"同一企业同一年度出现多次：另见第 {'、'.join(str(r) for r in other_rows)} 行"
+
+
+# --- the row model: one cell validator per field --------------------------------------------------------------
+
+
+def _refuse(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("register_cell", reason)
+
+
+def _is_blank(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def _divisor(field: Field, context: dict[str, Any] | None) -> float:
+    units = (context or {}).get("money_units", {})
+    return 10_000.0 if units.get(field.id, "万元") == "元" else 1.0
+
+
+def _parse_number(field: Field, value: object, context: dict[str, Any] | None) -> float | int | None:
+    percent = False
+    if isinstance(value, bool | np.bool_):
+        raise _refuse(NOT_NUMBER)
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        match = PERCENT_RE.fullmatch(text) if field.dtype is DType.RATIO else None
+        if match:
+            text, percent = match.group("number"), True
+        if not NUMBER_RE.fullmatch(text):
+            raise _refuse(NOT_NUMBER)
+        number = float(text.replace(",", ""))
+    else:
+        raise _refuse(NOT_NUMBER)
+    if not math.isfinite(number):
+        raise _refuse(NOT_NUMBER)
+    if field.id == "year":
+        if not number.is_integer() or not YEAR_RANGE[0] <= number <= YEAR_RANGE[1]:
+            raise _refuse(BAD_YEAR)
+        return int(number)
+    if field.dtype is DType.INT and not number.is_integer():
+        raise _refuse(NOT_INTEGER)
+    if number < 0 and field.dtype in (DType.INT, DType.MONEY, DType.SCORE) and field.id not in SIGNED:
+        raise _refuse(NEGATIVE)
+    if field.max_value is not None and number > field.max_value:
+        raise _refuse(above_limit(field.max_value))
+    if field.dtype is DType.INT:
+        return int(number)
+    if field.dtype is DType.MONEY:
+        return number / _divisor(field, context)
+    if field.dtype is DType.RATIO and (percent or field.id in (context or {}).get("percent", ())):
+        return number / 100
+    return number
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise _refuse(BAD_BOOL)
+
+
+def _parse_date(value: object) -> date:
+    if isinstance(value, datetime):
+        parsed = value.date()
+    elif isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str) and (match := DATE_RE.fullmatch(value.strip())):
+        parts = match.groupdict()
+        try:
+            parsed = date(
+                int(parts["year"]), int(parts["month"] or parts["month2"]), int(parts["day"] or parts["day2"])
+            )
+        except ValueError:
+            raise _refuse(BAD_DATE) from None
+    else:
+        raise _refuse(BAD_DATE)
+    if not DATE_YEARS[0] <= parsed.year <= DATE_YEARS[1]:
+        raise _refuse(DATE_RANGE)
+    return parsed
+
+
+def _parse_text(field: Field, value: object) -> str:
+    if field.id == "uscc":
+        if not isinstance(value, str):
+            raise _refuse(USCC_AS_NUMBER)
+        code = value.strip().upper()
+        problem = uscc_code.problem(code)
+        if problem:
+            raise _refuse(problem)
+        return code
+    return value.strip() if isinstance(value, str) else display(value)
+
+
+def parse_cell(field: Field, value: object, context: dict[str, Any] | None = None) -> object:
+    """Parse one cell of ``field`` the way the loader does, raising a pydantic error whose message is the reason.
+
+    ``context`` may carry ``money_units`` (field id -> "万元"/"元"; default 万元) and ``percent`` (ratio field
+    ids whose header says (%)). Money comes back in 万元, counts as int, flags as bool, dates as date.
+    """
+    if _is_blank(value):
+        if field.required:
+            raise _refuse(REQUIRED)
+        return None
+    if field.dtype in (DType.INT, DType.MONEY, DType.RATIO, DType.SCORE):
+        return _parse_number(field, value, context)
+    if field.dtype is DType.BOOL:
+        return _parse_bool(value)
+    if field.dtype is DType.DATE:
+        return _parse_date(value)
+    return _parse_text(field, value)
+
+
+def _cell_validator(field: Field) -> Callable[[object, ValidationInfo], object]:
+    def validate_cell(value: object, info: ValidationInfo) -> object:
+        return parse_cell(field, value, info.context)
+
+    return validate_cell
+
+
+_PYTHON_TYPE: dict[DType, type] = {
+    DType.TEXT: str, DType.DATE: date, DType.INT: int, DType.MONEY: float, DType.RATIO: float,
+    DType.BOOL: bool, DType.SCORE: float,
+}
+
+
+def cell_type(field: Field) -> Any:
+    """The annotated type of one field in RegisterRow: its Python type plus the cell validator."""
+    base: Any = _PYTHON_TYPE[field.dtype]
+    if not field.required:
+        base = base | None
+    return Annotated[base, BeforeValidator(_cell_validator(field))]
+
+
+class _RowRules(BaseModel):
+    """Checks across the cells of one row, shared by every RegisterRow."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _parts_within_wholes(self) -> _RowRules:
+        for part_id, whole_id in NOT_ABOVE:
+            part, whole = getattr(self, part_id), getattr(self, whole_id)
+            if part is not None and whole is not None and part > whole:
+                whole_field = BY_ID[whole_id]
+                raise _refuse(
+                    f"{BY_ID[part_id].label} {display(part)} "
+                    + not_above(BY_ID[part_id], whole_field, whole_field.label, display(whole))
+                )
+        return self
+
+
+RegisterRow: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "RegisterRow",
+    __base__=_RowRules,
+    __module__=__name__,
+    __doc__=(
+        "One firm-year of a register, keyed by field id. Validate with "
+        '``RegisterRow.model_validate(cells, context={"money_units": {"revenue": "元"}})``; every field of '
+        "tiering.fields.FIELDS is here, uscc/name/year required. Money is returned in 万元."
+    ),
+    **{
+        f.id: (
+            cell_type(f),
+            PydanticField(... if f.required else None, title=f.label, description=f.meaning),
+        )
+        for f in FIELDS
+    },
+)
+
+
+@cache
+def _adapter(field_id: str) -> TypeAdapter[Any]:
+    return TypeAdapter(cell_type(BY_ID[field_id]))
+
+
+# --- the vectorised pass ---------------------------------------------------------------------------------------
+
+
+def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refusal], list[str]]:
+    """Parse and check every mapped column of ``raw``; return the accepted panel frame, refusals and warnings."""
+    context = {"money_units": columns.money_units, "percent": columns.percent}
+    problems: list[tuple[int, int, str, str]] = []  # (row, column position, value, reason)
+    parsed: dict[str, pd.Series] = {}
+    for field_id, position in columns.positions.items():
+        field = BY_ID[field_id]
+        cells = raw.frame[position]
+        values, clean = _fast_parse(field, cells, context)
+        parsed[field_id] = _settle_suspicious(field, cells, values, clean, position, context, problems)
+    _check_parts(raw, columns, parsed, problems)
+    _check_duplicates(raw, columns, parsed, problems)
+    refusals = [
+        Refusal(raw.path.name, row, raw.headers[position], value, reason)
+        for row, position, value, reason in sorted(problems, key=lambda p: (p[0], p[1]))
+    ]
+    refused = np.isin(raw.frame.index.to_numpy(), [p[0] for p in problems])
+    frame = _assemble(raw, parsed, ~refused)
+    frame, warnings = harmonise_firm_fields(frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM])
+    return frame, refusals, warnings
+
+
+def _settle_suspicious(
+    field: Field, cells: pd.Series, values: pd.Series, clean: np.ndarray, position: int,
+    context: dict[str, Any], problems: list[tuple[int, int, str, str]],
+) -> pd.Series:
+    if clean.all():
+        return values
+    adapter = _adapter(field.id)
+    rows: list[int] = []
+    accepted: list[object] = []
+    for row, cell in cells[~clean].items():
+        try:
+            value = adapter.validate_python(cell, context=context)
+        except ValidationError as error:
+            problems.extend((int(row), position, display(cell), e["msg"]) for e in error.errors())
+            value = None
+        rows.append(int(row))
+        accepted.append(_frame_value(field, value))
+    values = values.copy()
+    values.loc[rows] = pd.Series(accepted, index=rows, dtype=values.dtype)
+    return values
+
+
+def _frame_value(field: Field, value: object) -> object:
+    if value is None:
+        return pd.NaT if field.dtype is DType.DATE else np.nan
+    if field.dtype is DType.DATE:
+        return pd.Timestamp(value)
+    if field.dtype is DType.TEXT:
+        return value
+    return float(value)  # type: ignore[arg-type]
+
+
+def _fast_parse(field: Field, cells: pd.Series, context: dict[str, Any]) -> tuple[pd.Series, np.ndarray]:
+    """Values for the cells that are plainly valid, and a mask of those cells (blank counts as plainly valid
+    unless the field is required). Everything else goes to the row model for a value or a reason."""
+    if field.dtype in (DType.INT, DType.MONEY, DType.RATIO, DType.SCORE):
+        values, clean = _fast_numbers(field, cells, context)
+    elif field.dtype is DType.BOOL:
+        values, clean = _fast_bools(cells)
+    elif field.dtype is DType.DATE:
+        values, clean = _fast_dates(cells)
+    else:
+        values, clean = _fast_text(field, cells)
+    return values, np.asarray(clean, dtype=bool)
+
+
+def _fast_numbers(field: Field, cells: pd.Series, context: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
+        number = cells.astype("float64")
+        blank = number.isna()
+        ok = blank | np.isfinite(number)
+    else:
+        text = cells.astype("str").str.strip()
+        blank = text.isna() | (text == "")
+        ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+        number = pd.to_numeric(text.where(ok).str.replace(",", "", regex=False), errors="coerce")
+        ok = blank | (ok & np.isfinite(number))
+    if field.id == "year":
+        ok &= blank | ((number % 1 == 0) & number.between(*YEAR_RANGE))
+    elif field.dtype is DType.INT:
+        ok &= blank | (number % 1 == 0)
+    if field.dtype in (DType.INT, DType.MONEY, DType.SCORE) and field.id not in SIGNED:
+        ok &= blank | (number >= 0)
+    if field.max_value is not None:
+        ok &= blank | (number <= field.max_value)
+    if field.required:
+        ok &= ~blank
+    if field.dtype is DType.MONEY:
+        number = number / _divisor(field, context)
+    elif field.dtype is DType.RATIO and field.id in context["percent"]:
+        number = number / 100
+    return number.where(ok).astype("float64"), ok
+
+
+def _fast_bools(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_bool_dtype(cells) or pd.api.types.is_numeric_dtype(cells):
+        number = cells.astype("float64")
+        ok = number.isna() | number.isin((0.0, 1.0))
+        return number.where(ok), ok
+    text = cells.astype("str").str.strip().str.lower()
+    blank = text.isna() | (text == "")
+    values = text.map(BOOL_WORDS).astype("float64")
+    return values, blank | values.notna()
+
+
+def _fast_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_datetime64_any_dtype(cells):
+        stamps = cells.dt.tz_localize(None) if cells.dt.tz is not None else cells
+        stamps = stamps.dt.normalize().astype("datetime64[ns]")
+    else:
+        objects = cells.where(cells.map(lambda v: isinstance(v, date)))
+        text = cells.where(_is_str(cells)).astype("str")
+        parts = text.str.strip().str.extract(DATE_RE.pattern)
+        stamps = pd.to_datetime(
+            pd.DataFrame({
+                "year": parts["year"],
+                "month": parts["month"].fillna(parts["month2"]),
+                "day": parts["day"].fillna(parts["day2"]),
+            }).astype("float64"),
+            errors="coerce",
+        ).astype("datetime64[ns]")
+        # datetime/date objects (Excel date cells, parquet date32) need no text parsing
+        stamps = stamps.fillna(pd.to_datetime(objects, errors="coerce").dt.normalize().astype("datetime64[ns]"))
+    years = stamps.dt.year
+    ok = stamps.notna() & years.between(*DATE_YEARS)
+    return stamps.where(ok), cells.isna() | ok
+
+
+def _is_str(cells: pd.Series) -> pd.Series:
+    if cells.dtype == object:
+        return cells.map(lambda v: isinstance(v, str)).astype(bool)
+    return cells.notna() if pd.api.types.is_string_dtype(cells) else pd.Series(False, index=cells.index)
+
+
+def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    is_text = _is_str(cells)
+    text = cells.where(is_text).astype("str").str.strip()
+    if field.id == "uscc":
+        text = text.str.upper()
+    text = text.where(text != "")
+    blank = cells.isna() | (is_text & text.isna())
+    ok = blank | is_text
+    if field.id == "uscc":
+        ok &= blank | _uscc_valid(text)
+    if field.required:
+        ok &= ~blank
+    return text.where(ok), ok
+
+
+_USCC_VALUE = np.full(128, -1, dtype=np.int64)
+for _i, _c in enumerate(uscc_code.ALPHABET):
+    _USCC_VALUE[ord(_c)] = _i
+_USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
+
+
+def _uscc_valid(codes: pd.Series) -> pd.Series:
+    """Vectorised GB 32100 check over the distinct codes; agrees with tiering.uscc.problem(code) is None."""
+    positions, distinct = pd.factorize(codes)
+    distinct = np.asarray(distinct, dtype=object)
+    good = np.zeros(len(distinct) + 1, dtype=bool)  # the extra last slot answers for missing codes (-1)
+    sized = np.flatnonzero([len(c) == 18 for c in distinct])
+    if len(sized):
+        points = np.array(distinct[sized], dtype="U18").view(np.uint32).reshape(-1, 18).astype(np.int64)
+        values = np.where(points < 128, _USCC_VALUE[np.minimum(points, 127)], -1)
+        check = (31 - (values[:, :17] * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
+        good[sized] = (values >= 0).all(axis=1) & (values[:, 17] == check)
+    return pd.Series(good[positions], index=codes.index)
+
+
+def _check_parts(
+    raw: RawTable, columns: ColumnMap, parsed: dict[str, pd.Series], problems: list[tuple[int, int, str, str]]
+) -> None:
+    for part_id, whole_id in NOT_ABOVE:
+        if part_id not in parsed or whole_id not in parsed:
+            continue
+        over = parsed[part_id] > parsed[whole_id]
+        part_position, whole_position = columns.positions[part_id], columns.positions[whole_id]
+        for row in over[over].index:
+            problems.append((
+                int(row), part_position, display(raw.frame.at[row, part_position]),
+                not_above(
+                    BY_ID[part_id], BY_ID[whole_id], columns.headers[whole_id],
+                    display(raw.frame.at[row, whole_position]),
+                ),
+            ))
+
+
+def _check_duplicates(
+    raw: RawTable, columns: ColumnMap, parsed: dict[str, pd.Series], problems: list[tuple[int, int, str, str]]
+) -> None:
+    keys = pd.DataFrame({"uscc": parsed["uscc"], "year": parsed["year"]}).dropna()
+    repeated = keys[keys.duplicated(keep=False)]
+    if repeated.empty:
+        return
+    position = columns.positions["uscc"]
+    for _, group in repeated.groupby(["uscc", "year"], sort=False):
+        rows = [int(r) for r in group.index]
+        for row in rows:
+            others = [r for r in rows if r != row]
+            problems.append((row, position, display(raw.frame.at[row, position]), duplicate(others)))
+
+
+def _empty_column(field: Field, length: int) -> pd.Series:
+    if field.dtype is DType.DATE:
+        return pd.Series(pd.NaT, index=range(length), dtype="datetime64[ns]")
+    if field.dtype is DType.TEXT:
+        return pd.Series(np.nan, index=range(length), dtype="str")
+    return pd.Series(np.nan, index=range(length), dtype="float64")
+
+
+def _assemble(raw: RawTable, parsed: dict[str, pd.Series], accepted: np.ndarray) -> pd.DataFrame:
+    length = int(accepted.sum())
+    data: dict[str, pd.Series] = {}
+    for field in FIELDS:
+        if field.id in parsed:
+            column = parsed[field.id][accepted].reset_index(drop=True)
+            if field.dtype is DType.TEXT:
+                column = column.astype("str")
+            elif field.dtype is DType.DATE:
+                column = column.astype("datetime64[ns]")
+            else:
+                column = column.astype("float64")
+            data[field.id] = column
+        else:
+            data[field.id] = _empty_column(field, length)
+    data["year"] = data["year"].astype("int64")
+    data["_row"] = pd.Series(raw.frame.index.to_numpy()[accepted], dtype="int64")
+    frame = pd.DataFrame(data)
+    return frame.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)
+
+
+def harmonise_firm_fields(frame: pd.DataFrame, field_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Give every year of a firm the firm-level value of its latest year that has one; warn where years disagree.
+
+    ``frame`` must be sorted by (uscc, year). A firm-level fact (注册日期, 所在区 …) cannot differ between years,
+    so a disagreement is a data-entry problem worth a warning, but the newest value is the best one to keep.
+    """
+    warnings: list[str] = []
+    firms = frame["uscc"]
+    for field_id in field_ids:
+        if field_id == "uscc":
+            continue
+        grouped = frame[field_id].groupby(firms, sort=False)
+        counts = grouped.nunique()
+        if not (counts > 1).any() and frame[field_id].notna().all():
+            continue
+        latest = grouped.transform("last")
+        for firm in counts[counts > 1].index:
+            warnings.append(_disagreement(frame, firm, field_id, latest))
+        frame[field_id] = latest.astype(frame[field_id].dtype)
+    return frame, warnings
+
+
+def _disagreement(frame: pd.DataFrame, firm: str, field_id: str, latest: pd.Series) -> str:
+    rows = frame.index[frame["uscc"] == firm]
+    seen = "；".join(
+        f"第 {frame.at[i, '_row']} 行（{frame.at[i, 'year']} 年）{display(frame.at[i, field_id]) or '空'}"
+        for i in rows
+    )
+    name = frame.at[rows[-1], "name"]
+    keep = display(latest.at[rows[-1]])
+    return (
+        f"企业 {firm}（{name}）的 {BY_ID[field_id].label} 在不同年度不一致：{seen}。"
+        f"已对该企业所有年度采用最新年度的值 {keep}"
+    )
