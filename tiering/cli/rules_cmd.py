@@ -1,0 +1,88 @@
+"""``tiering rules check`` and ``tiering rules test``: lint the rule files and run the cases kept beside them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tiering.cli import exit_codes
+from tiering.rules.cases import cases_files, run_cases
+from tiering.rules.library import RULES_DIR, RuleLoadError, load_library, rule_files
+
+
+def _paths(path: Path | None) -> tuple[Path, list[Path] | None]:
+    if path is None:
+        return RULES_DIR, None
+    if path.is_dir():
+        return path, None
+    return path.parent, [path]
+
+
+@click.group("rules")
+def rules() -> None:
+    """Check rule files, run their cases, compare versions."""
+
+
+@rules.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def check(path: Path | None) -> None:
+    """Load every rule file under PATH (default: the bundled rules/) and report every problem in one run.
+
+    Example: tiering rules check rules/
+    """
+    folder, files = _paths(path)
+    try:
+        library = load_library(folder, files)
+    except RuleLoadError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) in {folder}", err=True)
+        sys.exit(exit_codes.UNUSABLE_INPUT)
+    for r in library.rulesets:
+        flag = "  [provisional]" if r.provisional else ""
+        click.echo(f"ok  {r.id:<28} {r.meta.version:<10} {r.meta.status.value:<11} "
+                   f"{r.meta.effective_from} – {r.meta.effective_to or '…'}  {len(r.nodes)} criteria{flag}")
+    click.echo(f"{len(library.rulesets)} rule set(s) loaded from {folder}, no problems")
+
+
+@rules.command("test")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--strict-coverage", is_flag=True, help="Fail when a band or criterion is not exercised by any case.")
+def test(path: Path | None, strict_coverage: bool) -> None:
+    """Run the cases files (*.cases.yaml) beside the rule sets and report bands and criteria no case exercises.
+
+    Example: tiering rules test rules/
+    """
+    folder, files = _paths(path)
+    try:
+        library = load_library(folder, None if files is None else [f for f in files if f in rule_files(folder)])
+    except RuleLoadError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(exit_codes.UNUSABLE_INPUT)
+    targets = [f for f in (files or []) if f.name.endswith(".cases.yaml")] or cases_files(folder)
+    failed = todo = passed = gaps = 0
+    for cases_path in targets:
+        results, coverage, problems = run_cases(library, cases_path)
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+            failed += 1
+        for r in results:
+            if r.ok:
+                passed += 1
+                continue
+            if r.todo:
+                todo += 1
+                click.echo(f"todo  {cases_path}:{r.line} {r.name}: {r.todo} ({'; '.join(r.problems)})")
+                continue
+            failed += 1
+            click.echo(f"FAIL  {cases_path}:{r.line} {r.name}: {'; '.join(r.problems)}")
+        if coverage is not None:
+            for item in coverage.unreached_bands + coverage.unexercised:
+                gaps += 1
+                click.echo(f"gap   {coverage.ruleset}: {item}")
+    click.echo(f"cases: {passed} passed, {failed} failed, {todo} todo; coverage gaps: {gaps}")
+    if failed or (strict_coverage and gaps):
+        sys.exit(exit_codes.CHECK_FAILED)

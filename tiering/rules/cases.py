@@ -1,0 +1,225 @@
+"""Named example firms kept beside each rule set (``rules/<id>.cases.yaml``), and the runner that checks them.
+
+A cases file::
+
+    ruleset: kjxzxqy-2022          # the rule set under test (its dependencies are evaluated too)
+    year: 2025                     # application year; the firm's values are for year - data_year_offset
+    defaults: {employees: 100, …}  # data-year values every case starts from
+    cases:
+      - name: 科技人员占比恰为30%
+        firm: {tech_staff: 30}                 # overrides of the defaults (data year)
+        history: {1: {revenue: 4000}}          # optional: values k years before the data year
+        expect:
+          outcome: qualified                   # qualified | not_qualified | undetermined
+          score: 100                           # or [min, max]
+          path: evaluation                     # id of the qualifying alternative
+          failing: [total_score]               # exactly the failing tests, scores and requirements
+          points: {staff_points: 20}           # points of named criteria ([min, max] for a range)
+          status: {b2_employees: pass}         # pass | fail | unknown | scored
+        todo: 为什么这个用例已知不对            # optional: a known gap, reported but not failed
+
+The runner also reports, per rule set, the bands and criteria no case reaches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tiering.engine.evaluate import OUTCOME_TEXT, evaluate_firm
+from tiering.fields import BY_ID, FIELDS, DType
+from tiering.rules.bands import MISSING
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.library import RuleLibrary
+from tiering.rules.nodes import FAIL, STATUS_TEXT, One, PointsNode, RequiresNode, ScoreNode, TestNode
+from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
+
+Number = float | tuple[float, float]
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["qualified", "not_qualified", "undetermined"]
+    score: Number | None = None
+    path: str | None = None
+    failing: list[str] | None = None
+    points: dict[str, Number] = {}
+    status: dict[str, Literal["pass", "fail", "unknown", "scored"]] = {}
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    firm: dict[str, Any] = {}
+    history: dict[int, dict[str, Any]] = {}
+    expect: Expect
+    todo: str | None = None
+    note: str | None = None
+
+
+class CasesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ruleset: str
+    year: int
+    eval_date: dt.date | None = None
+    defaults: dict[str, Any] = {}
+    history: dict[int, dict[str, Any]] = {}
+    cases: list[Case]
+
+
+@dataclass
+class CaseResult:
+    ruleset: str
+    name: str
+    ok: bool
+    todo: str | None
+    problems: list[str]
+    line: int
+
+
+@dataclass
+class Coverage:
+    """Which bands and criteria the cases of one rule set reached."""
+
+    ruleset: str
+    unreached_bands: list[str] = field(default_factory=list)
+    unexercised: list[str] = field(default_factory=list)
+
+
+def _cell(field_id: str, v: Any) -> Any:
+    f = BY_ID[field_id]
+    if v is None:
+        return None if f.dtype == DType.TEXT else np.nan
+    if f.dtype == DType.BOOL:
+        return 1.0 if v else 0.0
+    if f.dtype == DType.DATE:
+        return pd.Timestamp(v)
+    if f.dtype == DType.TEXT:
+        return str(v)
+    return float(v)
+
+
+def case_panel(spec: CasesFile, case: Case, data_year: int) -> pd.DataFrame:
+    """The rows of one case as a panel in the internal frame contract.
+
+    The data year holds the defaults with the case's ``firm`` values; an earlier year k holds the defaults with
+    the file's and the case's ``history[k]`` values.
+    """
+    years = {0: {**spec.defaults, **case.firm}}
+    for k in sorted({*spec.history, *case.history}):
+        years[k] = {**spec.defaults, **spec.history.get(k, {}), **case.history.get(k, {})}
+    rows = []
+    for k, values in sorted(years.items()):
+        row: dict[str, Any] = {f.id: _cell(f.id, None) for f in FIELDS}
+        for key, v in values.items():
+            if key not in BY_ID:
+                raise KeyError(key)
+            row[key] = _cell(key, v)
+        row.update(uscc="CASE", name=case.name, year=data_year - k)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _matches(expected: Number, lo: float, hi: float) -> bool:
+    if isinstance(expected, tuple):
+        return (lo, hi) == (float(expected[0]), float(expected[1]))
+    return lo == hi == float(expected)
+
+
+def _check(rs: CompiledRuleSet, nodes: dict[str, One], exp: Expect) -> list[str]:
+    problems: list[str] = []
+    root = nodes[rs.root.id]
+    got = OUTCOME_TEXT[root.status]
+    if got != exp.outcome:
+        problems.append(f"outcome {got}, expected {exp.outcome}")
+    score = rs.score_node()
+    if exp.score is not None:
+        if score is None:
+            problems.append("expects a score but the rule set has none")
+        elif not _matches(exp.score, nodes[score.id].pmin, nodes[score.id].pmax):
+            s = nodes[score.id]
+            problems.append(f"score {s.pmin:g}–{s.pmax:g}, expected {exp.score}")
+    if exp.path is not None:
+        paths = rs.paths_node()
+        chosen = None
+        if paths is not None and nodes[paths.id].band >= 0:
+            chosen = paths.children[nodes[paths.id].band].id
+        if chosen != exp.path:
+            problems.append(f"path {chosen}, expected {exp.path}")
+    if exp.failing is not None:
+        failing = sorted(n.id for n in rs.root.walk()
+                         if isinstance(n, TestNode | ScoreNode | RequiresNode) and nodes[n.id].status == FAIL)
+        if failing != sorted(exp.failing):
+            problems.append(f"failing {failing}, expected {sorted(exp.failing)}")
+    for node_id, want in exp.points.items():
+        if node_id not in nodes:
+            problems.append(f"points: no criterion '{node_id}'")
+        elif not _matches(want, nodes[node_id].pmin, nodes[node_id].pmax):
+            problems.append(f"points of {node_id}: {nodes[node_id].pmin:g}–{nodes[node_id].pmax:g}, expected {want}")
+    for node_id, want in exp.status.items():
+        if node_id not in nodes:
+            problems.append(f"status: no criterion '{node_id}'")
+        elif STATUS_TEXT[nodes[node_id].status] != want:
+            problems.append(f"status of {node_id}: {STATUS_TEXT[nodes[node_id].status]}, expected {want}")
+    return problems
+
+
+def run_cases(library: RuleLibrary, path: Path) -> tuple[list[CaseResult], Coverage | None, list[SourceProblem]]:
+    """Run one cases file; return each case's result, the coverage of its rule set, and file problems."""
+    doc, problems = read_yaml(path)
+    if doc is None or problems:
+        return [], None, problems
+    try:
+        spec = CasesFile.model_validate(doc.data)
+    except ValidationError as exc:
+        return [], None, [SourceProblem(str(path), doc.line_of(tuple(e["loc"])), dotted(tuple(e["loc"])), e["msg"])
+                          for e in exc.errors()]
+    if spec.ruleset not in library.by_id:
+        return [], None, [SourceProblem(str(path), doc.line_of(("ruleset",)), "ruleset",
+                                        f"no rule set '{spec.ruleset}' in {library.folder}")]
+    target = library.by_id[spec.ruleset]
+    eval_date = spec.eval_date or dt.date(spec.year, 6, 30)
+    chain = library.in_force(eval_date, pins={target.program: target.id}, programs=[target.program])
+    data_year = spec.year - target.meta.data_year_offset
+    results: list[CaseResult] = []
+    seen: list[dict[str, One]] = []
+    for i, case in enumerate(spec.cases):
+        line = doc.line_of(("cases", i))
+        try:
+            panel = case_panel(spec, case, data_year)
+        except KeyError as exc:
+            results.append(CaseResult(target.id, case.name, False, case.todo, [f"unknown field {exc}"], line))
+            continue
+        nodes = evaluate_firm(panel, chain, spec.year, eval_date)[target.id]
+        seen.append(nodes)
+        found = _check(target, nodes, case.expect)
+        results.append(CaseResult(target.id, case.name, not found, case.todo, found, line))
+    return results, _coverage(target, seen), []
+
+
+def _coverage(rs: CompiledRuleSet, seen: list[dict[str, One]]) -> Coverage:
+    cov = Coverage(rs.id)
+    for node in rs.root.walk():
+        statuses = {s[node.id].status for s in seen}
+        if isinstance(node, PointsNode) and node.table is not None:
+            hit = {s[node.id].band for s in seen}
+            for i, band in enumerate(node.table.bands):
+                if i not in hit:
+                    cov.unreached_bands.append(f"{node.id} band {i + 1} ({band.label or band.points})")
+            if MISSING not in hit:
+                cov.unreached_bands.append(f"{node.id} missing-data band")
+        elif isinstance(node, TestNode | ScoreNode | RequiresNode):
+            lacking = [w for w, code in (("pass", 1), ("fail", 0)) if code not in statuses]
+            if lacking:
+                cov.unexercised.append(f"{node.id} never {' / '.join(lacking)}")
+    return cov
+
+
+def cases_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.cases.yaml"))
