@@ -97,7 +97,7 @@ def _read_csv(source: Path, data: bytes, encoding: str | None) -> pd.DataFrame:
         return pd.DataFrame()
     except pd.errors.ParserError as exc:
         raise RegisterError(
-            f"{source.name} 不是规整的 CSV（{exc}）：某行的列数多于表头，检查是否有未加引号的逗号"
+            f"{source.name} 不是规整的 CSV（{str(exc).strip()}）：某行的列数多于表头，检查是否有未加引号的逗号"
         ) from exc
 
 
@@ -134,7 +134,7 @@ def _read_excel(source: Path, data: bytes, sheet: str | None) -> pd.DataFrame:
     if sheet is not None and sheet not in book.sheet_names:
         names = "、".join(book.sheet_names)
         raise RegisterError(f"{source.name} 中没有名为“{sheet}”的工作表；现有工作表：{names}")
-    return book.parse(sheet if sheet is not None else 0, header=None, dtype=object)
+    return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object)
 
 
 def _header_text(header: object) -> str:

@@ -62,13 +62,14 @@ BAD_BOOL = "应为 是 或 否（也可写 Y/N、1/0、TRUE/FALSE、有/无）"
 REQUIRED = "必填，不能为空"
 USCC_AS_NUMBER = "应为文本：代码被存成了数字（可能已丢失位数），请把该列设为文本格式后重新填写"
 
-_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+# ASCII digits only: Python's \d also matches digits of other scripts, the regex engine behind pandas does not
+_NUMBER = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
 NUMBER_RE = re.compile(_NUMBER)
-PERCENT_RE = re.compile(rf"(?P<number>{_NUMBER})\s*[%％]")
-_DATE_SEP = r"\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
+PERCENT_RE = re.compile(rf"(?P<number>{_NUMBER}) *[%％]")
+_DATE_SEP = r" *[-/.年] *(?P<month>[0-9]{1,2}) *[-/.月] *(?P<day>[0-9]{1,2}) *日?"
 DATE_RE = re.compile(
-    rf"^(?P<year>\d{{4}})(?:{_DATE_SEP}|(?P<month2>\d{{2}})(?P<day2>\d{{2}}))"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+    rf"^(?P<year>[0-9]{{4}})(?:{_DATE_SEP}|(?P<month2>[0-9]{{2}})(?P<day2>[0-9]{{2}}))"
+    r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
 )
 
 
@@ -199,6 +200,11 @@ def parse_cell(field: Field, value: object, context: dict[str, Any] | None = Non
         if field.required:
             raise _refuse(REQUIRED)
         return None
+    if field.id == "year":
+        try:
+            return _parse_number(field, value, context)
+        except PydanticCustomError:
+            raise _refuse(BAD_YEAR) from None
     if field.dtype in (DType.INT, DType.MONEY, DType.RATIO, DType.SCORE):
         return _parse_number(field, value, context)
     if field.dtype is DType.BOOL:
@@ -282,7 +288,7 @@ def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refu
     for field_id, position in columns.positions.items():
         field = BY_ID[field_id]
         cells = raw.frame[position]
-        values, clean = _fast_parse(field, cells, context)
+        values, clean = fast_parse(field, cells, context)
         parsed[field_id] = _settle_suspicious(field, cells, values, clean, position, context, problems)
     _check_parts(raw, columns, parsed, problems)
     _check_duplicates(raw, columns, parsed, problems)
@@ -328,7 +334,7 @@ def _frame_value(field: Field, value: object) -> object:
     return float(value)  # type: ignore[arg-type]
 
 
-def _fast_parse(field: Field, cells: pd.Series, context: dict[str, Any]) -> tuple[pd.Series, np.ndarray]:
+def fast_parse(field: Field, cells: pd.Series, context: dict[str, Any]) -> tuple[pd.Series, np.ndarray]:
     """Values for the cells that are plainly valid, and a mask of those cells (blank counts as plainly valid
     unless the field is required). Everything else goes to the row model for a value or a reason."""
     if field.dtype in (DType.INT, DType.MONEY, DType.RATIO, DType.SCORE):
