@@ -1,8 +1,10 @@
-"""Attaches every command family to the ``main`` group (modules that attach themselves are imported here too)."""
+"""Attaches every command family to the ``main`` group."""
 
 from __future__ import annotations
 
 from tiering.cli import main
+from tiering.cli.classify_cmd import classify, explain, template
 from tiering.cli.rules_cmd import rules
 
-main.add_command(rules)
+for command in (classify, explain, template, rules):
+    main.add_command(command)

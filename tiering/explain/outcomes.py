@@ -71,7 +71,7 @@ def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
         if paths is not None:
             band = r.nodes[paths.id].band
             labels = np.array([c.label for c in paths.children] + [""], dtype=object)
-            path = labels[np.where(band >= 0, band, len(paths.children))]
+            path = labels[np.where((band >= 0) & (outcome == 1), band, len(paths.children))]
         frames.append(pd.DataFrame({
             "uscc": evaluation.firms,
             "name": evaluation.names,

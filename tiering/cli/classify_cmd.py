@@ -1,0 +1,147 @@
+"""``tiering classify``, ``tiering explain`` and ``tiering template``: the analyst's batch job and its companions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from tiering.cli import exit_codes
+from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
+from tiering.engine.evaluate import Evaluation, evaluate, evaluate_firm
+from tiering.engine.trace import trace_table
+from tiering.explain.outcomes import outcome_frame, summary_counts
+from tiering.explain.text import explain_firm
+from tiering.output.provenance import Provenance, ruleset_records
+from tiering.output.write import FORMATS, write_results
+from tiering.register import Register, write_template
+from tiering.register.refusals import rejects_frame
+from tiering.rules.compile import CompiledRuleSet
+
+
+@dataclass
+class ClassifyRun:
+    """Everything one classify run produced, for writing, printing and recording."""
+
+    register: Register
+    rulesets: list[CompiledRuleSet]
+    evaluation: Evaluation
+    outcomes: pd.DataFrame
+    summary: pd.DataFrame
+    provenance: Provenance
+
+
+def run_classification(register: Register, rulesets: list[CompiledRuleSet], year: int, on: dt.date,
+                       progress: bool = False) -> ClassifyRun:
+    """Evaluate the accepted rows of ``register`` and build the outcome tables and provenance."""
+    with click.progressbar(length=len(rulesets), label="评价中 evaluating", show_pos=True,
+                           hidden=not progress) as bar:
+        evaluation = evaluate(register.frame, rulesets, year, on)
+        bar.update(len(rulesets))
+    outcomes = outcome_frame(evaluation)
+    provenance = Provenance(
+        input_file=str(register.path), input_sha256=register.sha256, year=year, eval_date=on.isoformat(),
+        money_units={k: register.money_note(k) for k in sorted(register.money_units)},
+        rulesets=ruleset_records(rulesets), rows_read=register.rows_read,
+        rows_accepted=len(register.frame), rows_refused=register.rows_refused,
+        firms_evaluated=len(evaluation.firms), firms_without_data_year=evaluation.not_evaluated,
+    )
+    return ClassifyRun(register, rulesets, evaluation, outcomes, summary_counts(outcomes), provenance)
+
+
+def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
+    p = run.provenance
+    click.echo(f"读取 {p.rows_read} 行 = 接受 {p.rows_accepted} 行 + 拒收 {p.rows_refused} 行"
+               f"  (rows read = rows classified + rows refused)")
+    click.echo(f"评价企业 {p.firms_evaluated} 家（{p.year - 1} 年度数据）；"
+               f"无 {p.year - 1} 年度数据未评价 {len(p.firms_without_data_year)} 家")
+    for note in p.money_units.values():
+        click.echo(f"  {note}")
+    click.echo("")
+    table = run.summary.rename(columns={"ruleset_id": "规则集", "program_title": "项目", "qualified": "符合",
+                                        "not_qualified": "不符合", "undetermined": "待定", "total": "合计"})
+    click.echo(table.to_string(index=False))
+    click.echo("")
+    for path in written:
+        click.echo(f"写出 wrote {path}")
+
+
+@click.command("classify")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, required=True, help="Application year; criteria read fiscal year YEAR-1.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: out/classify-YEAR).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True,
+              help="Format of the result tables; the full trace is always also written as trace.parquet.")
+@register_options
+@rules_options
+def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, money_unit: str | None,
+             encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
+             eval_date: dt.datetime | None, programs: tuple[str, ...]) -> None:
+    """Classify every firm of REGISTER against every program in force, and write the results with their trace.
+
+    Example: tiering classify datasets/sample_register.xlsx --year 2025 --out out/
+    """
+    library = load_rules(rules_dir)
+    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+    register = read_register(register_path, money_unit, encoding, sheet)
+    for warning in register.warnings:
+        click.echo(f"提示 warning: {warning}", err=True)
+    for refusal in register.refusals:
+        click.echo(f"拒收 refused: {refusal.message()}", err=True)
+    if register.frame.empty:
+        fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
+    run = run_classification(register, rulesets, year, on, progress=len(register.frame) > 50_000)
+    sheets = {"结果": run.outcomes, "汇总": run.summary}
+    rejects = rejects_frame(register) if register.refusals else None
+    written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets,
+                            trace_table(run.evaluation), run.provenance, rejects)
+    _echo_summary(run, written)
+    sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
+
+
+@click.command("explain")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("firm_id")
+@click.option("--year", type=int, required=True, help="Application year; criteria read fiscal year YEAR-1.")
+@register_options
+@rules_options
+def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None, encoding: str | None,
+            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
+            programs: tuple[str, ...]) -> None:
+    """Explain, criterion by criterion, why firm FIRM_ID (统一社会信用代码 or exact 企业名称) did or did not qualify.
+
+    Example: tiering explain datasets/sample_register.xlsx 91120116MA05JX0001 --year 2025
+    """
+    library = load_rules(rules_dir)
+    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+    register = read_register(register_path, money_unit, encoding, sheet)
+    frame = register.frame
+    rows = frame[(frame["uscc"] == firm_id) | (frame["name"] == firm_id)]
+    if rows.empty:
+        refused = [r.message() for r in register.refusals if firm_id in r.value]
+        hint = ("; its rows were refused: " + " | ".join(refused)) if refused else ""
+        fail(f"firm '{firm_id}' is not among the accepted rows of {register_path}{hint}")
+    if rows["uscc"].nunique() > 1:
+        fail(f"'{firm_id}' names several firms ({', '.join(sorted(rows['uscc'].unique()))}); use the 统一社会信用代码")
+    if not (rows["year"] == year - 1).any():
+        fail(f"firm '{firm_id}' has no row for fiscal year {year - 1}; years present: "
+             f"{', '.join(map(str, sorted(rows['year'].unique())))}")
+    results = evaluate_firm(rows, rulesets, year, on)
+    latest = rows[rows["year"] == year - 1].iloc[0]
+    click.echo(explain_firm(str(latest["uscc"]), str(latest["name"]), year, rulesets, results))
+
+
+@click.command("template")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=Path("tiering_template.xlsx"))
+def template(path: Path) -> None:
+    """Write an empty Excel register template with every known field, its Chinese label, unit and meaning.
+
+    Example: tiering template 企业名录模板.xlsx
+    """
+    write_template(path)
+    click.echo(f"写出 wrote {path}")

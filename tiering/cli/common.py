@@ -1,0 +1,81 @@
+"""Options and loading steps shared by the commands that read a register and rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tiering.cli import exit_codes
+from tiering.engine.evaluate import default_eval_date
+from tiering.register import Register, RegisterError, load_register
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library
+
+
+def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT) -> None:
+    """Print an error for people and exit with a documented code."""
+    click.echo(f"错误 / error: {message}", err=True)
+    sys.exit(code)
+
+
+def register_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--unit, --encoding and --sheet: how to read the analyst's register."""
+    func = click.option("--sheet", default=None, help="Excel sheet name (default: the first sheet).")(func)
+    func = click.option("--encoding", default=None,
+                        help="CSV encoding, e.g. gb18030 (default: try UTF-8, then GB18030).")(func)
+    func = click.option("--unit", "money_unit", type=click.Choice(["万元", "元"]), default=None,
+                        help="Unit of money columns whose header names none, e.g. 销售收入 without (万元).")(func)
+    return func
+
+
+def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--rules, --rules-version, --date and --program: which rule sets to apply."""
+    func = click.option("--program", "programs", multiple=True,
+                        help="Only these programs (and what they depend on), e.g. --program kjxzxqy.")(func)
+    func = click.option("--date", "eval_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="Evaluation date that picks the rule versions in force (default: 30 June of --year).")(func)
+    func = click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
+                        help="Pin a program to a version or rule-set id, e.g. kjxzxqy=2017.1.")(func)
+    func = click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        default=None, help="Rule folder (default: the bundled rules/).")(func)
+    return func
+
+
+def load_rules(rules_dir: Path | None) -> RuleLibrary:
+    try:
+        return load_library(rules_dir or RULES_DIR)
+    except RuleLoadError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        fail(f"{len(exc.problems)} problem(s) in the rule files; run `tiering rules check` for the list")
+        raise AssertionError from exc  # unreachable: fail exits
+
+
+def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None, pins: tuple[str, ...],
+                  programs: tuple[str, ...]) -> tuple[list[CompiledRuleSet], dt.date]:
+    """The rule sets in force on the evaluation date, in dependency order."""
+    on = eval_date.date() if eval_date is not None else default_eval_date(year)
+    pinned: dict[str, str] = {}
+    for pin in pins:
+        if "=" not in pin:
+            fail(f"--rules-version takes PROGRAM=VERSION, got '{pin}'", exit_codes.USAGE)
+        program, version = pin.split("=", 1)
+        pinned[program.strip()] = version.strip()
+    try:
+        return library.in_force(on, pinned, list(programs) or None), on
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+        raise AssertionError from exc
+
+
+def read_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None) -> Register:
+    try:
+        return load_register(path, money_unit=money_unit, encoding=encoding, sheet=sheet)
+    except RegisterError as exc:
+        fail(str(exc))
+        raise AssertionError from exc

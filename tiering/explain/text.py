@@ -1,0 +1,116 @@
+"""A readable explanation of one firm's results: every criterion with its value, threshold, points and clause."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tiering.engine.evaluate import OUTCOME_ZH
+from tiering.explain import format as fmt
+from tiering.rules.bands import MISSING
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.nodes import (
+    FAIL,
+    PASS,
+    SCORED,
+    UNKNOWN,
+    BestOfNode,
+    GroupNode,
+    Node,
+    One,
+    PointsNode,
+    RequiresNode,
+    ScoreNode,
+    TestNode,
+)
+
+_MARK = {PASS: "✔", FAIL: "✘", UNKNOWN: "？", SCORED: "•"}
+
+
+def _line(node: Node, r: One, results: dict[str, One]) -> str:
+    src = fmt.source(node)
+    prov = "【暂定标准】" if node.provisional else ""
+    if isinstance(node, TestNode):
+        if node.text_field is not None:
+            shown = r.text or "缺失"
+        elif node.points_of is not None:
+            ref = results[node.points_of]
+            shown = fmt.points_range(ref.pmin, ref.pmax)
+        else:
+            shown = fmt.value(r.value, node.unit)
+        need = fmt.requirement(node, r.threshold)
+        if node.threshold.table is not None and r.band >= 0:
+            need += f"（按{fmt.value(r.threshold, node.unit)}档：{node.threshold.table.bands[r.band].label or ''}）"
+        return f"{node.label}{prov}：{shown}，要求 {need} —— {src}"
+    if isinstance(node, PointsNode):
+        band = ""
+        if node.table is not None and r.band >= 0:
+            band = node.table.bands[r.band].label or ""
+        elif r.band == MISSING:
+            band = "缺失数据"
+        return (f"{node.label}{prov}：{fmt.value(r.value, node.unit)} → {fmt.points_range(r.pmin, r.pmax)}"
+                f"（{band}）—— {src}")
+    if isinstance(node, BestOfNode):
+        chosen = node.children[r.band].label if r.band >= 0 else ""
+        return f"{node.label}：{fmt.points_range(r.pmin, r.pmax)}（取：{chosen}）—— {src}"
+    if isinstance(node, ScoreNode):
+        return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}，要求 {fmt.requirement(node, r.threshold)} —— {src}"
+    if isinstance(node, RequiresNode):
+        return f"{node.label}：依赖项目 {node.program} 的结果为「{fmt.OUTCOME_BY_STATUS[r.status]}」—— {src}"
+    assert isinstance(node, GroupNode)
+    return f"{node.label}（{fmt.requirement(node, r.threshold)}，满足{r.value:g}项）—— {src}"
+
+
+def _tree(node: Node, results: dict[str, One], depth: int, out: list[str]) -> None:
+    r = results[node.id]
+    out.append(f"{'  ' * depth}{_MARK[r.status]} {_line(node, r, results)}")
+    for child in node.children:
+        _tree(child, results, depth + 1, out)
+
+
+def _verdict(rs: CompiledRuleSet, results: dict[str, One]) -> str:
+    root = results[rs.root.id]
+    paths = rs.paths_node()
+    if root.status == PASS:
+        via = ""
+        if paths is not None and results[paths.id].band >= 0:
+            via = f"，经由「{paths.children[results[paths.id].band].label}」"
+        return f"结论：符合{via}。"
+    unmet = [n.label for n in rs.root.walk() if isinstance(n, TestNode | ScoreNode | RequiresNode)
+             and results[n.id].status == (FAIL if root.status == FAIL else UNKNOWN) and _on_blocking_path(rs, n, results)]
+    if root.status == FAIL:
+        return "结论：不符合。未满足：" + "；".join(unmet) + "。"
+    return "结论：待定——缺少判断所需的数据：" + "；".join(unmet) + "。补齐数据后重新评价。"
+
+
+def _on_blocking_path(rs: CompiledRuleSet, target: Node, results: dict[str, One]) -> bool:
+    """Whether ``target`` is among the reasons the root did not pass (not an untaken alternative that passed)."""
+    def walk(node: Node) -> bool:
+        if node is target:
+            return True
+        if results[node.id].status == PASS:
+            return False
+        return any(walk(c) for c in node.children)
+    return walk(rs.root)
+
+
+def explain_firm(uscc: str, name: str, year: int, rulesets: Sequence[CompiledRuleSet],
+                 results: dict[str, dict[str, One]], lacks: dict[str, list[str]] | None = None) -> str:
+    """The explanation of one firm for every rule set, as plain text (Chinese)."""
+    out = [f"企业：{name}（{uscc}）  申报年度：{year}  数据年度：{year - 1}", ""]
+    for rs in rulesets:
+        res = results[rs.id]
+        root = res[rs.root.id]
+        out.append(f"【{rs.meta.program_title}】{rs.meta.title}  版本 {rs.version}（{rs.meta.status.value}）")
+        if rs.provisional:
+            out.append("  注意：本规则集含暂定标准（原文未完整取得），结论仅供参考，以正式文件为准。")
+        score = rs.score_node()
+        head = f"  结果：{OUTCOME_ZH[root.status]}"
+        if score is not None:
+            head += f"  得分：{fmt.points_range(res[score.id].pmin, res[score.id].pmax)}"
+        out.append(head)
+        _tree(rs.root, res, 1, out)
+        out.append("  " + _verdict(rs, res))
+        for text in (lacks or {}).get(rs.id, []):
+            out.append(f"  尚缺：{text}")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,57 @@
+"""What every output records about how it was made: input hash, rule versions and hashes, year, tool version."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from tiering import __version__
+from tiering.rules.compile import CompiledRuleSet
+
+
+@dataclass
+class Provenance:
+    """The facts that make a run reproducible; written beside every result file."""
+
+    input_file: str
+    input_sha256: str
+    year: int
+    eval_date: str
+    money_units: dict[str, str]
+    rulesets: list[dict[str, str]]
+    tool_version: str = __version__
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_refused: int = 0
+    firms_evaluated: int = 0
+    firms_without_data_year: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(项目, 内容) pairs for the 说明 sheet of a workbook."""
+        out = [
+            ("输入文件", self.input_file), ("输入文件SHA-256", self.input_sha256), ("申报年度", str(self.year)),
+            ("数据年度", str(self.year - 1)), ("评价日期（选取规则版本）", self.eval_date),
+            ("工具版本", f"tiering {self.tool_version}"),
+            ("读取行数", str(self.rows_read)), ("接受行数", str(self.rows_accepted)), ("拒收行数", str(self.rows_refused)),
+            ("评价企业数", str(self.firms_evaluated)),
+            ("无数据年度记录的企业", "、".join(self.firms_without_data_year) or "无"),
+        ]
+        out += [(f"金额单位：{k}", v) for k, v in self.money_units.items()]
+        out += [(f"规则集 {r['id']}", f"版本 {r['version']}  状态 {r['status']}  SHA-256 {r['sha256']}")
+                for r in self.rulesets]
+        return out
+
+
+def ruleset_records(rulesets: Sequence[CompiledRuleSet]) -> list[dict[str, str]]:
+    """id, version, status, content hash and effective dates of each rule set used."""
+    return [{"id": r.id, "program": r.program, "version": r.version, "status": r.meta.status.value,
+             "sha256": r.sha256, "effective_from": str(r.meta.effective_from),
+             "effective_to": str(r.meta.effective_to or "")} for r in rulesets]
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
