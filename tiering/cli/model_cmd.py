@@ -9,14 +9,16 @@ import pandas as pd
 
 from tiering.cli import main
 from tiering.cli.exit_codes import UNUSABLE_INPUT
-from tiering.fields import BY_ID as FIELDS
-from tiering.fields import DType
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
 from tiering.growth.realdata import load_cn_machinery
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.growth.validation import format_table, out_of_time
+from tiering.register import RegisterError, load_register
+
+_UNIT = click.option("--unit", type=click.Choice(["万元", "元"]), default=None,
+                     help="Unit of register money columns whose header names none.")
 
 
 class UnusableInput(click.ClickException):
@@ -25,39 +27,25 @@ class UnusableInput(click.ClickException):
     exit_code = UNUSABLE_INPUT
 
 
-def _read_contract_file(path: Path) -> pd.DataFrame:
-    """A parquet or CSV file already in the internal panel contract, with dtypes restored from the registry."""
-    frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path, dtype={"uscc": str})
-    for column in frame.columns:
-        field = FIELDS.get(column)
-        if field is None or column in ("uscc", "name"):
-            continue
-        if column == "year":
-            frame[column] = frame[column].astype("int64")
-        elif field.dtype == DType.DATE:
-            frame[column] = pd.to_datetime(frame[column], errors="coerce").astype("datetime64[ns]")
-        elif field.dtype != DType.TEXT:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    return frame
-
-
-def _read_register(path: str) -> pd.DataFrame:
-    """The register as an internal panel frame, through ``tiering.register.load_register`` when present."""
+def _read_register(path: str, unit: str | None) -> pd.DataFrame:
+    """The register's accepted firm-years as an internal panel frame; refused rows are counted on stderr."""
     try:
-        from tiering.register import load_register
-    except ImportError:
-        # Until the register loader lands, accept a file already in the internal contract.
-        return _read_contract_file(Path(path))
-    return load_register(path).frame
+        register = load_register(path, money_unit=unit)
+    except RegisterError as error:
+        raise UnusableInput(str(error)) from error
+    if register.refusals:
+        click.echo(f"{path}: {len(register.refusals)} 处问题使部分行未被读入（见 tiering 的 rejects 输出）；"
+                   f"读入 {len(register.frame)} / {register.rows_read} 行", err=True)
+    return register.frame
 
 
-def _panels(register: str | None, real_data: str | None) -> dict[str, pd.DataFrame]:
+def _panels(register: str | None, real_data: str | None, unit: str | None = None) -> dict[str, pd.DataFrame]:
     if register is None and real_data is None:
         raise click.UsageError("give --register PATH and/or --real-data PATH")
     panels = {}
     try:
         if register is not None:
-            panels[f"register {register}"] = _read_register(register)
+            panels[f"register {register}"] = _read_register(register, unit)
         if real_data is not None:
             panels[f"real data {real_data}"] = load_cn_machinery(real_data)
     except (OSError, ValueError) as error:
@@ -105,13 +93,14 @@ def model() -> None:
 
 @model.command()
 @click.option("--register", type=click.Path(dir_okay=False), help="Register file (panel of firms and years).")
+@_UNIT
 @click.option("--real-data", type=click.Path(dir_okay=False),
               help="Train on the listed-firm benchmark CSV instead (../shared/data/cn_machinery_listed_2000_2013.csv).")
 @_label_options
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to save the card: models/NAME → models/NAME.card.yaml.")
-def train(register: str | None, real_data: str | None, label_threshold: float, horizon: int, measure: str,
-          strict: bool, size_floor: float | None, out: str) -> None:
+def train(register: str | None, unit: str | None, real_data: str | None, label_threshold: float, horizon: int,
+          measure: str, strict: bool, size_floor: float | None, out: str) -> None:
     """Train the scorecard on every labelled cohort, evaluate it out of time and save its model card.
 
     Example:
@@ -121,7 +110,7 @@ def train(register: str | None, real_data: str | None, label_threshold: float, h
     spec = _spec(label_threshold, horizon, measure, strict, size_floor)
     if register is not None and real_data is not None:
         raise click.UsageError("train on one data set: give --register or --real-data, not both")
-    (source, panel), = _panels(register, real_data).items()
+    (source, panel), = _panels(register, real_data, unit).items()
     data, used, dropped = _labelled(panel, spec)
     training = data[data["label"].notna()].reset_index(drop=True)
     if training["label"].nunique() != 2:
@@ -152,11 +141,12 @@ def train(register: str | None, real_data: str | None, label_threshold: float, h
 
 @model.command()
 @click.option("--register", type=click.Path(dir_okay=False), help="Register file (panel of firms and years).")
+@_UNIT
 @click.option("--real-data", type=click.Path(dir_okay=False),
               help="Also evaluate on the listed-firm benchmark CSV.")
 @_label_options
-def evaluate(register: str | None, real_data: str | None, label_threshold: float, horizon: int, measure: str,
-             strict: bool, size_floor: float | None) -> None:
+def evaluate(register: str | None, unit: str | None, real_data: str | None, label_threshold: float,
+             horizon: int, measure: str, strict: bool, size_floor: float | None) -> None:
     """Out-of-time evaluation: train on cohorts ≤ T − horizon, test on cohort T, for every possible T.
 
     Prints ROC AUC, average precision, precision@10/15 and lift for the scorecard, the boosted challenger
@@ -167,7 +157,7 @@ def evaluate(register: str | None, real_data: str | None, label_threshold: float
         tiering model evaluate --register firms.parquet --real-data ../shared/data/cn_machinery_listed_2000_2013.csv
     """
     spec = _spec(label_threshold, horizon, measure, strict, size_floor)
-    for source, panel in _panels(register, real_data).items():
+    for source, panel in _panels(register, real_data, unit).items():
         data, used, dropped = _labelled(panel, spec)
         try:
             evaluation = out_of_time(data, used, gap=horizon)
@@ -183,9 +173,10 @@ def evaluate(register: str | None, real_data: str | None, label_threshold: float
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False),
               help="A model card written by `tiering model train`.")
 @click.option("--register", required=True, type=click.Path(dir_okay=False), help="Register file to score.")
+@_UNIT
 @click.option("--year", type=int, default=None, help="Cohort year to rank (default: the latest in the register).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many firms to list.")
-def score(model_path: str, register: str, year: int | None, top: int) -> None:
+def score(model_path: str, register: str, unit: str | None, year: int | None, top: int) -> None:
     """Rank one cohort's firms by points, with each firm's within-year percentile and top reasons.
 
     The score only orders firms that the rules found eligible; it never excludes a firm on its own.
@@ -198,7 +189,7 @@ def score(model_path: str, register: str, year: int | None, top: int) -> None:
         card = load_card(model_path)
     except (OSError, ValueError) as error:
         raise UnusableInput(str(error)) from error
-    (_, panel), = _panels(register, None).items()
+    (_, panel), = _panels(register, None, unit).items()
     try:
         card.check_features(panel)
     except FeatureMismatchError as error:

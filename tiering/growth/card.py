@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tiering.growth.features import BY_ID, build_features, missing_fields
+from tiering.growth.features import BY_ID, build_features
 from tiering.growth.labels import LabelSpec
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 
@@ -88,19 +88,18 @@ class ModelCard:
     def check_features(self, panel: pd.DataFrame) -> None:
         """Refuse a panel whose features differ from the card's, naming what is missing and what is extra.
 
-        Missing: a card feature whose fields the panel has no column for. Extra: a feature the panel has
-        data for that the card did not use (the model was trained without that information).
+        Missing: a card feature the panel cannot supply (no column for a field it needs, or no value at all).
+        Extra: a feature the panel has data for that the card did not use (the model never saw it).
         """
         built = build_features(panel)
-        missing = {f: missing_fields(panel, BY_ID[f]) for f in self.features if f not in built.used}
+        missing = [f for f in self.features if f not in built.used]
         extra = [f for f in built.used if f not in self.features]
         if not missing and not extra:
             return
         problems = []
         if missing:
-            named = "；".join(f"{f}（{BY_ID[f].label}，需要字段 {', '.join(v) or '有数据'}）"
-                             for f, v in missing.items())
-            problems.append(f"数据缺少模型所需的特征 {sorted(missing)}：{named}")
+            named = "；".join(f"{f}（{BY_ID[f].label}，{built.dropped.get(f, '无数据')}）" for f in missing)
+            problems.append(f"数据缺少模型所需的特征 {missing}：{named}")
         if extra:
             problems.append(f"数据含有模型未使用的特征 {extra}（训练数据没有它们）")
         raise FeatureMismatchError(

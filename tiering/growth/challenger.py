@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from tiering.growth.features import AUTO, BY_ID, DIRECTIONS, ID_COLUMNS, INCREASING
 
@@ -65,20 +66,24 @@ class GrowthChallenger(ClassifierMixin, BaseEstimator):
                for c in columns]
         self.feature_names_ = columns
         self.monotonic_cst_ = dict(zip(columns, cst, strict=True))
-        self.model_ = HistGradientBoostingClassifier(
-            max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
-            min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
-            monotonic_cst=cst, early_stopping=False, random_state=self.random_state,
-        ).fit(X[columns].astype("float64"), target)
+        # One thread: the data are small, and OpenMP threads on a shared 2-core machine only fight each other.
+        with threadpool_limits(limits=1):
+            self.model_ = HistGradientBoostingClassifier(
+                max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+                min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
+                monotonic_cst=cst, early_stopping=False, random_state=self.random_state,
+            ).fit(X[columns].astype("float64"), target)
         self.classes_ = self.model_.classes_
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Relative probabilities [P(class 0), P(class 1)]."""
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(X[self.feature_names_].astype("float64"))
+        with threadpool_limits(limits=1):
+            return self.model_.predict_proba(X[self.feature_names_].astype("float64"))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The more likely class of each row."""
         check_is_fitted(self, "model_")
-        return self.model_.predict(X[self.feature_names_].astype("float64"))
+        with threadpool_limits(limits=1):
+            return self.model_.predict(X[self.feature_names_].astype("float64"))

@@ -82,8 +82,9 @@ def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataF
         raise ValueError(f"the panel has {int(duplicated.sum())} duplicate (uscc, year) rows, "
                          f"e.g. uscc={first['uscc']} year={first['year']}; keep one row per firm and year")
 
-    cols = list(dict.fromkeys(needed))
-    base = panel[cols].rename(columns={spec.measure: "base"})
+    base = panel[["uscc", "year"]].assign(base=panel[spec.measure])
+    if spec.size_floor is not None:
+        base = base.assign(size=panel[spec.size_field])
     end = panel[["uscc", "year", spec.measure]].rename(columns={spec.measure: "end"})
     end = end.assign(year=end["year"] - spec.horizon)
     out = base.merge(end, on=["uscc", "year"], how="left", validate="one_to_one")
@@ -92,7 +93,7 @@ def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataF
     e = out["end"].astype("float64")
     valid = b.notna() & e.notna() & (b > 0)
     if spec.size_floor is not None:
-        valid &= out[spec.size_field].astype("float64") >= spec.size_floor
+        valid &= out["size"].astype("float64") >= spec.size_floor
     ratio = (e / b.where(b > 0)).clip(lower=0.0)
     cagr = (ratio ** (1.0 / spec.horizon) - 1.0).where(valid)
     # A tolerance keeps exact hand-computed cases (e.g. 100 → 172.8 is exactly 20 %) on the side they belong.

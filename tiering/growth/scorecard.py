@@ -90,7 +90,8 @@ def _fit_edges(x: np.ndarray, y: np.ndarray, direction: str, n_bins: int, min_co
     """Quantile edges, then small bins merged, then adjacent violators of ``direction`` pooled."""
     if x.size == 0:
         return []
-    quantiles = np.quantile(x, np.linspace(0, 1, n_bins + 1)[1:-1])
+    # "higher" puts every edge on an observed value, so bin labels show values firms really have.
+    quantiles = np.quantile(x, np.linspace(0, 1, n_bins + 1)[1:-1], method="higher")
     edges = [float(e) for e in np.unique(quantiles) if e > x.min()]
 
     def stats(current: list[float]) -> tuple[np.ndarray, np.ndarray]:
