@@ -73,10 +73,18 @@ def _label_options(command: click.Command) -> click.Command:
                      help="Growth must exceed the threshold (OECD wording) instead of reaching it."),
         click.option("--size-floor", type=float, default=None,
                      help="Minimum employees in the base year (OECD: 10); smaller firms get no label."),
+        click.option("--test-from", type=int, default=None,
+                     help="First out-of-time test cohort (default: every cohort with enough earlier data)."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _test_years(data: pd.DataFrame, test_from: int | None) -> list[int] | None:
+    if test_from is None:
+        return None
+    return sorted(int(y) for y in data["year"].unique() if y >= test_from)
 
 
 def _spec(label_threshold: float, horizon: int, measure: str, strict: bool, size_floor: float | None) -> LabelSpec:
@@ -100,7 +108,7 @@ def model() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to save the card: models/NAME → models/NAME.card.yaml.")
 def train(register: str | None, unit: str | None, real_data: str | None, label_threshold: float, horizon: int,
-          measure: str, strict: bool, size_floor: float | None, out: str) -> None:
+          measure: str, strict: bool, size_floor: float | None, test_from: int | None, out: str) -> None:
     """Train the scorecard on every labelled cohort, evaluate it out of time and save its model card.
 
     Example:
@@ -117,7 +125,7 @@ def train(register: str | None, unit: str | None, real_data: str | None, label_t
         raise UnusableInput(f"{source}: 只有 {len(training)} 行有标签且不含两类结果；"
                             f"需要至少 {horizon + 1} 个连续年份的数据")
     try:
-        evaluation = out_of_time(data, used, gap=horizon)
+        evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon)
         metrics = {"out_of_time_summary": evaluation.summary.to_dict("records"),
                    "out_of_time_by_year": evaluation.by_year.to_dict("records")}
     except ValueError as error:
@@ -146,7 +154,7 @@ def train(register: str | None, unit: str | None, real_data: str | None, label_t
               help="Also evaluate on the listed-firm benchmark CSV.")
 @_label_options
 def evaluate(register: str | None, unit: str | None, real_data: str | None, label_threshold: float,
-             horizon: int, measure: str, strict: bool, size_floor: float | None) -> None:
+             horizon: int, measure: str, strict: bool, size_floor: float | None, test_from: int | None) -> None:
     """Out-of-time evaluation: train on cohorts ≤ T − horizon, test on cohort T, for every possible T.
 
     Prints ROC AUC, average precision, precision@10/15 and lift for the scorecard, the boosted challenger
@@ -160,7 +168,7 @@ def evaluate(register: str | None, unit: str | None, real_data: str | None, labe
     for source, panel in _panels(register, real_data, unit).items():
         data, used, dropped = _labelled(panel, spec)
         try:
-            evaluation = out_of_time(data, used, gap=horizon)
+            evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon)
         except ValueError as error:
             raise UnusableInput(f"{source}: {error}") from error
         click.echo(f"== {source}: {spec.describe()}")
@@ -172,11 +180,13 @@ def evaluate(register: str | None, unit: str | None, real_data: str | None, labe
 @model.command()
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False),
               help="A model card written by `tiering model train`.")
-@click.option("--register", required=True, type=click.Path(dir_okay=False), help="Register file to score.")
+@click.option("--register", type=click.Path(dir_okay=False), help="Register file to score.")
 @_UNIT
+@click.option("--real-data", type=click.Path(dir_okay=False), help="Score the listed-firm benchmark CSV instead.")
 @click.option("--year", type=int, default=None, help="Cohort year to rank (default: the latest in the register).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many firms to list.")
-def score(model_path: str, register: str, unit: str | None, year: int | None, top: int) -> None:
+def score(model_path: str, register: str | None, unit: str | None, real_data: str | None, year: int | None,
+          top: int) -> None:
     """Rank one cohort's firms by points, with each firm's within-year percentile and top reasons.
 
     The score only orders firms that the rules found eligible; it never excludes a firm on its own.
@@ -189,7 +199,9 @@ def score(model_path: str, register: str, unit: str | None, year: int | None, to
         card = load_card(model_path)
     except (OSError, ValueError) as error:
         raise UnusableInput(str(error)) from error
-    (_, panel), = _panels(register, None, unit).items()
+    if register is not None and real_data is not None:
+        raise click.UsageError("score one data set: give --register or --real-data, not both")
+    (source, panel), = _panels(register, real_data, unit).items()
     try:
         card.check_features(panel)
     except FeatureMismatchError as error:
@@ -197,7 +209,7 @@ def score(model_path: str, register: str, unit: str | None, year: int | None, to
     frame = build_features(panel, only=tuple(card.features)).frame
     cohort = frame[frame["year"] == (year if year is not None else frame["year"].max())].reset_index(drop=True)
     if cohort.empty:
-        raise UnusableInput(f"{register}: 没有 {year} 年的数据")
+        raise UnusableInput(f"{source}: 没有 {year} 年的数据")
     scorecard = card.scorecard()
     ranked = cohort[["uscc", "year"]].assign(
         score=scorecard.score(cohort).to_numpy(),
