@@ -96,4 +96,4 @@ def test_python_cli_py_and_console_script_agree(root: Path) -> None:
     assert via_file.returncode == 0 and via_file.stdout.startswith("Usage: tiering [OPTIONS] COMMAND")
     listed = via_file.stdout.split("Commands:")[1].split("Exit codes")[0]
     assert sorted(main.commands) == sorted(line.split()[0] for line in listed.splitlines()
-                                           if line.startswith("  ") and not line.startswith("   "))
+                                           if line.strip() and not line.startswith("   "))
