@@ -1,0 +1,87 @@
+"""Writing a panel the way analysts keep registers: Chinese headers with units, 是/否, dates as YYYY-MM-DD.
+
+The headers are the field labels of tiering.fields (``销售收入(万元)``, ``职工总数(人)``), so
+tiering.register.load_register reads the files back to the same panel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tiering.fields import BY_ID, FIELDS, MONEY_UNITS, DType, Field
+
+EXCEL_MAX_ROWS = 1_048_575
+"""Data rows an .xlsx sheet can hold below its header."""
+
+_UNIT_NAMES = {"万元": "万元", "wan": "万元", "元": "元", "yuan": "元"}
+
+
+def header(field: Field, money_unit: str = "万元") -> str:
+    """The column header for ``field``: its label with the unit in brackets where it has one."""
+    if field.dtype is DType.MONEY:
+        return f"{field.label}({money_unit})"
+    return f"{field.label}({field.unit})" if field.unit else field.label
+
+
+def register_frame(panel: pd.DataFrame, *, money_unit: str = "万元") -> pd.DataFrame:
+    """The analyst-format frame of ``panel``: known fields in registry order, Chinese headers, cells as written.
+
+    Money is converted from 万元 into ``money_unit`` (万元 or 元); counts become whole numbers; flags 是/否;
+    dates YYYY-MM-DD text. Raises ValueError for a column that is not a known field id.
+    """
+    unit = _UNIT_NAMES.get(money_unit.strip().lower())
+    if unit is None:
+        raise ValueError(f"金额单位应为 万元 或 元，实为 {money_unit!r}")
+    unknown = [c for c in panel.columns if c not in BY_ID]
+    if unknown:
+        raise ValueError(
+            f"面板中有不是已知字段的列：{', '.join(map(str, unknown))}。请先删除这些列（隐藏变量应另存 latent 文件）"
+        )
+    columns: dict[str, object] = {}
+    for field in FIELDS:
+        if field.id in panel.columns:
+            columns[header(field, unit)] = _cells(field, panel[field.id], unit)
+    return pd.DataFrame(columns)
+
+
+def _cells(field: Field, values: pd.Series, money_unit: str) -> pd.Series:
+    if field.id == "year":
+        return values.astype("int64")
+    if field.dtype is DType.MONEY:
+        factor = MONEY_UNITS[money_unit]
+        return (values.astype("float64") / factor).round(2 if money_unit == "万元" else 0)
+    if field.dtype is DType.INT:
+        return values.astype("float64").round().astype("Int64")
+    if field.dtype is DType.BOOL:
+        flags = values.astype("float64")
+        words = np.where(flags == 1.0, "是", "否").astype(object)
+        return pd.Series(np.where(flags.isna(), None, words), index=values.index, dtype="object")
+    if field.dtype is DType.DATE:
+        dates = pd.to_datetime(values)
+        return dates.dt.strftime("%Y-%m-%d").astype("object").where(dates.notna(), None)
+    return values
+
+
+def write_register(panel: pd.DataFrame, path: str | Path, *, money_unit: str = "万元") -> Path:
+    """Write ``panel`` as an analyst register; the suffix of ``path`` picks .xlsx, .csv (UTF-8 with BOM) or
+    .parquet. Returns the path written. ValueError for another suffix or a panel too long for one sheet."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".xlsx", ".csv", ".parquet"):
+        raise ValueError(f"无法写出 {target.name}：文件名应以 .xlsx、.csv 或 .parquet 结尾")
+    if suffix == ".xlsx" and len(panel) > EXCEL_MAX_ROWS:
+        raise ValueError(
+            f"{len(panel):,} 行超出 Excel 单个工作表的上限 {EXCEL_MAX_ROWS:,} 行：请改用 .csv 或 .parquet"
+        )
+    frame = register_frame(panel, money_unit=money_unit)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(target, index=False, encoding="utf-8-sig")
+    elif suffix == ".parquet":
+        frame.to_parquet(target, index=False)
+    else:
+        frame.to_excel(target, index=False, sheet_name="register", freeze_panes=(1, 0))
+    return target
