@@ -1,0 +1,62 @@
+"""Rule sets as they were: the exact text of every rule file a run used, kept in the store by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.library import load_file
+
+
+class StoredRulesError(Exception):
+    """A rule text the store should hold is missing, altered, or no longer compiles."""
+
+
+def save_texts(conn: sqlite3.Connection, rulesets: list[CompiledRuleSet]) -> None:
+    """Store each rule file's bytes under its SHA-256 (once; the same version used again costs nothing)."""
+    for rs in rulesets:
+        content = rs.path.read_bytes()
+        if hashlib.sha256(content).hexdigest() != rs.sha256:
+            raise StoredRulesError(f"{rs.path} changed on disk after it was loaded (SHA-256 no longer "
+                                   f"{rs.sha256[:12]}…); run the command again")
+        conn.execute("INSERT OR IGNORE INTO rule_texts (sha256, ruleset_id, content) VALUES (?, ?, ?)",
+                     (rs.sha256, rs.id, content))
+
+
+def load_stored(conn: sqlite3.Connection, records: list[dict[str, str]]) -> list[CompiledRuleSet]:
+    """Compile the rule sets a run used from the texts stored with it, in the run's (dependency) order."""
+    out: list[CompiledRuleSet] = []
+    with tempfile.TemporaryDirectory(prefix="tiering-audit-rules-") as tmp:
+        for rec in records:
+            row = conn.execute("SELECT content FROM rule_texts WHERE sha256 = ?", (rec["sha256"],)).fetchone()
+            if row is None:
+                raise StoredRulesError(f"the store has no text for rule set {rec['id']} "
+                                       f"(SHA-256 {rec['sha256'][:12]}…)")
+            content = bytes(row[0])
+            if hashlib.sha256(content).hexdigest() != rec["sha256"]:
+                raise StoredRulesError(f"the stored text of rule set {rec['id']} no longer matches its SHA-256; "
+                                       f"run `tiering audit verify`")
+            path = Path(tmp) / f"{rec['id']}.yaml"
+            path.write_bytes(content)
+            compiled, problems = load_file(path)
+            if compiled is None:
+                raise StoredRulesError(f"stored rule set {rec['id']} does not compile with this tool version: "
+                                       + "; ".join(str(p) for p in problems))
+            compiled.path = Path(rec.get("path") or path)
+            out.append(compiled)
+    return out
+
+
+def current_file_note(record: dict[str, str]) -> str | None:
+    """Why the rule file a run used is not what is on disk now, or None when it is byte-for-byte the same."""
+    path = Path(record.get("path", ""))
+    if not path.is_file():
+        return f"规则文件 {path} 已不存在 (rule file gone); 使用审计库中保存的版本 {record['id']} {record['version']}"
+    now = hashlib.sha256(path.read_bytes()).hexdigest()
+    if now == record["sha256"]:
+        return None
+    return (f"规则文件已修改 rule file changed since the run: {path} SHA-256 {record['sha256'][:12]}… → {now[:12]}…; "
+            f"使用审计库中保存的原版本 {record['id']} {record['version']}")

@@ -1,0 +1,91 @@
+"""``audit show``: every decision ever recorded for a firm, explained from the stored trace and rule texts."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from tiering.audit.db import connect, traces_dir
+from tiering.audit.rulesets import load_stored
+from tiering.audit.store import NothingRecorded, load_records, resolve_firm
+from tiering.audit.traces import firm_records, firm_trace
+from tiering.engine.evaluate import OUTCOME_ZH
+from tiering.explain.format import points_range
+from tiering.explain.text import explain_firm
+
+_ZH = {"qualified": OUTCOME_ZH[1], "not_qualified": OUTCOME_ZH[0], "undetermined": OUTCOME_ZH[-1]}
+
+
+def override_line(o: dict[str, Any]) -> str:
+    """One override as analysts read it: it sits beside the machine outcome and never replaces it."""
+    evidence = f"；证据：{o['evidence']}" if o.get("evidence") else ""
+    scope = f"申报年度 {o['year']}" if o.get("year") else "所有年度"
+    return (f"人工调整 override（{scope}）：{o['ruleset_id']} 改判为「{_ZH[o['outcome']]}」，"
+            f"由 {o['by']} 于 {o['time']} 记录；理由：{o['why']}{evidence}  [{o['id']}]")
+
+
+def overrides_for(overrides: list[dict[str, Any]], ruleset_id: str, year: int) -> list[dict[str, Any]]:
+    """The overrides that apply to one rule set's decision in one application year."""
+    return [o for o in overrides if o["ruleset_id"] == ruleset_id and o.get("year") in (None, year)]
+
+
+def firm_history(store: Path, firm_id: str, year: int | None = None, run_id: str | None = None,
+                 brief: bool = False) -> str:
+    """Every recorded decision for the firm, run by run (oldest first), each with its explanation and overrides."""
+    conn = connect(store, create=False)
+    try:
+        uscc = resolve_firm(conn, firm_id)
+        runs = {r["run_id"]: r for r in load_records(conn, "run")}
+        overrides = [o for o in load_records(conn, "override") if o["uscc"] == uscc]
+        sql = "SELECT run_id, name, ruleset_id, version, outcome, score_min, score_max, path, failed, missing " \
+              "FROM decisions WHERE uscc = ?"
+        args: list[Any] = [uscc]
+        if year is not None:
+            sql, args = sql + " AND year = ?", [*args, year]
+        if run_id is not None:
+            sql, args = sql + " AND run_id = ?", [*args, run_id]
+        decisions: dict[str, list[tuple]] = {}
+        for row in conn.execute(sql + " ORDER BY run_id, i", args):
+            decisions.setdefault(row[0], []).append(row)
+        if not decisions:
+            raise NothingRecorded(f"the audit store has no decision for firm {uscc}"
+                                  + (f" in application year {year}" if year is not None else "")
+                                  + (f" in run {run_id}" if run_id is not None else ""))
+        n = len(decisions)
+        out = [f"企业 {uscc} 的全部审计记录：{n} 次运行 (decisions recorded in {n} run(s))", ""]
+        for rid in sorted(decisions, key=lambda r: runs[r]["seq"]):
+            out += _run_section(conn, store, runs[rid], uscc, decisions[rid], overrides, brief)
+        return "\n".join(out)
+    finally:
+        conn.close()
+
+
+def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], uscc: str, rows: list[tuple],
+                 overrides: list[dict[str, Any]], brief: bool) -> list[str]:
+    inp = run["input"]
+    out = [f"═══ 运行 run {run['run_id']}  时间 {run['time']}  用户 {run['user']}  申报年度 {run['year']}  "
+           f"tiering {run['tool_version']}",
+           f"    命令 command: {' '.join(run['command'])}",
+           f"    输入 input: {inp['file']}  SHA-256 {inp['sha256'][:16]}…"]
+    for _, name, rs_id, version, outcome, smin, smax, path, failed, missing in rows:
+        rs = next(r for r in run["rulesets"] if r["id"] == rs_id)
+        line = f"  [{rs_id} 版本 {version} SHA-256 {rs['sha256'][:12]}…] {name}：{_ZH[outcome]}"
+        if smin is not None:
+            line += f"  得分 {points_range(smin, smax if smax is not None else smin)}"
+        if path:
+            line += f"  经由 {path}"
+        if failed:
+            line += f"  未满足：{failed}"
+        if missing:
+            line += f"  缺数据：{missing}"
+        out.append(line)
+        out += [f"    {override_line(o)}" for o in overrides_for(overrides, rs_id, run["year"])]
+    if not brief:
+        rulesets = load_stored(conn, run["rulesets"])
+        records = firm_records(firm_trace(traces_dir(store) / run["trace"]["file"], uscc))
+        used = [rs for rs in rulesets if rs.id in records]
+        text = explain_firm(uscc, rows[0][1], run["year"], used, records)
+        out += ["", *("    " + line if line else "" for line in text.splitlines())]
+    out.append("")
+    return out

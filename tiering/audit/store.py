@@ -1,0 +1,195 @@
+"""Writing to the audit store: one classify run, or one analyst override, as a new link of the hash chain.
+
+A run is written in this order so that a crash at any point leaves either the whole run or nothing:
+the trace goes to a temporary file; then, inside one ``BEGIN IMMEDIATE`` transaction (which also serialises
+concurrent writers), the rule texts, the decisions and the chained record are inserted, the trace is renamed
+to its final name and the transaction commits. A crash before the commit leaves at most a file no record
+points to, which ``audit verify`` reports as an orphan and otherwise ignores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from tiering import __version__
+from tiering.audit import chain
+from tiering.audit.db import connect, traces_dir
+from tiering.audit.rulesets import save_texts
+from tiering.audit.traces import with_extras, write_trace
+
+if TYPE_CHECKING:
+    from tiering.cli.classify_cmd import ClassifyRun
+
+DECISION_COLUMNS = ("uscc", "name", "program", "ruleset_id", "version", "outcome", "score_min", "score_max", "path",
+                    "failed", "missing")
+OUTCOMES = ("qualified", "not_qualified", "undetermined")
+
+class AuditWriteError(Exception):
+    """The store could not take the record (locked too long, disk full, …); nothing was written."""
+
+
+class NothingRecorded(LookupError):
+    """The store has no decision for the firm (with the filters given)."""
+
+
+def resolve_firm(conn: sqlite3.Connection, firm_id: str) -> str:
+    """The 统一社会信用代码 of ``firm_id`` (a code or an exact 企业名称 seen in some run)."""
+    if conn.execute("SELECT 1 FROM decisions WHERE uscc = ? LIMIT 1", (firm_id,)).fetchone():
+        return firm_id
+    codes = [r[0] for r in conn.execute("SELECT DISTINCT uscc FROM decisions WHERE name = ?", (firm_id,))]
+    if len(codes) > 1:
+        raise NothingRecorded(f"'{firm_id}' names several firms ({', '.join(sorted(codes))}); use the 统一社会信用代码")
+    if not codes:
+        raise NothingRecorded(f"the audit store has no decision for firm '{firm_id}'")
+    return codes[0]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time and cannot collide between concurrent processes: ``20251122T104716Z-3f9a2c1d``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+
+
+def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The outcome table as rows of the ``decisions`` table (plain Python values, NaN as NULL)."""
+    frame = outcomes.loc[:, list(DECISION_COLUMNS)].astype(object)
+    frame = frame.where(frame.notna(), None)
+    rows = []
+    for i, values in enumerate(frame.itertuples(index=False, name=None)):
+        clean = [None if v is None else (float(v) if k in ("score_min", "score_max") else str(v))
+                 for k, v in zip(DECISION_COLUMNS, values, strict=True)]
+        rows.append((run_id, i, int(year), *clean))
+    return rows
+
+
+def _append(conn: sqlite3.Connection, kind: str, ref: str, body: dict[str, Any]) -> str:
+    """Insert one chained record; the caller holds the write transaction."""
+    last = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+    prev = last[0] if last else chain.GENESIS
+    text = chain.canonical(body)
+    digest = chain.record_hash(prev, text)
+    conn.execute("INSERT INTO records (kind, ref, created, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                 (kind, ref, body["time"], text, prev, digest))
+    return digest
+
+
+def _begin(conn: sqlite3.Connection, store: Path) -> None:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise AuditWriteError(f"audit store {store} is locked by another run for too long ({exc}); nothing was "
+                              f"recorded — run again when the other run has finished") from exc
+
+
+def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Sequence[str]) -> str:
+    """Record one classify run (decisions, rule texts, full trace) as the next link of the chain; return its id."""
+    store = Path(store)
+    run_id = new_run_id()
+    year = run.provenance.year
+    folder = traces_dir(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{run_id}.parquet"
+    tmp = folder / f".{run_id}.parquet.tmp"
+    full = with_extras(trace, run.evaluation)
+    write_trace(full, tmp)
+    rows = decision_rows(run_id, year, run.outcomes)
+    body = {
+        "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(), "command": list(command),
+        "tool_version": __version__, "year": year, "eval_date": run.provenance.eval_date,
+        "input": {"file": str(Path(run.register.path).resolve()), "sha256": run.register.sha256,
+                  "money_units": run.provenance.money_units, "rows_read": run.provenance.rows_read,
+                  "rows_accepted": run.provenance.rows_accepted, "rows_refused": run.provenance.rows_refused},
+        "rulesets": [{"id": rs.id, "program": rs.program, "version": rs.version, "sha256": rs.sha256,
+                      "path": str(rs.path.resolve())} for rs in run.rulesets],
+        "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": full.num_rows},
+        "decisions": {"rows": len(rows), "sha256": chain.rows_sha256(r[2:] for r in rows)},
+        "firms_evaluated": len(run.evaluation.firms),
+    }
+    conn = connect(store)
+    renamed = False
+    try:
+        _begin(conn, store)
+        try:
+            save_texts(conn, run.rulesets)
+            conn.executemany(f"INSERT INTO decisions (run_id, i, year, {', '.join(DECISION_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", rows)
+            _append(conn, "run", run_id, body)
+            os.replace(tmp, final)
+            renamed = True
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            if renamed:
+                final.unlink(missing_ok=True)
+            raise
+    finally:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+    return run_id
+
+
+def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: str, by: str, why: str,
+                    evidence: str | None = None, year: int | None = None) -> str:
+    """Record an analyst's override of a firm's outcome beside the machine decisions (which stay as they were).
+
+    The firm (code or exact name) must have a recorded decision under ``ruleset_id``: an override answers a
+    machine decision, it does not invent one.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}; got '{outcome}'")
+    if not by.strip() or not why.strip():
+        raise ValueError("an override needs who made it (--by) and why (--why)")
+    store = Path(store)
+    ref = "override-" + new_run_id()
+    conn = connect(store)
+    try:
+        uscc = resolve_firm(conn, firm_id)
+        known = [r[0] for r in conn.execute("SELECT DISTINCT ruleset_id FROM decisions WHERE uscc = ?", (uscc,))]
+    finally:
+        conn.close()
+    if ruleset_id not in known:
+        raise NothingRecorded(f"firm {uscc} has no recorded decision under rule set '{ruleset_id}'; "
+                              f"its rule sets: {', '.join(sorted(known))}")
+    body = {"kind": "override", "id": ref, "time": _now(), "user": getpass.getuser(), "uscc": uscc,
+            "ruleset_id": ruleset_id, "year": year, "outcome": outcome, "by": by, "why": why, "evidence": evidence}
+    conn = connect(store)
+    try:
+        _begin(conn, store)
+        try:
+            _append(conn, "override", ref, body)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+    return ref
+
+
+def load_records(conn: sqlite3.Connection, kind: str | None = None) -> list[dict[str, Any]]:
+    """Record bodies in chain order (optionally one kind), each with its ``seq``."""
+    sql = "SELECT seq, body FROM records" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq"
+    return [{**json.loads(body), "seq": seq} for seq, body in conn.execute(sql, (kind,) if kind else ())]
+
+
+def run_record(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+    """The body of one run record; KeyError naming the latest runs when the id is unknown."""
+    row = conn.execute("SELECT body FROM records WHERE kind = 'run' AND ref = ?", (run_id,)).fetchone()
+    if row is None:
+        latest = [r[0] for r in conn.execute("SELECT ref FROM records WHERE kind = 'run' ORDER BY seq DESC LIMIT 5")]
+        raise KeyError(f"no run '{run_id}' in the audit store; latest runs: {', '.join(latest) or 'none'}")
+    return json.loads(row[0])

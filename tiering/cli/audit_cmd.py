@@ -1,0 +1,151 @@
+"""``tiering audit``: verify the chain, show a firm's recorded decisions, replay a run, record an override."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tiering.audit.db import connect, store_path
+from tiering.audit.replay import replay as replay_run
+from tiering.audit.rulesets import StoredRulesError
+from tiering.audit.show import firm_history
+from tiering.audit.store import OUTCOMES, AuditWriteError, NothingRecorded, load_records, record_override
+from tiering.audit.verify import verify as verify_store
+from tiering.cli import exit_codes
+from tiering.cli.common import fail, load_rules, read_register, register_options
+
+
+def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--store: the audit database (default: $TIERING_AUDIT_STORE, else out/audit.sqlite)."""
+    return click.option("--store", "store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Audit store file (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")(func)
+
+
+def _existing(store: Path | None) -> Path:
+    path = store_path(store)
+    if not path.is_file():
+        fail(f"no audit store at {path}; run `tiering classify` first, or pass --store PATH")
+    return path
+
+
+@click.group("audit")
+def audit() -> None:
+    """The audit store: every classify run recorded, hash-chained, explainable and replayable."""
+
+
+@audit.command("verify")
+@store_option
+def verify(store: Path | None) -> None:
+    """Check the hash chain and every trace file, decision and rule text it covers; name the first broken link.
+
+    Example: tiering audit verify --store out/audit.sqlite
+    """
+    path = _existing(store)
+    report = verify_store(path)
+    for name in report.orphans:
+        click.echo(f"提示 note: 孤立文件 {name} 不属于任何记录（中断的运行留下的），已忽略 (orphan file ignored)")
+    if not report.ok:
+        assert report.broken is not None
+        click.echo(f"校验 {report.records} 条记录通过，随后链条断开 chain broken after {report.records} good record(s)")
+        click.echo(report.broken.message())
+        sys.exit(exit_codes.CHECK_FAILED)
+    click.echo(f"审计链完整 chain intact: {report.records} 条记录（{report.runs} 次运行，"
+               f"{report.overrides} 项人工调整），链头 head {report.head}")
+
+
+@audit.command("runs")
+@store_option
+def runs(store: Path | None) -> None:
+    """List the recorded runs, oldest first.
+
+    Example: tiering audit runs
+    """
+    conn = connect(_existing(store), create=False)
+    try:
+        for r in load_records(conn, "run"):
+            rulesets = ", ".join(f"{rs['id']}@{rs['version']}" for rs in r["rulesets"])
+            click.echo(f"{r['run_id']}  {r['time']}  {r['user']}  申报年度 {r['year']}  {r['firms_evaluated']} 家  "
+                       f"{Path(r['input']['file']).name}  [{rulesets}]")
+    finally:
+        conn.close()
+
+
+@audit.command("show")
+@click.argument("firm_id")
+@click.option("--year", type=int, default=None, help="Only decisions for this application year.")
+@click.option("--run", "run_id", default=None, help="Only decisions of this run.")
+@click.option("--brief", is_flag=True, help="Outcome lines only, without the criterion-by-criterion explanation.")
+@store_option
+def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store: Path | None) -> None:
+    """Every decision ever recorded for FIRM_ID (统一社会信用代码 or 企业名称), with explanation and overrides.
+
+    Example: tiering audit show 91120116MA05JX0001 --year 2025
+    """
+    try:
+        click.echo(firm_history(_existing(store), firm_id, year, run_id, brief))
+    except (NothingRecorded, StoredRulesError) as exc:
+        fail(str(exc.args[0]))
+
+
+@audit.command("replay")
+@click.argument("run_id")
+@click.option("--register", "register_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The register to evaluate again.")
+@click.option("--current-rules", is_flag=True,
+              help="Use today's rule files of the run's rule-set ids instead of the stored texts (to see what "
+                   "changed rules do).")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Rule folder for --current-rules (default: the bundled rules/).")
+@register_options
+@store_option
+def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Path | None, money_unit: str | None,
+           encoding: str | None, sheet: str | None, store: Path | None) -> None:
+    """Evaluate REGISTER again with the exact rule versions of RUN_ID and confirm the results are identical.
+
+    Exit code 4 when they differ; the report names changed data, changed rules and each differing criterion.
+    Example: tiering audit replay 20251122T104716Z-3f9a2c1d --register datasets/sample_register.xlsx
+    """
+    path = _existing(store)
+    register = read_register(register_path, money_unit, encoding, sheet)
+    library = load_rules(rules_dir) if current_rules else None
+    try:
+        report = replay_run(path, run_id, register, library)
+    except (KeyError, StoredRulesError) as exc:
+        fail(str(exc.args[0]))
+        return
+    click.echo(report.text())
+    sys.exit(exit_codes.OK if report.identical else exit_codes.CHECK_FAILED)
+
+
+@audit.command("override")
+@click.argument("firm_id")
+@click.option("--ruleset", "ruleset_id", required=True, help="Rule-set id whose outcome is overridden.")
+@click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="The outcome the analyst decided.")
+@click.option("--by", required=True, help="Who decided (name of the analyst or committee).")
+@click.option("--why", required=True, help="Why the machine outcome does not stand.")
+@click.option("--evidence", default=None, help="Evidence: document number, file, letter.")
+@click.option("--year", type=int, default=None, help="Application year it applies to (default: every year).")
+@store_option
+def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evidence: str | None, year: int | None,
+             store: Path | None) -> None:
+    """Record an analyst's override of FIRM_ID's outcome, beside (never replacing) the machine decisions.
+
+    Example: tiering audit override 91120116MA05JX0001 --ruleset kjxzxqy-2022 --outcome qualified
+    --by 王芳 --why "复核后研发费用应计入委托研发" --evidence "津科函〔2025〕12号"
+    """
+    path = _existing(store)
+    try:
+        ref = record_override(path, firm_id, ruleset_id, outcome, by, why, evidence, year)
+    except (ValueError, AuditWriteError, NothingRecorded) as exc:
+        fail(str(exc.args[0]))
+        return
+    click.echo(f"已记录人工调整 override recorded: {ref}")
+
+
+from tiering.cli import main  # noqa: E402  (registering at import keeps commands.py a list of imports)
+
+main.add_command(audit)
