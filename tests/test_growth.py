@@ -376,11 +376,22 @@ def test_out_of_time_with_the_shared_panel_generator_when_it_exists() -> None:
     datasets = pytest.importorskip("tiering.datasets")
     if not hasattr(datasets, "generate_panel"):
         pytest.skip("tiering.datasets.generate_panel is not written yet")
-    generated = datasets.generate_panel(200, list(range(2012, 2024)), 3)
+    generated = datasets.generate_panel(200, range(2012, 2024), 3)
+    column = "latent_potential" if "latent_potential" in generated.latent.columns else "growth_potential"
     built = build_features(generated.panel)
     data = built.frame.assign(label=growth_label(generated.panel.reset_index(drop=True))["label"].to_numpy())
-    result = out_of_time(data, built.used, latent=generated.latent)
-    assert "oracle" in set(result.summary["model"])
+    result = out_of_time(data, built.used, test_years=[2018, 2019, 2020], latent=generated.latent,
+                         latent_column=column)
+    summary = result.summary.set_index("model")
+    assert summary.loc["oracle", "roc_auc"] > summary.loc["past_growth_1y", "roc_auc"]
+    assert summary.loc["scorecard", "roc_auc"] > 0.5
+
+
+def test_out_of_time_names_a_latent_frame_without_the_column(labelled: tuple[pd.DataFrame, tuple[str, ...]]
+                                                             ) -> None:
+    data, used = labelled
+    with pytest.raises(ValueError, match=r"latent needs columns uscc and latent_potential; it has \['uscc', 'z'\]"):
+        out_of_time(data, used, latent=pd.DataFrame({"uscc": ["a"], "z": [1.0]}))
 
 
 # --- model card -------------------------------------------------------------------------------------------

@@ -81,14 +81,14 @@ class OutOfTime:
 
 
 def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequence[int] | None = None,
-                gap: int = 3, latent: pd.DataFrame | None = None,
+                gap: int = 3, latent: pd.DataFrame | None = None, latent_column: str = "latent_potential",
                 rankers: dict[str, Ranker] | None = None) -> OutOfTime:
     """Evaluate every ranker on each test cohort T, trained on labelled cohorts ≤ T − ``gap``.
 
     ``data`` has ``uscc``, ``year``, the feature columns and ``label`` (NaN rows are left out). ``gap`` is the
     label horizon: a cohort's label is known only ``gap`` years later, so this is what a user in year T has.
     Without ``test_years`` every labelled year with at least 30 training rows of both classes is tested.
-    ``latent`` (columns uscc, latent_potential) adds the oracle ranking of generated data.
+    ``latent`` (columns uscc and ``latent_column``) adds the oracle ranking of generated data.
     """
     absent = [c for c in ("uscc", "year", "label", *features) if c not in data.columns]
     if absent:
@@ -96,7 +96,9 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     rankers = dict(rankers if rankers is not None else DEFAULT_RANKERS)
     labelled = data[data["label"].notna()].reset_index(drop=True)
     if latent is not None:
-        potential = latent.drop_duplicates("uscc").set_index("uscc")["latent_potential"]
+        if latent_column not in latent.columns or "uscc" not in latent.columns:
+            raise ValueError(f"latent needs columns uscc and {latent_column}; it has {list(latent.columns)}")
+        potential = latent.drop_duplicates("uscc").set_index("uscc")[latent_column]
         labelled = labelled.assign(latent_potential=labelled["uscc"].map(potential).astype("float64"))
         rankers["oracle"] = _column("latent_potential")
     for baseline in ("past_growth_3y", "past_growth_1y"):
