@@ -1,0 +1,136 @@
+"""Batch-path speed and memory, stage by stage; run on demand, never in CI.
+
+    python bench/benchmark.py --firms 100000 1000000
+
+For each N it builds N firms with four years of history in the internal frame, writes it as Parquet, then
+times: load (read the Parquet register through the loader's validation), derive (compile + build the
+columns the rules read), evaluate (every criterion of every rule set in force), write trace (Parquet).
+Peak memory is the process's high-water mark (ru_maxrss) measured in a fresh subprocess per N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def synthetic_register(n: int, seed: int = 7) -> pd.DataFrame:
+    """N firms × 2021–2024 in the analysts' layout (English ids, amounts in 万元), vectorised."""
+    from tiering.fields import FIELDS, DType
+    from tiering.uscc import ALPHABET, make
+
+    rng = np.random.default_rng(seed)
+    ids = np.array([make(f"9112011{i:010d}") for i in range(n)]) if n <= 20_000 else _fast_ids(n, ALPHABET)
+    years = np.repeat(np.array([2021, 2022, 2023, 2024]), n)
+    firm = np.tile(np.arange(n), 4)
+    employees = np.tile(rng.integers(5, 800, n), 4).astype(float)
+    frame = pd.DataFrame({
+        "uscc": ids[firm], "name": np.char.add("企业", firm.astype(str)), "year": years,
+        "registration_date": pd.to_datetime("2005-01-01") + pd.to_timedelta(np.tile(rng.integers(0, 6000, n), 4), "D"),
+        "employees": employees,
+        "tech_staff": np.floor(employees * rng.uniform(0, 0.6, 4 * n)),
+        "revenue": rng.lognormal(8, 1.2, 4 * n).round(2),
+        "total_assets": rng.lognormal(8, 1.2, 4 * n).round(2),
+        "rd_expense": rng.lognormal(5, 1.3, 4 * n).round(2),
+        "cost_expense": rng.lognormal(8, 1.1, 4 * n).round(2),
+        "ip_class1": rng.poisson(0.6, 4 * n).astype(float),
+        "ip_class2": rng.poisson(2.0, 4 * n).astype(float),
+        "industry": "高端装备制造",
+    })
+    for f in FIELDS:
+        if f.dtype == DType.BOOL:
+            frame[f.id] = (rng.random(4 * n) < 0.03).astype(float)
+    frame["resident_enterprise"] = 1.0
+    frame["rd_expense_domestic"] = frame["rd_expense"]
+    return frame
+
+
+def _fast_ids(n: int, alphabet: str) -> np.ndarray:
+    from tiering.uscc import check_char
+
+    bodies = np.char.add("9112011", np.char.zfill(np.arange(n).astype(str), 10))
+    return np.array([b + check_char(b) for b in bodies.tolist()])
+
+
+def measure(n: int, path: Path) -> dict[str, float]:
+    """Run every stage once for ``n`` firms and return seconds per stage and peak memory."""
+    import pyarrow.parquet as pq
+
+    from tiering.engine.context import BatchContext
+    from tiering.engine.evaluate import evaluate, evaluate_firm, firms_of_year
+    from tiering.engine.trace import trace_table
+    from tiering.register import load_register
+    from tiering.rules.library import load_library
+
+    out: dict[str, float] = {"firms": n}
+    t = time.perf_counter()
+    register = load_register(path, money_unit="万元")
+    out["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    import datetime as dt
+
+    rulesets = load_library().in_force(dt.date(2025, 6, 30))
+    firms, _, _ = firms_of_year(register.frame, 2024)
+    ctx = BatchContext(register.frame, firms, 2024, dt.date(2025, 6, 30))
+    for rs in rulesets:
+        for field, lag in rs.needs.items():
+            for k in range(lag + 1):
+                ctx.col(field, k) if field not in ("industry",) else ctx.text(field)
+    out["derive_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    evaluation = evaluate(register.frame, rulesets, 2025)
+    out["evaluate_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    table = trace_table(evaluation)
+    with tempfile.TemporaryDirectory() as tmp:
+        pq.write_table(table, Path(tmp) / "trace.parquet", compression="zstd")
+    out["write_trace_s"] = time.perf_counter() - t
+    out["trace_rows"] = table.num_rows
+    out["total_s"] = out["load_s"] + out["derive_s"] + out["evaluate_s"] + out["write_trace_s"]
+    out["firms_per_s"] = n / out["total_s"]
+    sample = register.frame[register.frame["uscc"].isin(firms[:2000])]
+    t = time.perf_counter()
+    for uscc, rows in sample.groupby("uscc", sort=False):
+        evaluate_firm(rows, rulesets, 2025)
+    out["per_firm_path_firms_per_s"] = sample["uscc"].nunique() / (time.perf_counter() - t)
+    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--firms", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.firms[0], args.child)))
+        return
+    rows = []
+    for n in args.firms:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "register.parquet"
+            t = time.perf_counter()
+            synthetic_register(n).to_parquet(path, index=False)
+            print(f"N={n:,}: generated {4 * n:,} firm-years in {time.perf_counter() - t:.1f}s", flush=True)
+            proc = subprocess.run([sys.executable, __file__, "--firms", str(n), "--child", str(path)],
+                                  capture_output=True, text=True, check=True)
+            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.2f}".format):
+        print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
