@@ -35,11 +35,17 @@ class BandTable:
     lo: float
     hi: float
     edges: np.ndarray
+    open_edges: np.ndarray | None = None
 
     def index_vec(self, v: np.ndarray) -> np.ndarray:
         """Band index (into the declared list) of each value; MISSING or OUT_OF_DOMAIN where no band holds."""
         v = np.asarray(v, dtype=float)
         pos = np.searchsorted(self.edges, v, side="right" if self.left_closed else "left")
+        if self.open_edges is not None:
+            # a value on the lower edge of a min_open band belongs to the band below
+            below = np.clip(pos - 1, 0, max(len(self.edges) - 1, 0))
+            on_open = (pos >= 1) & (self.edges[below] == v) & self.open_edges[below]
+            pos = np.where(on_open, pos - 1, pos)
         idx = np.asarray(self.order, dtype=np.int16)[np.clip(pos, 0, len(self.order) - 1)]
         idx = np.where((v < self.lo) | (v > self.hi), OUT_OF_DOMAIN, idx)
         return np.where(np.isnan(v), MISSING, idx).astype(np.int16)
@@ -54,6 +60,8 @@ class BandTable:
             lo = -math.inf if band.min is None else band.min
             hi = math.inf if band.max is None else band.max
             inside = (lo <= v < hi or v == hi == self.hi) if self.left_closed else (lo < v <= hi or v == lo == self.lo)
+            if inside and band.min_open and v == band.min:
+                return next(j for j, b in enumerate(self.bands) if b.max is not None and b.max == v)
             if inside:
                 return i
         return OUT_OF_DOMAIN
@@ -84,8 +92,14 @@ def build(bands: list[Band], intervals: str, domain: tuple[float | None, float |
             problems.append(f"gap between band {a + 1} (to {_fmt(upper(a))}) and band {b + 1} (from {_fmt(lower(b))})")
         elif upper(a) > lower(b):
             problems.append(f"bands {a + 1} and {b + 1} overlap ({_fmt(lower(b))} to {_fmt(min(upper(a), upper(b)))})")
+    for i, band in enumerate(bands):
+        if band.min_open and intervals != "left-closed":
+            problems.append(f"band {i + 1}: min_open only makes sense in a left-closed table")
+        elif band.min_open and order and i == order[0]:
+            problems.append(f"band {i + 1}: min_open on the lowest band would leave its lower edge in no band")
     edges = np.array([lower(i) for i in order[1:]], dtype=float)
-    return BandTable(bands, order, intervals == "left-closed", lo, hi, edges), problems
+    opens = np.array([bands[i].min_open for i in order[1:]], dtype=bool)
+    return BandTable(bands, order, intervals == "left-closed", lo, hi, edges, opens if opens.any() else None), problems
 
 
 def _fmt(x: float) -> str:

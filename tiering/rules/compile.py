@@ -15,11 +15,13 @@ from tiering.rules.nodes import (
     PASS,
     UNKNOWN,
     BestOfNode,
+    ClassesNode,
     GroupNode,
     Node,
     PointsNode,
     RequiresNode,
     ScoreNode,
+    SubtotalNode,
     TestNode,
     Threshold,
 )
@@ -109,8 +111,17 @@ class _Build:
         for i, b in enumerate(spec_bands):
             if what == "points" and b.points is None:
                 self.problem(loc + ("bands", i), "a points band needs 'points'")
+            edges = (table.lo if b.min is None else b.min, table.hi if b.max is None else b.max)
+            if what == "points" and b.points == "value" and not all(math.isfinite(e) for e in edges):
+                self.problem(loc + ("bands", i), "a 'points: value' band needs finite edges (set min/max or domain)")
+            if what != "points" and b.points is not None:
+                self.problem(loc + ("bands", i), f"a {what} band gives no points; remove 'points'")
             if what == "value" and b.value is None:
                 self.problem(loc + ("bands", i), "a threshold band needs 'value'")
+            if what == "class" and not b.label:
+                self.problem(loc + ("bands", i), "a class band needs a 'label' (it is what the class is called)")
+            if what == "class" and b.value is not None:
+                self.problem(loc + ("bands", i), "a class band gives no value; remove 'value'")
         return table
 
     def node(self, c: Criterion, loc: Loc, parent_kind: str) -> Node:
@@ -119,10 +130,13 @@ class _Build:
         base = dict(id=c.id, label=c.label, source=c.source, provisional=c.provisional, note=c.note,
                     unit=Unit.NUMBER)
         kind = c.kind
-        if parent_kind in ("score", "best_of") and kind not in ("points", "best_of"):
+        adders = ("score", "best_of", "subtotal")
+        if parent_kind in adders and kind not in ("points", "best_of", "subtotal"):
             self.problem(loc, f"a {parent_kind} adds up points criteria; '{c.id}' is a {kind}")
-        if parent_kind not in ("score", "best_of") and kind in ("points", "best_of"):
+        if parent_kind not in adders and kind in ("points", "best_of", "subtotal"):
             self.problem(loc, f"'{c.id}' gives points but sits under a {parent_kind}; put it inside a score")
+        if kind == "classes" and parent_kind != "all":
+            self.problem(loc, f"classes '{c.id}' only describes a firm; put it directly under an 'all' group")
         node: Node
         if kind == "test":
             node = self._test(c, loc + ("test",), base)
@@ -132,7 +146,21 @@ class _Build:
             table = self.table(t.bands, t.intervals, t.domain, loc + ("points",), "points")
             node = PointsNode(**base, expr=self.expr(t.value, loc + ("points", "value")), table=table,
                               missing_points=t.missing.points)
+            if t.override is not None:
+                node.override = self.expr(t.override, loc + ("points", "override"))
             node.unit = self.unit_of(t.value, t.unit)
+        elif kind == "subtotal":
+            st = c.subtotal
+            assert st is not None
+            kids = [self.node(k, loc + ("subtotal", "of", i), "subtotal") for i, k in enumerate(st.of)]
+            node = SubtotalNode(**base, children=kids, cap=st.cap)
+            node.unit = Unit.POINTS
+        elif kind == "classes":
+            cl = c.classes
+            assert cl is not None
+            table = self.table(cl.bands, cl.intervals, cl.domain, loc + ("classes",), "class")
+            node = ClassesNode(**base, expr=self.expr(cl.value, loc + ("classes", "value")), table=table)
+            node.unit = self.unit_of(cl.value, cl.unit)
         elif kind == "score":
             s = c.score
             assert s is not None
@@ -197,10 +225,14 @@ class _Build:
 
 def _max_points(node: Node) -> float:
     if isinstance(node, PointsNode) and node.table is not None:
-        highs = [b.points[1] if isinstance(b.points, tuple) else b.points for b in node.table.bands]
-        return max([h for h in highs if h is not None] + [node.missing_points or -math.inf])
+        if any(b.points is None for b in node.table.bands):
+            return 0.0  # already reported as a band without points
+        return max(node.span()[1], -math.inf if node.missing_points is None else node.missing_points)
     if isinstance(node, BestOfNode):
         return max(_max_points(k) for k in node.children)
+    if isinstance(node, SubtotalNode):
+        total = sum(_max_points(k) for k in node.children)
+        return total if node.cap is None else min(total, node.cap)
     return 0.0
 
 
@@ -238,7 +270,7 @@ def _loc_of(c: Criterion, node_id: str, loc: Loc) -> Loc:
     if c.id == node_id:
         return loc
     kind = c.kind
-    sub: Loc = ("at_least", "of") if kind == "at_least" else ("score", "of") if kind == "score" else (kind,)
+    sub: Loc = (kind, "of") if kind in ("at_least", "score", "subtotal") else (kind,)
     for i, child in enumerate(c.children()):
         found = _loc_of(child, node_id, loc + sub + (i,))
         if found:

@@ -14,12 +14,15 @@ Semantics, the same on both paths:
 - a comparison gives 1 or 0; ``where(c, a, b)`` picks a or b (missing if c is); ``coalesce(a, b)`` is a unless
   a is missing; ``min``/``max`` are missing if any argument is; ``is_missing(x)`` gives 1 or 0;
 - ``age_years(d)`` is the firm's age in years (days / 365.25) at the end of the data year; ``age_days(d)`` is
-  the number of days from d to the evaluation date.
+  the number of days from d to the evaluation date; ``fiscal_years(d)`` counts the fiscal years from the calendar
+  year of d to the data year, both included (a firm registered in June 2022 has 3 fiscal years by 2024: the
+  "实际经营年度" the 高企 and 领军 growth rules fall back on when a firm has fewer than three).
 """
 
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import difflib
 import math
 import operator
@@ -297,9 +300,24 @@ class Func(Expr):
             a.needs(shift, out)
 
 
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _year_of_day(day: float) -> int:
+    return (_EPOCH + dt.timedelta(days=int(day))).year
+
+
+def _years_of_days(days: np.ndarray) -> np.ndarray:
+    days = np.asarray(days, dtype=float)
+    whole = np.where(np.isnan(days), 0, days).astype("int64").astype("datetime64[D]")
+    years = whole.astype("datetime64[Y]").astype("int64") + 1970
+    return np.where(np.isnan(days), np.nan, years.astype(float))
+
+
 @dataclass
 class Age(Expr):
-    """Age of a date field: in years at the end of the data year, or in days at the evaluation date."""
+    """Age of a date field: in years at the end of the data year, in days at the evaluation date, or in fiscal
+    years (calendar years from the date's year to the data year, both included)."""
 
     how: str
     field: str
@@ -308,6 +326,8 @@ class Age(Expr):
         d = ctx.col(self.field, 0)
         if self.how == "age_days":
             return ctx.eval_date() - d
+        if self.how == "fiscal_years":
+            return _year_of_day(ctx.data_year_end(shift)) - _years_of_days(d) + 1
         return (ctx.data_year_end(shift) - d) / 365.25
 
     def one(self, ctx: Context, shift: int) -> float:
@@ -316,6 +336,8 @@ class Age(Expr):
             return NAN
         if self.how == "age_days":
             return ctx.eval_date() - d
+        if self.how == "fiscal_years":
+            return float(_year_of_day(ctx.data_year_end(shift)) - _year_of_day(d) + 1)
         return (ctx.data_year_end(shift) - d) / 365.25
 
     def needs(self, shift: int, out: dict[str, int]) -> None:
@@ -326,7 +348,8 @@ _WINDOWS = ("sum", "mean", "sum_available", "mean_available", "count_available")
 _FUNCS: dict[str, tuple[int, int | None]] = {
     "abs": (1, 1), "min": (2, None), "max": (2, None), "where": (3, 3), "coalesce": (2, 2), "is_missing": (1, 1),
 }
-FUNCTIONS = ("lag", *_WINDOWS, *_FUNCS, "age_years", "age_days")
+_DATES = ("age_years", "age_days", "fiscal_years")
+FUNCTIONS = ("lag", *_WINDOWS, *_FUNCS, *_DATES)
 
 
 class Compiler:
@@ -399,7 +422,7 @@ class Compiler:
             if len(args) != 2:
                 raise ExprError(f"{name}(x, n) takes two arguments", node.col_offset)
             return Window(name, self._node(args[0]), self._int_arg(args[1], f"{name}'s n"))
-        if name in ("age_years", "age_days"):
+        if name in _DATES:
             arg = args[0] if len(args) == 1 else None
             f = BY_ID.get(arg.id) if isinstance(arg, ast.Name) else None
             if f is None or f.dtype != DType.DATE:

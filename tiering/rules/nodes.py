@@ -22,7 +22,7 @@ import numpy as np
 
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN, BandTable, tidy
 from tiering.rules.expr import Context, Expr
-from tiering.rules.schema import Source, Unit
+from tiering.rules.schema import Band, Source, Unit
 
 PASS, FAIL, UNKNOWN, SCORED = 1, 0, -1, 2
 STATUS_TEXT = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", SCORED: "scored"}
@@ -102,6 +102,11 @@ class Node:
 
     @property
     def gives_points(self) -> bool:
+        return False
+
+    @property
+    def informational(self) -> bool:
+        """True for nodes that describe a firm without deciding anything (groups do not count them)."""
         return False
 
 
@@ -201,56 +206,99 @@ class TestNode(Node):
         return One(value, t, status, math.nan, math.nan, band)
 
 
+def _band_points(band: Band, lo_edge: float, hi_edge: float) -> tuple[float, float]:
+    """A band's points range; a ``value`` band (the points are the value itself) spans its own interval."""
+    p = band.points
+    if p == "value":
+        return lo_edge, hi_edge
+    if isinstance(p, tuple):
+        return float(p[0]), float(p[1])
+    return float(p), float(p)  # type: ignore[arg-type]
+
+
 @dataclass
 class PointsNode(Node):
-    """A points table over one value, with an explicit band for missing data."""
+    """A points table over one value, with an explicit band for missing data.
+
+    A ``value`` band gives the value itself as points; an ``override`` expression (an expert sub-score) replaces
+    the range the table gives when it lies inside that range.
+    """
 
     kind = "points"
     expr: Expr | None = None
     table: BandTable | None = None
     missing_points: float | None = None
+    override: Expr | None = None
 
     @property
     def gives_points(self) -> bool:
         return True
 
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def band_range(self, i: int) -> tuple[float, float]:
+        """Points range of band ``i`` (its interval for a ``value`` band)."""
         assert self.table is not None
-        lo = [b.points[0] if isinstance(b.points, tuple) else b.points for b in self.table.bands]
-        hi = [b.points[1] if isinstance(b.points, tuple) else b.points for b in self.table.bands]
+        b = self.table.bands[i]
+        lo = self.table.lo if b.min is None else float(b.min)
+        hi = self.table.hi if b.max is None else float(b.max)
+        return _band_points(b, lo, hi)
+
+    def span(self) -> tuple[float, float]:
+        """The lowest and highest points the table can give."""
+        assert self.table is not None
+        ranges = [self.band_range(i) for i in range(len(self.table.bands))]
+        return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        assert self.table is not None
+        ranges = [self.band_range(i) for i in range(len(self.table.bands))]
+        lo, hi = [r[0] for r in ranges], [r[1] for r in ranges]
+        tlo, thi = self.span()
         if self.missing_points is not None:
             span_lo = span_hi = self.missing_points
         else:
-            span_lo, span_hi = min(lo), max(hi)  # type: ignore[type-var]
+            span_lo, span_hi = tlo, thi
+        is_value = [b.points == "value" for b in self.table.bands]
         # indexed by band, or from the end: -3 (out of domain) spans the table, -2 (missing) as declared
-        return (np.array([*lo, min(lo), span_lo, math.nan], dtype=float),  # type: ignore[type-var]
-                np.array([*hi, max(hi), span_hi, math.nan], dtype=float))  # type: ignore[type-var]
+        return (np.array([*lo, tlo, span_lo, math.nan], dtype=float),
+                np.array([*hi, thi, span_hi, math.nan], dtype=float),
+                np.array([*is_value, False, False, False], dtype=bool))
 
     def vec(self, ev: Evaluator) -> Vec:
         assert self.expr is not None and self.table is not None
         n = ev.size
         value = np.broadcast_to(self.expr.vec(ev.ctx, 0), n).astype(float)
-        idx = self.table.index_vec(tidy(value))
-        lo, hi = self._arrays()
+        tidied = tidy(value)
+        idx = self.table.index_vec(tidied)
+        lo, hi, is_value = self._arrays()
         pmin, pmax = lo[idx], hi[idx]
+        given = is_value[idx]
+        pmin, pmax = np.where(given, tidied, pmin), np.where(given, tidied, pmax)
+        if self.override is not None:
+            o = tidy(np.broadcast_to(self.override.vec(ev.ctx, 0), n).astype(float))
+            use = ~np.isnan(o) & (o >= pmin) & (o <= pmax)
+            pmin, pmax = np.where(use, o, pmin), np.where(use, o, pmax)
         status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
         return Vec(value, _full(n, math.nan), status, pmin, pmax, idx)
 
     def one(self, ev: Evaluator) -> One:
         assert self.expr is not None and self.table is not None
         value = self.expr.one(ev.ctx, 0)
-        i = self.table.index_one(tidy(value))  # type: ignore[arg-type]
-        if i >= 0:
-            p = self.table.bands[i].points
-            pmin, pmax = (p if isinstance(p, tuple) else (p, p))  # type: ignore[misc]
+        tidied = tidy(value)
+        i = self.table.index_one(tidied)  # type: ignore[arg-type]
+        if i >= 0 and self.table.bands[i].points == "value":
+            pmin = pmax = float(tidied)
+        elif i >= 0:
+            pmin, pmax = self.band_range(i)
         elif i == MISSING and self.missing_points is not None:
             pmin = pmax = self.missing_points
         else:
-            pts = [b.points for b in self.table.bands]
-            pmin = min(p[0] if isinstance(p, tuple) else p for p in pts)  # type: ignore[type-var,index]
-            pmax = max(p[1] if isinstance(p, tuple) else p for p in pts)  # type: ignore[type-var,index]
+            pmin, pmax = self.span()
+        if self.override is not None:
+            o = tidy(self.override.one(ev.ctx, 0))
+            if not math.isnan(o) and pmin <= o <= pmax:  # type: ignore[operator]
+                pmin = pmax = float(o)
         status = SCORED if pmin == pmax else UNKNOWN
-        return One(value, math.nan, status, float(pmin), float(pmax), i)  # type: ignore[arg-type]
+        return One(value, math.nan, status, float(pmin), float(pmax), i)
 
 
 @dataclass
@@ -279,6 +327,69 @@ class BestOfNode(Node):
         pmin, pmax = max(lows), max(r.pmax for r in res)
         choice = lows.index(pmin)
         return One(pmin, math.nan, SCORED if pmin == pmax else UNKNOWN, pmin, pmax, choice)
+
+
+@dataclass
+class SubtotalNode(Node):
+    """The sum of points criteria, capped (a points criterion itself, e.g. 知识产权 ≤ 30 with its bonus)."""
+
+    kind = "subtotal"
+    cap: float | None = None
+
+    @property
+    def gives_points(self) -> bool:
+        return True
+
+    def vec(self, ev: Evaluator) -> Vec:
+        res = [ev.result(c.id) for c in self.children]
+        pmin = np.sum([r.pmin for r in res], axis=0)
+        pmax = np.sum([r.pmax for r in res], axis=0)
+        if self.cap is not None:
+            pmin, pmax = np.minimum(pmin, self.cap), np.minimum(pmax, self.cap)
+        status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
+        nan = _full(ev.size, math.nan)
+        return Vec(pmin.copy(), nan, status, pmin, pmax, np.full(ev.size, NO_BAND, dtype=np.int16))
+
+    def one(self, ev: Evaluator) -> One:
+        res = [ev.result(c.id) for c in self.children]
+        pmin = float(sum(r.pmin for r in res))
+        pmax = float(sum(r.pmax for r in res))
+        if self.cap is not None:
+            pmin, pmax = min(pmin, self.cap), min(pmax, self.cap)
+        return One(pmin, math.nan, SCORED if pmin == pmax else UNKNOWN, pmin, pmax, NO_BAND)
+
+
+@dataclass
+class ClassesNode(Node):
+    """Labelled bands that classify a firm (status scored, band = the class) without affecting any outcome."""
+
+    kind = "classes"
+    expr: Expr | None = None
+    table: BandTable | None = None
+
+    @property
+    def informational(self) -> bool:
+        return True
+
+    def vec(self, ev: Evaluator) -> Vec:
+        assert self.expr is not None and self.table is not None
+        n = ev.size
+        value = np.broadcast_to(self.expr.vec(ev.ctx, 0), n).astype(float)
+        idx = self.table.index_vec(tidy(value))
+        status = np.where(idx >= 0, SCORED, UNKNOWN).astype(np.int8)
+        nan = _full(n, math.nan)
+        return Vec(value, nan, status, nan.copy(), nan.copy(), idx)
+
+    def one(self, ev: Evaluator) -> One:
+        assert self.expr is not None and self.table is not None
+        value = self.expr.one(ev.ctx, 0)
+        i = self.table.index_one(tidy(value))  # type: ignore[arg-type]
+        return One(value, math.nan, SCORED if i >= 0 else UNKNOWN, math.nan, math.nan, i)
+
+    def label_of(self, band: int) -> str | None:
+        """The label of class ``band`` (None when the firm is in no class)."""
+        assert self.table is not None
+        return self.table.bands[band].label if band >= 0 else None
 
 
 @dataclass
@@ -316,11 +427,20 @@ class GroupNode(Node):
     how: str = "all"
     k: int = 1
 
+    def counted(self) -> list[Node]:
+        """The children whose status counts (informational children such as classes do not)."""
+        return [c for c in self.children if not c.informational]
+
     def _need(self) -> int:
-        return {"all": len(self.children), "any": 1, "paths": 1}.get(self.how, self.k)
+        return {"all": len(self.counted()), "any": 1, "paths": 1}.get(self.how, self.k)
 
     def vec(self, ev: Evaluator) -> Vec:
-        st = np.vstack([ev.result(c.id).status for c in self.children])
+        kids = self.counted()
+        if not kids:
+            nan = _full(ev.size, math.nan)
+            return Vec(nan, nan.copy(), np.full(ev.size, PASS, dtype=np.int8), nan.copy(), nan.copy(),
+                       np.full(ev.size, NO_BAND, dtype=np.int16))
+        st = np.vstack([ev.result(c.id).status for c in kids])
         passes = (st == PASS).sum(axis=0)
         unknowns = (st == UNKNOWN).sum(axis=0)
         need = self._need()
@@ -332,7 +452,7 @@ class GroupNode(Node):
         return Vec(passes.astype(float), _full(ev.size, float(need)), status, nan, nan.copy(), band)
 
     def one(self, ev: Evaluator) -> One:
-        st = [ev.result(c.id).status for c in self.children]
+        st = [ev.result(c.id).status for c in self.counted()]
         passes, unknowns, need = st.count(PASS), st.count(UNKNOWN), self._need()
         status = PASS if passes >= need else FAIL if passes + unknowns < need else UNKNOWN
         band = st.index(PASS) if self.how == "paths" and status == PASS else NO_BAND
@@ -359,6 +479,6 @@ class RequiresNode(Node):
 
 __all__ = [
     "PASS", "FAIL", "UNKNOWN", "SCORED", "NO_BAND", "MISSING", "OUT_OF_DOMAIN", "STATUS_TEXT",
-    "Vec", "One", "Node", "TestNode", "PointsNode", "BestOfNode", "ScoreNode", "GroupNode", "RequiresNode",
-    "Threshold",
+    "Vec", "One", "Node", "TestNode", "PointsNode", "BestOfNode", "SubtotalNode", "ScoreNode", "GroupNode",
+    "RequiresNode", "ClassesNode", "Threshold",
 ]

@@ -73,11 +73,17 @@ Op = Literal[">=", ">", "<=", "<", "==", "!=", "in", "not_in"]
 
 
 class Band(Strict):
-    """One row of a points table or threshold table: an interval of the value and what it gives."""
+    """One row of a points table or threshold table: an interval of the value and what it gives.
+
+    ``points`` is a number, a range ``[min, max]`` (an expert places the firm inside it), or ``value``: the points
+    are the value itself (an expert sub-score entered as a number). ``min_open`` (left-closed tables only) gives the
+    band's lower edge to the band below, for tables such as "> 0 → 1–2分, ≤ 0 → 0分" inside a "(含)"-style table.
+    """
 
     min: float | None = None
     max: float | None = None
-    points: float | tuple[float, float] | None = None
+    min_open: bool = False
+    points: float | tuple[float, float] | Literal["value"] | None = None
     value: float | None = None
     label: str | None = None
     source: Source
@@ -111,13 +117,28 @@ Intervals = Literal["left-closed", "right-closed"]
 
 
 class Table(Strict):
-    """Bands over one value. ``left-closed`` means [min, max) — the official '(含)' lower edge."""
+    """Bands over one value. ``left-closed`` means [min, max) — the official '(含)' lower edge.
+
+    ``override`` names an expression (usually an expert sub-score field): when it is present and lies inside the
+    points range the bands give (the whole table's span when the value is missing), it replaces that range.
+    """
 
     value: str
     intervals: Intervals
     domain: tuple[float | None, float | None] = (None, None)
     bands: list[Band] = Field(min_length=1)
     missing: MissingBand
+    unit: Unit | None = None
+    override: str | None = None
+
+
+class Classes(Strict):
+    """Labelled bands over one value that classify a firm without deciding anything (e.g. revenue classes)."""
+
+    value: str
+    intervals: Intervals
+    domain: tuple[float | None, float | None] = (None, None)
+    bands: list[Band] = Field(min_length=1)
     unit: Unit | None = None
 
 
@@ -165,6 +186,13 @@ class Score(Strict):
     of: list[Criterion] = Field(min_length=1)
 
 
+class Subtotal(Strict):
+    """A sum of points criteria, optionally capped (e.g. 知识产权 at most 30 points including the bonus)."""
+
+    cap: float | None = None
+    of: list[Criterion] = Field(min_length=1)
+
+
 class AtLeast(Strict):
     k: int = Field(ge=1)
     of: list[Criterion] = Field(min_length=1)
@@ -177,7 +205,8 @@ class Requires(Strict):
     outcome: Literal["qualified"] = "qualified"
 
 
-NODE_KINDS = ("test", "points", "best_of", "score", "all", "any", "at_least", "paths", "requires")
+NODE_KINDS = ("test", "points", "best_of", "subtotal", "score", "all", "any", "at_least", "paths", "requires",
+              "classes")
 
 
 class Criterion(Strict):
@@ -192,12 +221,14 @@ class Criterion(Strict):
     test: Test | None = None
     points: Table | None = None
     best_of: list[Criterion] | None = None
+    subtotal: Subtotal | None = None
     score: Score | None = None
     all: list[Criterion] | None = None
     any: list[Criterion] | None = None
     at_least: AtLeast | None = None
     paths: list[Criterion] | None = None
     requires: Requires | None = None
+    classes: Classes | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Criterion:
@@ -218,6 +249,8 @@ class Criterion(Strict):
             return list(self.score.of)  # type: ignore[union-attr]
         if kind == "at_least":
             return list(self.at_least.of)  # type: ignore[union-attr]
+        if kind == "subtotal":
+            return list(self.subtotal.of)  # type: ignore[union-attr]
         return []
 
 
