@@ -53,18 +53,20 @@ class BatchContext:
         key = (field, lag)
         if key not in self._cols:
             f = BY_ID[field]
-            rows, pos = self._align(0 if f.kind == Kind.FIRM else lag)
-            source = self.panel[field]
-            values = _as_days(source) if f.dtype == DType.DATE else source.to_numpy(dtype=float, na_value=np.nan)
             out = np.full(self.size, np.nan)
-            out[pos] = values[rows]
+            if field in self.panel:  # a column the register lacks is missing data, not an error
+                rows, pos = self._align(0 if f.kind == Kind.FIRM else lag)
+                source = self.panel[field]
+                values = _as_days(source) if f.dtype == DType.DATE else source.to_numpy(dtype=float, na_value=np.nan)
+                out[pos] = values[rows]
             self._cols[key] = out
         return self._cols[key]
 
     def text(self, field: str) -> np.ndarray:
-        rows, pos = self._align(0)
         out = np.full(self.size, None, dtype=object)
-        out[pos] = self.panel[field].to_numpy(dtype=object)[rows]
+        if field in self.panel:
+            rows, pos = self._align(0)
+            out[pos] = self.panel[field].to_numpy(dtype=object)[rows]
         return out
 
     def data_year_end(self, lag: int) -> float:

@@ -7,6 +7,7 @@ so a million firms cost index arrays, not millions of Python strings.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from tiering.engine.evaluate import Evaluation
@@ -40,64 +41,61 @@ def trace_table(evaluation: Evaluation) -> pa.Table:
     """One row per firm × rule set × criterion: value, threshold, status, points range, band and source."""
     n = len(evaluation.firms)
     firm_idx = np.arange(n, dtype=np.int32)
-    parts: dict[str, list] = {k: [] for k in ("firm", "rs", "crit", "value", "threshold", "status", "pmin", "pmax",
-                                              "band")}
-    rs_ids, crit_keys, crit_meta, band_dict = [], [], [], [""]
-    band_pos = {"": 0}
+    name_codes, name_values = pd.factorize(pd.Series(evaluation.names, dtype=object).astype(str))
+    name_codes = name_codes.astype(np.int32)
+    texts = _Texts()
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "firm", "name", "ruleset_id", "criterion_id", "criterion", "kind", "value", "threshold", "status",
+        "points_min", "points_max", "band", "document", "clause", "provisional")}
+    status_lut = np.full(4, -1, dtype=np.int32)
+    for i, code in enumerate(_STATUS_CODES):
+        status_lut[code + 1] = i
     for r in evaluation.results:
-        rs_code = len(rs_ids)
-        rs_ids.append(r.ruleset.id)
         for node in r.ruleset.root.walk():
             v = r.nodes[node.id]
-            code = len(crit_keys)
-            crit_keys.append(node.id)
-            crit_meta.append((node.label, node.kind, node.source.document, node.source.clause,
-                              "是" if node.provisional else "否"))
+            constant = {"ruleset_id": r.ruleset.id, "criterion_id": node.id, "criterion": node.label,
+                        "kind": node.kind, "document": node.source.document, "clause": node.source.clause,
+                        "provisional": "是" if node.provisional else "否"}
+            for key, text in constant.items():
+                cols[key].append(np.full(n, texts.code(key, text), dtype=np.int32))
             labels = band_labels(node)
-            lut = {}
+            lut = np.zeros(max(labels) + 4, dtype=np.int32)  # band indices start at OUT_OF_DOMAIN = -3
             for idx, text in labels.items():
-                if text not in band_pos:
-                    band_pos[text] = len(band_dict)
-                    band_dict.append(text)
-                lut[idx] = band_pos[text]
-            keys = np.array(sorted(lut), dtype=np.int16)
-            vals = np.array([lut[k] for k in keys], dtype=np.int32)
-            band_codes = vals[np.searchsorted(keys, v.band)]
-            parts["firm"].append(firm_idx)
-            parts["rs"].append(np.full(n, rs_code, dtype=np.int32))
-            parts["crit"].append(np.full(n, code, dtype=np.int32))
-            parts["value"].append(v.value)
-            parts["threshold"].append(v.threshold)
-            parts["status"].append(np.searchsorted(_STATUS_CODES, v.status).astype(np.int32))
-            parts["pmin"].append(v.pmin)
-            parts["pmax"].append(v.pmax)
-            parts["band"].append(band_codes)
-    cat = {k: np.concatenate(v) if v else np.array([]) for k, v in parts.items()}
-    crit = cat["crit"]
-
-    def meta_column(i: int) -> pa.DictionaryArray:
-        return _dictionary(crit, [m[i] for m in crit_meta])
-
-    return pa.table({
-        "uscc": _dictionary(cat["firm"], list(evaluation.firms.astype(str))),
-        "name": _dictionary(cat["firm"], list(evaluation.names.astype(str))),
-        "ruleset_id": _dictionary(cat["rs"], rs_ids),
-        "criterion_id": _dictionary(crit, crit_keys),
-        "criterion": meta_column(0),
-        "kind": meta_column(1),
-        "value": pa.array(cat["value"], pa.float64(), from_pandas=True),
-        "threshold": pa.array(cat["threshold"], pa.float64(), from_pandas=True),
-        "status": pa.DictionaryArray.from_arrays(pa.array(cat["status"], pa.int32()), _STATUS_DICT),
-        "points_min": pa.array(cat["pmin"], pa.float64(), from_pandas=True),
-        "points_max": pa.array(cat["pmax"], pa.float64(), from_pandas=True),
-        "band": _dictionary(cat["band"], band_dict),
-        "document": meta_column(2),
-        "clause": meta_column(3),
-        "provisional": meta_column(4),
-    })
+                lut[idx + 3] = texts.code("band", text)
+            cols["firm"].append(firm_idx)
+            cols["name"].append(name_codes)
+            cols["value"].append(v.value)
+            cols["threshold"].append(v.threshold)
+            cols["status"].append(status_lut[v.status + 1])
+            cols["points_min"].append(v.pmin)
+            cols["points_max"].append(v.pmax)
+            cols["band"].append(lut[v.band.astype(np.int32) + 3])
+    joined = {k: np.concatenate(v) if v else np.array([], dtype=np.int32) for k, v in cols.items()}
+    out: dict[str, pa.Array] = {
+        "uscc": pa.DictionaryArray.from_arrays(joined["firm"], pa.array(evaluation.firms.astype(str))),
+        "name": pa.DictionaryArray.from_arrays(joined["name"], pa.array(np.asarray(name_values, dtype=str))),
+    }
+    for key in ("ruleset_id", "criterion_id", "criterion", "kind"):
+        out[key] = texts.column(key, joined[key])
+    for key in ("value", "threshold"):
+        out[key] = pa.array(joined[key], pa.float64(), from_pandas=True)
+    out["status"] = pa.DictionaryArray.from_arrays(joined["status"], _STATUS_DICT)
+    for key in ("points_min", "points_max"):
+        out[key] = pa.array(joined[key], pa.float64(), from_pandas=True)
+    for key in ("band", "document", "clause", "provisional"):
+        out[key] = texts.column(key, joined[key])
+    return pa.table(out)
 
 
-def _dictionary(codes: np.ndarray, values: list[str]) -> pa.DictionaryArray:
-    """A dictionary column whose row i shows ``values[codes[i]]``, with each distinct text stored once."""
-    uniq, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
-    return pa.DictionaryArray.from_arrays(pa.array(inverse.reshape(-1)[codes], pa.int32()), pa.array(uniq))
+class _Texts:
+    """Distinct texts per column, numbered as they are first met (dictionary-encoded columns)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, int]] = {}
+
+    def code(self, column: str, text: str) -> int:
+        seen = self.values.setdefault(column, {})
+        return seen.setdefault(text, len(seen))
+
+    def column(self, column: str, codes: np.ndarray) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(codes, pa.array(list(self.values.get(column, {})), pa.string()))
