@@ -158,7 +158,9 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 def _explain(differences: list[Difference], old: pd.DataFrame, new: pd.DataFrame) -> None:
     """Attach to each difference the criteria whose value, threshold, status or points changed."""
     key = ["uscc", "ruleset_id", "criterion_id"]
-    merged = old.merge(new, on=key, how="outer", suffixes=("_was", "_now"), indicator=True)
+    merged = old.assign(order=range(len(old))).merge(new.assign(order_new=range(len(new))), on=key, how="outer",
+                                                      suffixes=("_was", "_now"), indicator=True)
+    merged = merged.sort_values(["order", "order_new"], kind="stable")  # trace order: parents before children
     for d in differences:
         rows = merged[(merged["uscc"] == d.uscc) & (merged["ruleset_id"] == d.ruleset_id)]
         for r in rows.to_dict("records"):

@@ -120,7 +120,6 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
         "firms_evaluated": len(run.evaluation.firms),
     }
     conn = connect(store)
-    renamed = False
     try:
         _begin(conn, store)
         try:
@@ -129,12 +128,10 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
                              f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", rows)
             _append(conn, "run", run_id, body)
             os.replace(tmp, final)
-            renamed = True
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
-            if renamed:
-                final.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)  # the name is unique to this run, so only ours can be there
             raise
     finally:
         conn.close()
