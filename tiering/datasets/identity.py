@@ -72,7 +72,7 @@ _SECOND = tuple(
     "璟瑜琪琳玮珑瑄铭钧锋镭钛硕岩磊垚峻崇嵘屹巍驰骐骋迪逸途亨鼎韬略弘毅"
 )
 _THIRD = tuple("一二三四六七八九久禾井丹力山寸巧丙丁乙甲仁伦义诺尊雅")
-_SUFFIXES = (
+SUFFIXES = (
     "科技有限公司", "技术有限公司", "有限公司", "股份有限公司", "科技发展有限公司", "科技股份有限公司",
     "实业有限公司", "技术开发有限公司",
 )
@@ -80,7 +80,7 @@ _SUFFIXES = (
 
 def name_capacity() -> int:
     """How many distinct names make_names can produce."""
-    return len(_FIRST) * len(_SECOND) * len(_SUFFIXES) * (1 + len(_THIRD))
+    return len(_FIRST) * len(_SECOND) * len(SUFFIXES) * (1 + len(_THIRD))
 
 
 def make_names(prefixes: np.ndarray, words: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -90,7 +90,7 @@ def make_names(prefixes: np.ndarray, words: np.ndarray, rng: np.random.Generator
     prefix are free. Three-syllable brands appear only when a run needs more than the two-syllable space.
     """
     n = len(words)
-    n1, n2, ns = len(_FIRST), len(_SECOND), len(_SUFFIXES)
+    n1, n2, ns = len(_FIRST), len(_SECOND), len(SUFFIXES)
     two = n1 * n2 * ns
     if n > name_capacity():
         raise ValueError(f"最多可生成 {name_capacity():,} 个不同企业名称，请求了 {n:,} 个：请减少 --firms")
@@ -100,7 +100,7 @@ def make_names(prefixes: np.ndarray, words: np.ndarray, rng: np.random.Generator
     rest = key % two
     first = np.asarray(_FIRST)[rest // (n2 * ns)]
     second = np.asarray(_SECOND)[rest // ns % n2]
-    suffix = np.asarray(_SUFFIXES)[rest % ns]
+    suffix = np.asarray(SUFFIXES)[rest % ns]
     extra = np.where(third > 0, np.asarray(("", *_THIRD))[third], "")
     brand = np.char.add(np.char.add(first, second), extra)
     return np.char.add(np.char.add(np.char.add(np.asarray(prefixes), brand), np.asarray(words)), suffix)

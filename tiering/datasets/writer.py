@@ -29,8 +29,9 @@ def header(field: Field, money_unit: str = "万元") -> str:
 def register_frame(panel: pd.DataFrame, *, money_unit: str = "万元") -> pd.DataFrame:
     """The analyst-format frame of ``panel``: known fields in registry order, Chinese headers, cells as written.
 
-    Money is converted from 万元 into ``money_unit`` (万元 or 元); counts become whole numbers; flags 是/否;
-    dates YYYY-MM-DD text. Raises ValueError for a column that is not a known field id.
+    Money is converted from 万元 into ``money_unit`` (万元 or 元); counts become whole numbers; shares whose
+    header says (%) are written as percent; flags 是/否; dates YYYY-MM-DD text. Raises ValueError for a column
+    that is not a known field id.
     """
     unit = _UNIT_NAMES.get(money_unit.strip().lower())
     if unit is None:
@@ -55,6 +56,8 @@ def _cells(field: Field, values: pd.Series, money_unit: str) -> pd.Series:
         return (values.astype("float64") / factor).round(2 if money_unit == "万元" else 0)
     if field.dtype is DType.INT:
         return values.astype("float64").round().astype("Int64")
+    if field.dtype is DType.RATIO and field.unit == "%":
+        return (values.astype("float64") * 100).round(6)  # the header says (%), so the cell holds percent
     if field.dtype is DType.BOOL:
         flags = values.astype("float64")
         words = np.where(flags == 1.0, "是", "否").astype(object)
