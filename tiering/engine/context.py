@@ -37,6 +37,7 @@ class BatchContext:
         self._eval_date = day_number(eval_date)
         self._firm_index = pd.Index(firms)
         self._years = panel["year"].to_numpy()
+        self._uscc = panel["uscc"].to_numpy(dtype=object)
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._cols: dict[tuple[str, int], np.ndarray] = {}
 
@@ -44,7 +45,7 @@ class BatchContext:
         """Rows of the panel at ``data_year - lag`` and the firm position each belongs to."""
         if lag not in self._positions:
             rows = np.flatnonzero(self._years == self.data_year - lag)
-            pos = self._firm_index.get_indexer(self.panel["uscc"].to_numpy()[rows])
+            pos = self._firm_index.get_indexer(self._uscc[rows])
             keep = pos >= 0
             self._positions[lag] = (rows[keep], pos[keep])
         return self._positions[lag]

@@ -85,10 +85,11 @@ class Evaluation:
 
 def firms_of_year(panel: pd.DataFrame, data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Firms with a row for ``data_year`` (evaluated), their names, and the firms of the panel without one."""
-    rows = panel[panel["year"] == data_year]
-    firms = rows["uscc"].to_numpy(dtype=object)
-    names = rows["name"].to_numpy(dtype=object)
-    others = sorted(set(panel["uscc"].unique()) - set(firms))
+    in_year = (panel["year"] == data_year).to_numpy()
+    uscc = panel["uscc"].to_numpy(dtype=object)
+    firms = uscc[in_year]
+    names = panel["name"].to_numpy(dtype=object)[in_year]
+    others = sorted(pd.unique(uscc[~pd.Index(uscc).isin(firms)]))
     return firms, names, others
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN, BandTable, tidy
 from tiering.rules.expr import Context, Expr
@@ -170,7 +171,7 @@ class TestNode(Node):
         band = np.full(n, NO_BAND, dtype=np.int16)
         if self.text_field is not None:
             text = np.asarray(ev.ctx.text(self.text_field), dtype=object)
-            missing = np.array([t is None or (isinstance(t, float) and math.isnan(t)) for t in text], dtype=bool)
+            missing = pd.isna(text)
             hit = np.isin(text.astype(str), list(self.values))
             ok = hit if self.op == "in" else ~hit
             status = np.where(missing, self.if_missing, np.where(ok, PASS, FAIL)).astype(np.int8)
