@@ -157,6 +157,9 @@ FIELDS: tuple[Field, ...] = (
           "位于产业链关键环节，围绕重点产业链实现关键基础技术和产品的产业化应用（补短板、锻长板、填空白）"),
     Field("key_sector", "属于重点领域", _Y, DType.BOOL,
           "主导产品属于工业“六基”、制造强国战略十大重点产业领域或网络强国建设重点领域"),
+    Field("zjtx_score", "专精特新中小企业评价得分", _Y, DType.SCORE,
+          "省级主管部门按“专精特新中小企业”4类13项指标评出的得分（0–100分）；评分表未取得，只能录入", unit="分",
+          max_value=100),
     # --- 高企 创新能力评价: expert sub-scores entered by hand (blank = not yet scored) ---------------
     Field("hitech_score_advance", "高企评分-技术的先进程度", _Y, DType.SCORE,
           "专家评分，0–8分（国科发火〔2016〕195号 创新能力评价 知识产权（1））", unit="分", max_value=8),
