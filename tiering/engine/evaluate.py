@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,10 +94,12 @@ def firms_of_year(panel: pd.DataFrame, data_year: int) -> tuple[np.ndarray, np.n
 
 
 def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
-             eval_date: dt.date | None = None) -> Evaluation:
+             eval_date: dt.date | None = None,
+             on_ruleset: Callable[[CompiledRuleSet], None] | None = None) -> Evaluation:
     """Evaluate every firm of ``panel`` with a row for fiscal year ``year - 1`` against ``rulesets``.
 
-    ``rulesets`` must be in dependency order (as :meth:`RuleLibrary.in_force` returns them).
+    ``rulesets`` must be in dependency order (as :meth:`RuleLibrary.in_force` returns them); ``on_ruleset`` is
+    called after each one (a progress bar).
     """
     eval_date = eval_date or default_eval_date(year)
     firms, names, others = firms_of_year(panel, year - 1)
@@ -111,6 +113,8 @@ def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int
         nodes = run.all_nodes()
         results.append(RuleSetResult(rs, nodes, data_year))
         outcomes[rs.program] = nodes[rs.root.id].status
+        if on_ruleset is not None:
+            on_ruleset(rs)
     return Evaluation(year, eval_date, firms, names, results, others)
 
 

@@ -59,7 +59,10 @@ def trace_table(evaluation: Evaluation) -> pa.Table:
             for key, text in constant.items():
                 cols[key].append(np.full(n, texts.code(key, text), dtype=np.int32))
             labels = band_labels(node)
-            lut = np.zeros(max(labels) + 4, dtype=np.int32)  # band indices start at OUT_OF_DOMAIN = -3
+            top = max(max(labels), int(v.band.max(initial=NO_BAND)))
+            lut = np.zeros(top + 4, dtype=np.int32)  # band indices start at OUT_OF_DOMAIN = -3
+            for idx in range(top + 1):
+                labels.setdefault(idx, str(idx))
             for idx, text in labels.items():
                 lut[idx + 3] = texts.code("band", text)
             cols["firm"].append(firm_idx)
