@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from tiering.audit.db import store_path
+from tiering.audit.store import record_run
 from tiering.cli import exit_codes
 from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
 from tiering.engine.evaluate import Evaluation, evaluate, evaluate_firm
@@ -79,9 +81,13 @@ def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
               help="Format of the result tables; the full trace is always also written as trace.parquet.")
 @register_options
 @rules_options
+@click.option("--store", "audit_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Audit store that records the run (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
+@click.option("--no-audit", is_flag=True, help="Do not record this run in the audit store.")
 def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, money_unit: str | None,
              encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
-             eval_date: dt.datetime | None, programs: tuple[str, ...]) -> None:
+             eval_date: dt.datetime | None, programs: tuple[str, ...], audit_store: Path | None,
+             no_audit: bool) -> None:
     """Classify every firm of REGISTER against every program in force, and write the results with their trace.
 
     Example: tiering classify datasets/sample_register.xlsx --year 2025 --out out/
@@ -98,9 +104,12 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
     run = run_classification(register, rulesets, year, on, progress=len(register.frame) > 50_000)
     sheets = {"结果": run.outcomes, "汇总": run.summary}
     rejects = rejects_frame(register) if register.refusals else None
-    written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets,
-                            trace_table(run.evaluation), run.provenance, rejects)
+    trace = trace_table(run.evaluation)
+    written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets, trace, run.provenance, rejects)
     _echo_summary(run, written)
+    if not no_audit:
+        click.echo(f"审计记录 audit run {record_run(store_path(audit_store), run, trace, sys.argv)} "
+                   f"in {store_path(audit_store)}")
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 
 
