@@ -33,7 +33,7 @@ def load_register(
     raw = read_table(path, encoding=encoding, sheet=sheet)
     columns = map_columns(raw.headers, raw.frame, money_unit=money_unit)
     frame, refusals, warnings = validate(raw, columns)
-    blank = [f"{raw.path.name} 第 {'、'.join(map(str, raw.blank_rows))} 行是空行，已跳过"] if raw.blank_rows else []
+    blank = [_blank_rows_note(raw.path.name, raw.blank_rows)] if raw.blank_rows else []
     return Register(
         frame=frame,
         refusals=refusals,
@@ -45,3 +45,9 @@ def load_register(
         warnings=[*columns.warnings, *blank, *warnings],
         rejected=rejected_cells(raw, sorted({r.row for r in refusals})),
     )
+
+
+def _blank_rows_note(file: str, rows: list[int], shown: int = 20) -> str:
+    listed = "、".join(map(str, rows[:shown]))
+    more = f" 等共 {len(rows)}" if len(rows) > shown else ""
+    return f"{file} 第 {listed}{more} 行是空行，已跳过"
