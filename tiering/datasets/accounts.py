@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tiering.datasets.population import Firms
-from tiering.datasets.sampling import LN_1000, money, sigmoid, stream
+from tiering.datasets.sampling import LN_1000, Seed, money, sigmoid, stream
 
 EMPLOYEE_BASE, EMPLOYEE_ELASTICITY, EMPLOYEE_FIRM_SD = 3.75, 0.62, 0.45
 """log employees = BASE + ELASTICITY × log(revenue level / 1000万) + firm effect; tuned to 49,676 staff."""
@@ -26,7 +26,7 @@ ASSET_BASE = 0.24
 """log(assets ÷ revenue level) of a median firm; tuned to 491.46亿 against 362.71亿 revenue."""
 
 
-def staff(f: Firms, level: np.ndarray, reg_year_cells: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+def staff(f: Firms, level: np.ndarray, reg_year_cells: np.ndarray, seed: Seed) -> dict[str, np.ndarray]:
     """职工总数, 科技人员数 and 研发人员数 grids. Staff follow the smooth revenue level, not its transient, and
     only part of the registration year is staffed."""
     rng = stream(seed, "staff")
@@ -50,7 +50,7 @@ def staff(f: Firms, level: np.ndarray, reg_year_cells: np.ndarray, seed: int) ->
     }
 
 
-def finances(f: Firms, level: np.ndarray, revenue: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+def finances(f: Firms, level: np.ndarray, revenue: np.ndarray, seed: Seed) -> dict[str, np.ndarray]:
     """R&D, income, hi-tech revenue, assets, liabilities, costs and profit grids, in 万元."""
     rng = stream(seed, "finance")
     n, span = revenue.shape

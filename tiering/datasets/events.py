@@ -10,14 +10,14 @@ import numpy as np
 
 from tiering.datasets import districts as dist
 from tiering.datasets.population import GROWTH_POTENTIAL_SD, Firms
-from tiering.datasets.sampling import LN_1000, money, sigmoid, stream
+from tiering.datasets.sampling import LN_1000, Seed, money, sigmoid, stream
 
 SERVICES = ("现代服务业", "批发和零售业", "高技术服务业", "影音艺媒")
 """Industries without production sites, where major accidents are rarer."""
 
 
 def financing_and_incidents(
-    f: Firms, years: np.ndarray, age: np.ndarray, level: np.ndarray, seed: int
+    f: Firms, years: np.ndarray, age: np.ndarray, level: np.ndarray, seed: Seed
 ) -> dict[str, np.ndarray]:
     """Grids of vc_investment, equity_financing, the credit/accident flags and restricted_industry."""
     rng = stream(seed, "events")

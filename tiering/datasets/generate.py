@@ -29,18 +29,21 @@ from tiering.datasets.population import Firms, Places, draw_firms, places_for
 from tiering.datasets.profile import business_profile
 from tiering.datasets.recognition import hitech_certificates, recognition
 from tiering.datasets.revenue import simulate_revenue
-from tiering.datasets.sampling import LN_1000, stream
+from tiering.datasets.sampling import LN_1000, Seed, stream
 from tiering.fields import FIELDS, DType
 
+CHUNK = 1 << 16
+"""Firms simulated together; fixed, because the random streams are drawn per chunk."""
 OWNERSHIP = (("民营", 0.94), ("国有", 0.02), ("外资", 0.025), ("混合", 0.015))
 """民营 share from 蓟县 (seed 000: 94 %); the rest split by assumption."""
 NOT_GENERATED: frozenset[str] = frozenset({
     "hitech_score_advance", "hitech_score_core_support", "hitech_score_ip_count", "hitech_score_ip_acquisition",
     "hitech_score_standard_bonus", "hitech_score_conversion", "hitech_score_rd_management",
-    "hitech_score_na_growth", "hitech_score_revenue_growth",
+    "hitech_score_na_growth", "hitech_score_revenue_growth", "zjtx_score",
 })
-"""Fields left blank: expert sub-scores of a 高企 review exist only for applicants and are bounded by the points
-tables in rules/, which the generator does not read."""
+"""Fields left blank: scores entered by hand (高企 expert sub-scores, the 专精特新 evaluation score) exist only for
+applicants and are bounded by points tables in rules/, which the generator does not read. A field added to the
+registry later is left blank too until the generator learns it."""
 
 
 @dataclass(frozen=True)
@@ -85,24 +88,39 @@ def generate_panel(
     f = draw_firms(firms, year_values, seed, places)
     active = (year_values[None, :] >= f.reg_year[:, None]) & (year_values[None, :] <= f.anchor_year[:, None])
     province = np.array([p.province for p, _ in places])[f.district]
-    grids, expiry = _simulate(f, province, year_values, active, seed)
-    return _assemble(f, places, year_values, active, grids, expiry, seed)
+    yearly, expiry = _simulate(f, province, year_values, active, seed)
+    return _assemble(f, places, year_values, active, yearly, expiry, seed)
 
 
 def _simulate(
     f: Firms, province: np.ndarray, years: np.ndarray, active: np.ndarray, seed: int
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every yearly field as a (firms × years) grid, plus each firm's 高企 certificate expiry. Cells outside a
-    firm's life hold values that are never shown."""
+    """Every yearly field for the active (firm, year) cells in row order, and each firm's 高企 certificate
+    expiry. Firms are simulated CHUNK at a time with their own random streams: the result depends on the seed
+    only, and the working arrays stay small enough to be fast."""
+    columns: dict[str, list[np.ndarray]] = {}
+    expiries = []
+    for k, start in enumerate(range(0, len(f.survivor), CHUNK)):
+        part = slice(start, start + CHUNK)
+        grids, expiry = _simulate_chunk(f.subset(part), province[part], years, active[part], (seed, k))
+        cells = np.flatnonzero(active[part])
+        for name, grid in grids.items():
+            columns.setdefault(name, []).append(grid.ravel().take(cells))
+        expiries.append(expiry)
+    return {name: np.concatenate(parts) for name, parts in columns.items()}, np.concatenate(expiries)
+
+
+def _simulate_chunk(
+    f: Firms, province: np.ndarray, years: np.ndarray, active: np.ndarray, seed: Seed
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(firms × years) grids of every yearly field; cells outside a firm's life are dropped by the caller."""
     level, revenue = simulate_revenue(f, years, seed)
     age = years[None, :] - f.reg_year[:, None]
     grids = staff(f, level, age == 0, seed)
     grids.update(finances(f, level, revenue, seed))
     grids.update(simulate_ip(f, grids["rd_expense"], age, active, seed))
     ip1, ip2 = grids["ip_class1"], grids["ip_class2"]
-    grids["hitech_cert"], expiry = hitech_certificates(
-        f, years, age, level - LN_1000, ip1, ip2, active, seed
-    )
+    grids["hitech_cert"], expiry = hitech_certificates(f, years, age, level - LN_1000, ip1, ip2, active, seed)
     grids.update(recognition(f, province, age, level, ip1, ip2, active, seed))
     grids.update(business_profile(f, years, age, level, revenue, seed))
     grids.update(financing_and_incidents(f, years, age, level, seed))
@@ -110,7 +128,7 @@ def _simulate(
 
 
 def _assemble(
-    f: Firms, places: Places, years: np.ndarray, active: np.ndarray, grids: dict[str, np.ndarray],
+    f: Firms, places: Places, years: np.ndarray, active: np.ndarray, yearly: dict[str, np.ndarray],
     expiry: np.ndarray, seed: int,
 ) -> GeneratedPanel:
     rng = stream(seed, "identity")
@@ -143,7 +161,6 @@ def _assemble(
         "hitech_cert_expiry": expiry.astype("datetime64[ns]"),
     }
     firm_rows, year_cols = np.nonzero(active)
-    cells = firm_rows * len(years) + year_cols
     columns: dict[str, object] = {}
     for field in FIELDS:
         if field.id == "year":
@@ -154,8 +171,8 @@ def _assemble(
             columns[field.id] = (
                 pd.array(values, dtype="str").take(firm_rows) if values.dtype.kind == "U" else values[firm_rows]
             )
-        elif field.id in grids:
-            columns[field.id] = grids[field.id].ravel().take(cells).astype(np.float64, copy=False)
+        elif field.id in yearly:
+            columns[field.id] = yearly[field.id].astype(np.float64, copy=False)
         else:
             columns[field.id] = _blank(field.dtype, len(firm_rows))
     panel = pd.DataFrame(columns, copy=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tiering.datasets.population import Firms
-from tiering.datasets.sampling import stream
+from tiering.datasets.sampling import Seed, stream
 
 IP2_RATE, IP1_RATE = 0.23, 0.017
 """New Ⅱ类 / Ⅰ类 grants per year for a median-innovation firm spending 100万 on R&D; tuned to 东丽's 995
@@ -22,7 +22,7 @@ IP1_LAG = 2
 
 
 def simulate_ip(
-    f: Firms, rd_expense: np.ndarray, age: np.ndarray, active: np.ndarray, seed: int
+    f: Firms, rd_expense: np.ndarray, age: np.ndarray, active: np.ndarray, seed: Seed
 ) -> dict[str, np.ndarray]:
     """Grids of ip_class1, ip_class2, the Ⅰ类 sub-counts (own, applied, high value) and tech_conversions."""
     rng = stream(seed, "ip")

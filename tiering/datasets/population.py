@@ -51,6 +51,10 @@ class Firms:
     size_quantile: np.ndarray
     """Quantile of the firm's revenue in its anchor year within the calibrated size distribution."""
 
+    def subset(self, part: slice) -> Firms:
+        """The same arrays for a consecutive run of firms."""
+        return Firms(**{name: values[part] for name, values in vars(self).items()})
+
 
 def places_for(district: str | None) -> Places:
     """The districts to draw firms from, with their shares: one named district, or the default Tianjin mix."""

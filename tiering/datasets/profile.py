@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tiering.datasets.population import Firms
-from tiering.datasets.sampling import LN_1000, sigmoid, stream
+from tiering.datasets.sampling import LN_1000, Seed, sigmoid, stream
 
 NICHE_MARKET_MEDIAN = 500_000.0
 """Median size (万元) of the national niche market a firm's lead product sells into."""
@@ -19,7 +19,7 @@ long-run level; adoption spreads over time."""
 
 
 def business_profile(
-    f: Firms, years: np.ndarray, age: np.ndarray, level: np.ndarray, revenue: np.ndarray, seed: int
+    f: Firms, years: np.ndarray, age: np.ndarray, level: np.ndarray, revenue: np.ndarray, seed: Seed
 ) -> dict[str, np.ndarray]:
     """Grids of hitech_field, strategic_emerging, key_chain, key_sector, info_system, quality_cert, own_brand,
     niche_market_years and market_share."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from tiering.datasets import districts as dist
 from tiering.datasets.population import GROWTH_POTENTIAL_SD, Firms
-from tiering.datasets.sampling import LN_1000, NONE, dates, sigmoid, stream
+from tiering.datasets.sampling import LN_1000, NONE, Seed, dates, sigmoid, stream
 
 HITECH_TERM = 3
 """Years a 高企 certificate covers: the grant year and the two after."""
@@ -21,7 +21,7 @@ HITECH_RENEWAL_BONUS = 2.5
 
 def hitech_certificates(
     f: Firms, years: np.ndarray, age: np.ndarray, size: np.ndarray, ip1: np.ndarray, ip2: np.ndarray,
-    active: np.ndarray, seed: int,
+    active: np.ndarray, seed: Seed,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(hitech_cert grid, expiry date of each firm's latest certificate). Certificates are issued in the last
     quarter; the expiry is three years after the grant, less a day."""
@@ -90,7 +90,7 @@ def _holding(gain: np.ndarray, keep: float, rng: np.random.Generator) -> np.ndar
 
 def recognition(
     f: Firms, places_province: np.ndarray, age: np.ndarray, level: np.ndarray, ip1: np.ndarray, ip2: np.ndarray,
-    active: np.ndarray, seed: int,
+    active: np.ndarray, seed: Seed,
 ) -> dict[str, np.ndarray]:
     """Awards, platforms, standards, competitions, titles and the software and Tianjin certificates."""
     rng = stream(seed, "recognition")

@@ -13,7 +13,7 @@ import numpy as np
 
 from tiering.datasets.calibration import DONGLI_FIRMS, REVENUE_CLASSES
 from tiering.datasets.population import Firms
-from tiering.datasets.sampling import money, stream
+from tiering.datasets.sampling import Seed, money, stream
 
 _P = np.cumsum([c for *_, c in reversed(REVENUE_CLASSES)]) / DONGLI_FIRMS
 REVENUE_KNOTS: tuple[tuple[float, float], ...] = (
@@ -41,7 +41,7 @@ def revenue_at_quantile(quantile: np.ndarray) -> np.ndarray:
     return np.exp(np.interp(quantile, probs, np.log(values)))
 
 
-def simulate_revenue(f: Firms, years: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def simulate_revenue(f: Firms, years: np.ndarray, seed: Seed) -> tuple[np.ndarray, np.ndarray]:
     """(log revenue level, revenue in 万元) as (firms × years) grids, built backwards from each anchor year."""
     rng = stream(seed, "revenue")
     n, span = len(f.survivor), len(years)

@@ -14,9 +14,14 @@ NONE = -9999
 """Marks "no such year" in integer arrays of event years (no certificate yet, no award yet)."""
 
 
-def stream(seed: int, part: str) -> np.random.Generator:
+Seed = int | tuple[int, ...]
+"""The run's seed, or the run's seed and a chunk number for parts simulated chunk by chunk."""
+
+
+def stream(seed: Seed, part: str) -> np.random.Generator:
     """An independent generator per part, so that changing one part leaves the others' draws unchanged."""
-    return np.random.default_rng([seed, zlib.crc32(part.encode("utf-8"))])
+    key = list(seed) if isinstance(seed, tuple) else [seed]
+    return np.random.default_rng([*key, zlib.crc32(part.encode("utf-8"))])
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
