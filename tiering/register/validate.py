@@ -456,10 +456,9 @@ def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.where(ok), ok
 
 
-_USCC_VALUE = np.full(128, -1, dtype=np.int64)
-for _i, _c in enumerate(uscc_code.ALPHABET):
-    _USCC_VALUE[ord(_c)] = _i
-_USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
+_USCC_VALUE = np.full(128, -1, dtype=np.int64)  # ASCII code point -> value in the code alphabet, -1 = not allowed
+_USCC_VALUE[[ord(c) for c in uscc_code.ALPHABET]] = np.arange(len(uscc_code.ALPHABET))
+_USCC_WEIGHTS = np.array(uscc_code._WEIGHTS, dtype=np.int64)
 
 
 def _uscc_valid(codes: pd.Series) -> pd.Series:
