@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import time
 from itertools import product
 from pathlib import Path
@@ -105,6 +108,21 @@ def test_same_seed_same_panel_other_seed_other_panel(dongli) -> None:
     other = generate_panel(520, (2005, 2010), seed=2, district="东丽区")
     assert not other.panel["uscc"].isin(dongli.panel["uscc"]).all()
     assert not np.isclose(other.panel["revenue"].sum(), dongli.panel["revenue"].sum())
+
+
+def test_panel_does_not_depend_on_string_hashing() -> None:
+    """Set and dict order of strings changes with PYTHONHASHSEED; the panel must not."""
+    script = (
+        "import hashlib, pandas as pd; from tiering.datasets import generate_panel; "
+        "g = generate_panel(200, (2020, 2025), 5); "
+        "print(hashlib.sha256(pd.util.hash_pandas_object(g.panel, index=False).values.tobytes()).hexdigest())"
+    )
+    digests = {
+        subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": hash_seed},
+                       capture_output=True, text=True, check=True).stdout
+        for hash_seed in ("1", "2")
+    }
+    assert len(digests) == 1
 
 
 def test_range_and_inclusive_pair_give_the_same_years() -> None:

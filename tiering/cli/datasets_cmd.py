@@ -52,6 +52,7 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
 
     Example:
 
+    \b
         tiering datasets generate --firms 300 --years 2015-2025 --seed 42 --out datasets/generated/panel_s42.csv
     """
     if out.suffix.lower() not in (".xlsx", ".csv", ".parquet"):
