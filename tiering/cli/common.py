@@ -77,5 +77,6 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
     try:
         return load_register(path, money_unit=money_unit, encoding=encoding, sheet=sheet)
     except RegisterError as exc:
-        fail(str(exc))
+        message = str(exc)
+        fail(message if path.name in message else f"{path}: {message}")
         raise AssertionError from exc
