@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tiering.cli import main, model_cmd  # noqa: F401  (model_cmd registers `tiering model`)
+from tiering.cli import datasets_cmd, main, model_cmd  # noqa: F401  (these modules register their own groups)
 from tiering.cli.classify_cmd import classify, explain, template
 from tiering.cli.rules_cmd import rules
 
