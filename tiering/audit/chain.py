@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +31,14 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _cell(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if isinstance(x, float):
-        return repr(x)
-    return str(x)
+def rows_sha256(rows: Sequence[Sequence[Any]], chunk: int = 100_000) -> str:
+    """SHA-256 of table rows as JSON (NaN must already be None); the same rows read back from SQLite hash the same.
 
-
-def rows_sha256(rows: Iterable[Sequence[Any]]) -> str:
-    """SHA-256 of table rows in a fixed text form; the same rows read back from SQLite give the same hash."""
+    JSON is written by C code and prints floats by their shortest round-trip form, so a million rows hash in a
+    fraction of a second and a REAL stored in SQLite reads back to the same text.
+    """
     h = hashlib.sha256()
-    for row in rows:
-        h.update(("\x1f".join(_cell(x) for x in row) + "\n").encode())
+    for start in range(0, len(rows), chunk):
+        h.update(json.dumps(rows[start:start + chunk], ensure_ascii=False,
+                            separators=(",", ":")).encode())
     return h.hexdigest()

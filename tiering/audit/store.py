@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import math
 import os
 import secrets
 import sqlite3
 from collections.abc import Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,14 +68,14 @@ def new_run_id() -> str:
 
 def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[Any, ...]]:
     """The outcome table as rows of the ``decisions`` table (plain Python values, NaN as NULL)."""
-    frame = outcomes.loc[:, list(DECISION_COLUMNS)].astype(object)
-    frame = frame.where(frame.notna(), None)
-    rows = []
-    for i, values in enumerate(frame.itertuples(index=False, name=None)):
-        clean = [None if v is None else (float(v) if k in ("score_min", "score_max") else str(v))
-                 for k, v in zip(DECISION_COLUMNS, values, strict=True)]
-        rows.append((run_id, i, int(year), *clean))
-    return rows
+    columns = []
+    for key in DECISION_COLUMNS:
+        col = outcomes[key]
+        if key in ("score_min", "score_max"):
+            columns.append([None if math.isnan(x) else x for x in col.to_numpy(dtype=float).tolist()])
+        else:
+            columns.append([None if x is None else str(x) for x in col.astype(object).where(col.notna(), None)])
+    return list(zip(repeat(run_id), range(len(outcomes)), repeat(int(year)), *columns, strict=False))
 
 
 def _append(conn: sqlite3.Connection, kind: str, ref: str, body: dict[str, Any]) -> str:
@@ -116,7 +118,7 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
         "rulesets": [{"id": rs.id, "program": rs.program, "version": rs.version, "sha256": rs.sha256,
                       "path": str(rs.path.resolve())} for rs in run.rulesets],
         "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": full.num_rows},
-        "decisions": {"rows": len(rows), "sha256": chain.rows_sha256(r[2:] for r in rows)},
+        "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
         "firms_evaluated": len(run.evaluation.firms),
     }
     conn = connect(store)
