@@ -64,7 +64,7 @@ def _fast_ids(n: int, alphabet: str) -> np.ndarray:
     return np.array([b + check_char(b) for b in bodies.tolist()])
 
 
-def measure(n: int, path: Path) -> dict[str, float]:
+def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
     """Run every stage once for ``n`` firms and return seconds per stage and peak memory."""
     import pyarrow.parquet as pq
 
@@ -81,7 +81,8 @@ def measure(n: int, path: Path) -> dict[str, float]:
     t = time.perf_counter()
     import datetime as dt
 
-    rulesets = load_library().in_force(dt.date(2025, 6, 30))
+    rulesets = load_library().in_force(dt.date(2025, 6, 30), programs=programs)
+    out["rule_sets"] = len(rulesets)
     firms, _, _ = firms_of_year(register.frame, 2024)
     ctx = BatchContext(register.frame, firms, 2024, dt.date(2025, 6, 30))
     for rs in rulesets:
@@ -95,14 +96,14 @@ def measure(n: int, path: Path) -> dict[str, float]:
     t = time.perf_counter()
     table = trace_table(evaluation)
     with tempfile.TemporaryDirectory() as tmp:
-        pq.write_table(table, Path(tmp) / "trace.parquet", compression="zstd")
+        pq.write_table(table, Path(tmp) / "trace.parquet", compression="zstd", compression_level=1)
     out["write_trace_s"] = time.perf_counter() - t
     out["trace_rows"] = table.num_rows
     out["total_s"] = out["load_s"] + out["derive_s"] + out["evaluate_s"] + out["write_trace_s"]
     out["firms_per_s"] = n / out["total_s"]
     sample = register.frame[register.frame["uscc"].isin(firms[:2000])]
     t = time.perf_counter()
-    for uscc, rows in sample.groupby("uscc", sort=False):
+    for _uscc, rows in sample.groupby("uscc", sort=False):
         evaluate_firm(rows, rulesets, 2025)
     out["per_firm_path_firms_per_s"] = sample["uscc"].nunique() / (time.perf_counter() - t)
     out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
@@ -112,10 +113,12 @@ def measure(n: int, path: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--programs", nargs="*", default=None,
+                        help="Only these programs (default: every program in force), e.g. --programs kjxzxqy")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.firms[0], args.child)))
+        print(json.dumps(measure(args.firms[0], args.child, args.programs)))
         return
     rows = []
     for n in args.firms:
@@ -124,7 +127,8 @@ def main() -> None:
             t = time.perf_counter()
             synthetic_register(n).to_parquet(path, index=False)
             print(f"N={n:,}: generated {4 * n:,} firm-years in {time.perf_counter() - t:.1f}s", flush=True)
-            proc = subprocess.run([sys.executable, __file__, "--firms", str(n), "--child", str(path)],
+            extra = ["--programs", *args.programs] if args.programs else []
+            proc = subprocess.run([sys.executable, __file__, "--firms", str(n), "--child", str(path), *extra],
                                   capture_output=True, text=True, check=True)
             rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     table = pd.DataFrame(rows)

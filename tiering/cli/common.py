@@ -38,7 +38,7 @@ def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--program", "programs", multiple=True,
                         help="Only these programs (and what they depend on), e.g. --program kjxzxqy.")(func)
     func = click.option("--date", "eval_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                        help="Evaluation date that picks the rule versions in force (default: 30 June of --year).")(func)
+                        help="Evaluation date that picks the rule versions in force (default: 30 June).")(func)
     func = click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
                         help="Pin a program to a version or rule-set id, e.g. kjxzxqy=2017.1.")(func)
     func = click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),

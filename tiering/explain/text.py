@@ -53,7 +53,8 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
         chosen = node.children[r.band].label if r.band >= 0 else ""
         return f"{node.label}：{fmt.points_range(r.pmin, r.pmax)}（取：{chosen}）—— {src}"
     if isinstance(node, ScoreNode):
-        return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}，要求 {fmt.requirement(node, r.threshold)} —— {src}"
+        need = fmt.requirement(node, r.threshold)
+        return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}，要求 {need} —— {src}"
     if isinstance(node, RequiresNode):
         return f"{node.label}：依赖项目 {node.program} 的结果为「{fmt.OUTCOME_BY_STATUS[r.status]}」—— {src}"
     assert isinstance(node, GroupNode)
@@ -75,8 +76,9 @@ def _verdict(rs: CompiledRuleSet, results: dict[str, One]) -> str:
         if paths is not None and results[paths.id].band >= 0:
             via = f"，经由「{paths.children[results[paths.id].band].label}」"
         return f"结论：符合{via}。"
+    want = FAIL if root.status == FAIL else UNKNOWN
     unmet = [n.label for n in rs.root.walk() if isinstance(n, TestNode | ScoreNode | RequiresNode)
-             and results[n.id].status == (FAIL if root.status == FAIL else UNKNOWN) and _on_blocking_path(rs, n, results)]
+             and results[n.id].status == want and _on_blocking_path(rs, n, results)]
     if root.status == FAIL:
         return "结论：不符合。未满足：" + "；".join(unmet) + "。"
     return "结论：待定——缺少判断所需的数据：" + "；".join(unmet) + "。补齐数据后重新评价。"

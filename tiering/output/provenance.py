@@ -36,7 +36,8 @@ class Provenance:
             ("输入文件", self.input_file), ("输入文件SHA-256", self.input_sha256), ("申报年度", str(self.year)),
             ("数据年度", str(self.year - 1)), ("评价日期（选取规则版本）", self.eval_date),
             ("工具版本", f"tiering {self.tool_version}"),
-            ("读取行数", str(self.rows_read)), ("接受行数", str(self.rows_accepted)), ("拒收行数", str(self.rows_refused)),
+            ("读取行数", str(self.rows_read)), ("接受行数", str(self.rows_accepted)),
+            ("拒收行数", str(self.rows_refused)),
             ("评价企业数", str(self.firms_evaluated)),
             ("无数据年度记录的企业", "、".join(self.firms_without_data_year) or "无"),
         ]

@@ -69,7 +69,7 @@ def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], trac
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     trace_path = out_dir / "trace.parquet"
-    pq.write_table(trace, trace_path, compression="zstd")
+    pq.write_table(trace, trace_path, compression="zstd", compression_level=1)
     written.append(trace_path)
     prov_path = out_dir / "provenance.json"
     prov_path.write_text(json.dumps(provenance.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -105,7 +105,8 @@ def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], trac
             written.append(path)
     else:
         path = out_dir / "results.json"
-        payload = {name: json.loads(frame.to_json(orient="records", force_ascii=False)) for name, frame in sheets.items()}
+        payload = {name: json.loads(frame.to_json(orient="records", force_ascii=False))
+                   for name, frame in sheets.items()}
         payload["provenance"] = provenance.as_dict()
         path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         written.append(path)
