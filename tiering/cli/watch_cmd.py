@@ -1,0 +1,124 @@
+"""``tiering watch``: keep tiers current from a stream of events, and report what changed.
+
+durable-rules is imported only when the command runs: without it, ``watch`` says how to install it and every
+other command works as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from tiering.cli import exit_codes
+from tiering.cli.common import fail
+
+
+def _parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} takes a date YYYY-MM-DD, got '{value}'", exit_codes.USAGE)
+        raise AssertionError from None
+
+
+@click.command("watch")
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="State folder (SQLite state, alerts.jsonl, dead_letter.jsonl); reuse it to resume.")
+@click.option("--register", "register_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Register giving the firms' starting data (needed to process events).")
+@click.option("--year", type=int, default=None,
+              help="Application year to keep current (default: the register's last fiscal year + 1).")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Rule folder (default: the bundled rules/).")
+@click.option("--follow", is_flag=True, help="Keep reading: new lines of a file, new *.jsonl files of a folder.")
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between looks when following.")
+@click.option("--batch", "batch_size", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Events committed per transaction.")
+@click.option("--clock", "clock_day", default=None, metavar="YYYY-MM-DD",
+              help="Simulated today for reminders (default: the system date).")
+@click.option("--summary", is_flag=True, help="Print the changes and reminders of a period and exit.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="With --summary: first day of the period.")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="With --summary: last day of the period.")
+@click.option("--tiers", "tiers_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="After processing, write the current tiers (firm × rule set) to this CSV file.")
+def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None, year: int | None,
+          rules_dir: Path | None, follow: bool, poll: float, batch_size: int, clock_day: str | None, summary: bool,
+          since: str | None, until: str | None, tiers_path: Path | None) -> None:
+    """Apply events (JSON lines from files, folders or '-' for stdin) to the firms and alert every tier change.
+
+    \b
+    Examples:
+      tiering watch datasets/events/sample_events.jsonl --register datasets/sample_register.xlsx --state out/watch
+      tiering watch --summary --state out/watch --since 2025-06-01 --until 2025-06-30
+    Alerts go to STATE/alerts.jsonl, unusable lines to STATE/dead_letter.jsonl. Event types: see
+    tiering/watch/events.py or the README.
+    """
+    if summary:
+        _summary(state_dir, since, until)
+        return
+    if register_path is None:
+        fail("--register is needed to process events (the firms' starting data)", exit_codes.USAGE)
+    try:
+        from tiering.watch.routing import DurableMissing
+    except ImportError as exc:
+        fail(f"tiering.watch could not be loaded: {exc}")
+        return
+    from tiering.register import RegisterError
+    from tiering.rules.library import RuleLoadError
+    from tiering.watch.clock import SimulatedClock, SystemClock
+    from tiering.watch.monitor import Monitor, WatchError
+    from tiering.watch.sources import read_path, read_stdin
+
+    day = _parse_day(clock_day, "--clock")
+    clock = SimulatedClock(day) if day is not None else SystemClock()
+    try:
+        monitor = Monitor(state_dir, register_path, year=year, rules_dir=rules_dir, clock=clock,
+                          batch_size=batch_size)
+    except DurableMissing as exc:
+        fail(str(exc), exit_codes.UNUSABLE_INPUT)
+        return
+    except (WatchError, RegisterError, RuleLoadError, KeyError) as exc:
+        fail(str(exc))
+        return
+    positions = monitor.positions()
+    try:
+        for source in sources or (Path("-"),):
+            lines = read_stdin() if str(source) == "-" else read_path(source, positions, follow, poll)
+            monitor.run(lines)
+    except KeyboardInterrupt:
+        click.echo("stopped; every committed batch is kept — run the same command to resume", err=True)
+    s = monitor.stats
+    click.echo(f"读取 {s.lines} 行：应用 {s.applied} 个事件，重复忽略 {s.duplicates}，死信 {s.dead}；"
+               f"结果变化提醒 {s.alerts} 条，到期提醒 {s.reminders_fired} 条")
+    click.echo(f"alerts: {monitor.alerts_path}")
+    if s.dead:
+        click.echo(f"dead letters: {monitor.dead_letter_path}")
+    if tiers_path is not None:
+        monitor.tiers().to_csv(tiers_path, index=False)
+        click.echo(f"写出 wrote {tiers_path}")
+    monitor.close()
+    sys.exit(exit_codes.OK)
+
+
+def _summary(state_dir: Path, since: str | None, until: str | None) -> None:
+    from tiering.watch.alerts import summary_text
+    from tiering.watch.state import Store
+
+    _parse_day(since, "--since")
+    _parse_day(until, "--until")
+    if not (state_dir / "state.db").exists():
+        fail(f"no watch state in {state_dir}; run `tiering watch EVENTS --register REGISTER --state {state_dir}` first")
+    store = Store(state_dir)
+    click.echo(summary_text(store.period_alerts(since, until), since, until))
+    store.close()
+
+
+from tiering.cli import main  # noqa: E402  (registering here keeps commands.py free of watch's imports)
+
+main.add_command(watch)

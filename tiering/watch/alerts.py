@@ -1,0 +1,124 @@
+"""Alert records and texts: an outcome change with its cause and reason, or a reminder; and the JSONL files.
+
+An outcome-change alert (``kind: "outcome_change"``) carries: ``alert_id``, ``date`` (the event's), ``firm_id``,
+``name``, ``ruleset_id``, ``program``, ``program_title``, ``before`` and ``after`` (``qualified``,
+``not_qualified``, ``undetermined`` or ``null`` when the firm was not evaluated), ``event`` (id, type, date,
+what happened), ``routed`` (false would mean the durable routing missed a rule set: the change is reported anyway),
+``reason`` and ``text``. A reminder alert (``kind: "reminder"``) carries ``reminder``, ``due``, ``date`` (the day it
+fired), ``firm_id``, ``name``, ``text`` and ``source``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tiering.engine.evaluate import OUTCOME_TEXT, RuleSetResult
+from tiering.explain import format as fmt
+from tiering.rules.nodes import FAIL, UNKNOWN, RequiresNode, ScoreNode, TestNode
+from tiering.watch.events import Parsed, describe
+
+_VERB = {(1, 0): "loses", (1, -1): "may lose", (0, 1): "gains", (-1, 1): "gains", (0, -1): "becomes undetermined for",
+         (-1, 0): "fails"}
+
+
+def verb(before: int | None, after: int) -> str:
+    """How a change reads: 'loses', 'gains', … ('is first evaluated for' when there was no outcome)."""
+    if before is None:
+        return "is first evaluated for"
+    return _VERB[(before, after)]
+
+
+def criteria_reason(result: RuleSetResult, i: int, frame_row: dict[str, Any]) -> str:
+    """Why firm ``i`` has its outcome: the unmet (or undetermined) criteria with their clauses, or the path taken."""
+    rs = result.ruleset
+    outcome = int(result.outcome[i])
+    if outcome == 1:
+        path = frame_row.get("path") or ""
+        return f"符合，经由「{path}」" if path else "符合全部条件"
+    want = FAIL if outcome == 0 else UNKNOWN
+    texts = frame_row["failed"] if outcome == 0 else frame_row["missing"]
+    sources = []
+    for node in rs.root.walk():
+        if isinstance(node, TestNode | ScoreNode | RequiresNode) and int(result.nodes[node.id].status[i]) == want \
+                and node.label in texts:
+            src = fmt.source(node)
+            if src not in sources:
+                sources.append(src)
+    head = "未满足" if outcome == 0 else "缺数据"
+    return f"{head}：{texts}" + (f"（{'；'.join(sources)}）" if sources else "")
+
+
+def change_alert(parsed: Parsed, name: str, result: RuleSetResult, i: int, before: int | None,
+                 frame_row: dict[str, Any], routed: bool) -> dict[str, Any]:
+    """The alert for one firm × rule set whose outcome changed after ``parsed`` was applied."""
+    e = parsed.event
+    rs = result.ruleset
+    after = int(result.outcome[i])
+    what = describe(parsed)
+    reason = criteria_reason(result, i, frame_row)
+    text = f"{e.date.isoformat()} {name} {verb(before, after)} {rs.meta.program_title}: {what} ({reason})"
+    return {
+        "kind": "outcome_change", "date": e.date.isoformat(), "firm_id": e.firm_id, "name": name,
+        "ruleset_id": rs.id, "program": rs.program, "program_title": rs.meta.program_title,
+        "before": None if before is None else OUTCOME_TEXT[before], "after": OUTCOME_TEXT[after],
+        "event": {"event_id": e.event_id, "type": e.type, "date": e.date.isoformat(), "what": what},
+        "routed": routed, "reason": reason, "text": text,
+    }
+
+
+def sync_jsonl(path: Path, records: list[dict[str, Any]], id_key: str) -> int:
+    """Append to ``path`` the records whose id is past the file's last one; return how many were appended.
+
+    The file is derived from the state database: after a crash between a commit and the file write, the missing
+    lines are appended on restart, and lines already written are never written again.
+    """
+    last = 0
+    if path.exists() and path.stat().st_size:
+        with path.open("rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 65536))
+            tail = [ln for ln in fh.read().splitlines() if ln.strip()]
+        if tail:
+            try:
+                last = int(json.loads(tail[-1])[id_key])
+            except (ValueError, KeyError):
+                last = 0
+    fresh = [r for r in records if r[id_key] > last]
+    append_jsonl(path, fresh)
+    return len(fresh)
+
+
+def append_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    """Append records, one JSON object per line."""
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in records]
+    if not lines:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.writelines(lines)
+
+
+def summary_text(alerts: list[dict[str, Any]], since: str | None, until: str | None) -> str:
+    """The changes of a period: counts per program and change, then every alert's text in date order."""
+    period = f"{since or '…'} – {until or '…'}"
+    changes = [a for a in alerts if a["kind"] == "outcome_change"]
+    reminders = [a for a in alerts if a["kind"] == "reminder"]
+    out = [f"期间 period {period}: {len(changes)} 项结果变化 outcome changes, {len(reminders)} 条提醒 reminders", ""]
+    counts = Counter((a["program_title"], verb(_code(a["before"]), _code(a["after"]))) for a in changes)
+    for (title, how), n in sorted(counts.items()):
+        out.append(f"  {title:<12} {how:<26} {n}")
+    if counts:
+        out.append("")
+    out += [a["text"] for a in changes]
+    if reminders:
+        out += ["", "提醒 reminders:"] + [f"{a['date']} {a['text']}" for a in reminders]
+    return "\n".join(out)
+
+
+def _code(text: str | None) -> int | None:
+    if text is None:
+        return None
+    return {v: k for k, v in OUTCOME_TEXT.items()}[text]
