@@ -28,7 +28,7 @@ from tiering import __version__
 from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import save_texts
-from tiering.audit.traces import with_extras, write_trace
+from tiering.audit.traces import firm_major, with_extras, write_trace
 
 if TYPE_CHECKING:
     from tiering.cli.classify_cmd import ClassifyRun
@@ -106,7 +106,7 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{run_id}.parquet"
     tmp = folder / f".{run_id}.parquet.tmp"
-    full = with_extras(trace, run.evaluation)
+    full = firm_major(with_extras(trace, run.evaluation), len(run.evaluation.firms))
     write_trace(full, tmp)
     rows = decision_rows(run_id, year, run.outcomes)
     body = {
