@@ -68,8 +68,8 @@ def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
     """Run every stage once for ``n`` firms and return seconds per stage and peak memory."""
     import pyarrow.parquet as pq
 
-    from tiering.engine.context import BatchContext
-    from tiering.engine.evaluate import evaluate, evaluate_firm, firms_of_year
+    from tiering.engine.context import BatchContext, number_firms
+    from tiering.engine.evaluate import evaluate, evaluate_firm
     from tiering.engine.trace import trace_table
     from tiering.register import load_register
     from tiering.rules.library import load_library
@@ -83,8 +83,10 @@ def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
 
     rulesets = load_library().in_force(dt.date(2025, 6, 30), programs=programs)
     out["rule_sets"] = len(rulesets)
-    firms, _, _ = firms_of_year(register.frame, 2024)
-    ctx = BatchContext(register.frame, firms, 2024, dt.date(2025, 6, 30))
+    row_firm, ids = number_firms(register.frame)
+    firms = ids[row_firm[(register.frame["year"] == 2024).to_numpy()]]
+    ctx = BatchContext(register.frame, row_firm, row_firm[(register.frame["year"] == 2024).to_numpy()], 2024,
+                       dt.date(2025, 6, 30))
     for rs in rulesets:
         for field, lag in rs.needs.items():
             for k in range(lag + 1):

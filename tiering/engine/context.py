@@ -19,6 +19,12 @@ def day_number(d: dt.date) -> float:
     return float((d - _EPOCH).days)
 
 
+def number_firms(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A number for the firm of every row, and the firm ids by number."""
+    codes, uniques = pd.factorize(panel["uscc"])
+    return np.asarray(codes), np.asarray(uniques, dtype=object)
+
+
 def _as_days(series: pd.Series) -> np.ndarray:
     values = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[D]")
     out = values.astype("int64").astype(float)
@@ -27,17 +33,22 @@ def _as_days(series: pd.Series) -> np.ndarray:
 
 
 class BatchContext:
-    """Columns of the panel aligned on a fixed list of firms, for the data year and the years before it."""
+    """Columns of the panel aligned on a fixed list of firms, for the data year and the years before it.
 
-    def __init__(self, panel: pd.DataFrame, firms: np.ndarray, data_year: int, eval_date: dt.date) -> None:
+    ``row_firm`` numbers the firm of every panel row and ``firm_codes`` lists the evaluated firms by those
+    numbers (see :func:`number_firms`), so aligning a year is integer indexing, not string matching.
+    """
+
+    def __init__(self, panel: pd.DataFrame, row_firm: np.ndarray, firm_codes: np.ndarray, data_year: int,
+                 eval_date: dt.date) -> None:
         self.panel = panel
-        self.firms = firms
-        self.size = len(firms)
+        self.size = len(firm_codes)
         self.data_year = data_year
         self._eval_date = day_number(eval_date)
-        self._firm_index = pd.Index(firms)
+        self._row_firm = row_firm
+        self._position = np.full(int(row_firm.max(initial=-1)) + 1, -1, dtype=np.int64)
+        self._position[firm_codes] = np.arange(self.size)
         self._years = panel["year"].to_numpy()
-        self._uscc = panel["uscc"].to_numpy(dtype=object)
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._cols: dict[tuple[str, int], np.ndarray] = {}
 
@@ -45,7 +56,7 @@ class BatchContext:
         """Rows of the panel at ``data_year - lag`` and the firm position each belongs to."""
         if lag not in self._positions:
             rows = np.flatnonzero(self._years == self.data_year - lag)
-            pos = self._firm_index.get_indexer(self._uscc[rows])
+            pos = self._position[self._row_firm[rows]]
             keep = pos >= 0
             self._positions[lag] = (rows[keep], pos[keep])
         return self._positions[lag]
@@ -67,7 +78,7 @@ class BatchContext:
         out = np.full(self.size, None, dtype=object)
         if field in self.panel:
             rows, pos = self._align(0)
-            out[pos] = self.panel[field].to_numpy(dtype=object)[rows]
+            out[pos] = self.panel[field].iloc[rows].to_numpy(dtype=object)
         return out
 
     def data_year_end(self, lag: int) -> float:

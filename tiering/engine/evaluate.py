@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiering.engine.context import BatchContext, FirmContext
+from tiering.engine.context import BatchContext, FirmContext, number_firms
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.expr import Context
 from tiering.rules.nodes import One, Vec
@@ -85,12 +85,19 @@ class Evaluation:
 
 def firms_of_year(panel: pd.DataFrame, data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Firms with a row for ``data_year`` (evaluated), their names, and the firms of the panel without one."""
+    row_firm, ids = number_firms(panel)
+    codes, names, others = _year_firms(panel, row_firm, ids, data_year)
+    return ids[codes], names, others
+
+
+def _year_firms(panel: pd.DataFrame, row_firm: np.ndarray, ids: np.ndarray,
+                data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     in_year = (panel["year"] == data_year).to_numpy()
-    uscc = panel["uscc"].to_numpy(dtype=object)
-    firms = uscc[in_year]
-    names = panel["name"].to_numpy(dtype=object)[in_year]
-    others = sorted(pd.unique(uscc[~pd.Index(uscc).isin(firms)]))
-    return firms, names, others
+    codes = row_firm[in_year]
+    names = panel["name"][in_year].to_numpy(dtype=object)
+    absent = np.ones(len(ids), dtype=bool)
+    absent[codes] = False
+    return codes, names, sorted(ids[absent].tolist())
 
 
 def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
@@ -102,13 +109,17 @@ def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int
     called after each one (a progress bar).
     """
     eval_date = eval_date or default_eval_date(year)
-    firms, names, others = firms_of_year(panel, year - 1)
+    row_firm, ids = number_firms(panel)
+    codes, names, others = _year_firms(panel, row_firm, ids, year - 1)
+    firms = ids[codes]
     contexts: dict[int, BatchContext] = {}
     outcomes: dict[str, np.ndarray] = {}
     results: list[RuleSetResult] = []
     for rs in rulesets:
         data_year = year - rs.meta.data_year_offset
-        ctx = contexts.setdefault(data_year, BatchContext(panel, firms, data_year, eval_date))
+        if data_year not in contexts:
+            contexts[data_year] = BatchContext(panel, row_firm, codes, data_year, eval_date)
+        ctx = contexts[data_year]
         run = _Run(rs, ctx, outcomes, batch=True)
         nodes = run.all_nodes()
         results.append(RuleSetResult(rs, nodes, data_year))
