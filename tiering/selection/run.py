@@ -1,0 +1,82 @@
+"""One selection run: the pool, the component values, the ranking and each firm's standing, put together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from tiering.growth.scorecard import Scorecard
+from tiering.selection.policy import Policy
+from tiering.selection.pool import CANDIDATE, firm_attributes, pool_status, unreadable_credit_fields
+from tiering.selection.rank import rank_pool
+from tiering.selection.signals import component_signals
+from tiering.selection.standing import standing_frame
+
+RUNNERS_UP = 5
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of one annual selection."""
+
+    policy: Policy
+    year: int
+    n: int
+    with_model: bool
+    firms: pd.DataFrame
+    """Every evaluated firm: uscc, name, district, industry, cluster, status, status_reason and standing."""
+    ranked: pd.DataFrame
+    """The candidates in final order: scores, percentiles, shown values, model reasons, selected, pick,
+    missed_reason, standing."""
+    warnings: list[str]
+
+    @property
+    def data_year(self) -> int:
+        return self.year - 1
+
+    @property
+    def selected(self) -> pd.DataFrame:
+        """The list, in pick order."""
+        return self.ranked[self.ranked["selected"]].reset_index(drop=True)
+
+    @property
+    def runners_up(self) -> pd.DataFrame:
+        """The next firms in order that are not on the list, with why they missed the cut."""
+        return self.ranked[~self.ranked["selected"]].head(RUNNERS_UP).reset_index(drop=True)
+
+
+def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str, int], policy: Policy,
+                 year: int, n: int, model: Scorecard | None = None,
+                 cultivated: Mapping[str, int | None] | None = None,
+                 lacks: pd.DataFrame | None = None) -> Selection:
+    """Choose ``n`` firms for cultivation in application ``year`` (data of fiscal year ``year - 1``).
+
+    ``outcomes`` are the per firm × program outcomes of the rule sets in force (``outcome_frame``);
+    ``rungs`` maps programs to their ladder rung; ``lacks`` (uscc, lacks) comes from the tier ladder when
+    available. The model, when given, only orders the eligible firms.
+    """
+    if not policy.count.min <= n <= policy.count.max:
+        raise ValueError(f"名单人数 {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内")
+    data_year = year - 1
+    firms = pd.Index(sorted(outcomes["uscc"].unique()), name="uscc")
+    attributes = firm_attributes(panel, firms.to_numpy(), data_year, policy)
+    status = pool_status(attributes, outcomes, panel, policy, data_year, dict(cultivated or {}), year)
+    standing = standing_frame(outcomes, rungs, lacks)
+    status = status.merge(standing, on="uscc", how="left", validate="one_to_one")
+    warnings = [f"登记表没有 {f} 列，未据此排除任何企业" for f in unreadable_credit_fields(panel, policy)]
+    pool = status[status["status"] == CANDIDATE]
+    signals = component_signals(panel, outcomes, policy, pd.Index(pool["uscc"]), data_year, model)
+    warnings += signals.notes
+    ranked = rank_pool(pool[["uscc", "name", "district", "industry", "cluster"]], signals.values, policy, n,
+                       model is not None)
+    warnings += ranked.warnings
+    table = ranked.table
+    shown = signals.shown.add_prefix("value_").reindex(table["uscc"]).reset_index(drop=True)
+    raw = signals.values.add_prefix("raw_").reindex(table["uscc"]).reset_index(drop=True)
+    extra = status.set_index("uscc").drop(columns=["name", "district", "industry", "cluster", "status",
+                                                   "status_reason"]).reindex(table["uscc"]).reset_index(drop=True)
+    table = pd.concat([table, shown, raw, extra], axis=1)
+    table["model_reasons"] = signals.model_reasons.reindex(table["uscc"]).fillna("").to_numpy()
+    return Selection(policy, year, n, model is not None, status, table, warnings)
