@@ -66,11 +66,10 @@ def _fast_ids(n: int, alphabet: str) -> np.ndarray:
 
 def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
     """Run every stage once for ``n`` firms and return seconds per stage and peak memory."""
-    import pyarrow.parquet as pq
-
     from tiering.engine.context import BatchContext, number_firms
     from tiering.engine.evaluate import evaluate, evaluate_firm
     from tiering.engine.trace import trace_table
+    from tiering.output.write import write_trace
     from tiering.register import load_register
     from tiering.rules.library import load_library
 
@@ -98,7 +97,7 @@ def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
     t = time.perf_counter()
     table = trace_table(evaluation)
     with tempfile.TemporaryDirectory() as tmp:
-        pq.write_table(table, Path(tmp) / "trace.parquet", compression="zstd", compression_level=1)
+        write_trace(table, Path(tmp) / "trace.parquet")
     out["write_trace_s"] = time.perf_counter() - t
     out["trace_rows"] = table.num_rows
     out["total_s"] = out["load_s"] + out["derive_s"] + out["evaluate_s"] + out["write_trace_s"]
