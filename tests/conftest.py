@@ -17,3 +17,9 @@ def root() -> Path:
 @pytest.fixture
 def sample_register() -> Path:
     return ROOT / "datasets" / "sample_register.xlsx"
+
+
+@pytest.fixture(autouse=True)
+def _audit_store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs recorded by tests go to a throw-away audit store, never to the working tree's out/."""
+    monkeypatch.setenv("TIERING_AUDIT_STORE", str(tmp_path / "audit.sqlite"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ def test_classify_sample_writes_results_trace_and_provenance(sample_register: Pa
     result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "读取 64 行 = 接受 64 行 + 拒收 0 行" in result.output
-    assert "kjxzxqy-2022 科技型中小企业" in result.output
+    assert re.search(r"kjxzxqy-2022\s+科技型中小企业\s+8\s+7\s+1\s+16", result.output)
     results = pd.read_excel(tmp_path / "results.xlsx", sheet_name="结果")
     firm = results[(results["企业名称"] == "东丽电子信息有限公司") & (results["规则集"] == "kjxzxqy-2022")].iloc[0]
     assert (firm["结果"], firm["未满足条件"]) == ("不符合", "职工总数不超过500人")
