@@ -50,14 +50,15 @@ HEADERS = {
 }
 
 
-def write_register(path: Path, rd: tuple[float, ...] = (30, 50, 70, 90)) -> Path:
+def write_register(path: Path, rd: tuple[float, ...] = (30, 50, 70, 90),
+                   industries: tuple[str, ...] = ("软件和信息技术服务业",) * 4) -> Path:
     """Four firms that differ in 研发费用 and 科技人员 (so two qualify on score and two do not)."""
     rows = []
     for k, code in enumerate(FIRMS):
         rows.append({
             "uscc": code, "name": f"测试企业{k}", "year": YEAR - 1, "resident_enterprise": "是", "employees": 100,
             "tech_staff": 5 + 5 * k, "revenue": 1500, "total_assets": 3000, "cost_expense": 1000, "rd_expense": rd[k],
-            "ip_class1": k, "ip_class2": 2, "industry": "软件和信息技术服务业", "restricted_industry": "否",
+            "ip_class1": k, "ip_class2": 2, "industry": industries[k], "restricted_industry": "否",
             "major_accident": "否", "research_misconduct": "否", "abnormal_operation": "否", "serious_dishonesty": "否",
             "hitech_cert": "否", "national_award_top3": "否", "rd_institution": "否", "standard_lead": "否",
         })

@@ -1,0 +1,1 @@
+"""What-if: how a different rule version (adopted or draft) would change the outcomes of real firms."""

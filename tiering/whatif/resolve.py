@@ -1,0 +1,41 @@
+"""Naming a rule set to compare: a rule-set id, ``program@version``, or the path of a (draft) rule file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.library import RuleLibrary, load_file
+
+
+class RuleSpecError(ValueError):
+    """The rule set named on the command line cannot be found or does not load."""
+
+
+def resolve_ruleset(spec: str, library: RuleLibrary) -> CompiledRuleSet:
+    """The rule set ``spec`` names: an id (``kjxzxqy-2017``), ``program@version`` (``kjxzxqy@2017.1``) or a file."""
+    if spec in library.by_id:
+        return library.by_id[spec]
+    if "@" in spec and not spec.endswith((".yaml", ".yml")):
+        program, version = spec.split("@", 1)
+        for rs in library.rulesets:
+            if rs.program == program and rs.version == version:
+                return rs
+        known = ", ".join(f"{r.program}@{r.version}" for r in library.rulesets if r.program == program)
+        raise RuleSpecError(f"no rule set {spec}; versions of '{program}': {known or 'none'}")
+    path = Path(spec)
+    if path.is_file():
+        compiled, problems = load_file(path)
+        if compiled is None:
+            raise RuleSpecError(f"{path} does not load: " + "; ".join(str(p) for p in problems))
+        return compiled
+    raise RuleSpecError(f"'{spec}' is neither a rule-set id ({', '.join(sorted(library.by_id))}), nor "
+                        f"PROGRAM@VERSION, nor an existing rule file")
+
+
+def with_dependencies(target: CompiledRuleSet, library: RuleLibrary, on: dt.date) -> list[CompiledRuleSet]:
+    """``target`` preceded by the in-force rule sets of the programs it reads, in dependency order."""
+    needed = sorted(target.requires())
+    before = library.in_force(on, programs=needed) if needed else []
+    return [rs for rs in before if rs.program != target.program] + [target]
