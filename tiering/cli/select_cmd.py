@@ -1,0 +1,151 @@
+"""``tiering select``: the annual list of 10–15 firms to cultivate, with a one-page brief per firm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+from pathlib import Path
+
+import click
+
+from tiering.cli import exit_codes, main
+from tiering.cli.classify_cmd import run_classification
+from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
+from tiering.growth.card import load_card
+from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+from tiering.rules.library import RULES_DIR
+from tiering.selection.policy import Policy, PolicyError, load_policy
+from tiering.selection.pool import SelectionInputError, read_cultivated
+from tiering.selection.run import Selection, select_firms
+from tiering.selection.standing import ladder_lacks, rungs_of
+from tiering.selection.write import write_selection
+
+DEFAULT_POLICY = RULES_DIR / "selection" / "jx-xjr-peiyu.yaml"
+
+
+def _policy(path: Path) -> tuple[Policy, str]:
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        fail(f"遴选政策 {path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
+        raise AssertionError from exc  # unreachable: fail exits
+
+
+def _cultivated(policy: Policy, policy_path: Path, extra: tuple[Path, ...]) -> tuple[dict[str, int | None], list[Path]]:
+    files = [policy_path.parent / f for f in policy.exclusions.cultivated_files] + list(extra)
+    merged: dict[str, int | None] = {}
+    for path in files:
+        try:
+            for uscc, year in read_cultivated(path).items():
+                earlier = merged.get(uscc, year)
+                merged[uscc] = None if earlier is None or year is None else min(earlier, year)
+        except SelectionInputError as exc:
+            fail(str(exc))
+    return merged, files
+
+
+def _model(model_path: Path | None, panel: object) -> tuple[Scorecard | None, str]:
+    if model_path is None:
+        return None, "未使用（按政策中的成长指标排序）"
+    try:
+        card = load_card(model_path)
+        card.check_features(panel)
+    except (OSError, ValueError, FeatureMismatchError) as exc:
+        fail(str(exc))
+        raise AssertionError from exc
+    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    return card.scorecard(), f"{card.data['name']}（{model_path.name}，SHA-256 {digest}）"
+
+
+def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_name: str, register_sha: str,
+          rulesets: str, model_text: str, cultivated_files: list[Path], lacks_source: str) -> list[tuple[str, str]]:
+    policy = selection.policy
+    counts = selection.firms["status"].value_counts().sort_index()
+    return [
+        ("遴选政策", f"{policy.title}（{policy.id} 版本 {policy.version}，{policy_path.name}）"),
+        ("政策文件 SHA-256", policy_sha),
+        ("申报年度 / 数据年度", f"{selection.year} / {selection.data_year}"),
+        ("名单人数", f"{selection.n}（政策允许 {policy.count.min}–{policy.count.max} 家）"),
+        ("登记表", f"{register_name}（SHA-256 {register_sha}）"),
+        ("规则集", rulesets),
+        ("成长潜力模型", model_text),
+        ("往年培育名单", "、".join(p.name for p in cultivated_files) or "未提供"),
+        ("企业状态", "；".join(f"{k} {v} 家" for k, v in counts.items())),
+        ("差距来源", lacks_source),
+    ]
+
+
+@click.command("select")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, required=True, help="Application year; the list reads fiscal year YEAR-1.")
+@click.option("--n", "count", type=int, default=None,
+              help="How many firms to select (default: the policy's default; must lie in its range, e.g. 10–15).")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=DEFAULT_POLICY, show_default=True, help="Selection policy YAML.")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Growth model card (tiering model train); orders eligible firms, never excludes one.")
+@click.option("--cultivated", "cultivated_paths", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV/Excel of firms cultivated in earlier years (统一社会信用代码, optional 年度); repeatable.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: out/select-YEAR).")
+@register_options
+@rules_options
+def select(register_path: Path, year: int, count: int | None, policy_path: Path, model_path: Path | None,
+           cultivated_paths: tuple[Path, ...], out_dir: Path | None, money_unit: str | None, encoding: str | None,
+           sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
+           programs: tuple[str, ...]) -> None:
+    """Select the year's firms for cultivation (技术水平高、发展潜力大) and write the list with a brief per firm.
+
+    Example: tiering select datasets/generated/panel_s42.csv --year 2025 --n 15 --out out/select-2025
+    """
+    policy, policy_sha = _policy(policy_path)
+    n = count if count is not None else policy.count.default
+    if not policy.count.min <= n <= policy.count.max:
+        fail(f"--n {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内", exit_codes.USAGE)
+    library = load_rules(rules_dir)
+    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+    register = read_register(register_path, money_unit, encoding, sheet)
+    for warning in register.warnings:
+        click.echo(f"提示 warning: {warning}", err=True)
+    for refusal in register.refusals:
+        click.echo(f"拒收 refused: {refusal.message()}", err=True)
+    if register.frame.empty:
+        fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
+    model, model_text = _model(model_path, register.frame)
+    cultivated, cultivated_files = _cultivated(policy, policy_path, cultivated_paths)
+    run = run_classification(register, rulesets, year, on)
+    lacks = ladder_lacks(run.evaluation)
+    try:
+        selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year, n, model,
+                                 cultivated, lacks)
+    except SelectionInputError as exc:
+        fail(str(exc))
+        raise AssertionError from exc
+    rules_text = "、".join(f"{rs.id}（{rs.version}）" for rs in rulesets)
+    lacks_source = str(selection.ranked["lacks_source"].iloc[0]) if len(selection.ranked) else "—"
+    meta = _meta(selection, policy_path, policy_sha, register_path.name, register.sha256, rules_text, model_text,
+                 cultivated_files, lacks_source)
+    written = write_selection(selection, out_dir or Path("out") / f"select-{year}", meta)
+    _echo(selection, written)
+    sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
+
+
+def _echo(selection: Selection, written: list[Path]) -> None:
+    for warning in selection.warnings:
+        click.echo(f"提示 warning: {warning}", err=True)
+    chosen = selection.selected
+    click.echo(f"{selection.year} 年度重点培育企业 {len(chosen)} 家（候选 {len(selection.ranked)} 家）：")
+    for _, row in chosen.iterrows():
+        click.echo(f"{int(row['pick']):>3}  {row['uscc']}  {row['name']}  {row['combined']:.2f}  "
+                   f"{row['highest_rung']} → {row['next_rung'] or '—'}")
+    click.echo("递补 runners-up:")
+    for _, row in selection.runners_up.iterrows():
+        click.echo(f"  {row['uscc']}  {row['name']}  {row['combined']:.2f}  {row['missed_reason']}")
+    click.echo(f"写出 wrote {written[0]}、{len(written) - 2} 份简报 briefs、{written[-1]}")
+
+
+main.add_command(select)
