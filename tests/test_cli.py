@@ -96,5 +96,5 @@ def test_python_cli_py_and_console_script_agree(root: Path) -> None:
     via_file = subprocess.run([sys.executable, str(root / "cli.py"), "--help"], capture_output=True, text=True)
     assert via_file.returncode == 0 and via_file.stdout.startswith("Usage: tiering [OPTIONS] COMMAND")
     listed = via_file.stdout.split("Commands:")[1].split("Exit codes")[0]
-    assert sorted(main.commands) == sorted(line.split()[0] for line in listed.splitlines()
+    assert main.list_commands(None) == sorted(line.split()[0] for line in listed.splitlines()
                                            if line.strip() and not line.startswith("   "))

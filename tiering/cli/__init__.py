@@ -1,22 +1,43 @@
-"""The ``tiering`` command line: one click group, one module per command family."""
+"""The ``tiering`` command line: one click group, one module per command family, each imported on first use."""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from tiering import __version__
 from tiering.cli.exit_codes import EXIT_CODES_HELP
 
+COMMAND_MODULES = {
+    "audit": "tiering.cli.audit_cmd",
+    "classify": "tiering.cli.classify_cmd",
+    "datasets": "tiering.cli.datasets_cmd",
+    "explain": "tiering.cli.classify_cmd",
+    "model": "tiering.cli.model_cmd",
+    "rules": "tiering.cli.rules_cmd",
+    "template": "tiering.cli.classify_cmd",
+    "watch": "tiering.cli.watch_cmd",
+}
+"""Which module defines each command. A command starts without importing the others (scikit-learn, durable…)."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+
+class LazyGroup(click.Group):
+    """A group whose command modules are imported when a command is used (or when --help lists them)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            module = importlib.import_module(COMMAND_MODULES[cmd_name])
+            if cmd_name not in self.commands:
+                self.add_command(getattr(module, cmd_name))
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
              epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="tiering")
 def main() -> None:
     """tiering — classify technology enterprises into S&T cultivation tiers and explain every decision."""
-
-
-def _register_commands() -> None:
-    from tiering.cli import commands  # noqa: F401  (importing registers the commands on ``main``)
-
-
-_register_commands()

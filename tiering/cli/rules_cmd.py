@@ -86,3 +86,6 @@ def test(path: Path | None, strict_coverage: bool) -> None:
     click.echo(f"cases: {passed} passed, {failed} failed, {todo} todo; coverage gaps: {gaps}")
     if failed or (strict_coverage and gaps):
         sys.exit(exit_codes.CHECK_FAILED)
+
+
+from tiering.cli import diff_cmd  # noqa: E402,F401  (adds `rules diff` to this group)
