@@ -13,11 +13,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tiering.engine.evaluate import OUTCOME_TEXT, RuleSetResult
 from tiering.explain import format as fmt
+from tiering.explain.outcomes import reason_texts
+from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import FAIL, UNKNOWN, RequiresNode, ScoreNode, TestNode
 from tiering.watch.events import Parsed, describe
 
@@ -32,6 +37,18 @@ def verb(before: int | None, after: int) -> str:
     return _VERB[(before, after)]
 
 
+_LEAVES: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
+
+
+def _leaves(rs: CompiledRuleSet) -> tuple[tuple[str, str, str], ...]:
+    """(id, label, clause) of the criteria a reason can name, in tree order (computed once per rule-set file)."""
+    key = (rs.id, rs.sha256)
+    if key not in _LEAVES:
+        _LEAVES[key] = tuple((n.id, n.label, fmt.source(n)) for n in rs.root.walk()
+                             if isinstance(n, TestNode | ScoreNode | RequiresNode))
+    return _LEAVES[key]
+
+
 def criteria_reason(result: RuleSetResult, i: int, frame_row: dict[str, Any]) -> str:
     """Why firm ``i`` has its outcome: the unmet (or undetermined) criteria with their clauses, or the path taken."""
     rs = result.ruleset
@@ -41,15 +58,38 @@ def criteria_reason(result: RuleSetResult, i: int, frame_row: dict[str, Any]) ->
         return f"符合，经由「{path}」" if path else "符合全部条件"
     want = FAIL if outcome == 0 else UNKNOWN
     texts = frame_row["failed"] if outcome == 0 else frame_row["missing"]
-    sources = []
-    for node in rs.root.walk():
-        if isinstance(node, TestNode | ScoreNode | RequiresNode) and int(result.nodes[node.id].status[i]) == want \
-                and node.label in texts:
-            src = fmt.source(node)
-            if src not in sources:
-                sources.append(src)
+    sources: list[str] = []
+    for node_id, label, src in _leaves(rs):
+        if label in texts and src not in sources and int(result.nodes[node_id].status[i]) == want:
+            sources.append(src)
     head = "未满足" if outcome == 0 else "缺数据"
     return f"{head}：{texts}" + (f"（{'；'.join(sources)}）" if sources else "")
+
+
+@dataclass
+class Reasons:
+    """For one rule set over every firm of an evaluation: unmet criteria, undetermined criteria, path taken."""
+
+    failed: np.ndarray
+    missing: np.ndarray
+    path: np.ndarray
+
+    def row(self, i: int) -> dict[str, str]:
+        return {"failed": self.failed[i], "missing": self.missing[i], "path": self.path[i]}
+
+
+def reasons_of(result: RuleSetResult) -> Reasons:
+    """The reason texts of every firm for one rule set, from the same function as ``classify``'s outcome table."""
+    rs = result.ruleset
+    failed, missing = reason_texts(rs, result)
+    paths = rs.paths_node()
+    if paths is None:
+        path = np.full(len(failed), "", dtype=object)
+    else:
+        labels = np.array([c.label for c in paths.children] + [""], dtype=object)
+        band = result.nodes[paths.id].band
+        path = labels[np.where(band >= 0, band, len(paths.children))]
+    return Reasons(failed, missing, path)
 
 
 def change_alert(parsed: Parsed, name: str, result: RuleSetResult, i: int, before: int | None,

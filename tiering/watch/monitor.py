@@ -19,12 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from tiering.engine.evaluate import OUTCOME_TEXT, Evaluation, default_eval_date, evaluate
-from tiering.explain.outcomes import outcome_frame
 from tiering.register import load_register
 from tiering.rules.library import load_library
 from tiering.watch import alerts as alert_mod
@@ -93,6 +91,8 @@ class Monitor:
         self.store = Store(state_dir)
         self.stats = Stats()
         self.panel = FirmPanel(register.frame)
+        self._evaluate_rules = frozenset(evaluate_rule(rs.id) for rs in self.rulesets)
+        self.columns = sorted({"uscc", "name", "year"} | {f for rs in self.rulesets for f in rs.needs})
         meta = {"register_sha256": register.sha256, "register": str(register_path), "year": str(self.year),
                 "rulesets": ",".join(rs.id for rs in self.rulesets)}
         old = self.store.meta()
@@ -274,8 +274,7 @@ class Monitor:
             if k == len(rounds):
                 rounds.append([])
             rounds[k].append(item)
-        for round_items in rounds:
-            self._round(batch, round_items)
+        self._evaluate_rounds(batch, rounds)
         self.store.commit(batch)
         self.seen |= ids
         alert_mod.append_jsonl(self.alerts_path, batch.alerts)
@@ -287,43 +286,60 @@ class Monitor:
         self.stats.applied += len(pending)
         self.stats.batches += 1
 
-    def _round(self, batch: Batch, items: list[_Pending]) -> None:
-        """Apply one event per firm, then evaluate those firms and diff their outcomes."""
-        routed: dict[str, tuple[_Pending, frozenset[str]]] = {}
-        for item in items:
-            p = item.parsed
-            fields = self._apply(p)
-            window = self._window(p)
-            decision = self.router.route(event_message(p.event.type, fields, window))
-            e = p.event
-            batch.events.append((e.event_id, e.firm_id, e.type, e.date.isoformat(), item.line))
-            self._schedule_event(batch, p, decision, window)
-            if any(evaluate_rule(rs.id) in decision for rs in self.rulesets):
-                routed[e.firm_id] = (item, decision)
-        if routed:
-            ev = evaluate(self.panel.frame(list(routed)), self.rulesets, self.year, self.eval_date)
-            self._diff(batch, ev, routed)
+    def _evaluate_rounds(self, batch: Batch, rounds: list[list[_Pending]]) -> None:
+        """Apply the rounds in turn, snapshot the routed firms after each, and evaluate every snapshot at once.
 
-    def _diff(self, batch: Batch, ev: Evaluation, routed: dict[str, tuple[_Pending, frozenset[str]]]) -> None:
-        changes: list[tuple[Any, int, int | None]] = []
-        for r in ev.results:
-            for i, (firm, o) in enumerate(zip(ev.firms, r.outcome, strict=True)):
-                key = (str(firm), r.ruleset.id)
-                before = self.outcomes.get(key)
-                if before != int(o):
-                    changes.append((r, i, before))
+        A snapshot is a pseudo-firm ``<uscc>#<round>`` holding the firm's rows as they stood after that round, so
+        one vectorised evaluation gives each event's outcome; the diff then walks the rounds in order.
+        """
+        frames: list[pd.DataFrame] = []
+        routed: dict[str, tuple[str, int, _Pending, frozenset[str]]] = {}
+        for k, items in enumerate(rounds):
+            firms = []
+            for item in items:
+                p = item.parsed
+                e = p.event
+                fields = self._apply(p)
+                window = self._window(p)
+                decision = self.router.route(event_message(e.type, fields, window))
+                batch.events.append((e.event_id, e.firm_id, e.type, e.date.isoformat(), item.line))
+                self._schedule_event(batch, p, decision, window)
+                if not decision.isdisjoint(self._evaluate_rules):
+                    routed[f"{e.firm_id}#{k:05d}"] = (e.firm_id, k, item, decision)
+                    firms.append(e.firm_id)
+            if firms:
+                frame = self.panel.frame(firms, self.columns)
+                frame["uscc"] = frame["uscc"] + f"#{k:05d}"
+                frames.append(frame)
+        if frames:
+            panel = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            self._diff(batch, evaluate(panel, self.rulesets, self.year, self.eval_date), routed)
+
+    def _diff(self, batch: Batch, ev: Evaluation, routed: dict[str, tuple[str, int, _Pending, frozenset[str]]]) -> None:
+        order = sorted(range(len(ev.firms)), key=lambda i: routed[str(ev.firms[i])][1])
+        outcomes = [r.outcome.tolist() for r in ev.results]
+        ids = [r.ruleset.id for r in ev.results]
+        changes: list[tuple[int, int, int | None]] = []
+        current = self.outcomes
+        for i in order:
+            firm = routed[str(ev.firms[i])][0]
+            for j, rid in enumerate(ids):
+                after = outcomes[j][i]
+                before = current.get((firm, rid))
+                if before != after:
+                    changes.append((j, i, before))
+                    current[(firm, rid)] = after
         if not changes:
             return
-        frame = outcome_frame(ev).set_index(["uscc", "ruleset_id"])
-        for r, i, before in changes:
-            firm = str(ev.firms[i])
-            item, decision = routed[firm]
-            row = frame.loc[(firm, r.ruleset.id)].to_dict()
-            alert = alert_mod.change_alert(item.parsed, self.panel.name(firm), r, i, before, row,
-                                           evaluate_rule(r.ruleset.id) in decision)
+        reasons = {j: alert_mod.reasons_of(ev.results[j]) for j in sorted({j for j, _, _ in changes})}
+        for j, i, before in changes:
+            r = ev.results[j]
+            pseudo = str(ev.firms[i])
+            firm, _, item, decision = routed[pseudo]
+            alert = alert_mod.change_alert(item.parsed, self.panel.name(firm), r, i, before,
+                                           reasons[j].row(i), evaluate_rule(r.ruleset.id) in decision)
             batch.alerts.append(self.store.stamp_alert(alert))
-            after = int(r.outcome[i])
-            self.outcomes[(firm, r.ruleset.id)] = after
+            after = outcomes[j][i]
             batch.outcomes[(firm, r.ruleset.id)] = after
             self._schedule_outcome(batch, firm, r.ruleset.program, after, item.parsed.event.date,
                                    item.parsed.event.event_id)

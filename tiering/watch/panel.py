@@ -154,13 +154,14 @@ class FirmPanel:
             value = np.datetime64("NaT") if _missing(value) else np.datetime64(pd.Timestamp(value).to_datetime64())
         col.data[i] = np.nan if value is None and col.data.dtype.kind == "f" else value
 
-    def frame(self, firms: list[str] | None = None) -> pd.DataFrame:
-        """The panel (or the rows of ``firms``) in the internal frame contract, ready for ``evaluate``."""
+    def frame(self, firms: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+        """The panel (or the rows of ``firms``; or only ``columns``) in the frame contract, ready for ``evaluate``."""
         if firms is None:
             rows = np.arange(self._cols["uscc"].size)
         else:
             rows = np.fromiter((i for u in firms for i in self._firm_rows.get(u, ())), dtype=np.int64)
-        out = pd.DataFrame({c: self._cols[c].view()[rows] for c in self.columns})
+        wanted = [c for c in (columns or self.columns) if c in self._cols]
+        out = pd.DataFrame({c: self._cols[c].view()[rows] for c in wanted})
         for c in ("uscc", "name"):
             out[c] = out[c].astype(str)
         return out.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)
