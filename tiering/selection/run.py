@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from tiering.fields import BY_ID as FIELDS_BY_ID
 from tiering.growth.scorecard import Scorecard
 from tiering.selection.policy import Policy
 from tiering.selection.pool import CANDIDATE, firm_attributes, pool_status, unreadable_credit_fields
@@ -65,7 +66,8 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
     status = pool_status(attributes, outcomes, panel, policy, data_year, dict(cultivated or {}), year)
     standing = standing_frame(outcomes, rungs, lacks)
     status = status.merge(standing, on="uscc", how="left", validate="one_to_one")
-    warnings = [f"登记表没有 {f} 列，未据此排除任何企业" for f in unreadable_credit_fields(panel, policy)]
+    warnings = [f"登记表没有 {FIELDS_BY_ID[f].label}（{f}）列，未据此排除任何企业"
+                for f in unreadable_credit_fields(panel, policy)]
     pool = status[status["status"] == CANDIDATE]
     signals = component_signals(panel, outcomes, policy, pd.Index(pool["uscc"]), data_year, model)
     warnings += signals.notes
