@@ -168,6 +168,15 @@ def test_credit_flag_without_column_is_reported(tmp_path: Path) -> None:
     assert selection.warnings == ["登记表没有 重大事故或严重环境违法（major_accident）列，未据此排除任何企业"]
 
 
+def test_firm_without_data_year_row_is_listed_not_dropped(tmp_path: Path) -> None:
+    policy, _ = load_policy(small_policy(tmp_path))
+    gone = pd.DataFrame([{"uscc": "F12", "name": "企业F12", "year": 2022, "district": "蓟州区", "industry": "生物",
+                          "revenue": 80.0}])
+    panel = pd.concat([hand_panel(), gone], ignore_index=True)
+    firms = select_firms(panel, hand_outcomes(), RUNGS, policy, 2025, 3, cultivated={}).firms.set_index("uscc")
+    assert firms.loc["F12", ["status", "status_reason"]].tolist() == ["未评价", "登记表无 2024 年度数据"]
+
+
 def test_small_pool_is_reported(tmp_path: Path) -> None:
     selection = run_small(tmp_path, n=5, scope={"districts": ["东丽区"]})
     assert selection.selected["uscc"].tolist() == ["F09"]
@@ -213,6 +222,13 @@ def test_default_policy_loads_and_cites_the_seed() -> None:
     assert policy.references[0].seed == "000_0585381ba3486674.txt"
     assert policy.programs() == ["kjxzxqy", "tj_xjr"]
     assert len(digest) == 64
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "rules" / "selection").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_policy_loads_with_its_id_as_file_name(path: Path) -> None:
+    policy, _ = load_policy(path)
+    assert policy.id == path.stem
+    assert all(ref.document for ref in policy.references)
 
 
 def test_policy_weights_must_sum_to_one_with_line(tmp_path: Path) -> None:

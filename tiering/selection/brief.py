@@ -66,6 +66,8 @@ def firm_brief(row: pd.Series, selection: Selection) -> str:
         "",
         "## 入选理由",
         "",
+        f"遴选条件：{_cell(policy.eligibility.description)}；经排除（往年已培育、失信记录）后进入候选池。",
+        "",
         f"综合得分 = {groups}；每项指标先换算为候选池内百分位（{len(selection.ranked)} 家候选，100% 为池内最好），"
         "再按权重相加。",
         "",

@@ -16,6 +16,7 @@ from tiering.selection.signals import component_signals
 from tiering.selection.standing import standing_frame
 
 RUNNERS_UP = 5
+NOT_EVALUATED = "未评价"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,18 @@ class Selection:
         return self.ranked[~self.ranked["selected"]].head(RUNNERS_UP).reset_index(drop=True)
 
 
+def _not_evaluated(panel: pd.DataFrame, evaluated: pd.Index, data_year: int) -> pd.DataFrame:
+    """Firms of the register without a row for the data year: listed so that no firm silently disappears."""
+    others = panel[~panel["uscc"].isin(evaluated)].sort_values(["uscc", "year"]).drop_duplicates("uscc", keep="last")
+    frame = pd.DataFrame({"uscc": others["uscc"].to_numpy(), "name": others["name"].to_numpy()})
+    for col in ("district", "industry"):
+        frame[col] = others[col].to_numpy() if col in others.columns else None
+    frame["status"] = NOT_EVALUATED
+    frame["status_reason"] = f"登记表无 {data_year} 年度数据"
+    frame["highest_rung"] = ""
+    return frame
+
+
 def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str, int], policy: Policy,
                  year: int, n: int, model: Scorecard | None = None,
                  cultivated: Mapping[str, int | None] | None = None,
@@ -66,6 +79,7 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
     status = pool_status(attributes, outcomes, panel, policy, data_year, dict(cultivated or {}), year)
     standing = standing_frame(outcomes, rungs, lacks)
     status = status.merge(standing, on="uscc", how="left", validate="one_to_one")
+    status = pd.concat([status, _not_evaluated(panel, firms, data_year)], ignore_index=True)
     warnings = [f"登记表没有 {FIELDS_BY_ID[f].label}（{f}）列，未据此排除任何企业"
                 for f in unreadable_credit_fields(panel, policy)]
     pool = status[status["status"] == CANDIDATE]
