@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -21,11 +22,12 @@ from click.testing import CliRunner
 
 import tiering.cli.audit_cmd  # noqa: F401  (registers ``audit`` on ``main``)
 from tiering import uscc
+from tiering.audit import db as audit_db
 from tiering.audit import store as audit_store
 from tiering.audit.db import traces_dir
 from tiering.audit.replay import replay
-from tiering.audit.show import firm_history
-from tiering.audit.store import NothingRecorded, record_override, record_run
+from tiering.audit.show import firm_history, overrides_of
+from tiering.audit.store import AuditWriteError, NothingRecorded, record_override, record_run
 from tiering.audit.verify import verify
 from tiering.cli import exit_codes, main
 from tiering.cli.classify_cmd import ClassifyRun, run_classification
@@ -141,6 +143,24 @@ def test_store_refuses_updates_and_deletes(store: Path, register: Path) -> None:
         conn.execute("UPDATE decisions SET outcome = 'qualified'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only: records rows cannot be deleted"):
         conn.execute("DELETE FROM records")
+
+
+def test_classify_records_its_run_unless_told_not_to(store: Path, register: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shutil.copy(RULES_DIR / RULE_FILE, rules / RULE_FILE)
+    args = ["classify", str(register), "--year", "2025", "--rules", str(rules), "--format", "csv",
+            "--store", str(store)]
+    code, out = cli(*args, "--out", str(tmp_path / "a"))
+    assert code == exit_codes.OK, out
+    run_id = out.splitlines()[-1].split()[3]
+    assert out.splitlines()[-1] == f"审计记录 audit run {run_id} in {store}"
+    code, out = cli(*args, "--out", str(tmp_path / "b"), "--no-audit")
+    assert code == exit_codes.OK and "审计记录" not in out
+    report = verify(store)
+    assert (report.ok, report.runs) == (True, 1)
+    # CliRunner runs in-process, so the command line recorded is this process's own
+    assert audit_store.run_record(sqlite3.connect(store), run_id)["command"] == sys.argv
 
 
 # --- tampering ---------------------------------------------------------------------------------------------------
@@ -265,6 +285,9 @@ def test_override_sits_beside_the_machine_decision(store: Path, register: Path) 
                         (run_id, FIRMS[0])).fetchone() == ("not_qualified",)
     report = verify(store)
     assert (report.ok, report.runs, report.overrides) == (True, 1, 1)
+    [line] = overrides_of(store, FIRMS[0], "kjxzxqy-2022", 2025)
+    assert line.startswith("人工调整 override（申报年度 2025）：kjxzxqy-2022 改判为「符合」")
+    assert overrides_of(store, FIRMS[0], "kjxzxqy-2022", 2026) == []
 
 
 def test_override_needs_a_recorded_decision(store: Path, register: Path) -> None:
@@ -400,6 +423,34 @@ def test_killed_writer_leaves_no_half_written_run(store: Path, register: Path, t
     assert sqlite3.connect(store).execute("SELECT COUNT(DISTINCT run_id) FROM decisions").fetchone() == (1,)
     record(store, register)
     assert verify(store).runs == 2
+
+
+def test_writer_waits_for_a_held_lock_then_succeeds(store: Path, register: Path) -> None:
+    record(store, register)
+    run = classify(register)
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    done: list[str] = []
+    writer = threading.Thread(target=lambda: done.append(record_run(store, run, trace_table(run.evaluation), ["t"])))
+    writer.start()
+    time.sleep(0.5)
+    assert writer.is_alive() and not done
+    holder.execute("COMMIT")
+    writer.join(timeout=30)
+    assert len(done) == 1
+    assert verify(store).runs == 2
+
+
+def test_lock_held_too_long_fails_cleanly(store: Path, register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record(store, register)
+    monkeypatch.setattr(audit_db, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(AuditWriteError, match=f"audit store {store} is locked by another run for too long"):
+        record(store, register)
+    holder.execute("ROLLBACK")
+    report = verify(store)
+    assert (report.ok, report.runs, report.orphans) == (True, 1, [])
 
 
 def test_failure_between_rename_and_commit_rolls_everything_back(store: Path, register: Path,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tiering.audit.db import connect, traces_dir
-from tiering.audit.rulesets import load_stored
+from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.store import NothingRecorded, load_records, resolve_firm
 from tiering.audit.traces import firm_records, firm_trace
 from tiering.engine.evaluate import OUTCOME_ZH
@@ -28,6 +28,18 @@ def override_line(o: dict[str, Any]) -> str:
 def overrides_for(overrides: list[dict[str, Any]], ruleset_id: str, year: int) -> list[dict[str, Any]]:
     """The overrides that apply to one rule set's decision in one application year."""
     return [o for o in overrides if o["ruleset_id"] == ruleset_id and o.get("year") in (None, year)]
+
+
+def overrides_of(store: Path, uscc: str, ruleset_id: str, year: int) -> list[str]:
+    """Override lines for one firm's decision, for any explanation or report that shows it (none if no store)."""
+    if not store.is_file():
+        return []
+    conn = connect(store, create=False)
+    try:
+        found = [o for o in load_records(conn, "override") if o["uscc"] == uscc]
+    finally:
+        conn.close()
+    return [override_line(o) for o in overrides_for(found, ruleset_id, year)]
 
 
 def firm_history(store: Path, firm_id: str, year: int | None = None, run_id: str | None = None,
@@ -82,7 +94,11 @@ def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], usc
         out.append(line)
         out += [f"    {override_line(o)}" for o in overrides_for(overrides, rs_id, run["year"])]
     if not brief:
-        rulesets = load_stored(conn, run["rulesets"])
+        try:
+            rulesets = load_stored(conn, run["rulesets"])
+        except StoredRulesError as exc:
+            out += ["", f"    （无法展开逐条说明 explanation unavailable: {exc}）", ""]
+            return out
         records = firm_records(firm_trace(traces_dir(store) / run["trace"]["file"], uscc))
         used = [rs for rs in rulesets if rs.id in records]
         text = explain_firm(uscc, rows[0][1], run["year"], used, records)

@@ -97,8 +97,13 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
                               f"recorded — run again when the other run has finished") from exc
 
 
-def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Sequence[str]) -> str:
-    """Record one classify run (decisions, rule texts, full trace) as the next link of the chain; return its id."""
+def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Sequence[str],
+               attachments: dict[str, str] | None = None) -> str:
+    """Record one classify run (decisions, rule texts, full trace) as the next link of the chain; return its id.
+
+    ``attachments`` names further inputs by content hash, e.g. ``{"selection_policy": sha256, "model_card":
+    sha256}`` for a selection run; they become part of the chained record.
+    """
     store = Path(store)
     run_id = new_run_id()
     year = run.provenance.year
@@ -120,6 +125,7 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
         "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": full.num_rows},
         "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
         "firms_evaluated": len(run.evaluation.firms),
+        "attachments": dict(sorted((attachments or {}).items())),
     }
     conn = connect(store)
     try:
