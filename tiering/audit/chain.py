@@ -11,6 +11,9 @@ from typing import Any
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first record of a store."""
 
+FORMAT = 1
+"""Version of the record layout and hashing rules; every record states it, so a later layout can still verify."""
+
 
 def canonical(body: dict[str, Any]) -> str:
     """The one text form of a record body that is stored and hashed (sorted keys, no spacing choices)."""

@@ -115,7 +115,8 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
     write_trace(full, tmp)
     rows = decision_rows(run_id, year, run.outcomes)
     body = {
-        "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(), "command": list(command),
+        "format": chain.FORMAT, "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(),
+        "command": list(command),
         "tool_version": __version__, "year": year, "eval_date": run.provenance.eval_date,
         "input": {"file": str(Path(run.register.path).resolve()), "sha256": run.register.sha256,
                   "money_units": run.provenance.money_units, "rows_read": run.provenance.rows_read,
@@ -169,8 +170,9 @@ def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: s
     if ruleset_id not in known:
         raise NothingRecorded(f"firm {uscc} has no recorded decision under rule set '{ruleset_id}'; "
                               f"its rule sets: {', '.join(sorted(known))}")
-    body = {"kind": "override", "id": ref, "time": _now(), "user": getpass.getuser(), "uscc": uscc,
-            "ruleset_id": ruleset_id, "year": year, "outcome": outcome, "by": by, "why": why, "evidence": evidence}
+    body = {"format": chain.FORMAT, "kind": "override", "id": ref, "time": _now(), "user": getpass.getuser(),
+            "uscc": uscc, "ruleset_id": ruleset_id, "year": year, "outcome": outcome, "by": by, "why": why,
+            "evidence": evidence}
     conn = connect(store)
     try:
         _begin(conn, store)

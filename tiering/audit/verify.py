@@ -79,7 +79,10 @@ def verify(store: Path) -> VerifyReport:
                 problem = "the record's content does not match its hash (the record was edited)"
             else:
                 body = json.loads(body_text)
-                if body.get("kind") != kind or (body.get("run_id") or body.get("id")) != ref:
+                if body.get("format") != chain.FORMAT:
+                    problem = (f"record format {body.get('format')} is not the format {chain.FORMAT} this tool "
+                               f"version writes and checks; verify with the tool version that wrote it")
+                elif body.get("kind") != kind or (body.get("run_id") or body.get("id")) != ref:
                     problem = "the record's kind or id columns disagree with its content"
                 elif kind == "run":
                     referenced.add(body["trace"]["file"])
