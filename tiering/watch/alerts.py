@@ -118,17 +118,27 @@ def sync_jsonl(path: Path, records: list[dict[str, Any]], id_key: str) -> int:
     """
     last = 0
     if path.exists() and path.stat().st_size:
+        _drop_partial_line(path)
         with path.open("rb") as fh:
             fh.seek(max(0, path.stat().st_size - 65536))
             tail = [ln for ln in fh.read().splitlines() if ln.strip()]
         if tail:
-            try:
-                last = int(json.loads(tail[-1])[id_key])
-            except (ValueError, KeyError):
-                last = 0
+            last = int(json.loads(tail[-1])[id_key])
     fresh = [r for r in records if r[id_key] > last]
     append_jsonl(path, fresh)
     return len(fresh)
+
+
+def _drop_partial_line(path: Path) -> None:
+    """Cut a last line left half-written by a killed process (it is written again from the database)."""
+    size = path.stat().st_size
+    with path.open("r+b") as fh:
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+        if tail.endswith(b"\n"):
+            return
+        cut = tail.rfind(b"\n")
+        fh.truncate(max(0, size - 65536) + cut + 1 if cut >= 0 else 0)
 
 
 def append_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
