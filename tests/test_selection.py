@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from tiering.selection.brief import firm_brief
 from tiering.selection.policy import PolicyError, load_policy
 from tiering.selection.pool import read_cultivated
 from tiering.selection.run import select_firms
-from tiering.selection.standing import standing_frame
+from tiering.selection.standing import ladder_lacks, standing_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POLICY = ROOT / "rules" / "selection" / "jx-xjr-peiyu.yaml"
@@ -78,7 +80,8 @@ def hand_outcomes() -> pd.DataFrame:
                      "outcome": "not_qualified", "score_min": np.nan, "failed": "研发投入不足；无有效知识产权",
                      "missing": ""})
         rows.append({"uscc": uscc, "name": f"企业{uscc}", "program": "tj_xjr", "program_title": "科技小巨人",
-                     "outcome": xjr, "score_min": np.nan, "failed": "", "missing": ""})
+                     "outcome": xjr, "score_min": np.nan,
+                     "failed": "" if xjr == "qualified" else "销售收入1亿元以上", "missing": ""})
     return pd.DataFrame(rows)
 
 
@@ -197,10 +200,36 @@ def test_standing_next_rung_and_lacks_fallback_and_override() -> None:
         "科技型中小企业", "雏鹰企业", "研发投入不足；无有效知识产权"]
     assert fallback.loc["F07", ["highest_rung", "next_rung", "lacks"]].tolist() == ["科技小巨人", "", ""]
     assert fallback.loc["F06", "highest_rung"] == "未进入梯队"
-    given = pd.DataFrame({"uscc": ["F01"], "lacks": ["Ⅰ类知识产权 还差1项"]})
-    ladder = standing_frame(outcomes, RUNGS, given).set_index("uscc")
-    assert ladder.loc["F01", "lacks"] == "Ⅰ类知识产权 还差1项"
-    assert ladder.loc["F02", "lacks"] == ""
+    given = pd.DataFrame({"uscc": ["F01", "F01", "F01"], "program": ["tj_cy", "tj_xjr", "gxjsqy"],
+                          "lacks": ["Ⅰ类知识产权 还需1项（0项 → 1项）", "销售收入 需增加5,000万元", "高企"]})
+    ladder = standing_frame(outcomes, RUNGS, given, goal="tj_xjr").set_index("uscc")
+    assert ladder.loc["F01", ["lacks", "goal", "goal_lacks"]].tolist() == [
+        "Ⅰ类知识产权 还需1项（0项 → 1项）", "科技小巨人", "销售收入 需增加5,000万元"]
+    assert ladder.loc["F02", ["lacks", "goal", "goal_lacks"]].tolist() == ["", "科技小巨人", ""]
+    assert ladder.loc["F07", ["goal", "goal_lacks"]].tolist() == ["", ""]
+
+
+def _fake_ladder(monkeypatch: pytest.MonkeyPatch, compute: object) -> None:
+    package = types.ModuleType("tiering.ladder")
+    package.lacks = types.SimpleNamespace(lacks=compute)
+    monkeypatch.setitem(sys.modules, "tiering.ladder", package)
+
+
+def test_ladder_lacks_is_used_when_it_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = pd.DataFrame({"uscc": ["F01"], "name": ["企业F01"], "program": ["tj_cy"], "lacks": [None]})
+    _fake_ladder(monkeypatch, lambda evaluation, panel: answer)
+    frame, note = ladder_lacks(object(), hand_panel())
+    assert note is None
+    assert frame.to_dict("records") == [{"uscc": "F01", "program": "tj_cy", "lacks": ""}]
+
+
+def test_ladder_failure_falls_back_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(evaluation: object, panel: object) -> None:
+        raise TypeError("boom")
+
+    _fake_ladder(monkeypatch, broken)
+    assert ladder_lacks(object(), hand_panel()) == (
+        None, "tiering.ladder 计算差距失败（TypeError: boom），差距改用规则集的未满足条件")
 
 
 def test_brief_shows_components_lacks_and_clause(tmp_path: Path) -> None:
@@ -211,6 +240,7 @@ def test_brief_shows_components_lacks_and_clause(tmp_path: Path) -> None:
     assert "| 技术水平（100.00） | 科技型中小企业评价得分 | 90分 | 100% | 50% | 50.00 |" in text
     assert "| 发展潜力（100.00） | 上年营收增长 | 50% | 100% | 50% | 50.00 |" in text
     assert "## 尚缺（雏鹰企业）—— 一企一策的起点\n\n- 研发投入不足\n- 无有效知识产权\n" in text
+    assert "## 距培育目标（科技小巨人）尚缺\n\n- 销售收入1亿元以上\n" in text
     assert "每年从全县科技型中小企业中遴选10—15家技术水平高、发展潜力大的企业进行重点培育" in text
 
 
@@ -221,6 +251,7 @@ def test_default_policy_loads_and_cites_the_seed() -> None:
     assert (policy.count.min, policy.count.max, policy.count.default) == (10, 15, 15)
     assert policy.references[0].seed == "000_0585381ba3486674.txt"
     assert policy.programs() == ["kjxzxqy", "tj_xjr"]
+    assert policy.goal == "tj_xjr"
     assert len(digest) == 64
 
 

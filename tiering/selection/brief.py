@@ -32,8 +32,8 @@ def _score_rows(row: pd.Series, policy: Policy, with_model: bool) -> list[str]:
     return lines
 
 
-def _lacks_lines(row: pd.Series) -> list[str]:
-    text = row.get("lacks") or ""
+def _lacks_lines(row: pd.Series, column: str = "lacks") -> list[str]:
+    text = row.get(column) or ""
     if not isinstance(text, str) or not text:
         if not row.get("next_rung"):
             return ["- 已处于梯队最高层级，无下一层级。"]
@@ -80,6 +80,8 @@ def firm_brief(row: pd.Series, selection: Selection) -> str:
         lines += ["", "模型只在符合资格的企业之间排序，不据此单独排除任何企业；分数为相对排序，不是概率。"]
     next_rung = row["next_rung"] or "下一层级"
     lines += ["", f"## 尚缺（{_cell(next_rung)}）—— 一企一策的起点", "", *_lacks_lines(row)]
+    if row.get("goal") and row["goal"] != row["next_rung"]:
+        lines += ["", f"## 距培育目标（{_cell(row['goal'])}）尚缺", "", *_lacks_lines(row, "goal_lacks")]
     if row.get("lacks_source"):
         lines += ["", f"（差距来源：{_cell(row['lacks_source'])}）"]
     lines += ["", "## 依据", ""]

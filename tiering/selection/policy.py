@@ -208,6 +208,8 @@ class Policy(_Strict):
     count: Count
     scope: Scope = Scope()
     eligibility: Eligibility
+    goal: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    """The program the cultivation aims at (e.g. tj_xjr); each brief says what the firm still lacks for it."""
     exclusions: Exclusions = Exclusions()
     ranking: Ranking
     quotas: list[Quota] = []
@@ -237,7 +239,8 @@ class Policy(_Strict):
         tests = [*self.eligibility.require, *self.eligibility.exclude_if]
         scores = [c.program_score for g in self.ranking.groups for c in [*g.components, *(g.with_model or [])]
                   if c.program_score is not None]
-        return sorted({t.program for t in tests} | set(scores))
+        goal = {self.goal} if self.goal is not None else set()
+        return sorted({t.program for t in tests} | set(scores) | goal)
 
     def cluster_of(self, industry: str | None) -> str:
         """The cluster an industry belongs to ('其他' when the policy names none for it)."""

@@ -68,7 +68,7 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
     """Choose ``n`` firms for cultivation in application ``year`` (data of fiscal year ``year - 1``).
 
     ``outcomes`` are the per firm × program outcomes of the rule sets in force (``outcome_frame``);
-    ``rungs`` maps programs to their ladder rung; ``lacks`` (uscc, lacks) comes from the tier ladder when
+    ``rungs`` maps programs to their ladder rung; ``lacks`` (uscc, program, lacks) comes from the tier ladder when
     available. The model, when given, only orders the eligible firms.
     """
     if not policy.count.min <= n <= policy.count.max:
@@ -77,7 +77,7 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
     firms = pd.Index(sorted(outcomes["uscc"].unique()), name="uscc")
     attributes = firm_attributes(panel, firms.to_numpy(), data_year, policy)
     status = pool_status(attributes, outcomes, panel, policy, data_year, dict(cultivated or {}), year)
-    standing = standing_frame(outcomes, rungs, lacks)
+    standing = standing_frame(outcomes, rungs, lacks, policy.goal)
     status = status.merge(standing, on="uscc", how="left", validate="one_to_one")
     status = pd.concat([status, _not_evaluated(panel, firms, data_year)], ignore_index=True)
     warnings = [f"登记表没有 {FIELDS_BY_ID[f].label}（{f}）列，未据此排除任何企业"

@@ -1,7 +1,8 @@
-"""Each firm's place on the tier ladder and what it still lacks for the next rung.
+"""Each firm's place on the tier ladder and what it still lacks for the next rung (and for the policy's goal).
 
-The "what it still lacks" text is an input column (``lacks``): the tier-ladder package supplies it when it is
-installed; otherwise the unmet and undetermined criteria of the next rung's rule set stand in for it.
+"What it still lacks" is an input table (uscc, program, lacks): the tier-ladder package computes it in the
+firm's own numbers when it is installed; otherwise the unmet and undetermined criteria of each rule set
+(from the outcome table) stand in for it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pandas as pd
 from tiering.engine.evaluate import Evaluation
 from tiering.rules.compile import CompiledRuleSet
 
-LADDER_SOURCE = "tiering.ladder"
-FALLBACK_SOURCE = "下一层级规则集的未满足条件"
+LADDER_SOURCE = "tiering.ladder（按企业自身数据计算的最小差距）"
+FALLBACK_SOURCE = "规则集的未满足条件（tiering.ladder 不可用）"
+_COLUMNS = ["uscc", "program", "lacks"]
 
 
 def rungs_of(rulesets: list[CompiledRuleSet]) -> dict[str, int]:
@@ -23,36 +25,57 @@ def rungs_of(rulesets: list[CompiledRuleSet]) -> dict[str, int]:
     return {rs.program: int(rs.meta.rung) for rs in rulesets if rs.meta.rung is not None}
 
 
-def ladder_lacks(evaluation: Evaluation) -> pd.DataFrame | None:
-    """``uscc``, ``lacks`` from the tier-ladder package, or None when it is absent or answers in another shape."""
+def ladder_lacks(evaluation: Evaluation, panel: pd.DataFrame) -> tuple[pd.DataFrame | None, str | None]:
+    """(uscc, program, lacks) from the tier-ladder package, and a note when it could not be used.
+
+    The package is optional: when it is absent, answers in another shape or fails, the list is still made
+    with the fallback texts, and the note (shown among the run's warnings) says why.
+    """
     try:
-        from tiering import ladder  # noqa: PLC0415  (optional: another engineer's package may not exist yet)
+        from tiering.ladder import lacks as module  # noqa: PLC0415  (optional: built by another engineer)
     except ImportError:
-        return None
-    lacks: Any = getattr(ladder, "lacks", None)
-    if lacks is None:
-        return None
-    frame = lacks(evaluation)
-    if not isinstance(frame, pd.DataFrame) or not {"uscc", "lacks"} <= set(frame.columns):
-        return None
-    texts = frame[["uscc", "lacks"]].astype({"lacks": object}).fillna("")
-    return texts.groupby("uscc", sort=True)["lacks"].agg(lambda s: "；".join(t for t in s if t)).reset_index()
+        return None, None
+    compute: Any = getattr(module, "lacks", None)
+    if compute is None:
+        return None, "tiering.ladder.lacks 不存在，差距改用规则集的未满足条件"
+    try:
+        frame = compute(evaluation, panel)
+    except Exception as exc:  # noqa: BLE001  (an optional helper must not stop the annual list; the note says why)
+        return None, f"tiering.ladder 计算差距失败（{type(exc).__name__}: {exc}），差距改用规则集的未满足条件"
+    if not isinstance(frame, pd.DataFrame) or not set(_COLUMNS) <= set(frame.columns):
+        return None, f"tiering.ladder.lacks 未返回 {_COLUMNS} 列，差距改用规则集的未满足条件"
+    return frame[_COLUMNS].astype({"lacks": object}).fillna({"lacks": ""}), None
 
 
-def _joined(parts: pd.Series) -> str:
-    return "；".join(p for p in parts if isinstance(p, str) and p)
+def fallback_lacks(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """(uscc, program, lacks) from the outcome table: the unmet criteria, then the criteria lacking data."""
+    rows = outcomes[outcomes["outcome"].astype(str) != "qualified"]
+    failed = rows["failed"].fillna("").astype(str)
+    missing = rows["missing"].fillna("").astype(str)
+    text = ["；".join(p for p in (f, f"缺数据：{m}" if m else "") if p) for f, m in zip(failed, missing, strict=True)]
+    return pd.DataFrame({"uscc": rows["uscc"].to_numpy(), "program": rows["program"].to_numpy(), "lacks": text})
 
 
-def standing_frame(outcomes: pd.DataFrame, rungs: Mapping[str, int],
-                   lacks: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per firm: highest rung reached, every program qualified, the next rung and what it lacks.
+def _texts_for(texts: pd.DataFrame, wanted: pd.Series) -> pd.Series:
+    """Per firm, the lacks texts of the programs ``wanted`` names for it (several joined with '；')."""
+    keyed = texts.assign(_want=texts["uscc"].map(wanted))
+    hits = keyed[[isinstance(w, tuple) and p in w for p, w in zip(keyed["program"], keyed["_want"], strict=True)]]
+    hits = hits.sort_values(["uscc", "program"], kind="mergesort")
+    joined = hits.groupby("uscc")["lacks"].agg(lambda s: "；".join(t for t in s if t))
+    return joined.reindex(wanted.index).fillna("")
 
-    ``outcomes`` has uscc, program, program_title, outcome, failed, missing (as ``outcome_frame`` gives).
-    ``lacks`` (uscc, lacks) replaces the fallback text when given.
+
+def standing_frame(outcomes: pd.DataFrame, rungs: Mapping[str, int], lacks: pd.DataFrame | None = None,
+                   goal: str | None = None) -> pd.DataFrame:
+    """One row per firm: highest rung reached, programs qualified, next rung and goal, and what each lacks.
+
+    ``outcomes`` has uscc, program, program_title, outcome, failed, missing (as ``outcome_frame`` gives);
+    ``lacks`` (uscc, program, lacks) replaces the fallback texts when given; ``goal`` is the program the
+    cultivation aims at (e.g. tj_xjr), reported when the firm does not meet it yet.
     """
     firms = pd.Index(sorted(outcomes["uscc"].unique()), name="uscc")
     titles = outcomes.drop_duplicates("program").set_index("program")["program_title"].to_dict()
-    ladder = sorted(((r, p) for p, r in rungs.items() if p in titles), key=lambda rp: (rp[0], rp[1]))
+    ladder = sorted((r, p) for p, r in rungs.items() if p in titles)
     qualified = outcomes[outcomes["outcome"].astype(str) == "qualified"]
     order = {p: (rungs.get(p, 10**6), p) for p in titles}
     by_firm = qualified.assign(_order=qualified["program"].map(order)).sort_values(["uscc", "_order"], kind="stable")
@@ -61,30 +84,18 @@ def standing_frame(outcomes: pd.DataFrame, rungs: Mapping[str, int],
     on_ladder = by_firm[by_firm["program"].isin(rungs)]
     top = on_ladder.assign(rung=on_ladder["program"].map(rungs)).groupby("uscc")["rung"].max().reindex(firms)
     out["rung"] = top
-    rung_title = {}
+    at_rung: dict[int, list[str]] = {}
     for r, p in ladder:
-        rung_title.setdefault(r, []).append(titles[p])
-    out["highest_rung"] = [("、".join(rung_title[int(r)]) if pd.notna(r) else "未进入梯队") for r in top]
-    next_rung = [min((r for r, _ in ladder if r > (t if pd.notna(t) else 0)), default=None) for t in top]
-    out["next_rung"] = ["、".join(rung_title[r]) if r is not None else "" for r in next_rung]
-    if lacks is not None:
-        out["lacks"] = lacks.set_index("uscc")["lacks"].reindex(firms).fillna("")
-        out["lacks_source"] = LADDER_SOURCE
-    else:
-        out["lacks"] = _fallback_lacks(outcomes, rungs, next_rung, firms).to_numpy()
-        out["lacks_source"] = FALLBACK_SOURCE
+        at_rung.setdefault(r, []).append(p)
+    out["highest_rung"] = ["、".join(titles[p] for p in at_rung[int(r)]) if pd.notna(r) else "未进入梯队" for r in top]
+    nxt = [min((r for r in at_rung if r > (t if pd.notna(t) else 0)), default=None) for t in top]
+    out["next_rung"] = ["、".join(titles[p] for p in at_rung[r]) if r is not None else "" for r in nxt]
+    texts = lacks if lacks is not None else fallback_lacks(outcomes)
+    wanted = pd.Series([tuple(at_rung[r]) if r is not None else None for r in nxt], index=firms, dtype=object)
+    out["lacks"] = _texts_for(texts, wanted).to_numpy()
+    out["lacks_source"] = LADDER_SOURCE if lacks is not None else FALLBACK_SOURCE
+    met = set(qualified.loc[qualified["program"] == goal, "uscc"]) if goal is not None else set()
+    out["goal"] = [titles.get(goal, goal) if goal is not None and u not in met else "" for u in firms]
+    goal_wanted = pd.Series([(goal,) if g else None for g in out["goal"]], index=firms, dtype=object)
+    out["goal_lacks"] = _texts_for(texts, goal_wanted).to_numpy()
     return out.reset_index()
-
-
-def _fallback_lacks(outcomes: pd.DataFrame, rungs: Mapping[str, int], next_rung: list[int | None],
-                    firms: pd.Index) -> pd.Series:
-    """Unmet criteria (and criteria lacking data) of the next rung's rule set(s), per firm."""
-    wanted = pd.Series(next_rung, index=firms, dtype="float64")
-    rows = outcomes[["uscc", "program", "failed", "missing"]].copy()
-    rows = rows[rows["program"].map(rungs).astype("float64") == rows["uscc"].map(wanted)]
-    rows = rows.sort_values(["uscc", "program"], kind="stable")
-    failed = rows["failed"].fillna("").astype(str)
-    missing = rows["missing"].fillna("").astype(str)
-    text = ["；".join(p for p in (f, f"缺数据：{m}" if m else "") if p) for f, m in zip(failed, missing, strict=True)]
-    joined = pd.Series(text, index=rows["uscc"].to_numpy(), dtype=object).groupby(level=0).agg(_joined)
-    return joined.reindex(firms).fillna("")
