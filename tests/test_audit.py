@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -161,6 +162,22 @@ def test_classify_records_its_run_unless_told_not_to(store: Path, register: Path
     assert (report.ok, report.runs) == (True, 1)
     # CliRunner runs in-process, so the command line recorded is this process's own
     assert audit_store.run_record(sqlite3.connect(store), run_id)["command"] == sys.argv
+
+
+def test_select_run_records_policy_model_hashes_and_the_list(store: Path, register: Path) -> None:
+    run = classify(register)
+    picks = [{"pick": 1, "uscc": FIRMS[3], "name": "测试企业3", "score": np.float64(0.91234)}]
+    run_id = record_run(store, run, trace_table(run.evaluation), ["tiering", "select"],
+                        attachments={"selection_policy": "a" * 64, "model_card": "b" * 64}, selection=picks)
+    body = audit_store.run_record(sqlite3.connect(store), run_id)
+    assert body["attachments"] == {"model_card": "b" * 64, "selection_policy": "a" * 64}
+    assert body["selection"] == [{"pick": 1, "uscc": FIRMS[3], "name": "测试企业3", "score": 0.91234}]
+    chosen = firm_history(store, FIRMS[3], brief=True).splitlines()
+    assert "    遴选 selection: 第 1 位入选（综合得分 0.91）" in chosen
+    assert f"    selection_policy: SHA-256 {'a' * 64}" in chosen
+    assert "    遴选 selection: 未入选（名单 1 家）" in firm_history(store, FIRMS[0], brief=True).splitlines()
+    untriggered(store).execute("UPDATE records SET body = replace(body, ?, ?)", (FIRMS[3], FIRMS[0]))
+    assert verify(store).broken is not None
 
 
 # --- tampering ---------------------------------------------------------------------------------------------------

@@ -80,6 +80,14 @@ def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], usc
            f"tiering {run['tool_version']}",
            f"    命令 command: {' '.join(run['command'])}",
            f"    输入 input: {inp['file']}  SHA-256 {inp['sha256'][:16]}…"]
+    out += [f"    {name}: SHA-256 {digest}" for name, digest in run.get("attachments", {}).items()]
+    if run.get("selection") is not None:
+        pick = next((s for s in run["selection"] if s["uscc"] == uscc), None)
+        if pick is None:
+            out.append(f"    遴选 selection: 未入选（名单 {len(run['selection'])} 家）")
+        else:
+            score = "—" if pick["score"] is None else f"{pick['score']:.2f}"
+            out.append(f"    遴选 selection: 第 {pick['pick']} 位入选（综合得分 {score}）")
     for _, name, rs_id, version, outcome, smin, smax, path, failed, missing in rows:
         rs = next(r for r in run["rulesets"] if r["id"] == rs_id)
         line = f"  [{rs_id} 版本 {version} SHA-256 {rs['sha256'][:12]}…] {name}：{_ZH[outcome]}"

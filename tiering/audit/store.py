@@ -78,6 +78,18 @@ def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[
     return list(zip(repeat(run_id), range(len(outcomes)), repeat(int(year)), *columns, strict=False))
 
 
+def _plain(selection: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The selection list with plain JSON values (numpy numbers from a DataFrame become int/float/str)."""
+    if selection is None:
+        return None
+    out = []
+    for item in selection:
+        score = item.get("score")
+        out.append({"pick": int(item["pick"]), "uscc": str(item["uscc"]), "name": str(item.get("name", "")),
+                    "score": None if score is None or score != score else float(score)})
+    return out
+
+
 def _append(conn: sqlite3.Connection, kind: str, ref: str, body: dict[str, Any]) -> str:
     """Insert one chained record; the caller holds the write transaction."""
     last = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
@@ -98,11 +110,12 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
 
 
 def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Sequence[str],
-               attachments: dict[str, str] | None = None) -> str:
-    """Record one classify run (decisions, rule texts, full trace) as the next link of the chain; return its id.
+               attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None) -> str:
+    """Record one classify (or select) run — decisions, rule texts, full trace — as the next link; return its id.
 
     ``attachments`` names further inputs by content hash, e.g. ``{"selection_policy": sha256, "model_card":
-    sha256}`` for a selection run; they become part of the chained record.
+    sha256}``; ``selection`` is a select run's list in pick order, one ``{"pick", "uscc", "name", "score"}`` per
+    firm. Both become part of the chained record.
     """
     store = Path(store)
     run_id = new_run_id()
@@ -127,6 +140,7 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
         "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
         "firms_evaluated": len(run.evaluation.firms),
         "attachments": dict(sorted((attachments or {}).items())),
+        "selection": _plain(selection),
     }
     conn = connect(store)
     try:
