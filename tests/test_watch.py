@@ -256,7 +256,7 @@ def test_resume_from_stored_position(tmp_path: Path) -> None:
 def _watch_process(events: Path, state: Path) -> subprocess.Popen:
     code = "import tiering.cli.watch_cmd; from tiering.cli import main; main()"
     return subprocess.Popen([sys.executable, "-c", code, "watch", str(events), "--register", str(REGISTER),
-                             "--state", str(state), "--batch", "5", "--clock", "2025-01-01"],
+                             "--state", str(state), "--batch", "20", "--clock", "2025-01-01"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
 
 
