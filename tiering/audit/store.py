@@ -124,24 +124,34 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{run_id}.parquet"
     tmp = folder / f".{run_id}.parquet.tmp"
-    full = firm_major(with_extras(trace, run.evaluation), len(run.evaluation.firms))
-    write_trace(full, tmp)
-    rows = decision_rows(run_id, year, run.outcomes)
-    body = {
-        "format": chain.FORMAT, "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(),
-        "command": list(command),
-        "tool_version": __version__, "year": year, "eval_date": run.provenance.eval_date,
-        "input": {"file": str(Path(run.register.path).resolve()), "sha256": run.register.sha256,
-                  "money_units": run.provenance.money_units, "rows_read": run.provenance.rows_read,
-                  "rows_accepted": run.provenance.rows_accepted, "rows_refused": run.provenance.rows_refused},
-        "rulesets": [{"id": rs.id, "program": rs.program, "version": rs.version, "sha256": rs.sha256,
-                      "path": str(rs.path.resolve())} for rs in run.rulesets],
-        "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": full.num_rows},
-        "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
-        "firms_evaluated": len(run.evaluation.firms),
-        "attachments": dict(sorted((attachments or {}).items())),
-        "selection": _plain(selection),
-    }
+    try:
+        full = firm_major(with_extras(trace, run.evaluation), len(run.evaluation.firms))
+        write_trace(full, tmp)
+        rows = decision_rows(run_id, year, run.outcomes)
+        body = {
+            "format": chain.FORMAT, "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(),
+            "command": list(command), "tool_version": __version__, "year": year,
+            "eval_date": run.provenance.eval_date,
+            "input": {"file": str(Path(run.register.path).resolve()), "sha256": run.register.sha256,
+                      "money_units": run.provenance.money_units, "rows_read": run.provenance.rows_read,
+                      "rows_accepted": run.provenance.rows_accepted, "rows_refused": run.provenance.rows_refused},
+            "rulesets": [{"id": rs.id, "program": rs.program, "version": rs.version, "sha256": rs.sha256,
+                          "path": str(rs.path.resolve())} for rs in run.rulesets],
+            "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": full.num_rows},
+            "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
+            "firms_evaluated": len(run.evaluation.firms),
+            "attachments": dict(sorted((attachments or {}).items())),
+            "selection": _plain(selection),
+        }
+        _commit_run(store, run, rows, body, tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return run_id
+
+
+def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], body: dict[str, Any], tmp: Path,
+                final: Path) -> None:
+    """Insert everything and rename the trace inside one write transaction; undo both if anything fails."""
     conn = connect(store)
     try:
         _begin(conn, store)
@@ -149,17 +159,26 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
             save_texts(conn, run.rulesets)
             conn.executemany(f"INSERT INTO decisions (run_id, i, year, {', '.join(DECISION_COLUMNS)}) "
                              f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", rows)
-            _append(conn, "run", run_id, body)
+            _append(conn, "run", body["run_id"], body)
             os.replace(tmp, final)
+            _sync_dir(final.parent)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             final.unlink(missing_ok=True)  # the name is unique to this run, so only ours can be there
             raise
     finally:
         conn.close()
-        tmp.unlink(missing_ok=True)
-    return run_id
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make the rename durable before the record that names the file commits."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: str, by: str, why: str,
@@ -194,7 +213,8 @@ def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: s
             _append(conn, "override", ref, body)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
     finally:
         conn.close()
