@@ -15,7 +15,9 @@ from click.testing import CliRunner
 
 import tiering.cli.select_cmd  # noqa: F401  (registers ``select`` on ``main``)
 from tiering.cli import main
+from tiering.growth.card import build_card, save_card
 from tiering.growth.features import build_features
+from tiering.growth.labels import LabelSpec, growth_label
 from tiering.growth.scorecard import Scorecard
 from tiering.selection.brief import firm_brief
 from tiering.selection.policy import PolicyError, load_policy
@@ -314,9 +316,23 @@ def test_model_orders_but_never_changes_the_pool(tmp_path: Path) -> None:
 
 # --- the command on the shipped generated sample --------------------------------------------------------
 
+def sample_card(panel: pd.DataFrame, out: Path) -> Path:
+    """A scorecard trained on the sample itself (as `tiering model train` would), saved as a card."""
+    spec = LabelSpec("revenue", 0.2, 3, False, None)
+    built = build_features(panel)
+    data = built.frame.assign(label=growth_label(panel.reset_index(drop=True), spec)["label"].to_numpy())
+    training = data[data["label"].notna()].reset_index(drop=True)
+    model = Scorecard(features=list(built.used)).fit(training[["uscc", "year", *built.used]], training["label"])
+    card = build_card("sample", model, spec, training[["uscc", "year", *built.used, "label"]], built.dropped, "test")
+    return save_card(card, out)
+
+
 @pytest.fixture(scope="module")
 def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    from tiering.register import load_register
+
     base = tmp_path_factory.mktemp("select")
+    card = sample_card(load_register(SAMPLE).frame, base / "sample")
     runner = CliRunner()
     first = runner.invoke(main, ["select", str(SAMPLE), "--year", "2025", "--out", str(base / "a")])
     second = runner.invoke(main, ["select", str(SAMPLE), "--year", "2025", "--out", str(base / "b")])
@@ -324,7 +340,7 @@ def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     cultivated = base / "cultivated.csv"
     cultivated.write_text(f"统一社会信用代码,年度\n{top['统一社会信用代码'][0]},2024\n", encoding="utf-8")
     third = runner.invoke(main, ["select", str(SAMPLE), "--year", "2025", "--n", "10", "--cultivated",
-                                 str(cultivated), "--out", str(base / "c")])
+                                 str(cultivated), "--model", str(card), "--out", str(base / "c")])
     return {"base": base, "results": (first, second, third), "first_pick": top["统一社会信用代码"][0]}
 
 
@@ -376,6 +392,17 @@ def test_cli_cultivated_option_excludes_and_n_is_honoured(cli_runs: dict) -> Non
     assert cli_runs["first_pick"] not in set(sheets["入选名单"]["统一社会信用代码"])
     outside = sheets["未进入候选池"].set_index("统一社会信用代码")
     assert outside.loc[cli_runs["first_pick"], "原因"] == "往年已入选培育名单（2024年）"
+
+
+def test_cli_model_orders_the_same_pool_and_gives_reasons(cli_runs: dict) -> None:
+    plain = pd.read_excel(cli_runs["base"] / "a" / "cultivation_list.xlsx", sheet_name=None, dtype=str)
+    scored = pd.read_excel(cli_runs["base"] / "c" / "cultivation_list.xlsx", sheet_name=None, dtype=str)
+    pool_plain = set(plain["候选池"]["统一社会信用代码"]) - {cli_runs["first_pick"]}
+    assert set(scored["候选池"]["统一社会信用代码"]) == pool_plain
+    assert "成长潜力评分卡（池内百分位%）" in scored["入选名单"].columns
+    assert scored["入选名单"]["模型主要理由"].str.contains("分）").all()
+    notes = scored["说明"].set_index("项目")["内容"]
+    assert notes["成长潜力模型"].startswith("sample（sample.card.yaml，SHA-256 ")
 
 
 def test_cli_refuses_count_outside_policy_range() -> None:
