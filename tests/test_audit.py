@@ -353,6 +353,18 @@ def test_replay_of_changed_data_names_the_input_and_the_criteria(store: Path, re
     assert code == exit_codes.CHECK_FAILED
 
 
+def test_replay_names_a_firm_missing_from_the_register(store: Path, register: Path, tmp_path: Path) -> None:
+    run_id = record(store, register)
+    fewer = tmp_path / "fewer.csv"
+    pd.read_csv(register).iloc[:3].to_csv(fewer, index=False)
+    report = replay(store, run_id, load_register(fewer))
+    assert report.text().splitlines()[2:] == [
+        "结果不一致 differs: 1 项决定与记录不同",
+        f"  {FIRMS[3]} 测试企业3 [kjxzxqy-2022]: 记录中为「qualified」，重放时未评价该企业 "
+        "(firm not evaluated in the replay)",
+    ]
+
+
 def test_replay_pins_the_stored_rules_and_says_the_file_changed(store: Path, register: Path, tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     rules.mkdir()

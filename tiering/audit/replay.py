@@ -43,8 +43,15 @@ class Difference:
     criteria: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        name = self.now.get("name") or self.was.get("name") or ""
+        if not self.now:
+            return [f"  {self.uscc} {name} [{self.ruleset_id}]: 记录中为「{self.was['outcome']}」，重放时未评价该企业 "
+                    f"(firm not evaluated in the replay)"]
+        if not self.was:
+            return [f"  {self.uscc} {name} [{self.ruleset_id}]: 重放结果「{self.now['outcome']}」，记录中无该企业 "
+                    f"(firm not in the recorded run)"]
         changed = [k for k in _COMPARED if not _same(self.was.get(k), self.now.get(k))]
-        head = f"  {self.uscc} {self.now.get('name') or self.was.get('name') or ''} [{self.ruleset_id}]: " + "；".join(
+        head = f"  {self.uscc} {name} [{self.ruleset_id}]: " + "；".join(
             f"{k} {_show(self.was.get(k))} → {_show(self.now.get(k))}" for k in changed)
         return [head, *(f"      {c}" for c in self.criteria)]
 
@@ -105,9 +112,10 @@ def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | 
                          columns=list(DECISION_COLUMNS))
     differences = _differences(old, fresh)
     if differences:
-        old_trace = pq.read_table(traces_dir(store) / run["trace"]["file"])
+        columns = ["uscc", "ruleset_id", "criterion_id", "criterion", *_TRACE_COMPARED]
+        old_trace = pq.read_table(traces_dir(store) / run["trace"]["file"], columns=columns)
         new_trace = with_extras(trace_table(evaluation), evaluation)
-        usccs = sorted({d.uscc for d in differences})
+        usccs = sorted({d.uscc for d in differences if d.was and d.now})
         _explain(differences, _frame(firms_of(old_trace, usccs)), _frame(firms_of(new_trace, usccs)))
     return ReplayReport(run_id, notes, max(len(old), len(fresh)), differences)
 
@@ -138,14 +146,18 @@ def _pick(stored: list[CompiledRuleSet], current: RuleLibrary | None) -> list[Co
 
 
 def _differences(old: pd.DataFrame, fresh: pd.DataFrame) -> list[Difference]:
+    """Decisions that differ (or exist on one side only), compared column by column over the whole table."""
     key = ["uscc", "ruleset_id"]
-    a = {tuple(k): r for k, r in zip(old[key].itertuples(index=False), old.to_dict("records"), strict=True)}
-    b = {tuple(k): r for k, r in zip(fresh[key].itertuples(index=False), fresh.to_dict("records"), strict=True)}
+    m = old.merge(fresh, on=key, how="outer", suffixes=("_was", "_now"), indicator=True).sort_values(key)
+    differs = m["_merge"] != "both"
+    for c in _COMPARED:
+        a, b = m[f"{c}_was"], m[f"{c}_now"]
+        differs |= ~((a == b) | (a.isna() & b.isna()))
     out = []
-    for k in sorted(set(a) | set(b)):
-        was, now = a.get(k, {}), b.get(k, {})
-        if not all(_same(was.get(c), now.get(c)) for c in _COMPARED):
-            out.append(Difference(k[0], k[1], was, now))
+    for r in m[differs].to_dict("records"):
+        was = {} if r["_merge"] == "right_only" else {c: r[f"{c}_was"] for c in _COMPARED}
+        now = {} if r["_merge"] == "left_only" else {c: r[f"{c}_now"] for c in _COMPARED}
+        out.append(Difference(r["uscc"], r["ruleset_id"], was, now))
     return out
 
 
@@ -162,6 +174,8 @@ def _explain(differences: list[Difference], old: pd.DataFrame, new: pd.DataFrame
                                                       suffixes=("_was", "_now"), indicator=True)
     merged = merged.sort_values(["order", "order_new"], kind="stable")  # trace order: parents before children
     for d in differences:
+        if not (d.was and d.now):
+            continue
         rows = merged[(merged["uscc"] == d.uscc) & (merged["ruleset_id"] == d.ruleset_id)]
         for r in rows.to_dict("records"):
             label = r["criterion_now"] if isinstance(r["criterion_now"], str) else r["criterion_was"]
