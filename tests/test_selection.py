@@ -409,3 +409,13 @@ def test_cli_refuses_count_outside_policy_range() -> None:
     result = CliRunner().invoke(main, ["select", str(SAMPLE), "--year", "2025", "--n", "16"])
     assert result.exit_code == 2
     assert "--n 16 不在政策 jx-xjr-peiyu 允许的 10–15 家之内" in result.output
+
+
+def test_cli_bad_policy_names_file_and_line(tmp_path: Path) -> None:
+    path = small_policy(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("years: 3", "years: 0"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["select", str(SAMPLE), "--year", "2025", "--policy", str(path)])
+    assert result.exit_code == 3
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if "years: 0" in t)
+    assert f"error: {path}:{line} exclusions.credit.years: Input should be greater than or equal to 1" in result.output
+    assert f"遴选政策 {path} 有 1 处问题，请按上面的行号修改" in result.output

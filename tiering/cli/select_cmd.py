@@ -84,7 +84,7 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
 @click.option("--n", "count", type=int, default=None,
               help="How many firms to select (default: the policy's default; must lie in its range, e.g. 10–15).")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=DEFAULT_POLICY, show_default=True, help="Selection policy YAML.")
+              default=None, help="Selection policy YAML (default: the bundled rules/selection/jx-xjr-peiyu.yaml).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Growth model card (tiering model train); orders eligible firms, never excludes one.")
 @click.option("--cultivated", "cultivated_paths", multiple=True,
@@ -94,14 +94,24 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
               help="Output folder (default: out/select-YEAR).")
 @register_options
 @rules_options
-def select(register_path: Path, year: int, count: int | None, policy_path: Path, model_path: Path | None,
+def select(register_path: Path, year: int, count: int | None, policy_path: Path | None, model_path: Path | None,
            cultivated_paths: tuple[Path, ...], out_dir: Path | None, money_unit: str | None, encoding: str | None,
            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
            programs: tuple[str, ...]) -> None:
     """Select the year's firms for cultivation (技术水平高、发展潜力大) and write the list with a brief per firm.
 
+    The policy decides everything: the scope (districts), eligibility as program outcomes (default: 科技型中小企业
+    符合 and not yet 科技小巨人), exclusions (firms cultivated before, credit flags), the weighted within-pool
+    percentiles of 技术水平 and 发展潜力 components, the count and the quotas. Ties go to the policy's tie-break
+    keys, then the 统一社会信用代码. With --model the growth component is the scorecard's percentile.
+
+    Writes into --out: cultivation_list.xlsx (入选名单, 递补, 候选池, 未进入候选池, 说明), briefs/NN_USCC.md (one page
+    per firm) and briefs.md (the list, the next five and why they missed, then every brief). No timestamps:
+    the same inputs give the same bytes.
+
     Example: tiering select datasets/generated/panel_s42.csv --year 2025 --n 15 --out out/select-2025
     """
+    policy_path = policy_path or DEFAULT_POLICY
     policy, policy_sha = _policy(policy_path)
     n = count if count is not None else policy.count.default
     if not policy.count.min <= n <= policy.count.max:
