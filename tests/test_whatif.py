@@ -65,6 +65,7 @@ def test_draft_pass_mark_names_the_threshold_change(register: Path, library: Rul
 
 def test_rule_sets_are_named_by_id_program_at_version_or_file(library: RuleLibrary) -> None:
     assert resolve_ruleset("kjxzxqy@2017.1", library).id == OLD
+    assert resolve_ruleset("kjxzxqy-2022@2022.1", library).id == NEW
     assert resolve_ruleset(NEW, library).version == "2022.1"
     assert resolve_ruleset(str(RULES_DIR / f"{OLD}.yaml"), library).id == OLD
     with pytest.raises(RuleSpecError, match="no rule set kjxzxqy@2019.1; versions of 'kjxzxqy': kjxzxqy@2017.1, "

@@ -14,13 +14,16 @@ class RuleSpecError(ValueError):
 
 
 def resolve_ruleset(spec: str, library: RuleLibrary) -> CompiledRuleSet:
-    """The rule set ``spec`` names: an id (``kjxzxqy-2017``), ``program@version`` (``kjxzxqy@2017.1``) or a file."""
+    """The rule set ``spec`` names: an id, ``program@version`` (or ``id@version``), or the path of a rule file.
+
+    E.g. ``kjxzxqy-2017``, ``kjxzxqy@2017.1``, ``kjxzxqy-2017@2017.1``, ``drafts/kjxzxqy-2022.yaml``.
+    """
     if spec in library.by_id:
         return library.by_id[spec]
     if "@" in spec and not spec.endswith((".yaml", ".yml")):
         program, version = spec.split("@", 1)
         for rs in library.rulesets:
-            if rs.program == program and rs.version == version:
+            if program in (rs.program, rs.id) and rs.version == version:
                 return rs
         known = ", ".join(f"{r.program}@{r.version}" for r in library.rulesets if r.program == program)
         raise RuleSpecError(f"no rule set {spec}; versions of '{program}': {known or 'none'}")
