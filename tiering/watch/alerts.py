@@ -23,7 +23,7 @@ from tiering.engine.evaluate import OUTCOME_TEXT, RuleSetResult
 from tiering.explain import format as fmt
 from tiering.explain.outcomes import reason_texts
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.nodes import FAIL, UNKNOWN, RequiresNode, ScoreNode, TestNode
+from tiering.rules.nodes import FAIL, UNKNOWN, RequiresNode, ScoreNode, TestNode, Vec
 from tiering.watch.events import Parsed, describe
 
 _VERB = {(1, 0): "loses", (1, -1): "may lose", (0, 1): "gains", (-1, 1): "gains", (0, -1): "becomes undetermined for",
@@ -68,28 +68,37 @@ def criteria_reason(result: RuleSetResult, i: int, frame_row: dict[str, Any]) ->
 
 @dataclass
 class Reasons:
-    """For one rule set over every firm of an evaluation: unmet criteria, undetermined criteria, path taken."""
+    """For one rule set and some firms of an evaluation: unmet criteria, undetermined criteria, path taken."""
 
+    rows: dict[int, int]
     failed: np.ndarray
     missing: np.ndarray
     path: np.ndarray
 
     def row(self, i: int) -> dict[str, str]:
-        return {"failed": self.failed[i], "missing": self.missing[i], "path": self.path[i]}
+        """The texts of the evaluation's firm ``i``."""
+        k = self.rows[i]
+        return {"failed": self.failed[k], "missing": self.missing[k], "path": self.path[k]}
 
 
-def reasons_of(result: RuleSetResult) -> Reasons:
-    """The reason texts of every firm for one rule set, from the same function as ``classify``'s outcome table."""
+def reasons_of(result: RuleSetResult, rows: list[int]) -> Reasons:
+    """The reason texts of firms ``rows`` for one rule set, from the same function as ``classify``'s outcome table."""
     rs = result.ruleset
-    failed, missing = reason_texts(rs, result)
+    sub = RuleSetResult(rs, {k: _take(v, rows) for k, v in result.nodes.items()}, result.data_year)
+    failed, missing = reason_texts(rs, sub)
     paths = rs.paths_node()
     if paths is None:
-        path = np.full(len(failed), "", dtype=object)
+        path = np.full(len(rows), "", dtype=object)
     else:
         labels = np.array([c.label for c in paths.children] + [""], dtype=object)
-        band = result.nodes[paths.id].band
+        band = sub.nodes[paths.id].band
         path = labels[np.where(band >= 0, band, len(paths.children))]
-    return Reasons(failed, missing, path)
+    return Reasons({i: k for k, i in enumerate(rows)}, failed, missing, path)
+
+
+def _take(v: Vec, rows: list[int]) -> Vec:
+    return Vec(v.value[rows], v.threshold[rows], v.status[rows], v.pmin[rows], v.pmax[rows], v.band[rows],
+               None if v.text is None else v.text[rows])
 
 
 def change_alert(parsed: Parsed, name: str, result: RuleSetResult, i: int, before: int | None,

@@ -331,7 +331,10 @@ class Monitor:
                     current[(firm, rid)] = after
         if not changes:
             return
-        reasons = {j: alert_mod.reasons_of(ev.results[j]) for j in sorted({j for j, _, _ in changes})}
+        rows_by_ruleset: dict[int, set[int]] = defaultdict(set)
+        for j, i, _ in changes:
+            rows_by_ruleset[j].add(i)
+        reasons = {j: alert_mod.reasons_of(ev.results[j], sorted(rows)) for j, rows in rows_by_ruleset.items()}
         for j, i, before in changes:
             r = ev.results[j]
             pseudo = str(ev.firms[i])

@@ -162,6 +162,8 @@ class FirmPanel:
             rows = np.fromiter((i for u in firms for i in self._firm_rows.get(u, ())), dtype=np.int64)
         wanted = [c for c in (columns or self.columns) if c in self._cols]
         out = pd.DataFrame({c: self._cols[c].view()[rows] for c in wanted})
+        if firms is not None:
+            return out  # evaluation slices stay in object dtype: converting ids to Arrow strings costs more here
         for c in ("uscc", "name"):
             out[c] = out[c].astype(str)
         return out.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)
