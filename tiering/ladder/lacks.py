@@ -1,0 +1,361 @@
+"""What a firm still lacks (一企一策): for every rule set it does not meet, the smallest concrete changes that would
+make it qualify, in the firm's own numbers.
+
+Read from the compiled rules and the batch evaluation, never written per programme: the tree of the rule set is
+walked, and for an ``all`` every failing child contributes, for an ``any`` / ``paths`` the cheapest alternative,
+for ``at_least k`` the cheapest missing ones, for a score the cheapest band moves (one, else two, else as many as it
+takes) that close the gap, for a ``requires`` what the other programme lacks. A test on a metric is closed by moving
+one of this year's numbers (see :mod:`tiering.ladder.levers`), a condition on time by waiting — or not at all — and
+a missing value by supplying it. Each item of a provisional criterion says "（暂定条件）".
+
+The per-firm work is building text; everything numeric runs per criterion over all firms that fail it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tiering.engine.context import BatchContext, number_firms
+from tiering.engine.evaluate import Evaluation, RuleSetResult
+from tiering.ladder import wording
+from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
+from tiering.rules.bands import tidy
+from tiering.rules.nodes import (
+    FAIL,
+    PASS,
+    UNKNOWN,
+    GroupNode,
+    Node,
+    PointsNode,
+    RequiresNode,
+    ScoreNode,
+    TestNode,
+    Vec,
+)
+from tiering.rules.schema import Status
+
+SEP = "；"
+PROVISIONAL = "（暂定条件）"
+
+
+class _Plan:
+    """Per firm: total cost (0 = nothing needed, ∞ = cannot qualify by effort), and the items to do as columns —
+    a registered text and the mask of firms it applies to — so that combining plans is array work and a text is
+    rendered only for the firms that end up needing it."""
+
+    def __init__(self, cost: np.ndarray, items: list[tuple[int, np.ndarray]]) -> None:
+        self.cost, self.items = cost, items
+
+    @staticmethod
+    def empty(m: int) -> _Plan:
+        return _Plan(np.zeros(m), [])
+
+    def only(self, mask: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """This plan's items restricted to the firms in ``mask``."""
+        return [(k, where & mask) for k, where in self.items if (where & mask).any()]
+
+
+class _Panel:
+    """The evaluated panel, numbered once, from which contexts for any subset of firms are made."""
+
+    def __init__(self, panel: pd.DataFrame) -> None:
+        self.panel = panel
+        self.row_firm, ids = number_firms(panel)
+        self.index = pd.Index(ids)
+
+    def context(self, evaluation: Evaluation, sub: np.ndarray, data_year: int) -> BatchContext:
+        codes = self.index.get_indexer(evaluation.firms[sub])
+        return BatchContext(self.panel, self.row_firm, codes, data_year, evaluation.eval_date)
+
+
+class _RuleSetLacks:
+    """The plans of one rule set for the firms (a subset of the evaluation) that do not qualify."""
+
+    def __init__(self, evaluation: Evaluation, result: RuleSetResult, sub: np.ndarray, panel: _Panel | None,
+                 dep_costs: dict[str, np.ndarray], titles: dict[str, str]) -> None:
+        self.result, self.sub, self.m = result, sub, len(sub)
+        self.dep_costs, self.titles = dep_costs, titles
+        ctx = None if panel is None else panel.context(evaluation, sub, result.data_year)
+        rs = result.ruleset
+        labels = {id(expr): rs.meta.metrics[name].label for name, expr in rs.metrics.items()}
+        self._vecs: dict[str, Vec] = {}
+        self.mover = Mover(ctx, self.vec, result.data_year, labels)
+        self.renders: list[Render] = []
+
+    def vec(self, node_id: str) -> Vec:
+        """A node's arrays restricted to the subset."""
+        if node_id not in self._vecs:
+            v = self.result.nodes[node_id]
+            s = self.sub
+            self._vecs[node_id] = Vec(v.value[s], v.threshold[s], v.status[s], v.pmin[s], v.pmax[s], v.band[s],
+                                      None if v.text is None else v.text[s])
+        return self._vecs[node_id]
+
+    def texts(self, plan: _Plan) -> list[str]:
+        """Each firm's lacks text."""
+        out: list[list[str]] = [[] for _ in range(self.m)]
+        for k, where in plan.items:
+            render = self.renders[k]
+            for i in np.flatnonzero(where).tolist():
+                out[i].append(render(i))
+        return [_finish(parts) for parts in out]
+
+    def _register(self, render: Render, suffix: str, where: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Items (one text) for the firms in ``where``."""
+        if not where.any():
+            return []
+        self.renders.append(render if not suffix else (lambda i: render(i) + suffix))
+        return [(len(self.renders) - 1, where.copy())]
+
+    def plan(self, node: Node, provisional: bool = False) -> _Plan:
+        provisional = provisional or node.provisional
+        if node.informational:
+            return _Plan.empty(self.m)
+        status = self.vec(node.id).status
+        if not (status != PASS).any():
+            return _Plan.empty(self.m)
+        if isinstance(node, GroupNode):
+            return self._group(node, status, provisional)
+        suffix = PROVISIONAL if provisional else ""
+        if isinstance(node, TestNode):
+            return self._test(node, status, suffix)
+        if isinstance(node, ScoreNode):
+            return self._score(node, node.children, node.op, np.full(self.m, node.mark), status, suffix)
+        if isinstance(node, RequiresNode):
+            return self._requires(node, status, suffix)
+        return _Plan.empty(self.m)
+
+    # --- groups ------------------------------------------------------------------------------------------------
+    def _group(self, node: GroupNode, status: np.ndarray, provisional: bool) -> _Plan:
+        kids = [self.plan(c, provisional) for c in node.counted()]
+        pending = status != PASS
+        if node.how == "all":
+            cost = np.sum([k.cost for k in kids], axis=0)
+            return _Plan(np.where(pending, cost, 0.0), [c for k in kids for c in k.only(pending)])
+        costs = np.vstack([k.cost for k in kids])
+        kid_status = np.vstack([self.vec(c.id).status for c in node.counted()])
+        costs = np.where(kid_status == PASS, INF, costs)  # a passing child is no alternative to pay for
+        if node.how in ("any", "paths"):
+            best = costs.argmin(axis=0)
+            cost = costs[best, np.arange(self.m)]
+            items = [c for j, k in enumerate(kids) for c in k.only(pending & (best == j))]
+            return _Plan(np.where(pending, cost, 0.0), items)
+        need = np.maximum(node.k - (kid_status == PASS).sum(axis=0), 0)
+        rank = np.argsort(np.argsort(costs, axis=0, kind="stable"), axis=0)  # 0 = cheapest child of each firm
+        chosen = pending & (rank < need)
+        cost = np.where(chosen, costs, 0.0).sum(axis=0)
+        return _Plan(cost, [c for j, k in enumerate(kids) for c in k.only(chosen[j])])
+
+    # --- tests ---------------------------------------------------------------------------------------------------
+    def _test(self, node: TestNode, status: np.ndarray, suffix: str) -> _Plan:
+        fail, unknown = status == FAIL, status == UNKNOWN
+        if node.points_of is not None:
+            target = self.result.ruleset.nodes[node.points_of]
+            return self._score(node, [target], node.op, self.vec(node.id).threshold, status, suffix)
+        move = self.mover.test(node, fail)
+        items = self._register(move.render, suffix, fail)
+        cells_of = self.mover.missing_cells(node) if unknown.any() else None
+
+        def missing(i: int) -> str:
+            cells = cells_of(i) if cells_of is not None else ""
+            if cells:
+                return f"{wording.MISSING}：{self.mover.describe(node)}{cells}"
+            return f"{self.mover.describe(node)}无法计算（数据齐全但分母为0），待定"
+
+        items += self._register(missing, suffix, unknown)
+        return _Plan(np.where(fail, move.cost, 0.0), items)
+
+    def _requires(self, node: RequiresNode, status: np.ndarray, suffix: str) -> _Plan:
+        title = self.titles.get(node.program, node.program)
+        dep = self.dep_costs.get(node.program)
+        fail = status == FAIL
+        cost = np.where(fail, dep[self.sub] if dep is not None else STUCK, 0.0)
+        items = self._register(lambda i: f"须先符合「{title}」（所缺见该项目）", suffix, fail)
+        items += self._register(lambda i: f"{wording.MISSING}：「{title}」待定（见该项目）", suffix, status == UNKNOWN)
+        return _Plan(cost, items)
+
+    # --- scores: the cheapest band moves that close the gap -----------------------------------------------------
+    def _score(self, node: Node, parts: list[Node], op: str, mark: np.ndarray, status: np.ndarray,
+               suffix: str) -> _Plan:
+        fail, unknown = status == FAIL, status == UNKNOWN
+        lo = np.sum([self.vec(p.id).pmin for p in parts], axis=0)
+        hi = np.sum([self.vec(p.id).pmax for p in parts], axis=0)
+        # a failing score must first leave 'fail' (the top of its range passes); an undetermined one must pass for
+        # sure (the bottom of its range passes)
+        active = fail | unknown
+        options: list[Option] = []
+        for k, part in enumerate(parts):
+            options += self.mover.options(part, k, active)
+        choice = _choose(options, np.where(fail, hi, lo), op, mark, active, fail)
+        cost = np.zeros(self.m)
+        for i in np.flatnonzero(active):
+            picked = choice[i]
+            if picked is not None:
+                cost[i] = sum(float(options[o].cost[i]) for o in picked)
+            elif not (unknown[i] and self._open(parts, i)):
+                cost[i] = STUCK
+
+        def render(i: int) -> str:
+            got = f"{lo[i]:g}分" if lo[i] == hi[i] else f"{lo[i]:g}–{hi[i]:g}分"
+            head = f"{node.label}：当前{got}，要求{_op(op)}{mark[i]:g}分"
+            picked = choice[i]
+            if picked is None:
+                open_parts = self._open(parts, i)
+                if unknown[i] and open_parts:
+                    return f"{head}，取决于尚未确定的评分项（{'、'.join(open_parts)}）"
+                return f"{head}，仅调整当年数据无法补足"
+            moves = "；".join(options[o].render(i) for o in picked)
+            if unknown[i]:
+                return f"{head}，确保通过需：{moves}"
+            best_case = "（待定评分项按最高分计）" if lo[i] != hi[i] else ""
+            return f"{head}{best_case}，需：{moves}"
+
+        return _Plan(cost, self._register(render, suffix, active))
+
+    def _open(self, parts: list[Node], i: int) -> list[str]:
+        """The parts whose points are still a range for firm i (expert scores not given, data missing)."""
+        out = []
+        for part in parts:
+            for leaf in part.walk():
+                if isinstance(leaf, PointsNode) and self.vec(leaf.id).pmin[i] != self.vec(leaf.id).pmax[i]:
+                    out.append(leaf.label)
+        return out
+
+
+def _op(op: str) -> str:
+    return {">=": "≥", ">": ">", "<=": "≤", "<": "<"}.get(op, op)
+
+
+def _passes(op: str, total: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    total, mark = tidy(total), tidy(mark)
+    return {">=": total >= mark, ">": total > mark, "<=": total <= mark, "<": total < mark}.get(op, total == mark)
+
+
+def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarray, active: np.ndarray,
+            top: np.ndarray) -> list[list[int] | None]:
+    """Per firm, the cheapest set of options (one per item) that makes the total pass: singles, then pairs, then
+    the largest gains greedily; None when even every item's best move is not enough. Gains count on the top of a
+    points range where ``top`` (a failing score) and on its bottom elsewhere (an undetermined one)."""
+    m = len(current)
+    chosen: list[list[int] | None] = [None] * m
+    if not options:
+        return chosen
+    gains = np.vstack([np.where(top, o.gain_hi, o.gain_lo) for o in options])
+    costs = np.vstack([o.cost for o in options])
+    todo = active.copy()
+    # singles
+    single = np.where(_passes(op, current + gains, mark) & np.isfinite(costs), costs, INF)
+    best = single.argmin(axis=0)
+    ok = todo & np.isfinite(single[best, np.arange(m)])
+    for i in np.flatnonzero(ok):
+        chosen[i] = [int(best[i])]
+    todo &= ~ok
+    # pairs from different items
+    if todo.any():
+        best_cost = np.full(m, INF)
+        best_pair = np.full((m, 2), -1)
+        for a in range(len(options)):
+            for b in range(a + 1, len(options)):
+                if options[a].item == options[b].item:
+                    continue
+                c = costs[a] + costs[b]
+                hit = todo & _passes(op, current + gains[a] + gains[b], mark) & (c < best_cost)
+                best_cost = np.where(hit, c, best_cost)
+                best_pair[hit] = (a, b)
+        for i in np.flatnonzero(todo & np.isfinite(best_cost)):
+            chosen[i] = [int(best_pair[i, 0]), int(best_pair[i, 1])]
+            todo[i] = False
+    # greedy: each item's largest gain, biggest first
+    for i in np.flatnonzero(todo):
+        per_item: dict[int, int] = {}
+        for o, opt in enumerate(options):
+            if np.isfinite(costs[o, i]) and gains[o, i] > 0 and (
+                    opt.item not in per_item or gains[o, i] > gains[per_item[opt.item], i]):
+                per_item[opt.item] = o
+        total, picked = float(current[i]), []
+        for o in sorted(per_item.values(), key=lambda o: -gains[o, i]):
+            picked.append(o)
+            total += float(gains[o, i])
+            if _passes(op, np.array([total]), np.array([mark[i]]))[0]:
+                chosen[i] = picked
+                break
+    return chosen
+
+
+def _titles(evaluation: Evaluation) -> dict[str, str]:
+    out = {}
+    for r in evaluation.results:
+        provisional = r.ruleset.meta.status in (Status.DRAFT, Status.PROVISIONAL)
+        out[r.ruleset.program] = r.ruleset.meta.program_title + ("（暂定）" if provisional else "")
+    return out
+
+
+def _finish(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0] or "—"
+    seen: list[str] = []
+    for t in items:
+        if t and t not in seen:
+            seen.append(t)
+    seen.sort(key=lambda t: not t.startswith(wording.IMPOSSIBLE))
+    return SEP.join(seen) if seen else "—"
+
+
+def _plans(evaluation: Evaluation, panel: pd.DataFrame | None, only: np.ndarray | None = None
+           ) -> list[tuple[RuleSetResult, np.ndarray, np.ndarray, list[str]]]:
+    """Per rule set (in evaluation order, so a dependency's cost exists before it is read): the firms that do not
+    qualify, their costs and their texts."""
+    titles = _titles(evaluation)
+    numbered = None if panel is None else _Panel(panel)
+    n = len(evaluation.firms)
+    dep_costs: dict[str, np.ndarray] = {}
+    out = []
+    for result in evaluation.results:
+        mask = result.outcome != PASS
+        if only is not None:
+            mask &= only
+        sub = np.flatnonzero(mask)
+        full = np.zeros(n)
+        texts: list[str] = []
+        if len(sub):
+            work = _RuleSetLacks(evaluation, result, sub, numbered, dep_costs, titles)
+            plan = work.plan(result.ruleset.root)
+            full[sub] = plan.cost
+            texts = work.texts(plan)
+        dep_costs[result.ruleset.program] = full
+        out.append((result, sub, full[sub], texts))
+    return out
+
+
+def _panel_of(evaluation: Evaluation, panel: pd.DataFrame | None) -> pd.DataFrame | None:
+    return panel if panel is not None else getattr(evaluation, "panel", None)
+
+
+def lacks(evaluation: Evaluation, panel: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per firm and rule set it does not qualify for: uscc, name, program, ruleset_id, outcome, cost and
+    lacks (Chinese text, items separated by '；'; cost ∞ = cannot qualify by its own effort).
+
+    ``panel`` is the panel the evaluation was run on (or ``evaluation.panel`` if the evaluation carries it); without
+    it the text names the gaps of each criterion but not the amounts to change.
+    """
+    frames = []
+    outcome_text = np.array(["not_qualified", "undetermined"], dtype=object)
+    for result, sub, cost, texts in _plans(evaluation, _panel_of(evaluation, panel)):
+        if not len(sub):
+            continue
+        frames.append(pd.DataFrame({
+            "uscc": evaluation.firms[sub], "name": evaluation.names[sub], "program": result.ruleset.program,
+            "ruleset_id": result.ruleset.id, "outcome": outcome_text[(result.outcome[sub] == UNKNOWN).astype(int)],
+            "cost": cost, "lacks": texts}))
+    columns = ["uscc", "name", "program", "ruleset_id", "outcome", "cost", "lacks"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def lacks_for_firm(evaluation: Evaluation, uscc: str, panel: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """What one firm lacks, per rule set id it does not qualify for (rule sets it meets are left out)."""
+    only = evaluation.firms == uscc
+    if not only.any():
+        raise KeyError(f"企业 {uscc} 不在本次评价中")
+    return {result.ruleset.id: texts[0].split(SEP)
+            for result, sub, _, texts in _plans(evaluation, _panel_of(evaluation, panel), only) if len(sub)}

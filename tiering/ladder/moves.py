@@ -1,0 +1,336 @@
+"""Moves: for one failing criterion, the cheapest concrete change per firm, as a cost and a Chinese text.
+
+Costs compare alternatives (the cheaper 直通车 or score path, the cheaper pair of band moves): a numeric change costs
+its relative size (+16 % = 0.16), one unit of a count from zero or a yes/no item (a certificate, an institution)
+costs 1, waiting costs the years waited, registering elsewhere costs 5, and what cannot be changed costs ∞.
+Everything numeric is computed for all the firms of a rule set at once; a text is written only for the moves that
+end up chosen (``render(i)``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tiering.fields import BY_ID, DType, Kind
+from tiering.ladder import wording
+from tiering.ladder.levers import Shift, direction, levers, reads, solve, solve_rows, uses_age
+from tiering.rules.bands import tidy
+from tiering.rules.expr import Context, FieldRef
+from tiering.rules.nodes import PASS, BestOfNode, Node, PointsNode, SubtotalNode, TestNode, Vec
+from tiering.rules.schema import Unit
+
+INF = math.inf
+YES_NO = 1.0
+"""Cost of obtaining a yes/no item (a certificate, a registered institution, an award)."""
+RELOCATE = 5.0
+"""Cost of a condition on where the firm is registered."""
+STUCK = 10.0
+"""Cost of a gap that no change of this year's own numbers closes (it may still close by other means)."""
+OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+_UP = {">=": 1, ">": 1, "<=": -1, "<": -1}
+_SIZES = (DType.MONEY, DType.INT)
+
+Render = Callable[[int], str]
+
+
+class _Ev:
+    """The least an evaluator must offer a test or points node evaluated on a patched context."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx, self.size = ctx, ctx.size
+
+    def result(self, node_id: str) -> Any:
+        raise KeyError(node_id)
+
+    def outcome(self, program: str) -> Any:
+        raise KeyError(program)
+
+
+@dataclass
+class Move:
+    """Per firm: the cost of a change, and how to say it for firm i (only asked for firms that need it)."""
+
+    cost: np.ndarray
+    render: Render
+
+
+@dataclass
+class Option:
+    """One band move of a points item: points gained (low and high end of the range), cost and text per firm."""
+
+    item: int
+    gain_lo: np.ndarray
+    gain_hi: np.ndarray
+    cost: np.ndarray
+    render: Render
+
+
+def _const(text: str) -> Render:
+    return lambda i: text
+
+
+class Mover:
+    """Moves for the nodes of one rule set, over a fixed subset of firms."""
+
+    def __init__(self, ctx: Context | None, vec: Callable[[str], Vec], data_year: int,
+                 metric_labels: dict[int, str]) -> None:
+        self.ctx, self.vec, self.data_year = ctx, vec, data_year
+        self.metric_labels = metric_labels
+
+    # --- tests -----------------------------------------------------------------------------------------------
+    def describe(self, node: TestNode) -> str:
+        """The criterion's short name: its metric's label when it tests a named metric, else its own label."""
+        return self.metric_labels.get(id(node.expr), node.label) if node.expr is not None else node.label
+
+    def shown(self, node: TestNode, i: int) -> str:
+        """'研发费用占比（当前3.90%，要求≥4.00%）'."""
+        v = self.vec(node.id)
+        now = wording.of_unit(float(v.value[i]), node.unit)
+        need = wording.of_unit(float(v.threshold[i]), node.unit)
+        return f"{self.describe(node)}（当前{now}，要求{OP_ZH.get(node.op, node.op)}{need}）"
+
+    def test(self, node: TestNode, fail: np.ndarray) -> Move:
+        """The cheapest change that makes a failing test pass, for the firms in ``fail``."""
+        v: Vec = self.vec(node.id)
+        if node.text_field is not None:
+            texts = v.text
+            return Move(np.where(fail, RELOCATE, 0.0),
+                        lambda i: f"须满足：{node.label}（当前：{texts[i] if texts is not None else '缺失'}）")
+        assert node.expr is not None
+        expr = node.expr
+        bare = expr.field if isinstance(expr, FieldRef) else None
+        if bare is not None and BY_ID[bare].dtype == DType.BOOL:
+            want = bool(v.threshold[0]) if node.op == "==" else not bool(v.threshold[0])
+            if want:
+                return Move(np.where(fail, YES_NO, 0.0), _const(f"需满足：{node.label}"))
+            text = f"{wording.IMPOSSIBLE}：{node.label}（当前：{BY_ID[bare].label}为是）"
+            return Move(np.where(fail, INF, 0.0), _const(text))
+        if node.op not in _UP:
+            return Move(np.where(fail, YES_NO, 0.0), lambda i: self.shown(node, i))
+        if bare is not None and BY_ID[bare].dtype in _SIZES and _UP[node.op] < 0:
+            # a size cap (职工 ≤ 500, 销售收入 ≤ 2亿): shrinking the firm is not advice
+            return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}，"
+                        f"当前{wording.of_field(bare, float(v.value[i]))}，超过上限")
+        fields = levers(expr, node.threshold.by)
+        if fields and self.ctx is not None:
+            return self._lever_test(node, fail, fields, bare is not None)
+        if uses_age(expr) and not fields:
+            return self._age(node, v, fail)
+        if not fields and self.ctx is not None:
+            return Move(np.where(fail, INF, 0.0),
+                        lambda i: f"{wording.IMPOSSIBLE}：{self.shown(node, i)}，取决于往年数据")
+        return Move(np.where(fail, YES_NO, 0.0), lambda i: self.shown(node, i))
+
+    def _age(self, node: TestNode, v: Vec, fail: np.ndarray) -> Move:
+        per_day = 1.0 / 365.25 if node.unit == Unit.YEARS else 1.0
+        if _UP[node.op] > 0:
+            days = np.ceil((v.threshold - v.value) / per_day + (1 if node.op == ">" else 0) - 1e-9)
+            return Move(np.where(fail, days / 365.25, 0.0), lambda i: f"{node.label}：尚需等待{days[i]:g}天")
+        return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}"
+                    f"（当前{wording.of_unit(float(v.value[i]), node.unit)}）")
+
+    def _lever_test(self, node: TestNode, fail: np.ndarray, fields: list[str], bare: bool) -> Move:
+        assert self.ctx is not None and node.expr is not None
+        expr = node.expr
+        shifts = []
+        for field in fields:
+            sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
+            shifts.append(solve(lambda c: node.vec(_Ev(c)).status == PASS, self.ctx, field, sign * _UP[node.op],
+                                fail))
+        pick = _Pick(shifts, fail)
+
+        def render(i: int) -> str:
+            if not pick.found(i):
+                return f"{self.shown(node, i)}：仅调整{self.data_year}年数据无法满足（取决于往年数据）"
+            text = pick.say(i, self.change)
+            return text if bare else f"{self.shown(node, i)}：{text}"
+
+        return Move(np.where(fail, np.where(np.isfinite(pick.cost), pick.cost, STUCK), 0.0), render)
+
+    def change(self, s: Shift, i: int) -> str:
+        """'研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）'."""
+        old = float(s.base[i])
+        return wording.change(s.field, old, old + float(s.delta[i]), self.data_year)
+
+    # --- points items ----------------------------------------------------------------------------------------
+    def options(self, node: Node, item: int, active: np.ndarray) -> list[Option]:
+        """Band moves of a points criterion (through best_of and subtotal), gains relative to ``node``."""
+        if isinstance(node, PointsNode):
+            return self._points_options(node, item, active)
+        kids = node.children
+        if isinstance(node, BestOfNode):
+            lows = np.vstack([self.vec(c.id).pmin for c in kids])
+            highs = np.vstack([self.vec(c.id).pmax for c in kids])
+            out = []
+            for k, child in enumerate(kids):
+                others_lo = np.delete(lows, k, axis=0).max(axis=0, initial=-INF)
+                others_hi = np.delete(highs, k, axis=0).max(axis=0, initial=-INF)
+                for o in self.options(child, item, active):
+                    new_lo = np.maximum(lows[k] + o.gain_lo, others_lo)
+                    new_hi = np.maximum(highs[k] + o.gain_hi, others_hi)
+                    out.append(Option(item, new_lo - lows.max(axis=0), new_hi - highs.max(axis=0), o.cost, o.render))
+            return out
+        if isinstance(node, SubtotalNode):
+            s_lo = np.sum([self.vec(c.id).pmin for c in kids], axis=0)
+            s_hi = np.sum([self.vec(c.id).pmax for c in kids], axis=0)
+            cap = INF if node.cap is None else node.cap
+            out = []
+            for child in kids:
+                for o in self.options(child, item, active):
+                    g_lo = np.minimum(cap, s_lo + o.gain_lo) - np.minimum(cap, s_lo)
+                    g_hi = np.minimum(cap, s_hi + o.gain_hi) - np.minimum(cap, s_hi)
+                    out.append(Option(item, g_lo, g_hi, o.cost, o.render))
+            return out
+        return []
+
+    def _points_options(self, node: PointsNode, item: int, active: np.ndarray) -> list[Option]:
+        assert node.table is not None and node.expr is not None
+        v: Vec = self.vec(node.id)
+        known = active & (v.band >= 0)
+        expr = node.expr
+        bare_bool = isinstance(expr, FieldRef) and BY_ID[expr.field].dtype == DType.BOOL
+        fields = [] if bare_bool else levers(expr)
+        if not known.any() or (not bare_bool and (not fields or self.ctx is None)):
+            return []
+        targets: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        for j, band in enumerate(node.table.bands):
+            if band.points == "value":
+                continue
+            lo_j, hi_j = node.band_range(j)
+            gain_lo, gain_hi = lo_j - v.pmin, hi_j - v.pmax
+            target = known & (v.band != j) & (gain_hi > 0)
+            if target.any():
+                targets.append((j, target, gain_lo, gain_hi))
+        if bare_bool:
+            assert isinstance(expr, FieldRef)
+            out = []
+            for j, target, gain_lo, gain_hi in targets:
+                reach = target & (node.table.index_vec(1.0 - v.value) == j)
+                band = node.table.bands[j]
+                want = f"需满足：{BY_ID[expr.field].label}（{node.label} {band.label}，得{node.band_range(j)[1]:g}分）"
+                out.append(Option(item, gain_lo, gain_hi, np.where(reach, YES_NO, INF), _const(want)))
+            return out
+        return self._band_moves(node, targets, fields, item)
+
+    def _band_moves(self, node: PointsNode, targets: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]],
+                    fields: list[str], item: int) -> list[Option]:
+        """Every band move of a points criterion: per lever one search over all (band, firm) rows at once."""
+        assert self.ctx is not None and node.expr is not None and node.table is not None
+        expr, table, ctx = node.expr, node.table, self.ctx
+        v = self.vec(node.id)
+        value = tidy(np.asarray(v.value, dtype=float))
+        anyone = np.any([t for _, t, _, _ in targets], axis=0)
+        m = len(value)
+        deltas = {field: np.full((len(targets), m), np.nan) for field in fields}
+        for field in fields:
+            slope = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), ctx, field, anyone)
+            base = np.asarray(ctx.col(field, 0), dtype=float)
+            rows, which, signs, needs = [], [], [], []
+            for k, (j, target, _, _) in enumerate(targets):
+                band = table.bands[j]
+                lo_edge = -INF if band.min is None else band.min
+                hi_edge = INF if band.max is None else band.max
+                desired = np.where(value < lo_edge, 1.0, np.where(value >= hi_edge, -1.0, 0.0))
+                sign = slope * desired
+                pick = np.flatnonzero(target & (sign != 0) & ~np.isnan(base))
+                rows.append(pick)
+                which.append(np.full(len(pick), k))
+                signs.append(sign[pick])
+                needs.append(np.full(len(pick), node.band_range(j)[1]))
+            row = np.concatenate(rows)
+            if not len(row):
+                continue
+            need = np.concatenate(needs)
+            found = solve_rows(lambda c, need=need: node.vec(_Ev(c)).pmax >= need - 1e-9, ctx, field, row,
+                               np.concatenate(signs))
+            deltas[field][np.concatenate(which), row] = found
+        out = []
+        for k, (j, target, gain_lo, gain_hi) in enumerate(targets):
+            shifts = [Shift(f, np.asarray(ctx.col(f, 0), dtype=float), deltas[f][k]) for f in fields]
+            pick = _Pick(shifts, target)
+            out.append(Option(item, gain_lo, gain_hi, np.where(target, pick.cost, INF),
+                              self._band_text(node, j, pick)))
+        return out
+
+    def _band_text(self, node: PointsNode, j: int, pick: _Pick) -> Render:
+        assert node.table is not None
+        table, v = node.table, self.vec(node.id)
+        band = table.bands[j]
+        gets = wording.of_unit(node.band_range(j)[1], Unit.POINTS)
+
+        def render(i: int) -> str:
+            now = table.bands[v.band[i]].label if v.band[i] >= 0 else "缺失"
+            return f"{node.label} {now} → {band.label}（{gets}）：{pick.say(i, self.change)}"
+
+        return render
+
+    # --- missing data ----------------------------------------------------------------------------------------
+    def missing_cells(self, node: Node) -> Render:
+        """Renders '（缺：销售收入2023年、研发费用总额2024年）' for firm i: the blank cells the node's expressions
+        read (years before the firm was registered are not asked for)."""
+        if self.ctx is None:
+            return _const("")
+        exprs = [getattr(node, "expr", None)]
+        threshold = getattr(node, "threshold", None)
+        if threshold is not None:
+            exprs.append(threshold.by)
+        cells: set[tuple[str, int]] = set()
+        for e in exprs:
+            if e is not None:
+                reads(e, 0, cells)
+        ordered = sorted(cells, key=lambda c: (c[1], c[0]))
+        first = _years_of_days(np.asarray(self.ctx.col("registration_date", 0), dtype=float))
+        blank = np.vstack([np.isnan(np.asarray(self.ctx.col(f, lag), dtype=float)) & (self.data_year - lag >= first)
+                           for f, lag in ordered]) if ordered else np.zeros((0, self.ctx.size), dtype=bool)
+        names = [BY_ID[f].label + ("" if BY_ID[f].kind == Kind.FIRM else f"{self.data_year - lag}年")
+                 for f, lag in ordered]
+
+        def render(i: int) -> str:
+            hit = [names[k] for k in np.flatnonzero(blank[:, i])]
+            if not hit:
+                return ""
+            return f"（缺：{'、'.join(hit[:4])}{'等' if len(hit) > 4 else ''}）"
+
+        return render
+
+
+class _Pick:
+    """Per firm, the cheapest increase among the levers (else the cheapest decrease), with the cheapest decrease as
+    the alternative when both exist — e.g. '研发费用 需增加…，或销售收入 需减少…'."""
+
+    def __init__(self, shifts: list[Shift], active: np.ndarray) -> None:
+        m = len(active)
+        costs = np.vstack([np.where(np.isnan(s.delta), INF, s.cost) for s in shifts])
+        ups = np.vstack([s.delta > 0 for s in shifts])
+        up_costs, down_costs = np.where(ups, costs, INF), np.where(ups, INF, costs)
+        self.up, self.down = up_costs.argmin(axis=0), down_costs.argmin(axis=0)
+        cols = np.arange(m)
+        self.up_cost, self.down_cost = up_costs[self.up, cols], down_costs[self.down, cols]
+        self.cost = np.where(np.isfinite(self.up_cost), self.up_cost, self.down_cost)
+        self.shifts = shifts
+        # read firm by firm while writing texts: plain lists are much faster to index than arrays
+        self._up, self._down = self.up.tolist(), self.down.tolist()
+        self._has_up, self._has_down = np.isfinite(self.up_cost).tolist(), np.isfinite(self.down_cost).tolist()
+
+    def found(self, i: int) -> bool:
+        return self._has_up[i] or self._has_down[i]
+
+    def say(self, i: int, change: Callable[[Shift, int], str]) -> str:
+        if self._has_up[i]:
+            text = change(self.shifts[self._up[i]], i)
+            if self._has_down[i]:
+                text += f"，或{change(self.shifts[self._down[i]], i)}"
+            return text
+        return change(self.shifts[self._down[i]], i)
+
+
+def _years_of_days(days: np.ndarray) -> np.ndarray:
+    """Calendar year of each day number; a missing date counts as registered long ago."""
+    whole = np.where(np.isnan(days), 0, days).astype("int64").astype("datetime64[D]")
+    years = whole.astype("datetime64[Y]").astype("int64") + 1970
+    return np.where(np.isnan(days), -10**6, years)

@@ -1,0 +1,86 @@
+"""How numbers read in a lacks text: 8,600万元 → 1亿元 (+16.3%), 4.20% → 5.00%, 还需1项, 3人."""
+
+from __future__ import annotations
+
+from tiering.fields import BY_ID, DType
+from tiering.rules.schema import Unit
+
+IMPOSSIBLE = "无法通过努力满足"
+MISSING = "需补充数据"
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money(x: float) -> str:
+    """万元 amounts: '8,600万元', '1亿元', '1.25亿元', '38.5万元'."""
+    if x != x:
+        return "缺失"
+    if abs(x) >= 10000:
+        return _trim(f"{x / 10000:.4f}") + "亿元"
+    text = f"{x:,.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "万元"
+
+
+def percent(x: float) -> str:
+    return "缺失" if x != x else f"{x * 100:.2f}%"
+
+
+def of_unit(x: float, unit: Unit) -> str:
+    """A value in a criterion's unit."""
+    if x != x:
+        return "缺失"
+    if unit == Unit.PERCENT:
+        return percent(x)
+    if unit == Unit.WAN:
+        return money(x)
+    if unit == Unit.PEOPLE:
+        return f"{x:g}人"
+    if unit == Unit.COUNT:
+        return _trim(f"{x:.2f}") + "项"
+    if unit == Unit.YEARS:
+        return f"{x:.2f}年"
+    if unit == Unit.DAYS:
+        return f"{x:g}天"
+    if unit == Unit.POINTS:
+        return f"{x:g}分"
+    if unit == Unit.BOOL:
+        return "是" if x else "否"
+    return _trim(f"{x:.4f}")
+
+
+_KIND = {f.id: f.dtype for f in BY_ID.values()}
+_UNIT = {f.id: f.unit for f in BY_ID.values()}
+_LABEL = {f.id: f.label for f in BY_ID.values()}
+
+
+def of_field(field: str, x: float) -> str:
+    """A value of a field in its registry unit."""
+    if x != x:
+        return "缺失"
+    dtype = _KIND[field]
+    if dtype == DType.MONEY:
+        return money(x)
+    if dtype == DType.RATIO:
+        return percent(x)
+    return f"{x:g}{_UNIT[field]}"
+
+
+def change(field: str, old: float, new: float, year: int | None = None) -> str:
+    """'研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）', 'Ⅰ类知识产权数量 还需1项（0项 → 1项）',
+    '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）'."""
+    dtype = _KIND[field]
+    name = _LABEL[field] if year is None else f"{_LABEL[field]}（{year}年）"
+    delta = new - old
+    span = f"{of_field(field, old)} → {of_field(field, new)}"
+    if dtype == DType.INT:
+        unit = _UNIT[field]
+        verb = f"还需{delta:g}{unit}" if delta > 0 else f"需减少{-delta:g}{unit}"
+        return f"{name} {verb}（{span}）"
+    if dtype == DType.RATIO:
+        verb = "需提高" if delta > 0 else "需降低"
+        return f"{name} {verb}{_trim(f'{abs(delta) * 100:.2f}')}个百分点（{span}）"
+    verb = "需增加" if delta > 0 else "需减少"
+    rel = f"，{'+' if delta > 0 else '−'}{abs(delta) / abs(old) * 100:.1f}%" if old else ""
+    return f"{name} {verb}{money(abs(delta))}（{span}{rel}）"
