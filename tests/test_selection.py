@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import tiering.cli.select_cmd  # noqa: F401  (registers ``select`` on ``main``)
 from tiering.cli import main
 from tiering.growth.card import build_card, save_card
 from tiering.growth.features import build_features
@@ -30,6 +31,16 @@ DEFAULT_POLICY = ROOT / "rules" / "selection" / "jx-xjr-peiyu.yaml"
 SAMPLE = ROOT / "datasets" / "generated" / "panel_s42.csv"
 DEV_ZONE = "开发区（天津专用汽车产业园）企业集群"
 NEW_TOWN = "蓟县新城企业集群"
+
+@pytest.fixture(scope="module", autouse=True)
+def _select_registered() -> Iterator[None]:
+    """``select`` on ``main`` for these tests only: other test modules see ``main`` as tiering.cli.commands built it."""
+    before = dict(main.commands)
+    main.add_command(importlib.import_module("tiering.cli.select_cmd").select)
+    yield
+    main.commands.clear()
+    main.commands.update(before)
+
 
 # uscc, district, industry, 科小 outcome, 科小 score, 小巨人 outcome, revenue 2024 (2023 = 100), flag 2023
 FIRMS = [
