@@ -1,0 +1,170 @@
+"""Count each plan target per year against a register, the gap to the target, and the firms closest to closing it."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tiering.fields import resolve
+from tiering.rules.library import RuleLibrary
+from tiering.targets.plan import Plan, Target, Where
+from tiering.targets.years import PlanYear, classify_plan_year
+
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+PROGRESS_COLUMNS = ["target_id", "label", "program", "ruleset_id", "measure", "plan_year", "target_year", "target",
+                    "stretch", "count", "undetermined", "gap", "status", "source", "note"]
+CANDIDATE_COLUMNS = ["target_id", "plan_year", "rank", "uscc", "name", "outcome_zh", "n_failed", "n_missing",
+                     "score_min", "score_max", "lacks"]
+
+
+@dataclass
+class TargetTracking:
+    """The plan, the years counted, progress per target × year, and the nearest candidates per target."""
+
+    plan: Plan
+    years: list[int]
+    progress: pd.DataFrame
+    candidates: pd.DataFrame
+    notes: list[str]
+
+
+def plan_panel(panel: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[str]]:
+    """The register rows of the plan's districts (all rows, with a note, when the register has no district column)."""
+    if not plan.districts:
+        return panel, []
+    if "district" not in panel.columns or panel["district"].isna().all():
+        return panel, [f"名录没有“所在区”列，按全部企业计数（计划限定 {'、'.join(plan.districts)}）"]
+    return panel[panel["district"].isin(plan.districts)], []
+
+
+def _field_label(field: str) -> str:
+    known = resolve(field)
+    return f"{known.label}（{known.unit}）" if known is not None and known.unit else (known.label if known else field)
+
+
+def _meets(rows: pd.DataFrame, where: Where | None) -> pd.Series:
+    if where is None:
+        return pd.Series(True, index=rows.index)
+    return _OPS[where.op](rows[where.field].astype(float), where.value).fillna(False)
+
+
+def _program_rows(py: PlanYear, target: Target) -> pd.DataFrame:
+    """The target program's outcome rows of the year, with the ``where`` field's value joined on."""
+    rows = py.outcomes[py.outcomes["program"] == target.program]
+    if target.where is not None:
+        values = py.panel_year.set_index("uscc")[target.where.field]
+        rows = rows.assign(where_value=rows["uscc"].map(values).astype(float))
+    return rows
+
+
+def _counted(py: PlanYear, target: Target) -> set[str]:
+    rows = _program_rows(py, target)
+    ok = rows["outcome"] == "qualified"
+    if target.where is not None:
+        ok &= _meets(rows.rename(columns={"where_value": target.where.field}), target.where)
+    return set(rows.loc[ok, "uscc"])
+
+
+def _status(count: float, target: Target) -> str:
+    if np.isnan(count):
+        return "无法计数"
+    if target.stretch is not None and count >= target.stretch:
+        return "达到力争目标"
+    return "已完成" if count >= target.count else "未完成"
+
+
+def _progress_row(target: Target, py: PlanYear, base: PlanYear | None) -> dict:
+    ruleset = py.outcomes.loc[py.outcomes["program"] == target.program, "ruleset_id"]
+    row = {"target_id": target.id, "label": target.label, "program": target.program,
+           "ruleset_id": ruleset.iloc[0] if len(ruleset) else "", "measure": "存量" if target.measure == "stock" else
+           f"{target.since}年以来新增", "plan_year": py.year, "target_year": target.year, "target": target.count,
+           "stretch": target.stretch, "source": f"{target.source.clause}：“{target.source.quote}”",
+           "note": target.note or ""}
+    reason = py.missing_rules.get(target.program)
+    if reason is None and target.measure == "new" and (base is None or base.panel_year.empty):
+        reason = f"名录没有基期 {target.since} 年的数据，无法计算新增"
+    elif reason is None and target.measure == "new" and base is not None:
+        reason = base.missing_rules.get(target.program)
+    if reason is not None or py.panel_year.empty:
+        reason = reason or f"名录没有 {py.year} 年度数据"
+        return row | {"count": np.nan, "undetermined": np.nan, "gap": np.nan, "status": "无法计数",
+                      "note": "；".join(x for x in (row["note"], reason) if x)}
+    counted = _counted(py, target)
+    if target.measure == "new":
+        assert base is not None
+        counted -= _counted(base, target)
+    rows = _program_rows(py, target)
+    count = float(len(counted))
+    return row | {"count": count, "undetermined": float((rows["outcome"] == "undetermined").sum()),
+                  "gap": max(0.0, target.count - count), "status": _status(count, target)}
+
+
+def _n_parts(text: pd.Series) -> pd.Series:
+    return text.fillna("").map(lambda s: len([p for p in str(s).split("；") if p]))
+
+
+def _lacks_text(failed: str, missing: str) -> str:
+    parts = [f"未满足：{failed}" if failed else "", f"缺数据：{missing}" if missing else ""]
+    return "；".join(p for p in parts if p)
+
+
+def nearest(py: PlanYear, target: Target, limit: int) -> pd.DataFrame:
+    """The firms not yet counted for ``target`` that are closest to it.
+
+    Without a ``where`` condition: firms that do not (yet) qualify, fewest unmet criteria first, then fewest
+    criteria lacking data, then the highest score. With one: qualified firms below the mark, nearest value first.
+    """
+    rows = _program_rows(py, target)
+    if rows.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    if target.where is None:
+        pool = rows[rows["outcome"] != "qualified"].assign(n_failed=lambda f: _n_parts(f["failed"]),
+                                                          n_missing=lambda f: _n_parts(f["missing"]))
+        pool = pool.sort_values(["n_failed", "n_missing", "score_min", "uscc"], ascending=[True, True, False, True],
+                                kind="stable").head(limit)
+        lacks = [_lacks_text(f, m) for f, m in zip(pool["failed"], pool["missing"], strict=True)]
+    else:
+        w = target.where
+        pool = rows[(rows["outcome"] == "qualified") & ~_meets(rows.rename(columns={"where_value": w.field}), w)]
+        pool = pool.assign(n_failed=1, n_missing=pool["where_value"].isna().astype(int))
+        pool = pool.sort_values(["where_value", "uscc"], ascending=[w.op in ("<", "<="), True],
+                                na_position="last", kind="stable").head(limit)
+        lacks = [f"{_field_label(w.field)} {'缺失' if np.isnan(v) else f'{v:,.0f}'}，目标 {w.op} {w.value:,.0f}"
+                 + ("" if np.isnan(v) else f"（差 {abs(w.value - v):,.0f}）") for v in pool["where_value"]]
+    return pd.DataFrame({
+        "target_id": target.id, "plan_year": py.year, "rank": np.arange(1, len(pool) + 1), "uscc": pool["uscc"].values,
+        "name": pool["name"].values, "outcome_zh": pool["outcome_zh"].astype(str).values,
+        "n_failed": pool["n_failed"].values, "n_missing": pool["n_missing"].values,
+        "score_min": pool["score_min"].values, "score_max": pool["score_max"].values, "lacks": lacks,
+    }, columns=CANDIDATE_COLUMNS)
+
+
+def track_plan(panel: pd.DataFrame, library: RuleLibrary, plan: Plan, years: list[int] | None = None,
+               pins: dict[str, str] | None = None, limit: int = 10) -> TargetTracking:
+    """Count every target of ``plan`` in each of ``years`` (default: the plan's years the register has accounts for).
+
+    Candidates are listed for the last year counted.
+    """
+    pins = pins or {}
+    rows, notes = plan_panel(panel, plan)
+    covered = sorted(int(y) for y in panel["year"].unique())
+    wanted = years if years else [y for y in plan.years() if y in covered]
+    if not wanted:
+        raise ValueError(f"the register has accounts for {covered[0]}–{covered[-1]}, none of the plan's years "
+                         f"{plan.start}–{plan.end}; pass --year to count other years against the plan's targets")
+    programs = sorted({t.program for t in plan.targets})
+    base_years = sorted({t.since for t in plan.targets if t.since is not None} - set(wanted))
+    classified = {y: classify_plan_year(rows, library, programs, y, pins)
+                  for y in sorted(set(wanted) | set(base_years))}
+    progress = [_progress_row(t, classified[y], classified.get(t.since) if t.since is not None else None)
+                for t in plan.targets for y in wanted]
+    last = classified[max(wanted)]
+    candidates = [nearest(last, t, limit) for t in plan.targets if t.program not in last.missing_rules]
+    notes += [f"{y} 年：{reason}" for y in wanted for reason in classified[y].missing_rules.values()]
+    return TargetTracking(plan, wanted, pd.DataFrame(progress, columns=PROGRESS_COLUMNS),
+                          pd.concat(candidates, ignore_index=True) if candidates else
+                          pd.DataFrame(columns=CANDIDATE_COLUMNS), sorted(set(notes)))
