@@ -1,0 +1,105 @@
+"""``tiering targets``: a district plan's numeric targets against what the register shows, year by year."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from tiering.cli import exit_codes, main
+from tiering.cli.common import fail, load_rules, read_register, register_options
+from tiering.targets import PlanError, TargetTracking, load_plan, track_plan
+from tiering.targets.years import application_year
+
+
+def parse_pins(pins: tuple[str, ...]) -> dict[str, str]:
+    """PROGRAM=VERSION pairs of --rules-version as a dict."""
+    out: dict[str, str] = {}
+    for pin in pins:
+        if "=" not in pin:
+            fail(f"--rules-version takes PROGRAM=VERSION, got '{pin}'", exit_codes.USAGE)
+        program, version = pin.split("=", 1)
+        out[program.strip()] = version.strip()
+    return out
+
+
+def _fmt(x: object) -> str:
+    return "—" if x is None or (isinstance(x, float) and pd.isna(x)) else f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def print_tracking(tracking: TargetTracking) -> None:
+    """The progress table, the nearest candidates per target, and the notes, as analysts read them."""
+    plan = tracking.plan
+    click.echo(f"{plan.title}（{plan.jurisdiction}，{plan.start}–{plan.end}）")
+    click.echo(f"计数年度 {', '.join(map(str, tracking.years))}：按各年度数据（即 "
+               f"{', '.join(str(application_year(y)) for y in tracking.years)} 年申报口径）符合条件的企业数")
+    click.echo("")
+    for t in plan.targets:
+        rows = tracking.progress[tracking.progress["target_id"] == t.id]
+        scope = f"{t.program}，{t.where.text()}" if t.where else t.program
+        measure = "存量" if t.measure == "stock" else f"{t.since}年以来新增"
+        stretch = f"，力争 {t.stretch} 家" if t.stretch else ""
+        click.echo(f"■ {t.label}  [{scope}]  目标 {t.year} 年 {t.count} 家{stretch}（{measure}）")
+        click.echo(f"  依据 {t.source.clause}：“{t.source.quote}”")
+        for r in rows.itertuples():
+            note = f"（{r.note}）" if r.note else ""
+            click.echo(f"  {r.plan_year}: 实有 {_fmt(r.count)} 家，待定 {_fmt(r.undetermined)} 家，"
+                       f"缺口 {_fmt(r.gap)} 家 — {r.status}{note}")
+        near = tracking.candidates[tracking.candidates["target_id"] == t.id].head(5)
+        if len(near):
+            click.echo(f"  最接近的企业（{int(near['plan_year'].iloc[0])} 年）：")
+            for c in near.itertuples():
+                click.echo(f"    {c.rank}. {c.name} {c.uscc}  {c.outcome_zh}  {c.lacks}")
+        click.echo("")
+    for u in plan.untracked:
+        click.echo(f"未跟踪 not tracked: {u.label}（“{u.quote}”）— {u.reason}")
+    for note in tracking.notes:
+        click.echo(f"提示 note: {note}")
+
+
+@click.command("targets")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Plan file, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
+@click.option("--year", "years", type=int, multiple=True,
+              help="Count these years (accounts of YEAR) against the targets; "
+                   "default: the plan's years in the register.")
+@click.option("--limit", type=int, default=10, show_default=True, help="Nearest firms listed per target.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the tables to this Excel workbook.")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Rule folder (default: the bundled rules/).")
+@click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
+              help="Pin a program to a version or rule-set id, e.g. tj_lj=tj-lj-2018 for years before it took effect.")
+@register_options
+def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit: int, out_path: Path | None,
+            rules_dir: Path | None, pins: tuple[str, ...], money_unit: str | None, encoding: str | None,
+            sheet: str | None) -> None:
+    """Count firms per target of a plan, year by year, with the gap and the firms closest to closing it.
+
+    Example: tiering targets datasets/generated/panel_s42.csv --plan rules/plans/baotou-xjr-2015.yaml
+    """
+    try:
+        plan = load_plan(plan_path)
+    except PlanError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        fail(f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
+        return
+    library = load_rules(rules_dir)
+    register = read_register(register_path, money_unit, encoding, sheet)
+    try:
+        tracking = track_plan(register.frame, library, plan, list(years), parse_pins(pins), limit)
+    except ValueError as exc:
+        fail(f"{register_path}: {exc}")
+        return
+    print_tracking(tracking)
+    if out_path is not None:
+        from tiering.report.workbook import write_workbook  # charts and styling load only when a file is wanted
+
+        write_workbook(out_path, {"计划目标": tracking.progress, "最接近的企业": tracking.candidates})
+        click.echo(f"写出 wrote {out_path}")
+
+
+main.add_command(targets)

@@ -1,0 +1,105 @@
+"""Everything a report shows, computed once: this year's run, last year's tiers, indicators, plan targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tiering.cli.classify_cmd import ClassifyRun, run_classification
+from tiering.engine.evaluate import default_eval_date
+from tiering.engine.trace import trace_table
+from tiering.register import Register
+from tiering.report.tiers import NO_RUNG, ladder, tier_table, transition_matrix
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.library import RuleLibrary
+from tiering.targets import TargetTracking
+
+# Which criteria the report charts by default (program, criterion id); thresholds are read from the trace.
+DEFAULT_INDICATORS = (("gxjsqy", "c4_staff"), ("gxjsqy", "c5_rd_ratio"), ("gxjsqy", "c6_hightech_income"),
+                      ("tj_xjr", "x2_revenue"))
+SELECTION_NOTE = "培育名单（tiering select）尚未并入本报告：选择模块还没有可调用的接口，故不含“培育名单”表。"
+
+
+@dataclass
+class Indicator:
+    """One criterion's values across firms, with its distinct thresholds."""
+
+    program: str
+    criterion_id: str
+    label: str
+    ruleset_id: str
+    values: np.ndarray
+    thresholds: list[float]
+
+
+@dataclass
+class ReportData:
+    """The inputs of the workbook and the HTML report."""
+
+    year: int
+    run: ClassifyRun
+    trace: pd.DataFrame
+    tiers: pd.DataFrame
+    levels: list[str]
+    previous_tiers: pd.DataFrame | None
+    transitions: pd.DataFrame | None
+    indicators: list[Indicator]
+    tracking: TargetTracking | None
+    notes: list[str] = field(default_factory=list)
+
+
+def indicators_of(trace: pd.DataFrame, rulesets: list[CompiledRuleSet],
+                  wanted: tuple[tuple[str, str], ...]) -> tuple[list[Indicator], list[str]]:
+    """Values and thresholds of the wanted criteria; a note for each one the run does not have."""
+    by_program = {rs.program: rs.id for rs in rulesets}
+    out, notes = [], []
+    for program, criterion in wanted:
+        rows = trace[(trace["ruleset_id"] == by_program.get(program)) & (trace["criterion_id"] == criterion)]
+        if rows.empty:
+            notes.append(f"指标 {program}:{criterion} 不在本次评价的追溯中，未绘图")
+            continue
+        thresholds = sorted(float(t) for t in rows["threshold"].dropna().unique())
+        out.append(Indicator(program, criterion, str(rows["criterion"].iloc[0]), by_program[program],
+                             rows["value"].to_numpy(dtype=float), thresholds))
+    return out, notes
+
+
+def _previous(register: Register, library: RuleLibrary, rulesets: list[CompiledRuleSet],
+              year: int) -> tuple[pd.DataFrame | None, str | None]:
+    """Last year's tier table on the ladder programs, or why it cannot be made."""
+    data_year = year - 2
+    if not (register.frame["year"] == data_year).any():
+        return None, f"名录没有 {data_year} 年度数据，不作 {year - 1}→{year} 层级变化分析"
+    programs = sorted({p for _, p, _ in ladder(rulesets)})
+    on = default_eval_date(year - 1)
+    try:
+        before = library.in_force(on, None, programs)
+    except KeyError as exc:
+        return None, f"{year - 1} 年无法评价梯队项目：{exc.args[0]}"
+    run = run_classification(register, before, year - 1, on)
+    return tier_table(run.outcomes, before, run.evaluation), None
+
+
+def build_report_data(register: Register, library: RuleLibrary, rulesets: list[CompiledRuleSet], year: int,
+                      on: object, tracking: TargetTracking | None = None,
+                      wanted: tuple[tuple[str, str], ...] = DEFAULT_INDICATORS) -> ReportData:
+    """Classify ``year`` (and ``year - 1`` for transitions) and gather the report's tables."""
+    run = run_classification(register, rulesets, year, on)  # type: ignore[arg-type]
+    trace = trace_table(run.evaluation).to_pandas()
+    for col in trace.columns:
+        if isinstance(trace[col].dtype, pd.CategoricalDtype):
+            trace[col] = trace[col].astype(object)
+    tiers = tier_table(run.outcomes, rulesets, run.evaluation)
+    levels = [NO_RUNG] + [title for _, _, title in ladder(rulesets)]
+    notes = [SELECTION_NOTE]
+    previous, why = _previous(register, library, rulesets, year)
+    transitions = None
+    if previous is not None:
+        transitions = transition_matrix(previous, tiers, levels, year - 1, year)
+    elif why:
+        notes.append(why)
+    indicators, missing = indicators_of(trace, rulesets, wanted)
+    return ReportData(year, run, trace, tiers, levels, previous, transitions, indicators, tracking,
+                      notes + missing + (tracking.notes if tracking else []))

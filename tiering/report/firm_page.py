@@ -1,0 +1,58 @@
+"""A per-firm explanation page for printing: the content of ``tiering explain``, one block per program."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from tiering.report.font import PageFont
+from tiering.report.page import document
+
+_MARK_CLASS = {"✔": "ok", "✘": "no", "？": "tbd", "•": ""}
+_CRITERION = re.compile(r"^(?P<indent> *)(?P<mark>[✔✘？•]) (?P<text>.*)$")
+
+
+def _criterion_row(indent: int, mark: str, text: str) -> str:
+    body, _, source = text.partition(" —— ")
+    depth = max(0, indent // 2 - 1)
+    cls = _MARK_CLASS[mark]
+    return (f'<tr><td class="mark {cls}">{mark}</td><td style="padding-left:{8 + 18 * depth}px">'
+            f'{html.escape(body)}</td><td class="src">{html.escape(source)}</td></tr>')
+
+
+def firm_page_body(explanation: str) -> str:
+    """The explanation text of :func:`tiering.explain.text.explain_firm` laid out as headed blocks and tables."""
+    out: list[str] = []
+    rows: list[str] = []
+
+    def flush() -> None:
+        if rows:
+            out.append('<table class="crit"><thead><tr><th></th><th>条件与取值</th><th>依据</th></tr></thead>'
+                       f"<tbody>{''.join(rows)}</tbody></table>")
+            rows.clear()
+
+    for line in explanation.splitlines():
+        match = _CRITERION.match(line)
+        stripped = line.strip()
+        if match:
+            rows.append(_criterion_row(len(match["indent"]), match["mark"], match["text"]))
+            continue
+        flush()
+        if not stripped:
+            continue
+        if stripped.startswith("【"):
+            out.append(f'<div class="program"><h2>{html.escape(stripped)}</h2>')
+        elif stripped.startswith("结论："):
+            cls = "ok" if stripped.startswith("结论：符合") else "no" if "不符合" in stripped else "tbd"
+            out.append(f'<p class="verdict {cls}">{html.escape(stripped)}</p></div>')
+        elif stripped.startswith("企业："):
+            out.append(f"<h1>{html.escape(stripped)}</h1>")
+        else:
+            out.append(f'<p class="meta">{html.escape(stripped)}</p>')
+    flush()
+    return "\n".join(out)
+
+
+def firm_page(explanation: str, title: str, font: PageFont | None = None) -> str:
+    """A self-contained printable HTML page of one firm's explanation."""
+    return document(title, firm_page_body(explanation), font)

@@ -1,0 +1,104 @@
+"""The self-contained HTML report: tier pyramid, indicator distributions against thresholds, year-over-year
+transitions, plan targets, and the notes on what the report leaves out."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from tiering.report import charts
+from tiering.report.data import ReportData
+from tiering.report.page import document, esc, table
+from tiering.report.workbook import headers_zh
+
+TITLE = "科技企业梯度培育分析报告"
+
+
+def _img(uri: str, alt: str) -> str:
+    return f'<img class="chart" src="{uri}" alt="{html.escape(alt)}">'
+
+
+def _header(data: ReportData) -> str:
+    p = data.run.provenance
+    return (f"<h1>{TITLE}（{data.year} 年申报，依据 {data.year - 1} 年度数据）</h1>"
+            f'<p class="meta">名录 {esc(p.input_file)}（SHA-256 {p.input_sha256[:12]}…）；评价日期 {p.eval_date}；'
+            f"读取 {p.rows_read} 行，接受 {p.rows_accepted} 行，拒收 {p.rows_refused} 行；"
+            f"评价企业 {p.firms_evaluated} 家。</p>")
+
+
+def _summary(data: ReportData) -> str:
+    return "<section><h2>一、各项目评价结果</h2>" + table(headers_zh(data.run.summary)) + "</section>"
+
+
+def _pyramid(data: ReportData) -> str:
+    counts = data.tiers["highest_rung"].value_counts()
+    levels = [(name, int(counts.get(name, 0))) for name in data.levels]
+    chart = charts.pyramid(levels, f"{data.year} 年梯队金字塔（按企业达到的最高层级）")
+    frame = pd.DataFrame(levels[::-1], columns=["层级", "企业数"])
+    return (f"<section><h2>二、梯队金字塔</h2>{_img(chart, '梯队金字塔')}{table(frame)}"
+            '<p class="meta">每家企业只计入其达到的最高层级；层级顺序取自规则集的 rung 元数据。</p></section>')
+
+
+def _indicators(data: ReportData) -> str:
+    if not data.indicators:
+        return ""
+    blocks = []
+    for ind in data.indicators:
+        percent = bool(ind.thresholds) and max(ind.thresholds) <= 1 and np.nanmax(np.abs(ind.values)) <= 5
+        unit = "（%）" if percent else ""
+        blocks.append(_img(charts.histogram(ind.values, ind.thresholds, ind.label, f"取值{unit}（{ind.ruleset_id}）",
+                                            percent), ind.label))
+    return ("<section><h2>三、关键指标分布与门槛</h2>"
+            '<p class="meta">红色虚线为规则集中的门槛（分档门槛画出每一档）；超过第99百分位的取值并入最右一栏。</p>'
+            f'<div class="grid">{"".join(blocks)}</div></section>')
+
+
+def _transitions(data: ReportData) -> str:
+    if data.transitions is None:
+        return ""
+    m = data.transitions
+    chart = charts.transitions(m, f"{data.year - 1}→{data.year} 年层级变化（企业数）")
+    shown = m.reset_index().rename(columns={m.index.name: f"{m.index.name} ＼ {m.columns.name}"})
+    return f"<section><h2>四、年度层级变化</h2>{_img(chart, '层级变化')}{table(shown)}</section>"
+
+
+def _targets(data: ReportData) -> str:
+    t = data.tracking
+    if t is None:
+        return ""
+    last = t.progress[t.progress["plan_year"] == max(t.years)]
+    labels = [f"{r.label}（{r.plan_year}）" for r in last.itertuples()]
+    chart = charts.progress(labels, last["count"].astype(float).tolist(), last["target"].astype(float).tolist(),
+                            f"{t.plan.title}：目标与实有")
+    progress = headers_zh(t.progress[["label", "program", "measure", "plan_year", "target_year", "target", "stretch",
+                                      "count", "undetermined", "gap", "status", "source"]])
+    near = headers_zh(t.candidates.groupby("target_id").head(5)[["target_id", "rank", "name", "uscc", "outcome_zh",
+                                                                "lacks"]])
+    untracked = "".join(f"<li>{esc(u.label)}：“{esc(u.quote)}”——{esc(u.reason)}</li>" for u in t.plan.untracked)
+    return (f"<section><h2>五、计划目标跟踪</h2><p class='meta'>{esc(t.plan.title)}（{esc(t.plan.jurisdiction)}）"
+            f"——{esc(t.plan.source.document)}</p>{_img(chart, '计划目标')}{table(progress)}"
+            f"<h3>最接近完成目标的企业（{max(t.years)} 年，每个目标前5家）</h3>{table(near)}"
+            + (f"<h3>计划中未跟踪的指标</h3><ul>{untracked}</ul>" if untracked else "") + "</section>")
+
+
+def _selection(data: ReportData) -> str:
+    return ("<section><h2>六、入选企业情况</h2>"
+            '<p class="note">培育名单尚未并入：选择模块（tiering select）还没有可调用的接口。'
+            "下表为梯队中层级最高的企业，供参考。</p>"
+            + table(headers_zh(data.tiers.sort_values(["rung", "uscc"], ascending=[False, True])
+                               [["name", "uscc", "highest_rung", "next_rung", "lacks"]]), max_rows=15)
+            + "</section>")
+
+
+def _notes(data: ReportData) -> str:
+    items = "".join(f"<li>{esc(n)}</li>" for n in data.notes)
+    return f"<section><h2>说明</h2><ul>{items}</ul></section>" if items else ""
+
+
+def render_report(data: ReportData) -> str:
+    """The complete self-contained HTML report."""
+    body = "".join([_header(data), _summary(data), _pyramid(data), _indicators(data), _transitions(data),
+                    _targets(data), _selection(data), _notes(data)])
+    return document(f"{TITLE} {data.year}", body)

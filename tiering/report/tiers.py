@@ -1,0 +1,94 @@
+"""Each firm's highest rung on the tier ladder, what it lacks for the next rung, and year-over-year transitions.
+
+Rungs come from the rule sets' ``rung`` metadata. When the tier-ladder package (``tiering.ladder``) offers a
+``lacks(evaluation)`` table it supplies the "what it lacks" text; otherwise the unmet and undetermined criteria of
+the next rung's rule set stand in for it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tiering.engine.evaluate import Evaluation
+from tiering.rules.compile import CompiledRuleSet
+
+NO_RUNG = "未入梯队"
+TIER_COLUMNS = ["uscc", "name", "rung", "highest_rung", "programs_qualified", "next_rung", "lacks"]
+
+
+def ladder(rulesets: list[CompiledRuleSet]) -> list[tuple[int, str, str]]:
+    """(rung, program, program title) of the rule sets that declare a rung, bottom first."""
+    return sorted({(int(rs.meta.rung), rs.program, rs.meta.program_title) for rs in rulesets
+                   if rs.meta.rung is not None})
+
+
+def _ladder_lacks(evaluation: Evaluation) -> dict[str, str] | None:
+    try:
+        from tiering import ladder as ladder_pkg  # optional: another engineer's package
+    except ImportError:
+        return None
+    lacks = getattr(ladder_pkg, "lacks", None)
+    if lacks is None:
+        return None
+    frame = lacks(evaluation)
+    if not isinstance(frame, pd.DataFrame) or not {"uscc", "lacks"} <= set(frame.columns):
+        return None
+    texts = frame[["uscc", "lacks"]].astype({"lacks": object}).fillna("")
+    return texts.groupby("uscc")["lacks"].agg(lambda s: "；".join(t for t in s if t)).to_dict()
+
+
+def _fallback_lack(row: pd.Series) -> str:
+    parts = [f"未满足：{row['failed']}" if row["failed"] else "", f"缺数据：{row['missing']}" if row["missing"] else ""]
+    return "；".join(p for p in parts if p)
+
+
+def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], evaluation: Evaluation) -> pd.DataFrame:
+    """One row per firm: highest rung reached, every program qualified for, the next rung and what it lacks."""
+    steps = ladder(rulesets)
+    rung_of = {program: rung for rung, program, _ in steps}
+    title_of = {rung: title for rung, _, title in steps}
+    program_at = {rung: program for rung, program, _ in steps}
+    firms = outcomes[["uscc", "name"]].drop_duplicates("uscc").set_index("uscc")
+    qualified = outcomes[outcomes["outcome"] == "qualified"]
+    best = qualified.assign(rung=qualified["program"].map(rung_of)).groupby("uscc")["rung"].max()
+    names = qualified.groupby("uscc")["program_title"].agg(lambda s: "、".join(s.astype(str)))
+    table = firms.assign(rung=best.reindex(firms.index).fillna(0).astype(int),
+                         programs_qualified=names.reindex(firms.index).fillna(""))
+    table["highest_rung"] = table["rung"].map(title_of).fillna(NO_RUNG)
+    rungs = sorted(title_of)
+    table["next_rung"] = table["rung"].map(lambda r: next((title_of[x] for x in rungs if x > r), ""))
+    from_ladder = _ladder_lacks(evaluation)
+    by_program = outcomes.set_index(["uscc", "program"])
+    lacks = []
+    for uscc, r in zip(table.index, table["rung"], strict=True):
+        nxt = next((x for x in rungs if x > r), None)
+        if from_ladder is not None:
+            lacks.append(from_ladder.get(uscc, ""))
+        elif nxt is None or (uscc, program_at[nxt]) not in by_program.index:
+            lacks.append("")
+        else:
+            lacks.append(_fallback_lack(by_program.loc[(uscc, program_at[nxt])]))
+    table["lacks"] = lacks
+    return table.reset_index()[TIER_COLUMNS]
+
+
+def pyramid_levels(tiers: pd.DataFrame, rulesets: list[CompiledRuleSet]) -> list[tuple[str, int]]:
+    """(level title, firms whose highest rung it is), from 未入梯队 up to the top rung."""
+    counts = tiers["rung"].value_counts()
+    return [(NO_RUNG, int(counts.get(0, 0)))] + [(title, int(counts.get(rung, 0)))
+                                                 for rung, _, title in ladder(rulesets)]
+
+
+def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, order: list[str], before_year: int,
+                      after_year: int) -> pd.DataFrame:
+    """Counts of firms by last year's highest rung (rows) and this year's (columns); firms new or gone included."""
+    joined = before[["uscc", "highest_rung"]].merge(after[["uscc", "highest_rung"]], on="uscc", how="outer",
+                                                   suffixes=("_before", "_after"))
+    joined = joined.fillna({"highest_rung_before": "（上年无数据）", "highest_rung_after": "（本年无数据）"})
+    matrix = pd.crosstab(joined["highest_rung_before"], joined["highest_rung_after"])
+    rows = [x for x in ["（上年无数据）", *order] if x in matrix.index]
+    cols = [x for x in [*order, "（本年无数据）"] if x in matrix.columns]
+    matrix = matrix.reindex(index=rows, columns=cols, fill_value=0)
+    matrix.index.name = f"{before_year} 年最高层级"
+    matrix.columns.name = f"{after_year} 年最高层级"
+    return matrix

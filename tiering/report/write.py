@@ -1,0 +1,94 @@
+"""Write a report folder: the bureau workbook, the HTML report, and one printable page per chosen firm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from tiering.engine.evaluate import OUTCOME_ZH, firm_slice
+from tiering.explain.text import explain_firm
+from tiering.output.write import EXCEL_MAX_ROWS
+from tiering.report.data import ReportData
+from tiering.report.firm_page import firm_page_body
+from tiering.report.font import PageFont
+from tiering.report.html_report import render_report
+from tiering.report.page import document
+from tiering.report.workbook import write_workbook
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.nodes import One
+
+TRACE_COLUMNS = ["uscc", "name", "ruleset_id", "criterion_id", "criterion", "kind", "value", "threshold", "status",
+                 "points_min", "points_max", "band", "document", "clause", "provisional"]
+
+
+def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
+    """Sheet name → table, in the order the bureau reads them."""
+    run = data.run
+    sheets: dict[str, pd.DataFrame] = {"汇总": run.summary}
+    levels = data.tiers["highest_rung"].value_counts()
+    sheets["梯队"] = pd.DataFrame({"level": data.levels[::-1],
+                                  "firms": [int(levels.get(x, 0)) for x in data.levels[::-1]]})
+    outcome_cols = ["uscc", "name", "program_title", "ruleset_id", "outcome_zh", "score_min", "score_max", "path",
+                    "failed", "missing"]
+    for title, group in run.outcomes.groupby("program_title", sort=False, observed=True):
+        sheets[str(title)[:31]] = group[outcome_cols]
+    sheets["尚缺"] = data.tiers
+    if len(data.trace) <= EXCEL_MAX_ROWS:
+        sheets["追溯"] = data.trace[TRACE_COLUMNS].sort_values(["uscc", "ruleset_id"], kind="stable")
+    if data.tracking is not None:
+        sheets["计划目标"] = data.tracking.progress
+        sheets["最接近的企业"] = data.tracking.candidates
+    sheets["说明"] = pd.DataFrame(run.provenance.rows() + [("说明", n) for n in data.notes], columns=["项目", "内容"])
+    return sheets
+
+
+def explanation_text(uscc: str, name: str, year: int, rulesets: list[CompiledRuleSet],
+                     results: dict[str, dict[str, One]]) -> str:
+    """The ``tiering explain`` text, one rule set at a time, so that a rule set the explainer cannot lay out yet
+    (it stops on some node kinds) leaves a note instead of losing the whole page."""
+    parts = []
+    for i, rs in enumerate(rulesets):
+        try:
+            text = explain_firm(uscc, name, year, [rs], results)
+        except AssertionError:
+            outcome = OUTCOME_ZH[results[rs.id][rs.root.id].status]
+            text = (f"企业：{name}（{uscc}）  申报年度：{year}  数据年度：{year - 1}\n\n"
+                    f"【{rs.meta.program_title}】{rs.meta.title}  版本 {rs.version}（{rs.meta.status.value}）\n"
+                    f"  结果：{outcome}\n  逐条说明暂不可用：tiering explain 尚不能展开本规则集的某类条件。\n"
+                    f"  结论：{outcome}（详见工作簿“追溯”表）。\n")
+        parts.append(text if i == 0 else text.split("\n", 2)[2])
+    return "\n".join(parts)
+
+
+def write_firm_pages(data: ReportData, out_dir: Path, firms: list[str]) -> list[Path]:
+    """One printable explanation page per firm id in ``firms`` (firms without data for the year are skipped)."""
+    evaluation = data.run.evaluation
+    names = dict(zip(evaluation.firms, evaluation.names, strict=True))
+    pages = {}
+    for uscc in firms:
+        if uscc in names:
+            text = explanation_text(uscc, str(names[uscc]), data.year, data.run.rulesets,
+                                    firm_slice(evaluation, uscc))
+            pages[uscc] = (f"{names[uscc]} {data.year} 年评价说明", firm_page_body(text))
+    if not pages:
+        return []
+    font = PageFont("".join(title + body for title, body in pages.values()))
+    folder = out_dir / "firms"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for uscc, (title, body) in pages.items():
+        path = folder / f"{uscc}.html"
+        path.write_text(document(title, body, font), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_report(data: ReportData, out_dir: Path, firms: list[str]) -> list[Path]:
+    """Write report.xlsx, report.html and the firm pages into ``out_dir``; return the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [write_workbook(out_dir / "report.xlsx", workbook_sheets(data))]
+    html_path = out_dir / "report.html"
+    html_path.write_text(render_report(data), encoding="utf-8")
+    written.append(html_path)
+    return written + write_firm_pages(data, out_dir, firms)
