@@ -18,6 +18,8 @@ from tiering.engine.evaluate import Evaluation, evaluate, evaluate_firm
 from tiering.engine.trace import trace_table
 from tiering.explain.outcomes import outcome_frame, summary_counts
 from tiering.explain.text import explain_firm
+from tiering.ladder.lacks import lacks, lacks_for_firm
+from tiering.ladder.summary import tier_summary
 from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.write import FORMATS, write_results
 from tiering.register import Register, write_template
@@ -42,9 +44,11 @@ def run_classification(register: Register, rulesets: list[CompiledRuleSet], year
     """Evaluate the accepted rows of ``register`` and build the outcome tables and provenance."""
     with click.progressbar(length=len(rulesets), label="评价中 evaluating", show_pos=True,
                            hidden=not progress) as bar:
-        evaluation = evaluate(register.frame, rulesets, year, on)
-        bar.update(len(rulesets))
+        evaluation = evaluate(register.frame, rulesets, year, on, on_ruleset=lambda _rs: bar.update(1))
     outcomes = outcome_frame(evaluation)
+    gaps = lacks(evaluation, register.frame)[["uscc", "ruleset_id", "lacks"]]
+    outcomes = outcomes.merge(gaps, on=["uscc", "ruleset_id"], how="left", validate="one_to_one")
+    outcomes["lacks"] = outcomes["lacks"].fillna("")
     provenance = Provenance(
         input_file=str(register.path), input_sha256=register.sha256, year=year, eval_date=on.isoformat(),
         money_units={k: register.money_note(k) for k in sorted(register.money_units)},
@@ -102,7 +106,7 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
     if register.frame.empty:
         fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
     run = run_classification(register, rulesets, year, on, progress=len(register.frame) > 50_000)
-    sheets = {"结果": run.outcomes, "汇总": run.summary}
+    sheets = {"层级": tier_summary(run.evaluation), "结果": run.outcomes, "汇总": run.summary}
     rejects = rejects_frame(register) if register.refusals else None
     trace = trace_table(run.evaluation)
     written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets, trace, run.provenance, rejects)
@@ -142,7 +146,9 @@ def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None
              f"{', '.join(map(str, sorted(rows['year'].unique())))}")
     results = evaluate_firm(rows, rulesets, year, on)
     latest = rows[rows["year"] == year - 1].iloc[0]
-    click.echo(explain_firm(str(latest["uscc"]), str(latest["name"]), year, rulesets, results))
+    uscc = str(latest["uscc"])
+    missing = lacks_for_firm(evaluate(rows, rulesets, year, on), uscc, rows)
+    click.echo(explain_firm(uscc, str(latest["name"]), year, rulesets, results, missing))
 
 
 @click.command("template")

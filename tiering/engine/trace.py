@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from tiering.engine.evaluate import Evaluation
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN
-from tiering.rules.nodes import NO_BAND, STATUS_TEXT, BestOfNode, GroupNode, Node, PointsNode, TestNode
+from tiering.rules.nodes import NO_BAND, STATUS_TEXT, BestOfNode, ClassesNode, GroupNode, Node, PointsNode, TestNode
 
 _STATUS_CODES = sorted(STATUS_TEXT)
 _STATUS_DICT = pa.array([STATUS_TEXT[c] for c in _STATUS_CODES])
@@ -21,7 +21,7 @@ _STATUS_DICT = pa.array([STATUS_TEXT[c] for c in _STATUS_CODES])
 def band_labels(node: Node) -> dict[int, str]:
     """Labels of the band indices a node can report (points bands, chosen option, qualifying path)."""
     labels: dict[int, str] = {NO_BAND: ""}
-    if isinstance(node, PointsNode) and node.table is not None:
+    if isinstance(node, PointsNode | ClassesNode) and node.table is not None:
         for i, b in enumerate(node.table.bands):
             labels[i] = b.label or f"{b.min}–{b.max}"
         labels[MISSING] = "缺失数据"

@@ -14,12 +14,14 @@ from tiering.rules.nodes import (
     SCORED,
     UNKNOWN,
     BestOfNode,
+    ClassesNode,
     GroupNode,
     Node,
     One,
     PointsNode,
     RequiresNode,
     ScoreNode,
+    SubtotalNode,
     TestNode,
 )
 
@@ -52,6 +54,12 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
     if isinstance(node, BestOfNode):
         chosen = node.children[r.band].label if r.band >= 0 else ""
         return f"{node.label}：{fmt.points_range(r.pmin, r.pmax)}（取：{chosen}）—— {src}"
+    if isinstance(node, SubtotalNode):
+        cap = f"，上限{node.cap:g}分" if node.cap is not None else ""
+        return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}（各项合计{cap}）—— {src}"
+    if isinstance(node, ClassesNode):
+        shown = fmt.value(r.value, node.unit)
+        return f"{node.label}{prov}：{shown} → {node.label_of(r.band) or '不属于任何分类'} —— {src}"
     if isinstance(node, ScoreNode):
         need = fmt.requirement(node, r.threshold)
         return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}，要求 {need} —— {src}"
@@ -77,8 +85,8 @@ def _verdict(rs: CompiledRuleSet, results: dict[str, One]) -> str:
             via = f"，经由「{paths.children[results[paths.id].band].label}」"
         return f"结论：符合{via}。"
     want = FAIL if root.status == FAIL else UNKNOWN
-    unmet = [n.label for n in rs.root.walk() if isinstance(n, TestNode | ScoreNode | RequiresNode)
-             and results[n.id].status == want and _on_blocking_path(rs, n, results)]
+    unmet = list(dict.fromkeys(n.label for n in rs.root.walk() if isinstance(n, TestNode | ScoreNode | RequiresNode)
+                               and results[n.id].status == want and _on_blocking_path(rs, n, results)))
     if root.status == FAIL:
         return "结论：不符合。未满足：" + "；".join(unmet) + "。"
     return "结论：待定——缺少判断所需的数据：" + "；".join(unmet) + "。补齐数据后重新评价。"

@@ -90,8 +90,7 @@ class Mover:
     def shown(self, node: TestNode, i: int) -> str:
         """'研发费用占比（当前3.90%，要求≥4.00%）'."""
         v = self.vec(node.id)
-        now = wording.of_unit(float(v.value[i]), node.unit)
-        need = wording.of_unit(float(v.threshold[i]), node.unit)
+        now, need = wording.pair(float(v.value[i]), float(v.threshold[i]), node.unit)
         return f"{self.describe(node)}（当前{now}，要求{OP_ZH.get(node.op, node.op)}{need}）"
 
     def test(self, node: TestNode, fail: np.ndarray) -> Move:
@@ -222,6 +221,8 @@ class Mover:
         """Every band move of a points criterion: per lever one search over all (band, firm) rows at once."""
         assert self.ctx is not None and node.expr is not None and node.table is not None
         expr, table, ctx = node.expr, node.table, self.ctx
+        if not targets:
+            return []
         v = self.vec(node.id)
         value = tidy(np.asarray(v.value, dtype=float))
         anyone = np.any([t for _, t, _, _ in targets], axis=0)
