@@ -13,6 +13,8 @@ The per-firm work is building text; everything numeric runs per criterion over a
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -203,7 +205,9 @@ class _RuleSetLacks:
             if picked is None:
                 open_parts = self._open(parts, i)
                 if unknown[i] and open_parts:
-                    return f"{head}，取决于尚未确定的评分项（{'、'.join(open_parts)}）"
+                    named = "、".join(_short(t) for t in open_parts[:3])
+                    more = f"等{len(open_parts)}项" if len(open_parts) > 3 else ""
+                    return f"{head}，取决于尚未确定的评分项（{named}{more}）"
                 return f"{head}，仅调整当年数据无法补足"
             moves = "；".join(options[o].render(i) for o in picked)
             if unknown[i]:
@@ -221,6 +225,11 @@ class _RuleSetLacks:
                 if isinstance(leaf, PointsNode) and self.vec(leaf.id).pmin[i] != self.vec(leaf.id).pmax[i]:
                     out.append(leaf.label)
         return out
+
+
+def _short(label: str) -> str:
+    """A criterion label without its trailing note in brackets: '技术的先进程度（专家评分0–8分）' → '技术的先进程度'."""
+    return re.sub(r"（[^（）]*）$", "", label)
 
 
 def _op(op: str) -> str:

@@ -209,8 +209,9 @@ def _search(holds: Callable[[Any], np.ndarray], ctx: SliceContext, field: str, b
         m_ok = test(mid)
         hi = np.where(ok & m_ok, mid, hi)
         lo = np.where(ok & ~m_ok, mid, lo)
-    # round up to the field's step so the shown number is enough, and step once more if rounding fell short
-    rounded = np.ceil(hi / step - 1e-4) * step
+    # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or else
+    # the next one (so the shown number never overshoots by a step)
+    rounded = np.maximum(np.ceil(lo / step - 1e-6), 1.0) * step
     if sign.min() < 0:
         rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
     again = ok & ~test(rounded)

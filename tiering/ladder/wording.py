@@ -50,6 +50,17 @@ def of_unit(x: float, unit: Unit) -> str:
     return _trim(f"{x:.4f}")
 
 
+def pair(x: float, t: float, unit: Unit) -> tuple[str, str]:
+    """A value and a threshold, with more decimals when the usual ones would print them alike (4.9996% vs 5%)."""
+    a, b = of_unit(x, unit), of_unit(t, unit)
+    if a == b and unit == Unit.PERCENT and x == x and t == t and x != t:
+        for digits in (3, 4, 6):
+            a, b = f"{x * 100:.{digits}f}%", f"{t * 100:.{digits}f}%"
+            if a != b:
+                break
+    return a, b
+
+
 _KIND = {f.id: f.dtype for f in BY_ID.values()}
 _UNIT = {f.id: f.unit for f in BY_ID.values()}
 _LABEL = {f.id: f.label for f in BY_ID.values()}
