@@ -174,6 +174,13 @@ def _reason(exc: ValidationError) -> str:
 def parse_event(line: str) -> Parsed:
     """Parse one JSON line into an event; raise :class:`EventError` saying what is wrong."""
     try:
+        event = Event.model_validate_json(line)  # the fast path; a failure is re-parsed below for the message
+        model = PAYLOADS.get(event.type)
+        if model is not None and event.type != "certificate_issued":
+            return Parsed(event, model.model_validate(event.payload))
+    except ValidationError:
+        pass
+    try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
         raise EventError(f"not JSON ({exc.msg} at column {exc.colno})") from exc

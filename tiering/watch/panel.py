@@ -36,7 +36,8 @@ def _missing(x: Any) -> bool:
 def fold(base: Any, changes: list[Change]) -> Any:
     """The value of a cell: its register value with the changes applied in (date, event id) order."""
     value, rank = base, (-1 if _missing(base) else BASE_RANK)
-    for ch in sorted(changes, key=lambda c: (c.date, c.event_id)):
+    ordered = changes if len(changes) == 1 else sorted(changes, key=lambda c: (c.date, c.event_id))
+    for ch in ordered:
         op = ch.op
         if op.how == SET:
             if op.rank >= rank:

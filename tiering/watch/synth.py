@@ -21,7 +21,7 @@ _CERTS = ("hitech", "hitech", "software", "rd_institution")
 _FIGURES = ("revenue", "employees", "tech_staff", "rd_expense")
 
 
-def _payload(kind: str, rng: np.random.Generator, row: pd.Series, day: dt.date, data_year: int) -> dict[str, Any]:
+def _payload(kind: str, rng: np.random.Generator, row: dict[str, Any], day: dt.date, data_year: int) -> dict[str, Any]:
     if kind == "figures":
         values = {}
         for f in rng.choice(_FIGURES, size=int(rng.integers(1, 4)), replace=False):
@@ -54,14 +54,14 @@ def synthetic_lines(panel: pd.DataFrame, n: int, seed: int, data_year: int, star
                     bad_share: float = 0.01) -> list[str]:
     """``n`` JSON lines over the firms of ``panel`` (its ``data_year`` rows give the figures' scale)."""
     rng = np.random.default_rng(seed)
-    rows = panel[panel["year"] == data_year].reset_index(drop=True)
+    rows = panel.loc[panel["year"] == data_year, ["uscc", *_FIGURES]].to_dict("records")
     firm_idx = rng.integers(0, len(rows), size=n)
     kinds = rng.choice(len(_TYPES), size=n, p=np.array(_WEIGHTS) / sum(_WEIGHTS))
     days = np.sort(rng.integers(0, 365, size=n))
     days = days + rng.integers(-20, 21, size=n)  # some events arrive after later-dated ones
     lines: list[str] = []
     for i in range(n):
-        row = rows.iloc[int(firm_idx[i])]
+        row = rows[int(firm_idx[i])]
         day = start + dt.timedelta(days=int(max(days[i], 0)))
         kind = _TYPES[int(kinds[i])]
         event = {"event_id": f"syn-{seed}-{i:07d}", "firm_id": str(row["uscc"]), "type": kind,
