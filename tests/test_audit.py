@@ -186,8 +186,8 @@ def test_select_run_records_policy_model_hashes_and_the_list(store: Path, regist
 def test_edited_decision_is_caught_and_named(store: Path, register: Path) -> None:
     record(store, register)
     second = record(store, register)
-    untriggered(store).execute("UPDATE decisions SET outcome = 'qualified' WHERE run_id = ? AND uscc = ?",
-                               (second, FIRMS[0]))
+    untriggered(store).execute("UPDATE decisions SET outcome = (SELECT id FROM texts WHERE text = 'qualified') "
+                               "WHERE run = (SELECT seq FROM records WHERE ref = ?) AND uscc = ?", (second, FIRMS[0]))
     report = verify(store)
     assert report.records == 1
     assert report.broken is not None
@@ -196,6 +196,16 @@ def test_edited_decision_is_caught_and_named(store: Path, register: Path) -> Non
     code, out = cli("audit", "verify", "--store", str(store))
     assert code == exit_codes.CHECK_FAILED == 4
     assert out.splitlines()[0] == "校验 1 条记录通过，随后链条断开 chain broken after 1 good record(s)"
+
+
+def test_edited_shared_text_is_caught(store: Path, register: Path) -> None:
+    """A reason text is stored once and shared by runs; editing it changes the first run that uses it."""
+    first = record(store, register)
+    record(store, register)
+    untriggered(store).execute("UPDATE texts SET text = 'qualified ' WHERE text = 'qualified'")
+    report = verify(store)
+    assert report.broken is not None and report.broken.ref == first
+    assert report.broken.problem == "the decisions table rows of this run were changed"
 
 
 def test_edited_record_body_is_caught(store: Path, register: Path) -> None:
@@ -298,7 +308,7 @@ def test_override_sits_beside_the_machine_decision(store: Path, register: Path) 
     assert ("人工调整 override（申报年度 2025）：kjxzxqy-2022 改判为「符合」，由 王芳 于 " in text
             and "记录；理由：复核后研发费用应计入委托研发；证据：津科函〔2025〕12号" in text)
     conn = sqlite3.connect(store)
-    assert conn.execute("SELECT outcome FROM decisions WHERE run_id = ? AND uscc = ?",
+    assert conn.execute("SELECT outcome FROM decision_view WHERE run_id = ? AND uscc = ?",
                         (run_id, FIRMS[0])).fetchone() == ("not_qualified",)
     report = verify(store)
     assert (report.ok, report.runs, report.overrides) == (True, 1, 1)
@@ -449,7 +459,7 @@ def test_killed_writer_leaves_no_half_written_run(store: Path, register: Path, t
     report = verify(store)
     assert (report.ok, report.runs) == (True, 1)
     assert len(report.orphans) == 1 and report.orphans[0].endswith(".parquet.tmp")
-    assert sqlite3.connect(store).execute("SELECT COUNT(DISTINCT run_id) FROM decisions").fetchone() == (1,)
+    assert sqlite3.connect(store).execute("SELECT COUNT(DISTINCT run) FROM decisions").fetchone() == (1,)
     record(store, register)
     assert verify(store).runs == 2
 

@@ -1,4 +1,9 @@
-"""Opening the audit database: schema, WAL mode, a busy timeout for concurrent writers, append-only triggers."""
+"""Opening the audit database: schema, WAL mode, a busy timeout for concurrent writers, append-only triggers.
+
+Decisions are one row per firm × rule set per run, millions per large run, so their repeated texts (rule-set
+id, outcome, reason texts) are stored once in ``texts`` and referenced by number; ``decision_view`` shows them
+as text again, and everything that reads decisions reads the view.
+"""
 
 from __future__ import annotations
 
@@ -22,24 +27,38 @@ CREATE TABLE IF NOT EXISTS records (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS texts (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS decisions (
-    run_id TEXT NOT NULL,
+    run INTEGER NOT NULL REFERENCES records (seq),
     i INTEGER NOT NULL,
     year INTEGER NOT NULL,
     uscc TEXT NOT NULL,
     name TEXT NOT NULL,
-    program TEXT NOT NULL,
-    ruleset_id TEXT NOT NULL,
-    version TEXT NOT NULL,
-    outcome TEXT NOT NULL,
+    program INTEGER REFERENCES texts (id),
+    ruleset_id INTEGER REFERENCES texts (id),
+    version INTEGER REFERENCES texts (id),
+    outcome INTEGER REFERENCES texts (id),
     score_min REAL,
     score_max REAL,
-    path TEXT,
-    failed TEXT,
-    missing TEXT,
-    PRIMARY KEY (run_id, i)
-);
+    path INTEGER REFERENCES texts (id),
+    failed INTEGER REFERENCES texts (id),
+    missing INTEGER REFERENCES texts (id),
+    PRIMARY KEY (run, i)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS decisions_uscc ON decisions (uscc, year);
+CREATE VIEW IF NOT EXISTS decision_view AS
+SELECT r.ref AS run_id, d.run AS run, d.i AS i, d.year AS year, d.uscc AS uscc, d.name AS name,
+       t1.text AS program, t2.text AS ruleset_id, t3.text AS version, t4.text AS outcome,
+       d.score_min AS score_min, d.score_max AS score_max, t5.text AS path, t6.text AS failed, t7.text AS missing
+FROM decisions d
+JOIN records r ON r.seq = d.run
+LEFT JOIN texts t1 ON t1.id = d.program LEFT JOIN texts t2 ON t2.id = d.ruleset_id
+LEFT JOIN texts t3 ON t3.id = d.version LEFT JOIN texts t4 ON t4.id = d.outcome
+LEFT JOIN texts t5 ON t5.id = d.path LEFT JOIN texts t6 ON t6.id = d.failed
+LEFT JOIN texts t7 ON t7.id = d.missing;
 CREATE TABLE IF NOT EXISTS rule_texts (
     sha256 TEXT PRIMARY KEY,
     ruleset_id TEXT NOT NULL,
@@ -50,7 +69,7 @@ CREATE TABLE IF NOT EXISTS rule_texts (
 _GUARDS = [
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, 'the audit store is append-only: {table} rows cannot be {verb}d'); END;"
-    for table in ("records", "decisions", "rule_texts") for verb in ("update", "delete")
+    for table in ("records", "decisions", "texts", "rule_texts") for verb in ("update", "delete")
 ]
 
 

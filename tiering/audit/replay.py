@@ -101,7 +101,7 @@ def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | 
     try:
         run = run_record(conn, run_id)
         stored = load_stored(conn, run["rulesets"])
-        old = pd.DataFrame(conn.execute(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE run_id = ? "
+        old = pd.DataFrame(conn.execute(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decision_view WHERE run_id = ? "
                                         f"ORDER BY i", (run_id,)).fetchall(), columns=list(DECISION_COLUMNS))
     finally:
         conn.close()

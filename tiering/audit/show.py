@@ -51,7 +51,7 @@ def firm_history(store: Path, firm_id: str, year: int | None = None, run_id: str
         runs = {r["run_id"]: r for r in load_records(conn, "run")}
         overrides = [o for o in load_records(conn, "override") if o["uscc"] == uscc]
         sql = "SELECT run_id, name, ruleset_id, version, outcome, score_min, score_max, path, failed, missing " \
-              "FROM decisions WHERE uscc = ?"
+              "FROM decision_view WHERE uscc = ?"
         args: list[Any] = [uscc]
         if year is not None:
             sql, args = sql + " AND year = ?", [*args, year]

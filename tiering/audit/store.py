@@ -149,6 +149,31 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
     return run_id
 
 
+_TEXT_COLUMNS = ("program", "ruleset_id", "version", "outcome", "path", "failed", "missing")
+
+
+def _insert_decisions(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert decision rows under the run just appended, their repeated texts as numbers into ``texts``."""
+    run = conn.execute("SELECT MAX(seq) FROM records").fetchone()[0]
+    positions = [3 + DECISION_COLUMNS.index(c) for c in _TEXT_COLUMNS]
+    distinct = {row[p] for row in rows for p in positions} - {None}
+    conn.executemany("INSERT OR IGNORE INTO texts (text) VALUES (?)", [(t,) for t in sorted(distinct)])
+    ids: dict[Any, Any] = {None: None}
+    for start in range(0, len(distinct), 500):
+        chunk = sorted(distinct)[start:start + 500]
+        ids.update(conn.execute(f"SELECT text, id FROM texts WHERE text IN ({', '.join('?' * len(chunk))})",
+                                chunk).fetchall())
+    coded = []
+    for row in rows:
+        values = list(row)
+        values[0] = run
+        for p in positions:
+            values[p] = ids[values[p]]
+        coded.append(values)
+    conn.executemany(f"INSERT INTO decisions (run, i, year, {', '.join(DECISION_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", coded)
+
+
 def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], body: dict[str, Any], tmp: Path,
                 final: Path) -> None:
     """Insert everything and rename the trace inside one write transaction; undo both if anything fails."""
@@ -157,9 +182,8 @@ def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], body
         _begin(conn, store)
         try:
             save_texts(conn, run.rulesets)
-            conn.executemany(f"INSERT INTO decisions (run_id, i, year, {', '.join(DECISION_COLUMNS)}) "
-                             f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", rows)
             _append(conn, "run", body["run_id"], body)
+            _insert_decisions(conn, rows)
             os.replace(tmp, final)
             _sync_dir(final.parent)
             conn.execute("COMMIT")
@@ -197,7 +221,7 @@ def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: s
     conn = connect(store)
     try:
         uscc = resolve_firm(conn, firm_id)
-        known = [r[0] for r in conn.execute("SELECT DISTINCT ruleset_id FROM decisions WHERE uscc = ?", (uscc,))]
+        known = [r[0] for r in conn.execute("SELECT DISTINCT ruleset_id FROM decision_view WHERE uscc = ?", (uscc,))]
     finally:
         conn.close()
     if ruleset_id not in known:

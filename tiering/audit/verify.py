@@ -51,7 +51,7 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
     if digest != body["trace"]["sha256"]:
         return f"trace file {trace} was changed (SHA-256 {body['trace']['sha256'][:12]}… recorded, {digest[:12]}… now)"
     columns = ", ".join(("year", *DECISION_COLUMNS))
-    rows = conn.execute(f"SELECT {columns} FROM decisions WHERE run_id = ? ORDER BY i", (run_id,)).fetchall()
+    rows = conn.execute(f"SELECT {columns} FROM decision_view WHERE run_id = ? ORDER BY i", (run_id,)).fetchall()
     if len(rows) != body["decisions"]["rows"]:
         return f"{body['decisions']['rows']} decisions recorded, {len(rows)} now in the decisions table"
     if chain.rows_sha256(rows) != body["decisions"]["sha256"]:
@@ -94,10 +94,10 @@ def verify(store: Path) -> VerifyReport:
             report.runs += kind == "run"
             report.overrides += kind == "override"
             prev = report.head = digest
-        extra = conn.execute("SELECT DISTINCT run_id FROM decisions WHERE run_id NOT IN "
-                             "(SELECT ref FROM records WHERE kind = 'run')").fetchall()
+        extra = conn.execute("SELECT DISTINCT run FROM decisions WHERE run NOT IN "
+                             "(SELECT seq FROM records WHERE kind = 'run')").fetchall()
         if extra:
-            report.broken = Broken(report.records + 1, extra[0][0], "decisions stored for a run that has no record")
+            report.broken = Broken(extra[0][0], "?", "decisions stored for a record that is not a run or is gone")
     finally:
         conn.close()
     folder = traces_dir(store)
