@@ -152,12 +152,16 @@ def _drop_partial_line(path: Path) -> None:
 
 def append_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
     """Append records, one JSON object per line."""
-    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in records]
+    append_lines(path, [json.dumps(r, ensure_ascii=False) for r in records])
+
+
+def append_lines(path: Path, lines: list[str]) -> None:
+    """Append JSON texts, one per line."""
     if not lines:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
-        fh.writelines(lines)
+        fh.writelines(line + "\n" for line in lines)
 
 
 def summary_text(alerts: list[dict[str, Any]], since: str | None, until: str | None) -> str:

@@ -196,7 +196,7 @@ class Monitor:
             batch.alerts.append(self.store.stamp_alert(body))
             batch.fired.append(key)
         self.store.commit(batch)
-        alert_mod.append_jsonl(self.alerts_path, batch.alerts)
+        alert_mod.append_lines(self.alerts_path, batch.alert_lines)
         self.stats.reminders_fired += len(due)
         return len(due)
 
@@ -277,8 +277,8 @@ class Monitor:
         self._evaluate_rounds(batch, rounds)
         self.store.commit(batch)
         self.seen |= ids
-        alert_mod.append_jsonl(self.alerts_path, batch.alerts)
-        alert_mod.append_jsonl(self.dead_letter_path, batch.dead_letters)
+        alert_mod.append_lines(self.alerts_path, batch.alert_lines)
+        alert_mod.append_lines(self.dead_letter_path, batch.dead_lines)
         now = time.monotonic()
         by_event = {item.parsed.event.event_id: item.read_at for item in pending}
         self.stats.latencies += [now - by_event[a["event"]["event_id"]] for a in batch.alerts]

@@ -41,6 +41,8 @@ class Batch:
     reminders: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     fired: list[str] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
+    alert_lines: list[str] = field(default_factory=list)
+    dead_lines: list[str] = field(default_factory=list)
 
 
 class Store:
@@ -115,7 +117,9 @@ class Store:
         return letter
 
     def commit(self, batch: Batch) -> None:
-        """Write one batch in a single transaction."""
+        """Write one batch in a single transaction; fills ``alert_lines`` and ``dead_lines`` (the JSON texts)."""
+        batch.alert_lines = [json.dumps(a, ensure_ascii=False) for a in batch.alerts]
+        batch.dead_lines = [json.dumps(d, ensure_ascii=False) for d in batch.dead_letters]
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT INTO events (event_id, firm_id, type, date, line) VALUES (?, ?, ?, ?, ?)",
@@ -123,9 +127,11 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)",
                                 [(f, r, o) for (f, r), o in batch.outcomes.items()])
             self.db.executemany("INSERT INTO alerts VALUES (?, ?, ?)",
-                                [(a["alert_id"], a["date"], json.dumps(a, ensure_ascii=False)) for a in batch.alerts])
+                                [(a["alert_id"], a["date"], text)
+                                 for a, text in zip(batch.alerts, batch.alert_lines, strict=True)])
             self.db.executemany("INSERT INTO dead_letters VALUES (?, ?)",
-                                [(d["dead_id"], json.dumps(d, ensure_ascii=False)) for d in batch.dead_letters])
+                                [(d["dead_id"], text)
+                                 for d, text in zip(batch.dead_letters, batch.dead_lines, strict=True)])
             self.db.executemany("INSERT OR IGNORE INTO reminders (key, firm_id, reminder, fire_on, body) "
                                 "VALUES (?, ?, ?, ?, ?)", batch.reminders)
             self.db.executemany("UPDATE reminders SET fired = 1 WHERE key = ?", [(k,) for k in batch.fired])
