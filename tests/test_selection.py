@@ -252,6 +252,7 @@ def test_brief_shows_components_lacks_and_clause(tmp_path: Path) -> None:
     assert "| 名次 | 第 1 名（共 3 家） |" in text
     assert "| 技术水平（100.00） | 科技型中小企业评价得分 | 90分 | 100% | 50% | 50.00 |" in text
     assert "| 发展潜力（100.00） | 上年营收增长 | 50% | 100% | 50% | 50.00 |" in text
+    assert "主要理由：科技型中小企业评价得分 90分（池内100%，+50.0分）；上年营收增长 50%（池内100%，+50.0分）" in text
     assert "## 尚缺（雏鹰企业）—— 一企一策的起点\n\n- 研发投入不足\n- 无有效知识产权\n" in text
     assert "## 距培育目标（科技小巨人）尚缺\n\n- 销售收入1亿元以上\n" in text
     assert "每年从全县科技型中小企业中遴选10—15家技术水平高、发展潜力大的企业进行重点培育" in text

@@ -72,6 +72,8 @@ def firm_brief(row: pd.Series, selection: Selection) -> str:
         "再按权重相加。",
         "",
         *_score_rows(row, policy, selection.with_model),
+        "",
+        f"主要理由：{_cell(row['reasons'])}",
     ]
     reasons = row.get("model_reasons") or ""
     if selection.with_model and reasons:

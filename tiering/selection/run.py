@@ -16,6 +16,7 @@ from tiering.selection.signals import component_signals
 from tiering.selection.standing import standing_frame
 
 RUNNERS_UP = 5
+TOP_REASONS = 3
 NOT_EVALUATED = "未评价"
 
 
@@ -47,6 +48,18 @@ class Selection:
     def runners_up(self) -> pd.DataFrame:
         """The next firms in order that are not on the list, with why they missed the cut."""
         return self.ranked[~self.ranked["selected"]].head(RUNNERS_UP).reset_index(drop=True)
+
+
+def _top_contributions(table: pd.DataFrame, policy: Policy, with_model: bool) -> list[str]:
+    """Per candidate, the components adding most to its combined score, e.g. ``近三年营收年均增长 105%（池内97%）``."""
+    parts = [(g.weight * c.weight, c) for g in policy.ranking.groups for c in g.active(with_model)]
+    out = []
+    for _, row in table.iterrows():
+        scored = sorted(((share * row[f"pct_{c.id}"], i, c) for i, (share, c) in enumerate(parts)),
+                        key=lambda t: (-t[0], t[1]))
+        out.append("；".join(f"{c.label} {row[f'value_{c.id}']}（池内{row[f'pct_{c.id}']:.0%}，+{100 * v:.1f}分）"
+                            for v, _, c in scored[:TOP_REASONS] if v > 0))
+    return out
 
 
 def _not_evaluated(panel: pd.DataFrame, evaluated: pd.Index, data_year: int) -> pd.DataFrame:
@@ -95,4 +108,5 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
                                                    "status_reason"]).reindex(table["uscc"]).reset_index(drop=True)
     table = pd.concat([table, shown, raw, extra], axis=1)
     table["model_reasons"] = signals.model_reasons.reindex(table["uscc"]).fillna("").to_numpy()
+    table["reasons"] = _top_contributions(table, policy, model is not None)
     return Selection(policy, year, n, model is not None, status, table, warnings)

@@ -31,7 +31,7 @@ _HEADERS = {
     "pick": "名次", "order": "综合排名", "district": "所在区", "industry": "行业", "cluster": "产业集群",
     "combined": "综合得分", "selected": "入选", "missed_reason": "未入选原因", "status": "状态",
     "status_reason": "原因", "next_rung": "下一层级", "lacks": "尚缺（一企一策起点）", "lacks_source": "差距来源",
-    "model_reasons": "模型主要理由", "goal": "培育目标", "goal_lacks": "距培育目标尚缺",
+    "model_reasons": "模型主要理由", "reasons": "入选主要理由", "goal": "培育目标", "goal_lacks": "距培育目标尚缺",
 }
 
 
@@ -60,7 +60,7 @@ def list_sheets(selection: Selection) -> dict[str, pd.DataFrame]:
     ranked["selected"] = ranked["selected"].map({True: "是", False: "否"})
     model = ["model_reasons"] if selection.with_model else []
     chosen = ranked[ranked["pick"] > 0][["pick", "uscc", "name", "district", "industry", "cluster", "highest_rung",
-                                         "programs_qualified", "combined", *components, *model, "next_rung",
+                                         "programs_qualified", "combined", "reasons", *components, *model, "next_rung",
                                          "lacks", "goal", "goal_lacks"]]
     runners = ranked[ranked["pick"] == 0].head(len(selection.runners_up))[
         ["order", "uscc", "name", "district", "cluster", "combined",
