@@ -338,3 +338,23 @@ def test_watch_explains_a_missing_durable_rules(tmp_path: Path, monkeypatch: pyt
     assert "pip install 'durable-rules>=2.0.28'" in result.output
     assert "needs a C compiler" in result.output
     assert CliRunner().invoke(main, ["rules", "--help"]).exit_code == 0
+
+
+def test_folder_source_reads_new_files_only_and_stdin_works(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    lines = EVENTS.read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "2025-01.jsonl").write_text("".join(lines[:6]), encoding="utf-8")
+    (folder / "2025-02.jsonl").write_text("".join(lines[6:12]), encoding="utf-8")
+    runner = CliRunner()
+    args = ["watch", str(folder), "--register", str(REGISTER), "--state", str(tmp_path / "s"), "--clock", "2025-01-01"]
+    first = runner.invoke(main, args)
+    assert "读取 12 行：应用 10 个事件，重复忽略 1，死信 1" in first.output, first.output
+    (folder / "2025-03.jsonl").write_text("".join(lines[12:]), encoding="utf-8")
+    second = runner.invoke(main, args)
+    assert "读取 10 行：应用 7 个事件，重复忽略 0，死信 3" in second.output, second.output
+    piped = runner.invoke(main, ["watch", "-", "--register", str(REGISTER), "--state", str(tmp_path / "s"),
+                                 "--check"], input="".join(lines))
+    assert "读取 22 行：应用 0 个事件，重复忽略 18，死信 4" in piped.output, piped.output
+    assert "check: live tiers = batch evaluation of the final data = replay of the 17 logged events" in piped.output
+    assert piped.exit_code == 0

@@ -46,17 +46,21 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
 @click.option("--summary", is_flag=True, help="Print the changes and reminders of a period and exit.")
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="With --summary: first day of the period.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="With --summary: last day of the period.")
+@click.option("--check", "check_tiers", is_flag=True,
+              help="Afterwards, check the live tiers against a batch evaluation of the final data and against a "
+                   "replay of the event log from empty state; exit 4 if they differ.")
 @click.option("--tiers", "tiers_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="After processing, write the current tiers (firm × rule set) to this CSV file.")
 def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None, year: int | None,
           rules_dir: Path | None, follow: bool, poll: float, batch_size: int, clock_day: str | None, summary: bool,
-          since: str | None, until: str | None, tiers_path: Path | None) -> None:
+          since: str | None, until: str | None, check_tiers: bool, tiers_path: Path | None) -> None:
     """Apply events (JSON lines from files, folders or '-' for stdin) to the firms and alert every tier change.
 
     \b
     Examples:
       tiering watch datasets/events/sample_events.jsonl --register datasets/sample_register.xlsx --state out/watch
       tiering watch --summary --state out/watch --since 2025-06-01 --until 2025-06-30
+      tiering watch --check --register datasets/sample_register.xlsx --state out/watch
     Alerts go to STATE/alerts.jsonl, unusable lines to STATE/dead_letter.jsonl. Event types: see
     tiering/watch/events.py or the README.
     """
@@ -73,7 +77,7 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
     from tiering.register import RegisterError
     from tiering.rules.library import RuleLoadError
     from tiering.watch.clock import SimulatedClock, SystemClock
-    from tiering.watch.monitor import Monitor, WatchError
+    from tiering.watch.monitor import Monitor, WatchError, check
     from tiering.watch.sources import read_path, read_stdin
 
     day = _parse_day(clock_day, "--clock")
@@ -89,7 +93,7 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
         return
     positions = monitor.positions()
     try:
-        for source in sources or (Path("-"),):
+        for source in sources or (() if check_tiers else (Path("-"),)):
             lines = read_stdin() if str(source) == "-" else read_path(source, positions, follow, poll)
             monitor.run(lines)
     except KeyboardInterrupt:
@@ -103,8 +107,18 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
     if tiers_path is not None:
         monitor.tiers().to_csv(tiers_path, index=False)
         click.echo(f"写出 wrote {tiers_path}")
+    code = exit_codes.OK
+    if check_tiers:
+        problems = check(monitor)
+        for problem in problems:
+            click.echo(f"check failed: {problem}", err=True)
+        if not problems:
+            click.echo(f"check: live tiers = batch evaluation of the final data = replay of the "
+                       f"{monitor.store.event_count()} logged events from empty state "
+                       f"({len(monitor.outcomes)} outcomes)")
+        code = exit_codes.CHECK_FAILED if problems else code
     monitor.close()
-    sys.exit(exit_codes.OK)
+    sys.exit(code)
 
 
 def _summary(state_dir: Path, since: str | None, until: str | None) -> None:

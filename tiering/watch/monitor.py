@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ from tiering.engine.evaluate import OUTCOME_TEXT, Evaluation, default_eval_date,
 from tiering.register import load_register
 from tiering.rules.library import load_library
 from tiering.watch import alerts as alert_mod
-from tiering.watch.clock import Clock, SystemClock
+from tiering.watch.clock import Clock, SimulatedClock, SystemClock
 from tiering.watch.events import EventError, Parsed, ops_of, parse_event
 from tiering.watch.panel import FirmPanel
 from tiering.watch.routing import (
@@ -88,6 +89,7 @@ class Monitor:
         self.alerts_path = alerts_path or state_dir / "alerts.jsonl"
         self.dead_letter_path = dead_letter_path or state_dir / "dead_letter.jsonl"
         self.register_path = register_path
+        self.rules_dir = rules_dir
         self.store = Store(state_dir)
         self.stats = Stats()
         self.panel = FirmPanel(register.frame)
@@ -368,3 +370,26 @@ class Monitor:
 
     def close(self) -> None:
         self.store.close()
+
+
+def check(monitor: Monitor) -> list[str]:
+    """Problems found comparing the live tiers with a batch evaluation of the final data and with a replay of the
+    whole event log from empty state (an empty list means both agree)."""
+    problems = []
+    live = monitor.tiers()
+    batch = monitor.batch_tiers()
+    if not live.equals(batch):
+        diff = live.merge(batch, on=["uscc", "ruleset_id"], how="outer", suffixes=("_live", "_batch"))
+        bad = diff[diff["outcome_live"] != diff["outcome_batch"]]
+        problems.append(f"{len(bad)} live outcomes differ from a batch evaluation of the final data, e.g. "
+                        f"{bad.head(3).to_dict('records')}")
+    with tempfile.TemporaryDirectory() as tmp:
+        replay = Monitor(Path(tmp), monitor.register_path, monitor.year, monitor.rules_dir,
+                         clock=SimulatedClock(dt.date(1900, 1, 1)), batch_size=monitor.batch_size,
+                         reminders=monitor.reminders)
+        replay.run(Line("<replay>", 0, text, 0.0) for text in monitor.store.event_lines())
+        replayed = replay.tiers()
+        replay.close()
+    if not live.equals(replayed):
+        problems.append("a replay of the event log from empty state gives different tiers from the live run")
+    return problems
