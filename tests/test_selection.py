@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +29,6 @@ DEFAULT_POLICY = ROOT / "rules" / "selection" / "jx-xjr-peiyu.yaml"
 SAMPLE = ROOT / "datasets" / "generated" / "panel_s42.csv"
 DEV_ZONE = "开发区（天津专用汽车产业园）企业集群"
 NEW_TOWN = "蓟县新城企业集群"
-
-@pytest.fixture(scope="module", autouse=True)
-def _select_registered() -> Iterator[None]:
-    """``select`` on ``main`` for these tests only: other test modules see ``main`` as tiering.cli.commands built it."""
-    before = dict(main.commands)
-    main.add_command(importlib.import_module("tiering.cli.select_cmd").select)
-    yield
-    main.commands.clear()
-    main.commands.update(before)
-
 
 # uscc, district, industry, 科小 outcome, 科小 score, 小巨人 outcome, revenue 2024 (2023 = 100), flag 2023
 FIRMS = [

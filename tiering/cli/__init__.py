@@ -16,6 +16,7 @@ COMMAND_MODULES = {
     "explain": "tiering.cli.classify_cmd",
     "model": "tiering.cli.model_cmd",
     "rules": "tiering.cli.rules_cmd",
+    "select": "tiering.cli.select_cmd",
     "template": "tiering.cli.classify_cmd",
     "watch": "tiering.cli.watch_cmd",
 }
