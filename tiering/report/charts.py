@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from tiering.report.font import FONT_FAMILY, cjk_font_path  # noqa: E402
 
@@ -37,17 +38,23 @@ def _data_uri(fig: plt.Figure) -> str:
 
 
 def pyramid(levels: Sequence[tuple[str, int]], title: str) -> str:
-    """A tier pyramid: one centred bar per level, bottom level first in ``levels``, widths by firm count."""
+    """A tier pyramid, bottom level first in ``levels`` (level, firms whose highest level it is).
+
+    Each bar is as wide as the firms at that level *or above*, so the shape is a true pyramid; the label gives both
+    figures.
+    """
     _style()
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(levels) + 1.2))
-    top = max([n for _, n in levels] + [1])
-    for i, (label, n) in enumerate(levels):
-        colour = _COLOURS[min(i, len(_COLOURS) - 1)]
-        ax.barh(i, max(n, top * 0.004), left=-max(n, top * 0.004) / 2, color=colour, height=0.8, edgecolor="white")
-        ax.text(0, i, f"{label}  {n} 家", ha="center", va="center", fontsize=10,
-                color="white" if i >= 3 else "#08306b")
-    ax.set_xlim(-top / 2 * 1.05, top / 2 * 1.05)
-    ax.set_yticks([])
+    fig, ax = plt.subplots(figsize=(8.5, 0.6 * len(levels) + 1.0))
+    at_or_above = np.cumsum([n for _, n in levels][::-1])[::-1]
+    top = max(int(at_or_above[0]), 1)
+    for i, ((_, n), width) in enumerate(zip(levels, at_or_above, strict=True)):
+        shown = max(float(width), top * 0.01)
+        ax.barh(i, shown, left=-shown / 2, color=_COLOURS[min(i, len(_COLOURS) - 1)], height=0.85,
+                edgecolor="white")
+        ax.text(top * 0.52, i, f"{width} 家（最高为此层 {n} 家）", ha="left", va="center", fontsize=9, color="#333")
+    ax.set_xlim(-top / 2 * 1.02, top * 1.05)
+    ax.set_yticks(range(len(levels)), [label for label, _ in levels])
+    ax.tick_params(axis="y", length=0)
     ax.set_xticks([])
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
@@ -69,8 +76,11 @@ def histogram(values: np.ndarray, thresholds: Sequence[float], title: str, xlabe
                 edgecolor="white")
     for m in marks:
         ax.axvline(m, color="#cb181d", linestyle="--", linewidth=1.4)
-        ax.text(m, ax.get_ylim()[1] * 0.95, f" 门槛 {m:g}{'%' if percent else ''}", color="#cb181d", va="top",
-                fontsize=9)
+    if marks:
+        unit = "%" if percent else ""
+        ax.text(max(marks), ax.get_ylim()[1] * 0.97, " 门槛 " + " / ".join(f"{m:g}{unit}" for m in marks),
+                color="#cb181d", va="top", fontsize=9)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     below = int(sum(1 for v in finite if marks and v < min(marks)))
     ax.set_title(f"{title}\n（{len(finite)} 家有数据，{below} 家低于最低门槛）", fontsize=10)
     ax.set_xlabel(xlabel)
@@ -97,17 +107,20 @@ def transitions(matrix: pd.DataFrame, title: str) -> str:
 
 
 def progress(labels: Sequence[str], counts: Sequence[float], targets: Sequence[float], title: str) -> str:
-    """Horizontal bars of counts against target markers, one row per plan target."""
+    """Completion of each plan target in percent (count ÷ target), with the 100 % line and "count / target" labels."""
     _style()
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(labels) + 1.3))
+    fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(labels) + 1.3))
     y = np.arange(len(labels))
-    ax.barh(y, targets, color="#eeeeee", edgecolor="#999999", label="目标")
-    ax.barh(y, np.nan_to_num(np.asarray(counts, dtype=float)), color="#2171b5", height=0.5, label="实有")
-    for i, (n, t) in enumerate(zip(counts, targets, strict=True)):
-        ax.text(t, i, f"  {'—' if np.isnan(n) else f'{n:g}'} / {t:g}", va="center", fontsize=9)
+    done = np.asarray(counts, dtype=float) / np.asarray(targets, dtype=float) * 100
+    ax.barh(y, np.nan_to_num(np.minimum(done, 100)), color="#2171b5", height=0.55)
+    ax.axvline(100, color="#cb181d", linestyle="--", linewidth=1.2)
+    for i, (n, t, d) in enumerate(zip(counts, targets, done, strict=True)):
+        text = "无法计数" if np.isnan(n) else f"{n:g} / {t:g}（{d:.1f}%）"
+        ax.text(min(np.nan_to_num(d), 100) + 1.5, i, text, va="center", fontsize=9)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.set_xlabel("企业数（家）")
-    ax.legend(loc="lower right", frameon=False)
+    ax.set_xlim(0, 135)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.set_xlabel("完成率（%，实有 ÷ 目标）")
     ax.set_title(title)
     return _data_uri(fig)

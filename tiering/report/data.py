@@ -79,7 +79,7 @@ def _previous(register: Register, library: RuleLibrary, rulesets: list[CompiledR
     except KeyError as exc:
         return None, f"{year - 1} 年无法评价梯队项目：{exc.args[0]}"
     run = run_classification(register, before, year - 1, on)
-    return tier_table(run.outcomes, before, run.evaluation), None
+    return tier_table(run.outcomes, before, run.evaluation, register.frame), None
 
 
 def build_report_data(register: Register, library: RuleLibrary, rulesets: list[CompiledRuleSet], year: int,
@@ -91,7 +91,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
     for col in trace.columns:
         if isinstance(trace[col].dtype, pd.CategoricalDtype):
             trace[col] = trace[col].astype(object)
-    tiers = tier_table(run.outcomes, rulesets, run.evaluation)
+    tiers = tier_table(run.outcomes, rulesets, run.evaluation, register.frame)
     levels = [NO_RUNG] + [title for _, _, title in ladder(rulesets)]
     notes = [SELECTION_NOTE]
     previous, why = _previous(register, library, rulesets, year)

@@ -74,11 +74,16 @@ def _targets(data: ReportData) -> str:
                             f"{t.plan.title}：目标与实有")
     progress = headers_zh(t.progress[["label", "program", "measure", "plan_year", "target_year", "target", "stretch",
                                       "count", "undetermined", "gap", "status", "source"]])
-    near = headers_zh(t.candidates.groupby("target_id").head(5)[["target_id", "rank", "name", "uscc", "outcome_zh",
-                                                                "lacks"]])
+    label_of = {x.id: x.label for x in t.plan.targets}
+    near = t.candidates.groupby("target_id").head(5)
+    near = headers_zh(near.assign(target_id=near["target_id"].map(label_of))[
+        ["target_id", "rank", "name", "uscc", "outcome_zh", "lacks"]]).rename(columns={"目标代码": "目标"})
     untracked = "".join(f"<li>{esc(u.label)}：“{esc(u.quote)}”——{esc(u.reason)}</li>" for u in t.plan.untracked)
-    return (f"<section><h2>五、计划目标跟踪</h2><p class='meta'>{esc(t.plan.title)}（{esc(t.plan.jurisdiction)}）"
-            f"——{esc(t.plan.source.document)}</p>{_img(chart, '计划目标')}{table(progress)}"
+    document_name = "" if t.plan.source.document == t.plan.title else f"——{esc(t.plan.source.document)}"
+    return (f"<section><h2>五、计划目标跟踪</h2><p class='meta'>{esc(t.plan.title)}（{esc(t.plan.jurisdiction)}，"
+            f"{t.plan.start}–{t.plan.end}）{document_name}；"
+            "计数年度 Y 为依据 Y 年度数据（Y+1 年申报口径）符合条件的企业。</p>"
+            f"{_img(chart, '计划目标')}{table(progress)}"
             f"<h3>最接近完成目标的企业（{max(t.years)} 年，每个目标前5家）</h3>{table(near)}"
             + (f"<h3>计划中未跟踪的指标</h3><ul>{untracked}</ul>" if untracked else "") + "</section>")
 

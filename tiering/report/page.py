@@ -16,7 +16,8 @@ h2 {{ font-size: 18px; color: #1f4e78; margin-top: 28px; border-left: 5px solid 
 h3 {{ font-size: 15px; margin: 16px 0 6px; }}
 table {{ border-collapse: collapse; margin: 8px 0 12px; font-size: 13px; }}
 th {{ background: #1f4e78; color: #fff; font-weight: bold; padding: 4px 8px; text-align: left; }}
-td {{ border-bottom: 1px solid #ddd; padding: 3px 8px; vertical-align: top; }}
+td {{ border-bottom: 1px solid #ddd; padding: 3px 8px; vertical-align: top; white-space: nowrap; }}
+td.wrap {{ white-space: normal; min-width: 260px; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .meta {{ color: #555; font-size: 13px; }}
 .grid {{ display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }}
@@ -24,7 +25,9 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .ok {{ background: #c6efce; }} .no {{ background: #ffc7ce; }}
 .tbd {{ background: #ffeb9c; }} .na {{ background: #eee; }}
 .note {{ color: #7f6000; background: #fff8e1; padding: 6px 10px; border-left: 4px solid #ffc000; margin: 6px 0; }}
-.crit td {{ border-bottom: 1px solid #eee; }}
+.crit {{ width: 100%; table-layout: fixed; }}
+.crit td {{ border-bottom: 1px solid #eee; white-space: normal; overflow-wrap: anywhere; }}
+.crit th:nth-child(1) {{ width: 2em; }} .crit th:nth-child(3) {{ width: 30%; }}
 .mark {{ font-weight: bold; width: 1.6em; text-align: center; }}
 .src {{ color: #666; font-size: 12px; }}
 .verdict {{ font-weight: bold; padding: 6px 10px; margin: 6px 0 18px; }}
@@ -53,7 +56,8 @@ def table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
     for record in shown.itertuples(index=False):
         cells = []
         for v in record:
-            cls = _CELL_CLASS.get(str(v), "num" if isinstance(v, int | float) and not isinstance(v, bool) else "")
+            cls = _CELL_CLASS.get(str(v), "num" if isinstance(v, int | float) and not isinstance(v, bool) else
+                                  "wrap" if len(str(v)) > 24 else "")
             cells.append(f'<td class="{cls}">{esc(v)}</td>' if cls else f"<td>{esc(v)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = "" if max_rows is None or len(frame) <= max_rows else \

@@ -1,8 +1,7 @@
 """Each firm's highest rung on the tier ladder, what it lacks for the next rung, and year-over-year transitions.
 
-Rungs come from the rule sets' ``rung`` metadata. When the tier-ladder package (``tiering.ladder``) offers a
-``lacks(evaluation)`` table it supplies the "what it lacks" text; otherwise the unmet and undetermined criteria of
-the next rung's rule set stand in for it.
+Rungs come from the rule sets' ``rung`` metadata. The tier ladder (``tiering.ladder.lacks``) supplies the "what it
+lacks" text; where it has none, the unmet and undetermined criteria of the next rung's rule set stand in for it.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tiering.engine.evaluate import Evaluation
+from tiering.ladder.lacks import lacks
 from tiering.rules.compile import CompiledRuleSet
 
 NO_RUNG = "未入梯队"
@@ -22,19 +22,10 @@ def ladder(rulesets: list[CompiledRuleSet]) -> list[tuple[int, str, str]]:
                    if rs.meta.rung is not None})
 
 
-def _ladder_lacks(evaluation: Evaluation) -> dict[str, str] | None:
-    try:
-        from tiering import ladder as ladder_pkg  # optional: another engineer's package
-    except ImportError:
-        return None
-    lacks = getattr(ladder_pkg, "lacks", None)
-    if lacks is None:
-        return None
-    frame = lacks(evaluation)
-    if not isinstance(frame, pd.DataFrame) or not {"uscc", "lacks"} <= set(frame.columns):
-        return None
-    texts = frame[["uscc", "lacks"]].astype({"lacks": object}).fillna("")
-    return texts.groupby("uscc")["lacks"].agg(lambda s: "；".join(t for t in s if t)).to_dict()
+def ladder_lacks(evaluation: Evaluation, panel: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """(uscc, program) → what the firm still lacks for that program, from the tier-ladder package."""
+    frame = lacks(evaluation, panel)
+    return {(u, p): str(t) for u, p, t in zip(frame["uscc"], frame["program"], frame["lacks"], strict=True) if t}
 
 
 def _fallback_lack(row: pd.Series) -> str:
@@ -42,8 +33,12 @@ def _fallback_lack(row: pd.Series) -> str:
     return "；".join(p for p in parts if p)
 
 
-def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], evaluation: Evaluation) -> pd.DataFrame:
-    """One row per firm: highest rung reached, every program qualified for, the next rung and what it lacks."""
+def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], evaluation: Evaluation,
+               panel: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per firm: highest rung reached, every program qualified for, the next rung and what it lacks.
+
+    ``panel`` (the register frame evaluated) lets the ladder name the amounts to change, not only the criteria.
+    """
     steps = ladder(rulesets)
     rung_of = {program: rung for rung, program, _ in steps}
     title_of = {rung: title for rung, _, title in steps}
@@ -57,18 +52,17 @@ def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], evaluati
     table["highest_rung"] = table["rung"].map(title_of).fillna(NO_RUNG)
     rungs = sorted(title_of)
     table["next_rung"] = table["rung"].map(lambda r: next((title_of[x] for x in rungs if x > r), ""))
-    from_ladder = _ladder_lacks(evaluation)
+    from_ladder = ladder_lacks(evaluation, panel)
     by_program = outcomes.set_index(["uscc", "program"])
-    lacks = []
+    texts = []
     for uscc, r in zip(table.index, table["rung"], strict=True):
         nxt = next((x for x in rungs if x > r), None)
-        if from_ladder is not None:
-            lacks.append(from_ladder.get(uscc, ""))
-        elif nxt is None or (uscc, program_at[nxt]) not in by_program.index:
-            lacks.append("")
+        key = (uscc, program_at[nxt]) if nxt is not None else None
+        if key is None or key not in by_program.index:
+            texts.append("")
         else:
-            lacks.append(_fallback_lack(by_program.loc[(uscc, program_at[nxt])]))
-    table["lacks"] = lacks
+            texts.append(from_ladder.get(key) or _fallback_lack(by_program.loc[key]))
+    table["lacks"] = texts
     return table.reset_index()[TIER_COLUMNS]
 
 

@@ -10,7 +10,7 @@ from tiering.engine.evaluate import OUTCOME_ZH, firm_slice
 from tiering.explain.text import explain_firm
 from tiering.output.write import EXCEL_MAX_ROWS
 from tiering.report.data import ReportData
-from tiering.report.firm_page import firm_page_body
+from tiering.report.firm_page import firm_page_body, summary_block
 from tiering.report.font import PageFont
 from tiering.report.html_report import render_report
 from tiering.report.page import document
@@ -48,7 +48,8 @@ def explanation_text(uscc: str, name: str, year: int, rulesets: list[CompiledRul
     """The ``tiering explain`` text, one rule set at a time, so that a rule set the explainer cannot lay out yet
     (it stops on some node kinds) leaves a note instead of losing the whole page."""
     parts = []
-    for i, rs in enumerate(rulesets):
+    ordered = sorted(rulesets, key=lambda r: (r.meta.rung is None, r.meta.rung or 0, r.program))
+    for i, rs in enumerate(ordered):
         try:
             text = explain_firm(uscc, name, year, [rs], results)
         except AssertionError:
@@ -65,12 +66,17 @@ def write_firm_pages(data: ReportData, out_dir: Path, firms: list[str]) -> list[
     """One printable explanation page per firm id in ``firms`` (firms without data for the year are skipped)."""
     evaluation = data.run.evaluation
     names = dict(zip(evaluation.firms, evaluation.names, strict=True))
+    tiers = data.tiers.set_index("uscc")
+    outcomes = data.run.outcomes.sort_values(["program", "ruleset_id"])
     pages = {}
     for uscc in firms:
         if uscc in names:
             text = explanation_text(uscc, str(names[uscc]), data.year, data.run.rulesets,
                                     firm_slice(evaluation, uscc))
-            pages[uscc] = (f"{names[uscc]} {data.year} 年评价说明", firm_page_body(text))
+            tier = tiers.loc[uscc]
+            summary = summary_block(str(tier["highest_rung"]), str(tier["next_rung"]), str(tier["lacks"]),
+                                    outcomes[outcomes["uscc"] == uscc])
+            pages[uscc] = (f"{names[uscc]} {data.year} 年评价说明", firm_page_body(text, summary))
     if not pages:
         return []
     font = PageFont("".join(title + body for title, body in pages.values()))

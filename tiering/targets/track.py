@@ -115,18 +115,24 @@ def _lacks_text(failed: str, missing: str) -> str:
 def nearest(py: PlanYear, target: Target, limit: int) -> pd.DataFrame:
     """The firms not yet counted for ``target`` that are closest to it.
 
-    Without a ``where`` condition: firms that do not (yet) qualify, fewest unmet criteria first, then fewest
-    criteria lacking data, then the highest score. With one: qualified firms below the mark, nearest value first.
+    Without a ``where`` condition: firms that do not (yet) qualify, ordered by the tier ladder's effort measure
+    (firms that cannot qualify by their own effort last), then fewest unmet criteria, fewest criteria lacking
+    data and highest score; the text is the ladder's "what it lacks" (the unmet criteria where it has none).
+    With one: qualified firms below the mark, nearest value first.
     """
     rows = _program_rows(py, target)
     if rows.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
     if target.where is None:
+        ladder = py.lacks[py.lacks["program"] == target.program].set_index("uscc")
         pool = rows[rows["outcome"] != "qualified"].assign(n_failed=lambda f: _n_parts(f["failed"]),
                                                           n_missing=lambda f: _n_parts(f["missing"]))
-        pool = pool.sort_values(["n_failed", "n_missing", "score_min", "uscc"], ascending=[True, True, False, True],
-                                kind="stable").head(limit)
-        lacks = [_lacks_text(f, m) for f, m in zip(pool["failed"], pool["missing"], strict=True)]
+        pool = pool.assign(cost=pool["uscc"].map(ladder["cost"]).astype(float).fillna(np.inf),
+                           ladder_text=pool["uscc"].map(ladder["lacks"]))
+        pool = pool.sort_values(["cost", "n_failed", "n_missing", "score_min", "uscc"],
+                                ascending=[True, True, True, False, True], kind="stable").head(limit)
+        lacks = [t if isinstance(t, str) and t else _lacks_text(f, m)
+                 for t, f, m in zip(pool["ladder_text"], pool["failed"], pool["missing"], strict=True)]
     else:
         w = target.where
         pool = rows[(rows["outcome"] == "qualified") & ~_meets(rows.rename(columns={"where_value": w.field}), w)]

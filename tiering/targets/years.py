@@ -12,18 +12,25 @@ import pandas as pd
 
 from tiering.engine.evaluate import default_eval_date, evaluate
 from tiering.explain.outcomes import outcome_frame
+from tiering.ladder.lacks import lacks
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
+
+OUTCOME_COLUMNS = ["uscc", "name", "program", "program_title", "ruleset_id", "outcome", "outcome_zh", "score_min",
+                   "score_max", "path", "failed", "missing"]
 
 
 @dataclass
 class PlanYear:
-    """Outcomes of one plan year (one row per firm × program) and the programs that had no rule set in force."""
+    """Outcomes of one plan year (one row per firm × program), the programs that had no rule set in force, and
+    what each firm lacks per program it misses (uscc, program, cost, lacks) from the tier ladder, where cost is the
+    ladder's effort measure (∞: cannot qualify by its own effort)."""
 
     year: int
     outcomes: pd.DataFrame
     panel_year: pd.DataFrame
     missing_rules: dict[str, str] = field(default_factory=dict)
+    lacks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["uscc", "program", "cost", "lacks"]))
 
 
 def application_year(plan_year: int) -> int:
@@ -54,7 +61,8 @@ def classify_plan_year(panel: pd.DataFrame, library: RuleLibrary, programs: list
     rulesets, missing = rulesets_for(library, programs, plan_year, pins)
     year_rows = panel[panel["year"] == plan_year]
     if not rulesets or year_rows.empty:
-        return PlanYear(plan_year, pd.DataFrame(columns=["uscc", "program", "outcome"]), year_rows, missing)
+        return PlanYear(plan_year, pd.DataFrame(columns=OUTCOME_COLUMNS), year_rows, missing)
     app = application_year(plan_year)
     evaluation = evaluate(panel, rulesets, app, default_eval_date(app))
-    return PlanYear(plan_year, outcome_frame(evaluation), year_rows, missing)
+    needs = lacks(evaluation, panel)[["uscc", "program", "cost", "lacks"]]
+    return PlanYear(plan_year, outcome_frame(evaluation), year_rows, missing, needs)
