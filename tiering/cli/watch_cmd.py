@@ -7,6 +7,7 @@ other command works as before.
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
         fail(str(exc))
         return
     positions = monitor.positions()
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends the run like Ctrl-C: between batches
     try:
         for source in sources or (() if check_tiers else (Path("-"),)):
             lines = read_stdin() if str(source) == "-" else read_path(source, positions, follow, poll)
@@ -119,6 +121,10 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
         code = exit_codes.CHECK_FAILED if problems else code
     monitor.close()
     sys.exit(code)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _summary(state_dir: Path, since: str | None, until: str | None) -> None:
