@@ -1,0 +1,125 @@
+"""Reports: the workbook's sheets, Chinese headers and formatting; the HTML report's charts and embedded font;
+the printable firm pages. The browser check is scripts/screenshot_reports.py, not part of the suite."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fontTools.ttLib import TTFont
+from openpyxl import load_workbook
+
+import tiering.cli.report_cmd  # noqa: F401  (registers the command)
+from tiering.cli import main
+from tiering.engine.evaluate import default_eval_date
+from tiering.register import load_register
+from tiering.report.data import build_report_data
+from tiering.report.firm_page import firm_page_body
+from tiering.report.write import write_report
+from tiering.rules.library import load_library
+from tiering.targets import load_plan, track_plan
+from tiering.targets.plan import PLANS_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRM = "91120116MA0500015E"
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    register = load_register(ROOT / "datasets" / "sample_register.xlsx")
+    library = load_library()
+    on = default_eval_date(2025)
+    tracking = track_plan(register.frame, library, load_plan(PLANS_DIR / "dongli-kjxzxqy-2011.yaml"), [2024])
+    data = build_report_data(register, library, library.in_force(on), 2025, on, tracking)
+    write_report(data, out, [FIRM])
+    return out
+
+
+def _font_chars(page: str) -> set[str]:
+    match = re.search(r"url\(data:font/otf;base64,([A-Za-z0-9+/=]+)\)", page)
+    assert match, "no embedded font"
+    font = TTFont(io.BytesIO(base64.b64decode(match.group(1))))
+    return {chr(c) for c in font.getBestCmap()}
+
+
+def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
+    wb = load_workbook(written / "report.xlsx")
+    assert wb.sheetnames[:2] == ["汇总", "梯队"]
+    for sheet in ("科技型中小企业", "雏鹰企业", "瞪羚企业", "科技小巨人", "尚缺", "追溯", "计划目标", "最接近的企业",
+                  "说明"):
+        assert sheet in wb.sheetnames, sheet
+    assert "培育名单" not in wb.sheetnames
+    assert [c.value for c in wb["汇总"][1]] == ["规则集", "项目", "符合", "不符合", "待定", "合计"]
+    assert [c.value for c in wb["尚缺"][1]] == ["统一社会信用代码", "企业名称", "层级序号", "最高层级",
+                                               "符合的全部项目", "下一层级", "尚缺（一企一策起点）"]
+    assert [c.value for c in wb["追溯"][1]][:9] == ["统一社会信用代码", "企业名称", "规则集", "条件代码", "条件",
+                                                   "类型", "取值", "门槛", "判定"]
+    assert [c.value for c in wb["计划目标"][1]][:2] == ["目标代码", "目标"]
+    assert wb["梯队"]["A2"].value == "科技领军企业"
+    notes = [r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)]
+    assert any(str(n).startswith("培育名单（tiering select）尚未并入本报告") for n in notes)
+
+
+def test_workbook_formatting(written: Path) -> None:
+    ws = load_workbook(written / "report.xlsx")["科技小巨人"]
+    assert ws["A1"].font.bold and ws["A1"].fill.fgColor.rgb.endswith("1F4E78")
+    assert ws.freeze_panes == "C2"
+    assert ws.auto_filter.ref == ws.dimensions
+    assert ws.column_dimensions["B"].width > 10
+    outcome_col = [c.value for c in ws[1]].index("结果") + 1
+    letter = ws.cell(row=1, column=outcome_col).column_letter
+    rules = {r.formula[0]: r.dxf.fill.fgColor.rgb for cf in ws.conditional_formatting for r in cf.rules}
+    assert rules[f'{letter}2="符合"'].endswith("C6EFCE")
+    assert rules[f'{letter}2="不符合"'].endswith("FFC7CE")
+    assert rules[f'{letter}2="待定（缺数据）"'].endswith("FFEB9C")
+
+
+def test_html_report_is_self_contained_with_charts_and_font(written: Path) -> None:
+    page = (written / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "科技企业梯度培育分析报告（2025 年申报，依据 2024 年度数据）" in page
+    for heading in ("一、各项目评价结果", "二、梯队金字塔", "三、关键指标分布与门槛", "四、年度层级变化",
+                    "五、计划目标跟踪", "六、入选企业情况"):
+        assert heading in page
+    charts = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)"', page)
+    assert [alt for _, alt in charts][:2] == [
+        "梯队金字塔", "从事研发和相关技术创新活动的科技人员占企业当年职工总数的比例不低于10%"]
+    assert len(charts) == 7  # pyramid, 4 indicators, transitions, plan progress
+    svg = base64.b64decode(charts[0][0]).decode("utf-8")
+    assert "<path" in svg and "<text" not in svg  # glyphs drawn as outlines: no font needed to show them
+    assert not re.search(r'(src|href)="https?:', page)
+    chars = _font_chars(page)
+    assert set("梯队金字塔科技小巨人尚缺东丽区") <= chars
+    assert "龘" not in chars  # a subset: only the page's characters
+
+
+def test_firm_page_is_printable_explanation(written: Path) -> None:
+    page = (written / "firms" / f"{FIRM}.html").read_text(encoding="utf-8")
+    assert "<h1>企业：东丽光电科技有限公司（91120116MA0500015E）  申报年度：2025  数据年度：2024</h1>" in page
+    assert "<b>最高层级：</b>" in page
+    assert "【科技小巨人】" in page and "@media print" in page
+    assert set("东丽光电科技有限公司结论") <= _font_chars(page)
+
+
+def test_firm_page_layout_of_explain_text() -> None:
+    text = ("企业：甲公司（X1）  申报年度：2025  数据年度：2024\n\n【雏鹰企业】评价  版本 1（stable）\n  结果：不符合\n"
+            "  ✘ 条件组（全部满足，满足1项）—— 文件 条款一\n    ✔ 收入：6,100万元，要求 ≥ 10万元 —— 文件 条款（三）\n"
+            "    ✘ 年限：12.70年，要求 ≤ 8.00年 —— 文件 条款（一）\n  结论：不符合。未满足：年限。\n")
+    html = firm_page_body(text, "<p>S</p>")
+    assert html.startswith("<h1>企业：甲公司（X1）  申报年度：2025  数据年度：2024</h1><p>S</p>")
+    assert '<td class="mark no">✘</td><td style="padding-left:8px">条件组（全部满足，满足1项）</td>' \
+           '<td class="src">文件 条款一</td>' in html
+    assert '<td class="mark ok">✔</td><td style="padding-left:26px">收入：6,100万元，要求 ≥ 10万元</td>' in html
+    assert '<p class="verdict no">结论：不符合。未满足：年限。</p></div>' in html
+
+
+def test_cli_report_refuses_unknown_firm(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(ROOT / "datasets" / "sample_register.xlsx"), "--year", "2025",
+                                       "--out", str(tmp_path), "--firm", "NOPE", "--program", "tj_cy"])
+    assert result.exit_code == 3
+    assert "--firm NOPE: not among the firms evaluated for 2025" in result.output
