@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.library import load_file
+from tiering.rules.library import RULES_DIR, load_file
 
 
 class StoredRulesError(Exception):
@@ -51,8 +51,14 @@ def load_stored(conn: sqlite3.Connection, records: list[dict[str, str]]) -> list
 
 
 def current_file_note(record: dict[str, str]) -> str | None:
-    """Why the rule file a run used is not what is on disk now, or None when it is byte-for-byte the same."""
+    """Why the rule file a run used is not what is on disk now, or None when it is byte-for-byte the same.
+
+    The file is looked for where the run read it and, failing that (a fresh clone elsewhere), in the bundled
+    rule folder under its id.
+    """
     path = Path(record.get("path", ""))
+    if not path.is_file():
+        path = RULES_DIR / f"{record['id']}.yaml"
     if not path.is_file():
         return f"规则文件 {path} 已不存在 (rule file gone); 使用审计库中保存的版本 {record['id']} {record['version']}"
     now = hashlib.sha256(path.read_bytes()).hexdigest()
