@@ -39,7 +39,7 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
               help="Rule folder (default: the bundled rules/).")
 @click.option("--follow", is_flag=True, help="Keep reading: new lines of a file, new *.jsonl files of a folder.")
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between looks when following.")
-@click.option("--batch", "batch_size", type=click.IntRange(min=1), default=5000, show_default=True,
+@click.option("--batch", "batch_size", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Most events per transaction (a followed source flushes sooner when idle); "
                    "larger is faster, smaller gives alerts sooner on a backlog.")
 @click.option("--clock", "clock_day", default=None, metavar="YYYY-MM-DD",

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tiering.engine.evaluate import OUTCOME_TEXT, Evaluation, default_eval_date, evaluate
@@ -29,6 +30,7 @@ from tiering.rules.library import load_library
 from tiering.watch import alerts as alert_mod
 from tiering.watch.clock import Clock, SimulatedClock, SystemClock
 from tiering.watch.events import EventError, Parsed, ops_of, parse_event
+from tiering.watch.outcomes import Outcomes
 from tiering.watch.panel import FirmPanel
 from tiering.watch.routing import (
     Reminder,
@@ -123,23 +125,28 @@ class Monitor:
             parsed = parse_event(line)
             self._apply(parsed)
             self.seen.add(parsed.event.event_id)
-        self.outcomes = self.store.outcomes()
+        self.outcomes = self._new_outcomes()
+        for (firm, rid), code in self.store.outcomes().items():
+            self.outcomes.set(firm, rid, code)
+
+    def _new_outcomes(self) -> Outcomes:
+        return Outcomes(self.panel.firms(), [rs.id for rs in self.rulesets])
 
     def _baseline(self, meta: dict[str, str]) -> None:
         """First start: every firm's outcomes from the register alone, and the reminders they schedule."""
         self.seen = set()
-        self.outcomes = {}
+        self.outcomes = self._new_outcomes()
         ev = evaluate(self.panel.frame(), self.rulesets, self.year, self.eval_date)
         batch = Batch()
         for r in ev.results:
             for firm, o in zip(ev.firms, r.outcome, strict=True):
-                self.outcomes[(str(firm), r.ruleset.id)] = int(o)
+                self.outcomes.set(str(firm), r.ruleset.id, int(o))
                 self._schedule_outcome(batch, str(firm), r.ruleset.program, int(o), self.eval_date, "baseline")
         expiry_fields = {r.when.field for r in self.reminders.values() if r.when.field}
         decision = self.router.route(event_message("baseline", expiry_fields))
         for firm in self.panel.firms():
             self._schedule_fields(batch, firm, decision, None)
-        batch.outcomes = dict(self.outcomes)
+        batch.outcomes = dict(self.outcomes.items())
         self.store.commit(batch)
         self.store.set_meta(meta)
 
@@ -318,25 +325,21 @@ class Monitor:
             self._diff(batch, evaluate(panel, self.rulesets, self.year, self.eval_date), routed)
 
     def _diff(self, batch: Batch, ev: Evaluation, routed: dict[str, tuple[str, int, _Pending, frozenset[str]]]) -> None:
-        order = sorted(range(len(ev.firms)), key=lambda i: routed[str(ev.firms[i])][1])
-        outcomes = [r.outcome.tolist() for r in ev.results]
-        ids = [r.ruleset.id for r in ev.results]
+        info = [routed[str(f)] for f in ev.firms]
+        rounds = np.fromiter((x[1] for x in info), dtype=np.int64, count=len(info))
+        rows = np.fromiter((self.outcomes.firm_row[x[0]] for x in info), dtype=np.int64, count=len(info))
+        after = np.stack([r.outcome for r in ev.results], axis=1).astype(np.int8)
         changes: list[tuple[int, int, int | None]] = []
-        current = self.outcomes
-        for i in order:
-            firm = routed[str(ev.firms[i])][0]
-            for j, rid in enumerate(ids):
-                after = outcomes[j][i]
-                before = current.get((firm, rid))
-                if before != after:
-                    changes.append((j, i, before))
-                    current[(firm, rid)] = after
+        for k in np.unique(rounds):
+            picked = np.flatnonzero(rounds == k)  # a firm appears at most once per round: rounds apply in order
+            changes += [(j, int(picked[a]), before)
+                        for a, j, before in self.outcomes.replace(rows[picked], after[picked])]
         if not changes:
             return
         rows_by_ruleset: dict[int, set[int]] = defaultdict(set)
         for j, i, _ in changes:
             rows_by_ruleset[j].add(i)
-        reasons = {j: alert_mod.reasons_of(ev.results[j], sorted(rows)) for j, rows in rows_by_ruleset.items()}
+        reasons = {j: alert_mod.reasons_of(ev.results[j], sorted(ix)) for j, ix in rows_by_ruleset.items()}
         for j, i, before in changes:
             r = ev.results[j]
             pseudo = str(ev.firms[i])
@@ -344,9 +347,9 @@ class Monitor:
             alert = alert_mod.change_alert(item.parsed, self.panel.name(firm), r, i, before,
                                            reasons[j].row(i), evaluate_rule(r.ruleset.id) in decision)
             batch.alerts.append(self.store.stamp_alert(alert))
-            after = outcomes[j][i]
-            batch.outcomes[(firm, r.ruleset.id)] = after
-            self._schedule_outcome(batch, firm, r.ruleset.program, after, item.parsed.event.date,
+            code = int(after[i, j])
+            batch.outcomes[(firm, r.ruleset.id)] = code
+            self._schedule_outcome(batch, firm, r.ruleset.program, code, item.parsed.event.date,
                                    item.parsed.event.event_id)
 
     # --- reading the state ----------------------------------------------------------------------------------
