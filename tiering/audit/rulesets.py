@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 import tempfile
@@ -29,25 +30,30 @@ def save_texts(conn: sqlite3.Connection, rulesets: list[CompiledRuleSet]) -> Non
 def load_stored(conn: sqlite3.Connection, records: list[dict[str, str]]) -> list[CompiledRuleSet]:
     """Compile the rule sets a run used from the texts stored with it, in the run's (dependency) order."""
     out: list[CompiledRuleSet] = []
-    with tempfile.TemporaryDirectory(prefix="tiering-audit-rules-") as tmp:
-        for rec in records:
-            row = conn.execute("SELECT content FROM rule_texts WHERE sha256 = ?", (rec["sha256"],)).fetchone()
-            if row is None:
-                raise StoredRulesError(f"the store has no text for rule set {rec['id']} "
-                                       f"(SHA-256 {rec['sha256'][:12]}…)")
-            content = bytes(row[0])
-            if hashlib.sha256(content).hexdigest() != rec["sha256"]:
-                raise StoredRulesError(f"the stored text of rule set {rec['id']} no longer matches its SHA-256; "
-                                       f"run `tiering audit verify`")
-            path = Path(tmp) / f"{rec['id']}.yaml"
-            path.write_bytes(content)
-            compiled, problems = load_file(path)
-            if compiled is None:
-                raise StoredRulesError(f"stored rule set {rec['id']} does not compile with this tool version: "
-                                       + "; ".join(str(p) for p in problems))
-            compiled.path = Path(rec.get("path") or path)
-            out.append(compiled)
+    for rec in records:
+        row = conn.execute("SELECT content FROM rule_texts WHERE sha256 = ?", (rec["sha256"],)).fetchone()
+        if row is None:
+            raise StoredRulesError(f"the store has no text for rule set {rec['id']} (SHA-256 {rec['sha256'][:12]}…)")
+        content = bytes(row[0])
+        if hashlib.sha256(content).hexdigest() != rec["sha256"]:
+            raise StoredRulesError(f"the stored text of rule set {rec['id']} no longer matches its SHA-256; "
+                                   f"run `tiering audit verify`")
+        out.append(_compile(rec["id"], content, rec.get("path") or ""))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(ruleset_id: str, content: bytes, path: str) -> CompiledRuleSet:
+    """Compile one stored text (cached: runs of a store mostly share rule versions, and parsing YAML is slow)."""
+    with tempfile.TemporaryDirectory(prefix="tiering-audit-rules-") as tmp:
+        file = Path(tmp) / f"{ruleset_id}.yaml"
+        file.write_bytes(content)
+        compiled, problems = load_file(file)
+    if compiled is None:
+        raise StoredRulesError(f"stored rule set {ruleset_id} does not compile with this tool version: "
+                               + "; ".join(str(p) for p in problems))
+    compiled.path = Path(path or file)
+    return compiled
 
 
 def current_file_note(record: dict[str, str]) -> str | None:
