@@ -96,6 +96,7 @@ class Monitor:
         self.stats = Stats()
         self.panel = FirmPanel(register.frame)
         self._evaluate_rules = frozenset(evaluate_rule(rs.id) for rs in self.rulesets)
+        self._remind_rules = frozenset(remind_rule(name) for name in self.reminders)
         self.columns = sorted({"uscc", "name", "year"} | {f for rs in self.rulesets for f in rs.needs})
         meta = {"register_sha256": register.sha256, "register": str(register_path), "year": str(self.year),
                 "rulesets": ",".join(rs.id for rs in self.rulesets)}
@@ -312,7 +313,8 @@ class Monitor:
                 window = self._window(p)
                 decision = self.router.route(event_message(e.type, fields, window))
                 batch.events.append((e.event_id, e.firm_id, e.type, e.date.isoformat(), item.line))
-                self._schedule_event(batch, p, decision, window)
+                if not decision.isdisjoint(self._remind_rules):
+                    self._schedule_event(batch, p, decision, window)
                 if not decision.isdisjoint(self._evaluate_rules):
                     routed[f"{e.firm_id}#{k:05d}"] = (e.firm_id, k, item, decision)
                     firms.append(e.firm_id)
