@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 import tiering.cli.report_cmd  # noqa: F401  (registers the command)
 from tiering.cli import main
+from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import load_register
 from tiering.report.data import build_report_data
@@ -35,7 +36,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     library = load_library()
     on = default_eval_date(2025)
     tracking = track_plan(register.frame, library, load_plan(PLANS_DIR / "dongli-kjxzxqy-2011.yaml"), [2024])
-    data = build_report_data(register, library, library.in_force(on), 2025, on, tracking)
+    data = build_report_data(register, library, library.in_force(on), 2025, on, tracking, policy_path=DEFAULT_POLICY)
     write_report(data, out, [FIRM])
     return out
 
@@ -53,7 +54,10 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
     for sheet in ("科技型中小企业", "雏鹰企业", "瞪羚企业", "科技小巨人", "尚缺", "追溯", "计划目标", "最接近的企业",
                   "说明"):
         assert sheet in wb.sheetnames, sheet
-    assert "培育名单" not in wb.sheetnames
+    assert [c.value for c in wb["培育名单"][1]][:6] == [
+        "入选序号", "统一社会信用代码", "企业名称", "所在区", "最高层级", "综合得分"]
+    assert [r[1] for r in wb["培育名单"].iter_rows(min_row=2, values_only=True)] == [
+        "91120116MA0500014B", "91120116MA05000037"]
     assert [c.value for c in wb["汇总"][1]] == ["规则集", "项目", "符合", "不符合", "待定", "合计"]
     assert [c.value for c in wb["尚缺"][1]] == ["统一社会信用代码", "企业名称", "层级序号", "最高层级",
                                                "符合的全部项目", "下一层级", "尚缺（一企一策起点）"]
@@ -62,7 +66,7 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
     assert [c.value for c in wb["计划目标"][1]][:2] == ["目标代码", "目标"]
     assert wb["梯队"]["A2"].value == "科技领军企业"
     notes = [r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)]
-    assert any(str(n).startswith("培育名单（tiering select）尚未并入本报告") for n in notes)
+    assert "候选池 2 家，只选出 2 家，少于要求的 15 家" in notes
 
 
 def test_workbook_formatting(written: Path) -> None:
@@ -89,7 +93,8 @@ def test_html_report_is_self_contained_with_charts_and_font(written: Path) -> No
     charts = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)"', page)
     assert [alt for _, alt in charts][:2] == [
         "梯队金字塔", "从事研发和相关技术创新活动的科技人员占企业当年职工总数的比例不低于10%"]
-    assert len(charts) == 7  # pyramid, 4 indicators, transitions, plan progress
+    assert len(charts) == 8  # pyramid, 4 indicators, transitions, plan progress, selected firms' standing
+    assert charts[-1][1] == "入选企业得分"
     svg = base64.b64decode(charts[0][0]).decode("utf-8")
     assert "<path" in svg and "<text" not in svg  # glyphs drawn as outlines: no font needed to show them
     assert not re.search(r'(src|href)="https?:', page)

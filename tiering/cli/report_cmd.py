@@ -9,6 +9,7 @@ import click
 
 from tiering.cli import main
 from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
+from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.cli.targets_cmd import parse_pins
 from tiering.report.data import DEFAULT_INDICATORS, build_report_data
 from tiering.report.write import write_report
@@ -45,10 +46,15 @@ def _indicators(specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--indicator", "indicators", multiple=True, metavar="PROGRAM:CRITERION_ID",
               help="Chart this criterion's distribution against its threshold; repeatable "
                    "(default: 高企 科技人员占比, 研发费用占比, 高新收入占比 and 小巨人 销售收入).")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=DEFAULT_POLICY, show_default=True, help="Selection policy for the cultivation list sheet.")
+@click.option("--n", "count", type=int, default=None, help="Firms on the cultivation list (default: the policy's).")
+@click.option("--no-selection", is_flag=True, help="Leave the cultivation list out.")
 @register_options
 @rules_options
 def report(register_path: Path, year: int, out_dir: Path | None, plan_path: Path | None, plan_years: tuple[int, ...],
-           firms: tuple[str, ...], all_firms: bool, indicators: tuple[str, ...], money_unit: str | None,
+           firms: tuple[str, ...], all_firms: bool, indicators: tuple[str, ...], policy_path: Path, count: int | None,
+           no_selection: bool, money_unit: str | None,
            encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
            eval_date: dt.datetime | None, programs: tuple[str, ...]) -> None:
     """Write report.xlsx, report.html and firms/<统一社会信用代码>.html for one application year of REGISTER.
@@ -69,7 +75,8 @@ def report(register_path: Path, year: int, out_dir: Path | None, plan_path: Path
             fail(f"{plan_path}: " + "; ".join(exc.problems))
         except ValueError as exc:
             fail(f"{register_path}: {exc}")
-    data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators))
+    data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators),
+                             None if no_selection else policy_path, count)
     chosen = list(firms)
     evaluated = [str(u) for u in data.run.evaluation.firms]
     if all_firms or (not chosen and len(evaluated) <= MAX_AUTO_FIRM_PAGES):

@@ -124,3 +124,23 @@ def progress(labels: Sequence[str], counts: Sequence[float], targets: Sequence[f
     ax.set_xlabel("完成率（%，实有 ÷ 目标）")
     ax.set_title(title)
     return _data_uri(fig)
+
+
+def standing(labels: Sequence[str], technical: Sequence[float], growth: Sequence[float], combined: Sequence[float],
+             title: str) -> str:
+    """The selected firms' standing: technical and growth scores side by side, the combined score marked."""
+    _style()
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.4))
+    y = np.arange(len(labels))
+    ax.barh(y - 0.18, technical, height=0.36, color="#6baed6", label="技术水平")
+    ax.barh(y + 0.18, growth, height=0.36, color="#fd8d3c", label="发展潜力")
+    ax.scatter(combined, y, marker="D", color="#08306b", zorder=3, label="综合得分")
+    for i, c in enumerate(combined):
+        ax.text(101, i, f"{c:.1f}", va="center", fontsize=9)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 108)
+    ax.set_xlabel("得分（候选池内百分位加权，0–100）")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+    ax.set_title(title, pad=28)
+    return _data_uri(fig)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,12 +15,15 @@ from tiering.register import Register
 from tiering.report.tiers import NO_RUNG, ladder, tier_table, transition_matrix
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
+from tiering.selection.policy import PolicyError, load_policy
+from tiering.selection.pool import SelectionInputError, read_cultivated
+from tiering.selection.run import Selection, select_firms
+from tiering.selection.standing import ladder_lacks, rungs_of
 from tiering.targets import TargetTracking
 
 # Which criteria the report charts by default (program, criterion id); thresholds are read from the trace.
 DEFAULT_INDICATORS = (("gxjsqy", "c4_staff"), ("gxjsqy", "c5_rd_ratio"), ("gxjsqy", "c6_hightech_income"),
                       ("tj_xjr", "x2_revenue"))
-SELECTION_NOTE = "培育名单（tiering select）尚未并入本报告：选择模块还没有可调用的接口，故不含“培育名单”表。"
 
 
 @dataclass
@@ -47,6 +51,7 @@ class ReportData:
     transitions: pd.DataFrame | None
     indicators: list[Indicator]
     tracking: TargetTracking | None
+    selection: Selection | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -82,10 +87,32 @@ def _previous(register: Register, library: RuleLibrary, rulesets: list[CompiledR
     return tier_table(run.outcomes, before, run.evaluation, register.frame), None
 
 
+def run_selection(register: Register, run: ClassifyRun, rulesets: list[CompiledRuleSet], year: int,
+                  policy_path: Path, n: int | None) -> tuple[Selection | None, list[str]]:
+    """The year's cultivation list under ``policy_path`` as ``tiering select`` makes it (without a growth model),
+    or None and why."""
+    try:
+        policy, _ = load_policy(policy_path)
+        cultivated: dict[str, int | None] = {}
+        for name in policy.exclusions.cultivated_files:
+            for uscc, since in read_cultivated(policy_path.parent / name).items():
+                earlier = cultivated.get(uscc, since)
+                cultivated[uscc] = None if earlier is None or since is None else min(earlier, since)
+        lacks, lacks_note = ladder_lacks(run.evaluation, register.frame)
+        selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year,
+                                 n if n is not None else policy.count.default, None, cultivated, lacks)
+    except (PolicyError, SelectionInputError, ValueError) as exc:
+        return None, [f"培育名单未生成（遴选政策 {policy_path}）：{exc}"]
+    notes = [f"培育名单按遴选政策 {policy.id}（{policy_path.name}）生成，未使用成长模型；与 tiering select 同一算法"]
+    return selection, notes + ([lacks_note] if lacks_note else []) + selection.warnings
+
+
 def build_report_data(register: Register, library: RuleLibrary, rulesets: list[CompiledRuleSet], year: int,
                       on: object, tracking: TargetTracking | None = None,
-                      wanted: tuple[tuple[str, str], ...] = DEFAULT_INDICATORS) -> ReportData:
-    """Classify ``year`` (and ``year - 1`` for transitions) and gather the report's tables."""
+                      wanted: tuple[tuple[str, str], ...] = DEFAULT_INDICATORS, policy_path: Path | None = None,
+                      n: int | None = None) -> ReportData:
+    """Classify ``year`` (and ``year - 1`` for transitions) and gather the report's tables; with ``policy_path``
+    also make the year's cultivation list."""
     run = run_classification(register, rulesets, year, on)  # type: ignore[arg-type]
     trace = trace_table(run.evaluation).to_pandas()
     for col in trace.columns:
@@ -93,7 +120,8 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
             trace[col] = trace[col].astype(object)
     tiers = tier_table(run.outcomes, rulesets, run.evaluation, register.frame)
     levels = [NO_RUNG] + [title for _, _, title in ladder(rulesets)]
-    notes = [SELECTION_NOTE]
+    selection, notes = (run_selection(register, run, rulesets, year, policy_path, n) if policy_path is not None
+                        else (None, ["未生成培育名单（未指定遴选政策）"]))
     previous, why = _previous(register, library, rulesets, year)
     transitions = None
     if previous is not None:
@@ -101,5 +129,5 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
     elif why:
         notes.append(why)
     indicators, missing = indicators_of(trace, rulesets, wanted)
-    return ReportData(year, run, trace, tiers, levels, previous, transitions, indicators, tracking,
+    return ReportData(year, run, trace, tiers, levels, previous, transitions, indicators, tracking, selection,
                       notes + missing + (tracking.notes if tracking else []))

@@ -89,12 +89,21 @@ def _targets(data: ReportData) -> str:
 
 
 def _selection(data: ReportData) -> str:
-    return ("<section><h2>六、入选企业情况</h2>"
-            '<p class="note">培育名单尚未并入：选择模块（tiering select）还没有可调用的接口。'
-            "下表为梯队中层级最高的企业，供参考。</p>"
-            + table(headers_zh(data.tiers.sort_values(["rung", "uscc"], ascending=[False, True])
-                               [["name", "uscc", "highest_rung", "next_rung", "lacks"]]), max_rows=15)
-            + "</section>")
+    sel = data.selection
+    if sel is None:
+        return ("<section><h2>六、入选企业情况</h2>"
+                f'<p class="note">{esc("；".join(n for n in data.notes if "培育名单" in n))}</p></section>')
+    chosen = sel.selected
+    labels = [f"{p}. {n}（{h or '未入梯队'}）" for p, n, h in zip(chosen["pick"], chosen["name"],
+                                                              chosen["highest_rung"], strict=True)]
+    chart = charts.standing(labels, chosen["technical"].tolist(), chosen["growth"].tolist(),
+                            chosen["combined"].tolist(), f"{sel.year} 年培育名单（{len(chosen)} 家）的得分")
+    shown = headers_zh(chosen[["pick", "name", "district", "highest_rung", "combined", "reasons", "goal_lacks"]])
+    runners = headers_zh(sel.runners_up[["name", "district", "combined", "missed_reason"]])
+    return (f"<section><h2>六、入选企业情况</h2><p class='meta'>遴选政策：{esc(sel.policy.title)}"
+            f"（{esc(sel.policy.id)}），名单 {sel.n} 家；得分为候选池内各指标百分位的加权和。</p>"
+            f"{_img(chart, '入选企业得分')}{table(shown)}"
+            f"<h3>递补（名单外排名最前的企业）</h3>{table(runners)}</section>")
 
 
 def _notes(data: ReportData) -> str:

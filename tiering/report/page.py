@@ -15,7 +15,8 @@ h1 {{ font-size: 22px; border-bottom: 3px solid #1f4e78; padding-bottom: 6px; }}
 h2 {{ font-size: 18px; color: #1f4e78; margin-top: 28px; border-left: 5px solid #1f4e78; padding-left: 8px; }}
 h3 {{ font-size: 15px; margin: 16px 0 6px; }}
 table {{ border-collapse: collapse; margin: 8px 0 12px; font-size: 13px; }}
-th {{ background: #1f4e78; color: #fff; font-weight: bold; padding: 4px 8px; text-align: left; }}
+th {{ background: #1f4e78; color: #fff; font-weight: bold; padding: 4px 8px; text-align: left;
+      white-space: nowrap; }}
 td {{ border-bottom: 1px solid #ddd; padding: 3px 8px; vertical-align: top; white-space: nowrap; }}
 td.wrap {{ white-space: normal; min-width: 260px; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}

@@ -18,7 +18,9 @@ REPORT_HEADERS = {
     "stretch": "力争数", "count": "实有数", "gap": "缺口", "source": "计划原文", "note": "备注",
     "target_id": "目标代码",
     "rank": "排名", "n_failed": "未满足条件数", "n_missing": "缺数据条件数", "next_rung": "下一层级",
-    "firms": "企业数", "level": "层级",
+    "firms": "企业数", "level": "层级", "pick": "入选序号", "district": "所在区", "combined": "综合得分",
+    "technical": "技术水平得分", "growth": "发展潜力得分", "reasons": "入选主要理由", "goal": "培育目标",
+    "goal_lacks": "距培育目标尚缺", "missed_reason": "未入选原因", "order": "排序",
 }
 # Colours by the exact text of an outcome or status cell; pale fills keep the text readable when printed.
 OUTCOME_FILLS = {

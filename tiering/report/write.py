@@ -18,6 +18,8 @@ from tiering.report.workbook import write_workbook
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import One
 
+SELECTION_COLUMNS = ["pick", "uscc", "name", "district", "highest_rung", "combined", "technical", "growth", "reasons",
+                     "next_rung", "lacks", "goal", "goal_lacks"]
 TRACE_COLUMNS = ["uscc", "name", "ruleset_id", "criterion_id", "criterion", "kind", "value", "threshold", "status",
                  "points_min", "points_max", "band", "document", "clause", "provisional"]
 
@@ -36,6 +38,9 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     sheets["尚缺"] = data.tiers
     if len(data.trace) <= EXCEL_MAX_ROWS:
         sheets["追溯"] = data.trace[TRACE_COLUMNS].sort_values(["uscc", "ruleset_id"], kind="stable")
+    if data.selection is not None:
+        sheets["培育名单"] = data.selection.selected[SELECTION_COLUMNS]
+        sheets["递补"] = data.selection.runners_up[SELECTION_COLUMNS[1:] + ["missed_reason"]]
     if data.tracking is not None:
         sheets["计划目标"] = data.tracking.progress
         sheets["最接近的企业"] = data.tracking.candidates
