@@ -208,6 +208,31 @@ def test_edited_shared_text_is_caught(store: Path, register: Path) -> None:
     assert report.broken.problem == "the decisions table rows of this run were changed"
 
 
+def test_records_cut_off_the_end_are_caught_by_an_anchor(store: Path, register: Path) -> None:
+    record(store, register)
+    second = record(store, register)
+    anchor = sqlite3.connect(store).execute("SELECT hash FROM records WHERE ref = ?", (second,)).fetchone()[0]
+    assert verify(store, (anchor[:16],)).ok
+    conn = untriggered(store)
+    conn.execute("DELETE FROM decisions WHERE run = (SELECT seq FROM records WHERE ref = ?)", (second,))
+    conn.execute("DELETE FROM records WHERE ref = ?", (second,))
+    (traces_dir(store) / f"{second}.parquet").unlink()
+    assert verify(store).ok  # a chain alone cannot see that its newest link is gone …
+    report = verify(store, (anchor[:16],))  # … an anchor kept elsewhere can
+    assert report.broken is not None and report.broken.problem.startswith("this anchor hash, kept outside the store")
+    code, _ = cli("audit", "verify", "--store", str(store), "--anchor", anchor[:16])
+    assert code == exit_codes.CHECK_FAILED
+
+
+@pytest.mark.parametrize("column", ["prev_hash", "hash"])
+def test_edited_hash_columns_are_caught(store: Path, register: Path, column: str) -> None:
+    first = record(store, register)
+    record(store, register)
+    untriggered(store).execute(f"UPDATE records SET {column} = ? WHERE ref = ?", ("f" * 64, first))
+    report = verify(store)
+    assert report.broken is not None and report.records < 2
+
+
 def test_edited_record_body_is_caught(store: Path, register: Path) -> None:
     first = record(store, register)
     record(store, register)

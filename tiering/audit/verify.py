@@ -63,11 +63,17 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
     return None
 
 
-def verify(store: Path) -> VerifyReport:
-    """Walk the chain from the first record; stop at the first broken link."""
+def verify(store: Path, anchors: tuple[str, ...] = ()) -> VerifyReport:
+    """Walk the chain from the first record; stop at the first broken link.
+
+    A chain alone cannot show that its newest records were cut off, or that it was rebuilt from scratch;
+    ``anchors`` — record hashes (or prefixes of at least 12 characters) kept outside the store, e.g. copied
+    from ``audit runs`` into a bureau's file — must each still be in the chain.
+    """
     conn = connect(store, create=False)
     report = VerifyReport()
     referenced: set[str] = set()
+    seen: list[str] = []
     try:
         prev = chain.GENESIS
         for seq, kind, ref, body_text, prev_hash, digest in conn.execute(
@@ -94,10 +100,17 @@ def verify(store: Path) -> VerifyReport:
             report.runs += kind == "run"
             report.overrides += kind == "override"
             prev = report.head = digest
+            seen.append(digest)
         extra = conn.execute("SELECT DISTINCT run FROM decisions WHERE run NOT IN "
                              "(SELECT seq FROM records WHERE kind = 'run')").fetchall()
         if extra:
             report.broken = Broken(extra[0][0], "?", "decisions stored for a record that is not a run or is gone")
+        for anchor in anchors:
+            if len(anchor) < 12 or not any(h.startswith(anchor.lower()) for h in seen):
+                report.broken = Broken(report.records + 1, anchor[:16],
+                                       "this anchor hash, kept outside the store, is not in the chain: records "
+                                       "were removed from the end or the chain was rebuilt")
+                break
     finally:
         conn.close()
     folder = traces_dir(store)

@@ -38,14 +38,17 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--anchor", "anchors", multiple=True, metavar="HASH",
+              help="A record hash kept outside the store (from `audit runs`, ≥ 12 characters) that must still be "
+                   "in the chain; catches records cut off the end. Repeatable.")
 @store_option
-def verify(store: Path | None) -> None:
+def verify(anchors: tuple[str, ...], store: Path | None) -> None:
     """Check the hash chain and every trace file, decision and rule text it covers; name the first broken link.
 
-    Example: tiering audit verify --store out/audit.sqlite
+    Example: tiering audit verify --store out/audit.sqlite --anchor 3f9a2c1d0b7e5a41
     """
     path = _existing(store)
-    report = verify_store(path)
+    report = verify_store(path, anchors)
     for name in report.orphans:
         click.echo(f"提示 note: 孤立文件 {name} 不属于任何记录（中断的运行留下的），已忽略 (orphan file ignored)")
     if not report.ok:
@@ -60,16 +63,17 @@ def verify(store: Path | None) -> None:
 @audit.command("runs")
 @store_option
 def runs(store: Path | None) -> None:
-    """List the recorded runs, oldest first.
+    """List the recorded runs, oldest first, each with its record hash (keep it elsewhere as an anchor).
 
     Example: tiering audit runs
     """
     conn = connect(_existing(store), create=False)
     try:
+        hashes = dict(conn.execute("SELECT ref, hash FROM records"))
         for r in load_records(conn, "run"):
             rulesets = ", ".join(f"{rs['id']}@{rs['version']}" for rs in r["rulesets"])
             click.echo(f"{r['run_id']}  {r['time']}  {r['user']}  申报年度 {r['year']}  {r['firms_evaluated']} 家  "
-                       f"{Path(r['input']['file']).name}  [{rulesets}]")
+                       f"{Path(r['input']['file']).name}  hash {hashes[r['run_id']][:16]}  [{rulesets}]")
     finally:
         conn.close()
 
