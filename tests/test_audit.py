@@ -137,6 +137,16 @@ def test_run_record_holds_user_command_input_and_rule_hashes(store: Path, regist
     assert trace.num_rows == body["trace"]["rows"] == len(FIRMS) * len(rules[0].root.walk())
 
 
+def test_runs_lists_each_run_with_its_record_hash(store: Path, register: Path) -> None:
+    run_id = record(store, register)
+    digest = sqlite3.connect(store).execute("SELECT hash FROM records").fetchone()[0]
+    code, out = cli("audit", "runs", "--store", str(store))
+    assert code == exit_codes.OK
+    [line] = out.splitlines()
+    assert line.startswith(f"{run_id}  ")
+    assert line.endswith(f"申报年度 2025  4 家  firms.csv  hash {digest[:16]}  [kjxzxqy-2022@2022.1]")
+
+
 def test_store_refuses_updates_and_deletes(store: Path, register: Path) -> None:
     record(store, register)
     conn = sqlite3.connect(store)
