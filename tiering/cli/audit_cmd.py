@@ -45,6 +45,7 @@ def audit() -> None:
 def verify(anchors: tuple[str, ...], store: Path | None) -> None:
     """Check the hash chain and every trace file, decision and rule text it covers; name the first broken link.
 
+    \b
     Example: tiering audit verify --store out/audit.sqlite --anchor 3f9a2c1d0b7e5a41
     """
     path = _existing(store)
@@ -65,6 +66,7 @@ def verify(anchors: tuple[str, ...], store: Path | None) -> None:
 def runs(store: Path | None) -> None:
     """List the recorded runs, oldest first, each with its record hash (keep it elsewhere as an anchor).
 
+    \b
     Example: tiering audit runs
     """
     conn = connect(_existing(store), create=False)
@@ -87,7 +89,8 @@ def runs(store: Path | None) -> None:
 def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store: Path | None) -> None:
     """Every decision ever recorded for FIRM_ID (统一社会信用代码 or 企业名称), with explanation and overrides.
 
-    Example: tiering audit show 91120116MA05JX0001 --year 2025
+    \b
+    Example: tiering audit show 91120116MA0500004A --year 2025
     """
     try:
         click.echo(firm_history(_existing(store), firm_id, year, run_id, brief))
@@ -111,6 +114,8 @@ def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Pat
     """Evaluate REGISTER again with the exact rule versions of RUN_ID and confirm the results are identical.
 
     Exit code 4 when they differ; the report names changed data, changed rules and each differing criterion.
+
+    \b
     Example: tiering audit replay 20251122T104716Z-3f9a2c1d --register datasets/sample_register.xlsx
     """
     path = _existing(store)
@@ -138,7 +143,8 @@ def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evi
              store: Path | None) -> None:
     """Record an analyst's override of FIRM_ID's outcome, beside (never replacing) the machine decisions.
 
-    Example: tiering audit override 91120116MA05JX0001 --ruleset kjxzxqy-2022 --outcome qualified
+    \b
+    Example: tiering audit override 91120116MA0500004A --ruleset kjxzxqy-2022 --outcome qualified
     --by 王芳 --why "复核后研发费用应计入委托研发" --evidence "津科函〔2025〕12号"
     """
     path = _existing(store)

@@ -35,6 +35,7 @@ def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date
          sheet: str | None) -> None:
     """Compare two versions of a program's rules over REGISTER: who changes outcome and which criterion did it.
 
+    \b
     Example: tiering rules diff --old kjxzxqy-2017 --new kjxzxqy-2022 datasets/sample_register.xlsx --year 2025
     """
     library = load_rules(rules_dir)
