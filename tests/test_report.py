@@ -128,3 +128,23 @@ def test_cli_report_refuses_unknown_firm(tmp_path: Path) -> None:
                                        "--out", str(tmp_path), "--firm", "NOPE", "--program", "tj_cy"])
     assert result.exit_code == 3
     assert "--firm NOPE: not among the firms evaluated for 2025" in result.output
+
+
+def test_report_on_a_recorded_run_uses_its_rules_and_checks_the_register(tmp_path: Path) -> None:
+    register = str(ROOT / "datasets" / "sample_register.xlsx")
+    classified = CliRunner().invoke(main, ["classify", register, "--year", "2025", "--program", "tj_cy", "--out",
+                                           str(tmp_path / "c")])
+    run_id = re.search(r"audit run (\S+)", classified.output).group(1)
+    result = CliRunner().invoke(main, ["report", run_id, "--register", register, "--out", str(tmp_path / "r"),
+                                       "--firm", FIRM, "--no-selection"])
+    assert result.exit_code == 0, result.output
+    assert f"提示 note: 报告依据审计记录 {run_id}：规则版本 tj-cy-2021，评价日期 2025-06-30" in result.output
+    wb = load_workbook(tmp_path / "r" / "report.xlsx")
+    assert [c.value for c in wb["汇总"]["A"][1:]] == ["tj-cy-2021"]
+    other = str(ROOT / "datasets" / "sample_register_with_errors.xlsx")
+    refused = CliRunner().invoke(main, ["report", run_id, "--register", other, "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 3
+    assert f"sample_register_with_errors.xlsx is not the file run {run_id} classified" in refused.output
+    missing = CliRunner().invoke(main, ["report", "no-such-run"])
+    assert missing.exit_code == 2
+    assert "'no-such-run' is not a file, so it is read as an audit run id" in missing.output

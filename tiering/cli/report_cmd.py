@@ -7,12 +7,16 @@ from pathlib import Path
 
 import click
 
-from tiering.cli import main
+from tiering.audit.db import store_path
+from tiering.cli import exit_codes, main
 from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
 from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.cli.targets_cmd import parse_pins
+from tiering.register import Register
 from tiering.report.data import DEFAULT_INDICATORS, build_report_data
+from tiering.report.from_run import recorded_run
 from tiering.report.write import write_report
+from tiering.rules.compile import CompiledRuleSet
 from tiering.targets import PlanError, load_plan, track_plan
 
 MAX_AUTO_FIRM_PAGES = 100
@@ -24,15 +28,43 @@ def _indicators(specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = []
     for spec in specs:
         if ":" not in spec:
-            fail(f"--indicator takes PROGRAM:CRITERION_ID, e.g. gxjsqy:c4_staff; got '{spec}'")
+            fail(f"--indicator takes PROGRAM:CRITERION_ID, e.g. gxjsqy:c4_staff; got '{spec}'", exit_codes.USAGE)
         program, criterion = spec.split(":", 1)
         out.append((program, criterion))
     return tuple(out)
 
 
+def _from_run(run_id: str, register_path: Path | None, store: Path | None, year: int | None,
+              read: tuple[str | None, str | None, str | None]) -> tuple[Register, list[CompiledRuleSet], int, dt.date,
+                                                                       str]:
+    """Register, rule sets, year and date of recorded run ``run_id``, with a note naming the run."""
+    if register_path is None:
+        fail(f"'{run_id}' is not a file, so it is read as an audit run id; give the register that run classified "
+             "with --register FILE (the store keeps decisions and trace, not the register's data)", exit_codes.USAGE)
+        raise AssertionError  # unreachable: fail exits
+    try:
+        run = recorded_run(store_path(store), run_id)
+    except ValueError as exc:
+        fail(str(exc))
+        raise AssertionError from exc
+    if year is not None and year != run.year:
+        fail(f"run {run_id} classified application year {run.year}, not --year {year}; drop --year", exit_codes.USAGE)
+    register = read_register(register_path, *read)
+    if register.sha256 != run.input_sha256:
+        fail(f"{register_path} is not the file run {run_id} classified: SHA-256 {register.sha256[:16]}… ≠ recorded "
+             f"{run.input_sha256[:16]}… ({run.input_file}); use that file, or report on today's data without a run id")
+    note = f"报告依据审计记录 {run_id}：规则版本 {'、'.join(r.id for r in run.rulesets)}，评价日期 {run.eval_date}"
+    return register, run.rulesets, run.year, run.eval_date, note
+
+
 @click.command("report")
-@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, required=True, help="Application year; criteria read fiscal year YEAR-1.")
+@click.argument("source", metavar="REGISTER|RUN_ID")
+@click.option("--year", type=int, default=None,
+              help="Application year; criteria read fiscal year YEAR-1 (required with a REGISTER).")
+@click.option("--register", "run_register", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With a RUN_ID: the register file that run classified (checked by its SHA-256).")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With a RUN_ID: the audit store (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: out/report-YEAR).")
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -52,21 +84,36 @@ def _indicators(specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--no-selection", is_flag=True, help="Leave the cultivation list out.")
 @register_options
 @rules_options
-def report(register_path: Path, year: int, out_dir: Path | None, plan_path: Path | None, plan_years: tuple[int, ...],
-           firms: tuple[str, ...], all_firms: bool, indicators: tuple[str, ...], policy_path: Path, count: int | None,
-           no_selection: bool, money_unit: str | None,
-           encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
-           eval_date: dt.datetime | None, programs: tuple[str, ...]) -> None:
-    """Write report.xlsx, report.html and firms/<统一社会信用代码>.html for one application year of REGISTER.
+def report(source: str, year: int | None, run_register: Path | None, store: Path | None, out_dir: Path | None,
+           plan_path: Path | None, plan_years: tuple[int, ...], firms: tuple[str, ...], all_firms: bool,
+           indicators: tuple[str, ...], policy_path: Path, count: int | None, no_selection: bool,
+           money_unit: str | None, encoding: str | None, sheet: str | None, rules_dir: Path | None,
+           pins: tuple[str, ...], eval_date: dt.datetime | None, programs: tuple[str, ...]) -> None:
+    """Write report.xlsx, report.html and firms/<统一社会信用代码>.html for one application year.
 
-    Example: tiering report datasets/generated/panel_s42.csv --year 2025 --out out/report-2025
-    --plan rules/plans/dongli-kjxzxqy-2011.yaml --plan-year 2015 --plan-year 2024
+    SOURCE is a register file (classified now with the rules in force), or the id of a run recorded by
+    `tiering classify` (its exact rule versions, year and date; give the same register with --register).
+
+    Examples: tiering report datasets/generated/panel_s42.csv --year 2025 --out out/report-2025
+    --plan rules/plans/dongli-kjxzxqy-2011.yaml --plan-year 2015 --plan-year 2024;
+    tiering report RUN_ID --register datasets/generated/panel_s42.csv --out out/report-run
     """
     library = load_rules(rules_dir)
-    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
-    register = read_register(register_path, money_unit, encoding, sheet)
+    read = (money_unit, encoding, sheet)
+    notes: list[str] = []
+    if Path(source).is_file():
+        if year is None:
+            fail("--year is required when reporting on a register file, e.g. --year 2025", exit_codes.USAGE)
+            return
+        rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+        register = read_register(Path(source), *read)
+        source_path = Path(source)
+    else:
+        register, rulesets, year, on, note = _from_run(source, run_register, store, year, read)
+        notes.append(note)
+        source_path = register.path
     if register.frame.empty:
-        fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
+        fail(f"no usable rows in {source_path} ({register.rows_read} read, {register.rows_refused} refused)")
     tracking = None
     if plan_path is not None:
         try:
@@ -74,11 +121,12 @@ def report(register_path: Path, year: int, out_dir: Path | None, plan_path: Path
         except PlanError as exc:
             fail(f"{plan_path}: " + "; ".join(exc.problems))
         except ValueError as exc:
-            fail(f"{register_path}: {exc}")
+            fail(f"{source_path}: {exc}")
     data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators),
                              None if no_selection else policy_path, count)
-    chosen = list(firms)
+    data.notes[:0] = notes
     evaluated = [str(u) for u in data.run.evaluation.firms]
+    chosen = list(firms)
     if all_firms or (not chosen and len(evaluated) <= MAX_AUTO_FIRM_PAGES):
         chosen = evaluated
     elif not chosen:
@@ -87,11 +135,12 @@ def report(register_path: Path, year: int, out_dir: Path | None, plan_path: Path
     unknown = sorted(set(chosen) - set(evaluated))
     if unknown:
         fail(f"--firm {', '.join(unknown)}: not among the firms evaluated for {year} "
-             f"(no accepted row of fiscal year {year - 1} in {register_path})")
-    for path in write_report(data, out_dir or Path("out") / f"report-{year}", chosen)[:2]:
+             f"(no accepted row of fiscal year {year - 1} in {source_path})")
+    folder = out_dir or Path("out") / f"report-{year}"
+    for path in write_report(data, folder, chosen)[:2]:
         click.echo(f"写出 wrote {path}")
     if chosen:
-        click.echo(f"写出 wrote {len(chosen)} firm pages in {(out_dir or Path('out') / f'report-{year}') / 'firms'}")
+        click.echo(f"写出 wrote {len(chosen)} firm pages in {folder / 'firms'}")
     for note in data.notes:
         click.echo(f"提示 note: {note}")
 

@@ -121,7 +121,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
     tiers = tier_table(run.outcomes, rulesets, run.evaluation, register.frame)
     levels = [NO_RUNG] + [title for _, _, title in ladder(rulesets)]
     selection, notes = (run_selection(register, run, rulesets, year, policy_path, n) if policy_path is not None
-                        else (None, ["未生成培育名单（未指定遴选政策）"]))
+                        else (None, ["未生成培育名单（未给遴选政策，或用了 --no-selection）"]))
     previous, why = _previous(register, library, rulesets, year)
     transitions = None
     if previous is not None:

@@ -1,0 +1,45 @@
+"""Report on a recorded run: the rule versions, year and evaluation date come from the audit store.
+
+The store keeps each run's decisions and trace but not the register's data, which the charts, the tier
+transitions and the "what it lacks" texts need; so the register is read again and must be the very file the run
+classified (same SHA-256).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from tiering.audit.db import connect
+from tiering.audit.rulesets import StoredRulesError, load_stored
+from tiering.audit.store import run_record
+from tiering.rules.compile import CompiledRuleSet
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What a report needs from a recorded run."""
+
+    run_id: str
+    year: int
+    eval_date: dt.date
+    rulesets: list[CompiledRuleSet]
+    input_file: str
+    input_sha256: str
+
+
+def recorded_run(store: Path, run_id: str) -> RecordedRun:
+    """Load run ``run_id`` of the audit store; raise ValueError saying what is missing and what to do."""
+    if not store.is_file():
+        raise ValueError(f"no audit store at {store}; pass --store, or run `tiering classify` first to record a run")
+    conn = connect(store, create=False)
+    try:
+        run = run_record(conn, run_id)
+        rulesets = load_stored(conn, run["rulesets"])
+    except (KeyError, StoredRulesError) as exc:
+        raise ValueError(str(exc.args[0])) from exc
+    finally:
+        conn.close()
+    return RecordedRun(run_id, int(run["year"]), dt.date.fromisoformat(run["eval_date"]), rulesets,
+                       str(run["input"]["file"]), str(run["input"]["sha256"]))
