@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tiering.cli import exit_codes, main
+from tiering.cli import exit_codes
 from tiering.cli.common import fail, load_rules, read_register, register_options
 from tiering.targets import PlanError, TargetTracking, load_plan, track_plan
 from tiering.targets.years import application_year
@@ -101,5 +101,3 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
         write_workbook(out_path, {"计划目标": tracking.progress, "最接近的企业": tracking.candidates})
         click.echo(f"写出 wrote {out_path}")
 
-
-main.add_command(targets)
