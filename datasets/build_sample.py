@@ -1,8 +1,10 @@
 """Build the bundled sample register ``datasets/sample_register.xlsx`` (and its twin with bad rows).
 
 Each firm below is hand-made to show one situation a bureau meets: a clear pass, a pass on a band edge, a
-直通车 firm, a veto, a basic condition failed, data missing, and near misses. Values are 2021–2024 fiscal years
-in the analysts' format (Chinese headers, amounts in 万元). Run from the repository root:
+直通车 firm, a veto, a basic condition failed, data missing, and near misses. The firms of
+``sample_ladder_firms.yaml`` follow: two that reach and two that narrowly miss each rung of the ladder, each with its
+说明. Values are 2021–2024 fiscal years in the analysts' format (Chinese headers, amounts in 万元). Run from the
+repository root:
 
     python datasets/build_sample.py
 """
@@ -98,13 +100,10 @@ def firm_rows() -> list[dict[str, Any]]:
                 if base is not None:
                     values[key] = round(base * scale, 2)
             rows.append(_row(uscc, name, reg, district, industry, year, values))
-    ladder = HERE / "sample_ladder_firms.yaml"
-    if ladder.exists():
-        for j, spec in enumerate(yaml.safe_load(ladder.read_text(encoding="utf-8"))["firms"], start=len(FIRMS) + 1):
-            uscc = make(f"91120116MA05{j:05d}")
-            for year, values in sorted(spec["years"].items()):
-                rows.append({**BASE, **spec.get("firm", {}), **values, "uscc": uscc, "name": spec["name"],
-                             "year": int(year)})
+    ladder = yaml.safe_load((HERE / "sample_ladder_firms.yaml").read_text(encoding="utf-8"))
+    for spec in ladder["firms"]:
+        for year, values in sorted(spec["years"].items()):
+            rows.append({**spec["firm"], **values, "uscc": spec["uscc"], "name": spec["name"], "year": int(year)})
     return rows
 
 

@@ -19,8 +19,8 @@ from tiering.uscc import make
 def test_classify_sample_writes_results_trace_and_provenance(sample_register: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "读取 64 行 = 接受 64 行 + 拒收 0 行" in result.output
-    assert re.search(r"kjxzxqy-2022\s+科技型中小企业\s+8\s+7\s+1\s+16", result.output)
+    assert "读取 172 行 = 接受 172 行 + 拒收 0 行" in result.output
+    assert re.search(r"kjxzxqy-2022\s+科技型中小企业\s+25\s+17\s+1\s+43", result.output)
     results = pd.read_excel(tmp_path / "results.xlsx", sheet_name="结果")
     firm = results[(results["企业名称"] == "东丽电子信息有限公司") & (results["规则集"] == "kjxzxqy-2022")].iloc[0]
     assert (firm["结果"], firm["未满足条件"]) == ("不符合", "职工总数不超过500人")
@@ -39,8 +39,8 @@ def test_refused_rows_are_named_and_exit_code_is_1(root: Path, tmp_path: Path) -
     result = CliRunner().invoke(main, ["classify", str(register), "--year", "2025", "--out", str(tmp_path),
                                        "--format", "csv"])
     assert result.exit_code == 1
-    assert "读取 65 行 = 接受 60 行 + 拒收 5 行" in result.output
-    duplicate = '行 66 列 "统一社会信用代码" 值 "91120116MA0500004A": 同一企业同一年度出现多次：另见第 14 行'
+    assert "读取 173 行 = 接受 168 行 + 拒收 5 行" in result.output
+    duplicate = '行 174 列 "统一社会信用代码" 值 "91120116MA0500004A": 同一企业同一年度出现多次：另见第 14 行'
     assert duplicate in result.output
     assert 'sample_register_with_errors.xlsx 行 3 列 "职工总数(人)" 值 "一百二十"' in result.output
     rejects = pd.read_csv(tmp_path / "rejects.csv", encoding="utf-8-sig")

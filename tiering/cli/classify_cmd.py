@@ -11,9 +11,18 @@ import click
 import pandas as pd
 
 from tiering.audit.db import store_path
+from tiering.audit.show import overrides_of
 from tiering.audit.store import record_run
 from tiering.cli import exit_codes
-from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
+from tiering.cli.common import (
+    audit_options,
+    fail,
+    load_rules,
+    pick_rulesets,
+    read_register,
+    register_options,
+    rules_options,
+)
 from tiering.engine.evaluate import Evaluation, evaluate, evaluate_firm
 from tiering.engine.trace import trace_table
 from tiering.explain.outcomes import outcome_frame, summary_counts
@@ -85,9 +94,7 @@ def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
               help="Format of the result tables; the full trace is always also written as trace.parquet.")
 @register_options
 @rules_options
-@click.option("--store", "audit_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Audit store that records the run (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
-@click.option("--no-audit", is_flag=True, help="Do not record this run in the audit store.")
+@audit_options
 def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, money_unit: str | None,
              encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
              eval_date: dt.datetime | None, programs: tuple[str, ...], audit_store: Path | None,
@@ -149,6 +156,10 @@ def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None
     uscc = str(latest["uscc"])
     missing = lacks_for_firm(evaluate(rows, rulesets, year, on), uscc, rows)
     click.echo(explain_firm(uscc, str(latest["name"]), year, rulesets, results, missing))
+    store = store_path(None)
+    for rs in rulesets:
+        for line in overrides_of(store, uscc, rs.id, year):
+            click.echo(f"人工调整 override（{rs.meta.program_title}）：{line}")
 
 
 @click.command("template")

@@ -46,6 +46,15 @@ def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def audit_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--store and --no-audit: where the run is recorded (every classify and select run is, by default)."""
+    func = click.option("--no-audit", is_flag=True, help="Do not record this run in the audit store.")(func)
+    func = click.option("--store", "audit_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Audit store that records the run (default: $TIERING_AUDIT_STORE, else "
+                             "out/audit.sqlite).")(func)
+    return func
+
+
 def load_rules(rules_dir: Path | None) -> RuleLibrary:
     try:
         return load_library(rules_dir or RULES_DIR)

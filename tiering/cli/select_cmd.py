@@ -9,9 +9,20 @@ from pathlib import Path
 
 import click
 
+from tiering.audit.db import store_path
+from tiering.audit.store import record_run
 from tiering.cli import exit_codes, main
 from tiering.cli.classify_cmd import run_classification
-from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
+from tiering.cli.common import (
+    audit_options,
+    fail,
+    load_rules,
+    pick_rulesets,
+    read_register,
+    register_options,
+    rules_options,
+)
+from tiering.engine.trace import trace_table
 from tiering.growth.card import load_card
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.rules.library import RULES_DIR
@@ -94,10 +105,11 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
               help="Output folder (default: out/select-YEAR).")
 @register_options
 @rules_options
+@audit_options
 def select(register_path: Path, year: int, count: int | None, policy_path: Path | None, model_path: Path | None,
            cultivated_paths: tuple[Path, ...], out_dir: Path | None, money_unit: str | None, encoding: str | None,
            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
-           programs: tuple[str, ...]) -> None:
+           programs: tuple[str, ...], audit_store: Path | None, no_audit: bool) -> None:
     """Select the year's firms for cultivation (技术水平高、发展潜力大) and write the list with a brief per firm.
 
     The policy decides everything: the scope (districts), eligibility as program outcomes (default: 科技型中小企业
@@ -143,6 +155,15 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
                  cultivated_files, lacks_source)
     written = write_selection(selection, out_dir or Path("out") / f"select-{year}", meta)
     _echo(selection, written)
+    if not no_audit:
+        attachments = {"selection_policy": policy_sha}
+        if model_path is not None:
+            attachments["model_card"] = hashlib.sha256(model_path.read_bytes()).hexdigest()
+        picks = [{"pick": int(r.pick), "uscc": r.uscc, "name": r.name, "score": float(r.combined)}
+                 for r in selection.selected.itertuples()]
+        store = store_path(audit_store)
+        run_id = record_run(store, run, trace_table(run.evaluation), sys.argv, attachments, picks)
+        click.echo(f"审计记录 audit run {run_id} in {store}")
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 
 

@@ -94,7 +94,7 @@ def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
 
 def summary_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Counts per outcome per rule set (the table classify ends with)."""
-    table = (outcomes.groupby(["ruleset_id", "program_title", "outcome"], observed=False).size()
+    table = (outcomes.groupby(["ruleset_id", "program_title", "outcome"], observed=False, sort=False).size()
              .unstack("outcome", fill_value=0).reset_index())
     for col in ("qualified", "not_qualified", "undetermined"):
         if col not in table:

@@ -72,18 +72,23 @@ class RuleLibrary:
         """One rule set per program, in dependency order: the one in force ``on`` the date, unless pinned.
 
         ``pins`` maps a program to a version or a rule-set id. Programs a chosen rule set depends on are added.
+        Without ``programs``, a program with no version in force on the date is left out (e.g. 雏鹰 before 2021);
+        a program asked for by name, pinned, or depended on must have one.
         """
         pins = pins or {}
         chosen: dict[str, CompiledRuleSet] = {}
-        wanted = list(programs or self.programs())
+        wanted = list(programs or [p for p in self.programs() if p in pins or self._live(p, on)])
         while wanted:
             program = wanted.pop()
             if program in chosen:
                 continue
             chosen[program] = self._pick(program, on, pins.get(program))
             wanted.extend(chosen[program].requires())
-        order = TopologicalSorter({p: chosen[p].requires() for p in chosen}).static_order()
-        return [chosen[p] for p in order]
+        return [chosen[p] for p in _ladder_order(chosen)]
+
+    def _live(self, program: str, on: dt.date) -> list[CompiledRuleSet]:
+        return [r for r in self.rulesets if r.program == program and r.meta.effective_from <= on
+                and (r.meta.effective_to is None or on <= r.meta.effective_to)]
 
     def _pick(self, program: str, on: dt.date, pin: str | None) -> CompiledRuleSet:
         candidates = [r for r in self.rulesets if r.program == program]
@@ -95,13 +100,24 @@ class RuleLibrary:
                     return r
             raise KeyError(f"program '{program}' has no version '{pin}'; versions: "
                            f"{', '.join(f'{r.id} ({r.version})' for r in candidates)}")
-        live = [r for r in candidates if r.meta.effective_from <= on
-                and (r.meta.effective_to is None or on <= r.meta.effective_to)]
+        live = self._live(program, on)
         if not live:
             spans = ", ".join(f"{r.id}: {r.meta.effective_from} – {r.meta.effective_to or '…'}" for r in candidates)
             raise KeyError(f"no rule set of program '{program}' is in force on {on}; {spans}. "
                            f"Pin one with --rules-version {program}=VERSION")
         return live[0]
+
+
+def _ladder_order(chosen: dict[str, CompiledRuleSet]) -> list[str]:
+    """Dependencies first; otherwise up the ladder (by rung), side programs after, then by program id."""
+    sorter = TopologicalSorter({p: chosen[p].requires() for p in chosen})
+    sorter.prepare()
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda p: (chosen[p].meta.rung is None, chosen[p].meta.rung or 0, p))
+        order.extend(ready)
+        sorter.done(*ready)
+    return order
 
 
 def load_library(folder: Path | None = None, files: list[Path] | None = None) -> RuleLibrary:
