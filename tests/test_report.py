@@ -4,6 +4,7 @@ the printable firm pages. The browser check is scripts/screenshot_reports.py, no
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -13,11 +14,11 @@ from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from openpyxl import load_workbook
 
-import tiering.cli.report_cmd  # noqa: F401  (registers the command)
 from tiering.cli import main
+from tiering.cli.report_cmd import report
 from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.engine.evaluate import default_eval_date
-from tiering.register import load_register
+from tiering.register import Register, load_register
 from tiering.report.data import build_report_data
 from tiering.report.firm_page import firm_page_body
 from tiering.report.write import write_report
@@ -26,13 +27,23 @@ from tiering.targets import load_plan, track_plan
 from tiering.targets.plan import PLANS_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRM = "91120116MA0500015E"
+PANEL = ROOT / "datasets" / "generated" / "panel_s42.csv"
+FIRM = "91120110292998668L"
+
+
+def small_register() -> Register:
+    """The first 12 firms of each district of the generated panel (the hand-made sample changes too often)."""
+    register = load_register(PANEL)
+    frame = register.frame
+    keep = [u for d in ("东丽区", "宝坻区", "蓟州区")
+            for u in sorted(frame.loc[frame["district"] == d, "uscc"].unique())[:12]]
+    return dataclasses.replace(register, frame=frame[frame["uscc"].isin(keep)].reset_index(drop=True))
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
-    register = load_register(ROOT / "datasets" / "sample_register.xlsx")
+    register = small_register()
     library = load_library()
     on = default_eval_date(2025)
     tracking = track_plan(register.frame, library, load_plan(PLANS_DIR / "dongli-kjxzxqy-2011.yaml"), [2024])
@@ -56,8 +67,8 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
         assert sheet in wb.sheetnames, sheet
     assert [c.value for c in wb["培育名单"][1]][:6] == [
         "入选序号", "统一社会信用代码", "企业名称", "所在区", "最高层级", "综合得分"]
-    assert [r[1] for r in wb["培育名单"].iter_rows(min_row=2, values_only=True)] == [
-        "91120116MA0500014B", "91120116MA05000037"]
+    assert [r[1] for r in wb["培育名单"].iter_rows(min_row=2, values_only=True)][:2] == [
+        "91120119MA5A4Y181X", "91120119MA4HJGPN4M"]
     assert [c.value for c in wb["汇总"][1]] == ["规则集", "项目", "符合", "不符合", "待定", "合计"]
     assert [c.value for c in wb["尚缺"][1]] == ["统一社会信用代码", "企业名称", "层级序号", "最高层级",
                                                "符合的全部项目", "下一层级", "尚缺（一企一策起点）"]
@@ -66,7 +77,7 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
     assert [c.value for c in wb["计划目标"][1]][:2] == ["目标代码", "目标"]
     assert wb["梯队"]["A2"].value == "科技领军企业"
     notes = [r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)]
-    assert "候选池 2 家，只选出 2 家，少于要求的 15 家" in notes
+    assert "候选池 9 家，只选出 9 家，少于要求的 15 家" in notes
 
 
 def test_workbook_formatting(written: Path) -> None:
@@ -99,16 +110,16 @@ def test_html_report_is_self_contained_with_charts_and_font(written: Path) -> No
     assert "<path" in svg and "<text" not in svg  # glyphs drawn as outlines: no font needed to show them
     assert not re.search(r'(src|href)="https?:', page)
     chars = _font_chars(page)
-    assert set("梯队金字塔科技小巨人尚缺东丽区") <= chars
+    assert set("梯队金字塔科技小巨人尚缺天津盛泓食品") <= chars
     assert "龘" not in chars  # a subset: only the page's characters
 
 
 def test_firm_page_is_printable_explanation(written: Path) -> None:
     page = (written / "firms" / f"{FIRM}.html").read_text(encoding="utf-8")
-    assert "<h1>企业：东丽光电科技有限公司（91120116MA0500015E）  申报年度：2025  数据年度：2024</h1>" in page
+    assert "<h1>企业：天津裕辉机械科技有限公司（91120110292998668L）  申报年度：2025  数据年度：2024</h1>" in page
     assert "<b>最高层级：</b>" in page
     assert "【科技小巨人】" in page and "@media print" in page
-    assert set("东丽光电科技有限公司结论") <= _font_chars(page)
+    assert set("天津裕辉机械科技有限公司结论") <= _font_chars(page)
 
 
 def test_firm_page_layout_of_explain_text() -> None:
@@ -124,27 +135,27 @@ def test_firm_page_layout_of_explain_text() -> None:
 
 
 def test_cli_report_refuses_unknown_firm(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["report", str(ROOT / "datasets" / "sample_register.xlsx"), "--year", "2025",
+    result = CliRunner().invoke(report, [str(ROOT / "datasets" / "sample_register.xlsx"), "--year", "2025",
                                        "--out", str(tmp_path), "--firm", "NOPE", "--program", "tj_cy"])
     assert result.exit_code == 3
     assert "--firm NOPE: not among the firms evaluated for 2025" in result.output
 
 
 def test_report_on_a_recorded_run_uses_its_rules_and_checks_the_register(tmp_path: Path) -> None:
-    register = str(ROOT / "datasets" / "sample_register.xlsx")
+    register = str(PANEL)
     classified = CliRunner().invoke(main, ["classify", register, "--year", "2025", "--program", "tj_cy", "--out",
                                            str(tmp_path / "c")])
     run_id = re.search(r"audit run (\S+)", classified.output).group(1)
-    result = CliRunner().invoke(main, ["report", run_id, "--register", register, "--out", str(tmp_path / "r"),
+    result = CliRunner().invoke(report, [run_id, "--register", register, "--out", str(tmp_path / "r"),
                                        "--firm", FIRM, "--no-selection"])
     assert result.exit_code == 0, result.output
     assert f"提示 note: 报告依据审计记录 {run_id}：规则版本 tj-cy-2021，评价日期 2025-06-30" in result.output
     wb = load_workbook(tmp_path / "r" / "report.xlsx")
     assert [c.value for c in wb["汇总"]["A"][1:]] == ["tj-cy-2021"]
-    other = str(ROOT / "datasets" / "sample_register_with_errors.xlsx")
-    refused = CliRunner().invoke(main, ["report", run_id, "--register", other, "--out", str(tmp_path / "x")])
+    other = str(ROOT / "datasets" / "sample_register.xlsx")
+    refused = CliRunner().invoke(report, [run_id, "--register", other, "--out", str(tmp_path / "x")])
     assert refused.exit_code == 3
-    assert f"sample_register_with_errors.xlsx is not the file run {run_id} classified" in refused.output
-    missing = CliRunner().invoke(main, ["report", "no-such-run"])
+    assert f"sample_register.xlsx is not the file run {run_id} classified" in refused.output
+    missing = CliRunner().invoke(report, ["no-such-run"])
     assert missing.exit_code == 2
     assert "'no-such-run' is not a file, so it is read as an audit run id" in missing.output

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from tiering.audit.db import store_path
-from tiering.cli import exit_codes, main
+from tiering.cli import exit_codes
 from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
 from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.cli.targets_cmd import parse_pins
@@ -144,5 +144,3 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     for note in data.notes:
         click.echo(f"提示 note: {note}")
 
-
-main.add_command(report)
