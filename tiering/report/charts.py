@@ -62,7 +62,8 @@ def pyramid(levels: Sequence[tuple[str, int]], title: str) -> str:
     return _data_uri(fig)
 
 
-def histogram(values: np.ndarray, thresholds: Sequence[float], title: str, xlabel: str, percent: bool) -> str:
+def histogram(values: np.ndarray, thresholds: Sequence[float], title: str, xlabel: str, percent: bool,
+              unit: str = "") -> str:
     """Distribution of one indicator with the threshold(s) drawn as dashed red lines and labelled."""
     _style()
     fig, ax = plt.subplots(figsize=(6.2, 3.4))
@@ -77,8 +78,8 @@ def histogram(values: np.ndarray, thresholds: Sequence[float], title: str, xlabe
     for m in marks:
         ax.axvline(m, color="#cb181d", linestyle="--", linewidth=1.4)
     if marks:
-        unit = "%" if percent else ""
-        ax.text(max(marks), ax.get_ylim()[1] * 0.97, " 门槛 " + " / ".join(f"{m:g}{unit}" for m in marks),
+        shown_unit = "%" if percent else unit
+        ax.text(max(marks), ax.get_ylim()[1] * 0.97, " 门槛 " + " / ".join(f"{m:g}{shown_unit}" for m in marks),
                 color="#cb181d", va="top", fontsize=9)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     below = int(sum(1 for v in finite if marks and v < min(marks)))

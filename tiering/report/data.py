@@ -15,6 +15,7 @@ from tiering.register import Register
 from tiering.report.tiers import NO_RUNG, ladder, tier_table, transition_matrix
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
+from tiering.rules.schema import Unit
 from tiering.selection.policy import PolicyError, load_policy
 from tiering.selection.pool import SelectionInputError, read_cultivated
 from tiering.selection.run import Selection, select_firms
@@ -36,6 +37,7 @@ class Indicator:
     ruleset_id: str
     values: np.ndarray
     thresholds: list[float]
+    unit: Unit = Unit.NUMBER
 
 
 @dataclass
@@ -59,6 +61,7 @@ def indicators_of(trace: pd.DataFrame, rulesets: list[CompiledRuleSet],
                   wanted: tuple[tuple[str, str], ...]) -> tuple[list[Indicator], list[str]]:
     """Values and thresholds of the wanted criteria; a note for each one the run does not have."""
     by_program = {rs.program: rs.id for rs in rulesets}
+    units = {(rs.program, n.id): getattr(n, "unit", Unit.NUMBER) for rs in rulesets for n in rs.root.walk()}
     out, notes = [], []
     for program, criterion in wanted:
         rows = trace[(trace["ruleset_id"] == by_program.get(program)) & (trace["criterion_id"] == criterion)]
@@ -67,7 +70,7 @@ def indicators_of(trace: pd.DataFrame, rulesets: list[CompiledRuleSet],
             continue
         thresholds = sorted(float(t) for t in rows["threshold"].dropna().unique())
         out.append(Indicator(program, criterion, str(rows["criterion"].iloc[0]), by_program[program],
-                             rows["value"].to_numpy(dtype=float), thresholds))
+                             rows["value"].to_numpy(dtype=float), thresholds, units[(program, criterion)]))
     return out, notes
 
 

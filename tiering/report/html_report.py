@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import html
 
-import numpy as np
 import pandas as pd
 
 from tiering.report import charts
 from tiering.report.data import ReportData
 from tiering.report.page import document, esc, table
 from tiering.report.workbook import headers_zh
+from tiering.rules.schema import Unit
+
+UNIT_TEXT = {Unit.PERCENT: "%", Unit.WAN: "万元", Unit.COUNT: "项", Unit.PEOPLE: "人", Unit.YEARS: "年",
+             Unit.DAYS: "天", Unit.POINTS: "分"}
 
 TITLE = "科技企业梯度培育分析报告"
 
@@ -46,10 +49,11 @@ def _indicators(data: ReportData) -> str:
         return ""
     blocks = []
     for ind in data.indicators:
-        percent = bool(ind.thresholds) and max(ind.thresholds) <= 1 and np.nanmax(np.abs(ind.values)) <= 5
-        unit = "（%）" if percent else ""
-        blocks.append(_img(charts.histogram(ind.values, ind.thresholds, ind.label, f"取值{unit}（{ind.ruleset_id}）",
-                                            percent), ind.label))
+        percent = ind.unit == Unit.PERCENT
+        unit = UNIT_TEXT.get(ind.unit, "")
+        xlabel = f"取值{f'（{unit}）' if unit else ''}，规则集 {ind.ruleset_id}"
+        chart = charts.histogram(ind.values, ind.thresholds, ind.label, xlabel, percent, unit)
+        blocks.append(_img(chart, ind.label))
     return ("<section><h2>三、关键指标分布与门槛</h2>"
             '<p class="meta">红色虚线为规则集中的门槛（分档门槛画出每一档）；超过第99百分位的取值并入最右一栏。</p>'
             f'<div class="grid">{"".join(blocks)}</div></section>')
