@@ -17,6 +17,7 @@ UNIT_TEXT = {Unit.PERCENT: "%", Unit.WAN: "万元", Unit.COUNT: "项", Unit.PEOP
              Unit.DAYS: "天", Unit.POINTS: "分"}
 
 TITLE = "科技企业梯度培育分析报告"
+MAX_PROGRESS_BARS = 12
 
 
 def _img(uri: str, alt: str) -> str:
@@ -72,9 +73,10 @@ def _targets(data: ReportData) -> str:
     t = data.tracking
     if t is None:
         return ""
-    last = t.progress[t.progress["plan_year"] == max(t.years)]
-    labels = [f"{r.label}（{r.plan_year}）" for r in last.itertuples()]
-    chart = charts.progress(labels, last["count"].astype(float).tolist(), last["target"].astype(float).tolist(),
+    # Every year of every target while the chart stays readable; otherwise the last year counted.
+    shown = t.progress if len(t.progress) <= MAX_PROGRESS_BARS else t.progress[t.progress["plan_year"] == max(t.years)]
+    labels = [f"{r.label}（{r.plan_year}）" for r in shown.itertuples()]
+    chart = charts.progress(labels, shown["count"].astype(float).tolist(), shown["target"].astype(float).tolist(),
                             f"{t.plan.title}：目标与实有")
     progress = headers_zh(t.progress[["label", "program", "measure", "plan_year", "target_year", "target", "stretch",
                                       "count", "undetermined", "gap", "status", "source"]])
