@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tiering.engine.evaluate import OUTCOME_ZH, firm_slice
+from tiering.engine.evaluate import firm_slice
 from tiering.explain.text import explain_firm
 from tiering.output.write import EXCEL_MAX_ROWS
 from tiering.report.data import ReportData
@@ -50,21 +50,9 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
 
 def explanation_text(uscc: str, name: str, year: int, rulesets: list[CompiledRuleSet],
                      results: dict[str, dict[str, One]]) -> str:
-    """The ``tiering explain`` text, one rule set at a time, so that a rule set the explainer cannot lay out yet
-    (it stops on some node kinds) leaves a note instead of losing the whole page."""
-    parts = []
+    """The ``tiering explain`` text of one firm, ladder programs first (bottom rung up), then the others."""
     ordered = sorted(rulesets, key=lambda r: (r.meta.rung is None, r.meta.rung or 0, r.program))
-    for i, rs in enumerate(ordered):
-        try:
-            text = explain_firm(uscc, name, year, [rs], results)
-        except AssertionError:
-            outcome = OUTCOME_ZH[results[rs.id][rs.root.id].status]
-            text = (f"企业：{name}（{uscc}）  申报年度：{year}  数据年度：{year - 1}\n\n"
-                    f"【{rs.meta.program_title}】{rs.meta.title}  版本 {rs.version}（{rs.meta.status.value}）\n"
-                    f"  结果：{outcome}\n  逐条说明暂不可用：tiering explain 尚不能展开本规则集的某类条件。\n"
-                    f"  结论：{outcome}（详见工作簿“追溯”表）。\n")
-        parts.append(text if i == 0 else text.split("\n", 2)[2])
-    return "\n".join(parts)
+    return explain_firm(uscc, name, year, ordered, results)
 
 
 def write_firm_pages(data: ReportData, out_dir: Path, firms: list[str]) -> list[Path]:
