@@ -15,8 +15,10 @@ COMMAND_MODULES = {
     "datasets": "tiering.cli.datasets_cmd",
     "explain": "tiering.cli.classify_cmd",
     "model": "tiering.cli.model_cmd",
+    "report": "tiering.cli.report_cmd",
     "rules": "tiering.cli.rules_cmd",
     "select": "tiering.cli.select_cmd",
+    "targets": "tiering.cli.targets_cmd",
     "template": "tiering.cli.classify_cmd",
     "watch": "tiering.cli.watch_cmd",
 }
