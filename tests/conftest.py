@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ def sample_register() -> Path:
     return ROOT / "datasets" / "sample_register.xlsx"
 
 
-@pytest.fixture(autouse=True)
-def _audit_store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs recorded by tests go to a throw-away audit store, never to the working tree's out/."""
-    monkeypatch.setenv("TIERING_AUDIT_STORE", str(tmp_path / "audit.sqlite"))
+@pytest.fixture(autouse=True, scope="session")
+def _audit_store_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs recorded by tests (module fixtures included) go to a throw-away store, never to the working tree's out/."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TIERING_AUDIT_STORE", str(tmp_path_factory.mktemp("audit") / "audit.sqlite"))
+        yield
