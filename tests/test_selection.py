@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +20,7 @@ from tiering.selection.brief import firm_brief
 from tiering.selection.policy import PolicyError, load_policy
 from tiering.selection.pool import read_cultivated
 from tiering.selection.run import select_firms
-from tiering.selection.standing import ladder_lacks, standing_frame
+from tiering.selection.standing import standing_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POLICY = ROOT / "rules" / "selection" / "jx-xjr-peiyu.yaml"
@@ -208,29 +206,6 @@ def test_standing_next_rung_and_lacks_fallback_and_override() -> None:
         "Ⅰ类知识产权 还需1项（0项 → 1项）", "科技小巨人", "销售收入 需增加5,000万元"]
     assert ladder.loc["F02", ["lacks", "goal", "goal_lacks"]].tolist() == ["", "科技小巨人", ""]
     assert ladder.loc["F07", ["goal", "goal_lacks"]].tolist() == ["", ""]
-
-
-def _fake_ladder(monkeypatch: pytest.MonkeyPatch, compute: object) -> None:
-    package = types.ModuleType("tiering.ladder")
-    package.lacks = types.SimpleNamespace(lacks=compute)
-    monkeypatch.setitem(sys.modules, "tiering.ladder", package)
-
-
-def test_ladder_lacks_is_used_when_it_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    answer = pd.DataFrame({"uscc": ["F01"], "name": ["企业F01"], "program": ["tj_cy"], "lacks": [None]})
-    _fake_ladder(monkeypatch, lambda evaluation, panel: answer)
-    frame, note = ladder_lacks(object(), hand_panel())
-    assert note is None
-    assert frame.to_dict("records") == [{"uscc": "F01", "program": "tj_cy", "lacks": ""}]
-
-
-def test_ladder_failure_falls_back_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(evaluation: object, panel: object) -> None:
-        raise TypeError("boom")
-
-    _fake_ladder(monkeypatch, broken)
-    assert ladder_lacks(object(), hand_panel()) == (
-        None, "tiering.ladder 计算差距失败（TypeError: boom），差距改用规则集的未满足条件")
 
 
 def test_brief_shows_components_lacks_and_clause(tmp_path: Path) -> None:

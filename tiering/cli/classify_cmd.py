@@ -46,6 +46,8 @@ class ClassifyRun:
     outcomes: pd.DataFrame
     summary: pd.DataFrame
     provenance: Provenance
+    lacks: pd.DataFrame
+    """What each firm still lacks per rule set it does not meet (tiering.ladder.lacks), computed once per run."""
 
 
 def run_classification(register: Register, rulesets: list[CompiledRuleSet], year: int, on: dt.date,
@@ -55,8 +57,9 @@ def run_classification(register: Register, rulesets: list[CompiledRuleSet], year
                            hidden=not progress) as bar:
         evaluation = evaluate(register.frame, rulesets, year, on, on_ruleset=lambda _rs: bar.update(1))
     outcomes = outcome_frame(evaluation)
-    gaps = lacks(evaluation, register.frame)[["uscc", "ruleset_id", "lacks"]]
-    outcomes = outcomes.merge(gaps, on=["uscc", "ruleset_id"], how="left", validate="one_to_one")
+    gaps = lacks(evaluation, register.frame)
+    outcomes = outcomes.merge(gaps[["uscc", "ruleset_id", "lacks"]], on=["uscc", "ruleset_id"], how="left",
+                              validate="one_to_one")
     outcomes["lacks"] = outcomes["lacks"].fillna("")
     provenance = Provenance(
         input_file=str(register.path), input_sha256=register.sha256, year=year, eval_date=on.isoformat(),
@@ -65,7 +68,7 @@ def run_classification(register: Register, rulesets: list[CompiledRuleSet], year
         rows_accepted=len(register.frame), rows_refused=register.rows_refused,
         firms_evaluated=len(evaluation.firms), firms_without_data_year=evaluation.not_evaluated,
     )
-    return ClassifyRun(register, rulesets, evaluation, outcomes, summary_counts(outcomes), provenance)
+    return ClassifyRun(register, rulesets, evaluation, outcomes, summary_counts(outcomes), provenance, gaps)
 
 
 def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:

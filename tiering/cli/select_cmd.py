@@ -29,7 +29,7 @@ from tiering.rules.library import RULES_DIR
 from tiering.selection.policy import Policy, PolicyError, load_policy
 from tiering.selection.pool import SelectionInputError, read_cultivated
 from tiering.selection.run import Selection, select_firms
-from tiering.selection.standing import ladder_lacks, rungs_of
+from tiering.selection.standing import rungs_of
 from tiering.selection.write import write_selection
 
 DEFAULT_POLICY = RULES_DIR / "selection" / "jx-xjr-peiyu.yaml"
@@ -140,15 +140,13 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     model, model_text = _model(model_path, register.frame)
     cultivated, cultivated_files = _cultivated(policy, policy_path, cultivated_paths)
     run = run_classification(register, rulesets, year, on)
-    lacks, lacks_note = ladder_lacks(run.evaluation, register.frame)
+    lacks = run.lacks[["uscc", "program", "lacks"]]
     try:
         selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year, n, model,
                                  cultivated, lacks)
     except SelectionInputError as exc:
         fail(str(exc))
         raise AssertionError from exc
-    if lacks_note is not None:
-        selection.warnings.append(lacks_note)
     rules_text = "、".join(f"{rs.id}（{rs.version}）" for rs in rulesets)
     lacks_source = str(selection.ranked["lacks_source"].iloc[0]) if len(selection.ranked) else "—"
     meta = _meta(selection, policy_path, policy_sha, register_path.name, register.sha256, rules_text, model_text,

@@ -19,7 +19,7 @@ from tiering.rules.schema import Unit
 from tiering.selection.policy import PolicyError, load_policy
 from tiering.selection.pool import SelectionInputError, read_cultivated
 from tiering.selection.run import Selection, select_firms
-from tiering.selection.standing import ladder_lacks, rungs_of
+from tiering.selection.standing import rungs_of
 from tiering.targets import TargetTracking
 
 # Which criteria the report charts by default (program, criterion id); thresholds are read from the trace.
@@ -87,7 +87,7 @@ def _previous(register: Register, library: RuleLibrary, rulesets: list[CompiledR
     except KeyError as exc:
         return None, f"{year - 1} 年无法评价梯队项目：{exc.args[0]}"
     run = run_classification(register, before, year - 1, on)
-    return tier_table(run.outcomes, before, run.evaluation, register.frame), None
+    return tier_table(run.outcomes, before, run.lacks), None
 
 
 def run_selection(register: Register, run: ClassifyRun, rulesets: list[CompiledRuleSet], year: int,
@@ -101,13 +101,13 @@ def run_selection(register: Register, run: ClassifyRun, rulesets: list[CompiledR
             for uscc, since in read_cultivated(policy_path.parent / name).items():
                 earlier = cultivated.get(uscc, since)
                 cultivated[uscc] = None if earlier is None or since is None else min(earlier, since)
-        lacks, lacks_note = ladder_lacks(run.evaluation, register.frame)
+        lacks = run.lacks[["uscc", "program", "lacks"]]
         selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year,
                                  n if n is not None else policy.count.default, None, cultivated, lacks)
     except (PolicyError, SelectionInputError, ValueError) as exc:
         return None, [f"培育名单未生成（遴选政策 {policy_path}）：{exc}"]
     notes = [f"培育名单按遴选政策 {policy.id}（{policy_path.name}）生成，未使用成长模型；与 tiering select 同一算法"]
-    return selection, notes + ([lacks_note] if lacks_note else []) + selection.warnings
+    return selection, notes + selection.warnings
 
 
 def build_report_data(register: Register, library: RuleLibrary, rulesets: list[CompiledRuleSet], year: int,
@@ -121,7 +121,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
     for col in trace.columns:
         if isinstance(trace[col].dtype, pd.CategoricalDtype):
             trace[col] = trace[col].astype(object)
-    tiers = tier_table(run.outcomes, rulesets, run.evaluation, register.frame)
+    tiers = tier_table(run.outcomes, rulesets, run.lacks)
     levels = [NO_RUNG] + [title for _, _, title in ladder(rulesets)]
     selection, notes = (run_selection(register, run, rulesets, year, policy_path, n) if policy_path is not None
                         else (None, ["未生成培育名单（未给遴选政策，或用了 --no-selection）"]))

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tiering.engine.evaluate import Evaluation
-from tiering.ladder.lacks import lacks
 from tiering.rules.compile import CompiledRuleSet
 
 NO_RUNG = "未入梯队"
@@ -22,10 +20,9 @@ def ladder(rulesets: list[CompiledRuleSet]) -> list[tuple[int, str, str]]:
                    if rs.meta.rung is not None})
 
 
-def ladder_lacks(evaluation: Evaluation, panel: pd.DataFrame | None) -> dict[tuple[str, str], str]:
-    """(uscc, program) → what the firm still lacks for that program, from the tier-ladder package."""
-    frame = lacks(evaluation, panel)
-    return {(u, p): str(t) for u, p, t in zip(frame["uscc"], frame["program"], frame["lacks"], strict=True) if t}
+def _lacks_by_program(gaps: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(uscc, program) → what the firm still lacks for that program (the run's tiering.ladder table)."""
+    return {(u, p): str(t) for u, p, t in zip(gaps["uscc"], gaps["program"], gaps["lacks"], strict=True) if t}
 
 
 def _fallback_lack(row: pd.Series) -> str:
@@ -33,11 +30,10 @@ def _fallback_lack(row: pd.Series) -> str:
     return "；".join(p for p in parts if p)
 
 
-def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], evaluation: Evaluation,
-               panel: pd.DataFrame | None = None) -> pd.DataFrame:
+def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], gaps: pd.DataFrame) -> pd.DataFrame:
     """One row per firm: highest rung reached, every program qualified for, the next rung and what it lacks.
 
-    ``panel`` (the register frame evaluated) lets the ladder name the amounts to change, not only the criteria.
+    ``gaps`` is the run's "what it still lacks" table (``ClassifyRun.lacks``).
     """
     steps = ladder(rulesets)
     rung_of = {program: rung for rung, program, _ in steps}
@@ -52,7 +48,7 @@ def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], evaluati
     table["highest_rung"] = table["rung"].map(title_of).fillna(NO_RUNG)
     rungs = sorted(title_of)
     table["next_rung"] = table["rung"].map(lambda r: next((title_of[x] for x in rungs if x > r), ""))
-    from_ladder = ladder_lacks(evaluation, panel)
+    from_ladder = _lacks_by_program(gaps)
     by_program = outcomes.set_index(["uscc", "program"])
     texts = []
     for uscc, r in zip(table.index, table["rung"], strict=True):

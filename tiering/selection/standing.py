@@ -1,18 +1,16 @@
 """Each firm's place on the tier ladder and what it still lacks for the next rung (and for the policy's goal).
 
 "What it still lacks" is an input table (uscc, program, lacks): the tier-ladder package computes it in the
-firm's own numbers when it is installed; otherwise the unmet and undetermined criteria of each rule set
-(from the outcome table) stand in for it.
+firm's own numbers (once per run, ``ClassifyRun.lacks``); without it the unmet and undetermined criteria of each
+rule set (from the outcome table) stand in for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
-from tiering.engine.evaluate import Evaluation
 from tiering.rules.compile import CompiledRuleSet
 
 LADDER_SOURCE = "tiering.ladder（按企业自身数据计算的最小差距）"
@@ -23,28 +21,6 @@ _COLUMNS = ["uscc", "program", "lacks"]
 def rungs_of(rulesets: list[CompiledRuleSet]) -> dict[str, int]:
     """Program → rung, for the rule sets that declare a place on the ladder."""
     return {rs.program: int(rs.meta.rung) for rs in rulesets if rs.meta.rung is not None}
-
-
-def ladder_lacks(evaluation: Evaluation, panel: pd.DataFrame) -> tuple[pd.DataFrame | None, str | None]:
-    """(uscc, program, lacks) from the tier-ladder package, and a note when it could not be used.
-
-    The package is optional: when it is absent, answers in another shape or fails, the list is still made
-    with the fallback texts, and the note (shown among the run's warnings) says why.
-    """
-    try:
-        from tiering.ladder import lacks as module  # noqa: PLC0415  (optional: built by another engineer)
-    except ImportError:
-        return None, None
-    compute: Any = getattr(module, "lacks", None)
-    if compute is None:
-        return None, "tiering.ladder.lacks 不存在，差距改用规则集的未满足条件"
-    try:
-        frame = compute(evaluation, panel)
-    except Exception as exc:  # noqa: BLE001  (an optional helper must not stop the annual list; the note says why)
-        return None, f"tiering.ladder 计算差距失败（{type(exc).__name__}: {exc}），差距改用规则集的未满足条件"
-    if not isinstance(frame, pd.DataFrame) or not set(_COLUMNS) <= set(frame.columns):
-        return None, f"tiering.ladder.lacks 未返回 {_COLUMNS} 列，差距改用规则集的未满足条件"
-    return frame[_COLUMNS].astype({"lacks": object}).fillna({"lacks": ""}), None
 
 
 def fallback_lacks(outcomes: pd.DataFrame) -> pd.DataFrame:
