@@ -20,6 +20,7 @@ from tiering.cli.common import (
     load_rules,
     pick_rulesets,
     read_register,
+    read_usable_register,
     register_options,
     rules_options,
 )
@@ -108,13 +109,7 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
     """
     library = load_rules(rules_dir)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
-    register = read_register(register_path, money_unit, encoding, sheet)
-    for warning in register.warnings:
-        click.echo(f"提示 warning: {warning}", err=True)
-    for refusal in register.refusals:
-        click.echo(f"拒收 refused: {refusal.message()}", err=True)
-    if register.frame.empty:
-        fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
+    register = read_usable_register(register_path, money_unit, encoding, sheet)
     run = run_classification(register, rulesets, year, on, progress=len(register.frame) > 50_000)
     sheets = {"层级": tier_summary(run.evaluation), "结果": run.outcomes, "汇总": run.summary}
     rejects = rejects_frame(register) if register.refusals else None

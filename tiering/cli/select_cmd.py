@@ -18,7 +18,7 @@ from tiering.cli.common import (
     fail,
     load_rules,
     pick_rulesets,
-    read_register,
+    read_usable_register,
     register_options,
     rules_options,
 )
@@ -130,13 +130,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         fail(f"--n {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内", exit_codes.USAGE)
     library = load_rules(rules_dir)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
-    register = read_register(register_path, money_unit, encoding, sheet)
-    for warning in register.warnings:
-        click.echo(f"提示 warning: {warning}", err=True)
-    for refusal in register.refusals:
-        click.echo(f"拒收 refused: {refusal.message()}", err=True)
-    if register.frame.empty:
-        fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
+    register = read_usable_register(register_path, money_unit, encoding, sheet)
     model, model_text = _model(model_path, register.frame)
     cultivated, cultivated_files = _cultivated(policy, policy_path, cultivated_paths)
     run = run_classification(register, rulesets, year, on)
