@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 def synthetic_register(n: int, seed: int = 7) -> pd.DataFrame:
     """N firms × 2021–2024 in the analysts' layout (English ids, amounts in 万元), vectorised."""
-    from tiering.fields import FIELDS, DType
+    from tiering.fields import FIELDS, DType, Kind
     from tiering.uscc import ALPHABET, make
 
     rng = np.random.default_rng(seed)
@@ -50,8 +50,9 @@ def synthetic_register(n: int, seed: int = 7) -> pd.DataFrame:
         "industry": "高端装备制造",
     })
     for f in FIELDS:
-        if f.dtype == DType.BOOL:
-            frame[f.id] = (rng.random(4 * n) < 0.03).astype(float)
+        if f.dtype == DType.BOOL:  # a firm-level flag is the same in every year, as a real register has it
+            flags = rng.random(n if f.kind == Kind.FIRM else 4 * n) < 0.03
+            frame[f.id] = (np.tile(flags, 4) if f.kind == Kind.FIRM else flags).astype(float)
     frame["resident_enterprise"] = 1.0
     frame["rd_expense_domestic"] = frame["rd_expense"]
     return frame
