@@ -44,36 +44,39 @@ def trace_table(evaluation: Evaluation) -> pa.Table:
     name_codes, name_values = pd.factorize(pd.Series(evaluation.names, dtype=object).astype(str))
     name_codes = name_codes.astype(np.int32)
     texts = _Texts()
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "firm", "name", "ruleset_id", "criterion_id", "criterion", "kind", "value", "threshold", "status",
-        "points_min", "points_max", "band", "document", "clause", "provisional")}
+    nodes = [(r, node) for r in evaluation.results for node in r.ruleset.root.walk()]
+    total = n * len(nodes)
+    # one array per column, filled slice by slice: no per-node temporaries, no final concatenation
+    joined = {k: np.empty(total, dtype=np.int32) for k in (
+        "firm", "name", "ruleset_id", "criterion_id", "criterion", "kind", "status", "band", "document", "clause",
+        "provisional")}
+    joined.update({k: np.empty(total, dtype=float) for k in ("value", "threshold", "points_min", "points_max")})
     status_lut = np.full(4, -1, dtype=np.int32)
     for i, code in enumerate(_STATUS_CODES):
         status_lut[code + 1] = i
-    for r in evaluation.results:
-        for node in r.ruleset.root.walk():
-            v = r.nodes[node.id]
-            constant = {"ruleset_id": r.ruleset.id, "criterion_id": node.id, "criterion": node.label,
-                        "kind": node.kind, "document": node.source.document, "clause": node.source.clause,
-                        "provisional": "是" if node.provisional else "否"}
-            for key, text in constant.items():
-                cols[key].append(np.full(n, texts.code(key, text), dtype=np.int32))
-            labels = band_labels(node)
-            top = max(max(labels), int(v.band.max(initial=NO_BAND)))
-            lut = np.zeros(top + 4, dtype=np.int32)  # band indices start at OUT_OF_DOMAIN = -3
-            for idx in range(top + 1):
-                labels.setdefault(idx, str(idx))
-            for idx, text in labels.items():
-                lut[idx + 3] = texts.code("band", text)
-            cols["firm"].append(firm_idx)
-            cols["name"].append(name_codes)
-            cols["value"].append(v.value)
-            cols["threshold"].append(v.threshold)
-            cols["status"].append(status_lut[v.status + 1])
-            cols["points_min"].append(v.pmin)
-            cols["points_max"].append(v.pmax)
-            cols["band"].append(lut[v.band.astype(np.int32) + 3])
-    joined = {k: np.concatenate(v) if v else np.array([], dtype=np.int32) for k, v in cols.items()}
+    for k, (r, node) in enumerate(nodes):
+        v = r.nodes[node.id]
+        rows = slice(k * n, (k + 1) * n)
+        constant = {"ruleset_id": r.ruleset.id, "criterion_id": node.id, "criterion": node.label,
+                    "kind": node.kind, "document": node.source.document, "clause": node.source.clause,
+                    "provisional": "是" if node.provisional else "否"}
+        for key, text in constant.items():
+            joined[key][rows] = texts.code(key, text)
+        labels = band_labels(node)
+        top = max(max(labels), int(v.band.max(initial=NO_BAND)))
+        lut = np.zeros(top + 4, dtype=np.int32)  # band indices start at OUT_OF_DOMAIN = -3
+        for idx in range(top + 1):
+            labels.setdefault(idx, str(idx))
+        for idx, text in labels.items():
+            lut[idx + 3] = texts.code("band", text)
+        joined["firm"][rows] = firm_idx
+        joined["name"][rows] = name_codes
+        joined["value"][rows] = v.value
+        joined["threshold"][rows] = v.threshold
+        joined["status"][rows] = status_lut[v.status + 1]
+        joined["points_min"][rows] = v.pmin
+        joined["points_max"][rows] = v.pmax
+        joined["band"][rows] = lut[v.band.astype(np.int32) + 3]
     out: dict[str, pa.Array] = {
         "uscc": pa.DictionaryArray.from_arrays(joined["firm"], pa.array(evaluation.firms.astype(str))),
         "name": pa.DictionaryArray.from_arrays(joined["name"], pa.array(np.asarray(name_values, dtype=str))),
