@@ -65,18 +65,23 @@ def load_rules(rules_dir: Path | None) -> RuleLibrary:
         raise AssertionError from exc  # unreachable: fail exits
 
 
-def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None, pins: tuple[str, ...],
-                  programs: tuple[str, ...]) -> tuple[list[CompiledRuleSet], dt.date]:
-    """The rule sets in force on the evaluation date, in dependency order."""
-    on = eval_date.date() if eval_date is not None else default_eval_date(year)
-    pinned: dict[str, str] = {}
+def parse_pins(pins: tuple[str, ...]) -> dict[str, str]:
+    """PROGRAM=VERSION pairs of --rules-version as a dict; exit 2 on a malformed one."""
+    out: dict[str, str] = {}
     for pin in pins:
         if "=" not in pin:
             fail(f"--rules-version takes PROGRAM=VERSION, got '{pin}'", exit_codes.USAGE)
         program, version = pin.split("=", 1)
-        pinned[program.strip()] = version.strip()
+        out[program.strip()] = version.strip()
+    return out
+
+
+def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None, pins: tuple[str, ...],
+                  programs: tuple[str, ...]) -> tuple[list[CompiledRuleSet], dt.date]:
+    """The rule sets in force on the evaluation date, in dependency order."""
+    on = eval_date.date() if eval_date is not None else default_eval_date(year)
     try:
-        return library.in_force(on, pinned, list(programs) or None), on
+        return library.in_force(on, parse_pins(pins), list(programs) or None), on
     except KeyError as exc:
         fail(str(exc.args[0]))
         raise AssertionError from exc

@@ -9,9 +9,16 @@ import click
 
 from tiering.audit.db import store_path
 from tiering.cli import exit_codes
-from tiering.cli.common import fail, load_rules, pick_rulesets, read_register, register_options, rules_options
+from tiering.cli.common import (
+    fail,
+    load_rules,
+    parse_pins,
+    pick_rulesets,
+    read_register,
+    register_options,
+    rules_options,
+)
 from tiering.cli.select_cmd import DEFAULT_POLICY
-from tiering.cli.targets_cmd import parse_pins
 from tiering.register import Register
 from tiering.report.data import DEFAULT_INDICATORS, build_report_data
 from tiering.report.from_run import recorded_run

@@ -7,21 +7,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tiering.cli import exit_codes
-from tiering.cli.common import fail, load_rules, read_register, register_options
+from tiering.cli.common import fail, load_rules, parse_pins, read_register, register_options
 from tiering.targets import PlanError, TargetTracking, load_plan, track_plan
 from tiering.targets.years import application_year
-
-
-def parse_pins(pins: tuple[str, ...]) -> dict[str, str]:
-    """PROGRAM=VERSION pairs of --rules-version as a dict."""
-    out: dict[str, str] = {}
-    for pin in pins:
-        if "=" not in pin:
-            fail(f"--rules-version takes PROGRAM=VERSION, got '{pin}'", exit_codes.USAGE)
-        program, version = pin.split("=", 1)
-        out[program.strip()] = version.strip()
-    return out
 
 
 def _fmt(x: object) -> str:

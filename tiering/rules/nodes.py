@@ -330,6 +330,18 @@ class BestOfNode(Node):
         return One(pmin, math.nan, SCORED if pmin == pmax else UNKNOWN, pmin, pmax, choice)
 
 
+def _sum_points_vec(ev: Evaluator, children: list[Node]) -> tuple[np.ndarray, np.ndarray]:
+    """The summed points range of ``children`` for every firm."""
+    res = [ev.result(c.id) for c in children]
+    return np.sum([r.pmin for r in res], axis=0), np.sum([r.pmax for r in res], axis=0)
+
+
+def _sum_points_one(ev: Evaluator, children: list[Node]) -> tuple[float, float]:
+    """The summed points range of ``children`` for one firm."""
+    res = [ev.result(c.id) for c in children]
+    return float(sum(r.pmin for r in res)), float(sum(r.pmax for r in res))
+
+
 @dataclass
 class SubtotalNode(Node):
     """The sum of points criteria, capped (a points criterion itself, e.g. 知识产权 ≤ 30 with its bonus)."""
@@ -342,9 +354,7 @@ class SubtotalNode(Node):
         return True
 
     def vec(self, ev: Evaluator) -> Vec:
-        res = [ev.result(c.id) for c in self.children]
-        pmin = np.sum([r.pmin for r in res], axis=0)
-        pmax = np.sum([r.pmax for r in res], axis=0)
+        pmin, pmax = _sum_points_vec(ev, self.children)
         if self.cap is not None:
             pmin, pmax = np.minimum(pmin, self.cap), np.minimum(pmax, self.cap)
         status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
@@ -352,9 +362,7 @@ class SubtotalNode(Node):
         return Vec(pmin.copy(), nan, status, pmin, pmax, np.full(ev.size, NO_BAND, dtype=np.int16))
 
     def one(self, ev: Evaluator) -> One:
-        res = [ev.result(c.id) for c in self.children]
-        pmin = float(sum(r.pmin for r in res))
-        pmax = float(sum(r.pmax for r in res))
+        pmin, pmax = _sum_points_one(ev, self.children)
         if self.cap is not None:
             pmin, pmax = min(pmin, self.cap), min(pmax, self.cap)
         return One(pmin, math.nan, SCORED if pmin == pmax else UNKNOWN, pmin, pmax, NO_BAND)
@@ -406,17 +414,13 @@ class ScoreNode(Node):
         return True
 
     def vec(self, ev: Evaluator) -> Vec:
-        res = [ev.result(c.id) for c in self.children]
-        pmin = np.sum([r.pmin for r in res], axis=0)
-        pmax = np.sum([r.pmax for r in res], axis=0)
+        pmin, pmax = _sum_points_vec(ev, self.children)
         t = _full(ev.size, self.mark)
         status = _range_status_vec(self.op, pmin, pmax, t)
         return Vec(pmin.copy(), t, status, pmin, pmax, np.full(ev.size, NO_BAND, dtype=np.int16))
 
     def one(self, ev: Evaluator) -> One:
-        res = [ev.result(c.id) for c in self.children]
-        pmin = float(sum(r.pmin for r in res))
-        pmax = float(sum(r.pmax for r in res))
+        pmin, pmax = _sum_points_one(ev, self.children)
         return One(pmin, self.mark, _range_status_one(self.op, pmin, pmax, self.mark), pmin, pmax, NO_BAND)
 
 
