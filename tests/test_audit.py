@@ -32,7 +32,6 @@ from tiering.audit.store import AuditWriteError, NothingRecorded, record_overrid
 from tiering.audit.verify import verify
 from tiering.cli import exit_codes, main
 from tiering.cli.classify_cmd import ClassifyRun, run_classification
-from tiering.engine.trace import trace_table
 from tiering.register import load_register
 from tiering.rules.library import RULES_DIR, RuleLibrary, load_library
 
@@ -80,7 +79,7 @@ def classify(register: Path, rules_dir: Path = RULES_DIR) -> ClassifyRun:
 
 def record(store: Path, register: Path, rules_dir: Path = RULES_DIR) -> str:
     run = classify(register, rules_dir)
-    return record_run(store, run, trace_table(run.evaluation), ["tiering", "classify", str(register)])
+    return record_run(store, run, ["tiering", "classify", str(register)])
 
 
 @pytest.fixture
@@ -177,7 +176,7 @@ def test_classify_records_its_run_unless_told_not_to(store: Path, register: Path
 def test_select_run_records_policy_model_hashes_and_the_list(store: Path, register: Path) -> None:
     run = classify(register)
     picks = [{"pick": 1, "uscc": FIRMS[3], "name": "测试企业3", "score": np.float64(0.91234)}]
-    run_id = record_run(store, run, trace_table(run.evaluation), ["tiering", "select"],
+    run_id = record_run(store, run, ["tiering", "select"],
                         attachments={"selection_policy": "a" * 64, "model_card": "b" * 64}, selection=picks)
     body = audit_store.run_record(sqlite3.connect(store), run_id)
     assert body["attachments"] == {"model_card": "b" * 64, "selection_policy": "a" * 64}
@@ -505,7 +504,7 @@ def test_writer_waits_for_a_held_lock_then_succeeds(store: Path, register: Path)
     holder = sqlite3.connect(store, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     done: list[str] = []
-    writer = threading.Thread(target=lambda: done.append(record_run(store, run, trace_table(run.evaluation), ["t"])))
+    writer = threading.Thread(target=lambda: done.append(record_run(store, run, ["t"])))
     writer.start()
     time.sleep(0.5)
     assert writer.is_alive() and not done

@@ -5,5 +5,5 @@ rule set used and the analysts' overrides; each run's full per-criterion trace s
 named by the run id, whose SHA-256 is part of the chained record.
 
     from tiering.audit.store import record_run
-    run_id = record_run("out/audit.sqlite", run, trace, sys.argv)
+    run_id = record_run("out/audit.sqlite", run, sys.argv)
 """

@@ -20,7 +20,7 @@ from tiering import __version__
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import current_file_note, load_stored
 from tiering.audit.store import DECISION_COLUMNS, decision_rows, run_record
-from tiering.audit.traces import firms_of, with_extras
+from tiering.audit.traces import firms_of
 from tiering.engine.evaluate import evaluate
 from tiering.engine.trace import trace_table
 from tiering.explain.outcomes import outcome_frame
@@ -114,7 +114,7 @@ def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | 
     if differences:
         columns = ["uscc", "ruleset_id", "criterion_id", "criterion", *_TRACE_COMPARED]
         old_trace = pq.read_table(traces_dir(store) / run["trace"]["file"], columns=columns)
-        new_trace = with_extras(trace_table(evaluation), evaluation)
+        new_trace = trace_table(evaluation)
         usccs = sorted({d.uscc for d in differences if d.was and d.now})
         _explain(differences, _frame(firms_of(old_trace, usccs)), _frame(firms_of(new_trace, usccs)))
     return ReplayReport(run_id, notes, max(len(old), len(fresh)), differences)

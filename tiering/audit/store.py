@@ -15,6 +15,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import sqlite3
 from collections.abc import Sequence
 from itertools import repeat
@@ -22,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tiering import __version__
 from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import save_texts
-from tiering.audit.traces import firm_major, with_extras, write_trace
+from tiering.output.trace_file import write_trace
 
 if TYPE_CHECKING:
     from tiering.cli.classify_cmd import ClassifyRun
@@ -109,13 +110,15 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
                               f"recorded — run again when the other run has finished") from exc
 
 
-def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Sequence[str],
-               attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None) -> str:
+def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
+               attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None,
+               trace_file: Path | None = None) -> str:
     """Record one classify (or select) run — decisions, rule texts, full trace — as the next link; return its id.
 
     ``attachments`` names further inputs by content hash, e.g. ``{"selection_policy": sha256, "model_card":
     sha256}``; ``selection`` is a select run's list in pick order, one ``{"pick", "uscc", "name", "score"}`` per
-    firm. Both become part of the chained record.
+    firm. Both become part of the chained record. ``trace_file`` is the trace this run already wrote (by
+    :func:`tiering.output.trace_file.write_trace`), copied instead of written a second time.
     """
     store = Path(store)
     run_id = new_run_id()
@@ -125,8 +128,13 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
     final = folder / f"{run_id}.parquet"
     tmp = folder / f".{run_id}.parquet.tmp"
     try:
-        full = firm_major(with_extras(trace, run.evaluation), len(run.evaluation.firms))
-        write_trace(full, tmp)
+        if trace_file is None:
+            trace_rows = write_trace(run.evaluation, tmp)
+        else:
+            shutil.copyfile(trace_file, tmp)
+            trace_rows = pq.ParquetFile(tmp).metadata.num_rows
+        with tmp.open("rb+") as f:
+            os.fsync(f.fileno())
         rows = decision_rows(run_id, year, run.outcomes)
         body = {
             "format": chain.FORMAT, "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(),
@@ -137,7 +145,7 @@ def record_run(store: str | Path, run: ClassifyRun, trace: pa.Table, command: Se
                       "rows_accepted": run.provenance.rows_accepted, "rows_refused": run.provenance.rows_refused},
             "rulesets": [{"id": rs.id, "program": rs.program, "version": rs.version, "sha256": rs.sha256,
                           "path": str(rs.path.resolve())} for rs in run.rulesets],
-            "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": full.num_rows},
+            "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": trace_rows},
             "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
             "firms_evaluated": len(run.evaluation.firms),
             "attachments": dict(sorted((attachments or {}).items())),

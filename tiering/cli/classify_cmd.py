@@ -25,13 +25,12 @@ from tiering.cli.common import (
     rules_options,
 )
 from tiering.engine.evaluate import Evaluation, evaluate, evaluate_firm
-from tiering.engine.trace import trace_table
 from tiering.explain.outcomes import outcome_frame, summary_counts
 from tiering.explain.text import explain_firm
 from tiering.ladder.lacks import lacks, lacks_for_firm
 from tiering.ladder.summary import tier_summary
 from tiering.output.provenance import Provenance, ruleset_records
-from tiering.output.write import FORMATS, write_results
+from tiering.output.write import FORMATS, TRACE_FILE, write_results
 from tiering.register import Register, write_template
 from tiering.register.refusals import rejects_frame
 from tiering.rules.compile import CompiledRuleSet
@@ -113,11 +112,12 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
     run = run_classification(register, rulesets, year, on, progress=len(register.frame) > 50_000)
     sheets = {"层级": tier_summary(run.evaluation), "结果": run.outcomes, "汇总": run.summary}
     rejects = rejects_frame(register) if register.refusals else None
-    trace = trace_table(run.evaluation)
-    written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets, trace, run.provenance, rejects)
+    written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets, run.evaluation,
+                            run.provenance, rejects)
     _echo_summary(run, written)
     if not no_audit:
-        click.echo(f"审计记录 audit run {record_run(store_path(audit_store), run, trace, sys.argv)} "
+        trace_file = next(p for p in written if p.name == TRACE_FILE)
+        click.echo(f"审计记录 audit run {record_run(store_path(audit_store), run, sys.argv, trace_file=trace_file)} "
                    f"in {store_path(audit_store)}")
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 

@@ -22,7 +22,6 @@ from tiering.cli.common import (
     register_options,
     rules_options,
 )
-from tiering.engine.trace import trace_table
 from tiering.growth.card import load_card
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.rules.library import RULES_DIR
@@ -154,7 +153,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         picks = [{"pick": int(r.pick), "uscc": r.uscc, "name": r.name, "score": float(r.combined)}
                  for r in selection.selected.itertuples()]
         store = store_path(audit_store)
-        run_id = record_run(store, run, trace_table(run.evaluation), sys.argv, attachments, picks)
+        run_id = record_run(store, run, sys.argv, attachments, picks)
         click.echo(f"审计记录 audit run {run_id} in {store}")
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 

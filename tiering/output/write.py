@@ -10,12 +10,14 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from tiering.engine.evaluate import Evaluation
+from tiering.engine.trace import READABLE_COLUMNS, trace_table
 from tiering.output.provenance import Provenance
+from tiering.output.trace_file import write_trace
 
 FORMATS = ("xlsx", "csv", "parquet", "json")
+TRACE_FILE = "trace.parquet"
 EXCEL_MAX_ROWS = 1_048_575
 
 HEADERS_ZH = {
@@ -25,8 +27,8 @@ HEADERS_ZH = {
     "path": "符合路径", "failed": "未满足条件", "missing": "缺数据条件", "lacks": "尚缺（一企一策起点）",
     "criterion_id": "条件代码", "criterion": "条件", "kind": "类型", "value": "取值", "threshold": "门槛",
     "status": "判定", "points_min": "得分下限", "points_max": "得分上限", "band": "档位", "document": "依据文件",
-    "clause": "条款", "qualified": "符合", "not_qualified": "不符合", "undetermined": "待定", "total": "合计",
-    "highest_rung": "最高层级", "rung": "层级序号", "programs_qualified": "符合的全部项目",
+    "clause": "条款", "text": "文本取值", "qualified": "符合", "not_qualified": "不符合", "undetermined": "待定",
+    "total": "合计", "highest_rung": "最高层级", "rung": "层级序号", "programs_qualified": "符合的全部项目",
 }
 _FORMULA_START = ("=", "+", "-", "@")
 
@@ -59,24 +61,17 @@ def _autosize(writer: pd.ExcelWriter, sheet: str, frame: pd.DataFrame) -> None:
         ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
 
 
-def write_trace(trace: pa.Table, path: Path) -> None:
-    """The trace as Parquet, tuned for speed: only the text columns dictionary-encoded, no page statistics."""
-    text_columns = [f.name for f in trace.schema if pa.types.is_dictionary(f.type)]
-    pq.write_table(trace, path, compression="zstd", compression_level=1, use_dictionary=text_columns,
-                   write_statistics=False)
-
-
-def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], trace: pa.Table,
+def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], evaluation: Evaluation,
                   provenance: Provenance, rejects: pd.DataFrame | None = None) -> list[Path]:
-    """Write the result tables, the trace and the provenance into ``out_dir``; return the files written.
+    """Write the result tables, the evaluation's trace and the provenance into ``out_dir``; return the files written.
 
     ``sheets`` maps a Chinese sheet name to a frame with id columns, e.g. {"结果": outcomes, "汇总": summary}.
-    The trace is always written as Parquet; in Excel it is also a sheet when it fits.
+    The trace is always written as Parquet (``TRACE_FILE``); in Excel it is also a sheet when it fits.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    trace_path = out_dir / "trace.parquet"
-    write_trace(trace, trace_path)
+    trace_path = out_dir / TRACE_FILE
+    trace_rows = write_trace(evaluation, trace_path)
     written.append(trace_path)
     prov_path = out_dir / "provenance.json"
     prov_path.write_text(json.dumps(provenance.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -92,8 +87,8 @@ def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], trac
                 shown = zh(escape_formulas(frame))
                 shown.to_excel(writer, sheet_name=name, index=False)
                 _autosize(writer, name, shown)
-            if trace.num_rows <= EXCEL_MAX_ROWS:
-                shown = zh(escape_formulas(trace.to_pandas().sort_values(["uscc", "ruleset_id"], kind="stable")))
+            if trace_rows <= EXCEL_MAX_ROWS:
+                shown = zh(escape_formulas(trace_table(evaluation).to_pandas()[READABLE_COLUMNS]))
                 shown.to_excel(writer, sheet_name="追溯", index=False)
                 _autosize(writer, "追溯", shown)
             prov = pd.DataFrame(provenance.rows(), columns=["项目", "内容"])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tiering.engine.evaluate import firm_slice
+from tiering.engine.trace import READABLE_COLUMNS
 from tiering.explain.text import explain_firm
 from tiering.output.write import EXCEL_MAX_ROWS
 from tiering.report.data import ReportData
@@ -20,9 +21,6 @@ from tiering.rules.nodes import One
 
 SELECTION_COLUMNS = ["pick", "uscc", "name", "district", "highest_rung", "combined", "technical", "growth", "reasons",
                      "next_rung", "lacks", "goal", "goal_lacks"]
-TRACE_COLUMNS = ["uscc", "name", "ruleset_id", "criterion_id", "criterion", "kind", "value", "threshold", "status",
-                 "points_min", "points_max", "band", "document", "clause", "provisional"]
-
 
 def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     """Sheet name → table, in the order the bureau reads them."""
@@ -37,7 +35,7 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
         sheets[str(title)[:31]] = group[outcome_cols]
     sheets["尚缺"] = data.tiers
     if len(data.trace) <= EXCEL_MAX_ROWS:
-        sheets["追溯"] = data.trace[TRACE_COLUMNS].sort_values(["uscc", "ruleset_id"], kind="stable")
+        sheets["追溯"] = data.trace[READABLE_COLUMNS]
     if data.selection is not None:
         sheets["培育名单"] = data.selection.selected[SELECTION_COLUMNS]
         sheets["递补"] = data.selection.runners_up[SELECTION_COLUMNS[1:] + ["missed_reason"]]

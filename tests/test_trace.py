@@ -1,0 +1,77 @@
+"""The trace: firm-major rows, batches of whole firms, and the Parquet file that the audit store reads back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tiering.audit.traces import firm_trace
+from tiering.engine.evaluate import Evaluation, evaluate
+from tiering.engine.trace import TRACE_SCHEMA, trace_batches, trace_table
+from tiering.output.trace_file import write_trace
+from tiering.register import load_register
+from tiering.rules.library import load_library
+
+YEAR = 2025
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> Evaluation:
+    register = load_register(Path(__file__).resolve().parents[1] / "datasets" / "sample_register.xlsx")
+    rulesets = load_library().in_force(dt.date(YEAR, 6, 30), programs=["kjxzxqy", "gxjsqy"])
+    return evaluate(register.frame, rulesets, YEAR)
+
+
+def _criteria(evaluation: Evaluation) -> list[tuple[str, str]]:
+    return [(r.ruleset.id, node.id) for r in evaluation.results for node in r.ruleset.root.walk()]
+
+
+def test_rows_are_firm_major_in_register_order(evaluation: Evaluation) -> None:
+    trace = trace_table(evaluation).to_pandas()
+    criteria = _criteria(evaluation)
+    firms = trace["uscc"].astype(str).tolist()
+    assert len(trace) == 43 * len(criteria)
+    assert firms == sorted(firms)
+    first = trace.iloc[: len(criteria)]
+    assert set(first["uscc"].astype(str)) == {evaluation.firms[0]}
+    assert list(zip(first["ruleset_id"].astype(str), first["criterion_id"].astype(str), strict=True)) == criteria
+
+
+def test_named_firm_rows_carry_value_band_text_and_clause(evaluation: Evaluation) -> None:
+    trace = trace_table(evaluation).to_pandas()
+    firm = trace[trace["name"] == "蓟州生物医药有限公司"].set_index("criterion_id")
+    staff = firm.loc["staff_points"]
+    assert (staff["value"], staff["points_min"], staff["band"], staff["band_index"], staff["clause"]) == (
+        0.2, 12.0, "20%（含）-25%", 2, "第七条（一）")
+    industry = firm.loc["b3_no_super_deduction"]
+    assert (industry["text"], industry["status"]) == ("生物医药", "pass")
+
+
+def test_batches_hold_whole_firms_and_only_their_own_firm_dictionary(evaluation: Evaluation) -> None:
+    per_firm = len(_criteria(evaluation))
+    batches = list(trace_batches(evaluation, rows_per_batch=5 * per_firm + 1))
+    assert [b.num_rows // per_firm for b in batches] == [5] * 8 + [3]
+    assert all(b.num_rows % per_firm == 0 for b in batches)
+    second = batches[1].column("uscc")
+    assert second.dictionary.to_pylist() == evaluation.firms[5:10].tolist()
+    whole = trace_table(evaluation).to_pandas()
+    for column in ("uscc", "criterion_id", "value", "status", "band"):
+        pieces = [v for b in batches for v in b.column(column).to_pylist()]
+        expected = whole[column].astype(object).where(whole[column].notna(), None).tolist()
+        assert pieces == expected
+
+
+def test_written_file_reads_back_as_the_trace_and_finds_one_firm(evaluation: Evaluation, tmp_path: Path) -> None:
+    path = tmp_path / "trace.parquet"
+    rows = write_trace(evaluation, path)
+    table = pq.read_table(path)
+    assert rows == table.num_rows == 43 * len(_criteria(evaluation))
+    assert table.schema.names == TRACE_SCHEMA.names
+    assert table.to_pandas().astype(str).equals(trace_table(evaluation).to_pandas().astype(str))
+    uscc = evaluation.firms[20]
+    one = firm_trace(path, uscc)
+    assert one.num_rows == len(_criteria(evaluation))
+    assert set(one.column("uscc").to_pylist()) == {uscc}
