@@ -51,6 +51,7 @@ class BatchContext:
         self._years = panel["year"].to_numpy()
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._cols: dict[tuple[str, int], np.ndarray] = {}
+        self._texts: dict[str, np.ndarray] = {}
 
     def _align(self, lag: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the panel at ``data_year - lag`` and the firm position each belongs to."""
@@ -74,11 +75,23 @@ class BatchContext:
             self._cols[key] = out
         return self._cols[key]
 
+    def derive(self, needs: dict[str, int]) -> None:
+        """Read every column in ``needs`` (field id -> deepest lag) now rather than when a criterion first asks."""
+        for field, deepest in needs.items():
+            if BY_ID[field].dtype == DType.TEXT:
+                self.text(field)
+                continue
+            for lag in range(deepest + 1):
+                self.col(field, lag)
+
     def text(self, field: str) -> np.ndarray:
+        if field in self._texts:
+            return self._texts[field]
         out = np.full(self.size, None, dtype=object)
         if field in self.panel:
             rows, pos = self._align(0)
             out[pos] = self.panel[field].iloc[rows].to_numpy(dtype=object)
+        self._texts[field] = out
         return out
 
     def data_year_end(self, lag: int) -> float:

@@ -100,33 +100,59 @@ def _year_firms(panel: pd.DataFrame, row_firm: np.ndarray, ids: np.ndarray,
     return codes, names, sorted(ids[absent].tolist())
 
 
+@dataclass
+class Prepared:
+    """A panel made ready for the rule sets: firms numbered, years aligned, every column the rules read derived."""
+
+    year: int
+    eval_date: dt.date
+    firms: np.ndarray
+    names: np.ndarray
+    not_evaluated: list[str]
+    contexts: dict[int, BatchContext]
+
+
+def prepare(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
+            eval_date: dt.date | None = None) -> Prepared:
+    """Number the firms with a row for fiscal year ``year - 1`` and derive every column ``rulesets`` read."""
+    eval_date = eval_date or default_eval_date(year)
+    row_firm, ids = number_firms(panel)
+    codes, names, others = _year_firms(panel, row_firm, ids, year - 1)
+    contexts: dict[int, BatchContext] = {}
+    for rs in rulesets:
+        data_year = year - rs.meta.data_year_offset
+        if data_year not in contexts:
+            contexts[data_year] = BatchContext(panel, row_firm, codes, data_year, eval_date)
+        contexts[data_year].derive(rs.needs)
+    return Prepared(year, eval_date, ids[codes], names, others, contexts)
+
+
+def run(prepared: Prepared, rulesets: Sequence[CompiledRuleSet],
+        on_ruleset: Callable[[CompiledRuleSet], None] | None = None) -> Evaluation:
+    """Evaluate ``rulesets`` (in dependency order, as :meth:`RuleLibrary.in_force` returns them) on a prepared
+    panel; ``on_ruleset`` is called after each one (a progress bar)."""
+    outcomes: dict[str, np.ndarray] = {}
+    results: list[RuleSetResult] = []
+    for rs in rulesets:
+        data_year = prepared.year - rs.meta.data_year_offset
+        nodes = _Run(rs, prepared.contexts[data_year], outcomes, batch=True).all_nodes()
+        results.append(RuleSetResult(rs, nodes, data_year))
+        outcomes[rs.program] = nodes[rs.root.id].status
+        if on_ruleset is not None:
+            on_ruleset(rs)
+    return Evaluation(prepared.year, prepared.eval_date, prepared.firms, prepared.names, results,
+                      prepared.not_evaluated)
+
+
 def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
              eval_date: dt.date | None = None,
              on_ruleset: Callable[[CompiledRuleSet], None] | None = None) -> Evaluation:
     """Evaluate every firm of ``panel`` with a row for fiscal year ``year - 1`` against ``rulesets``.
 
     ``rulesets`` must be in dependency order (as :meth:`RuleLibrary.in_force` returns them); ``on_ruleset`` is
-    called after each one (a progress bar).
+    called after each one (a progress bar). The same as ``run(prepare(...))``.
     """
-    eval_date = eval_date or default_eval_date(year)
-    row_firm, ids = number_firms(panel)
-    codes, names, others = _year_firms(panel, row_firm, ids, year - 1)
-    firms = ids[codes]
-    contexts: dict[int, BatchContext] = {}
-    outcomes: dict[str, np.ndarray] = {}
-    results: list[RuleSetResult] = []
-    for rs in rulesets:
-        data_year = year - rs.meta.data_year_offset
-        if data_year not in contexts:
-            contexts[data_year] = BatchContext(panel, row_firm, codes, data_year, eval_date)
-        ctx = contexts[data_year]
-        run = _Run(rs, ctx, outcomes, batch=True)
-        nodes = run.all_nodes()
-        results.append(RuleSetResult(rs, nodes, data_year))
-        outcomes[rs.program] = nodes[rs.root.id].status
-        if on_ruleset is not None:
-            on_ruleset(rs)
-    return Evaluation(year, eval_date, firms, names, results, others)
+    return run(prepare(panel, rulesets, year, eval_date), rulesets, on_ruleset)
 
 
 def evaluate_firm(rows: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
