@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from functools import cache
 from itertools import groupby
@@ -294,15 +295,27 @@ def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refu
         cells = raw.frame[position]
         values, clean = fast_parse(field, cells, context)
         parsed[field_id] = _settle_suspicious(field, cells, values, clean, position, context, problems)
+    # one numbering of the firms, in code order, and one sort by (firm, year) serve the duplicate check, the
+    # row order of the panel and harmonising
+    firm = pd.factorize(parsed["uscc"], sort=True)[0]
+    years = parsed["year"].to_numpy(dtype=float, na_value=np.nan)
+    known = np.flatnonzero((firm >= 0) & ~np.isnan(years))
+    key = firm[known].astype(np.int64) * (YEAR_RANGE[1] - YEAR_RANGE[0] + 1) + (years[known] - YEAR_RANGE[0])
+    if len(known) > 1 and not bool((np.diff(key) > 0).all()):
+        by_key = np.argsort(key, kind="stable")
+        known, key = known[by_key], key[by_key]
     _check_parts(raw, columns, parsed, problems)
-    _check_duplicates(raw, columns, parsed, problems)
+    _check_duplicates(raw, columns, known, key, problems)
     refusals = [
         Refusal(raw.path.name, row, raw.headers[position], value, reason)
         for row, position, value, reason in sorted(problems, key=lambda p: (p[0], p[1]))
     ]
     refused = np.isin(raw.frame.index.to_numpy(), [p[0] for p in problems])
-    frame = _assemble(raw, parsed, ~refused)
-    frame, warnings = harmonise_firm_fields(frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM])
+    order = known[~refused[known]]  # rows without a firm or year are refused, so ``known`` holds every accepted row
+    frame = _assemble(raw, parsed, order)
+    frame, warnings = harmonise_firm_fields(
+        frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], firm[order]
+    )
     return frame, refusals, warnings
 
 
@@ -373,11 +386,13 @@ def _fast_numbers(field: Field, cells: pd.Series, context: dict[str, Any]) -> tu
         ok &= blank | (number <= field.max_value)
     if field.required:
         ok &= ~blank
-    if field.dtype is DType.MONEY:
+    # every step that would copy a column is skipped when it would change nothing: at millions of rows each
+    # copy of each column costs
+    if field.dtype is DType.MONEY and _divisor(field, context) != 1.0:
         number = number / _divisor(field, context)
     elif field.dtype is DType.RATIO and field.id in context["percent"]:
         number = number / 100
-    return number.where(ok).astype("float64"), ok
+    return (number if ok.all() else number.where(ok)).astype("float64"), ok
 
 
 def _to_float(text: pd.Series) -> pd.Series:
@@ -392,7 +407,7 @@ def _fast_bools(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(cells) or pd.api.types.is_numeric_dtype(cells):
         number = cells.astype("float64")
         ok = number.isna() | number.isin((0.0, 1.0))
-        return number.where(ok), ok
+        return (number if ok.all() else number.where(ok)), ok
     text = cells.astype("str").str.strip().str.lower()
     blank = text.isna() | (text == "")
     values = text.map(BOOL_WORDS).astype("float64")
@@ -456,23 +471,60 @@ def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.where(ok), ok
 
 
-_USCC_VALUE = np.full(128, -1, dtype=np.int64)  # ASCII code point -> value in the code alphabet, -1 = not allowed
+_USCC_VALUE = np.full(128, -1, dtype=np.int32)  # ASCII code point -> value in the code alphabet, -1 = not allowed
 _USCC_VALUE[[ord(c) for c in uscc_code.ALPHABET]] = np.arange(len(uscc_code.ALPHABET))
-_USCC_WEIGHTS = np.array(uscc_code._WEIGHTS, dtype=np.int64)
+_USCC_WEIGHTS = np.array(uscc_code._WEIGHTS, dtype=np.int32)
 
 
 def _uscc_valid(codes: pd.Series) -> pd.Series:
-    """Vectorised GB 32100 check over the distinct codes; agrees with tiering.uscc.problem(code) is None."""
+    """Vectorised GB 32100 check; agrees with tiering.uscc.problem(code) is None."""
+    chars = _fixed_width_bytes(codes, 18)
+    if chars is not None:  # the usual register: every code present and 18 bytes long, checked straight from arrow
+        return pd.Series(_check_digit_ok(chars), index=codes.index)
     positions, distinct = pd.factorize(codes)
     distinct = np.asarray(distinct, dtype=object)
     good = np.zeros(len(distinct) + 1, dtype=bool)  # the extra last slot answers for missing codes (-1)
     sized = np.flatnonzero([len(c) == 18 for c in distinct])
     if len(sized):
-        points = np.array(distinct[sized], dtype="U18").view(np.uint32).reshape(-1, 18).astype(np.int64)
-        values = np.where(points < 128, _USCC_VALUE[np.minimum(points, 127)], -1)
-        check = (31 - (values[:, :17] * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
-        good[sized] = (values >= 0).all(axis=1) & (values[:, 17] == check)
+        points = np.array(distinct[sized], dtype="U18").view(np.uint32).reshape(-1, 18)
+        good[sized] = _check_digit_ok(points)
     return pd.Series(good[positions], index=codes.index)
+
+
+def _check_digit_ok(points: np.ndarray) -> np.ndarray:
+    """Per row of 18 character codes (bytes or code points): all in the alphabet and the 18th the check digit.
+
+    Column by column, in small integers: a (rows, 18) int64 intermediate would be half a gigabyte at 4M rows."""
+    ok = np.ones(len(points), dtype=bool)
+    total = np.zeros(len(points), dtype=np.int32)
+    for j in range(18):
+        column = points[:, j]
+        value = _USCC_VALUE[np.minimum(column, 127)]
+        ok &= (column < 128) & (value >= 0)
+        if j < 17:
+            total += value * _USCC_WEIGHTS[j]
+        else:
+            ok &= value == (31 - total % 31) % 31
+    return ok
+
+
+def _fixed_width_bytes(text: pd.Series, width: int) -> np.ndarray | None:
+    """The UTF-8 bytes of ``text`` as a (rows, width) array when no cell is missing and every one is ``width``
+    bytes long; None otherwise. A non-ASCII character shows as bytes >= 128, which no code allows."""
+    try:
+        array = pa.array(text, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if len(array) == 0 or array.null_count:
+        return None
+    lengths = pc.binary_length(array)
+    if pc.min(lengths).as_py() != width or pc.max(lengths).as_py() != width:
+        return None
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    return data.reshape(len(array), width)
 
 
 def _check_parts(
@@ -494,71 +546,106 @@ def _check_parts(
 
 
 def _check_duplicates(
-    raw: RawTable, columns: ColumnMap, parsed: dict[str, pd.Series], problems: list[tuple[int, int, str, str]]
+    raw: RawTable, columns: ColumnMap, rows: np.ndarray, key: np.ndarray, problems: list[tuple[int, int, str, str]]
 ) -> None:
-    keys = pd.DataFrame({"uscc": parsed["uscc"], "year": parsed["year"]}).dropna()
-    repeated = keys[keys.duplicated(keep=False)]
-    if repeated.empty:
-        return
+    """Refuse every row of a repeated (firm, year); ``key`` numbers the pair of each of ``rows``, in sorted order."""
+    same = key[1:] == key[:-1]
+    repeated = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
     position = columns.positions["uscc"]
-    for _, group in repeated.groupby(["uscc", "year"], sort=False):
-        rows = [int(r) for r in group.index]
-        for row in rows:
-            others = [r for r in rows if r != row]
+    row_numbers = raw.frame.index.to_numpy()
+    for _, group in groupby(repeated.tolist(), key=lambda i: key[i]):
+        numbers = [int(row_numbers[rows[i]]) for i in group]
+        for row in numbers:
+            others = [r for r in numbers if r != row]
             problems.append((row, position, display(raw.frame.at[row, position]), duplicate(others)))
 
 
-def _empty_column(field: Field, length: int) -> pd.Series:
-    if field.dtype is DType.DATE:
-        return pd.Series(pd.NaT, index=range(length), dtype="datetime64[ns]")
-    if field.dtype is DType.TEXT:
-        return pd.Series(np.nan, index=range(length), dtype="str")
-    return pd.Series(np.nan, index=range(length), dtype="float64")
+def _empty_columns(length: int) -> dict[DType, pd.Series]:
+    """One all-missing column per kind, shared by every field the register lacks (read-only, so never altered)."""
+    nothing = np.full(length, np.nan)
+    nothing.flags.writeable = False
+    never = np.full(length, np.datetime64("NaT"), dtype="datetime64[ns]")
+    never.flags.writeable = False
+    index = pd.RangeIndex(length)
+    return {DType.DATE: pd.Series(never, index=index, copy=False),
+            DType.TEXT: pd.Series(np.nan, index=index, dtype="str"),
+            DType.BOOL: pd.Series(nothing, index=index, copy=False)}
 
 
-def _assemble(raw: RawTable, parsed: dict[str, pd.Series], accepted: np.ndarray) -> pd.DataFrame:
-    length = int(accepted.sum())
+def _assemble(raw: RawTable, parsed: dict[str, pd.Series], order: np.ndarray) -> pd.DataFrame:
+    """The panel frame: every field (absent ones empty), the rows at ``order``, and ``_row`` (spreadsheet row)."""
+    index = pd.RangeIndex(len(order))
+    empty = _empty_columns(len(order))
+    in_place = len(order) == len(raw.frame) and bool((np.diff(order) == 1).all())
+
+    def reorder(values: pd.Series) -> pd.Series:
+        if in_place:
+            return values.set_axis(index)
+        # the array's own take: Series.iloc would also take (and build) a 4-million-entry index per column
+        return pd.Series(values.array.take(order), index=index, copy=False)
+
+    present = [f.id for f in FIELDS if f.id in parsed]
+    # NumPy and arrow take without the GIL, so two threads reorder two columns at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reordered = dict(zip(present, pool.map(reorder, (parsed[f] for f in present)), strict=True))
     data: dict[str, pd.Series] = {}
     for field in FIELDS:
-        if field.id in parsed:
-            column = parsed[field.id][accepted].reset_index(drop=True)
-            if field.dtype is DType.TEXT:
-                column = column.astype("str")
-            elif field.dtype is DType.DATE:
-                column = column.astype("datetime64[ns]")
-            else:
-                column = column.astype("float64")
-            data[field.id] = column
+        if field.id not in parsed:
+            data[field.id] = empty.get(field.dtype, empty[DType.BOOL])
+            continue
+        column = reordered[field.id]
+        if field.dtype is DType.TEXT:
+            column = column.astype("str")
+        elif field.dtype is DType.DATE:
+            column = column.astype("datetime64[ns]")
         else:
-            data[field.id] = _empty_column(field, length)
+            column = column.astype("float64")
+        data[field.id] = column
     data["year"] = data["year"].astype("int64")
-    data["_row"] = pd.Series(raw.frame.index.to_numpy()[accepted], dtype="int64")
-    frame = pd.DataFrame(data)
-    return frame.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)
+    data["_row"] = pd.Series(raw.frame.index.to_numpy()[order], index=index, dtype="int64")
+    # copy=False keeps one block per column: stacking 70-odd columns of millions of rows into one block costs seconds
+    return pd.DataFrame(data, copy=False)
 
 
-def harmonise_firm_fields(frame: pd.DataFrame, field_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
+def harmonise_firm_fields(
+    frame: pd.DataFrame, field_ids: list[str], firms: np.ndarray | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Give every year of a firm the firm-level value of its latest year that has one; warn where years disagree.
 
-    ``frame`` must be sorted by (uscc, year). A firm-level fact (注册日期, 所在区 …) cannot differ between years,
-    so a disagreement is a data-entry problem worth a warning, but the newest value is the best one to keep.
+    ``frame`` must be sorted by (uscc, year); ``firms`` may give its integer firm codes (non-decreasing), which
+    saves numbering the codes again. A firm-level fact (注册日期, 所在区 …) cannot differ between years, so a
+    disagreement is a data-entry problem worth a warning, but the newest value is the best one to keep.
     """
     warnings: list[str] = []
-    # integer firm codes, factorised once: grouping by them is much cheaper than by the code strings
-    firms = pd.factorize(frame["uscc"])[0]
+    firms = pd.factorize(frame["uscc"])[0] if firms is None else firms
     for field_id in field_ids:
         if field_id == "uscc":
             continue
-        grouped = frame[field_id].groupby(firms, sort=False)
-        counts = grouped.nunique()
-        conflicted = counts.index[counts > 1]
-        if conflicted.empty and frame[field_id].notna().all():
+        column = frame[field_id]
+        rows = np.flatnonzero(column.notna().to_numpy())
+        if len(rows) == 0:
             continue
-        latest = grouped.transform("last")
-        if not conflicted.empty:
+        firm = firms[rows]
+        conflicted = _conflicted(column.iloc[rows], firm)
+        if len(rows) == len(frame) and len(conflicted) == 0:
+            continue
+        ends = np.flatnonzero(np.r_[firm[1:] != firm[:-1], True])  # each firm's last row with a value
+        last_row = np.full(int(firms.max()) + 1, -1, dtype=np.int64)
+        last_row[firm[ends]] = rows[ends]
+        latest = pd.Series(column.array.take(last_row[firms], allow_fill=True), index=frame.index)
+        if len(conflicted):
             warnings.extend(_disagreements(frame[np.isin(firms, conflicted)], field_id, latest))
-        frame[field_id] = latest.astype(frame[field_id].dtype)
+        frame[field_id] = latest
     return frame, warnings
+
+
+def _conflicted(values: pd.Series, firm: np.ndarray) -> np.ndarray:
+    """Firm codes whose consecutive non-missing values differ somewhere (``values`` has no missing cells)."""
+    if len(values) < 2:
+        return np.array([], dtype=firm.dtype)
+    plain = values.reset_index(drop=True)
+    differs = (plain.iloc[1:].reset_index(drop=True) != plain.iloc[:-1].reset_index(drop=True)).to_numpy(dtype=bool)
+    return np.unique(firm[1:][differs & (firm[1:] == firm[:-1])])
 
 
 def _disagreements(rows: pd.DataFrame, field_id: str, latest: pd.Series) -> list[str]:
