@@ -89,7 +89,7 @@ def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
     out["evaluate_s"] = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        out["trace_rows"] = write_trace(evaluation, Path(tmp) / "trace.parquet")
+        out["trace_rows"] = write_trace(evaluation, Path(tmp) / "trace")
         out["write_trace_s"] = time.perf_counter() - t
     out["total_s"] = out["load_s"] + out["derive_s"] + out["evaluate_s"] + out["write_trace_s"]
     out["firms_per_s"] = n / out["total_s"]

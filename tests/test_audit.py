@@ -132,7 +132,7 @@ def test_run_record_holds_user_command_input_and_rule_hashes(store: Path, regist
     assert [(r["id"], r["version"], r["sha256"]) for r in body["rulesets"]] == [(r.id, r.version, r.sha256)
                                                                                  for r in rules]
     assert body["user"] and body["tool_version"] and body["year"] == YEAR and body["eval_date"] == "2025-06-30"
-    trace = pq.read_table(traces_dir(store) / f"{run_id}.parquet")
+    trace = pq.read_table(traces_dir(store) / run_id)
     assert trace.num_rows == body["trace"]["rows"] == len(FIRMS) * len(rules[0].root.walk())
 
 
@@ -225,7 +225,7 @@ def test_records_cut_off_the_end_are_caught_by_an_anchor(store: Path, register: 
     conn = untriggered(store)
     conn.execute("DELETE FROM decisions WHERE run = (SELECT seq FROM records WHERE ref = ?)", (second,))
     conn.execute("DELETE FROM records WHERE ref = ?", (second,))
-    (traces_dir(store) / f"{second}.parquet").unlink()
+    shutil.rmtree(traces_dir(store) / second)
     assert verify(store).ok  # a chain alone cannot see that its newest link is gone …
     report = verify(store, (anchor[:16],))  # … an anchor kept elsewhere can
     assert report.broken is not None and report.broken.problem.startswith("this anchor hash, kept outside the store")
@@ -271,11 +271,12 @@ def test_rehashed_record_breaks_the_next_link(store: Path, register: Path) -> No
 
 def test_rewritten_trace_file_is_caught(store: Path, register: Path) -> None:
     run_id = record(store, register)
-    path = traces_dir(store) / f"{run_id}.parquet"
-    table = pq.read_table(path)
+    path = traces_dir(store) / run_id
+    part = path / "part-0.parquet"
+    table = pq.read_table(part)
     value = table.column("value")
     table = table.set_column(table.schema.get_field_index("value"), "value", pc.multiply(value, 2.0))
-    pq.write_table(table, path)
+    pq.write_table(table, part)
     report = verify(store)
     assert report.broken is not None and report.broken.seq == 1
     assert report.broken.problem.startswith(f"trace file {path} was changed (SHA-256 ")
@@ -283,10 +284,10 @@ def test_rewritten_trace_file_is_caught(store: Path, register: Path) -> None:
 
 def test_deleted_trace_file_is_caught(store: Path, register: Path) -> None:
     run_id = record(store, register)
-    (traces_dir(store) / f"{run_id}.parquet").unlink()
+    (traces_dir(store) / run_id / "part-0.parquet").unlink()
     report = verify(store)
     assert report.broken is not None
-    assert report.broken.problem == f"trace file {traces_dir(store) / f'{run_id}.parquet'} is missing"
+    assert report.broken.problem == f"trace file {traces_dir(store) / run_id} is missing"
 
 
 def test_edited_rule_text_is_caught(store: Path, register: Path) -> None:
@@ -492,7 +493,7 @@ def test_killed_writer_leaves_no_half_written_run(store: Path, register: Path, t
     proc.wait()
     report = verify(store)
     assert (report.ok, report.runs) == (True, 1)
-    assert len(report.orphans) == 1 and report.orphans[0].endswith(".parquet.tmp")
+    assert len(report.orphans) == 1 and report.orphans[0].endswith(".tmp")
     assert sqlite3.connect(store).execute("SELECT COUNT(DISTINCT run) FROM decisions").fetchone() == (1,)
     record(store, register)
     assert verify(store).runs == 2

@@ -24,7 +24,7 @@ def test_classify_sample_writes_results_trace_and_provenance(sample_register: Pa
     results = pd.read_excel(tmp_path / "results.xlsx", sheet_name="结果")
     firm = results[(results["企业名称"] == "东丽电子信息有限公司") & (results["规则集"] == "kjxzxqy-2022")].iloc[0]
     assert (firm["结果"], firm["未满足条件"]) == ("不符合", "职工总数不超过500人")
-    trace = pd.read_parquet(tmp_path / "trace.parquet")
+    trace = pd.read_parquet(tmp_path / "trace")
     row = trace[(trace["name"] == "蓟州生物医药有限公司") & (trace["criterion_id"] == "staff_points")].iloc[0]
     assert (row["value"], row["points_min"], row["band"], row["clause"]) == (0.2, 12.0, "20%（含）-25%", "第七条（一）")
     prov = json.loads((tmp_path / "provenance.json").read_text(encoding="utf-8"))

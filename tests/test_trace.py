@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
+from tiering.audit.db import traces_dir
 from tiering.audit.traces import firm_trace
+from tiering.audit.verify import verify
+from tiering.cli import main
 from tiering.engine.evaluate import Evaluation, evaluate
 from tiering.engine.trace import TRACE_SCHEMA, trace_batches, trace_table
-from tiering.output.trace_file import write_trace
+from tiering.output import trace_file
+from tiering.output.trace_file import trace_parts, write_trace
 from tiering.register import load_register
 from tiering.rules.library import load_library
 
@@ -64,14 +71,41 @@ def test_batches_hold_whole_firms_and_only_their_own_firm_dictionary(evaluation:
         assert pieces == expected
 
 
-def test_written_file_reads_back_as_the_trace_and_finds_one_firm(evaluation: Evaluation, tmp_path: Path) -> None:
-    path = tmp_path / "trace.parquet"
-    rows = write_trace(evaluation, path)
-    table = pq.read_table(path)
+def test_written_folder_reads_back_as_the_trace_and_finds_one_firm(evaluation: Evaluation, tmp_path: Path) -> None:
+    folder = tmp_path / "trace"
+    rows = write_trace(evaluation, folder)
+    assert [p.name for p in trace_parts(folder)] == ["part-0.parquet"]
+    table = pq.read_table(folder)
     assert rows == table.num_rows == 43 * len(_criteria(evaluation))
     assert table.schema.names == TRACE_SCHEMA.names
     assert table.to_pandas().astype(str).equals(trace_table(evaluation).to_pandas().astype(str))
     uscc = evaluation.firms[20]
-    one = firm_trace(path, uscc)
+    one = firm_trace(folder, uscc)
     assert one.num_rows == len(_criteria(evaluation))
     assert set(one.column("uscc").to_pylist()) == {uscc}
+
+
+def test_large_trace_is_two_parts_of_whole_firms_in_order(evaluation: Evaluation, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trace_file, "ROWS_PER_PART", 100)
+    folder = tmp_path / "trace"
+    (folder / "stale").mkdir(parents=True)  # whatever was there before goes
+    write_trace(evaluation, folder)
+    parts = trace_parts(folder)
+    assert [p.name for p in parts] == ["part-0.parquet", "part-1.parquet"] == sorted(p.name for p in folder.iterdir())
+    first, second = (pq.read_table(p).column("uscc").unique().to_pylist() for p in parts)
+    assert (first, second) == (evaluation.firms[:21].tolist(), evaluation.firms[21:].tolist())
+    assert pd.read_parquet(folder).astype(str).equals(trace_table(evaluation).to_pandas().astype(str))
+    assert firm_trace(folder, evaluation.firms[30]).num_rows == len(_criteria(evaluation))
+
+
+def test_classify_records_the_very_trace_it_wrote(tmp_path: Path) -> None:
+    store = tmp_path / "audit.sqlite"
+    register = Path(__file__).resolve().parents[1] / "datasets" / "sample_register.xlsx"
+    result = CliRunner().invoke(main, ["classify", str(register), "--year", "2025", "--out", str(tmp_path / "out"),
+                                       "--format", "csv", "--store", str(store), "--program", "kjxzxqy"])
+    assert result.exit_code == 0, result.output
+    run_id = re.search(r"audit run (\S+) in", result.output).group(1)
+    written, stored = trace_parts(tmp_path / "out" / "trace"), trace_parts(traces_dir(store) / run_id)
+    assert [p.read_bytes() for p in stored] == [p.read_bytes() for p in written]
+    assert verify(store).ok

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tiering.output.trace_file import trace_parts
+
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first record of a store."""
 
@@ -25,12 +27,14 @@ def record_hash(prev_hash: str, body_text: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{body_text}".encode()).hexdigest()
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, read in chunks (trace files can be large)."""
+def trace_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a stored trace: the bytes of its part files in order (of the file itself, for a trace stored
+    as one file), read in chunks (traces can be large)."""
     h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
+    for part in trace_parts(path):
+        with part.open("rb") as f:
+            while block := f.read(chunk):
+                h.update(block)
     return h.hexdigest()
 
 

@@ -1,9 +1,9 @@
 """Writing to the audit store: one classify run, or one analyst override, as a new link of the hash chain.
 
 A run is written in this order so that a crash at any point leaves either the whole run or nothing:
-the trace goes to a temporary file; then, inside one ``BEGIN IMMEDIATE`` transaction (which also serialises
+the trace goes to a temporary folder; then, inside one ``BEGIN IMMEDIATE`` transaction (which also serialises
 concurrent writers), the rule texts, the decisions and the chained record are inserted, the trace is renamed
-to its final name and the transaction commits. A crash before the commit leaves at most a file no record
+to its final name and the transaction commits. A crash before the commit leaves at most a folder no record
 points to, which ``audit verify`` reports as an orphan and otherwise ignores.
 """
 
@@ -29,7 +29,7 @@ from tiering import __version__
 from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import save_texts
-from tiering.output.trace_file import write_trace
+from tiering.output.trace_file import trace_parts, write_trace
 
 if TYPE_CHECKING:
     from tiering.cli.classify_cmd import ClassifyRun
@@ -112,12 +112,12 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
 
 def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
                attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None,
-               trace_file: Path | None = None) -> str:
+               trace_folder: Path | None = None) -> str:
     """Record one classify (or select) run — decisions, rule texts, full trace — as the next link; return its id.
 
     ``attachments`` names further inputs by content hash, e.g. ``{"selection_policy": sha256, "model_card":
     sha256}``; ``selection`` is a select run's list in pick order, one ``{"pick", "uscc", "name", "score"}`` per
-    firm. Both become part of the chained record. ``trace_file`` is the trace this run already wrote (by
+    firm. Both become part of the chained record. ``trace_folder`` is the trace this run already wrote (by
     :func:`tiering.output.trace_file.write_trace`), copied instead of written a second time.
     """
     store = Path(store)
@@ -125,16 +125,18 @@ def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
     year = run.provenance.year
     folder = traces_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{run_id}.parquet"
-    tmp = folder / f".{run_id}.parquet.tmp"
+    final = folder / run_id
+    tmp = folder / f".{run_id}.tmp"
     try:
-        if trace_file is None:
+        if trace_folder is None:
             trace_rows = write_trace(run.evaluation, tmp)
         else:
-            shutil.copyfile(trace_file, tmp)
-            trace_rows = pq.ParquetFile(tmp).metadata.num_rows
-        with tmp.open("rb+") as f:
-            os.fsync(f.fileno())
+            shutil.copytree(trace_folder, tmp)
+            trace_rows = sum(pq.ParquetFile(part).metadata.num_rows for part in trace_parts(tmp))
+        for part in trace_parts(tmp):
+            with part.open("rb+") as f:
+                os.fsync(f.fileno())
+        _sync_dir(tmp)
         rows = decision_rows(run_id, year, run.outcomes)
         body = {
             "format": chain.FORMAT, "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(),
@@ -145,7 +147,7 @@ def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
                       "rows_accepted": run.provenance.rows_accepted, "rows_refused": run.provenance.rows_refused},
             "rulesets": [{"id": rs.id, "program": rs.program, "version": rs.version, "sha256": rs.sha256,
                           "path": str(rs.path.resolve())} for rs in run.rulesets],
-            "trace": {"file": final.name, "sha256": chain.file_sha256(tmp), "rows": trace_rows},
+            "trace": {"file": final.name, "sha256": chain.trace_sha256(tmp), "rows": trace_rows},
             "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
             "firms_evaluated": len(run.evaluation.firms),
             "attachments": dict(sorted((attachments or {}).items())),
@@ -153,7 +155,7 @@ def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
         }
         _commit_run(store, run, rows, body, tmp, final)
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     return run_id
 
 
@@ -198,7 +200,7 @@ def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], body
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            final.unlink(missing_ok=True)  # the name is unique to this run, so only ours can be there
+            shutil.rmtree(final, ignore_errors=True)  # the name is unique to this run, so only ours can be there
             raise
     finally:
         conn.close()

@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tiering.engine.trace import TRACE_SCHEMA
+from tiering.output.trace_file import trace_parts
 from tiering.rules.nodes import STATUS_TEXT, One
 
 _STATUS_CODE = {text: code for code, text in STATUS_TEXT.items()}
@@ -25,15 +27,19 @@ def firm_trace(path: Path, uscc: str) -> pa.Table:
     Traces are sorted by firm (see :mod:`tiering.engine.trace`); the min/max statistics of each row group's
     ``uscc`` say where the firm can be, so one firm of a multi-million-row trace costs one row group.
     """
-    file = pq.ParquetFile(path)
-    column = file.schema_arrow.get_field_index("uscc")
-    groups = []
-    for g in range(file.metadata.num_row_groups):
-        stats = file.metadata.row_group(g).column(column).statistics
-        if stats is None or not stats.has_min_max or stats.min <= uscc <= stats.max:
-            groups.append(g)
-    table = file.read_row_groups(groups)
-    return table.filter(pc.equal(pc.cast(table.column("uscc"), pa.string()), uscc))
+    pieces = []
+    for part in trace_parts(path):
+        file = pq.ParquetFile(part)
+        column = file.schema_arrow.get_field_index("uscc")
+        groups = []
+        for g in range(file.metadata.num_row_groups):
+            stats = file.metadata.row_group(g).column(column).statistics
+            if stats is None or not stats.has_min_max or stats.min <= uscc <= stats.max:
+                groups.append(g)
+        if groups:
+            table = file.read_row_groups(groups)
+            pieces.append(table.filter(pc.equal(pc.cast(table.column("uscc"), pa.string()), uscc)))
+    return pa.concat_tables(pieces) if pieces else TRACE_SCHEMA.empty_table()
 
 
 def firm_records(table: pa.Table) -> dict[str, dict[str, One]]:

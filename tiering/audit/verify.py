@@ -11,6 +11,7 @@ from pathlib import Path
 from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.store import DECISION_COLUMNS
+from tiering.output.trace_file import trace_parts
 
 
 @dataclass
@@ -45,9 +46,9 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
     """What is wrong with the content a run record covers, or None."""
     run_id = body["run_id"]
     trace = traces_dir(store) / body["trace"]["file"]
-    if not trace.is_file():
+    if not trace.exists() or not trace_parts(trace):
         return f"trace file {trace} is missing"
-    digest = chain.file_sha256(trace)
+    digest = chain.trace_sha256(trace)
     if digest != body["trace"]["sha256"]:
         return f"trace file {trace} was changed (SHA-256 {body['trace']['sha256'][:12]}… recorded, {digest[:12]}… now)"
     columns = ", ".join(("year", *DECISION_COLUMNS))

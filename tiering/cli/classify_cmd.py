@@ -30,7 +30,8 @@ from tiering.explain.text import explain_firm
 from tiering.ladder.lacks import lacks, lacks_for_firm
 from tiering.ladder.summary import tier_summary
 from tiering.output.provenance import Provenance, ruleset_records
-from tiering.output.write import FORMATS, TRACE_FILE, write_results
+from tiering.output.trace_file import TRACE_DIR
+from tiering.output.write import FORMATS, write_results
 from tiering.register import Register, write_template
 from tiering.register.refusals import rejects_frame
 from tiering.rules.compile import CompiledRuleSet
@@ -94,7 +95,7 @@ def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: out/classify-YEAR).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True,
-              help="Format of the result tables; the full trace is always also written as trace.parquet.")
+              help="Format of the result tables; the full trace is always also written, as the Parquet folder trace/.")
 @register_options
 @rules_options
 @audit_options
@@ -116,8 +117,8 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
                             run.provenance, rejects)
     _echo_summary(run, written)
     if not no_audit:
-        trace_file = next(p for p in written if p.name == TRACE_FILE)
-        click.echo(f"审计记录 audit run {record_run(store_path(audit_store), run, sys.argv, trace_file=trace_file)} "
+        trace = next(p for p in written if p.name == TRACE_DIR)
+        click.echo(f"审计记录 audit run {record_run(store_path(audit_store), run, sys.argv, trace_folder=trace)} "
                    f"in {store_path(audit_store)}")
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 

@@ -27,13 +27,18 @@ ROWS_PER_BATCH = 1 << 18
 """About this many rows per batch (and per Parquet row group): whole firms, at least one."""
 
 _TEXT = pa.dictionary(pa.int32(), pa.string())
+_NULLABLE = ("value", "threshold", "points_min", "points_max", "text")
 TRACE_SCHEMA = pa.schema([
-    ("uscc", _TEXT), ("name", _TEXT), ("ruleset_id", _TEXT), ("criterion_id", _TEXT), ("criterion", _TEXT),
-    ("kind", _TEXT), ("value", pa.float64()), ("threshold", pa.float64()), ("status", _TEXT),
-    ("points_min", pa.float64()), ("points_max", pa.float64()), ("band", _TEXT), ("document", _TEXT),
-    ("clause", _TEXT), ("provisional", _TEXT), ("band_index", pa.int16()), ("text", _TEXT),
+    pa.field(name, kind, nullable=name in _NULLABLE) for name, kind in (
+        ("uscc", _TEXT), ("name", _TEXT), ("ruleset_id", _TEXT), ("criterion_id", _TEXT), ("criterion", _TEXT),
+        ("kind", _TEXT), ("value", pa.float64()), ("threshold", pa.float64()), ("status", _TEXT),
+        ("points_min", pa.float64()), ("points_max", pa.float64()), ("band", _TEXT), ("document", _TEXT),
+        ("clause", _TEXT), ("provisional", _TEXT), ("band_index", pa.int16()), ("text", _TEXT),
+    )
 ])
-"""Columns of every trace, in order; text columns are dictionary-encoded strings."""
+"""Columns of every trace, in order; text columns are dictionary-encoded strings. Only a value, threshold,
+points range or text can be missing (null); declaring the rest non-null spares Parquet a definition level
+per cell."""
 READABLE_COLUMNS = [f.name for f in TRACE_SCHEMA if f.name != "band_index"]
 """The columns a person reads (the 追溯 sheets); ``band_index`` is the band label's number, for the audit store."""
 
@@ -89,8 +94,8 @@ class _Dictionary:
         return pa.array(list(self.codes), pa.string())
 
 
-class _Layout:
-    """Everything per criterion that batches are cut from."""
+class TraceBuilder:
+    """Everything per criterion that trace batches are cut from; cut batches of any range of firms."""
 
     def __init__(self, evaluation: Evaluation) -> None:
         self.n = len(evaluation.firms)
@@ -116,6 +121,19 @@ class _Layout:
         self.status_lut = np.full(4, -1, dtype=np.int32)
         for i, code in enumerate(_STATUS_CODES):
             self.status_lut[code + 1] = i
+
+    @property
+    def rows(self) -> int:
+        """Rows of the whole trace: firms × criteria."""
+        return self.n * len(self.nodes)
+
+    def batches(self, start: int = 0, stop: int | None = None,
+                rows_per_batch: int = ROWS_PER_BATCH) -> Iterator[pa.RecordBatch]:
+        """Firms ``start``..``stop - 1`` in batches of whole firms (about ``rows_per_batch`` rows each)."""
+        stop = self.n if stop is None else stop
+        step = max(1, rows_per_batch // max(1, len(self.nodes)))
+        for first in range(start, stop, step):
+            yield self.batch(first, min(stop, first + step))
 
     def batch(self, start: int, stop: int) -> pa.RecordBatch:
         """Rows of firms ``start``..``stop - 1``, firm-major."""
@@ -183,11 +201,7 @@ def _text_codes(text: np.ndarray | None, dictionary: _Dictionary) -> np.ndarray 
 
 def trace_batches(evaluation: Evaluation, rows_per_batch: int = ROWS_PER_BATCH) -> Iterator[pa.RecordBatch]:
     """The trace in batches of whole firms (about ``rows_per_batch`` rows each), in firm-major order."""
-    layout = _Layout(evaluation)
-    per_firm = max(1, len(layout.nodes))
-    step = max(1, rows_per_batch // per_firm)
-    for start in range(0, layout.n, step):
-        yield layout.batch(start, min(layout.n, start + step))
+    return TraceBuilder(evaluation).batches(rows_per_batch=rows_per_batch)
 
 
 def trace_table(evaluation: Evaluation) -> pa.Table:

@@ -1,39 +1,57 @@
-"""The trace as a Parquet file: built batch by batch and written while the next batch is being built.
+"""The trace on disk: a folder of Parquet parts, each part a run of whole firms in register order.
 
-One row group per batch of whole firms; only ``uscc`` carries min/max statistics, which is what lets a reader
-(``audit show``) find one firm's row groups without reading the rest.
+Arrow encodes a Parquet file on one thread, and encoding is most of the cost of a large trace; so a trace of more
+than ``ROWS_PER_PART`` rows is cut into two parts (the machine's two cores) written at once. Read the folder as
+one table: ``pandas.read_parquet("out/trace")``, ``pyarrow.parquet.read_table("out/trace")``, or in DuckDB
+``read_parquet('out/trace/*.parquet')``. Part files are named ``part-0.parquet``, ``part-1.parquet``; reading
+them in name order gives the rows in order. Each row group is one batch of whole firms, and only ``uscc``
+carries min/max statistics: that is what lets a reader (``audit show``) find one firm without reading the rest.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tiering.engine.evaluate import Evaluation
-from tiering.engine.trace import TRACE_SCHEMA, trace_batches
+from tiering.engine.trace import TRACE_SCHEMA, TraceBuilder
+
+TRACE_DIR = "trace"
+"""Name of the trace folder in an output directory."""
+ROWS_PER_PART = 1 << 21
+"""Traces larger than this are written as two parts at once."""
 
 _DICTIONARY_COLUMNS = [f.name for f in TRACE_SCHEMA if pa.types.is_dictionary(f.type)]
 
 
-def write_trace(evaluation: Evaluation, path: Path) -> int:
-    """Write the trace of ``evaluation`` to ``path`` as Parquet; return its row count.
+def write_trace(evaluation: Evaluation, folder: Path) -> int:
+    """Write the trace of ``evaluation`` as the Parquet parts of ``folder`` (replacing any); return its rows."""
+    builder = TraceBuilder(evaluation)
+    parts = 2 if builder.rows > ROWS_PER_PART else 1
+    cuts = [builder.n * k // parts for k in range(parts + 1)]
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
 
-    Arrow encodes a row group without holding the GIL, so building batch i+1 (NumPy) overlaps with writing
-    batch i on the machine's other core.
-    """
-    rows = 0
-    with (pq.ParquetWriter(path, TRACE_SCHEMA, compression="zstd", compression_level=1,
-                           use_dictionary=_DICTIONARY_COLUMNS, write_statistics=["uscc"]) as writer,
-          ThreadPoolExecutor(max_workers=1) as pool):
-        pending: Future[None] | None = None
-        for batch in trace_batches(evaluation):
-            if pending is not None:
-                pending.result()
-            pending = pool.submit(writer.write_batch, batch, row_group_size=batch.num_rows)
-            rows += batch.num_rows
-        if pending is not None:
-            pending.result()
-    return rows
+    def write_part(k: int) -> None:
+        with pq.ParquetWriter(folder / f"part-{k}.parquet", TRACE_SCHEMA, compression="zstd", compression_level=1,
+                              use_dictionary=_DICTIONARY_COLUMNS, write_statistics=["uscc"]) as writer:
+            for batch in builder.batches(cuts[k], cuts[k + 1]):
+                writer.write_batch(batch, row_group_size=batch.num_rows)
+
+    # Arrow encodes without holding the GIL, so each part's thread keeps a core busy
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        list(pool.map(write_part, range(parts)))
+    return builder.rows
+
+
+def trace_parts(path: Path) -> list[Path]:
+    """The Parquet files of a trace in row order: the parts of a trace folder, or ``path`` itself if it is a file
+    (traces recorded before traces became folders)."""
+    if path.is_file():
+        return [path]
+    return sorted(path.glob("part-*.parquet"), key=lambda p: int(p.stem.split("-")[1]))

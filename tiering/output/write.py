@@ -14,10 +14,9 @@ import pandas as pd
 from tiering.engine.evaluate import Evaluation
 from tiering.engine.trace import READABLE_COLUMNS, trace_table
 from tiering.output.provenance import Provenance
-from tiering.output.trace_file import write_trace
+from tiering.output.trace_file import TRACE_DIR, write_trace
 
 FORMATS = ("xlsx", "csv", "parquet", "json")
-TRACE_FILE = "trace.parquet"
 EXCEL_MAX_ROWS = 1_048_575
 
 HEADERS_ZH = {
@@ -66,11 +65,11 @@ def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], eval
     """Write the result tables, the evaluation's trace and the provenance into ``out_dir``; return the files written.
 
     ``sheets`` maps a Chinese sheet name to a frame with id columns, e.g. {"结果": outcomes, "汇总": summary}.
-    The trace is always written as Parquet (``TRACE_FILE``); in Excel it is also a sheet when it fits.
+    The trace is always written as Parquet (the folder ``TRACE_DIR``); in Excel it is also a sheet when it fits.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    trace_path = out_dir / TRACE_FILE
+    trace_path = out_dir / TRACE_DIR
     trace_rows = write_trace(evaluation, trace_path)
     written.append(trace_path)
     prov_path = out_dir / "provenance.json"
