@@ -99,9 +99,9 @@ class TraceBuilder:
 
     def __init__(self, evaluation: Evaluation) -> None:
         self.n = len(evaluation.firms)
-        # from Python str objects: arrow turns a NumPy unicode array into a ChunkedArray, whose slices are slow
-        self.firms = pa.array(pd.Series(evaluation.firms, dtype=object).astype(str).tolist(), pa.string())
-        self.names = pa.array(pd.Series(evaluation.names, dtype=object).astype(str).tolist(), pa.string())
+        # straight from the object arrays of str: a NumPy unicode array would become a ChunkedArray (slow slices)
+        self.firms = pa.array(np.asarray(evaluation.firms, dtype=object), pa.string())
+        self.names = pa.array(np.asarray(evaluation.names, dtype=object), pa.string(), from_pandas=True)
         constants = {key: _Dictionary() for key in _CONSTANT}
         bands, texts = _Dictionary(), _Dictionary()
         codes: dict[str, list[int]] = {key: [] for key in _CONSTANT}
