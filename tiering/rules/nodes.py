@@ -113,9 +113,12 @@ class Node:
 
 def _range_status_vec(op: str, lo: np.ndarray, hi: np.ndarray, t: np.ndarray) -> np.ndarray:
     f = _OPS[op]
-    a, b = f(tidy(lo), tidy(t)), f(tidy(hi), tidy(t))
-    unknown = np.isnan(lo) | np.isnan(hi) | np.isnan(t) | (a != b)
-    return np.where(unknown, UNKNOWN, np.where(a, PASS, FAIL)).astype(np.int8)
+    threshold = tidy(t)
+    a = f(tidy(lo), threshold)
+    unknown = np.isnan(lo) | np.isnan(t)
+    if hi is not lo:  # a known value is its own range: round and compare it once
+        unknown |= np.isnan(hi) | (a != f(tidy(hi), threshold))
+    return np.where(unknown, np.int8(UNKNOWN), np.where(a, np.int8(PASS), np.int8(FAIL)))
 
 
 def _range_status_one(op: str, lo: float, hi: float, t: float) -> int:
