@@ -369,25 +369,28 @@ def fast_parse(field: Field, cells: pd.Series, context: dict[str, Any]) -> tuple
     return values, np.asarray(clean, dtype=bool)
 
 
-def _fast_numbers(field: Field, cells: pd.Series, context: dict[str, Any]) -> tuple[pd.Series, pd.Series]:
+def _fast_numbers(field: Field, cells: pd.Series, context: dict[str, Any]) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
         number = cells.astype("float64")
-        blank = number.isna()
-        ok = blank | np.isfinite(number)
+        x = number.to_numpy()
+        blank = np.isnan(x)
+        ok = ~np.isinf(x)
     else:
         text = cells.astype("str").str.strip()
-        blank = text.isna() | (text == "")
-        ok = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
-        number = _to_float(text.where(ok).str.replace(",", "", regex=False))
-        ok = blank | (ok & np.isfinite(number))
+        matched = text.str.fullmatch(_NUMBER).fillna(False).to_numpy(dtype=bool)
+        number = _to_float(text.where(matched).str.replace(",", "", regex=False))
+        x = number.to_numpy()
+        blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
+        ok = blank | (matched & np.isfinite(x))
+    # NumPy on the plain array: comparisons with a missing value are False, and blank cells stay acceptable
     if field.id == "year":
-        ok &= blank | ((number % 1 == 0) & number.between(*YEAR_RANGE))
+        ok &= blank | ((np.floor(x) == x) & (x >= YEAR_RANGE[0]) & (x <= YEAR_RANGE[1]))
     elif field.dtype is DType.INT:
-        ok &= blank | (number % 1 == 0)
+        ok &= blank | (np.floor(x) == x)
     if field.dtype in (DType.INT, DType.MONEY, DType.SCORE) and field.id not in SIGNED:
-        ok &= blank | (number >= 0)
+        ok &= blank | (x >= 0)
     if field.max_value is not None:
-        ok &= blank | (number <= field.max_value)
+        ok &= blank | (x <= field.max_value)
     if field.required:
         ok &= ~blank
     # every step that would copy a column is skipped when it would change nothing: at millions of rows each
@@ -407,10 +410,11 @@ def _to_float(text: pd.Series) -> pd.Series:
         return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def _fast_bools(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _fast_bools(cells: pd.Series) -> tuple[pd.Series, pd.Series | np.ndarray]:
     if pd.api.types.is_bool_dtype(cells) or pd.api.types.is_numeric_dtype(cells):
         number = cells.astype("float64")
-        ok = number.isna() | number.isin((0.0, 1.0))
+        x = number.to_numpy()
+        ok = np.isnan(x) | (x == 0.0) | (x == 1.0)
         return (number if ok.all() else number.where(ok)), ok
     text = cells.astype("str").str.strip().str.lower()
     blank = text.isna() | (text == "")
@@ -475,7 +479,7 @@ def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.where(ok), ok
 
 
-_USCC_VALUE = np.full(128, -1, dtype=np.int32)  # ASCII code point -> value in the code alphabet, -1 = not allowed
+_USCC_VALUE = np.full(256, -1, dtype=np.int16)  # byte -> value in the code alphabet, -1 = not allowed
 _USCC_VALUE[[ord(c) for c in uscc_code.ALPHABET]] = np.arange(len(uscc_code.ALPHABET))
 _USCC_WEIGHTS = np.array(uscc_code._WEIGHTS, dtype=np.int32)
 
@@ -498,18 +502,20 @@ def _uscc_valid(codes: pd.Series) -> pd.Series:
 def _check_digit_ok(points: np.ndarray) -> np.ndarray:
     """Per row of 18 character codes (bytes or code points): all in the alphabet and the 18th the check digit.
 
-    Column by column, in small integers: a (rows, 18) int64 intermediate would be half a gigabyte at 4M rows."""
+    Character by character over contiguous columns, in small integers: a (rows, 18) int64 intermediate would be
+    half a gigabyte at 4M rows."""
+    if points.dtype != np.uint8:  # code points beyond one byte are outside the alphabet, like byte 255
+        points = np.minimum(points, 255).astype(np.uint8)
+    columns = np.ascontiguousarray(points.T)
     ok = np.ones(len(points), dtype=bool)
     total = np.zeros(len(points), dtype=np.int32)
+    value = np.empty(len(points), dtype=np.int16)
     for j in range(18):
-        column = points[:, j]
-        value = _USCC_VALUE[np.minimum(column, 127)]
-        ok &= (column < 128) & (value >= 0)
+        np.take(_USCC_VALUE, columns[j], out=value)
+        ok &= value >= 0
         if j < 17:
             total += value * _USCC_WEIGHTS[j]
-        else:
-            ok &= value == (31 - total % 31) % 31
-    return ok
+    return ok & (value == (31 - total % 31) % 31)
 
 
 def _fixed_width_bytes(text: pd.Series, width: int) -> np.ndarray | None:
