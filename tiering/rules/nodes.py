@@ -16,6 +16,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -72,6 +73,23 @@ class Evaluator(Protocol):
 
 def _full(n: int, x: float) -> np.ndarray:
     return np.full(n, x, dtype=float)
+
+
+@lru_cache(maxsize=4)
+def _missing(n: int) -> np.ndarray:
+    """One read-only all-NaN array per size, shared by every criterion without points or a threshold: a million
+    firms × tens of criteria would otherwise allocate (and fault in) gigabytes of NaN."""
+    out = np.full(n, math.nan)
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=4)
+def _no_band(n: int) -> np.ndarray:
+    """One read-only NO_BAND array per size, shared like :func:`_missing`."""
+    out = np.full(n, NO_BAND, dtype=np.int16)
+    out.flags.writeable = False
+    return out
 
 
 @dataclass
@@ -141,7 +159,7 @@ class Threshold:
 
     def vec(self, ctx: Context, n: int) -> tuple[np.ndarray, np.ndarray]:
         if self.fixed is not None:
-            return _full(n, self.fixed), np.full(n, NO_BAND, dtype=np.int16)
+            return _full(n, self.fixed), _no_band(n)
         assert self.by is not None and self.table is not None
         idx = self.table.index_vec(np.broadcast_to(self.by.vec(ctx, 0), n))
         values = np.array([b.value for b in self.table.bands] + [math.nan] * 3, dtype=float)
@@ -170,15 +188,15 @@ class TestNode(Node):
 
     def vec(self, ev: Evaluator) -> Vec:
         n = ev.size
-        nan = _full(n, math.nan)
-        band = np.full(n, NO_BAND, dtype=np.int16)
+        nan = _missing(n)
+        band = _no_band(n)
         if self.text_field is not None:
             text = np.asarray(ev.ctx.text(self.text_field), dtype=object)
             missing = pd.isna(text)
             hit = np.isin(text.astype(str), list(self.values))
             ok = hit if self.op == "in" else ~hit
             status = np.where(missing, self.if_missing, np.where(ok, PASS, FAIL)).astype(np.int8)
-            return Vec(nan, nan.copy(), status, nan.copy(), nan.copy(), band, text)
+            return Vec(nan, nan, status, nan, nan, band, text)
         t, band = self.threshold.vec(ev.ctx, n)
         if self.points_of is not None:
             ref: Vec = ev.result(self.points_of)
@@ -189,7 +207,7 @@ class TestNode(Node):
             value = np.broadcast_to(self.expr.vec(ev.ctx, 0), n).astype(float)
             status = _range_status_vec(self.op, value, value, t)
             status = np.where(np.isnan(value), self.if_missing, status).astype(np.int8)
-        return Vec(value, t, status, nan, nan.copy(), band)
+        return Vec(value, t, status, nan, nan, band)
 
     def one(self, ev: Evaluator) -> One:
         if self.text_field is not None:
@@ -282,7 +300,7 @@ class PointsNode(Node):
             use = ~np.isnan(o) & (o >= pmin) & (o <= pmax)
             pmin, pmax = np.where(use, o, pmin), np.where(use, o, pmax)
         status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
-        return Vec(value, _full(n, math.nan), status, pmin, pmax, idx)
+        return Vec(value, _missing(n), status, pmin, pmax, idx)
 
     def one(self, ev: Evaluator) -> One:
         assert self.expr is not None and self.table is not None
@@ -322,8 +340,7 @@ class BestOfNode(Node):
         pmin, pmax = lo.max(axis=0), hi.max(axis=0)
         choice = lo.argmax(axis=0).astype(np.int16)
         status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
-        nan = _full(ev.size, math.nan)
-        return Vec(pmin.copy(), nan, status, pmin, pmax, choice)
+        return Vec(pmin.copy(), _missing(ev.size), status, pmin, pmax, choice)
 
     def one(self, ev: Evaluator) -> One:
         res = [ev.result(c.id) for c in self.children]
@@ -361,8 +378,7 @@ class SubtotalNode(Node):
         if self.cap is not None:
             pmin, pmax = np.minimum(pmin, self.cap), np.minimum(pmax, self.cap)
         status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
-        nan = _full(ev.size, math.nan)
-        return Vec(pmin.copy(), nan, status, pmin, pmax, np.full(ev.size, NO_BAND, dtype=np.int16))
+        return Vec(pmin.copy(), _missing(ev.size), status, pmin, pmax, _no_band(ev.size))
 
     def one(self, ev: Evaluator) -> One:
         pmin, pmax = _sum_points_one(ev, self.children)
@@ -389,8 +405,8 @@ class ClassesNode(Node):
         value = np.broadcast_to(self.expr.vec(ev.ctx, 0), n).astype(float)
         idx = self.table.index_vec(tidy(value))
         status = np.where(idx >= 0, SCORED, UNKNOWN).astype(np.int8)
-        nan = _full(n, math.nan)
-        return Vec(value, nan, status, nan.copy(), nan.copy(), idx)
+        nan = _missing(n)
+        return Vec(value, nan, status, nan, nan, idx)
 
     def one(self, ev: Evaluator) -> One:
         assert self.expr is not None and self.table is not None
@@ -420,7 +436,7 @@ class ScoreNode(Node):
         pmin, pmax = _sum_points_vec(ev, self.children)
         t = _full(ev.size, self.mark)
         status = _range_status_vec(self.op, pmin, pmax, t)
-        return Vec(pmin.copy(), t, status, pmin, pmax, np.full(ev.size, NO_BAND, dtype=np.int16))
+        return Vec(pmin.copy(), t, status, pmin, pmax, _no_band(ev.size))
 
     def one(self, ev: Evaluator) -> One:
         pmin, pmax = _sum_points_one(ev, self.children)
@@ -445,19 +461,18 @@ class GroupNode(Node):
     def vec(self, ev: Evaluator) -> Vec:
         kids = self.counted()
         if not kids:
-            nan = _full(ev.size, math.nan)
-            return Vec(nan, nan.copy(), np.full(ev.size, PASS, dtype=np.int8), nan.copy(), nan.copy(),
-                       np.full(ev.size, NO_BAND, dtype=np.int16))
+            nan = _missing(ev.size)
+            return Vec(nan, nan, np.full(ev.size, PASS, dtype=np.int8), nan, nan, _no_band(ev.size))
         st = np.vstack([ev.result(c.id).status for c in kids])
         passes = (st == PASS).sum(axis=0)
         unknowns = (st == UNKNOWN).sum(axis=0)
         need = self._need()
         status = np.where(passes >= need, PASS, np.where(passes + unknowns < need, FAIL, UNKNOWN)).astype(np.int8)
-        band = np.full(ev.size, NO_BAND, dtype=np.int16)
+        band = _no_band(ev.size)
         if self.how == "paths":
             band = np.where(status == PASS, (st == PASS).argmax(axis=0), NO_BAND).astype(np.int16)
-        nan = _full(ev.size, math.nan)
-        return Vec(passes.astype(float), _full(ev.size, float(need)), status, nan, nan.copy(), band)
+        nan = _missing(ev.size)
+        return Vec(passes.astype(float), _full(ev.size, float(need)), status, nan, nan, band)
 
     def one(self, ev: Evaluator) -> One:
         st = [ev.result(c.id).status for c in self.counted()]
@@ -476,9 +491,8 @@ class RequiresNode(Node):
 
     def vec(self, ev: Evaluator) -> Vec:
         status = np.asarray(ev.outcome(self.program), dtype=np.int8)
-        nan = _full(ev.size, math.nan)
-        return Vec(status.astype(float), _full(ev.size, 1.0), status, nan, nan.copy(),
-                   np.full(ev.size, NO_BAND, dtype=np.int16))
+        nan = _missing(ev.size)
+        return Vec(status.astype(float), _full(ev.size, 1.0), status, nan, nan, _no_band(ev.size))
 
     def one(self, ev: Evaluator) -> One:
         status = int(ev.outcome(self.program))
