@@ -21,7 +21,17 @@ import pyarrow as pa
 
 from tiering.engine.evaluate import Evaluation
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN
-from tiering.rules.nodes import NO_BAND, STATUS_TEXT, BestOfNode, ClassesNode, GroupNode, Node, PointsNode, TestNode
+from tiering.rules.nodes import (
+    NO_BAND,
+    STATUS_TEXT,
+    BestOfNode,
+    ClassesNode,
+    GroupNode,
+    Node,
+    PointsNode,
+    TestNode,
+    Vec,
+)
 
 ROWS_PER_BATCH = 1 << 18
 """About this many rows per batch (and per Parquet row group): whole firms, at least one."""
@@ -69,14 +79,9 @@ def band_labels(node: Node) -> dict[int, str]:
 
 @dataclass
 class _Node:
-    """One criterion's arrays over all firms, with its band and text numbers already mapped to the dictionaries."""
+    """One criterion's result over all firms, with its band and text numbers already mapped to the dictionaries."""
 
-    value: np.ndarray
-    threshold: np.ndarray
-    status: np.ndarray
-    pmin: np.ndarray
-    pmax: np.ndarray
-    band: np.ndarray
+    result: Vec
     band_code: np.ndarray
     text_code: np.ndarray | None
 
@@ -114,8 +119,7 @@ class TraceBuilder:
                          "provisional": "是" if node.provisional else "否"}
                 for key, text in fixed.items():
                     codes[key].append(constants[key].code(text))
-                self.nodes.append(_Node(v.value, v.threshold, v.status, v.pmin, v.pmax, v.band,
-                                        _band_codes(node, v.band, bands), _text_codes(v.text, texts)))
+                self.nodes.append(_Node(v, _band_codes(node, v.band, bands), _text_codes(v.text, texts)))
         self.constant = {key: (np.asarray(codes[key], dtype=np.int32), constants[key].array()) for key in _CONSTANT}
         self.band_dictionary, self.text_dictionary = bands.array(), texts.array()
         self.status_lut = np.full(4, -1, dtype=np.int32)
@@ -140,7 +144,8 @@ class TraceBuilder:
         m, k = stop - start, len(self.nodes)
 
         def stacked(attr: str) -> np.ndarray:
-            return np.stack([getattr(node, attr)[start:stop] for node in self.nodes], axis=1).ravel()
+            """One of the results' arrays, firm-major: each firm's criteria side by side."""
+            return np.stack([getattr(node.result, attr)[start:stop] for node in self.nodes], axis=1).ravel()
 
         firm = np.repeat(np.arange(m, dtype=np.int32), k)
         columns: dict[str, pa.Array] = {
@@ -155,7 +160,8 @@ class TraceBuilder:
             numbers = stacked(attr)
             columns[key] = _with_nulls(pa.float64(), numbers, np.isnan(numbers))
         columns["status"] = _coded(self.status_lut[stacked("status") + 1], _STATUS_DICT)
-        columns["band"] = _coded(stacked("band_code"), self.band_dictionary)
+        band_codes = np.stack([node.band_code[start:stop] for node in self.nodes], axis=1).ravel()
+        columns["band"] = _coded(band_codes, self.band_dictionary)
         columns["band_index"] = pa.array(stacked("band").astype(np.int16), pa.int16())
         columns["text"] = self._text(start, stop, m * k)
         return pa.RecordBatch.from_arrays([columns[f.name] for f in TRACE_SCHEMA], schema=TRACE_SCHEMA)
