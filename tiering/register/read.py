@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -133,8 +134,9 @@ def _encoding_of(source: Path, data: bytes, encoding: str | None) -> str:
 
 def _read_parquet(source: Path, data: bytes) -> tuple[list[object], pd.DataFrame]:
     try:
-        # one block per column, arrow buffers released as they convert: no consolidation copy, half the peak
-        table = pd.read_parquet(io.BytesIO(data), to_pandas_kwargs={"split_blocks": True, "self_destruct": True})
+        # straight from the bytes already read (no Python file object in between); one block per column, arrow
+        # buffers released as they convert: no consolidation copy, half the peak
+        table = pd.read_parquet(pa.BufferReader(data), to_pandas_kwargs={"split_blocks": True, "self_destruct": True})
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise RegisterError(f"{source.name} 不是可读的 parquet 文件（{exc}）") from exc
     # parquet columns keep their native dtypes, which lets validation take its vectorised fast path
