@@ -57,7 +57,11 @@ def run_classification(register: Register, rulesets: list[CompiledRuleSet], year
     with click.progressbar(length=len(rulesets), label="评价中 evaluating", show_pos=True,
                            hidden=not progress) as bar:
         evaluation = evaluate(register.frame, rulesets, year, on, on_ruleset=lambda _rs: bar.update(1))
+    if progress:  # on a large register these two steps take longer than the evaluation itself
+        click.echo("整理结果与原因 outcomes and reasons …", err=True)
     outcomes = outcome_frame(evaluation)
+    if progress:
+        click.echo("计算尚缺 what each firm still lacks …", err=True)
     gaps = lacks(evaluation, register.frame)
     outcomes = outcomes.merge(gaps[["uscc", "ruleset_id", "lacks"]], on=["uscc", "ruleset_id"], how="left",
                               validate="one_to_one")
