@@ -290,6 +290,20 @@ def test_deleted_trace_file_is_caught(store: Path, register: Path) -> None:
     assert report.broken.problem == f"trace file {traces_dir(store) / run_id} is missing"
 
 
+def test_trace_stored_as_one_file_still_verifies_and_explains(store: Path, register: Path) -> None:
+    """Stores written before traces became folders hold one Parquet file per run; they must stay readable."""
+    run_id = record(store, register)
+    folder = traces_dir(store) / run_id
+    one_file = (folder / "part-0.parquet").read_bytes()
+    shutil.rmtree(folder)
+    folder.write_bytes(one_file)
+    assert verify(store).ok
+    lines = firm_history(store, "测试企业1").splitlines()  # the explanation is rebuilt from the trace file
+    assert "      结果：不符合  得分：54分" in lines
+    assert any(line.strip() == "✘ 综合评价得分不低于60分：54分，要求 ≥ 60分 —— 国科发政〔2017〕115号 第六条（五）"
+               for line in lines)
+
+
 def test_edited_rule_text_is_caught(store: Path, register: Path) -> None:
     record(store, register)
     untriggered(store).execute("UPDATE rule_texts SET content = CAST('id: x' AS BLOB)")
