@@ -99,3 +99,24 @@ def test_python_cli_py_and_console_script_agree(root: Path) -> None:
     listed = via_file.stdout.split("Commands:")[1].split("Exit codes")[0]
     assert main.list_commands(None) == sorted(line.split()[0] for line in listed.splitlines()
                                            if line.strip() and not line.startswith("   "))
+
+
+def test_rule_folder_without_rules_is_refused_not_run_empty(sample_register: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "rules"
+    empty.mkdir()
+    result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--rules", str(empty),
+                                       "--no-audit", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert f"no rule files in {empty}: pass --rules DIR (the project's rules/ folder) or set TIERING_RULES=DIR" in (
+        result.output)
+
+
+def test_rule_folder_from_the_environment(root: Path, sample_register: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "kjxzxqy-2022.yaml").write_bytes((root / "rules" / "kjxzxqy-2022.yaml").read_bytes())
+    result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--no-audit", "--out",
+                                       str(tmp_path / "out")], env={"TIERING_RULES": str(folder)})
+    assert result.exit_code == 0, result.output
+    assert re.search(r"kjxzxqy-2022\s+科技型中小企业\s+25\s+17\s+1\s+43", result.output)
+    assert "tj-xjr-2010" not in result.output

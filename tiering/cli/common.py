@@ -14,7 +14,7 @@ from tiering.cli import exit_codes
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register, RegisterError, load_register
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library
+from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library, rule_files
 
 
 def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT) -> None:
@@ -42,7 +42,8 @@ def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
                         help="Pin a program to a version or rule-set id, e.g. kjxzxqy=2017.1.")(func)
     func = click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                        default=None, help="Rule folder (default: the bundled rules/).")(func)
+                        default=None, envvar="TIERING_RULES", show_envvar=True,
+                        help="Rule folder (default: the project's rules/).")(func)
     return func
 
 
@@ -56,8 +57,13 @@ def audit_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load_rules(rules_dir: Path | None) -> RuleLibrary:
+    folder = rules_dir or RULES_DIR
+    if not rule_files(folder):
+        # an installed copy without the checkout's rules/ would otherwise classify against no rule set at all
+        fail(f"没有找到规则文件 no rule files in {folder}: pass --rules DIR (the project's rules/ folder) "
+             f"or set TIERING_RULES=DIR", exit_codes.UNUSABLE_INPUT)
     try:
-        return load_library(rules_dir or RULES_DIR)
+        return load_library(folder)
     except RuleLoadError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
