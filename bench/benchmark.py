@@ -70,8 +70,9 @@ def _fast_ids(n: int, alphabet: str) -> np.ndarray:
     return np.array([b + check_char(b) for b in bodies.tolist()])
 
 
-def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
-    """Run every stage once for ``n`` firms and return seconds per stage and peak memory."""
+def measure(n: int, path: Path, programs: list[str] | None) -> list[dict[str, float | str]]:
+    """Run every stage once for ``n`` firms; one row per stage: seconds, firms per second and the process's memory
+    high-water mark when the stage ends (ru_maxrss never decreases, so a stage's row bounds its own peak)."""
     import datetime as dt
 
     from tiering.engine.evaluate import evaluate_firm, prepare, run
@@ -79,31 +80,34 @@ def measure(n: int, path: Path, programs: list[str] | None) -> dict[str, float]:
     from tiering.register import load_register
     from tiering.rules.library import load_library
 
-    out: dict[str, float] = {"firms": n}
     rulesets = load_library().in_force(dt.date(2025, 6, 30), programs=programs)
-    out["rule_sets"] = len(rulesets)
+    rows: list[dict[str, float | str]] = []
+
+    def stage(name: str, seconds: float, firms: int, **extra: float) -> None:
+        rows.append({"firms": n, "rule_sets": len(rulesets), "stage": name, "seconds": seconds,
+                     "firms_per_s": firms / seconds, **extra,
+                     "rss_high_water_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2})
+
     t = time.perf_counter()
     register = load_register(path, money_unit="万元")
-    out["load_s"] = time.perf_counter() - t
+    stage("load", time.perf_counter() - t, n)
     t = time.perf_counter()
     prepared = prepare(register.frame, rulesets, 2025)
-    out["derive_s"] = time.perf_counter() - t
+    stage("derive", time.perf_counter() - t, n)
     t = time.perf_counter()
     evaluation = run(prepared, rulesets)
-    out["evaluate_s"] = time.perf_counter() - t
+    stage("evaluate", time.perf_counter() - t, n)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        out["trace_rows"] = write_trace(evaluation, Path(tmp) / "trace")
-        out["write_trace_s"] = time.perf_counter() - t
-    out["total_s"] = out["load_s"] + out["derive_s"] + out["evaluate_s"] + out["write_trace_s"]
-    out["firms_per_s"] = n / out["total_s"]
+        trace_rows = write_trace(evaluation, Path(tmp) / "trace")
+        stage("write trace", time.perf_counter() - t, n, trace_rows=trace_rows)
+    stage("total", sum(float(r["seconds"]) for r in rows), n)
     sample = register.frame[register.frame["uscc"].isin(evaluation.firms[:2000])]
     t = time.perf_counter()
-    for _uscc, rows in sample.groupby("uscc", sort=False):
-        evaluate_firm(rows, rulesets, 2025)
-    out["per_firm_path_firms_per_s"] = sample["uscc"].nunique() / (time.perf_counter() - t)
-    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    return out
+    for _uscc, firm_rows in sample.groupby("uscc", sort=False):
+        evaluate_firm(firm_rows, rulesets, 2025)
+    stage("per-firm path (2,000 firms)", time.perf_counter() - t, sample["uscc"].nunique())
+    return rows
 
 
 def main() -> None:
@@ -117,8 +121,8 @@ def main() -> None:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps([{"run": k + 1, **measure(args.firms[0], args.child, args.programs)}
-                          for k in range(args.repeat)]))
+        print(json.dumps([{"run": k + 1, **row} for k in range(args.repeat)
+                          for row in measure(args.firms[0], args.child, args.programs)]))
         return
     rows = []
     for n in args.firms:
@@ -132,6 +136,7 @@ def main() -> None:
                                    "--repeat", str(args.repeat), *extra], capture_output=True, text=True, check=True)
             rows.extend(json.loads(proc.stdout.strip().splitlines()[-1]))
     table = pd.DataFrame(rows)
+    table["trace_rows"] = table["trace_rows"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
     with pd.option_context("display.width", 200, "display.float_format", "{:,.2f}".format):
         print(table.to_string(index=False))
 
