@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tiering.explain.format import value
 from tiering.fields import BY_ID, DType
 from tiering.rules.schema import Unit
 
@@ -24,29 +25,24 @@ def money(x: float) -> str:
 
 
 def percent(x: float) -> str:
-    return "缺失" if x != x else f"{x * 100:.2f}%"
+    return value(x, Unit.PERCENT)
+
+
+_AS_EXPLAINED = frozenset({Unit.PERCENT, Unit.PEOPLE, Unit.YEARS, Unit.DAYS, Unit.POINTS, Unit.BOOL})
+"""Units a lacks text prints exactly as the explanations do (tiering.explain.format.value)."""
 
 
 def of_unit(x: float, unit: Unit) -> str:
-    """A value in a criterion's unit."""
+    """A value in a criterion's unit: as the explanations print it, except money (亿元 from 1亿 up), counts and
+    plain numbers, which a sentence rounds."""
     if x != x:
         return "缺失"
-    if unit == Unit.PERCENT:
-        return percent(x)
+    if unit in _AS_EXPLAINED:
+        return value(x, unit)
     if unit == Unit.WAN:
         return money(x)
-    if unit == Unit.PEOPLE:
-        return f"{x:g}人"
     if unit == Unit.COUNT:
         return _trim(f"{x:.2f}") + "项"
-    if unit == Unit.YEARS:
-        return f"{x:.2f}年"
-    if unit == Unit.DAYS:
-        return f"{x:g}天"
-    if unit == Unit.POINTS:
-        return f"{x:g}分"
-    if unit == Unit.BOOL:
-        return "是" if x else "否"
     return _trim(f"{x:.4f}")
 
 
