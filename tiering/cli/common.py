@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -21,6 +21,15 @@ def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT) -> None:
     """Print an error for people and exit with a documented code."""
     click.echo(f"错误 / error: {message}", err=True)
     sys.exit(code)
+
+
+def fail_listing(problems: Sequence[object], message: str) -> NoReturn:
+    """Print each problem of an unusable file (``file:line field: message``) on stderr, then fail with ``message``
+    (exit 3)."""
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    fail(message)
+    raise AssertionError  # unreachable: fail exits
 
 
 def register_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -65,10 +74,8 @@ def load_rules(rules_dir: Path | None) -> RuleLibrary:
     try:
         return load_library(folder)
     except RuleLoadError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        fail(f"{len(exc.problems)} problem(s) in the rule files; run `tiering rules check` for the list")
-        raise AssertionError from exc  # unreachable: fail exits
+        fail_listing(exc.problems,
+                     f"{len(exc.problems)} problem(s) in the rule files; run `tiering rules check` for the list")
 
 
 def parse_pins(pins: tuple[str, ...]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from tiering.cli.classify_cmd import run_classification
 from tiering.cli.common import (
     audit_options,
     fail,
+    fail_listing,
     load_rules,
     pick_rulesets,
     read_usable_register,
@@ -38,10 +39,7 @@ def _policy(path: Path) -> tuple[Policy, str]:
     try:
         return load_policy(path)
     except PolicyError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        fail(f"遴选政策 {path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
-        raise AssertionError from exc  # unreachable: fail exits
+        fail_listing(exc.problems, f"遴选政策 {path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
 
 
 def _cultivated(policy: Policy, policy_path: Path, extra: tuple[Path, ...]) -> tuple[dict[str, int | None], list[Path]]:

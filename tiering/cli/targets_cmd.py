@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tiering.cli.common import fail, load_rules, parse_pins, read_register, register_options
+from tiering.cli.common import fail, fail_listing, load_rules, parse_pins, read_register, register_options
 from tiering.targets import PlanError, TargetTracking, load_plan, track_plan
 from tiering.targets.years import application_year
 
@@ -71,10 +71,7 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
     try:
         plan = load_plan(plan_path)
     except PlanError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        fail(f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
-        return
+        fail_listing(exc.problems, f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
     library = load_rules(rules_dir)
     register = read_register(register_path, money_unit, encoding, sheet)
     try:
