@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from tiering.datasets import districts as dist
-from tiering.datasets.population import GROWTH_POTENTIAL_SD, Firms
-from tiering.datasets.sampling import LN_1000, Seed, money, sigmoid, stream
+from tiering.datasets.population import Firms, drivers
+from tiering.datasets.sampling import Seed, money, sigmoid, stream
 
 SERVICES = ("现代服务业", "批发和零售业", "高技术服务业", "影音艺媒")
 """Industries without production sites, where major accidents are rarer."""
@@ -22,10 +22,7 @@ def financing_and_incidents(
     """Grids of vc_investment, equity_financing, the credit/accident flags and restricted_industry."""
     rng = stream(seed, "events")
     n, span = age.shape
-    z = f.innovation[:, None]
-    size = level - LN_1000
-    young = np.exp(-np.maximum(age, 0) / 3.0)
-    potential = (f.growth_potential / GROWTH_POTENTIAL_SD)[:, None]
+    z, size, young, potential = drivers(f, age, level)
 
     vc_round = rng.uniform(size=(n, span)) < sigmoid(
         -5.2 + 0.9 * potential + 0.4 * z + 1.2 * young + 0.3 * f.strategic[:, None]

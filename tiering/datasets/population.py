@@ -9,11 +9,12 @@ persistent premium on yearly log revenue growth, correlated with innovation). Bo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from tiering.datasets import districts as dist
-from tiering.datasets.sampling import dates, stream
+from tiering.datasets.sampling import LN_1000, dates, stream
 
 EXIT_RATE = 0.025
 """Firms that leave the register per year, as a share of the snapshot count (exits come on top of ``firms``)."""
@@ -54,6 +55,26 @@ class Firms:
     def subset(self, part: slice) -> Firms:
         """The same arrays for a consecutive run of firms."""
         return Firms(**{name: values[part] for name, values in vars(self).items()})
+
+
+class Drivers(NamedTuple):
+    """What raises a firm's yearly odds of an event (financing, awards, titles …), firm × year."""
+
+    innovation: np.ndarray
+    size: np.ndarray
+    """Log revenue above 1,000万元."""
+    young: np.ndarray
+    """exp(-age / 3): near 1 in the first years, fading after."""
+    potential: np.ndarray
+    """Latent growth potential in standard deviations."""
+
+
+def drivers(f: Firms, age: np.ndarray, level: np.ndarray) -> Drivers:
+    """The event drivers of firms ``f`` at ages ``age`` and log revenue ``level`` (both firm × year)."""
+    return Drivers(
+        f.innovation[:, None], level - LN_1000, np.exp(-np.maximum(age, 0) / 3.0),
+        (f.growth_potential / GROWTH_POTENTIAL_SD)[:, None],
+    )
 
 
 def places_for(district: str | None) -> Places:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from tiering.datasets import districts as dist
-from tiering.datasets.population import GROWTH_POTENTIAL_SD, Firms
-from tiering.datasets.sampling import LN_1000, NONE, Seed, dates, sigmoid, stream
+from tiering.datasets.population import Firms, drivers
+from tiering.datasets.sampling import NONE, Seed, dates, sigmoid, stream
 
 HITECH_TERM = 3
 """Years a 高企 certificate covers: the grant year and the two after."""
@@ -95,10 +95,7 @@ def recognition(
     """Awards, platforms, standards, competitions, titles and the software and Tianjin certificates."""
     rng = stream(seed, "recognition")
     n, span = age.shape
-    z = f.innovation[:, None]
-    size = level - LN_1000
-    young = np.exp(-np.maximum(age, 0) / 3.0)
-    potential = (f.growth_potential / GROWTH_POTENTIAL_SD)[:, None]
+    z, size, young, potential = drivers(f, age, level)
     ip = np.log1p(2 * ip1 + ip2)
 
     def history(score: np.ndarray) -> np.ndarray:
