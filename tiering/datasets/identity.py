@@ -11,7 +11,7 @@ from tiering import uscc
 
 # GB 11714 organisation code: 8 body characters then a check character.
 _ORG_WEIGHTS = np.array((3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
-_USCC_WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), dtype=np.int64)
+_USCC_WEIGHTS = np.array(uscc.WEIGHTS, dtype=np.int64)
 _USCC_ALPHABET = np.array([ord(c) for c in uscc.ALPHABET], dtype=np.uint32)
 _USCC_VALUE = np.full(128, -1, dtype=np.int64)
 _USCC_VALUE[_USCC_ALPHABET] = np.arange(len(_USCC_ALPHABET))

@@ -38,6 +38,7 @@ from pydantic_core import PydanticCustomError
 
 from tiering import uscc as uscc_code
 from tiering.fields import BY_ID, FIELDS, DType, Field, Kind
+from tiering.numbering import fixed_width_bytes, sort_rows
 from tiering.register.read import ColumnMap, RawTable, display
 from tiering.register.refusals import Refusal
 
@@ -301,13 +302,9 @@ def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refu
                           strict=True))
     # one numbering of the firms, in code order, and one sort by (firm, year) serve the duplicate check, the
     # row order of the panel and harmonising
-    firm = pd.factorize(parsed["uscc"], sort=True)[0]
     years = parsed["year"].to_numpy(dtype=float, na_value=np.nan)
-    known = np.flatnonzero((firm >= 0) & ~np.isnan(years))
-    key = firm[known].astype(np.int64) * (YEAR_RANGE[1] - YEAR_RANGE[0] + 1) + (years[known] - YEAR_RANGE[0])
-    if len(known) > 1 and not bool((np.diff(key) > 0).all()):
-        by_key = np.argsort(key, kind="stable")
-        known, key = known[by_key], key[by_key]
+    known, firm = sort_rows(parsed["uscc"], years)
+    key = firm * (YEAR_RANGE[1] - YEAR_RANGE[0] + 1) + (years[known] - YEAR_RANGE[0]).astype(np.int64)
     _check_parts(raw, columns, parsed, problems)
     _check_duplicates(raw, columns, known, key, problems)
     refusals = [
@@ -315,10 +312,10 @@ def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refu
         for row, position, value, reason in sorted(problems, key=lambda p: (p[0], p[1]))
     ]
     refused = np.isin(raw.frame.index.to_numpy(), [p[0] for p in problems])
-    order = known[~refused[known]]  # rows without a firm or year are refused, so ``known`` holds every accepted row
-    frame = _assemble(raw, parsed, order)
+    accepted = ~refused[known]  # rows without a firm or year are refused, so ``known`` holds every accepted row
+    frame = _assemble(raw, parsed, known[accepted])
     frame, warnings = harmonise_firm_fields(
-        frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], firm[order]
+        frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], firm[accepted]
     )
     return frame, refusals, warnings
 
@@ -467,7 +464,7 @@ def _is_str(cells: pd.Series) -> pd.Series:
 def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     is_text = _is_str(cells)
     text = cells.where(is_text).astype("str").str.strip()
-    if field.id == "uscc":
+    if field.id == "uscc" and _has_ascii_lowercase(text):
         text = text.str.upper()
     text = text.where(text != "")
     blank = cells.isna() | (is_text & text.isna())
@@ -479,62 +476,31 @@ def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.where(ok), ok
 
 
-_USCC_VALUE = np.full(256, -1, dtype=np.int16)  # byte -> value in the code alphabet, -1 = not allowed
-_USCC_VALUE[[ord(c) for c in uscc_code.ALPHABET]] = np.arange(len(uscc_code.ALPHABET))
-_USCC_WEIGHTS = np.array(uscc_code._WEIGHTS, dtype=np.int32)
+def _has_ascii_lowercase(text: pd.Series) -> bool:
+    """Whether any cell holds a letter a–z, read from arrow's character buffers: upper-casing millions of codes
+    that are already upper case costs a fifth of a second. Other lower-case letters never make a valid code."""
+    array = pa.array(text, type=pa.large_string())
+    for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
+        data = chunk.buffers()[2]
+        if data is not None and bool((np.frombuffer(data, dtype=np.uint8) - np.uint8(ord("a")) < 26).any()):
+            return True
+    return False
 
 
 def _uscc_valid(codes: pd.Series) -> pd.Series:
     """Vectorised GB 32100 check; agrees with tiering.uscc.problem(code) is None."""
-    chars = _fixed_width_bytes(codes, 18)
-    if chars is not None:  # the usual register: every code present and 18 bytes long, checked straight from arrow
-        return pd.Series(_check_digit_ok(chars), index=codes.index)
+    chars = fixed_width_bytes(codes)
+    # the usual register: every code present and 18 bytes long, checked straight from arrow's bytes
+    if chars is not None and chars.shape[1] == 18:
+        return pd.Series(uscc_code.valid_bytes(chars), index=codes.index)
     positions, distinct = pd.factorize(codes)
     distinct = np.asarray(distinct, dtype=object)
     good = np.zeros(len(distinct) + 1, dtype=bool)  # the extra last slot answers for missing codes (-1)
     sized = np.flatnonzero([len(c) == 18 for c in distinct])
     if len(sized):
         points = np.array(distinct[sized], dtype="U18").view(np.uint32).reshape(-1, 18)
-        good[sized] = _check_digit_ok(points)
+        good[sized] = uscc_code.valid_bytes(points)
     return pd.Series(good[positions], index=codes.index)
-
-
-def _check_digit_ok(points: np.ndarray) -> np.ndarray:
-    """Per row of 18 character codes (bytes or code points): all in the alphabet and the 18th the check digit.
-
-    Character by character over contiguous columns, in small integers: a (rows, 18) int64 intermediate would be
-    half a gigabyte at 4M rows."""
-    if points.dtype != np.uint8:  # code points beyond one byte are outside the alphabet, like byte 255
-        points = np.minimum(points, 255).astype(np.uint8)
-    columns = np.ascontiguousarray(points.T)
-    ok = np.ones(len(points), dtype=bool)
-    total = np.zeros(len(points), dtype=np.int32)
-    value = np.empty(len(points), dtype=np.int16)
-    for j in range(18):
-        np.take(_USCC_VALUE, columns[j], out=value)
-        ok &= value >= 0
-        if j < 17:
-            total += value * _USCC_WEIGHTS[j]
-    return ok & (value == (31 - total % 31) % 31)
-
-
-def _fixed_width_bytes(text: pd.Series, width: int) -> np.ndarray | None:
-    """The UTF-8 bytes of ``text`` as a (rows, width) array when no cell is missing and every one is ``width``
-    bytes long; None otherwise. A non-ASCII character shows as bytes >= 128, which no code allows."""
-    try:
-        array = pa.array(text, type=pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if len(array) == 0 or array.null_count:
-        return None
-    lengths = pc.binary_length(array)
-    if pc.min(lengths).as_py() != width or pc.max(lengths).as_py() != width:
-        return None
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset: array.offset + len(array) + 1]
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
-    return data.reshape(len(array), width)
 
 
 def _check_parts(
