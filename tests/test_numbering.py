@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiering import uscc
-from tiering.numbering import code_keys, number_firms, sort_rows
+from tiering.numbering import fixed_width_bytes, number_firms, sort_rows
 
 BODIES = st.text(alphabet=uscc.ALPHABET, min_size=17, max_size=17)
 # characters a code may be mistyped with: the alphabet, the five letters it leaves out, lower case, non-ASCII
@@ -68,9 +68,18 @@ def test_number_firms_matches_sorted_factorize_with_missing_codes() -> None:
     assert uniques.tolist() == ["A1", "B2", "C0"]
 
 
-def test_code_keys_need_one_width_and_no_missing_code() -> None:
-    eighteen = pd.Series([uscc.make("91120116MA05J8XK2"), uscc.make("91120116MA05J8XK1")], dtype="str")
-    keys = code_keys(eighteen)
-    assert keys is not None and len(keys) == 3  # 8 + 8 + 2 bytes
-    assert code_keys(pd.Series(["AB", "ABC"], dtype="str")) is None
-    assert code_keys(pd.Series(["AB", None], dtype="str")) is None
+def test_each_way_of_sorting_gives_code_order() -> None:
+    """Codes of the alphabet (one packed key), other codes of one width (byte words), mixed widths (factorize)."""
+    valid = [uscc.make("91120116MA05J8XK2"), uscc.make("91120116MA05J8XK1"), uscc.make("12120000MB0C12345")]
+    for drawn in (valid, ["ab", "Ab", "aB", "ab"], ["b", "ab", "a", "ab"]):
+        rows, firm = sort_rows(pd.Series(drawn, dtype="str"), np.array([2023.0, 2022.0, 2021.0, 2020.0][: len(drawn)]))
+        expected = sorted(range(len(drawn)), key=lambda i: (drawn[i], -i))
+        assert rows.tolist() == expected
+        assert firm.tolist() == [sorted(set(drawn)).index(drawn[i]) for i in expected]
+
+
+def test_fixed_width_bytes_need_one_width_and_no_missing_code() -> None:
+    chars = fixed_width_bytes(pd.Series(["AB", "CD"], dtype="str"))
+    assert chars is not None and chars.tolist() == [[65, 66], [67, 68]]
+    assert fixed_width_bytes(pd.Series(["AB", "ABC"], dtype="str")) is None
+    assert fixed_width_bytes(pd.Series(["AB", None], dtype="str")) is None
