@@ -133,7 +133,7 @@ def test_duplicate_firm_years_refuse_every_copy_naming_the_others(tmp_path: Path
         f'firms.csv 行 4 列 "统一社会信用代码" 值 "{A}": 同一企业同一年度出现多次：另见第 2、6 行',
         f'firms.csv 行 6 列 "统一社会信用代码" 值 "{A}": 同一企业同一年度出现多次：另见第 2、4 行',
     ]
-    assert register.frame["_row"].tolist() == [5, 3]  # sorted by uscc: A (2023) before B
+    assert register.frame["_row"].tolist() == [3, 5]  # the file's order: B, then A (2023)
 
 
 def test_every_problem_of_a_row_is_named_and_the_row_counted_once(tmp_path: Path) -> None:
@@ -168,12 +168,13 @@ def test_accepted_values_follow_the_panel_contract(tmp_path: Path) -> None:
     ]
     frame = load_register(write_csv(tmp_path / "firms.csv", HEADER, rows)).frame
     assert list(frame.columns) == [f.id for f in FIELDS] + ["_row"]
-    assert frame[["uscc", "year", "_row"]].values.tolist() == [[A, 2023, 4], [A, 2024, 3], [B, 2023, 2]]
-    assert frame["name"].tolist() == ["甲公司", "甲公司", "乙公司"]
-    assert frame["revenue"].tolist() == [800.0, 1234.5, 0.0]
+    # rows keep the file's order
+    assert frame[["uscc", "year", "_row"]].values.tolist() == [[B, 2023, 2], [A, 2024, 3], [A, 2023, 4]]
+    assert frame["name"].tolist() == ["乙公司", "甲公司", "甲公司"]
+    assert frame["revenue"].tolist() == [0.0, 1234.5, 800.0]
     assert frame["hitech_cert"].tolist() == [0.0, 1.0, 0.0]
-    assert frame["registration_date"].tolist() == [pd.Timestamp("2015-03-01")] * 2 + [pd.Timestamp("2016-03-01")]
-    assert math.isnan(frame.at[2, "tech_staff"])
+    assert frame["registration_date"].tolist() == [pd.Timestamp("2016-03-01")] + [pd.Timestamp("2015-03-01")] * 2
+    assert math.isnan(frame.at[0, "tech_staff"])
     assert frame["total_assets"].isna().all()
     for field in FIELDS:
         dtype = frame[field.id].dtype

@@ -8,8 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from tiering.fields import BY_ID, DType, Kind
 
@@ -19,21 +17,6 @@ _EPOCH = dt.date(1970, 1, 1)
 def day_number(d: dt.date) -> float:
     """Days since 1970-01-01, the scale dates are compared on."""
     return float((d - _EPOCH).days)
-
-
-def number_firms(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """A number for the firm of every row, and the firm ids by number (in order of first appearance)."""
-    codes = pa.array(panel["uscc"], pa.large_string())
-    if isinstance(codes, pa.ChunkedArray):
-        codes = codes.combine_chunks()
-    if len(codes) > 1 and codes.null_count == 0:
-        earlier, later = codes[:-1], codes[1:]
-        # a loaded register is sorted by firm, so firms are runs of rows and need no hashing
-        if pc.all(pc.less_equal(earlier, later)).as_py():
-            starts = np.r_[True, pc.not_equal(later, earlier).to_numpy(zero_copy_only=False)]
-            return np.cumsum(starts) - 1, panel["uscc"].iloc[np.flatnonzero(starts)].to_numpy(dtype=object)
-    numbers, uniques = pd.factorize(panel["uscc"])
-    return np.asarray(numbers), np.asarray(uniques, dtype=object)
 
 
 def _as_days(series: pd.Series) -> np.ndarray:
@@ -47,7 +30,7 @@ class BatchContext:
     """Columns of the panel aligned on a fixed list of firms, for the data year and the years before it.
 
     ``row_firm`` numbers the firm of every panel row and ``firm_codes`` lists the evaluated firms by those
-    numbers (see :func:`number_firms`), so aligning a year is integer indexing, not string matching.
+    numbers (see :func:`tiering.numbering.number_firms`), so aligning a year is integer indexing, not string matching.
     """
 
     def __init__(self, panel: pd.DataFrame, row_firm: np.ndarray, firm_codes: np.ndarray, data_year: int,

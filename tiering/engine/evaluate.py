@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiering.engine.context import BatchContext, FirmContext, number_firms
+from tiering.engine.context import BatchContext, FirmContext
+from tiering.numbering import number_firms
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.expr import Context
 from tiering.rules.nodes import One, Vec
@@ -85,16 +86,17 @@ class Evaluation:
 
 def firms_of_year(panel: pd.DataFrame, data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Firms with a row for ``data_year`` (evaluated), their names, and the firms of the panel without one."""
-    row_firm, ids = number_firms(panel)
+    row_firm, ids = number_firms(panel["uscc"])
     codes, names, others = _year_firms(panel, row_firm, ids, data_year)
     return ids[codes], names, others
 
 
 def _year_firms(panel: pd.DataFrame, row_firm: np.ndarray, ids: np.ndarray,
                 data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    in_year = (panel["year"] == data_year).to_numpy()
-    codes = row_firm[in_year]
-    names = panel["name"][in_year].to_numpy(dtype=object)
+    rows = np.flatnonzero((panel["year"] == data_year).to_numpy())
+    rows = rows[np.argsort(row_firm[rows], kind="stable")]  # firms in code order, whatever the panel's row order
+    codes = row_firm[rows]
+    names = np.asarray(panel["name"].array.take(rows), dtype=object)
     absent = np.ones(len(ids), dtype=bool)
     absent[codes] = False
     return codes, names, sorted(ids[absent].tolist())
@@ -116,7 +118,7 @@ def prepare(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
             eval_date: dt.date | None = None) -> Prepared:
     """Number the firms with a row for fiscal year ``year - 1`` and derive every column ``rulesets`` read."""
     eval_date = eval_date or default_eval_date(year)
-    row_firm, ids = number_firms(panel)
+    row_firm, ids = number_firms(panel["uscc"])
     codes, names, others = _year_firms(panel, row_firm, ids, year - 1)
     contexts: dict[int, BatchContext] = {}
     for rs in rulesets:

@@ -18,10 +18,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from tiering.engine.context import BatchContext, number_firms
+from tiering.engine.context import BatchContext
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
+from tiering.numbering import number_firms
 from tiering.rules.bands import tidy
 from tiering.rules.nodes import (
     FAIL,
@@ -63,7 +64,7 @@ class _Panel:
 
     def __init__(self, panel: pd.DataFrame) -> None:
         self.panel = panel
-        self.row_firm, ids = number_firms(panel)
+        self.row_firm, ids = number_firms(panel["uscc"])
         self.index = pd.Index(ids)
 
     def context(self, evaluation: Evaluation, sub: np.ndarray, data_year: int) -> BatchContext:

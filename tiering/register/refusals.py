@@ -42,7 +42,7 @@ class Register:
     """A loaded register: accepted firm-years plus everything that was refused or noticed on the way.
 
     ``frame`` follows the internal panel frame contract (every field id as a column, money in 万元, ``_row`` =
-    spreadsheet row), sorted by (uscc, year). ``columns`` maps field id -> header as written in the file;
+    spreadsheet row), rows in the file's order. ``columns`` maps field id -> header as written in the file;
     ``money_units`` maps money field id -> the unit the file's amounts were in ("万元" or "元").
     ``rejected`` holds the original cells (as text, original headers) of every refused row, indexed by row number.
     """

@@ -300,8 +300,8 @@ def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refu
     with ThreadPoolExecutor(max_workers=2) as pool:
         parsed = dict(zip(columns.positions, pool.map(parse, columns.positions, columns.positions.values()),
                           strict=True))
-    # one numbering of the firms, in code order, and one sort by (firm, year) serve the duplicate check, the
-    # row order of the panel and harmonising
+    # one numbering of the firms, in code order, and one sort by (firm, year) serve the duplicate check and
+    # harmonising; the panel keeps the file's row order (moving every column of millions of rows costs seconds)
     years = parsed["year"].to_numpy(dtype=float, na_value=np.nan)
     known, firm = sort_rows(parsed["uscc"], years)
     key = firm * (YEAR_RANGE[1] - YEAR_RANGE[0] + 1) + (years[known] - YEAR_RANGE[0]).astype(np.int64)
@@ -313,9 +313,15 @@ def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refu
     ]
     refused = np.isin(raw.frame.index.to_numpy(), [p[0] for p in problems])
     accepted = ~refused[known]  # rows without a firm or year are refused, so ``known`` holds every accepted row
-    frame = _assemble(raw, parsed, known[accepted])
+    by_firm = known[accepted]
+    kept = np.zeros(len(raw.frame), dtype=bool)
+    kept[by_firm] = True
+    rows = np.flatnonzero(kept)
+    frame = _assemble(raw, parsed, rows)
+    position = np.empty(len(raw.frame), dtype=np.int64)
+    position[rows] = np.arange(len(rows))
     frame, warnings = harmonise_firm_fields(
-        frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], firm[accepted]
+        frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], position[by_firm], firm[accepted]
     )
     return frame, refusals, warnings
 
@@ -548,17 +554,18 @@ def _empty_columns(length: int) -> dict[DType, pd.Series]:
             DType.BOOL: pd.Series(nothing, index=index, copy=False)}
 
 
-def _assemble(raw: RawTable, parsed: dict[str, pd.Series], order: np.ndarray) -> pd.DataFrame:
-    """The panel frame: every field (absent ones empty), the rows at ``order``, and ``_row`` (spreadsheet row)."""
-    index = pd.RangeIndex(len(order))
-    empty = _empty_columns(len(order))
-    in_place = len(order) == len(raw.frame) and bool((np.diff(order) == 1).all())
+def _assemble(raw: RawTable, parsed: dict[str, pd.Series], rows: np.ndarray) -> pd.DataFrame:
+    """The panel frame: every field (absent ones empty), the ``rows`` (ascending: file order), and ``_row``
+    (spreadsheet row)."""
+    index = pd.RangeIndex(len(rows))
+    empty = _empty_columns(len(rows))
+    every_row = len(rows) == len(raw.frame)
 
     def reorder(values: pd.Series) -> pd.Series:
-        if in_place:
+        if every_row:
             return values.set_axis(index)
         # the array's own take: Series.iloc would also take (and build) a 4-million-entry index per column
-        return pd.Series(values.array.take(order), index=index, copy=False)
+        return pd.Series(values.array.take(rows), index=index, copy=False)
 
     present = [f.id for f in FIELDS if f.id in parsed]
     # NumPy and arrow take without the GIL, so two threads reorder two columns at once
@@ -578,50 +585,49 @@ def _assemble(raw: RawTable, parsed: dict[str, pd.Series], order: np.ndarray) ->
             column = column.astype("float64")
         data[field.id] = column
     data["year"] = data["year"].astype("int64")
-    data["_row"] = pd.Series(raw.frame.index.to_numpy()[order], index=index, dtype="int64")
+    data["_row"] = pd.Series(raw.frame.index.to_numpy()[rows], index=index, dtype="int64")
     # copy=False keeps one block per column: stacking 70-odd columns of millions of rows into one block costs seconds
     return pd.DataFrame(data, copy=False)
 
 
 def harmonise_firm_fields(
-    frame: pd.DataFrame, field_ids: list[str], firms: np.ndarray | None = None
+    frame: pd.DataFrame, field_ids: list[str], order: np.ndarray | None = None, firms: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
     """Give every year of a firm the firm-level value of its latest year that has one; warn where years disagree.
 
-    ``frame`` must be sorted by (uscc, year); ``firms`` may give its integer firm codes (non-decreasing), which
-    saves numbering the codes again. A firm-level fact (注册日期, 所在区 …) cannot differ between years, so a
-    disagreement is a data-entry problem worth a warning, but the newest value is the best one to keep.
+    ``order`` lists the positions of the frame's rows sorted by (uscc, year) and ``firms`` the firm number of each
+    of them (non-decreasing); both are worked out from ``uscc`` and ``year`` when not given. A firm-level fact
+    (注册日期, 所在区 …) cannot differ between years, so a disagreement is a data-entry problem worth a warning,
+    but the newest value is the best one to keep.
     """
+    if order is None or firms is None:
+        order, firms = sort_rows(frame["uscc"], frame["year"].to_numpy(dtype=float))
     warnings: list[str] = []
-    firms = pd.factorize(frame["uscc"])[0] if firms is None else firms
+    if len(order) == 0:
+        return frame, warnings
+    firm_of_row = np.full(len(frame), -1, dtype=np.int64)
+    firm_of_row[order] = firms
     for field_id in field_ids:
         if field_id == "uscc":
             continue
         column = frame[field_id]
-        rows = np.flatnonzero(column.notna().to_numpy())
+        present = column.notna().to_numpy(dtype=bool)
+        with_value = present[order]
+        rows, firm = order[with_value], firms[with_value]
         if len(rows) == 0:
             continue
-        firm = firms[rows]
-        conflicted = _conflicted(column.iloc[rows], firm)
-        if len(rows) == len(frame) and len(conflicted) == 0:
-            continue
-        ends = np.flatnonzero(np.r_[firm[1:] != firm[:-1], True])  # each firm's last row with a value
-        last_row = np.full(int(firms.max()) + 1, -1, dtype=np.int64)
+        ends = np.flatnonzero(np.r_[firm[1:] != firm[:-1], True])  # each firm's last year with a value
+        last_row = np.full(int(firms[-1]) + 1, -1, dtype=np.int64)
         last_row[firm[ends]] = rows[ends]
-        latest = pd.Series(column.array.take(last_row[firms], allow_fill=True), index=frame.index)
-        if len(conflicted):
-            warnings.extend(_disagreements(frame[np.isin(firms, conflicted)], field_id, latest))
+        latest = pd.Series(column.array.take(last_row[firm_of_row], allow_fill=True), index=frame.index)
+        differs = present & (column != latest).to_numpy(dtype=bool)
+        if not differs.any() and present.all():
+            continue
+        if differs.any():
+            conflicted = np.isin(firms, np.unique(firm_of_row[differs]))
+            warnings.extend(_disagreements(frame.iloc[order[conflicted]], field_id, latest))
         frame[field_id] = latest
     return frame, warnings
-
-
-def _conflicted(values: pd.Series, firm: np.ndarray) -> np.ndarray:
-    """Firm codes whose consecutive non-missing values differ somewhere (``values`` has no missing cells)."""
-    if len(values) < 2:
-        return np.array([], dtype=firm.dtype)
-    plain = values.reset_index(drop=True)
-    differs = (plain.iloc[1:].reset_index(drop=True) != plain.iloc[:-1].reset_index(drop=True)).to_numpy(dtype=bool)
-    return np.unique(firm[1:][differs & (firm[1:] == firm[:-1])])
 
 
 def _disagreements(rows: pd.DataFrame, field_id: str, latest: pd.Series) -> list[str]:
