@@ -122,6 +122,7 @@ class TraceBuilder:
                 self.nodes.append(_Node(v, _band_codes(node, v.band, bands), _text_codes(v.text, texts)))
         self.constant = {key: (np.asarray(codes[key], dtype=np.int32), constants[key].array()) for key in _CONSTANT}
         self.band_dictionary, self.text_dictionary = bands.array(), texts.array()
+        self._shared: dict[int, tuple[np.ndarray, dict[str, pa.Array]]] = {}
         self.status_lut = np.full(4, -1, dtype=np.int32)
         for i, code in enumerate(_STATUS_CODES):
             self.status_lut[code + 1] = i
@@ -147,14 +148,12 @@ class TraceBuilder:
             """One of the results' arrays, firm-major: each firm's criteria side by side."""
             return np.stack([getattr(node.result, attr)[start:stop] for node in self.nodes], axis=1).ravel()
 
-        firm = np.repeat(np.arange(m, dtype=np.int32), k)
+        firm, constant = self._same_for(m)
         columns: dict[str, pa.Array] = {
             "uscc": _coded(firm, self.firms.slice(start, m)),
             "name": _coded(firm, self.names.slice(start, m)),
+            **constant,
         }
-        for key in _CONSTANT:
-            node_codes, dictionary = self.constant[key]
-            columns[key] = _coded(np.tile(node_codes, m), dictionary)
         for key, attr in (("value", "value"), ("threshold", "threshold"), ("points_min", "pmin"),
                           ("points_max", "pmax")):
             numbers = stacked(attr)
@@ -165,6 +164,17 @@ class TraceBuilder:
         columns["band_index"] = pa.array(stacked("band").astype(np.int16), pa.int16())
         columns["text"] = self._text(start, stop, m * k)
         return pa.RecordBatch.from_arrays([columns[f.name] for f in TRACE_SCHEMA], schema=TRACE_SCHEMA)
+
+    def _same_for(self, m: int) -> tuple[np.ndarray, dict[str, pa.Array]]:
+        """What every batch of ``m`` firms shares: the firm index of each row and the criterion columns (all
+        batches but the last have the same size, so these are built once)."""
+        if m not in self._shared:
+            k = len(self.nodes)
+            self._shared[m] = (np.repeat(np.arange(m, dtype=np.int32), k), {
+                key: _coded(np.tile(node_codes, m), dictionary)
+                for key, (node_codes, dictionary) in self.constant.items()
+            })
+        return self._shared[m]
 
     def _text(self, start: int, stop: int, rows: int) -> pa.Array:
         if all(node.text_code is None for node in self.nodes):
