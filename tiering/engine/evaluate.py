@@ -68,7 +68,8 @@ class RuleSetResult:
 
 @dataclass
 class Evaluation:
-    """The result of one evaluation run."""
+    """The result of one evaluation run; ``firms`` (统一社会信用代码) and ``names`` are in code order, and every
+    result array follows them."""
 
     year: int
     eval_date: dt.date

@@ -1,9 +1,10 @@
 """The full per-criterion trace of an evaluation as one columnar table (firm × rule set × criterion).
 
 Rows are firm-major — every criterion of every rule set for one firm, then the next firm — and firms come in
-register order (sorted by 统一社会信用代码), so one firm's trace is one contiguous run of rows. The trace is
-built in batches of whole firms straight from the evaluator's arrays; every string is dictionary-encoded, and a
-batch's firm dictionary holds only that batch's firms, so a Parquet row group never repeats the whole register.
+the evaluation's order (sorted by 统一社会信用代码, whatever the register's row order), so one firm's trace is one
+contiguous run of rows. The trace is built in batches of whole firms straight from the evaluator's arrays; every
+string is dictionary-encoded, and a batch's firm dictionary holds only that batch's firms, so a Parquet row group
+never repeats the whole register.
 
 Beyond what a reader wants (band labels, statuses in words) each row keeps ``band_index`` and ``text`` — the band
 number and the text a text criterion saw (e.g. 行业) — so the stored trace alone rebuilds every record that

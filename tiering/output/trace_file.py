@@ -1,4 +1,4 @@
-"""The trace on disk: a folder of Parquet parts, each part a run of whole firms in register order.
+"""The trace on disk: a folder of Parquet parts, each part a run of whole firms in 统一社会信用代码 order.
 
 Arrow encodes a Parquet file on one thread, and encoding is most of the cost of a large trace; so a trace of more
 than ``ROWS_PER_PART`` rows is cut into two parts (the machine's two cores) written at once. Read the folder as
