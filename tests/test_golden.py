@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
-from regenerate import HERE, golden_frame  # noqa: E402
+from regenerate import HERE, ROOT, golden_frame  # noqa: E402
 
 
 def test_sample_results_match_golden_file_cell_by_cell() -> None:
@@ -31,3 +31,24 @@ def test_golden_file_pins_named_firms() -> None:
     assert kx.loc["东丽智能装备有限公司", "failed"] == "直通车条件（符合其一即可）：均不满足；综合评价得分不低于60分"
     missing_rd = kx.loc["蓟州农业科技有限公司", ["outcome", "score_min", "score_max"]].tolist()
     assert missing_rd == ["undetermined", "50.0", "100.0"]
+
+
+def test_row_order_of_the_register_changes_no_result(tmp_path: Path) -> None:
+    """Rows shuffled in the spreadsheet give the same outcomes, in the same (code) order, and the same trace."""
+    import datetime as dt
+
+    from tiering.engine.evaluate import evaluate
+    from tiering.engine.trace import trace_table
+    from tiering.explain.outcomes import outcome_frame
+    from tiering.register import load_register
+    from tiering.rules.library import load_library
+
+    sample = ROOT / "datasets" / "sample_register.xlsx"
+    shuffled = tmp_path / "shuffled.xlsx"
+    cells = pd.read_excel(sample, dtype=object)
+    cells.sample(frac=1, random_state=3).to_excel(shuffled, index=False)
+    rulesets = load_library(ROOT / "rules").in_force(dt.date(2025, 6, 30))
+    runs = [evaluate(load_register(path).frame, rulesets, 2025) for path in (sample, shuffled)]
+    pd.testing.assert_frame_equal(outcome_frame(runs[0]), outcome_frame(runs[1]))
+    assert trace_table(runs[0]).equals(trace_table(runs[1]))
+    assert list(runs[0].firms) == sorted(runs[0].firms)
