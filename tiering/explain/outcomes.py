@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from tiering.engine.evaluate import OUTCOME_TEXT, OUTCOME_ZH, Evaluation, RuleSetResult
+from tiering.patterns import distinct_rows
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import (
     FAIL,
-    SCORED,
     UNKNOWN,
     BestOfNode,
     GroupNode,
@@ -49,36 +49,13 @@ def reason_texts(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[np.nd
     """For every firm: the unmet criteria and the criteria lacking data, each joined with '；'."""
     nodes = [n for n in ruleset.root.walk() if not isinstance(n, PointsNode | BestOfNode)]
     matrix = np.vstack([result.nodes[n.id].status for n in nodes]).T
-    patterns, inverse = _distinct_rows(matrix)
+    patterns, inverse = distinct_rows(matrix)
     failed, missing = [], []
     for pattern in patterns:
         status = {n.id: int(s) for n, s in zip(nodes, pattern, strict=True)}
         failed.append("；".join(_reasons(ruleset.root, status, FAIL)))
         missing.append("；".join(_reasons(ruleset.root, status, UNKNOWN)))
     return np.array(failed, dtype=object)[inverse], np.array(missing, dtype=object)[inverse]
-
-
-_BITS = 2  # a status (UNKNOWN, FAIL, PASS, SCORED = -1 … 2) plus one fits in two bits
-_PER_WORD = 63 // _BITS
-
-
-def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of a status matrix and, for every row, the number of its distinct row.
-
-    ``np.unique(axis=0)`` sorts whole rows and takes seconds on a million firms; statuses packed two bits each into
-    64-bit words and factorized word by word take a twentieth of that."""
-    if matrix.size and (matrix.min() < UNKNOWN or matrix.max() > SCORED):
-        patterns, inverse = np.unique(matrix, axis=0, return_inverse=True)
-        return patterns, inverse.reshape(-1)
-    codes = np.zeros(len(matrix), dtype=np.int64)
-    for start in range(0, matrix.shape[1], _PER_WORD):
-        word = np.zeros(len(matrix), dtype=np.int64)
-        for column in matrix[:, start:start + _PER_WORD].T:
-            word = word << _BITS | (column.astype(np.int64) - UNKNOWN)
-        word_codes, words = pd.factorize(word)
-        codes = pd.factorize(codes * len(words) + word_codes)[0]
-    first = np.unique(codes, return_index=True)[1]  # factorize numbers rows in order of first appearance
-    return matrix[first], codes
 
 
 def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:

@@ -14,6 +14,7 @@ The per-firm work is building text; everything numeric runs per criterion over a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
 from tiering.numbering import number_firms
+from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
 from tiering.rules.nodes import (
     FAIL,
@@ -160,11 +162,13 @@ class _RuleSetLacks:
         items = self._register(move.render, suffix, fail)
         cells_of = self.mover.missing_cells(node) if unknown.any() else None
 
+        described = self.mover.describe(node)
+
         def missing(i: int) -> str:
             cells = cells_of(i) if cells_of is not None else ""
             if cells:
-                return f"{wording.MISSING}：{self.mover.describe(node)}{cells}"
-            return f"{self.mover.describe(node)}无法计算（数据齐全但分母为0），待定"
+                return f"{wording.MISSING}：{described}{cells}"
+            return f"{described}无法计算（数据齐全但分母为0），待定"
 
         items += self._register(missing, suffix, unknown)
         return _Plan(np.where(fail, move.cost, 0.0), items)
@@ -191,12 +195,13 @@ class _RuleSetLacks:
         for k, part in enumerate(parts):
             options += self.mover.options(part, k, active)
         choice = _choose(options, np.where(fail, hi, lo), op, mark, active, fail)
+        open_parts_of = self._open(parts)
         cost = np.zeros(self.m)
         for i in np.flatnonzero(active):
             picked = choice[i]
             if picked is not None:
                 cost[i] = sum(float(options[o].cost[i]) for o in picked)
-            elif not (unknown[i] and self._open(parts, i)):
+            elif not (unknown[i] and open_parts_of(i)):
                 cost[i] = STUCK
 
         def render(i: int) -> str:
@@ -204,7 +209,7 @@ class _RuleSetLacks:
             head = f"{node.label}：当前{got}，要求{_op(op)}{mark[i]:g}分"
             picked = choice[i]
             if picked is None:
-                open_parts = self._open(parts, i)
+                open_parts = open_parts_of(i)
                 if unknown[i] and open_parts:
                     named = "、".join(_short(t) for t in open_parts[:3])
                     more = f"等{len(open_parts)}项" if len(open_parts) > 3 else ""
@@ -218,14 +223,16 @@ class _RuleSetLacks:
 
         return _Plan(cost, self._register(render, suffix, active))
 
-    def _open(self, parts: list[Node], i: int) -> list[str]:
-        """The parts whose points are still a range for firm i (expert scores not given, data missing)."""
-        out = []
-        for part in parts:
-            for leaf in part.walk():
-                if isinstance(leaf, PointsNode) and self.vec(leaf.id).pmin[i] != self.vec(leaf.id).pmax[i]:
-                    out.append(leaf.label)
-        return out
+    def _open(self, parts: list[Node]) -> Callable[[int], list[str]]:
+        """For firm i, the parts whose points are still a range (expert scores not given, data missing); one list
+        per distinct set of open parts, shared by the firms that have it."""
+        leaves = [leaf for part in parts for leaf in part.walk() if isinstance(leaf, PointsNode)]
+        if not leaves:
+            return lambda i: []
+        ranged = np.vstack([self.vec(leaf.id).pmin != self.vec(leaf.id).pmax for leaf in leaves])
+        patterns, firm_pattern = distinct_rows(ranged.T)
+        lists = [[leaf.label for leaf, open_ in zip(leaves, p, strict=True) if open_] for p in patterns]
+        return lambda i: lists[firm_pattern[i]]
 
 
 def _short(label: str) -> str:
