@@ -284,20 +284,39 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
             chosen[i] = [int(best_pair[i, 0]), int(best_pair[i, 1])]
             todo[i] = False
     # greedy: each item's largest gain, biggest first
-    for i in np.flatnonzero(todo):
-        per_item: dict[int, int] = {}
-        for o, opt in enumerate(options):
-            if np.isfinite(costs[o, i]) and gains[o, i] > 0 and (
-                    opt.item not in per_item or gains[o, i] > gains[per_item[opt.item], i]):
-                per_item[opt.item] = o
-        total, picked = float(current[i]), []
-        for o in sorted(per_item.values(), key=lambda o: -gains[o, i]):
-            picked.append(o)
-            total += float(gains[o, i])
-            if _passes(op, np.array([total]), np.array([mark[i]]))[0]:
-                chosen[i] = picked
-                break
+    rest = np.flatnonzero(todo)
+    if len(rest):
+        for i, picked in zip(rest.tolist(), _greedy(options, gains[:, rest], costs[:, rest], current[rest], op,
+                                                     mark[rest]), strict=True):
+            chosen[i] = picked
     return chosen
+
+
+def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current: np.ndarray, op: str,
+            mark: np.ndarray) -> list[list[int] | None]:
+    """Per firm (columns), each item's largest usable gain (the first option among equals), taken biggest first
+    (item order among equals) until the total passes; None if all of them are not enough. Vectorised over firms,
+    item by item, adding in the same order as one would by hand, so totals round the same."""
+    items = sorted({o.item for o in options})
+    m = gains.shape[1]
+    best_option = np.full((len(items), m), -1)
+    best_gain = np.full((len(items), m), -INF)
+    for o, opt in enumerate(options):
+        row = items.index(opt.item)
+        usable = np.isfinite(costs[o]) & (gains[o] > 0) & ((best_option[row] < 0) | (gains[o] > best_gain[row]))
+        best_option[row] = np.where(usable, o, best_option[row])
+        best_gain[row] = np.where(usable, gains[o], best_gain[row])
+    order = np.argsort(np.where(best_option >= 0, -best_gain, INF), axis=0, kind="stable")
+    firms = np.arange(m)
+    total = current.astype(float)
+    taken = np.full(m, -1)
+    for k in range(len(items)):
+        option = best_option[order[k], firms]
+        step = (option >= 0) & (taken < 0)
+        total = np.where(step, total + best_gain[order[k], firms], total)
+        taken[step & _passes(op, total, mark)] = k
+    return [None if taken[j] < 0 else [int(best_option[order[q, j], j]) for q in range(taken[j] + 1)]
+            for j in range(m)]
 
 
 def _titles(evaluation: Evaluation) -> dict[str, str]:
@@ -311,11 +330,11 @@ def _titles(evaluation: Evaluation) -> dict[str, str]:
 def _finish(items: list[str]) -> str:
     if len(items) == 1:
         return items[0] or "—"
-    seen: list[str] = []
-    for t in items:
-        if t and t not in seen:
-            seen.append(t)
-    seen.sort(key=lambda t: not t.startswith(wording.IMPOSSIBLE))
+    seen = [t for t in dict.fromkeys(items) if t]
+    # what no effort can change comes first, otherwise in the order found
+    impossible = [t for t in seen if t.startswith(wording.IMPOSSIBLE)]
+    if impossible:
+        seen = impossible + [t for t in seen if not t.startswith(wording.IMPOSSIBLE)]
     return SEP.join(seen) if seen else "—"
 
 
