@@ -330,12 +330,13 @@ def _titles(evaluation: Evaluation) -> dict[str, str]:
 def _finish(items: list[str]) -> str:
     if len(items) == 1:
         return items[0] or "—"
-    seen = [t for t in dict.fromkeys(items) if t]
-    # what no effort can change comes first, otherwise in the order found
-    impossible = [t for t in seen if t.startswith(wording.IMPOSSIBLE)]
-    if impossible:
-        seen = impossible + [t for t in seen if not t.startswith(wording.IMPOSSIBLE)]
-    return SEP.join(seen) if seen else "—"
+    # each text once; what no effort can change first, otherwise in the order found
+    impossible: list[str] = []
+    possible: list[str] = []
+    for t in dict.fromkeys(items):
+        if t:
+            (impossible if t.startswith(wording.IMPOSSIBLE) else possible).append(t)
+    return SEP.join(impossible + possible) or "—"
 
 
 def _plans(evaluation: Evaluation, panel: pd.DataFrame | None, only: np.ndarray | None = None
