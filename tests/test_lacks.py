@@ -112,3 +112,20 @@ def test_one_firm_gives_the_same_texts_as_the_batch(sample, table: pd.DataFrame)
         assert "；".join(items) == batch.loc[batch["ruleset_id"] == ruleset_id, "lacks"].iloc[0]
     with pytest.raises(KeyError, match="不在本次评价中"):
         lacks_for_firm(ev, "NOPE", panel)
+
+
+def test_searching_in_small_chunks_changes_no_text(sample, table: pd.DataFrame, monkeypatch) -> None:
+    from tiering.ladder import levers
+
+    monkeypatch.setattr(levers, "SEARCH_CHUNK", 3)
+    chunked = _run(*sample)
+    pd.testing.assert_frame_equal(chunked, table)
+    assert table["lacks"].str.contains("需增加").sum() > 3  # the searches did run over more than one chunk
+
+
+def test_planning_firms_in_small_groups_changes_no_text(sample, table: pd.DataFrame, monkeypatch) -> None:
+    from tiering.ladder import lacks as lacks_module
+
+    monkeypatch.setattr(lacks_module, "FIRMS_PER_PLAN", 4)
+    pd.testing.assert_frame_equal(_run(*sample), table)
+    assert table.groupby("program").size().max() > 4  # a rule set planned in several groups

@@ -339,6 +339,11 @@ def _finish(items: list[str]) -> str:
     return SEP.join(impossible + possible) or "—"
 
 
+FIRMS_PER_PLAN = 1 << 17
+"""Firms planned at once: a plan holds several arrays per band move and firm, gigabytes for a million firms; each
+firm's plan depends on that firm alone."""
+
+
 def _plans(evaluation: Evaluation, panel: pd.DataFrame | None, only: np.ndarray | None = None
            ) -> list[tuple[RuleSetResult, np.ndarray, np.ndarray, list[str]]]:
     """Per rule set (in evaluation order, so a dependency's cost exists before it is read): the firms that do not
@@ -355,11 +360,12 @@ def _plans(evaluation: Evaluation, panel: pd.DataFrame | None, only: np.ndarray 
         sub = np.flatnonzero(mask)
         full = np.zeros(n)
         texts: list[str] = []
-        if len(sub):
-            work = _RuleSetLacks(evaluation, result, sub, numbered, dep_costs, titles)
+        for start in range(0, len(sub), FIRMS_PER_PLAN):
+            part = sub[start: start + FIRMS_PER_PLAN]
+            work = _RuleSetLacks(evaluation, result, part, numbered, dep_costs, titles)
             plan = work.plan(result.ruleset.root)
-            full[sub] = plan.cost
-            texts = work.texts(plan)
+            full[part] = plan.cost
+            texts += work.texts(plan)
         dep_costs[result.ruleset.program] = full
         out.append((result, sub, full[sub], texts))
     return out

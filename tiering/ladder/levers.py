@@ -24,6 +24,9 @@ LEVER_TYPES = (DType.MONEY, DType.INT, DType.RATIO)
 GROWTH_LIMIT = 1000.0
 """Largest change searched, as a multiple of the lever's current size (or of a million steps when it is zero)."""
 _EXPAND, _BISECT = 40, 40
+SEARCH_CHUNK = 1 << 19
+"""Rows searched at once: every bisection step evaluates the rule on arrays this long, so a million firms'
+searches in one piece would hold gigabytes of temporaries."""
 
 
 def reads(expr: Expr, shift: int = 0, out: set[tuple[str, int]] | None = None) -> set[tuple[str, int]]:
@@ -155,12 +158,13 @@ def direction(value_of: Callable[[Any], np.ndarray], ctx: Context, field: str, a
     return out
 
 
-def solve(holds: Callable[[Any], np.ndarray], ctx: Context, field: str, sign: np.ndarray,
+def solve(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: str, sign: np.ndarray,
           active: np.ndarray) -> Shift:
     """The smallest change of ``field`` in direction ``sign`` (per firm) for which ``holds`` is true.
 
-    ``holds`` evaluates the condition on a patched context and returns a boolean array. Firms not ``active``, with
-    a missing lever, or with no solution within reach get NaN.
+    ``holds(context, rows)`` evaluates the condition on a patched context of the firms searched at ``rows`` (see
+    :func:`solve_rows`) and returns a boolean per firm. Firms not ``active``, with a missing lever, or with no
+    solution within reach get NaN.
     """
     full_base = np.asarray(ctx.col(field, 0), dtype=float)
     delta = np.full(len(full_base), math.nan)
@@ -170,15 +174,21 @@ def solve(holds: Callable[[Any], np.ndarray], ctx: Context, field: str, sign: np
     return Shift(field, full_base, delta)
 
 
-def solve_rows(holds: Callable[[Any], np.ndarray], ctx: Context, field: str, rows: np.ndarray,
+def solve_rows(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: str, rows: np.ndarray,
                sign: np.ndarray) -> np.ndarray:
     """The same search over rows that may repeat a firm, so several targets of one firm are searched in one pass.
 
-    ``rows`` are firm positions in ``ctx`` whose lever is known, with a non-zero ``sign`` each; ``holds`` is called
-    on a context of exactly those rows and returns one boolean per row. Returns the signed changes (NaN = none).
+    ``rows`` are firm positions in ``ctx`` whose lever is known, with a non-zero ``sign`` each. Rows are searched
+    in chunks of ``SEARCH_CHUNK``; ``holds(context, part)`` is called on a context of the rows ``rows[part]`` and
+    returns one boolean per row. Returns the signed changes (NaN = none).
     """
-    sub = SliceContext(ctx, rows)
-    return _search(holds, sub, field, np.asarray(sub.col(field, 0), dtype=float), sign)
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), SEARCH_CHUNK):
+        part = np.arange(start, min(start + SEARCH_CHUNK, len(rows)))
+        sub = SliceContext(ctx, rows[part])
+        out[part] = _search(lambda c, part=part: holds(c, part), sub, field,
+                            np.asarray(sub.col(field, 0), dtype=float), sign[part])
+    return out
 
 
 def _search(holds: Callable[[Any], np.ndarray], ctx: SliceContext, field: str, base: np.ndarray,

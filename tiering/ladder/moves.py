@@ -140,7 +140,7 @@ class Mover:
         shifts = []
         for field in fields:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
-            shifts.append(solve(lambda c: node.vec(_Ev(c)).status == PASS, self.ctx, field, sign * _UP[node.op],
+            shifts.append(solve(lambda c, _part: node.vec(_Ev(c)).status == PASS, self.ctx, field, sign * _UP[node.op],
                                 fail))
         pick = _Pick(shifts, fail)
 
@@ -248,8 +248,11 @@ class Mover:
             if not len(row):
                 continue
             need = np.concatenate(needs)
-            found = solve_rows(lambda c, need=need: node.vec(_Ev(c)).pmax >= need - 1e-9, ctx, field, row,
-                               np.concatenate(signs))
+
+            def reaches(c: Any, part: np.ndarray, need: np.ndarray = need) -> np.ndarray:
+                return node.vec(_Ev(c)).pmax >= need[part] - 1e-9
+
+            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs))
             deltas[field][np.concatenate(which), row] = found
         out = []
         for k, (j, target, gain_lo, gain_hi) in enumerate(targets):
