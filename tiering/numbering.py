@@ -1,12 +1,12 @@
 """Firms numbered in 统一社会信用代码 order, fast enough for registers of millions of rows.
 
 Hashing or sorting millions of strings costs a second or more, so codes are sorted as integers. A valid code has
-18 characters from a 31-character alphabet whose byte order is its value order: five bits per character, the
+18 characters from a 31-character alphabet whose byte order is its value order: five bits per character put the
 first twelve characters in one 64-bit word and the last six (30 bits) in a second. The first word is replaced by
-its rank among the distinct first words (few: they hold the registration authority and region), which leaves room
-for the second word in one 64-bit key; rows are sorted stably by year, then by that key. Codes outside that shape (other
-widths, other characters) are sorted by the big-endian integers of their bytes, eight at a time, and codes of
-mixed widths by pandas' sorted factorize; all three give the same order.
+its rank among the distinct first words (few: they hold the registration authority and region), which leaves
+room for the second word in one 64-bit key; rows are sorted stably by year, then by that key. Codes of another
+shape (other widths, other characters) are sorted by the big-endian integers of their bytes, eight at a time,
+and codes of mixed widths by pandas' sorted factorize; all three give the same order.
 """
 
 from __future__ import annotations
