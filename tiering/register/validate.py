@@ -591,17 +591,15 @@ def _assemble(raw: RawTable, parsed: dict[str, pd.Series], rows: np.ndarray) -> 
 
 
 def harmonise_firm_fields(
-    frame: pd.DataFrame, field_ids: list[str], order: np.ndarray | None = None, firms: np.ndarray | None = None
+    frame: pd.DataFrame, field_ids: list[str], order: np.ndarray, firms: np.ndarray
 ) -> tuple[pd.DataFrame, list[str]]:
     """Give every year of a firm the firm-level value of its latest year that has one; warn where years disagree.
 
     ``order`` lists the positions of the frame's rows sorted by (uscc, year) and ``firms`` the firm number of each
-    of them (non-decreasing); both are worked out from ``uscc`` and ``year`` when not given. A firm-level fact
-    (注册日期, 所在区 …) cannot differ between years, so a disagreement is a data-entry problem worth a warning,
-    but the newest value is the best one to keep.
+    of them (non-decreasing), as :func:`tiering.numbering.sort_rows` gives them. A firm-level fact (注册日期,
+    所在区 …) cannot differ between years, so a disagreement is a data-entry problem worth a warning, but the
+    newest value is the best one to keep.
     """
-    if order is None or firms is None:
-        order, firms = sort_rows(frame["uscc"], frame["year"].to_numpy(dtype=float))
     warnings: list[str] = []
     if len(order) == 0:
         return frame, warnings
