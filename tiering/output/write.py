@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from tiering.engine.evaluate import Evaluation
-from tiering.engine.trace import READABLE_COLUMNS, trace_table
+from tiering.engine.trace import READABLE_COLUMNS
 from tiering.output.provenance import Provenance
 from tiering.output.trace_file import TRACE_DIR, write_trace
 
@@ -87,7 +87,8 @@ def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], eval
                 shown.to_excel(writer, sheet_name=name, index=False)
                 _autosize(writer, name, shown)
             if trace_rows <= EXCEL_MAX_ROWS:
-                shown = zh(escape_formulas(trace_table(evaluation).to_pandas()[READABLE_COLUMNS]))
+                # read back what was just written rather than build the trace a second time
+                shown = zh(escape_formulas(pd.read_parquet(trace_path, columns=READABLE_COLUMNS)))
                 shown.to_excel(writer, sheet_name="追溯", index=False)
                 _autosize(writer, "追溯", shown)
             prov = pd.DataFrame(provenance.rows(), columns=["项目", "内容"])

@@ -561,22 +561,22 @@ def _assemble(raw: RawTable, parsed: dict[str, pd.Series], rows: np.ndarray) -> 
     empty = _empty_columns(len(rows))
     every_row = len(rows) == len(raw.frame)
 
-    def reorder(values: pd.Series) -> pd.Series:
+    def keep(values: pd.Series) -> pd.Series:
         if every_row:
             return values.set_axis(index)
         # the array's own take: Series.iloc would also take (and build) a 4-million-entry index per column
         return pd.Series(values.array.take(rows), index=index, copy=False)
 
     present = [f.id for f in FIELDS if f.id in parsed]
-    # NumPy and arrow take without the GIL, so two threads reorder two columns at once
+    # NumPy and arrow take without the GIL, so two threads take two columns at once
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reordered = dict(zip(present, pool.map(reorder, (parsed[f] for f in present)), strict=True))
+        kept = dict(zip(present, pool.map(keep, (parsed[f] for f in present)), strict=True))
     data: dict[str, pd.Series] = {}
     for field in FIELDS:
         if field.id not in parsed:
             data[field.id] = empty.get(field.dtype, empty[DType.BOOL])
             continue
-        column = reordered[field.id]
+        column = kept[field.id]
         if field.dtype is DType.TEXT:
             column = column.astype("str")
         elif field.dtype is DType.DATE:
