@@ -85,7 +85,9 @@ def test_duplicate_key_is_refused(tmp_path: Path) -> None:
 """
     path = write(tmp_path, "dup", rule("dup", body))
     found = problems(tmp_path)
-    assert len(found) == 1 and found[0].startswith(f"{path}:17 criteria.test.threshold: duplicate key 'threshold'")
+    assert len(found) == 1 and found[0] == (
+        f"{path}:17 criteria.test.threshold: 重复的键 'threshold'（第一次在第 17 行）；"
+        "后一个值会悄悄覆盖前一个 — 请删去其一 [yaml-duplicate-key]")
 
 
 def test_unknown_field_suggests_the_closest(tmp_path: Path) -> None:
@@ -105,7 +107,7 @@ def test_criterion_without_source_clause(tmp_path: Path) -> None:
   test: {value: employees, op: "<=", threshold: 500}
 """
     path = write(tmp_path, "nosource", rule("nosource", body))
-    assert problems(tmp_path) == [f"{path}:14 criteria.source: Field required"]
+    assert problems(tmp_path) == [f"{path}:14 criteria.source: 缺少必填的键：Field required [schema-missing]"]
 
 
 def test_overlapping_effective_dates_for_one_program(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -41,16 +42,34 @@ def load_file(path: Path) -> tuple[CompiledRuleSet | None, list[SourceProblem]]:
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("function-after",))))
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (misspelt? see docs/rule-language.md for the keys a rule file may have)"
-            problems.append(SourceProblem(file, doc.line_of(loc), dotted(loc), msg))
+            problems.append(SourceProblem(file, doc.line_of(loc), dotted(loc), *schema_message(err)))
         return None, problems
     if problems:
         return None, problems
     compiled, issues = compile_ruleset(spec, path, path.read_bytes())
     problems += [SourceProblem(file, doc.line_of(loc), dotted(loc), msg) for loc, msg in issues]
     return compiled, problems
+
+
+_SCHEMA_WORDS = {
+    "missing": "缺少必填的键",
+    "extra_forbidden": "未知的键（拼错了？规则文件可用的键见 docs/rule-language.md）",
+    "literal_error": "不是允许的取值",
+    "enum": "不是允许的取值",
+    "string_pattern_mismatch": "写法不符合要求",
+    "string_too_short": "不能为空",
+    "too_short": "至少要有一项",
+}
+
+
+def schema_message(err: Any) -> tuple[str, str]:
+    """A pydantic error of a rule file in Chinese (its English text kept after it) and its stable id."""
+    kind = err["type"]
+    english = err["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return _SCHEMA_WORDS[kind], "schema-unknown-key"
+    words = _SCHEMA_WORDS.get(kind, "不符合规则文件的格式")
+    return f"{words}：{english}", f"schema-{kind.replace('_', '-')}"
 
 
 @dataclass
