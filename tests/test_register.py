@@ -24,7 +24,8 @@ from tiering.register import (
     write_rejects,
     write_template,
 )
-from tiering.register.validate import BAD_BOOL, fast_parse, parse_cell
+from tiering.register.columns import fast_parse
+from tiering.register.row import BAD_BOOL, parse_cell
 
 A = uscc.make("91120116MA05JX1A0")
 B = uscc.make("91120116MA05JX1B0")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from tiering.register.read import map_columns, read_table, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError, write_rejects
+from tiering.register.row import RegisterRow
 from tiering.register.template import write_template
-from tiering.register.validate import RegisterRow, validate
+from tiering.register.validate import validate
 
 __all__ = [
     "Refusal", "Register", "RegisterError", "RegisterRow", "load_register", "write_rejects", "write_template",
