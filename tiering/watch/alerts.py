@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -123,31 +123,58 @@ def sync_jsonl(path: Path, records: list[dict[str, Any]], id_key: str) -> int:
     """Append to ``path`` the records whose id is past the file's last one; return how many were appended.
 
     The file is derived from the state database: after a crash between a commit and the file write, the missing
-    lines are appended on restart, and lines already written are never written again.
+    lines are appended on restart, and lines already written are never written again. The file is read from its
+    end, a block at a time, so a line of any length is read back whole.
     """
     last = 0
     if path.exists() and path.stat().st_size:
         _drop_partial_line(path)
-        with path.open("rb") as fh:
-            fh.seek(max(0, path.stat().st_size - 65536))
-            tail = [ln for ln in fh.read().splitlines() if ln.strip()]
-        if tail:
-            last = int(json.loads(tail[-1])[id_key])
+        line = _last_line(path)
+        if line:
+            last = int(json.loads(line)[id_key])
     fresh = [r for r in records if r[id_key] > last]
     append_jsonl(path, fresh)
     return len(fresh)
+
+
+_BLOCK = 65536
+
+
+def _line_start(fh: BinaryIO, end: int) -> int:
+    """Offset of the first byte after the last newline before ``end`` (0 when there is none)."""
+    pos = end
+    while pos > 0:
+        step = min(_BLOCK, pos)
+        fh.seek(pos - step)
+        cut = fh.read(step).rfind(b"\n")
+        if cut >= 0:
+            return pos - step + cut + 1
+        pos -= step
+    return 0
+
+
+def _last_line(path: Path) -> bytes:
+    """The last non-blank line of a file that ends with a newline, however long it is."""
+    with path.open("rb") as fh:
+        end = path.stat().st_size
+        while end > 0:
+            start = _line_start(fh, end - 1)  # end - 1 skips the line's own newline
+            fh.seek(start)
+            line = fh.read(end - start).strip()
+            if line:
+                return line
+            end = start
+    return b""
 
 
 def _drop_partial_line(path: Path) -> None:
     """Cut a last line left half-written by a killed process (it is written again from the database)."""
     size = path.stat().st_size
     with path.open("r+b") as fh:
-        fh.seek(max(0, size - 65536))
-        tail = fh.read()
-        if tail.endswith(b"\n"):
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
             return
-        cut = tail.rfind(b"\n")
-        fh.truncate(max(0, size - 65536) + cut + 1 if cut >= 0 else 0)
+        fh.truncate(_line_start(fh, size))
 
 
 def append_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:

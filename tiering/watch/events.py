@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tiering.fields import BY_ID, DType, Kind
+from tiering.register.validate import NEGATIVE, SIGNED
 
 SET, ADD, MAX = "set", "add", "max"
 BASE_RANK = 15
@@ -84,10 +86,14 @@ class Figures(_Strict):
     @field_validator("values")
     @classmethod
     def _known_fields(cls, values: dict[str, float]) -> dict[str, float]:
-        for key in values:
+        for key, value in values.items():
             f = BY_ID.get(key)
             if f is None or f.kind != Kind.YEAR or f.dtype not in _NUMERIC:
                 raise ValueError(f"'{key}' is not a yearly numeric field id of tiering/fields.py")
+            if not math.isfinite(value):
+                raise ValueError(f"{f.label}（{key}）应为有限数字，不能是 {value}")
+            if value < 0 and key not in SIGNED:
+                raise ValueError(f"{f.label}（{key}）{NEGATIVE}：{value:g}")
         return values
 
 
@@ -120,7 +126,7 @@ class Accident(_Strict):
 
 
 class Investment(_Strict):
-    amount: float = Field(gt=0)
+    amount: float = Field(gt=0, allow_inf_nan=False)
     investor: str | None = None
 
 

@@ -13,6 +13,8 @@ outcome of every rule set is diffed after each round — a change the routing di
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import hashlib
 import json
 import tempfile
 import time
@@ -20,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -32,16 +35,9 @@ from tiering.watch.clock import Clock, SimulatedClock, SystemClock
 from tiering.watch.events import EventError, Parsed, ops_of, parse_event
 from tiering.watch.outcomes import Outcomes
 from tiering.watch.panel import FirmPanel
-from tiering.watch.routing import (
-    Reminder,
-    Router,
-    evaluate_rule,
-    event_message,
-    load_reminders,
-    outcome_message,
-    remind_rule,
-)
-from tiering.watch.sources import Line
+from tiering.watch.routing import Reminder, Router, evaluate_rule, event_message, load_reminders, remind_rule
+from tiering.watch.schedule import Scheduler
+from tiering.watch.sources import MAX_LINE_BYTES, Line
 from tiering.watch.state import Batch, Store
 
 
@@ -57,8 +53,10 @@ class Stats:
     applied: int = 0
     duplicates: int = 0
     dead: int = 0
+    conflicts: int = 0
     alerts: int = 0
     reminders_fired: int = 0
+    reminders_withdrawn: int = 0
     batches: int = 0
     latencies: list[float] = field(default_factory=list)
 
@@ -76,6 +74,7 @@ class Monitor:
     def __init__(self, state_dir: Path, register_path: Path, year: int | None = None, rules_dir: Path | None = None,
                  clock: Clock | None = None, batch_size: int = 1000, alerts_path: Path | None = None,
                  dead_letter_path: Path | None = None, reminders: dict[str, Reminder] | None = None) -> None:
+        self._lock = _lock(state_dir)
         register = load_register(register_path)
         if register.frame.empty:
             raise WatchError(f"register {register_path} has no usable rows ({register.rows_refused} refused)")
@@ -95,6 +94,7 @@ class Monitor:
         self.store = Store(state_dir)
         self.stats = Stats()
         self.panel = FirmPanel(register.frame)
+        self.scheduler = Scheduler(self.reminders, self.router, self.panel, self.year)
         self._evaluate_rules = frozenset(evaluate_rule(rs.id) for rs in self.rulesets)
         self._remind_rules = frozenset(remind_rule(name) for name in self.reminders)
         self.columns = sorted({"uscc", "name", "year"} | {f for rs in self.rulesets for f in rs.needs})
@@ -121,11 +121,11 @@ class Monitor:
 
     def _restore(self) -> None:
         """Rebuild the in-memory state from the event log; outcomes come from the store as committed."""
-        self.seen: set[str] = set()
+        self.seen: dict[str, str] = {}
         for line in self.store.event_lines():
             parsed = parse_event(line)
             self._apply(parsed)
-            self.seen.add(parsed.event.event_id)
+            self.seen[parsed.event.event_id] = _digest(parsed)
         self.outcomes = self._new_outcomes()
         for (firm, rid), code in self.store.outcomes().items():
             self.outcomes.set(firm, rid, code)
@@ -135,18 +135,16 @@ class Monitor:
 
     def _baseline(self, meta: dict[str, str]) -> None:
         """First start: every firm's outcomes from the register alone, and the reminders they schedule."""
-        self.seen = set()
+        self.seen = {}
         self.outcomes = self._new_outcomes()
         ev = evaluate(self.panel.frame(), self.rulesets, self.year, self.eval_date)
         batch = Batch()
         for r in ev.results:
             for firm, o in zip(ev.firms, r.outcome, strict=True):
                 self.outcomes.set(str(firm), r.ruleset.id, int(o))
-                self._schedule_outcome(batch, str(firm), r.ruleset.program, int(o), self.eval_date, "baseline")
-        expiry_fields = {r.when.field for r in self.reminders.values() if r.when.field}
-        decision = self.router.route(event_message("baseline", expiry_fields))
+                self.scheduler.outcome(batch, str(firm), r.ruleset.program, int(o), "baseline")
         for firm in self.panel.firms():
-            self._schedule_fields(batch, firm, decision, None)
+            self.scheduler.baseline(batch, firm)
         batch.outcomes = dict(self.outcomes.items())
         self.store.commit(batch)
         self.store.set_meta(meta)
@@ -157,58 +155,31 @@ class Monitor:
 
     # --- reminders ------------------------------------------------------------------------------------------
 
-    def _reminder(self, batch: Batch, name: str, firm: str, due: dt.date, fire_on: dt.date, cause: str,
-                  year: int | None = None) -> None:
-        spec = self.reminders[name]
-        firm_name = self.panel.name(firm)
-        text = spec.text.format(name=firm_name, due=due.isoformat(), year=year if year is not None else "")
-        key = f"{name}|{firm}|{due.isoformat()}"
-        body = {"kind": "reminder", "reminder": name, "label": spec.label, "firm_id": firm, "name": firm_name,
-                "due": due.isoformat(), "fire_on": fire_on.isoformat(), "cause": cause, "text": text,
-                "source": spec.source}
-        batch.reminders.append((key, firm, name, fire_on.isoformat(), json.dumps(body, ensure_ascii=False)))
-
-    def _schedule_fields(self, batch: Batch, firm: str, decision: frozenset[str], cause: str | None) -> None:
-        for name, spec in self.reminders.items():
-            if spec.at.date_field is None or remind_rule(name) not in decision:
-                continue
-            years = self.panel.years(firm)
-            value = self.panel.value(firm, years[-1], spec.at.date_field)
-            if value is None or pd.isna(value):
-                continue
-            due = pd.Timestamp(value).date()
-            self._reminder(batch, name, firm, due, due - dt.timedelta(days=spec.at.days_before), cause or "register")
-
-    def _schedule_outcome(self, batch: Batch, firm: str, program: str, outcome: int, on: dt.date, cause: str) -> None:
-        decision = self.router.route(outcome_message(program, outcome))
-        for name, spec in self.reminders.items():
-            if spec.at.month_day is None or remind_rule(name) not in decision:
-                continue
-            month, day = (int(x) for x in spec.at.month_day.split("-"))
-            due = dt.date(self.year + spec.at.year_offset, month, day)
-            self._reminder(batch, name, firm, due, due - dt.timedelta(days=spec.at.days_before), cause)
-
-    def _schedule_event(self, batch: Batch, p: Parsed, decision: frozenset[str], window: int) -> None:
-        self._schedule_fields(batch, p.event.firm_id, decision, p.event.event_id)
-        for name, spec in self.reminders.items():
-            if spec.at.on_event and remind_rule(name) in decision:
-                year = p.payload.year  # type: ignore[attr-defined]
-                self._reminder(batch, name, p.event.firm_id, p.event.date, p.event.date, p.event.event_id, year)
-
     def fire_reminders(self) -> int:
-        """Raise the reminders due by the clock's date as alerts (each once); return how many fired."""
-        due = self.store.due_reminders(self.clock.today().isoformat())
+        """Raise the reminders due by the clock's date whose condition still holds as alerts (each once), and
+        withdraw the others with their reason; return how many fired."""
+        today = self.clock.today().isoformat()
+        due = self.store.due_reminders(today)
         if not due:
             return 0
         batch = Batch()
         for key, body in due:
-            body = {**body, "date": body["fire_on"]}
-            batch.alerts.append(self.store.stamp_alert(body))
+            reason = self.scheduler.withdrawn(body, self._program_outcomes)
+            if reason is not None:
+                batch.withdrawn.append((key, today, reason))
+                continue
+            batch.alerts.append(self.store.stamp_alert({**body, "date": body["fire_on"]}))
             batch.fired.append(key)
         self.store.commit(batch)
         alert_mod.append_lines(self.alerts_path, batch.alert_lines)
-        self.stats.reminders_fired += len(due)
-        return len(due)
+        self.stats.reminders_fired += len(batch.fired)
+        self.stats.reminders_withdrawn += len(batch.withdrawn)
+        return len(batch.fired)
+
+    def _program_outcomes(self, firm: str, program: str) -> list[int]:
+        """The firm's current outcome codes for the rule sets of ``program`` in force."""
+        found = (self.outcomes.get(firm, rs.id) for rs in self.rulesets if rs.program == program)
+        return [code for code in found if code is not None]
 
     # --- events ---------------------------------------------------------------------------------------------
 
@@ -216,6 +187,19 @@ class Monitor:
         ops = ops_of(p, self.data_year)
         self.panel.apply(p.event.firm_id, p.event.date, p.event.event_id, ops)
         return {op.field for op in ops}
+
+    def _parse(self, batch: Batch, line: Line) -> Parsed | None:
+        """The line's event, or None after sending the line to the dead letter: no line can stop the watch."""
+        try:
+            return parse_event(line.text)
+        except EventError as exc:
+            reason = str(exc)
+        except RecursionError:
+            reason = "JSON 嵌套过深 nested too deeply: 事件应为一层对象 {event_id, firm_id, type, date, payload}"
+        except Exception as exc:  # noqa: BLE001 — a line must never stop the stream; the type names what broke
+            reason = f"无法解析 unparseable line ({type(exc).__name__}: {exc})"
+        self._dead(batch, line, reason)
+        return None
 
     def _window(self, p: Parsed) -> int:
         """Consecutive years with a row ending at an annual report's year (0 for other events)."""
@@ -229,8 +213,10 @@ class Monitor:
         return n
 
     def _dead(self, batch: Batch, line: Line, reason: str) -> None:
-        batch.dead_letters.append(self.store.stamp_dead(
-            {"source": line.source, "offset": line.offset, "reason": reason, "line": line.text}))
+        letter = {"source": line.source, "offset": line.offset, "reason": reason, "line": line.text}
+        if line.truncated:
+            letter["truncated_from_bytes"] = line.size
+        batch.dead_letters.append(self.store.stamp_dead(letter))
         self.stats.dead += 1
 
     def run(self, lines: Iterable[Line | None]) -> Stats:
@@ -253,27 +239,36 @@ class Monitor:
         """Apply one batch of lines and commit it, with the alerts it raises, in one transaction."""
         batch = Batch()
         pending: list[_Pending] = []
-        ids: set[str] = set()
+        ids: dict[str, str] = {}
         for line in lines:
             self.stats.lines += 1
             if not line.source.startswith("<"):
                 batch.positions[line.source] = line.offset
+            if line.truncated:
+                self._dead(batch, line, f"行过长 line too long: {line.size} 字节，超过事件行上限 "
+                                        f"{MAX_LINE_BYTES} 字节；死信只保留开头部分")
+                continue
             if not line.text.strip():
                 continue
-            try:
-                p = parse_event(line.text)
-            except EventError as exc:
-                self._dead(batch, line, str(exc))
+            p = self._parse(batch, line)
+            if p is None:
                 continue
             e = p.event
-            if e.event_id in self.seen or e.event_id in ids:
-                self.stats.duplicates += 1
+            digest = _digest(p)
+            known = self.seen.get(e.event_id, ids.get(e.event_id))
+            if known is not None:
+                if known == digest:
+                    self.stats.duplicates += 1
+                else:
+                    self.stats.conflicts += 1
+                    self._dead(batch, line, f"事件编号冲突 event_id conflict: '{e.event_id}' 已以不同内容出现过，"
+                                            f"本行未应用；如确需更正，请用新的 event_id 发送")
                 continue
             if not self.panel.has_firm(e.firm_id):
                 self._dead(batch, line, f"firm {e.firm_id} is not in the register {self.register_path}; "
                                         f"add its rows to the register and start a new state folder")
                 continue
-            ids.add(e.event_id)
+            ids[e.event_id] = digest
             pending.append(_Pending(p, line.text, line.read_at))
         pending.sort(key=lambda x: x.parsed.key)
         rounds: list[list[_Pending]] = []
@@ -286,7 +281,7 @@ class Monitor:
             rounds[k].append(item)
         self._evaluate_rounds(batch, rounds)
         self.store.commit(batch)
-        self.seen |= ids
+        self.seen.update(ids)
         alert_mod.append_lines(self.alerts_path, batch.alert_lines)
         alert_mod.append_lines(self.dead_letter_path, batch.dead_lines)
         now = time.monotonic()
@@ -314,7 +309,7 @@ class Monitor:
                 decision = self.router.route(event_message(e.type, fields, window))
                 batch.events.append((e.event_id, e.firm_id, e.type, e.date.isoformat(), item.line))
                 if not decision.isdisjoint(self._remind_rules):
-                    self._schedule_event(batch, p, decision, window)
+                    self.scheduler.event(batch, p, decision)
                 if not decision.isdisjoint(self._evaluate_rules):
                     routed[f"{e.firm_id}#{k:05d}"] = (e.firm_id, k, item, decision)
                     firms.append(e.firm_id)
@@ -351,8 +346,7 @@ class Monitor:
             batch.alerts.append(self.store.stamp_alert(alert))
             code = int(after[i, j])
             batch.outcomes[(firm, r.ruleset.id)] = code
-            self._schedule_outcome(batch, firm, r.ruleset.program, code, item.parsed.event.date,
-                                   item.parsed.event.event_id)
+            self.scheduler.outcome(batch, firm, r.ruleset.program, code, item.parsed.event.event_id)
 
     # --- reading the state ----------------------------------------------------------------------------------
 
@@ -375,6 +369,26 @@ class Monitor:
 
     def close(self) -> None:
         self.store.close()
+        self._lock.close()
+
+
+def _lock(state_dir: Path) -> TextIO:
+    """Hold the state folder for this process: a second watcher on the same folder would apply events twice."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    handle = (state_dir / "watch.lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise WatchError(f"状态目录 {state_dir} 正被另一个 tiering watch 进程使用 (state folder in use)：同一状态目录"
+                         f"只能有一个监视进程；请先停止那个进程，或改用另一个 --state 目录") from None
+    return handle
+
+
+def _digest(parsed: Parsed) -> str:
+    """The content of an event, whatever its key order or spacing: a repeated id with other content conflicts."""
+    canonical = json.dumps(parsed.event.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def check(monitor: Monitor) -> list[str]:

@@ -11,35 +11,61 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+MAX_LINE_BYTES = 65536
+"""Longest event line accepted. A longer line is read in bounded memory and sent to the dead letter with its first
+``MAX_LINE_BYTES`` bytes, so no line, however large, can exhaust memory or stop the stream."""
 
 
 @dataclass(frozen=True)
 class Line:
-    """One line read: its source, the offset after it, the text, and when it was read (for latency)."""
+    """One line read: its source, the offset after it, the text, and when it was read (for latency).
+
+    ``truncated`` marks a line longer than :data:`MAX_LINE_BYTES`: ``text`` holds its beginning, ``size`` its
+    length in bytes."""
 
     source: str
     offset: int
     text: str
     read_at: float
+    truncated: bool = False
+    size: int = 0
 
 
 def _file_lines(path: Path, start: int, follow: bool) -> Iterator[Line | None]:
-    key = str(path.resolve())
     with path.open("rb") as fh:
         fh.seek(start)
-        pending = b""
-        while True:
-            chunk = fh.readline()
-            if not chunk:
-                if not follow:
-                    return
-                yield None
-                continue
-            pending += chunk
-            if follow and not pending.endswith(b"\n"):
-                continue  # a line still being written: its offset is stored only once it is complete
-            yield Line(key, fh.tell(), pending.decode("utf-8", errors="replace").rstrip("\r\n"), time.monotonic())
-            pending = b""
+        yield from _bounded_lines(fh, str(path.resolve()), follow)
+
+
+def _bounded_lines(fh: BinaryIO, key: str, follow: bool) -> Iterator[Line | None]:
+    """Lines of a binary stream, each held in at most ``MAX_LINE_BYTES`` (+1) bytes of memory."""
+    seekable = fh.seekable()
+    pending = b""
+    size = 0
+    while True:
+        chunk = fh.readline(MAX_LINE_BYTES + 1)
+        if not chunk:
+            if not follow:
+                if size:  # a last line without its newline
+                    yield _line(key, fh.tell() if seekable else 0, pending, size)
+                return
+            yield None
+            continue
+        size += len(chunk)
+        if len(pending) <= MAX_LINE_BYTES:
+            pending += chunk[: MAX_LINE_BYTES + 1 - len(pending)]
+        if not chunk.endswith(b"\n"):
+            continue  # the rest of a long line, or a line still being written (its offset is stored when whole)
+        yield _line(key, fh.tell() if seekable else 0, pending, size)
+        pending, size = b"", 0
+
+
+def _line(key: str, offset: int, raw: bytes, size: int) -> Line:
+    truncated = size > MAX_LINE_BYTES + 2  # the limit, plus a CRLF ending
+    text = raw[:MAX_LINE_BYTES].decode("utf-8", errors="replace").rstrip("\r\n")
+    return Line(key, offset, text, time.monotonic(), truncated, size)
 
 
 def read_path(path: Path, positions: dict[str, int], follow: bool = False, poll: float = 1.0) -> Iterator[Line | None]:
@@ -68,5 +94,6 @@ def _follow_file(path: Path, positions: dict[str, int], follow: bool, poll: floa
 
 def read_stdin() -> Iterator[Line | None]:
     """Lines of standard input (no position is kept: a re-sent event is recognised by its event_id)."""
-    for raw in sys.stdin:
-        yield Line("<stdin>", 0, raw.rstrip("\r\n"), time.monotonic())
+    for line in _bounded_lines(sys.stdin.buffer, "<stdin>", follow=False):
+        if line is not None:
+            yield line

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (dead_id INTEGER PRIMARY KEY, body TEXT 
 CREATE TABLE IF NOT EXISTS reminders (
     key TEXT PRIMARY KEY, firm_id TEXT NOT NULL, reminder TEXT NOT NULL, fire_on TEXT NOT NULL,
     body TEXT NOT NULL, fired INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS withdrawn_reminders (key TEXT PRIMARY KEY, date TEXT NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS positions (source TEXT PRIMARY KEY, offset INTEGER NOT NULL);
 """
 
@@ -40,6 +41,8 @@ class Batch:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     reminders: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     fired: list[str] = field(default_factory=list)
+    withdrawn: list[tuple[str, str, str]] = field(default_factory=list)
+    """(key, date, reason) of due reminders whose condition no longer held."""
     positions: dict[str, int] = field(default_factory=dict)
     alert_lines: list[str] = field(default_factory=list)
     dead_lines: list[str] = field(default_factory=list)
@@ -102,6 +105,10 @@ class Store:
                                (today,))
         return [(k, json.loads(b)) for k, b in rows]
 
+    def withdrawn_reminders(self) -> list[tuple[str, str, str]]:
+        """(key, date, reason) of every reminder withdrawn because its condition no longer held when due."""
+        return [tuple(r) for r in self.db.execute("SELECT key, date, reason FROM withdrawn_reminders ORDER BY key")]
+
     def reminder_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM reminders").fetchone()[0])
 
@@ -132,9 +139,13 @@ class Store:
             self.db.executemany("INSERT INTO dead_letters VALUES (?, ?)",
                                 [(d["dead_id"], text)
                                  for d, text in zip(batch.dead_letters, batch.dead_lines, strict=True)])
-            self.db.executemany("INSERT OR IGNORE INTO reminders (key, firm_id, reminder, fire_on, body) "
-                                "VALUES (?, ?, ?, ?, ?)", batch.reminders)
+            # a reminder withdrawn earlier is pending again when its condition is met again
+            self.db.executemany("INSERT INTO reminders (key, firm_id, reminder, fire_on, body) VALUES (?, ?, ?, ?, ?) "
+                                "ON CONFLICT (key) DO UPDATE SET fired = 0, fire_on = excluded.fire_on, "
+                                "body = excluded.body WHERE reminders.fired = 2", batch.reminders)
             self.db.executemany("UPDATE reminders SET fired = 1 WHERE key = ?", [(k,) for k in batch.fired])
+            self.db.executemany("UPDATE reminders SET fired = 2 WHERE key = ?", [(k,) for k, _, _ in batch.withdrawn])
+            self.db.executemany("INSERT OR REPLACE INTO withdrawn_reminders VALUES (?, ?, ?)", batch.withdrawn)
             self.db.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?)", list(batch.positions.items()))
 
     def period_alerts(self, since: str | None, until: str | None) -> list[dict[str, Any]]:
