@@ -44,7 +44,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tiering.fields import BY_ID, DType, Kind
-from tiering.register.validate import NEGATIVE, SIGNED
+from tiering.register.row import NEGATIVE, SIGNED
 
 SET, ADD, MAX = "set", "add", "max"
 BASE_RANK = 15
