@@ -163,8 +163,10 @@ def test_classify_records_its_run_unless_told_not_to(store: Path, register: Path
             "--store", str(store)]
     code, out = cli(*args, "--out", str(tmp_path / "a"))
     assert code == exit_codes.OK, out
-    run_id = out.splitlines()[-1].split()[3]
-    assert out.splitlines()[-1] == f"审计记录 audit run {run_id} in {store}"
+    run_id = out.splitlines()[-2].split()[3]
+    assert out.splitlines()[-2] == f"审计记录 audit run {run_id} in {store}"
+    head = sqlite3.connect(store).execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert out.splitlines()[-1].startswith(f"链头 chain head {head}  ")  # the value to keep for --anchor
     code, out = cli(*args, "--out", str(tmp_path / "b"), "--no-audit")
     assert code == exit_codes.OK and "审计记录" not in out
     report = verify(store)
@@ -509,6 +511,12 @@ def test_killed_writer_leaves_no_half_written_run(store: Path, register: Path, t
     assert (report.ok, report.runs) == (True, 1)
     assert len(report.orphans) == 1 and report.orphans[0].endswith(".tmp")
     assert sqlite3.connect(store).execute("SELECT COUNT(DISTINCT run) FROM decisions").fetchone() == (1,)
+    code, out = cli("audit", "clean", "--store", str(store))
+    assert code == 0 and f"已删除孤立文件 removed orphan {report.orphans[0]}" in out, out
+    assert "删除 1 个孤立文件 removed 1 orphan(s); 1 次运行不变" in out
+    assert sorted(p.name for p in traces_dir(store).iterdir()) == [verify(store).orphans and "" or
+                                                                   sqlite3.connect(store).execute(
+                                                                       "SELECT ref FROM records").fetchone()[0]]
     record(store, register)
     assert verify(store).runs == 2
 

@@ -7,6 +7,7 @@ as text again, and everything that reads decisions reads the view.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from pathlib import Path
@@ -73,6 +74,49 @@ _GUARDS = [
 ]
 
 
+class StoreTampered(Exception):
+    """The store's content or layout is not what the tool wrote: a table's columns or types, a value's type, a
+    record that cannot be read. Reported as tampering (exit 4), never as a crash."""
+
+
+def _layout(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Each table's columns (name, declared type, NOT NULL, key position) and each view's SQL, by name."""
+    out: dict[str, list[tuple]] = {}
+    for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view') "
+                                        "AND name NOT LIKE 'sqlite_%'").fetchall():
+        if kind == "view":
+            out[name] = [(" ".join(str(sql).split()),)]
+        else:
+            out[name] = [(r[0], str(r[1]).upper(), r[2], r[3]) for r in conn.execute(
+                'SELECT name, type, "notnull", pk FROM pragma_table_info(?)', (name,)).fetchall()]
+    return out
+
+
+@functools.cache
+def _expected_layout() -> dict[str, list[tuple]]:
+    fresh = sqlite3.connect(":memory:")
+    try:
+        fresh.executescript(_TABLES)
+        return _layout(fresh)
+    finally:
+        fresh.close()
+
+
+def layout_problems(conn: sqlite3.Connection) -> list[str]:
+    """How the store's tables and views differ from the layout this tool creates (a changed column type, a
+    column added or removed, a view redefined), one sentence each; empty when they match."""
+    found = _layout(conn)
+    problems = []
+    for name, columns in _expected_layout().items():
+        if name not in found:
+            problems.append(f"table or view {name} is missing")
+        elif found[name] != columns:
+            was = ", ".join(" ".join(str(x) for x in c[:2]) for c in columns)
+            now = ", ".join(" ".join(str(x) for x in c[:2]) for c in found[name])
+            problems.append(f"the layout of {name} was changed (expected: {was}; found: {now})")
+    return problems
+
+
 def store_path(option: Path | None) -> Path:
     """The store to use: the ``--store`` option, else ``$TIERING_AUDIT_STORE``, else ``out/audit.sqlite``."""
     if option is not None:
@@ -92,8 +136,13 @@ def connect(store: Path, create: bool = True) -> sqlite3.Connection:
         raise FileNotFoundError(f"no audit store at {store}; run `tiering classify` first or pass --store PATH")
     store.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(store, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.executescript(_TABLES + "\n".join(_GUARDS))
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.executescript(_TABLES + "\n".join(_GUARDS))
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreTampered(f"{store} cannot be opened as an audit store ({exc}): the file was damaged or "
+                            f"replaced") from exc
     return conn

@@ -21,6 +21,7 @@ from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import current_file_note, load_stored
 from tiering.audit.store import DECISION_COLUMNS, decision_rows, run_record
 from tiering.audit.traces import firms_of
+from tiering.audit.verify import check_run_record
 from tiering.engine.evaluate import evaluate
 from tiering.engine.trace import trace_table
 from tiering.explain.outcomes import outcome_frame
@@ -97,6 +98,7 @@ def _show(x: object) -> str:
 
 def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | None = None) -> ReplayReport:
     """Re-evaluate ``register`` as run ``run_id`` did; with ``current``, use today's files of the same rule-set ids."""
+    check_run_record(store, run_id)
     conn = connect(store, create=False)
     try:
         run = run_record(conn, run_id)

@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from tiering.audit.db import StoreTampered
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RULES_DIR, load_file
 
@@ -31,13 +32,15 @@ def load_stored(conn: sqlite3.Connection, records: list[dict[str, str]]) -> list
     """Compile the rule sets a run used from the texts stored with it, in the run's (dependency) order."""
     out: list[CompiledRuleSet] = []
     for rec in records:
-        row = conn.execute("SELECT content FROM rule_texts WHERE sha256 = ?", (rec["sha256"],)).fetchone()
+        row = conn.execute("SELECT typeof(content), content FROM rule_texts WHERE sha256 = ?",
+                           (rec["sha256"],)).fetchone()
         if row is None:
-            raise StoredRulesError(f"the store has no text for rule set {rec['id']} (SHA-256 {rec['sha256'][:12]}…)")
-        content = bytes(row[0])
-        if hashlib.sha256(content).hexdigest() != rec["sha256"]:
-            raise StoredRulesError(f"the stored text of rule set {rec['id']} no longer matches its SHA-256; "
-                                   f"run `tiering audit verify`")
+            raise StoreTampered(f"the store has no text for rule set {rec['id']} (SHA-256 {rec['sha256'][:12]}…); "
+                                f"run `tiering audit verify`")
+        if row[0] != "blob" or hashlib.sha256(row[1]).hexdigest() != rec["sha256"]:
+            raise StoreTampered(f"the stored text of rule set {rec['id']} was changed behind the tool's back "
+                                f"({row[0].upper()} value no longer matching its SHA-256); run `tiering audit verify`")
+        content = row[1]
         out.append(_compile(rec["id"], content, rec.get("path") or ""))
     return out
 

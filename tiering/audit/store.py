@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from tiering import __version__
 from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
+from tiering.audit.orphans import writing
 from tiering.audit.rulesets import save_texts
 from tiering.output.trace_file import trace_parts, write_trace
 
@@ -122,11 +123,19 @@ def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
     """
     store = Path(store)
     run_id = new_run_id()
-    year = run.provenance.year
     folder = traces_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / run_id
     tmp = folder / f".{run_id}.tmp"
+    with writing(store, run_id):
+        _write_run(store, run, command, attachments, selection, trace_folder, run_id, final, tmp)
+    return run_id
+
+
+def _write_run(store: Path, run: ClassifyRun, command: Sequence[str], attachments: dict[str, str] | None,
+               selection: list[dict[str, Any]] | None, trace_folder: Path | None, run_id: str, final: Path,
+               tmp: Path) -> None:
+    year = run.provenance.year
     try:
         if trace_folder is None:
             trace_rows = write_trace(run.evaluation, tmp)
@@ -156,7 +165,16 @@ def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
         _commit_run(store, run, rows, body, tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return run_id
+
+
+def record_hash_of(store: Path, ref: str) -> str:
+    """The hash of record ``ref``: the chain's head just after it was written, the value to keep elsewhere and
+    pass to ``audit verify --anchor``."""
+    conn = connect(store, create=False)
+    try:
+        return conn.execute("SELECT hash FROM records WHERE ref = ?", (ref,)).fetchone()[0]
+    finally:
+        conn.close()
 
 
 _TEXT_COLUMNS = ("program", "ruleset_id", "version", "outcome", "path", "failed", "missing")

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tiering.audit import chain
-from tiering.audit.db import connect, traces_dir
+from tiering.audit.db import StoreTampered, connect, layout_problems, traces_dir
+from tiering.audit.evidence import check_attachment
+from tiering.audit.orphans import orphan_traces
 from tiering.audit.store import DECISION_COLUMNS
 from tiering.output.trace_file import trace_parts
 
@@ -42,6 +44,10 @@ class VerifyReport:
         return self.broken is None
 
 
+_UNREADABLE = (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError, IndexError, OSError)
+"""What reading a store changed behind the tool's back can raise; each is reported as tampering."""
+
+
 def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
     """What is wrong with the content a run record covers, or None."""
     run_id = body["run_id"]
@@ -58,10 +64,54 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
     if chain.rows_sha256(rows) != body["decisions"]["sha256"]:
         return "the decisions table rows of this run were changed"
     for rs in body["rulesets"]:
-        row = conn.execute("SELECT content FROM rule_texts WHERE sha256 = ?", (rs["sha256"],)).fetchone()
-        if row is None or hashlib.sha256(bytes(row[0])).hexdigest() != rs["sha256"]:
+        row = conn.execute("SELECT typeof(content), content FROM rule_texts WHERE sha256 = ?",
+                           (rs["sha256"],)).fetchone()
+        if row is not None and row[0] != "blob":
+            return (f"the stored text of rule set {rs['id']} {rs['version']} is a {row[0].upper()} value, not the "
+                    f"BLOB the tool wrote (changed behind the tool's back)")
+        if row is None or hashlib.sha256(row[1]).hexdigest() != rs["sha256"]:
             return f"the stored text of rule set {rs['id']} {rs['version']} is missing or was changed"
     return None
+
+
+def _check_record(conn: sqlite3.Connection, store: Path, kind: str, ref: str, body_text: str, prev_hash: str,
+                  digest: str, prev: str | None) -> str | None:
+    """What is wrong with one record (its link when ``prev`` is given, its hash, its content), or None."""
+    if prev is not None and prev_hash != prev:
+        return f"prev_hash {str(prev_hash)[:12]}… does not match the previous record's hash {prev[:12]}…"
+    if not isinstance(body_text, str) or chain.record_hash(prev_hash, body_text) != digest:
+        return "the record's content does not match its hash (the record was edited)"
+    body = json.loads(body_text)
+    if body.get("format") != chain.FORMAT:
+        return (f"record format {body.get('format')} is not the format {chain.FORMAT} this tool version writes and "
+                f"checks; verify with the tool version that wrote it")
+    if body.get("kind") != kind or (body.get("run_id") or body.get("id")) != ref:
+        return "the record's kind or id columns disagree with its content"
+    if kind == "run":
+        return _check_run(conn, store, body)
+    return check_attachment(store, body)
+
+
+def check_run_record(store: Path, run_id: str) -> None:
+    """Raise :class:`StoreTampered` unless the store's layout and run ``run_id`` (its record, trace, decisions and
+    rule texts) are as the tool wrote them: what ``audit replay`` checks before trusting a run."""
+    try:
+        conn = connect(store, create=False)
+        try:
+            problems = layout_problems(conn)
+            if problems:
+                raise StoreTampered("; ".join(problems))
+            row = conn.execute("SELECT seq, kind, ref, body, prev_hash, hash FROM records WHERE kind = 'run' AND "
+                               "ref = ?", (run_id,)).fetchone()
+            if row is None:
+                return
+            problem = _check_record(conn, store, row[1], row[2], row[3], row[4], row[5], None)
+        finally:
+            conn.close()
+    except _UNREADABLE as exc:
+        raise StoreTampered(f"run {run_id} cannot be read as the tool wrote it ({type(exc).__name__}: {exc})") from exc
+    if problem is not None:
+        raise StoreTampered(Broken(row[0], run_id, problem).message())
 
 
 def verify(store: Path, anchors: tuple[str, ...] = ()) -> VerifyReport:
@@ -71,50 +121,57 @@ def verify(store: Path, anchors: tuple[str, ...] = ()) -> VerifyReport:
     ``anchors`` — record hashes (or prefixes of at least 12 characters) kept outside the store, e.g. copied
     from ``audit runs`` into a bureau's file — must each still be in the chain.
     """
-    conn = connect(store, create=False)
     report = VerifyReport()
     referenced: set[str] = set()
-    seen: list[str] = []
     try:
-        prev = chain.GENESIS
-        for seq, kind, ref, body_text, prev_hash, digest in conn.execute(
-                "SELECT seq, kind, ref, body, prev_hash, hash FROM records ORDER BY seq").fetchall():
-            problem = None
-            if prev_hash != prev:
-                problem = f"prev_hash {prev_hash[:12]}… does not match the previous record's hash {prev[:12]}…"
-            elif chain.record_hash(prev_hash, body_text) != digest:
-                problem = "the record's content does not match its hash (the record was edited)"
-            else:
-                body = json.loads(body_text)
-                if body.get("format") != chain.FORMAT:
-                    problem = (f"record format {body.get('format')} is not the format {chain.FORMAT} this tool "
-                               f"version writes and checks; verify with the tool version that wrote it")
-                elif body.get("kind") != kind or (body.get("run_id") or body.get("id")) != ref:
-                    problem = "the record's kind or id columns disagree with its content"
-                elif kind == "run":
-                    referenced.add(body["trace"]["file"])
-                    problem = _check_run(conn, store, body)
-            if problem is not None:
-                report.broken = Broken(seq, ref, problem)
-                return report
-            report.records += 1
-            report.runs += kind == "run"
-            report.overrides += kind == "override"
-            prev = report.head = digest
-            seen.append(digest)
-        extra = conn.execute("SELECT DISTINCT run FROM decisions WHERE run NOT IN "
-                             "(SELECT seq FROM records WHERE kind = 'run')").fetchall()
-        if extra:
-            report.broken = Broken(extra[0][0], "?", "decisions stored for a record that is not a run or is gone")
-        for anchor in anchors:
-            if len(anchor) < 12 or not any(h.startswith(anchor.lower()) for h in seen):
-                report.broken = Broken(report.records + 1, anchor[:16],
-                                       "this anchor hash, kept outside the store, is not in the chain: records "
-                                       "were removed from the end or the chain was rebuilt")
-                break
+        conn = connect(store, create=False)
+    except StoreTampered as exc:
+        report.broken = Broken(0, str(store), str(exc))
+        return report
+    try:
+        _walk(conn, store, anchors, report, referenced)
+    except _UNREADABLE as exc:  # a failure outside any one record: the tables themselves
+        report.broken = Broken(report.records + 1, "?", f"the store cannot be read as the tool wrote it "
+                                                        f"({type(exc).__name__}: {exc})")
     finally:
         conn.close()
-    folder = traces_dir(store)
-    if folder.is_dir():
-        report.orphans = sorted(p.name for p in folder.iterdir() if p.name not in referenced)
+    if report.ok:
+        report.orphans = [p.name for p in orphan_traces(store, referenced)]
     return report
+
+
+def _walk(conn: sqlite3.Connection, store: Path, anchors: tuple[str, ...], report: VerifyReport,
+          referenced: set[str]) -> None:
+    problems = layout_problems(conn)
+    if problems:
+        report.broken = Broken(0, "layout", "; ".join(problems))
+        return
+    seen: list[str] = []
+    prev = chain.GENESIS
+    for seq, kind, ref, body_text, prev_hash, digest in conn.execute(
+            "SELECT seq, kind, ref, body, prev_hash, hash FROM records ORDER BY seq").fetchall():
+        try:
+            problem = _check_record(conn, store, kind, ref, body_text, prev_hash, digest, prev)
+            if problem is None and kind == "run":
+                referenced.add(json.loads(body_text)["trace"]["file"])
+        except _UNREADABLE as exc:
+            problem = f"the record cannot be read as the tool wrote it ({type(exc).__name__}: {exc})"
+        if problem is not None:
+            report.broken = Broken(seq, str(ref), problem)
+            return
+        report.records += 1
+        report.runs += kind == "run"
+        report.overrides += kind == "override"
+        prev = report.head = digest
+        seen.append(digest)
+    extra = conn.execute("SELECT DISTINCT run FROM decisions WHERE run NOT IN "
+                         "(SELECT seq FROM records WHERE kind = 'run')").fetchall()
+    if extra:
+        report.broken = Broken(extra[0][0], "?", "decisions stored for a record that is not a run or is gone")
+        return
+    for anchor in anchors:
+        if len(anchor) < 12 or not any(h.startswith(anchor.lower()) for h in seen):
+            report.broken = Broken(report.records + 1, anchor[:16],
+                                   "this anchor hash, kept outside the store, is not in the chain: records "
+                                   "were removed from the end or the chain was rebuilt")
+            return

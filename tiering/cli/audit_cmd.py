@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -9,20 +11,41 @@ from typing import Any
 
 import click
 
-from tiering.audit.db import connect, store_path
+from tiering.audit.db import StoreTampered, connect, store_path
+from tiering.audit.orphans import remove_orphans
 from tiering.audit.replay import replay as replay_run
 from tiering.audit.rulesets import StoredRulesError
 from tiering.audit.show import firm_history
-from tiering.audit.store import OUTCOMES, AuditWriteError, NothingRecorded, load_records, record_override
+from tiering.audit.store import (
+    OUTCOMES,
+    AuditWriteError,
+    NothingRecorded,
+    load_records,
+    record_override,
+)
 from tiering.audit.verify import verify as verify_store
 from tiering.cli import exit_codes
-from tiering.cli.common import fail, load_rules, read_register, register_options
+from tiering.cli.common import echo_head, fail, load_rules, read_register, register_options
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """--store: the audit database (default: $TIERING_AUDIT_STORE, else out/audit.sqlite)."""
     return click.option("--store", "store", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         help="Audit store file (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")(func)
+
+
+def tamper_guard(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Report a store that cannot be read as the tool wrote it as tampering (exit 4), never as a traceback."""
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StoreTampered as exc:
+            fail(f"审计库被改动 the audit store was tampered with: {exc}", exit_codes.CHECK_FAILED)
+        except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
+            fail(f"审计库被改动 the audit store was tampered with and cannot be read ({type(exc).__name__}: {exc}); "
+                 f"run `tiering audit verify`", exit_codes.CHECK_FAILED)
+    return guarded
 
 
 def _existing(store: Path | None) -> Path:
@@ -42,6 +65,7 @@ def audit() -> None:
               help="A record hash kept outside the store (from `audit runs`, ≥ 12 characters) that must still be "
                    "in the chain; catches records cut off the end. Repeatable.")
 @store_option
+@tamper_guard
 def verify(anchors: tuple[str, ...], store: Path | None) -> None:
     """Check the hash chain and every trace file, decision and rule text it covers; name the first broken link.
 
@@ -51,7 +75,8 @@ def verify(anchors: tuple[str, ...], store: Path | None) -> None:
     path = _existing(store)
     report = verify_store(path, anchors)
     for name in report.orphans:
-        click.echo(f"提示 note: 孤立文件 {name} 不属于任何记录（中断的运行留下的），已忽略 (orphan file ignored)")
+        click.echo(f"提示 note: 孤立文件 {name} 不属于任何记录（中断的运行留下的），已忽略；`tiering audit clean` "
+                   f"可删除 (orphan file ignored; remove with audit clean)")
     if not report.ok:
         assert report.broken is not None
         click.echo(f"校验 {report.records} 条记录通过，随后链条断开 chain broken after {report.records} good record(s)")
@@ -61,8 +86,40 @@ def verify(anchors: tuple[str, ...], store: Path | None) -> None:
                f"{report.overrides} 项人工调整），链头 head {report.head}")
 
 
+@audit.command("clean")
+@store_option
+@tamper_guard
+def clean(store: Path | None) -> None:
+    """Remove the trace folders that runs killed before their commit left behind (never a recorded run's).
+
+    The chain is verified first: nothing is removed from a store that does not verify (exit 4). A folder whose
+    run is still being written is left alone and named.
+
+    \b
+    Example: tiering audit clean --store out/audit.sqlite
+    """
+    path = _existing(store)
+    report = verify_store(path)
+    if not report.ok:
+        assert report.broken is not None
+        fail(f"审计链断开，未删除任何文件 chain broken, nothing removed: {report.broken.message()}",
+             exit_codes.CHECK_FAILED)
+    conn = connect(path, create=False)
+    try:
+        removed, busy = remove_orphans(path, conn)
+    finally:
+        conn.close()
+    for name in removed:
+        click.echo(f"已删除孤立文件 removed orphan {name}")
+    for name in busy:
+        click.echo(f"正在写入的运行，未删除 left alone (run still being written): {name}")
+    click.echo(f"删除 {len(removed)} 个孤立文件 removed {len(removed)} orphan(s); {report.runs} 次运行不变 "
+               f"(runs unchanged)")
+
+
 @audit.command("runs")
 @store_option
+@tamper_guard
 def runs(store: Path | None) -> None:
     """List the recorded runs, oldest first, each with its record hash (keep it elsewhere as an anchor).
 
@@ -86,6 +143,7 @@ def runs(store: Path | None) -> None:
 @click.option("--run", "run_id", default=None, help="Only decisions of this run.")
 @click.option("--brief", is_flag=True, help="Outcome lines only, without the criterion-by-criterion explanation.")
 @store_option
+@tamper_guard
 def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store: Path | None) -> None:
     """Every decision ever recorded for FIRM_ID (统一社会信用代码 or 企业名称), with explanation and overrides.
 
@@ -109,6 +167,7 @@ def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store:
               help="Rule folder for --current-rules (default: the bundled rules/).")
 @register_options
 @store_option
+@tamper_guard
 def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Path | None, money_unit: str | None,
            encoding: str | None, sheet: str | None, store: Path | None) -> None:
     """Evaluate REGISTER again with the exact rule versions of RUN_ID and confirm the results are identical.
@@ -139,6 +198,7 @@ def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Pat
 @click.option("--evidence", default=None, help="Evidence: document number, file, letter.")
 @click.option("--year", type=int, default=None, help="Application year it applies to (default: every year).")
 @store_option
+@tamper_guard
 def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evidence: str | None, year: int | None,
              store: Path | None) -> None:
     """Record an analyst's override of FIRM_ID's outcome, beside (never replacing) the machine decisions.
@@ -154,6 +214,7 @@ def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evi
         fail(str(exc.args[0]))
         return
     click.echo(f"已记录人工调整 override recorded: {ref}")
+    echo_head(path, ref)
 
 
 from tiering.cli import main  # noqa: E402  (registering at import keeps commands.py a list of imports)

@@ -16,6 +16,7 @@ from tiering.audit.store import record_run
 from tiering.cli import exit_codes
 from tiering.cli.common import (
     audit_options,
+    echo_head,
     fail,
     load_rules,
     pick_rulesets,
@@ -122,8 +123,10 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
     _echo_summary(run, written)
     if not no_audit:
         trace = next(p for p in written if p.name == TRACE_DIR)
-        click.echo(f"审计记录 audit run {record_run(store_path(audit_store), run, sys.argv, trace_folder=trace)} "
-                   f"in {store_path(audit_store)}")
+        store = store_path(audit_store)
+        run_id = record_run(store, run, sys.argv, trace_folder=trace)
+        click.echo(f"审计记录 audit run {run_id} in {store}")
+        echo_head(store, run_id)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 
 

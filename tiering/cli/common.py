@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
+from tiering.audit.store import record_hash_of
 from tiering.cli import exit_codes
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register, RegisterError, load_register
@@ -30,6 +31,13 @@ def fail_listing(problems: Sequence[object], message: str) -> NoReturn:
         click.echo(f"error: {problem}", err=True)
     fail(message)
     raise AssertionError  # unreachable: fail exits
+
+
+def echo_head(store: Path, ref: str) -> None:
+    """Print the chain head record ``ref`` made: a bureau copies that hash somewhere the store's owner cannot edit,
+    and `audit verify --anchor HASH` later proves nothing was cut off or re-chained."""
+    click.echo(f"链头 chain head {record_hash_of(store, ref)}  （请另行保存，用于 audit verify --anchor；keep it "
+               f"outside the store）")
 
 
 def register_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -15,6 +15,7 @@ from tiering.cli import exit_codes, main
 from tiering.cli.classify_cmd import run_classification
 from tiering.cli.common import (
     audit_options,
+    echo_head,
     fail,
     fail_listing,
     load_rules,
@@ -153,6 +154,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         store = store_path(audit_store)
         run_id = record_run(store, run, sys.argv, attachments, picks)
         click.echo(f"审计记录 audit run {run_id} in {store}")
+        echo_head(store, run_id)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 
 
