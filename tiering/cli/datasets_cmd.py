@@ -1,12 +1,14 @@
-"""``tiering datasets``: generate calibrated synthetic registers to work on."""
+"""``tiering datasets``: generate calibrated synthetic registers to work on, or copy out the bundled samples."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import click
 
+from tiering.bundled import bundled
 from tiering.cli import main
 from tiering.datasets import calibration_report, generate_panel, write_register
 
@@ -78,6 +80,29 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
             f"  {row.label:<40} published {row.published:>12,.2f}  generated {row.generated:>12,.2f}  "
             f"{row.rel_deviation:+7.1%}  {row.unit}"
         )
+
+
+SAMPLES = ("sample_register.xlsx", "sample_register_with_errors.xlsx")
+"""The sample registers shipped with tiering (in a checkout: datasets/)."""
+
+
+@datasets.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+def sample(folder: Path) -> None:
+    """Copy the bundled sample registers into FOLDER (default: here), e.g. to try an installed tiering.
+
+    Example:
+
+    \b
+        tiering datasets sample . && tiering classify sample_register.xlsx --year 2025 --out out/sample-2025
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLES:
+        target = folder / name
+        if target.exists():
+            raise click.ClickException(f"{target} 已存在，未覆盖 already exists, not overwritten")
+        shutil.copyfile(bundled("datasets", name), target)
+        click.echo(f"写出 wrote {target}")
 
 
 main.add_command(datasets)

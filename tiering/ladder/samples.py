@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from tiering.bundled import bundled
 from tiering.fields import BY_ID, FIELDS, DType
 
-SAMPLE = Path(__file__).resolve().parents[2] / "datasets" / "sample_ladder_firms.yaml"
+SAMPLE = bundled("datasets", "sample_ladder_firms.yaml")
 """Two firms that reach and two that narrowly miss each rung, with a 说明 each."""
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tiering.bundled import bundled
 from tiering.rules.compile import CompiledRuleSet, compile_ruleset
 from tiering.rules.schema import RuleSetFile, Status
 from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
-"""The rule folder shipped with the project."""
+RULES_DIR = bundled("rules")
+"""The rule folder shipped with the project (the checkout's rules/, or the installed copy)."""
 
 
 class RuleLoadError(Exception):

@@ -12,9 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tiering.bundled import bundled
 from tiering.rules.yamlsrc import dotted, read_yaml
 
-PLANS_DIR = Path(__file__).resolve().parents[2] / "rules" / "plans"
+PLANS_DIR = bundled("rules", "plans")
 
 
 class _Strict(BaseModel):
