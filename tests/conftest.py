@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parsed rule files go to a throw-away cache, never the user's (set before modules that load rules at import)."""
+    os.environ["TIERING_CACHE_DIR"] = tempfile.mkdtemp(prefix="tiering-test-cache-")
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.resolver import Resolver
 
+from tiering.rules import cache
+
 Loc = tuple[str | int, ...]
 
 MAX_BYTES = 1024 * 1024
@@ -31,6 +33,7 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000
 """Most values in one file, every alias expanded (the bundled files have at most a few thousand)."""
 
+_LIMITS = f"{MAX_BYTES}/{MAX_DEPTH}/{MAX_NODES}"
 _Parser: Any = getattr(yaml, "CBaseLoader", None) or yaml.BaseLoader
 """Only its parser is used: libyaml's when PyYAML was built with it."""
 _TOO_DEEP = f"嵌套超过 {MAX_DEPTH} 层；规则文件不需要这么深，请检查括号与缩进"
@@ -212,17 +215,28 @@ class _Builder:
 
 
 def read_yaml(path: Path) -> tuple[YamlDoc | None, list[SourceProblem]]:
-    """Parse ``path``; return the document and the problems found (syntax errors, duplicate keys, limits)."""
+    """Parse ``path``; return the document and the problems found (syntax errors, duplicate keys, limits).
+
+    A file read before without problems comes from the parsed-document cache (:mod:`tiering.rules.cache`).
+    """
     file = str(path)
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
             return None, [SourceProblem(file, 1, "", f"文件有 {size} 字节，超过上限 {MAX_BYTES} 字节；"
                                                      "规则文件不会这么大，请确认选对了文件", "yaml-file-too-large")]
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        key = cache.key_of(raw, _LIMITS)
+        cached = cache.load(key)
+        if cached is not None:
+            return YamlDoc(cached[0], cached[1], path), []
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [SourceProblem(file, 1, "", f"无法读取文件（须为 UTF-8 文本）：{exc}", "yaml-unreadable")]
-    return parse_yaml(text, path)
+    doc, problems = parse_yaml(text, path)
+    if doc is not None and not problems:
+        cache.store(key, doc.data, doc.lines)
+    return doc, problems
 
 
 def parse_yaml(text: str, path: Path) -> tuple[YamlDoc | None, list[SourceProblem]]:
