@@ -160,6 +160,15 @@ FIELDS: tuple[Field, ...] = (
     Field("zjtx_score", "专精特新中小企业评价得分", _Y, DType.SCORE,
           "省级主管部门按“专精特新中小企业”4类13项指标评出的得分（0–100分）；评分表未取得，只能录入", unit="分",
           max_value=100),
+    # --- 专精特新 under 工信部企业〔2026〕2号 ---------------------------------------------------------------
+    Field("platform_score", "平台评价得分", _Y, DType.SCORE,
+          "优质中小企业梯度培育平台按《专精特新中小企业发展评价》（工信厅企业〔2024〕75号）算出的该年度得分"
+          "（0–100分）；由平台给出，照录", unit="分", aliases=("专精特新发展评价得分",), max_value=100),
+    Field("award_top3_3y", "近三年省部级以上科技奖励前三", _Y, DType.BOOL,
+          "近三年获得省部级以上科技奖励并在获奖单位中排名前三（2号 专精特新知识产权条件的豁免）"),
+    Field("national_award_top3_3y", "近三年国家级科技奖励前三", _Y, DType.BOOL,
+          "近三年获得国家级科技奖励并在获奖单位中排名前三（2号 “小巨人”知识产权条件的豁免）"),
+    Field("domestic_top3", "国内细分市场前三", _Y, DType.BOOL, "主导产品国内细分市场占有率排名前三"),
     # --- 高企 创新能力评价: expert sub-scores entered by hand (blank = not yet scored) ---------------
     Field("hitech_score_advance", "高企评分-技术的先进程度", _Y, DType.SCORE,
           "专家评分，0–8分（国科发火〔2016〕195号 创新能力评价 知识产权（1））", unit="分", max_value=8),

@@ -17,6 +17,7 @@ from tiering.cli import exit_codes
 from tiering.cli.common import (
     audit_options,
     echo_head,
+    evaluation_purpose,
     fail,
     load_rules,
     pick_rulesets,
@@ -36,6 +37,7 @@ from tiering.output.write import FORMATS, write_results
 from tiering.register import Register, write_template
 from tiering.register.refusals import rejects_frame
 from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.currency import selection_lines
 
 
 @dataclass
@@ -106,15 +108,17 @@ def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
 @audit_options
 def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, money_unit: str | None,
              encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
-             eval_date: dt.datetime | None, programs: tuple[str, ...], audit_store: Path | None,
-             no_audit: bool) -> None:
+             eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str, certified: int | None,
+             audit_store: Path | None, no_audit: bool) -> None:
     """Classify every firm of REGISTER against every program in force, and write the results with their trace.
 
     Example: tiering classify datasets/sample_register.xlsx --year 2025 --out out/
     """
     library = load_rules(rules_dir)
-    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+    why = evaluation_purpose(purpose, certified)
+    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs, why)
     register = read_usable_register(register_path, money_unit, encoding, sheet)
+    click.echo("\n".join(selection_lines(rulesets, why, on)))
     run = run_classification(register, rulesets, year, on, progress=len(register.frame) > 50_000)
     sheets = {"层级": tier_summary(run.evaluation), "结果": run.outcomes, "汇总": run.summary}
     rejects = rejects_frame(register) if register.refusals else None
@@ -138,13 +142,14 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
 @rules_options
 def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None, encoding: str | None,
             sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
-            programs: tuple[str, ...]) -> None:
+            programs: tuple[str, ...], purpose: str, certified: int | None) -> None:
     """Explain, criterion by criterion, why firm FIRM_ID (统一社会信用代码 or exact 企业名称) did or did not qualify.
 
     Example: tiering explain datasets/sample_register.xlsx 91120116MA05JX0001 --year 2025
     """
     library = load_rules(rules_dir)
-    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+    why = evaluation_purpose(purpose, certified)
+    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs, why)
     register = read_register(register_path, money_unit, encoding, sheet)
     frame = register.frame
     rows = frame[(frame["uscc"] == firm_id) | (frame["name"] == firm_id)]
@@ -161,6 +166,7 @@ def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None
     latest = rows[rows["year"] == year - 1].iloc[0]
     uscc = str(latest["uscc"])
     missing = lacks_for_firm(evaluate(rows, rulesets, year, on), uscc, rows)
+    click.echo("\n".join(selection_lines(rulesets, why, on)))
     click.echo(explain_firm(uscc, str(latest["name"]), year, rulesets, results, missing))
     store = store_path(None)
     for rs in rulesets:

@@ -15,7 +15,9 @@ from tiering.cli import exit_codes
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register, RegisterError, load_register
 from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.currency import currency_warnings
 from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library, rule_files
+from tiering.rules.purpose import CERTIFY, EvaluationPurpose, Purpose
 
 
 def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT) -> None:
@@ -51,7 +53,13 @@ def register_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--rules, --rules-version, --date and --program: which rule sets to apply."""
+    """--rules, --rules-version, --date, --program, --purpose and --certified: which rule sets to apply."""
+    func = click.option("--certified", type=click.IntRange(1990, 2100), default=None, metavar="YEAR",
+                        help="With --purpose 复核: the year the title under review was certified, e.g. 2023.")(func)
+    func = click.option("--purpose", type=click.Choice([p.value for p in Purpose]), default=Purpose.CERTIFY.value,
+                        show_default=True,
+                        help="Purpose of the evaluation: 认定 (new certification) or 复核 (re-review of a title; "
+                             "give --certified YEAR so the version that governs that review is applied).")(func)
     func = click.option("--program", "programs", multiple=True,
                         help="Only these programs (and what they depend on), e.g. --program kjxzxqy.")(func)
     func = click.option("--date", "eval_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -97,15 +105,31 @@ def parse_pins(pins: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def evaluation_purpose(purpose: str, certified: int | None) -> EvaluationPurpose:
+    """--purpose and --certified as one value; exit 2 when --certified is given without 复核 or 复核 without it."""
+    chosen = Purpose(purpose)
+    if certified is not None and chosen != Purpose.REVIEW:
+        fail("--certified 只用于 --purpose 复核 (--certified only applies to a 复核)", exit_codes.USAGE)
+    if chosen == Purpose.REVIEW and certified is None:
+        fail("--purpose 复核 需要 --certified YEAR（被复核称号的认定年度）, e.g. --purpose 复核 --certified 2023",
+             exit_codes.USAGE)
+    return EvaluationPurpose(chosen, certified)
+
+
 def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None, pins: tuple[str, ...],
-                  programs: tuple[str, ...]) -> tuple[list[CompiledRuleSet], dt.date]:
-    """The rule sets in force on the evaluation date, in dependency order."""
+                  programs: tuple[str, ...], purpose: EvaluationPurpose = CERTIFY,
+                  ) -> tuple[list[CompiledRuleSet], dt.date]:
+    """The rule sets in force on the evaluation date for the purpose, in dependency order; the warnings on their
+    currency (:mod:`tiering.rules.currency`) are printed on stderr."""
     on = eval_date.date() if eval_date is not None else default_eval_date(year)
     try:
-        return library.in_force(on, parse_pins(pins), list(programs) or None), on
+        chosen = library.in_force(on, parse_pins(pins), list(programs) or None, purpose)
     except KeyError as exc:
         fail(str(exc.args[0]))
         raise AssertionError from exc
+    for warning in currency_warnings(library, chosen, on):
+        click.echo(f"注意 warning: {warning}", err=True)
+    return chosen, on
 
 
 def read_usable_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None) -> Register:

@@ -10,6 +10,7 @@ import click
 from tiering.audit.db import store_path
 from tiering.cli import exit_codes
 from tiering.cli.common import (
+    evaluation_purpose,
     fail,
     load_rules,
     parse_pins,
@@ -95,7 +96,8 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
            plan_path: Path | None, plan_years: tuple[int, ...], firms: tuple[str, ...], all_firms: bool,
            indicators: tuple[str, ...], policy_path: Path, count: int | None, no_selection: bool,
            money_unit: str | None, encoding: str | None, sheet: str | None, rules_dir: Path | None,
-           pins: tuple[str, ...], eval_date: dt.datetime | None, programs: tuple[str, ...]) -> None:
+           pins: tuple[str, ...], eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str,
+           certified: int | None) -> None:
     """Write report.xlsx, report.html and firms/<统一社会信用代码>.html for one application year.
 
     SOURCE is a register file (classified now with the rules in force), or the id of a run recorded by
@@ -112,7 +114,8 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         if year is None:
             fail("--year is required when reporting on a register file, e.g. --year 2025", exit_codes.USAGE)
             return
-        rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+        rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
+                                     evaluation_purpose(purpose, certified))
         register = read_register(Path(source), *read)
         source_path = Path(source)
     else:

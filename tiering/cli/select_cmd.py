@@ -16,6 +16,7 @@ from tiering.cli.classify_cmd import run_classification
 from tiering.cli.common import (
     audit_options,
     echo_head,
+    evaluation_purpose,
     fail,
     fail_listing,
     load_rules,
@@ -107,7 +108,8 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
 def select(register_path: Path, year: int, count: int | None, policy_path: Path | None, model_path: Path | None,
            cultivated_paths: tuple[Path, ...], out_dir: Path | None, money_unit: str | None, encoding: str | None,
            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
-           programs: tuple[str, ...], audit_store: Path | None, no_audit: bool) -> None:
+           programs: tuple[str, ...], purpose: str, certified: int | None, audit_store: Path | None,
+           no_audit: bool) -> None:
     """Select the year's firms for cultivation (技术水平高、发展潜力大) and write the list with a brief per firm.
 
     The policy decides everything: the scope (districts), eligibility as program outcomes (default: 科技型中小企业
@@ -127,7 +129,8 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     if not policy.count.min <= n <= policy.count.max:
         fail(f"--n {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内", exit_codes.USAGE)
     library = load_rules(rules_dir)
-    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs)
+    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
+                                 evaluation_purpose(purpose, certified))
     register = read_usable_register(register_path, money_unit, encoding, sheet)
     model, model_text = _model(model_path, register.frame)
     cultivated, cultivated_files = _cultivated(policy, policy_path, cultivated_paths)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from tiering.bundled import bundled
 from tiering.rules.compile import CompiledRuleSet, compile_ruleset
+from tiering.rules.purpose import CERTIFY, EvaluationPurpose, review_clause
 from tiering.rules.schema import RuleSetFile, Status
 from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
@@ -88,29 +89,36 @@ class RuleLibrary:
         return sorted({r.program for r in self.rulesets})
 
     def in_force(self, on: dt.date, pins: dict[str, str] | None = None,
-                 programs: list[str] | None = None) -> list[CompiledRuleSet]:
+                 programs: list[str] | None = None, purpose: EvaluationPurpose = CERTIFY) -> list[CompiledRuleSet]:
         """One rule set per program, in dependency order: the one in force ``on`` the date, unless pinned.
 
         ``pins`` maps a program to a version or a rule-set id. Programs a chosen rule set depends on are added.
         Without ``programs``, a program with no version in force on the date is left out (e.g. 雏鹰 before 2021);
-        a program asked for by name, pinned, or depended on must have one.
+        a program asked for by name, pinned, or depended on must have one. For a 复核, a version whose ``reviews``
+        cover the certification year is preferred to the one in force (see :mod:`tiering.rules.purpose`).
         """
         pins = pins or {}
         chosen: dict[str, CompiledRuleSet] = {}
-        wanted = list(programs or [p for p in self.programs() if p in pins or self._live(p, on)])
+        wanted = list(programs or [p for p in self.programs()
+                                   if p in pins or self.live(p, on) or self._reviewing(p, on, purpose)])
         while wanted:
             program = wanted.pop()
             if program in chosen:
                 continue
-            chosen[program] = self._pick(program, on, pins.get(program))
+            chosen[program] = self._pick(program, on, pins.get(program), purpose)
             wanted.extend(chosen[program].requires())
         return [chosen[p] for p in _ladder_order(chosen)]
 
-    def _live(self, program: str, on: dt.date) -> list[CompiledRuleSet]:
+    def _reviewing(self, program: str, on: dt.date, purpose: EvaluationPurpose) -> list[CompiledRuleSet]:
+        return [r for r in self.rulesets if r.program == program and review_clause(r.meta, purpose, on) is not None]
+
+    def live(self, program: str, on: dt.date) -> list[CompiledRuleSet]:
+        """The versions of ``program`` in force on ``on`` (for 认定); at most one, the checks forbid overlaps."""
         return [r for r in self.rulesets if r.program == program and r.meta.effective_from <= on
                 and (r.meta.effective_to is None or on <= r.meta.effective_to)]
 
-    def _pick(self, program: str, on: dt.date, pin: str | None) -> CompiledRuleSet:
+    def _pick(self, program: str, on: dt.date, pin: str | None,
+              purpose: EvaluationPurpose = CERTIFY) -> CompiledRuleSet:
         candidates = [r for r in self.rulesets if r.program == program]
         if not candidates:
             raise KeyError(f"no rule set for program '{program}'; known programs: {', '.join(self.programs())}")
@@ -120,7 +128,10 @@ class RuleLibrary:
                     return r
             raise KeyError(f"program '{program}' has no version '{pin}'; versions: "
                            f"{', '.join(f'{r.id} ({r.version})' for r in candidates)}")
-        live = self._live(program, on)
+        reviewing = self._reviewing(program, on, purpose)
+        if reviewing:
+            return reviewing[0]
+        live = self.live(program, on)
         if not live:
             spans = ", ".join(f"{r.id}: {r.meta.effective_from} – {r.meta.effective_to or '…'}" for r in candidates)
             raise KeyError(f"no rule set of program '{program}' is in force on {on}; {spans}. "

@@ -254,6 +254,22 @@ class Criterion(Strict):
         return []
 
 
+class Review(Strict):
+    """A 复核 (re-review) of titles certified in these years uses this version, whichever version is in force for
+    new 认定 on the evaluation date (e.g. 工信厅企业函〔2026〕117号: the 2026 复核 of 2023 certifications uses 63号)."""
+
+    certified_from: int = Field(ge=1990, le=2100)
+    certified_to: int = Field(ge=1990, le=2100)
+    until: dt.date | None = None
+    source: Source
+
+    @model_validator(mode="after")
+    def _years(self) -> Review:
+        if self.certified_to < self.certified_from:
+            raise ValueError("certified_to is before certified_from")
+        return self
+
+
 class RuleSetFile(Strict):
     """A whole rule file: the metadata header, derived metrics and the decision tree."""
 
@@ -268,6 +284,10 @@ class RuleSetFile(Strict):
     effective_from: dt.date
     effective_to: dt.date | None = None
     supersedes: list[str] = []
+    verified_on: dt.date | None = None
+    review_by: dt.date | None = None
+    review_note: str | None = None
+    reviews: list[Review] = []
     rung: int | None = None
     data_year_offset: int = Field(default=1, ge=0, le=5)
     description: str | None = None

@@ -1,0 +1,91 @@
+"""Which rule version applies: the 2026 专精特新 sets from 2026-04-01, the purpose of an evaluation (认定 / 复核),
+and the warnings that say when a rule set may be out of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tiering.cli import main
+from tiering.rules.currency import currency_warnings
+from tiering.rules.library import RuleLibrary, load_library
+from tiering.rules.purpose import CERTIFY, EvaluationPurpose, Purpose
+
+REVIEW_2023 = EvaluationPurpose(Purpose.REVIEW, 2023)
+
+
+@pytest.fixture(scope="module")
+def library() -> RuleLibrary:
+    return load_library()
+
+
+def _ids(library: RuleLibrary, on: dt.date, purpose: EvaluationPurpose = CERTIFY) -> set[str]:
+    return {r.id for r in library.in_force(on, programs=["zjtx_xjr"], purpose=purpose)}
+
+
+def test_zjtx_2022_ends_the_day_before_the_2026_sets_begin(library: RuleLibrary) -> None:
+    assert _ids(library, dt.date(2026, 3, 31)) >= {"zjtx-2022", "zjtx-xjr-2022"}
+    assert _ids(library, dt.date(2026, 4, 1)) >= {"zjtx-2026", "zjtx-xjr-2026"}
+    assert "kjxzxqy-2022" in _ids(library, dt.date(2026, 4, 1))  # the 科技和创新型 title reads 科技型中小企业 too
+
+
+def test_review_of_a_2023_certification_in_2026_uses_63hao(library: RuleLibrary) -> None:
+    assert _ids(library, dt.date(2026, 6, 30), REVIEW_2023) == {"cxxzxqy-2022", "zjtx-2022", "zjtx-xjr-2022"}
+
+
+def test_review_of_other_years_or_after_the_round_uses_the_version_in_force(library: RuleLibrary) -> None:
+    assert _ids(library, dt.date(2026, 6, 30), EvaluationPurpose(Purpose.REVIEW, 2024)) >= {"zjtx-xjr-2026"}
+    assert _ids(library, dt.date(2027, 1, 1), REVIEW_2023) >= {"zjtx-2026", "zjtx-xjr-2026"}
+
+
+def test_every_shipped_rule_set_records_when_it_was_verified(library: RuleLibrary) -> None:
+    assert [r.id for r in library.rulesets if r.meta.verified_on is None] == []
+
+
+def test_tianjin_2021_sets_warn_past_review_by_and_name_the_unencoded_leopard_scheme(library: RuleLibrary) -> None:
+    on = dt.date(2026, 6, 30)
+    warnings = currency_warnings(library, library.in_force(on, programs=["tj_cy"]), on)
+    assert any(w.startswith("雏鹰企业 tj-cy-2021 应于 2025-01-01 前对照原文复查") for w in warnings)
+    assert any(w.startswith("天津市猎豹企业：《天津市猎豹企业评价办法》2025–2026年在执行") for w in warnings)
+
+
+def test_a_program_without_a_version_in_force_is_named(library: RuleLibrary) -> None:
+    on = dt.date(2020, 6, 30)
+    warnings = currency_warnings(library, library.in_force(on), on)
+    assert any(w.startswith("雏鹰企业（tj_cy）在 2020-06-30 没有在用的已编码版本") for w in warnings)
+    assert any(w.startswith("天津市瞪羚企业：津科规〔2019〕3号在此期间有效，但其评价条件未找到") for w in warnings)
+    assert not any("猎豹" in w for w in warnings)
+
+
+def test_explain_says_which_purpose_and_version_applied(sample_register: Path) -> None:
+    result = CliRunner().invoke(main, ["explain", str(sample_register), "东丽智能装备有限公司", "--year", "2025",
+                                       "--date", "2026-06-30", "--purpose", "复核", "--certified", "2023",
+                                       "--program", "zjtx"])
+    assert result.exit_code == 0, result.output
+    assert ("评价目的 purpose：复核（2023年认定）；评价日期 2026-06-30；"
+            "适用版本：cxxzxqy-2022（2022.1）、zjtx-2022") in result.output
+    assert ("专精特新中小企业：评价目的：复核（2023年认定）；依 工信厅企业函〔2026〕117号（2026年复核：2023年认定的"
+            "企业仍按63号标准复核），2023年认定的称号复核仍适用 zjtx-2022（2022.1）") in result.output
+    assert "【专精特新中小企业】专精特新中小企业认定（工信部企业〔2022〕63号）" in result.output
+
+
+def test_classify_2026_applies_the_2026_sets_and_says_so(sample_register: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--date", "2026-06-30",
+                                       "--program", "zjtx_xjr", "--out", str(tmp_path), "--no-audit"])
+    assert result.exit_code == 0, result.output
+    assert ("适用版本：kjxzxqy-2022（2022.1）、cxxzxqy-2022（2022.1）、zjtx-2026（2026.1）、"
+            "zjtx-xjr-2026（2026.1）") in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--purpose", "复核"], "--purpose 复核 需要 --certified YEAR"),
+    (["--certified", "2023"], "--certified 只用于 --purpose 复核"),
+])
+def test_purpose_options_are_checked(sample_register: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["explain", str(sample_register), "东丽智能装备有限公司", "--year", "2025",
+                                       *args])
+    assert result.exit_code == 2
+    assert message in result.output
