@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from tiering.cli import exit_codes
 from tiering.rules.cases import cases_files, run_cases
+from tiering.rules.currency import program_status, provisional_count
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library, rule_files
 
 
@@ -89,3 +91,42 @@ def test(path: Path | None, strict_coverage: bool) -> None:
 
 
 from tiering.cli import diff_cmd  # noqa: E402,F401  (adds `rules diff` to this group)
+
+
+@rules.command("status")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date to check what is in force on (default: today).")
+def status(path: Path | None, on: dt.datetime | None) -> None:
+    """Dashboard of what is current: per program its versions with dates, status, provisional criteria, when the
+    text was last verified, which version is in force on the date, and warnings (review date passed, no version in
+    force, a newer text known but not encoded).
+
+    Example: tiering rules status --date 2026-12-04
+    """
+    folder, _ = _paths(path)
+    day = on.date() if on is not None else dt.date.today()
+    try:
+        library = load_library(folder)
+        programs = program_status(library, day)
+    except RuleLoadError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(exit_codes.UNUSABLE_INPUT)
+    click.echo(f"规则现行状况 rules status，日期 {day}（▶ 为该日在用版本）")
+    for p in programs:
+        click.echo("")
+        click.echo(f"{p.title}（{p.program}，{p.jurisdiction}）")
+        for rs in p.versions:
+            mark = "▶" if rs is p.in_force else " "
+            m = rs.meta
+            review = f"  复查期限 {m.review_by}" if m.review_by else ""
+            click.echo(f"  {mark} {rs.id:<22} {m.version:<7} {m.effective_from} – {str(m.effective_to or '…'):<10} "
+                       f"{m.status.value:<11} 暂定条件 {provisional_count(rs):>2} 条  "
+                       f"核对于 {m.verified_on or '未记录'}{review}")
+            for r in m.reviews:
+                years = f"{r.certified_from}" if r.certified_from == r.certified_to else \
+                    f"{r.certified_from}–{r.certified_to}"
+                click.echo(f"      复核：{years}年认定的称号复核仍用此版本（至 {r.until or '…'}；{r.source.document}）")
+        for warning in p.warnings:
+            click.echo(f"    注意：{warning}")

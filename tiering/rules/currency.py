@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -69,12 +70,7 @@ def currency_warnings(library: RuleLibrary, chosen: Sequence[CompiledRuleSet], o
     no version in force on the date, and when a known but unencoded text concerns a chosen program (or the program
     itself is not encoded) on the date.
     """
-    out: list[str] = []
-    for rs in chosen:
-        if rs.meta.review_by is not None and on > rs.meta.review_by:
-            why = f"（{rs.meta.review_note}）" if rs.meta.review_note else ""
-            out.append(f"{rs.meta.program_title} {rs.id} 应于 {rs.meta.review_by} 前对照原文复查{why}，"
-                       f"评价日期 {on} 已过该日期，结论可能依据过时的标准")
+    out = [w for w in (_review_warning(rs, on) for rs in chosen) if w]
     programs = {rs.program for rs in chosen}
     for program in library.programs():
         if program in programs:
@@ -95,6 +91,14 @@ def currency_warnings(library: RuleLibrary, chosen: Sequence[CompiledRuleSet], o
     return out
 
 
+def _review_warning(rs: CompiledRuleSet, on: dt.date) -> str | None:
+    if rs.meta.review_by is None or on <= rs.meta.review_by:
+        return None
+    why = f"（{rs.meta.review_note}）" if rs.meta.review_note else ""
+    return (f"{rs.meta.program_title} {rs.id} 应于 {rs.meta.review_by} 前对照原文复查{why}，"
+            f"评价日期 {on} 已过该日期，结论可能依据过时的标准")
+
+
 def selection_lines(chosen: Sequence[CompiledRuleSet], purpose: EvaluationPurpose, on: dt.date) -> list[str]:
     """One line naming the purpose, the date and the versions applied, then the reason for each version chosen
     for a 复核 by its ``reviews`` metadata."""
@@ -105,3 +109,44 @@ def selection_lines(chosen: Sequence[CompiledRuleSet], purpose: EvaluationPurpos
         if review_clause(rs.meta, purpose, on) is not None:
             lines.append(f"  {rs.meta.program_title}：{selection_reason(rs.meta, purpose, on)}")
     return lines
+
+
+@dataclass
+class ProgramStatus:
+    """One program's versions and what is in force on a date, for the ``rules status`` dashboard."""
+
+    program: str
+    title: str
+    jurisdiction: str
+    versions: list[CompiledRuleSet]
+    in_force: CompiledRuleSet | None
+    warnings: list[str]
+
+
+def provisional_count(rs: CompiledRuleSet) -> int:
+    """How many criteria of a rule set are provisional."""
+    return sum(1 for n in rs.nodes.values() if n.provisional)
+
+
+def program_status(library: RuleLibrary, on: dt.date) -> list[ProgramStatus]:
+    """Every program of the library, and every known but unencoded one, with its warnings on ``on``."""
+    out: list[ProgramStatus] = []
+    unencoded = unencoded_texts(library.folder)
+    for program in library.programs():
+        versions = sorted((r for r in library.rulesets if r.program == program), key=lambda r: r.meta.effective_from)
+        live = library.live(program, on)
+        warnings = [] if live else [f"在 {on} 没有在用的已编码版本"]
+        warnings += [w for w in (_review_warning(rs, on) for rs in live) if w]
+        for item in unencoded:
+            if item.program == program or program in item.concerns:
+                span = f"{item.from_} – {item.to or '…'}"
+                warnings.append(f"已知有未编码的文本：{item.program_title}（{span}）{item.text}"
+                                f"（{item.source.document}）")
+        out.append(ProgramStatus(program, versions[0].meta.program_title, versions[0].meta.jurisdiction, versions,
+                                 live[0] if live else None, warnings))
+    for item in unencoded:
+        if item.program not in library.programs():
+            out.append(ProgramStatus(item.program, item.program_title, item.jurisdiction, [], None,
+                                     [f"未编码：{item.text}（{item.source.document} {item.source.clause}）"]))
+    return out
+
