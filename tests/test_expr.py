@@ -75,6 +75,9 @@ def test_windows_and_lags_read_earlier_years() -> None:
     assert both("sum_available(revenue, 3)", cols) == [600, 400]
     assert both("count_available(revenue, 3)", cols) == [3, 2]
     assert both("mean_available(revenue, 3)", cols) == [200, 200]
+    assert both("max_available(revenue, 3)", {("revenue", 0): [1, math.nan], ("revenue", 1): [5, math.nan],
+                                              ("revenue", 2): [math.nan, math.nan]})[0] == 5
+    assert math.isnan(both("max_available(revenue, 2)", {("revenue", 0): [math.nan], ("revenue", 1): [math.nan]})[0])
     assert both("lag(revenue, 2)", cols) == [100, 100]
     assert both("(revenue / lag(revenue, 2)) ** (1 / 2) - 1", cols)[0] == pytest.approx(math.sqrt(3) - 1)
 

@@ -8,7 +8,8 @@ compiled into a tree of :class:`Expr` objects. Each object evaluates two ways fr
 Semantics, the same on both paths:
 - a field name reads the data year (the fiscal year before the application year); ``lag(x, k)`` reads k
   years earlier; ``sum(x, n)`` / ``mean(x, n)`` cover the n years ending at the data year and are missing if
-  any year is missing; ``sum_available(x, n)`` / ``mean_available(x, n)`` use the years present (missing if none);
+  any year is missing; ``sum_available(x, n)`` / ``mean_available(x, n)`` / ``max_available(x, n)`` use the years
+  present (missing if none);
   ``count_available(x, n)`` counts them;
 - missing values propagate; division by zero and a negative base under a fractional power are missing;
 - a comparison gives 1 or 0; ``where(c, a, b)`` picks a or b (missing if c is); ``coalesce(a, b)`` is a unless
@@ -219,7 +220,7 @@ class Lag(Expr):
 
 @dataclass
 class Window(Expr):
-    """sum / mean / count over the n years ending at the current shift."""
+    """sum / mean / max / count over the n years ending at the current shift."""
 
     how: str
     arg: Expr
@@ -237,6 +238,8 @@ class Window(Expr):
             return np.where(present == self.n, total / self.n, np.nan)
         if self.how == "sum_available":
             return np.where(present > 0, total, np.nan)
+        if self.how == "max_available":
+            return np.where(present > 0, np.max(np.where(np.isnan(cols), -np.inf, cols), axis=0), np.nan)
         with np.errstate(all="ignore"):
             return np.where(present > 0, total / present, np.nan)
 
@@ -249,6 +252,8 @@ class Window(Expr):
             return NAN
         if not known:
             return NAN
+        if self.how == "max_available":
+            return float(max(known))
         total = sum(known)
         return total if self.how.startswith("sum") else total / len(known)
 
@@ -344,7 +349,7 @@ class Age(Expr):
         out.setdefault(self.field, 0)
 
 
-_WINDOWS = ("sum", "mean", "sum_available", "mean_available", "count_available")
+_WINDOWS = ("sum", "mean", "sum_available", "mean_available", "max_available", "count_available")
 _FUNCS: dict[str, tuple[int, int | None]] = {
     "abs": (1, 1), "min": (2, None), "max": (2, None), "where": (3, 3), "coalesce": (2, 2), "is_missing": (1, 1),
 }
