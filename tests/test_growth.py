@@ -21,12 +21,12 @@ from tiering.growth.card import build_card, card_path, data_hash, load_card, sav
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
-from tiering.growth.realdata import FILE_NAME, load_cn_machinery
+from tiering.growth.mapping import load_mapping, read_panel
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.growth.validation import out_of_time, precision_at_k, ranking_metrics
 from tiering.uscc import make as make_uscc
 
-REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / FILE_NAME
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn_machinery_listed_2000_2013.csv"
 
 
 # --- a small synthetic panel with a known latent growth potential ------------------------------------------
@@ -194,12 +194,22 @@ def test_features_exact_values_gaps_and_dropped() -> None:
     assert f["leverage"].tolist() == [0.25, 0.5, 0.5, 0.25]
     assert f.loc[2023, "rd_intensity"] == pytest.approx(0.1)
     assert f.loc[2023, "log_revenue"] == pytest.approx(math.log(172.8))
+    # every amount present gives its ratio to assets, to revenue and its one-year change
+    assert f.loc[2023, "asset_turnover"] == pytest.approx(172.8 / 400)
+    assert f.loc[2023, "total_liabilities_to_revenue"] == pytest.approx(100 / 172.8)
+    assert f.loc[2023, "asset_growth_1y"] == pytest.approx(400 / 300 - 1)
+    assert f.loc[2023, "total_liabilities_growth_1y"] == pytest.approx(100 / 150 - 1)
+    assert f.loc[2023, "rd_expense_to_assets"] == pytest.approx(17.28 / 400)
+    assert f["years_observed"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    # amounts the panel lacks entirely (net profit, costs) are not listed; half-supplied features are
     assert built.dropped == {
         "log_employees": "数据无字段 employees", "employee_growth_1y": "数据无字段 employees",
-        "tech_staff_share": "数据无字段 tech_staff, employees", "ip_class1_stock": "数据无字段 ip_class1",
+        "tech_staff_share": "数据无字段 tech_staff, employees", "rd_staff_share": "数据无字段 rd_staff, employees",
+        "ip_class1_stock": "数据无字段 ip_class1",
         "ip_stock": "数据无字段 ip_class1, ip_class2", "ip_flow": "数据无字段 ip_class1, ip_class2",
-        "net_margin": "数据无字段 net_profit", "roa": "数据无字段 net_profit",
+        "gross_margin": "数据无字段 operating_cost", "main_gross_margin": "数据无字段 main_revenue, main_cost",
     }
+    assert "roa" not in built.used and "net_margin" not in built.used
     empty = build_features(panel.assign(rd_expense=np.nan))
     assert empty.dropped["rd_intensity"] == "字段全部缺失"
 
@@ -210,7 +220,9 @@ def test_features_exact_values_gaps_and_dropped() -> None:
 def fitted(labelled: tuple[pd.DataFrame, tuple[str, ...]]) -> tuple[Scorecard, pd.DataFrame]:
     data, used = labelled
     train = data[data["year"] <= 2015]
-    return Scorecard(features=list(used)).fit(train, train["label"]), data[data["year"] == 2018]
+    declared = {"rd_intensity": "increasing", "age": "decreasing"}
+    return (Scorecard(features=list(used), directions=declared).fit(train, train["label"]),
+            data[data["year"] == 2018])
 
 
 def test_scorecard_points_are_monotone_integers_in_declared_direction(
@@ -251,17 +263,24 @@ def test_score_is_base_plus_points_and_explain_matches(fitted: tuple[Scorecard, 
     explained = model.explain(sample)
     totals = explained.groupby("uscc", sort=False)["points"].sum() + model.base_points_
     assert model.score(sample).tolist() == totals.loc[sample["uscc"]].tolist()
-    assert list(explained.columns) == ["uscc", "year", "feature", "value", "bin", "points", "reason", "rank"]
+    assert list(explained.columns) == ["uscc", "year", "feature", "value", "bin", "points", "missing", "reason",
+                                       "creditable", "rank"]
     row = explained[(explained["uscc"] == sample["uscc"].iloc[0])
                     & (explained["feature"] == "revenue_growth_3y")].iloc[0]
     value = sample["revenue_growth_3y"].iloc[0]
-    shown = "缺失" if math.isnan(value) else f"{value:.0%}"
-    assert row["reason"] == f"近三年营收年均增长 {shown}（{row['points']:+d}分）"
+    expected = (f"无往年数据（新上市/新成立）：{row['points']:+d}分（近三年营收年均增长）" if math.isnan(value)
+                else f"近三年营收年均增长 {value:.0%}（{row['points']:+d}分）")
+    assert row["reason"] == expected
     first = explained[explained["uscc"] == sample["uscc"].iloc[0]]
     assert first["rank"].tolist() == list(range(1, len(model.bins_) + 1))
     assert first["points"].is_monotonic_decreasing
+    # reasons are only the features that raised the score with a present, non-negative-rate value
+    creditable = explained["creditable"]
+    assert (explained.loc[creditable, "points"] > 0).all() and not explained.loc[creditable, "missing"].any()
     reasons = model.top_reasons(sample, n=2)
-    assert reasons.iloc[0] == "；".join(first["reason"].head(2))
+    for k in range(len(sample)):
+        mine = explained[(explained["uscc"] == sample["uscc"].iloc[k]) & explained["creditable"]]
+        assert reasons.iloc[k] == "；".join(mine["reason"].head(2))
 
 
 def test_scorecard_is_deterministic_and_rebuilds_from_spec(labelled: tuple[pd.DataFrame, tuple[str, ...]],
@@ -269,7 +288,7 @@ def test_scorecard_is_deterministic_and_rebuilds_from_spec(labelled: tuple[pd.Da
     data, used = labelled
     model, test = fitted
     train = data[data["year"] <= 2015]
-    again = Scorecard(features=list(used)).fit(train, train["label"])
+    again = Scorecard(features=list(used), directions=model.directions).fit(train, train["label"])
     assert again.to_spec() == model.to_spec()
     rebuilt = Scorecard.from_spec(yaml.safe_load(yaml.safe_dump(model.to_spec(), allow_unicode=True)))
     pd.testing.assert_series_equal(rebuilt.score(test), model.score(test))
@@ -322,13 +341,14 @@ def test_scorecard_passes_sklearn_check_estimator_except_score_semantics() -> No
 
 def test_challenger_respects_monotone_constraints(labelled: tuple[pd.DataFrame, tuple[str, ...]]) -> None:
     data, used = labelled
-    model = GrowthChallenger(features=list(used), max_iter=40).fit(data, data["label"])
+    declared = {"rd_intensity": "increasing", "age": "decreasing"}
+    model = GrowthChallenger(features=list(used), directions=declared, max_iter=40).fit(data, data["label"])
     assert model.monotonic_cst_["rd_intensity"] == 1 and model.monotonic_cst_["age"] == -1
     grid = pd.concat([data.iloc[[0]]] * 30, ignore_index=True)
     grid["rd_intensity"] = np.linspace(0, 0.2, 30)
     assert (np.diff(model.predict_proba(grid)[:, 1]) >= -1e-12).all()
     assert clone(model).get_params() == model.get_params()
-    again = GrowthChallenger(features=list(used), max_iter=40).fit(data, data["label"])
+    again = GrowthChallenger(features=list(used), directions=declared, max_iter=40).fit(data, data["label"])
     np.testing.assert_array_equal(again.predict_proba(data), model.predict_proba(data))
 
 
@@ -356,7 +376,8 @@ def test_out_of_time_never_trains_on_unmatured_cohorts(labelled: tuple[pd.DataFr
 
     result = out_of_time(data, used, test_years=[2016, 2017, 2018], rankers={"spy": spy})
     assert seen == {2016: 2013, 2017: 2014, 2018: 2015}
-    assert result.by_year["test_year"].tolist() == [2016, 2017, 2018]
+    assert result.by_year["test_year"].tolist() == [2016, 2016, 2017, 2017, 2018, 2018]
+    assert result.by_year["model"].tolist() == ["scorecard", "spy"] * 3
 
 
 def test_out_of_time_on_generated_panel_beats_past_growth(generated: tuple[pd.DataFrame, pd.DataFrame],
@@ -429,8 +450,11 @@ def test_card_refuses_panel_with_missing_or_extra_features(tmp_path: Path,
     with pytest.raises(FeatureMismatchError) as error:
         card.check_features(panel.drop(columns=["rd_expense"]))
     assert str(error.value) == (
-        "模型卡 narrow 与数据不匹配：数据缺少模型所需的特征 ['rd_intensity']：rd_intensity（研发投入强度，"
-        "数据无字段 rd_expense）；"
+        "模型卡 narrow 与数据不匹配：数据缺少模型所需的特征 "
+        "['rd_expense_to_assets', 'rd_intensity', 'rd_expense_growth_1y']："
+        "rd_expense_to_assets（研发费用占总资产比，数据无字段 rd_expense）；"
+        "rd_intensity（研发投入强度，数据无字段 rd_expense）；"
+        "rd_expense_growth_1y（上年研发费用增长，数据无字段 rd_expense）；"
         "数据含有模型未使用的特征 ['ip_class1_stock', 'ip_stock', 'ip_flow']（训练数据没有它们）。"
         "请用这份数据重新训练（tiering model train），或换用与数据匹配的模型卡。")
 
@@ -474,21 +498,25 @@ def test_cli_train_score_and_mismatch(tmp_path: Path, generated: tuple[pd.DataFr
 def test_cli_evaluate_needs_a_data_set() -> None:
     result = CliRunner().invoke(main, ["model", "evaluate"])
     assert result.exit_code == 2
-    assert "give --register PATH and/or --real-data PATH" in result.output
+    assert "give --register PATH, --panel PATH --mapping YAML and/or --real-data PATH" in result.output
 
 
 # --- real data (read from ../shared/data, never copied into the repository) --------------------------------
 
 @pytest.mark.skipif(not REAL_DATA.is_file(), reason=f"real panel {REAL_DATA} is not present")
-def test_real_panel_out_of_time_scorecard_beats_past_growth() -> None:
-    panel = load_cn_machinery(REAL_DATA)
+def test_real_panel_out_of_time_scorecard_beats_past_growth_and_the_raw_boosted_reference() -> None:
+    panel = read_panel(REAL_DATA, load_mapping("cn_machinery_listed"))
     assert len(panel) == 3473
     assert panel["revenue"].iloc[0] == pytest.approx(102721874.0 / 1e4)
     built = build_features(panel)
-    assert "rd_intensity" in built.dropped and "log_employees" in built.dropped
-    data = built.frame.assign(label=growth_label(panel)["label"].to_numpy())
+    assert "log_employees" in built.dropped and "rd_intensity" not in built.used
+    assert {"gross_margin", "asset_turnover", "roa", "leverage", "operating_cash_flow_to_assets"} <= set(built.used)
+    raw = {f"raw:{f}": panel[f] for f in load_mapping("cn_machinery_listed").amounts}
+    data = built.frame.assign(label=growth_label(panel)["label"].to_numpy(), **raw)
     result = out_of_time(data, built.used, test_years=range(2005, 2011))
     summary = result.summary.set_index("model")
-    assert summary.loc["scorecard", "roc_auc"] >= 0.60
+    assert summary.loc["scorecard", "roc_auc"] >= 0.64
+    assert summary.loc["scorecard", "roc_auc"] > summary.loc["boosted_raw", "roc_auc"]
     assert summary.loc["scorecard", "roc_auc"] > summary.loc["past_growth_3y", "roc_auc"]
     assert summary.loc["scorecard", "roc_auc"] > summary.loc["past_growth_1y", "roc_auc"]
+    assert result.calibration["n"].sum() == summary.loc["scorecard", "n_test"] * 6

@@ -10,13 +10,23 @@ import pandas as pd
 from tiering.cli import main
 from tiering.cli.exit_codes import UNUSABLE_INPUT
 from tiering.growth.card import build_card, load_card, save_card
+from tiering.growth.directions import Declarations, load_declarations
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
-from tiering.growth.realdata import load_cn_machinery
-from tiering.growth.scorecard import FeatureMismatchError, Scorecard
-from tiering.growth.validation import format_table, out_of_time
-from tiering.register import RegisterError, load_register
+from tiering.growth.mapping import PanelMapping, load_mapping, read_panel
+from tiering.growth.scorecard import FeatureMismatchError
+from tiering.growth.training import train_scorecard
+from tiering.growth.validation import RAW_PREFIX, OutOfTime, format_table, out_of_time
 
+REAL_DATA = "cn_machinery_listed"
+"""The mapping that reads the listed-firm benchmark panel (models/mappings/cn_machinery_listed.yaml)."""
+
+_PANEL = click.option("--panel", type=click.Path(dir_okay=False),
+                      help="Any firm-year panel, read through --mapping.")
+_MAPPING = click.option("--mapping", help="Column mapping: a YAML file or the id of one in models/mappings/ "
+                        "(register, cn_machinery_listed).")
+_DIRECTIONS = click.option("--directions", type=click.Path(dir_okay=False), default=None,
+                           help="Declared feature directions (default models/directions.yaml).")
 _UNIT = click.option("--unit", type=click.Choice(["万元", "元"]), default=None,
                      help="Unit of register money columns whose header names none.")
 
@@ -27,39 +37,42 @@ class UnusableInput(click.ClickException):
     exit_code = UNUSABLE_INPUT
 
 
-def _read_register(path: str, unit: str | None) -> pd.DataFrame:
-    """The register's accepted firm-years as an internal panel frame; refused rows are counted on stderr."""
-    try:
-        register = load_register(path, money_unit=unit)
-    except RegisterError as error:
-        raise UnusableInput(str(error)) from error
-    if register.refusals:
-        click.echo(f"{path}: {len(register.refusals)} 处问题使部分行未被读入（见 tiering 的 rejects 输出）；"
-                   f"读入 {len(register.frame)} / {register.rows_read} 行", err=True)
-    return register.frame
-
-
-def _panels(register: str | None, real_data: str | None, unit: str | None = None) -> dict[str, pd.DataFrame]:
-    if register is None and real_data is None:
-        raise click.UsageError("give --register PATH and/or --real-data PATH")
+def _panels(register: str | None, real_data: str | None, unit: str | None = None, panel: str | None = None,
+            mapping: str | None = None) -> dict[str, tuple[pd.DataFrame, PanelMapping]]:
+    """Each data set given, read through its column mapping: {source: (panel, mapping)}."""
+    if panel is not None and mapping is None:
+        raise click.UsageError("--panel needs --mapping (a YAML column mapping, e.g. models/mappings/register.yaml)")
+    given = [(f"register {register}", register, "register"), (f"real data {real_data}", real_data, REAL_DATA),
+             (f"panel {panel}", panel, mapping)]
+    given = [g for g in given if g[1] is not None]
+    if not given:
+        raise click.UsageError("give --register PATH, --panel PATH --mapping YAML and/or --real-data PATH")
     panels = {}
     try:
-        if register is not None:
-            panels[f"register {register}"] = _read_register(register, unit)
-        if real_data is not None:
-            panels[f"real data {real_data}"] = load_cn_machinery(real_data)
+        for source, path, name in given:
+            chosen = load_mapping(name)
+            frame = read_panel(path, chosen, money_unit=unit)
+            if frame.attrs.get("refused"):
+                click.echo(f"{path}: {frame.attrs['refused']} 处问题使部分行未被读入（见 tiering 的 rejects 输出）；"
+                           f"读入 {len(frame)} / {frame.attrs['rows_read']} 行", err=True)
+            panels[source] = (frame, chosen)
     except (OSError, ValueError) as error:
         raise UnusableInput(str(error)) from error
     return panels
 
 
-def _labelled(panel: pd.DataFrame, spec: LabelSpec) -> tuple[pd.DataFrame, tuple[str, ...], dict[str, str]]:
+def _labelled(panel: pd.DataFrame, spec: LabelSpec,
+              mapping: PanelMapping) -> tuple[pd.DataFrame, tuple[str, ...], dict[str, str]]:
+    """Features, label and (for the boosted-tree reference) the raw amounts of every firm-year."""
     try:
         built = build_features(panel)
         label = growth_label(panel.reset_index(drop=True), spec)
     except ValueError as error:
         raise UnusableInput(str(error)) from error
-    return built.frame.assign(label=label["label"].to_numpy()), built.used, built.dropped
+    raw = {f"{RAW_PREFIX}{f}": panel[f].astype("float64").to_numpy()
+           for f in [*mapping.amounts, *mapping.counts] if f in panel.columns}
+    data = built.frame.assign(label=label["label"].to_numpy(), **raw)
+    return data, built.used, built.dropped
 
 
 def _label_options(command: click.Command) -> click.Command:
@@ -99,49 +112,81 @@ def model() -> None:
     """Growth-propensity scorecard: train, evaluate out of time, score with reasons."""
 
 
+def _echo_evaluation(evaluation: OutOfTime) -> None:
+    click.echo("out-of-time by test year\n" + format_table(evaluation.by_year))
+    click.echo("\nout-of-time mean over test years (lift = precision@k / base rate)\n"
+               + format_table(evaluation.summary))
+    click.echo("\ncalibration of the scorecard, out of time (test cohorts pooled; decile 1 = lowest predicted; "
+               "probabilities are relative to the training cohorts)\n" + format_table(evaluation.calibration))
+
+
+def _declarations(path: str | None) -> Declarations:
+    try:
+        return load_declarations(path)
+    except ValueError as error:
+        raise UnusableInput(str(error)) from error
+
+
 @model.command()
 @click.option("--register", type=click.Path(dir_okay=False), help="Register file (panel of firms and years).")
 @_UNIT
+@_PANEL
+@_MAPPING
 @click.option("--real-data", type=click.Path(dir_okay=False),
               help="Train on the listed-firm benchmark CSV instead (../shared/data/cn_machinery_listed_2000_2013.csv).")
+@_DIRECTIONS
 @_label_options
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to save the card: models/NAME → models/NAME.card.yaml.")
-def train(register: str | None, unit: str | None, real_data: str | None, label_threshold: float, horizon: int,
-          measure: str, strict: bool, size_floor: float | None, test_from: int | None, out: str) -> None:
+def train(register: str | None, unit: str | None, panel: str | None, mapping: str | None, real_data: str | None,
+          directions: str | None, label_threshold: float, horizon: int, measure: str, strict: bool,
+          size_floor: float | None, test_from: int | None, out: str) -> None:
     """Train the scorecard on every labelled cohort, evaluate it out of time and save its model card.
+
+    Features whose declared direction (models/directions.yaml) does not hold in the training data are dropped;
+    the card says which and why.
 
     Example:
 
-        tiering model train --register firms.parquet --out models/tianjin_2024
+        tiering model train --register firms.xlsx --out models/tianjin_2024
+        tiering model train --panel firms.csv --mapping my_columns.yaml --out models/mine
     """
     spec = _spec(label_threshold, horizon, measure, strict, size_floor)
-    if register is not None and real_data is not None:
-        raise click.UsageError("train on one data set: give --register or --real-data, not both")
-    (source, panel), = _panels(register, real_data, unit).items()
-    data, used, dropped = _labelled(panel, spec)
+    panels = _panels(register, real_data, unit, panel, mapping)
+    if len(panels) != 1:
+        raise click.UsageError("train on one data set: give one of --register, --panel or --real-data")
+    declarations = _declarations(directions)
+    (source, (frame, chosen)), = panels.items()
+    data, used, dropped = _labelled(frame, spec, chosen)
     training = data[data["label"].notna()].reset_index(drop=True)
     if training["label"].nunique() != 2:
         raise UnusableInput(f"{source}: 只有 {len(training)} 行有标签且不含两类结果；"
                             f"需要至少 {horizon + 1} 个连续年份的数据")
     try:
-        evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon)
+        evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
+                                 declarations=declarations)
         metrics = {"out_of_time_summary": evaluation.summary.to_dict("records"),
-                   "out_of_time_by_year": evaluation.by_year.to_dict("records")}
+                   "out_of_time_by_year": evaluation.by_year.to_dict("records"),
+                   "calibration_out_of_time": evaluation.calibration.to_dict("records")}
     except ValueError as error:
         evaluation, metrics = None, {"out_of_time": f"not evaluated: {error}"}
-    model_ = Scorecard(features=list(used)).fit(training[["uscc", "year", *used]], training["label"])
+    try:
+        trained = train_scorecard(training, list(used), declarations)
+    except ValueError as error:
+        raise UnusableInput(f"{source}: {error}") from error
+    model_ = trained.model
     card = build_card(Path(out).name.removesuffix(".card.yaml"), model_, spec,
-                      training[["uscc", "year", *used, "label"]], dropped, source, metrics)
+                      training[["uscc", "year", *model_.feature_names_, "label"]], dropped, source, metrics,
+                      checks=trained.checks, directions_source=declarations.source, mapping=chosen.id)
     path = save_card(card, out)
     click.echo(f"{source}: {spec.describe()}; {len(training)} labelled firm-years, "
                f"cohorts {training['year'].min()}–{training['year'].max()}")
-    click.echo(f"features used: {', '.join(used)}")
-    for feature, reason in dropped.items():
+    click.echo(f"features used: {', '.join(model_.feature_names_)}")
+    for feature, reason in {**dropped, **trained.dropped}.items():
         click.echo(f"feature dropped: {feature} — {reason}")
     if evaluation is not None:
-        click.echo("\nout-of-time by test year\n" + format_table(evaluation.by_year))
-        click.echo("\nout-of-time mean over test years\n" + format_table(evaluation.summary))
+        click.echo("")
+        _echo_evaluation(evaluation)
     click.echo("\npoints table\n" + format_table(model_.points_table()[["feature", "bin", "count", "event_rate",
                                                                           "points"]]))
     click.echo(f"\nbase points {model_.base_points_}; saved {path}")
@@ -150,31 +195,47 @@ def train(register: str | None, unit: str | None, real_data: str | None, label_t
 @model.command()
 @click.option("--register", type=click.Path(dir_okay=False), help="Register file (panel of firms and years).")
 @_UNIT
+@_PANEL
+@_MAPPING
 @click.option("--real-data", type=click.Path(dir_okay=False),
               help="Also evaluate on the listed-firm benchmark CSV.")
+@_DIRECTIONS
+@click.option("--latent", type=click.Path(dir_okay=False), default=None,
+              help="Generated data only: the hidden truth (uscc, growth_potential), to add the oracle ranking.")
 @_label_options
-def evaluate(register: str | None, unit: str | None, real_data: str | None, label_threshold: float,
+def evaluate(register: str | None, unit: str | None, panel: str | None, mapping: str | None,
+             real_data: str | None, directions: str | None, latent: str | None, label_threshold: float,
              horizon: int, measure: str, strict: bool, size_floor: float | None, test_from: int | None) -> None:
     """Out-of-time evaluation: train on cohorts ≤ T − horizon, test on cohort T, for every possible T.
 
-    Prints ROC AUC, average precision, precision@10/15 and lift for the scorecard, the boosted challenger
-    and the past-growth baselines.
+    Prints ROC AUC, average precision, precision@10/15 and lift@10/15 for the scorecard, the monotone
+    boosted challenger, a plain boosted-tree reference on the raw columns (boosted_raw) and the past-growth
+    baselines, and the scorecard's out-of-time calibration table. With --latent (generated data), the
+    oracle ranking by the hidden growth potential shows the best any model could do.
 
     Example:
 
-        tiering model evaluate --register firms.parquet --real-data ../shared/data/cn_machinery_listed_2000_2013.csv
+        tiering model evaluate --real-data ../shared/data/cn_machinery_listed_2000_2013.csv --test-from 2005
     """
     spec = _spec(label_threshold, horizon, measure, strict, size_floor)
-    for source, panel in _panels(register, real_data, unit).items():
-        data, used, dropped = _labelled(panel, spec)
+    declarations = _declarations(directions)
+    truth = None
+    if latent is not None:
         try:
-            evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon)
+            truth = pd.read_csv(latent, dtype={"uscc": str}, encoding="utf-8-sig")
+        except (OSError, ValueError) as error:
+            raise UnusableInput(f"{latent}: {error}") from error
+    for source, (frame, chosen) in _panels(register, real_data, unit, panel, mapping).items():
+        data, used, dropped = _labelled(frame, spec, chosen)
+        try:
+            evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
+                                     declarations=declarations, latent=truth, latent_column="growth_potential")
         except ValueError as error:
             raise UnusableInput(f"{source}: {error}") from error
-        click.echo(f"== {source}: {spec.describe()}")
-        click.echo(f"features used: {', '.join(used)}; dropped: {', '.join(dropped) or 'none'}")
-        click.echo("out-of-time by test year\n" + format_table(evaluation.by_year))
-        click.echo("out-of-time mean over test years\n" + format_table(evaluation.summary) + "\n")
+        click.echo(f"== {source}（列映射 {chosen.id}）: {spec.describe()}")
+        click.echo(f"candidate features: {len(used)}; not computable: {', '.join(dropped) or 'none'}")
+        _echo_evaluation(evaluation)
+        click.echo("")
 
 
 @model.command()
@@ -182,38 +243,43 @@ def evaluate(register: str | None, unit: str | None, real_data: str | None, labe
               help="A model card written by `tiering model train`.")
 @click.option("--register", type=click.Path(dir_okay=False), help="Register file to score.")
 @_UNIT
+@_PANEL
+@_MAPPING
 @click.option("--real-data", type=click.Path(dir_okay=False), help="Score the listed-firm benchmark CSV instead.")
 @click.option("--year", type=int, default=None, help="Cohort year to rank (default: the latest in the register).")
 @click.option("--top", type=int, default=15, show_default=True, help="How many firms to list.")
-def score(model_path: str, register: str | None, unit: str | None, real_data: str | None, year: int | None,
-          top: int) -> None:
+def score(model_path: str, register: str | None, unit: str | None, panel: str | None, mapping: str | None,
+          real_data: str | None, year: int | None, top: int) -> None:
     """Rank one cohort's firms by points, with each firm's within-year percentile and top reasons.
 
     The score only orders firms that the rules found eligible; it never excludes a firm on its own.
 
     Example:
 
-        tiering model score --model models/tianjin_2024.card.yaml --register firms.parquet --year 2024
+        tiering model score --model models/tianjin_2024.card.yaml --register firms.xlsx --year 2024
     """
     try:
         card = load_card(model_path)
     except (OSError, ValueError) as error:
         raise UnusableInput(str(error)) from error
-    if register is not None and real_data is not None:
-        raise click.UsageError("score one data set: give --register or --real-data, not both")
-    (source, panel), = _panels(register, real_data, unit).items()
+    panels = _panels(register, real_data, unit, panel, mapping)
+    if len(panels) != 1:
+        raise click.UsageError("score one data set: give one of --register, --panel or --real-data")
+    (source, (frame, _)), = panels.items()
     try:
-        card.check_features(panel)
+        card.check_features(frame)
     except FeatureMismatchError as error:
         raise UnusableInput(str(error)) from error
-    frame = build_features(panel, only=tuple(card.features)).frame
-    cohort = frame[frame["year"] == (year if year is not None else frame["year"].max())].reset_index(drop=True)
+    built = build_features(frame, only=tuple(card.features)).frame
+    cohort = built[built["year"] == (year if year is not None else built["year"].max())].reset_index(drop=True)
     if cohort.empty:
         raise UnusableInput(f"{source}: 没有 {year} 年的数据")
     scorecard = card.scorecard()
+    notes = scorecard.missing_notes(cohort).to_numpy()
+    reasons = scorecard.top_reasons(cohort).to_numpy()
     ranked = cohort[["uscc", "year"]].assign(
         score=scorecard.score(cohort).to_numpy(),
-        reasons=scorecard.top_reasons(cohort).to_numpy())
+        reasons=["；".join(t for t in pair if t) for pair in zip(reasons, notes, strict=True)])
     ranked["percentile"] = ranked["score"].rank(pct=True, method="max").mul(100).round().astype("int64")
     ranked = ranked.sort_values(["score", "uscc"], ascending=[False, True], kind="stable").head(top)
     click.echo(ranked[["uscc", "year", "score", "percentile", "reasons"]].to_string(index=False))

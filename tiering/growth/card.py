@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tiering.growth.features import BY_ID, build_features
+from tiering.growth.directions import DirectionCheck
+from tiering.growth.features import BY_ID, build_features, missing_fields
 from tiering.growth.labels import LabelSpec
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 
@@ -64,6 +65,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _why_absent(panel: pd.DataFrame, feature: str, dropped: dict[str, str]) -> str:
+    if feature in dropped:
+        return dropped[feature]
+    absent = missing_fields(panel, BY_ID[feature])
+    return f"数据无字段 {', '.join(absent)}" if absent else "无数据"
+
+
 @dataclass(frozen=True)
 class ModelCard:
     """A loaded (or freshly built) card; ``data`` is exactly what the YAML file holds."""
@@ -74,6 +82,12 @@ class ModelCard:
     def features(self) -> list[str]:
         """The feature ids the scorecard uses, in scoring order."""
         return [f["id"] for f in self.data["features"]]
+
+    @property
+    def candidates(self) -> list[str]:
+        """Every feature the training data offered (kept or dropped by the direction policy)."""
+        checks = self.data.get("directions", {}).get("checks")
+        return [c["feature"] for c in checks] if checks else self.features
 
     @property
     def label_spec(self) -> LabelSpec:
@@ -89,16 +103,17 @@ class ModelCard:
         """Refuse a panel whose features differ from the card's, naming what is missing and what is extra.
 
         Missing: a card feature the panel cannot supply (no column for a field it needs, or no value at all).
-        Extra: a feature the panel has data for that the card did not use (the model never saw it).
+        Extra: a feature the panel has data for that the training data did not have (the model never saw it);
+        features the direction policy dropped were seen and are not extra.
         """
         built = build_features(panel)
         missing = [f for f in self.features if f not in built.used]
-        extra = [f for f in built.used if f not in self.features]
+        extra = [f for f in built.used if f not in self.candidates]
         if not missing and not extra:
             return
         problems = []
         if missing:
-            named = "；".join(f"{f}（{BY_ID[f].label}，{built.dropped.get(f, '无数据')}）" for f in missing)
+            named = "；".join(f"{f}（{BY_ID[f].label}，{_why_absent(panel, f, built.dropped)}）" for f in missing)
             problems.append(f"数据缺少模型所需的特征 {missing}：{named}")
         if extra:
             problems.append(f"数据含有模型未使用的特征 {extra}（训练数据没有它们）")
@@ -108,15 +123,24 @@ class ModelCard:
 
 
 def build_card(name: str, model: Scorecard, spec: LabelSpec, training: pd.DataFrame,
-               dropped: dict[str, str], source: str, metrics: dict[str, Any] | None = None) -> ModelCard:
-    """Assemble the card of a scorecard fitted on ``training`` (uscc, year, features, label)."""
+               dropped: dict[str, str], source: str, metrics: dict[str, Any] | None = None,
+               checks: list[DirectionCheck] | None = None, directions_source: str | None = None,
+               mapping: str | None = None) -> ModelCard:
+    """Assemble the card of a scorecard fitted on ``training`` (uscc, year, features, label).
+
+    ``checks`` is the direction policy's verdict on every candidate feature; the card lists the kept ones with
+    their declared direction and reason, the dropped ones with why, and each feature's Missing-bin policy.
+    """
     fitted = model.to_spec()
+    reasons = {c.feature: c.reason for c in checks or []}
     features = []
     for bins in fitted["bins"]:
         definition = BY_ID[bins["feature"]]
         features.append({"id": definition.id, "label": definition.label, "unit": definition.unit,
                          "definition": definition.definition, "fields": list(definition.fields),
-                         "direction": bins["direction"]})
+                         "direction": bins["direction"], "direction_reason": reasons.get(definition.id, "")})
+    missing_bins = [{"feature": b["feature"], "policy": b["missing_policy"], "points": b["points"][-1],
+                     "why": b["missing_why"]} for b in fitted["bins"]]
     zero = [f for f, c in fitted["coefficients"].items() if c == 0.0]
     data = {
         "card_version": CARD_VERSION,
@@ -132,7 +156,15 @@ def build_card(name: str, model: Scorecard, spec: LabelSpec, training: pd.DataFr
             "data_hash": data_hash(training),
         },
         "features": features,
+        "mapping": mapping,
         "dropped_features": dict(dropped),
+        "directions": {
+            "source": directions_source,
+            "policy": "拟合方向须与声明一致，且在训练年份的各连续时段内不反向（容差 ρ 0.02）；否则剔除",
+            "dropped": {c.feature: c.why for c in checks or [] if c.status != "kept"},
+            "checks": [c.to_dict() for c in checks or []],
+        },
+        "missing_bins": missing_bins,
         "zero_weight_features": zero,
         "scorecard": fitted,
         "libraries": library_versions(),

@@ -1,7 +1,10 @@
 """Growth features built from a panel in the internal contract (one row per uscc and year).
 
-Each feature declares the panel fields it needs, its unit, its Chinese wording for reason texts and the
-monotone direction the scorecard must respect. A data set that lacks a field simply lacks the features
+Each feature declares the panel fields it needs, its unit and its Chinese wording for reason texts; the
+direction it may push a score is declared apart, in YAML beside the model (:mod:`tiering.growth.directions`).
+Besides size, age, years observed, past growth and the register's R&D, staff and IP measures, every amount of
+the catalogue ``amounts.yaml`` that a panel carries gives its ratio to total assets, to revenue and its
+one-year change. A data set that lacks a field simply lacks the features
 that need it: :func:`build_features` reports what it dropped and why, and the model card records it.
 Past values are looked up by exact year (year − 1, year − 3), so a gap in a firm's years gives a missing
 feature, never a value from the wrong year.
@@ -11,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import pandas as pd
+import yaml
 
 INCREASING, DECREASING, AUTO = "increasing", "decreasing", "auto"
 DIRECTIONS = (INCREASING, DECREASING, AUTO)
@@ -77,6 +82,10 @@ class FeatureDef:
     compute: Callable[[pd.DataFrame, _Lags], pd.Series]
     definition: str
     percent: bool = False
+    amount: str | None = None
+    """The catalogue amount a generated feature is built from (None for the hand-made ones)."""
+    past: bool = False
+    """True when the feature needs an earlier year, so a firm new to the data has no value."""
 
     def format_value(self, value: float) -> str:
         """The value as staff read it: ``35%``, ``12.3万元``, ``8年``; ``缺失`` when missing."""
@@ -89,6 +98,69 @@ class FeatureDef:
         return f"{value:,.4g}{self.unit}"
 
 
+def _amount_catalogue() -> dict[str, dict[str, object]]:
+    text = resources.files("tiering.growth").joinpath("amounts.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)["amounts"]
+
+
+AMOUNTS: dict[str, dict[str, object]] = _amount_catalogue()
+"""Every amount the model knows (id → label, kind, signed), from ``amounts.yaml``."""
+
+# Established names for ratios staff know by name; every other amount gets a generic id and wording.
+_NAMED = {
+    "total_liabilities_to_assets": ("leverage", "资产负债率"),
+    "net_profit_to_assets": ("roa", "总资产收益率"),
+    "net_profit_to_revenue": ("net_margin", "销售净利率"),
+    "rd_expense_to_revenue": ("rd_intensity", "研发投入强度"),
+    "revenue_to_assets": ("asset_turnover", "总资产周转率"),
+    "total_assets_growth_1y": ("asset_growth_1y", "上年资产增长"),
+    "revenue_growth_1y": ("revenue_growth_1y", "上年营收增长"),
+    "operating_profit_to_revenue": ("operating_margin", "营业利润率"),
+    "equity_to_assets": ("equity_ratio", "所有者权益比率"),
+}
+# Cost shares of revenue read better as the margin they leave (see gross_margin below).
+_NO_REVENUE_RATIO = {"revenue", "operating_cost", "main_cost"}
+
+
+def _named(key: str, label: str) -> tuple[str, str]:
+    return _NAMED.get(key, (key, label))
+
+
+def _amount_features() -> list[FeatureDef]:
+    """Ratio to total assets, ratio to revenue and one-year change of every amount in the catalogue."""
+    out: list[FeatureDef] = []
+    for amount, info in AMOUNTS.items():
+        name = str(info["label"])
+        if amount != "total_assets":
+            fid, label = _named(f"{amount}_to_assets", f"{name}占总资产比")
+            out.append(FeatureDef(fid, label, "比例", (amount, "total_assets"), AUTO,
+                                  lambda p, g, a=amount: _ratio(g.now(a), g.now("total_assets")),
+                                  f"{name} / 资产总额", percent=True, amount=amount))
+        if amount not in _NO_REVENUE_RATIO and amount != "total_assets":
+            fid, label = _named(f"{amount}_to_revenue", f"{name}占收入比")
+            out.append(FeatureDef(fid, label, "比例", (amount, "revenue"), AUTO,
+                                  lambda p, g, a=amount: _ratio(g.now(a), g.now("revenue")),
+                                  f"{name} / 销售收入", percent=True, amount=amount))
+        if info["signed"]:
+            fid, label = _named(f"{amount}_change_1y", f"上年{name}增加额占总资产比")
+            out.append(FeatureDef(fid, label, "比例", (amount, "total_assets"), AUTO,
+                                  lambda p, g, a=amount: _ratio(g.now(a) - g.ago(a, 1), g.ago("total_assets", 1)),
+                                  f"({name}_t − {name}_t−1) / 资产总额_t−1（缺上一年则缺失）", percent=True,
+                                  amount=amount, past=True))
+        else:
+            fid, label = _named(f"{amount}_growth_1y", f"上年{name}增长")
+            out.append(FeatureDef(fid, label, "比例", (amount,), AUTO,
+                                  lambda p, g, a=amount: _cagr(g.now(a), g.ago(a, 1), 1),
+                                  f"{name}_t / {name}_t−1 − 1（缺上一年则缺失）", percent=True,
+                                  amount=amount, past=True))
+    return out
+
+
+def _years_observed(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
+    """How many years the firm has been in the panel up to this year (this year included)."""
+    return panel.groupby("uscc")["year"].rank(method="first").astype("float64")
+
+
 FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef("log_revenue", "营业收入规模", "ln(万元)", ("revenue",), AUTO,
                lambda p, g: _log(g.now("revenue")), "ln(当年销售收入, 万元)"),
@@ -96,42 +168,37 @@ FEATURES: tuple[FeatureDef, ...] = (
                lambda p, g: _log(g.now("employees")), "ln(当年职工总数)"),
     FeatureDef("log_assets", "资产规模", "ln(万元)", ("total_assets",), AUTO,
                lambda p, g: _log(g.now("total_assets")), "ln(年末资产总额, 万元)"),
-    FeatureDef("age", "企业年龄", "年", ("registration_date",), DECREASING, _age,
+    FeatureDef("age", "企业年龄", "年", ("registration_date",), AUTO, _age,
                "年度 − 注册年份"),
-    FeatureDef("revenue_growth_1y", "上年营收增长", "比例", ("revenue",), AUTO,
-               lambda p, g: _cagr(g.now("revenue"), g.ago("revenue", 1), 1),
-               "revenue_t / revenue_{t-1} − 1（缺上一年则缺失）", percent=True),
+    FeatureDef("years_observed", "在册（在库）年数", "年", (), AUTO, _years_observed,
+               "该企业在数据中已出现的年数（含当年）"),
     FeatureDef("revenue_growth_3y", "近三年营收年均增长", "比例", ("revenue",), AUTO,
                lambda p, g: _cagr(g.now("revenue"), g.ago("revenue", 3), 3),
-               "(revenue_t / revenue_{t-3})^(1/3) − 1（缺t−3年则缺失）", percent=True),
+               "(revenue_t / revenue_{t-3})^(1/3) − 1（缺t−3年则缺失）", percent=True, past=True),
     FeatureDef("employee_growth_1y", "上年职工增长", "比例", ("employees",), AUTO,
                lambda p, g: _cagr(g.now("employees"), g.ago("employees", 1), 1),
-               "employees_t / employees_{t-1} − 1", percent=True),
-    FeatureDef("asset_growth_1y", "上年资产增长", "比例", ("total_assets",), AUTO,
-               lambda p, g: _cagr(g.now("total_assets"), g.ago("total_assets", 1), 1),
-               "total_assets_t / total_assets_{t-1} − 1", percent=True),
-    FeatureDef("rd_intensity", "研发投入强度", "比例", ("rd_expense", "revenue"), INCREASING,
-               lambda p, g: _ratio(g.now("rd_expense"), g.now("revenue")),
-               "研发费用 / 销售收入", percent=True),
-    FeatureDef("tech_staff_share", "科技人员占比", "比例", ("tech_staff", "employees"), INCREASING,
+               "employees_t / employees_{t-1} − 1", percent=True, past=True),
+    FeatureDef("gross_margin", "毛利率", "比例", ("revenue", "operating_cost"), AUTO,
+               lambda p, g: _ratio(g.now("revenue") - g.now("operating_cost"), g.now("revenue")),
+               "(销售收入 − 营业成本) / 销售收入", percent=True),
+    FeatureDef("main_gross_margin", "主营业务毛利率", "比例", ("main_revenue", "main_cost"), AUTO,
+               lambda p, g: _ratio(g.now("main_revenue") - g.now("main_cost"), g.now("main_revenue")),
+               "(主营业务收入 − 主营业务成本) / 主营业务收入", percent=True),
+    FeatureDef("tech_staff_share", "科技人员占比", "比例", ("tech_staff", "employees"), AUTO,
                lambda p, g: _ratio(g.now("tech_staff"), g.now("employees")),
                "科技人员数 / 职工总数", percent=True),
-    FeatureDef("ip_class1_stock", "Ⅰ类知识产权存量", "项", ("ip_class1",), INCREASING,
+    FeatureDef("rd_staff_share", "研发人员占比", "比例", ("rd_staff", "employees"), AUTO,
+               lambda p, g: _ratio(g.now("rd_staff"), g.now("employees")),
+               "研发人员数 / 职工总数", percent=True),
+    FeatureDef("ip_class1_stock", "Ⅰ类知识产权存量", "项", ("ip_class1",), AUTO,
                lambda p, g: g.now("ip_class1"), "有效Ⅰ类知识产权数量"),
-    FeatureDef("ip_stock", "知识产权存量", "项", ("ip_class1", "ip_class2"), INCREASING,
+    FeatureDef("ip_stock", "知识产权存量", "项", ("ip_class1", "ip_class2"), AUTO,
                lambda p, g: g.now("ip_class1") + g.now("ip_class2"), "有效Ⅰ类 + Ⅱ类知识产权数量"),
-    FeatureDef("ip_flow", "上年新增知识产权", "项", ("ip_class1", "ip_class2"), INCREASING,
+    FeatureDef("ip_flow", "上年新增知识产权", "项", ("ip_class1", "ip_class2"), AUTO,
                lambda p, g: (g.now("ip_class1") + g.now("ip_class2"))
                - (g.ago("ip_class1", 1) + g.ago("ip_class2", 1)),
-               "(Ⅰ类 + Ⅱ类)_t − (Ⅰ类 + Ⅱ类)_{t-1}"),
-    FeatureDef("leverage", "资产负债率", "比例", ("total_liabilities", "total_assets"), AUTO,
-               lambda p, g: _ratio(g.now("total_liabilities"), g.now("total_assets")),
-               "负债总额 / 资产总额", percent=True),
-    FeatureDef("net_margin", "销售净利率", "比例", ("net_profit", "revenue"), AUTO,
-               lambda p, g: _ratio(g.now("net_profit"), g.now("revenue")), "净利润 / 销售收入", percent=True),
-    FeatureDef("roa", "总资产收益率", "比例", ("net_profit", "total_assets"), AUTO,
-               lambda p, g: _ratio(g.now("net_profit"), g.now("total_assets")),
-               "净利润 / 资产总额", percent=True),
+               "(Ⅰ类 + Ⅱ类)_t − (Ⅰ类 + Ⅱ类)_{t-1}", past=True),
+    *_amount_features(),
 )
 
 BY_ID: dict[str, FeatureDef] = {f.id: f for f in FEATURES}
@@ -155,7 +222,8 @@ def build_features(panel: pd.DataFrame, only: tuple[str, ...] | None = None) -> 
     """Compute every feature the panel's columns allow (or only the features named in ``only``).
 
     A feature is dropped when a field it needs has no column or when it has no value in any row; the
-    reason is kept in ``FeatureSet.dropped``. Rows keep the panel's order; index is reset.
+    reason is kept in ``FeatureSet.dropped`` (features of a catalogue amount the panel lacks entirely are
+    skipped without a note). Rows keep the panel's order; index is reset.
     """
     absent_ids = [c for c in ID_COLUMNS if c not in panel.columns]
     if absent_ids:
@@ -176,7 +244,9 @@ def build_features(panel: pd.DataFrame, only: tuple[str, ...] | None = None) -> 
             continue
         absent = missing_fields(panel, feature)
         if absent:
-            dropped[feature.id] = f"数据无字段 {', '.join(absent)}"
+            # An amount the panel does not carry at all is not news; a feature half-supplied is.
+            if feature.amount is None or feature.amount in panel.columns:
+                dropped[feature.id] = f"数据无字段 {', '.join(absent)}"
             continue
         values = feature.compute(panel, lags).astype("float64").replace([np.inf, -np.inf], np.nan)
         if values.notna().sum() == 0:

@@ -23,9 +23,13 @@ from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from tiering.growth.directions import time_folds
 from tiering.growth.features import AUTO, BY_ID, DECREASING, DIRECTIONS, ID_COLUMNS, INCREASING, format_number
 
 MISSING_LABEL = "缺失"
+NEUTRAL, LEARNED = "neutral", "learned"
+NO_PAST_DATA = "无往年数据（新上市/新成立）"
+MIN_MISSING_PER_FOLD = 10
 
 
 class FeatureMismatchError(ValueError):
@@ -44,6 +48,9 @@ class FeatureBins:
     events: list[int]
     woe: list[float]
     points: list[int]
+    missing_policy: str = NEUTRAL
+    """``neutral`` (a missing value scores 0 points, as the average firm) or ``learned`` (stable in every fold)."""
+    missing_why: str = ""
 
     def bin_index(self, values: np.ndarray) -> np.ndarray:
         """The bin of each value: ``x < edges[0]`` is bin 0, ``edges[i-1] ≤ x < edges[i]`` bin i; NaN → Missing."""
@@ -128,6 +135,32 @@ def _woe(count: np.ndarray, events: np.ndarray) -> np.ndarray:
     return np.where(count > 0, woe, 0.0)
 
 
+def _missing_policy(missing: np.ndarray, y: np.ndarray, fold: np.ndarray | None) -> tuple[str, str]:
+    """Whether the Missing bin may keep its own points: only if its effect has one sign in every time fold.
+
+    Missing data must not act as a bonus (or a penalty) by accident: without folds (no ``year`` column), with
+    fewer than ``MIN_MISSING_PER_FOLD`` missing rows in a fold, or with the sign changing, it stays neutral.
+    """
+    if not missing.any():
+        return NEUTRAL, "训练数据无缺失"
+    if fold is None:
+        return NEUTRAL, "无年份可分段检验，缺失按平均水平（0分）"
+    signs, woes = [], []
+    for b in range(int(fold.max()) + 1):
+        inside = fold == b
+        count = np.array([int((inside & ~missing).sum()), int((inside & missing).sum())])
+        if count[1] < MIN_MISSING_PER_FOLD:
+            return NEUTRAL, f"第{b + 1}时段缺失仅 {count[1]} 行，不足以检验，缺失按平均水平（0分）"
+        events = np.array([y[inside & ~missing].sum(), y[inside & missing].sum()])
+        woe = float(_woe(count, events)[1])
+        woes.append(woe)
+        signs.append(np.sign(woe))
+    shown = "，".join(f"{w:+.2f}" for w in woes)
+    if len(set(signs)) == 1 and signs[0] != 0:
+        return LEARNED, f"各时段缺失组的证据权重同号（{shown}），保留其分值"
+    return NEUTRAL, f"各时段缺失组的证据权重不同号（{shown}），缺失按平均水平（0分）"
+
+
 def _fit_logistic(design: np.ndarray, y: np.ndarray, C: float) -> tuple[float, np.ndarray]:
     """L2-penalised logistic regression with every feature weight ≥ 0 (the intercept is free)."""
     n, p = design.shape
@@ -159,7 +192,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         the feature's rank correlation with the label in the training data.
     n_bins : number of quantile bins before pooling (the Missing bin comes on top).
     min_bin_share : smallest share of training rows a bin may hold; smaller bins merge into a neighbour.
-        A Missing bin below that size gets WoE 0, so a missing value scores as the average firm.
+    missing_folds : the training cohorts (``year`` column of X) are cut into this many consecutive blocks; a
+        Missing bin keeps points of its own only if its effect has the same sign in every block, otherwise
+        (and always when X has no ``year``) a missing value scores 0 points, as the average firm.
     C : inverse L2 penalty strength of the logistic regression.
     pdo, base_points, base_odds : points scale — ``base_points`` at odds ``base_odds``, ``pdo`` more points
         for each doubling of the odds.
@@ -170,7 +205,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
     def __init__(self, features: list[str] | None = None, directions: dict[str, str] | None = None,
                  n_bins: int = 5, min_bin_share: float = 0.05, C: float = 1.0, pdo: float = 20.0,
-                 base_points: float = 500.0, base_odds: float = 1.0) -> None:
+                 base_points: float = 500.0, base_odds: float = 1.0, missing_folds: int = 3) -> None:
         self.features = features
         self.directions = directions
         self.n_bins = n_bins
@@ -179,6 +214,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.pdo = pdo
         self.base_points = base_points
         self.base_odds = base_odds
+        self.missing_folds = missing_folds
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -239,6 +275,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         yb = (target == classes[1]).astype("float64")
         self.feature_names_ = list(frame.columns)
+        fold = (time_folds(X["year"].reset_index(drop=True), self.missing_folds)
+                if isinstance(X, pd.DataFrame) and "year" in X.columns else None)
         min_count = max(1, int(np.ceil(self.min_bin_share * len(frame))))
 
         self.bins_: dict[str, FeatureBins] = {}
@@ -253,8 +291,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             index = bins.bin_index(x)
             count, events = _counts(index, yb, len(edges) + 2)
             woe = _woe(count, events)
-            if count[-1] < min_count:
-                # Too few missing values to learn from: a missing value scores as the average firm.
+            bins.missing_policy, bins.missing_why = _missing_policy(~present, yb, fold)
+            if bins.missing_policy == LEARNED and count[-1] < min_count:
+                bins.missing_policy = NEUTRAL
+                bins.missing_why = f"缺失仅 {count[-1]} 行，少于最小分箱，缺失按平均水平（0分）"
+            if bins.missing_policy == NEUTRAL:
                 woe[-1] = 0.0
             bins.count, bins.events, bins.woe = count.astype(int).tolist(), events.astype(int).tolist(), woe.tolist()
             self.bins_[feature] = bins
@@ -268,6 +309,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raw = factor * self.coef_[j] * np.asarray(bins.woe)
             centre = float(np.dot(raw, bins.count) / max(sum(bins.count), 1))
             bins.points = [int(v) for v in np.round(raw - centre)]
+            if bins.missing_policy == NEUTRAL:
+                bins.points[-1] = 0
             base += centre
         self.base_points_ = int(np.round(base))
         return self
@@ -327,40 +370,70 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 })
         return pd.DataFrame(rows)
 
-    def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Points per firm and feature with a Chinese reason, e.g. ``近三年营收年均增长 35%（+18分）``.
-
-        Columns: uscc (and year when ``frame`` has it), feature, value, bin, points, reason, rank — rank 1 is
-        the feature that adds the most points to that firm's score, so ``rank <= 3`` are its top reasons.
-        """
+    def _explained(self, frame: pd.DataFrame) -> pd.DataFrame:
         values, points, labels = self._points(frame)
         ids = frame["uscc"].to_numpy() if "uscc" in frame.columns else frame.index.to_numpy()
         parts = []
-        for order, feature in enumerate(self.bins_):
+        for order, (feature, bins) in enumerate(self.bins_.items()):
             definition = BY_ID.get(feature)
             name = definition.label if definition is not None else feature
+            value = values[feature].to_numpy()
             part = pd.DataFrame({
                 "row": np.arange(len(values)), "order": order, "uscc": ids,
-                "feature": feature, "value": values[feature].to_numpy(), "bin": labels[feature].to_numpy(),
-                "points": points[feature].to_numpy().astype("int64"),
+                "feature": feature, "value": value, "bin": labels[feature].to_numpy(),
+                "points": points[feature].to_numpy().astype("int64"), "missing": np.isnan(value),
             })
             if "year" in frame.columns:
                 part.insert(3, "year", frame["year"].to_numpy())
-            shown = [definition.format_value(v) if definition is not None else format_number(v)
-                     for v in part["value"]]
-            part["reason"] = [f"{name} {v}（{p:+d}分）" for v, p in zip(shown, part["points"], strict=True)]
+            shown = [definition.format_value(v) if definition is not None else format_number(v) for v in value]
+            past = definition is not None and definition.past
+            part["reason"] = [
+                (f"{NO_PAST_DATA if past else '数据缺失'}：{p:+d}分（{name}）" if m else f"{name} {v}（{p:+d}分）")
+                for v, p, m in zip(shown, part["points"], part["missing"], strict=True)]
+            negative_rate = (bins.direction == INCREASING and definition is not None and definition.percent
+                             and np.nan_to_num(value, nan=0.0) < 0)
+            part["creditable"] = (part["points"] > 0) & ~part["missing"] & ~negative_rate
             parts.append(part)
         out = pd.concat(parts, ignore_index=True).sort_values(["row", "points", "order"],
                                                              ascending=[True, False, True], kind="stable")
         out["rank"] = out.groupby("row").cumcount() + 1
-        return out.drop(columns=["row", "order"]).reset_index(drop=True)
+        return out.drop(columns=["order"]).reset_index(drop=True)
+
+    def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Points per firm and feature with a Chinese reason, e.g. ``近三年营收年均增长 35%（+18分）``.
+
+        Columns: uscc (and year when ``frame`` has it), feature, value, bin, points, reason, missing, creditable,
+        rank — rank 1 is the feature that adds the most points to that firm's score. ``missing`` marks a value in
+        the Missing bin; its reason reads ``无往年数据（新上市/新成立）：+N分（上年营收增长）`` for features that
+        need an earlier year. ``creditable`` marks a reason a committee can give for choosing the firm: it raised the
+        score, the value is present, and it is not a negative rate of a higher-is-better feature (a firm is never
+        chosen "because" it lost money or shrank, even when others lost more).
+        """
+        return self._explained(frame).drop(columns=["row"])
 
     def top_reasons(self, frame: pd.DataFrame, n: int = 3) -> pd.Series:
-        """The ``n`` features that add the most points to each row, joined with "；" (index of ``frame``)."""
-        explained = self.explain(frame)
-        top = explained[explained["rank"] <= n]
-        per_row = top.groupby(np.repeat(np.arange(len(frame)), min(n, len(self.bins_))), sort=True)["reason"]
-        return pd.Series(per_row.agg("；".join).to_numpy(), index=frame.index, name="reasons")
+        """Up to ``n`` creditable reasons per row (most points first), joined with "；" (index of ``frame``).
+
+        Only features that raised the firm's score with a value it really has are reasons (see :meth:`explain`);
+        a firm with none gets an empty text.
+        """
+        explained = self._explained(frame)
+        return self._joined(explained[explained["creditable"]], frame, n)
+
+    def missing_notes(self, frame: pd.DataFrame) -> pd.Series:
+        """Per row, every Missing bin that gave it points (positive or negative), joined with "；".
+
+        Empty unless a Missing bin passed the stability test in training (otherwise missing scores 0).
+        """
+        explained = self._explained(frame)
+        return self._joined(explained[explained["missing"] & (explained["points"] != 0)], frame, None)
+
+    @staticmethod
+    def _joined(kept: pd.DataFrame, frame: pd.DataFrame, n: int | None) -> pd.Series:
+        if n is not None:
+            kept = kept.groupby("row", sort=False).head(n)
+        text = kept.groupby("row", sort=True)["reason"].agg("；".join)
+        return pd.Series(text.reindex(np.arange(len(frame))).fillna("").to_numpy(), index=frame.index, name="reasons")
 
     # --- persistence ----------------------------------------------------------------------------------
     def to_spec(self) -> dict[str, object]:

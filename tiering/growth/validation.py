@@ -1,8 +1,9 @@
 """Out-of-time evaluation: train on cohorts ≤ T − gap, test on cohort T, for several T.
 
 Random k-fold cross-validation mixes years and overstates the score of a growth model by 0.08–0.16 AUC
-on data like ours, so it is not offered. Every test cohort is scored by the scorecard, the challenger,
-the "past growth only" baselines and, on generated data, the oracle ranking by latent potential.
+on data like ours, so it is not offered. Every test cohort is scored by the scorecard, the monotone
+challenger, a plain boosted-tree reference on the raw amounts, the "past growth only" baselines and, on
+generated data, the oracle ranking by latent potential.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from tiering.growth.challenger import GrowthChallenger
-from tiering.growth.scorecard import Scorecard
+from tiering.growth.directions import Declarations, load_declarations
+from tiering.growth.training import train_scorecard
 
 Ranker = Callable[[pd.DataFrame, pd.DataFrame, list[str]], np.ndarray]
 """(train, test, features) → one score per test row; higher = more likely to grow."""
@@ -23,14 +27,21 @@ Ranker = Callable[[pd.DataFrame, pd.DataFrame, list[str]], np.ndarray]
 METRICS = ("n_train", "n_test", "base_rate", "roc_auc", "average_precision", "precision_at_10",
            "precision_at_15", "lift_at_10", "lift_at_15")
 MIN_TRAIN_ROWS = 30
-
-
-def _scorecard(train: pd.DataFrame, test: pd.DataFrame, features: list[str]) -> np.ndarray:
-    return Scorecard(features=features).fit(train, train["label"]).score(test).to_numpy("float64")
+RAW_PREFIX = "raw:"
+"""Columns of the evaluation frame that hold a panel's raw amounts, for the plain boosted-tree reference."""
 
 
 def _challenger(train: pd.DataFrame, test: pd.DataFrame, features: list[str]) -> np.ndarray:
     return GrowthChallenger(features=features).fit(train, train["label"]).predict_proba(test)[:, 1]
+
+
+def _reference(train: pd.DataFrame, test: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """Plain HistGradientBoostingClassifier, default settings, on the raw amounts (no features, no constraints)."""
+    # A column with no value in the training rows carries nothing (and breaks the binner).
+    raw = [c for c in train.columns if c.startswith(RAW_PREFIX) and train[c].notna().any()]
+    with threadpool_limits(limits=1):
+        model = HistGradientBoostingClassifier(random_state=0).fit(train[raw], train["label"])
+        return model.predict_proba(test[raw])[:, 1]
 
 
 def _column(name: str) -> Ranker:
@@ -40,8 +51,8 @@ def _column(name: str) -> Ranker:
 
 
 DEFAULT_RANKERS: dict[str, Ranker] = {
-    "scorecard": _scorecard,
     "challenger": _challenger,
+    "boosted_raw": _reference,
     "past_growth_3y": _column("revenue_growth_3y"),
     "past_growth_1y": _column("revenue_growth_1y"),
 }
@@ -74,25 +85,51 @@ def ranking_metrics(y: np.ndarray, score: np.ndarray, tiebreak: np.ndarray,
 
 @dataclass(frozen=True)
 class OutOfTime:
-    """Per-cohort metrics (one row per test year and model) and their means over the test years."""
+    """Per-cohort metrics (one row per test year and model), their means, and the scorecard's calibration.
+
+    ``calibration`` pools the scorecard's out-of-time predictions of every test cohort and cuts them into
+    deciles of predicted probability (1 = lowest): rows, mean predicted probability, observed rate.
+    """
 
     by_year: pd.DataFrame
     summary: pd.DataFrame
+    calibration: pd.DataFrame
+
+
+def calibration_table(predicted: np.ndarray, observed: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Deciles (or ``bins`` groups) of ``predicted``: rows, mean predicted probability and observed rate.
+
+    Groups are cut on the rank of the prediction, so tied predictions stay together only as far as the
+    group sizes allow; every group has about the same number of rows.
+    """
+    predicted = np.asarray(predicted, dtype="float64")
+    observed = np.asarray(observed, dtype="float64")
+    group = np.minimum((pd.Series(predicted).rank(method="first").to_numpy() - 1) * bins // len(predicted),
+                       bins - 1).astype(int) + 1
+    frame = pd.DataFrame({"decile": group, "predicted": predicted, "observed": observed})
+    table = frame.groupby("decile").agg(n=("observed", "size"), predicted=("predicted", "mean"),
+                                        observed=("observed", "mean")).reset_index()
+    return table.assign(n=table["n"].astype(float))
 
 
 def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequence[int] | None = None,
                 gap: int = 3, latent: pd.DataFrame | None = None, latent_column: str = "latent_potential",
-                rankers: dict[str, Ranker] | None = None) -> OutOfTime:
-    """Evaluate every ranker on each test cohort T, trained on labelled cohorts ≤ T − ``gap``.
+                rankers: dict[str, Ranker] | None = None,
+                declarations: Declarations | None = None) -> OutOfTime:
+    """Evaluate the scorecard and every ranker on each test cohort T, trained on labelled cohorts ≤ T − ``gap``.
 
-    ``data`` has ``uscc``, ``year``, the feature columns and ``label`` (NaN rows are left out). ``gap`` is the
-    label horizon: a cohort's label is known only ``gap`` years later, so this is what a user in year T has.
-    Without ``test_years`` every labelled year with at least 30 training rows of both classes is tested.
-    ``latent`` (columns uscc and ``latent_column``) adds the oracle ranking of generated data.
+    ``data`` has ``uscc``, ``year``, the feature columns and ``label`` (NaN rows are left out), and for the
+    plain boosted-tree reference the raw amounts as columns named ``raw:<field>``. ``gap`` is the label horizon:
+    a cohort's label is known only ``gap`` years later, so this is what a user in year T has. Each split trains
+    the scorecard exactly as ``tiering model train`` does, direction and Missing-bin policies included, on its
+    own training cohorts only (nested: the policies' time folds are blocks of those cohorts). Without
+    ``test_years`` every labelled year with at least 30 training rows of both classes is tested. ``latent``
+    (columns uscc and ``latent_column``) adds the oracle ranking of generated data.
     """
     absent = [c for c in ("uscc", "year", "label", *features) if c not in data.columns]
     if absent:
         raise ValueError(f"out-of-time evaluation needs columns {absent}")
+    declarations = declarations if declarations is not None else load_declarations()
     rankers = dict(rankers if rankers is not None else DEFAULT_RANKERS)
     labelled = data[data["label"].notna()].reset_index(drop=True)
     if latent is not None:
@@ -105,6 +142,8 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
         column = {"past_growth_3y": "revenue_growth_3y", "past_growth_1y": "revenue_growth_1y"}[baseline]
         if baseline in rankers and column not in labelled.columns:
             del rankers[baseline]
+    if "boosted_raw" in rankers and not any(c.startswith(RAW_PREFIX) for c in labelled.columns):
+        del rankers["boosted_raw"]
 
     def trainable(year: int) -> bool:
         train = labelled[labelled["year"] <= year - gap]
@@ -115,19 +154,26 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     if not years:
         raise ValueError(f"no test cohort has labelled firms and ≥ {MIN_TRAIN_ROWS} labelled training rows "
                          f"of both classes {gap}+ years earlier; the panel needs more years")
-    rows = []
+    rows, predicted, observed = [], [], []
     for year in years:
         train = labelled[labelled["year"] <= year - gap]
         test = labelled[labelled["year"] == year]
         y = test["label"].to_numpy("float64")
+        tiebreak = test["uscc"].astype(str).to_numpy()
+        model = train_scorecard(train, list(features), declarations).model
+        rows.append({"test_year": year, "model": "scorecard", "n_train": float(len(train)),
+                     **ranking_metrics(y, model.score(test).to_numpy("float64"), tiebreak)})
+        predicted.append(model.predict_proba(test)[:, 1])
+        observed.append(y)
         for name, ranker in rankers.items():
             score = np.asarray(ranker(train, test, list(features)), dtype="float64")
-            metrics = ranking_metrics(y, score, test["uscc"].astype(str).to_numpy())
-            rows.append({"test_year": year, "model": name, "n_train": float(len(train)), **metrics})
+            rows.append({"test_year": year, "model": name, "n_train": float(len(train)),
+                         **ranking_metrics(y, score, tiebreak)})
     by_year = pd.DataFrame(rows)[["test_year", "model", *METRICS]]
     summary = (by_year.drop(columns="test_year").groupby("model", sort=False).mean()
                .reset_index().assign(years=len(years)))
-    return OutOfTime(by_year=by_year, summary=summary)
+    calibration = calibration_table(np.concatenate(predicted), np.concatenate(observed))
+    return OutOfTime(by_year=by_year, summary=summary, calibration=calibration)
 
 
 def format_table(table: pd.DataFrame) -> str:

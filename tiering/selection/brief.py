@@ -32,6 +32,21 @@ def _score_rows(row: pd.Series, policy: Policy, with_model: bool) -> list[str]:
     return lines
 
 
+def group_shares(row: pd.Series, policy: Policy, with_model: bool) -> list[tuple[str, float]]:
+    """Points of the combined score (0–100) that each ranking group (技术水平, 发展潜力) contributed."""
+    return [(group.label, sum(100 * group.weight * c.weight * float(row[f"pct_{c.id}"])
+                              for c in group.active(with_model)))
+            for group in policy.ranking.groups]
+
+
+def _share_line(row: pd.Series, policy: Policy, with_model: bool) -> str:
+    shares = group_shares(row, policy, with_model)
+    total = sum(points for _, points in shares)
+    parts = "，".join(f"{label} {points:.2f} 分（{points / total:.0%}）" if total > 0 else f"{label} {points:.2f} 分"
+                      for label, points in shares)
+    return f"名次的来源：综合得分 {row['combined']:.2f} 分中，{parts}。"
+
+
 def _lacks_lines(row: pd.Series, column: str = "lacks") -> list[str]:
     text = row.get(column) or ""
     if not isinstance(text, str) or not text:
@@ -73,12 +88,16 @@ def firm_brief(row: pd.Series, selection: Selection) -> str:
         "",
         *_score_rows(row, policy, selection.with_model),
         "",
+        _share_line(row, policy, selection.with_model),
+        "",
         f"主要理由：{_cell(row['reasons'])}",
     ]
     reasons = row.get("model_reasons") or ""
-    if selection.with_model and reasons:
-        lines += ["", "成长潜力模型的主要理由（评分卡加分最多的特征）：", ""]
-        lines += [f"- {_cell(r)}" for r in reasons.split("；") if r]
+    notes = row.get("model_notes") or ""
+    if selection.with_model:
+        lines += ["", "成长潜力模型的主要理由（为该企业加分最多的特征，括号内为加分）：", ""]
+        lines += [f"- {_cell(r)}" for r in reasons.split("；") if r] or ["- 无：该企业没有高于平均水平的模型特征"]
+        lines += [f"- {_cell(r)}" for r in notes.split("；") if r]
         lines += ["", "模型只在符合资格的企业之间排序，不据此单独排除任何企业；分数为相对排序，不是概率。"]
     next_rung = row["next_rung"] or "下一层级"
     lines += ["", f"## 尚缺（{_cell(next_rung)}）—— 一企一策的起点", "", *_lacks_lines(row)]

@@ -108,5 +108,6 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
                                                    "status_reason"]).reindex(table["uscc"]).reset_index(drop=True)
     table = pd.concat([table, shown, raw, extra], axis=1)
     table["model_reasons"] = signals.model_reasons.reindex(table["uscc"]).fillna("").to_numpy()
+    table["model_notes"] = signals.model_notes.reindex(table["uscc"]).fillna("").to_numpy()
     table["reasons"] = _top_contributions(table, policy, model is not None)
     return Selection(policy, year, n, model is not None, status, table, warnings)

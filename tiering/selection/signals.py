@@ -21,6 +21,8 @@ class Signals:
     values: pd.DataFrame
     shown: pd.DataFrame
     model_reasons: pd.Series
+    model_notes: pd.Series
+    """Per firm, the Missing bins that gave it points (e.g. ``无往年数据（新上市/新成立）：+6分（上年营收增长）``)."""
     notes: list[str]
 
 
@@ -51,6 +53,7 @@ def component_signals(panel: pd.DataFrame, outcomes: pd.DataFrame, policy: Polic
             notes.append(f"指标 {FEATURES_BY_ID[feature].label}（{feature}）无法计算：{why}；按缺数据处理")
     values = pd.DataFrame(index=firms)
     reasons = pd.Series("", index=firms, dtype=object, name="model_reasons")
+    missing_notes = pd.Series("", index=firms, dtype=object, name="model_notes")
     for c in components:
         if c.program_score is not None:
             rows = outcomes[outcomes["program"] == c.program_score]
@@ -61,21 +64,25 @@ def component_signals(panel: pd.DataFrame, outcomes: pd.DataFrame, policy: Polic
             column = cohort[c.feature] if c.feature in cohort.columns else pd.Series(dtype="float64")
             values[c.id] = column.astype("float64").reindex(firms).to_numpy()
         else:
-            points, why = _model_points(panel, model, firms, data_year)
+            points, reasons, missing_notes = _model_points(panel, model, firms, data_year)
             values[c.id] = points
-            reasons = why
     shown = pd.DataFrame({c.id: _shown(c, values[c.id]) for c in components}, index=firms)
-    return Signals(values, shown, reasons, notes)
+    return Signals(values, shown, reasons, missing_notes, notes)
 
 
 def _model_points(panel: pd.DataFrame, model: Scorecard | None, firms: pd.Index,
-                  data_year: int) -> tuple[np.ndarray, pd.Series]:
-    """Scorecard points and top reasons of each firm's data-year row (NaN / '' for firms without one)."""
+                  data_year: int) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """Scorecard points, creditable top reasons and Missing-bin notes of each firm's data-year row.
+
+    Firms without a data-year row get NaN and empty texts.
+    """
     if model is None:
         raise SelectionInputError("政策的模型指标需要 --model 模型卡")
     built = build_features(panel, only=tuple(model.feature_names_))
     cohort = built.frame[built.frame["year"] == data_year].drop_duplicates("uscc").reset_index(drop=True)
     scored = pd.DataFrame({"uscc": cohort["uscc"], "points": model.score(cohort).to_numpy(dtype="float64"),
-                           "why": model.top_reasons(cohort).to_numpy()}).set_index("uscc")
+                           "why": model.top_reasons(cohort).to_numpy(),
+                           "missing": model.missing_notes(cohort).to_numpy()}).set_index("uscc")
     return (scored["points"].reindex(firms).to_numpy(),
-            scored["why"].reindex(firms).fillna("").rename("model_reasons"))
+            scored["why"].reindex(firms).fillna("").rename("model_reasons"),
+            scored["missing"].reindex(firms).fillna("").rename("model_notes"))

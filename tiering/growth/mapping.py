@@ -1,0 +1,190 @@
+"""Any firm-year panel in: a documented YAML column mapping turns a file into the model's panel contract.
+
+A mapping (``models/mappings/*.yaml``) names the column of the firm key, the year, the founding date, and for
+each amount of the catalogue (``amounts.yaml``) and each count (staff, IP) the column that holds it and its
+unit. ``reader: csv`` reads a CSV with exactly those columns; ``reader: register`` reads a bureau register
+through the register intake (headers, aliases, units, refusals) and keeps the fields the mapping lists. The
+model then trains on whichever features the mapped fields allow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tiering.bundled import bundled
+from tiering.fields import MONEY_UNITS
+from tiering.fields import resolve as resolve_header
+from tiering.growth.features import AMOUNTS
+
+MAPPING_VERSION = 1
+MAPPINGS_DIR = bundled("models", "mappings")
+COUNT_FIELDS = {"employees": "人", "tech_staff": "人", "rd_staff": "人", "ip_class1": "项", "ip_class2": "项"}
+TEXT_FIELDS = ("name", "province", "district", "industry", "ownership")
+
+
+class MappingError(ValueError):
+    """A mapping file, or a panel read through it, that cannot be used; the text says where and what to do."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Strict):
+    column: str = Field(min_length=1)
+    unit: str | None = None
+    note: str | None = None
+
+
+class Founded(_Strict):
+    column: str = Field(min_length=1)
+    format: Literal["year", "date"]
+
+
+class PanelMapping(_Strict):
+    """One mapping file: which column is which field, and in what unit."""
+
+    mapping_version: Literal[1]
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    reader: Literal["csv", "register"]
+    encoding: str = "utf-8"
+    key: Column
+    year: Column
+    founded: Founded | None = None
+    text: dict[str, str] = {}
+    amounts: dict[str, Column] = {}
+    counts: dict[str, Column] = {}
+
+    @field_validator("amounts")
+    @classmethod
+    def _known_amounts(cls, value: dict[str, Column]) -> dict[str, Column]:
+        unknown = sorted(set(value) - set(AMOUNTS))
+        if unknown:
+            raise ValueError(f"未知金额字段 {unknown}；已知：{sorted(AMOUNTS)}（见 tiering/growth/amounts.yaml）")
+        bad = {k: c.unit for k, c in value.items() if c.unit not in MONEY_UNITS}
+        if bad:
+            raise ValueError(f"金额单位须为 {sorted(MONEY_UNITS)} 之一；得到 {bad}")
+        return value
+
+    @field_validator("counts")
+    @classmethod
+    def _known_counts(cls, value: dict[str, Column]) -> dict[str, Column]:
+        unknown = sorted(set(value) - set(COUNT_FIELDS))
+        if unknown:
+            raise ValueError(f"未知计数字段 {unknown}；已知：{sorted(COUNT_FIELDS)}")
+        bad = {k: c.unit for k, c in value.items() if c.unit != COUNT_FIELDS[k]}
+        if bad:
+            raise ValueError(f"计数字段单位应为 {COUNT_FIELDS}；得到 {bad}")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _known_text(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(TEXT_FIELDS))
+        if unknown:
+            raise ValueError(f"未知文字字段 {unknown}；已知：{list(TEXT_FIELDS)}")
+        return value
+
+    def fields(self) -> list[str]:
+        """Every panel field this mapping supplies besides uscc and year."""
+        founded = ["registration_date"] if self.founded is not None else []
+        return [*founded, *self.text, *self.amounts, *self.counts]
+
+
+def mapping_path(name: str | Path) -> Path:
+    """A mapping file by path, or by the id of one shipped in ``models/mappings/`` (e.g. ``register``)."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        return path
+    return MAPPINGS_DIR / f"{name}.yaml"
+
+
+def load_mapping(name: str | Path) -> PanelMapping:
+    """Read and check a mapping with ``yaml.safe_load``; refuse it with the file and the problem in Chinese."""
+    path = mapping_path(name)
+    if not path.is_file():
+        raise MappingError(f"找不到列映射文件 {path}；内置映射：{sorted(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        mapping = PanelMapping.model_validate(data)
+    except yaml.YAMLError as error:
+        raise MappingError(f"{path}: 不是有效的 YAML：{error}") from error
+    except ValidationError as error:
+        problems = "；".join(f"{'.'.join(map(str, e['loc'])) or '(根)'}: {e['msg']}" for e in error.errors())
+        raise MappingError(f"{path}: 列映射有误：{problems}") from error
+    if mapping.reader == "register":
+        _check_register_headers(mapping, path)
+    return mapping
+
+
+def _check_register_headers(mapping: PanelMapping, path: Path) -> None:
+    """In a register mapping each column must be the register header of the field it is listed under."""
+    named = {"uscc": mapping.key.column, "year": mapping.year.column, **mapping.text,
+             **{k: c.column for k, c in {**mapping.amounts, **mapping.counts}.items()}}
+    if mapping.founded is not None:
+        named["registration_date"] = mapping.founded.column
+    wrong = {f: c for f, c in named.items() if (resolve_header(c) is None or resolve_header(c).id != f)}
+    if wrong:
+        raise MappingError(f"{path}: 这些表头不是登记表中对应字段的表头：{wrong}（见 tiering template）")
+
+
+def read_panel(path: str | Path, mapping: PanelMapping, money_unit: str | None = None) -> pd.DataFrame:
+    """The panel at ``path`` read through ``mapping``: uscc, year, the mapped fields, money in 万元.
+
+    ``money_unit`` applies to register money columns whose header names no unit (register reader only).
+    """
+    if mapping.reader == "register":
+        from tiering.register import RegisterError, load_register
+
+        try:
+            register = load_register(path, money_unit=money_unit)
+        except RegisterError as error:
+            raise MappingError(str(error)) from error
+        kept = ["uscc", "year", *[f for f in mapping.fields() if f in register.frame.columns]]
+        frame = register.frame[kept].reset_index(drop=True)
+        # Rows the intake refused are never dropped silently: the caller reports how many.
+        frame.attrs["refused"] = len(register.refusals)
+        frame.attrs["rows_read"] = register.rows_read
+        return frame
+    return _read_csv(Path(path), mapping)
+
+
+def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
+    if not path.is_file():
+        raise MappingError(f"找不到数据文件 {path}")
+    raw = pd.read_csv(path, dtype={mapping.key.column: str}, encoding=mapping.encoding)
+    wanted = {mapping.key.column, mapping.year.column, *mapping.text.values(),
+              *(c.column for c in mapping.amounts.values()), *(c.column for c in mapping.counts.values())}
+    if mapping.founded is not None:
+        wanted.add(mapping.founded.column)
+    absent = sorted(wanted - set(raw.columns))
+    if absent:
+        raise MappingError(f"{path}: 缺少列映射 {mapping.id} 所需的列 {absent}；文件的列为 {list(raw.columns)}")
+    year = pd.to_numeric(raw[mapping.year.column], errors="coerce")
+    if year.isna().any():
+        first = int(year.isna().to_numpy().nonzero()[0][0])
+        raise MappingError(f"{path}: 第 {first + 2} 行 {mapping.year.column} 不是年份："
+                           f"{raw[mapping.year.column][first]!r}")
+    panel = pd.DataFrame({"uscc": raw[mapping.key.column].astype(str), "year": year.astype("int64")})
+    if mapping.founded is not None:
+        source = raw[mapping.founded.column]
+        text = (pd.to_numeric(source, errors="coerce").astype("Int64").astype(str) + "-01-01"
+                if mapping.founded.format == "year" else source.astype(str))
+        panel["registration_date"] = pd.to_datetime(text, errors="coerce").astype("datetime64[ns]")
+    for field, column in mapping.text.items():
+        panel[field] = raw[column].astype(str)
+    for field, spec in mapping.amounts.items():
+        panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64") * MONEY_UNITS[spec.unit]
+    for field, spec in mapping.counts.items():
+        panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64")
+    duplicated = panel.duplicated(["uscc", "year"])
+    if duplicated.any():
+        first = panel[duplicated].iloc[0]
+        raise MappingError(f"{path}: {int(duplicated.sum())} 行企业与年份重复，如 {first['uscc']} {first['year']}")
+    return panel.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)
