@@ -42,7 +42,7 @@ def test_refused_rows_are_named_and_exit_code_is_1(root: Path, tmp_path: Path) -
     assert "读取 173 行 = 接受 168 行 + 拒收 5 行" in result.output
     duplicate = '行 174 列 "统一社会信用代码" 值 "91120116MA0500004A": 同一企业同一年度出现多次：另见第 14 行'
     assert duplicate in result.output
-    assert 'sample_register_with_errors.xlsx 行 3 列 "职工总数(人)" 值 "一百二十"' in result.output
+    assert 'sample_register_with_errors.xlsx 工作表“企业名录” 行 3 列 "职工总数(人)" 值 "一百二十"' in result.output
     rejects = pd.read_csv(tmp_path / "rejects.csv", encoding="utf-8-sig")
     assert {"文件", "行号", "列", "值", "原因"} <= set(rejects.columns)
     assert 11 in rejects["行号"].tolist()

@@ -73,7 +73,7 @@ def test_xlsx_row_number_is_the_one_excel_shows(tmp_path: Path) -> None:
     rows: list[list[object]] = [[A, "甲公司", 2000 + i, 10.5] for i in range(15)]
     rows.append([A, "甲公司", 2020, "abc"])  # the 16th data row is spreadsheet row 17
     register = load_register(write_xlsx(tmp_path / "firms.xlsx", header, rows))
-    assert messages(register) == ['firms.xlsx 行 17 列 "研发费用(万元)" 值 "abc": 应为数字']
+    assert messages(register) == ['firms.xlsx 工作表“Sheet” 行 17 列 "研发费用(万元)" 值 "abc": 应为数字']
     assert register.rows_read == 16
     assert len(register.frame) == 15
 
@@ -84,9 +84,10 @@ def test_xlsx_row_number_is_the_one_excel_shows(tmp_path: Path) -> None:
         ("职工总数", "abc", "应为数字"),
         ("职工总数", "-3", "不能为负数"),
         ("职工总数", "12.5", "应为整数"),
-        ("职工总数", "20000000", "超过合理上限 10,000,000"),
+        ("职工总数", "20000000",
+         "超过合理上限 10,000,000人：请检查是否多输了位数或单位填错（上限见 tiering/fields.yaml）"),
         ("销售收入(万元)", "-1", "不能为负数"),
-        ("销售收入(万元)", "12万", "应为数字"),
+        ("销售收入(万元)", "12万", "数字后面带了单位“万”：单元格里只填数字，单位写在表头，如 销售收入(万元)"),
         ("销售收入(万元)", "1,23,4", "应为数字"),
         ("注册日期", "2015-13-01", "应为日期，如 2015-03-01"),
         ("注册日期", "2015-02-30", "应为日期，如 2015-03-01"),
@@ -278,7 +279,7 @@ def test_header_unit_contradicting_option_is_an_error(tmp_path: Path) -> None:
         (["uscc", "name", "year", "销售收入(万元)", "revenue[wan]"], None,
          '列 "销售收入(万元)"（D）和 列 "revenue[wan]"（E）都对应字段 revenue（销售收入）：请删除或改名其中一列'),
         (["企业名称", "销售收入(万元)"], None,
-         "缺少必填列：统一社会信用代码（uscc）、年度（year）。请在第 1 行表头中加上这些列（中文名或英文 id 均可）"),
+         "缺少必填列：统一社会信用代码（uscc）、年度（year）。请在表头中加上这些列（中文名或英文 id 均可）"),
     ],
 )
 def test_unusable_headers_raise_register_error(
@@ -325,14 +326,13 @@ def test_undecodable_csv_suggests_an_encoding(tmp_path: Path) -> None:
     with pytest.raises(RegisterError) as caught:
         load_register(path)
     assert str(caught.value) == (
-        "f.csv 无法按 utf-8-sig、gb18030 解码：请确认文件编码，例如加 --encoding gb18030，"
-        "或在 Excel 中另存为“CSV UTF-8”"
+        "f.csv 无法按 UTF-8、GB18030 或 UTF-16 解码：请在 Excel 中另存为“CSV UTF-8”，或加 --encoding 指明编码"
     )
 
 
 def test_declared_encoding_is_the_only_one_tried(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "f.csv", HEADER, [list(GOOD)], encoding="gb18030")
-    with pytest.raises(RegisterError, match=r"^f\.csv 无法按 utf-8 解码：请确认文件编码，例如加 --encoding gb18030"):
+    with pytest.raises(RegisterError, match=r"^f\.csv 无法按 utf-8 解码（第 1 行）：请确认文件编码"):
         load_register(path, encoding="utf-8")
     assert load_register(path, encoding="gb18030").frame.at[0, "name"] == "甲公司"
 
@@ -376,7 +376,7 @@ def test_xlsx_typed_cells_and_sheet_choice(tmp_path: Path) -> None:
     assert str(caught.value) == "firms.xlsx 中没有名为“企业”的工作表；现有工作表：说明、数据"
     register = load_register(path, sheet="数据")
     assert messages(register) == [
-        'firms.xlsx 行 3 列 "统一社会信用代码" 值 "911201160000000000": '
+        'firms.xlsx 工作表“数据” 行 3 列 "统一社会信用代码" 值 "911201160000000000": '
         "应为文本：代码被存成了数字（可能已丢失位数），请把该列设为文本格式后重新填写"
     ]
     assert register.frame.loc[0, ["hitech_cert", "revenue"]].tolist() == [1.0, 12.5]
@@ -455,7 +455,7 @@ def test_write_rejects_keeps_original_cells_and_reasons(tmp_path: Path, suffix: 
         back = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     else:
         back = pd.read_excel(out, dtype=str, keep_default_na=False)
-    assert list(back.columns) == ["文件", "行号", "列", "值", "原因", *header]
+    assert list(back.columns) == ["文件", "工作表", "行号", "列", "值", "原因", *header]
     assert back[["文件", "行号", "列", "值", "原因"]].values.tolist() == [
         ["firms.csv", "3", "职工总数", "abc", "应为数字"],
         ["firms.csv", "3", "销售收入(万元)", "-1", "不能为负数"],

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 class Kind(StrEnum):
@@ -43,7 +48,12 @@ class Field:
     unit: str = ""
     aliases: tuple[str, ...] = field(default=())
     required: bool = False
+    min_value: float | None = None
+    """Plausibility floor from fields.yaml (None: 0 for amounts and counts, see tiering.register.row)."""
     max_value: float | None = None
+    """Plausibility ceiling from fields.yaml; a larger value is a typing error, refused."""
+    form_aliases: tuple[tuple[str, str], ...] = field(default=())
+    """(name, form) pairs from fields.yaml: the names the real forms use for this field, with the form."""
 
 
 _F, _Y = Kind.FIRM, Kind.YEAR
@@ -67,7 +77,7 @@ FIELDS: tuple[Field, ...] = (
     Field("independent_legal_person", "独立法人", _F, DType.BOOL, "具有独立法人资格"),
     # --- yearly size and finance (money in 万元) ------------------------------------------------
     Field("employees", "职工总数", _Y, DType.INT, "在职、兼职、临时聘用人员（兼职/临时全年累计工作6个月以上）",
-          unit="人", aliases=("职工人数", "从业人员"), max_value=10_000_000),
+          unit="人", aliases=("职工人数", "从业人员")),
     Field("tech_staff", "科技人员数", _Y, DType.INT,
           "直接从事研发和相关技术创新活动及为其提供直接服务的人员", unit="人", aliases=("科技人员",)),
     Field("rd_staff", "研发人员数", _Y, DType.INT, "直接从事研发活动的人员", unit="人", aliases=("研发人员",)),
@@ -158,12 +168,11 @@ FIELDS: tuple[Field, ...] = (
     Field("key_sector", "属于重点领域", _Y, DType.BOOL,
           "主导产品属于工业“六基”、制造强国战略十大重点产业领域或网络强国建设重点领域"),
     Field("zjtx_score", "专精特新中小企业评价得分", _Y, DType.SCORE,
-          "省级主管部门按“专精特新中小企业”4类13项指标评出的得分（0–100分）；评分表未取得，只能录入", unit="分",
-          max_value=100),
+          "省级主管部门按“专精特新中小企业”4类13项指标评出的得分（0–100分）；评分表未取得，只能录入", unit="分"),
     # --- 专精特新 under 工信部企业〔2026〕2号 ---------------------------------------------------------------
     Field("platform_score", "平台评价得分", _Y, DType.SCORE,
           "优质中小企业梯度培育平台按《专精特新中小企业发展评价》（工信厅企业〔2024〕75号）算出的该年度得分"
-          "（0–100分）；由平台给出，照录", unit="分", aliases=("专精特新发展评价得分",), max_value=100),
+          "（0–100分）；由平台给出，照录", unit="分", aliases=("专精特新发展评价得分",)),
     Field("award_top3_3y", "近三年省部级以上科技奖励前三", _Y, DType.BOOL,
           "近三年获得省部级以上科技奖励并在获奖单位中排名前三（2号 专精特新知识产权条件的豁免）"),
     Field("national_award_top3_3y", "近三年国家级科技奖励前三", _Y, DType.BOOL,
@@ -171,27 +180,54 @@ FIELDS: tuple[Field, ...] = (
     Field("domestic_top3", "国内细分市场前三", _Y, DType.BOOL, "主导产品国内细分市场占有率排名前三"),
     # --- 高企 创新能力评价: expert sub-scores entered by hand (blank = not yet scored) ---------------
     Field("hitech_score_advance", "高企评分-技术的先进程度", _Y, DType.SCORE,
-          "专家评分，0–8分（国科发火〔2016〕195号 创新能力评价 知识产权（1））", unit="分", max_value=8),
+          "专家评分，0–8分（国科发火〔2016〕195号 创新能力评价 知识产权（1））", unit="分"),
     Field("hitech_score_core_support", "高企评分-核心支持作用", _Y, DType.SCORE,
-          "专家评分，0–8分：对主要产品（服务）在技术上发挥核心支持作用（知识产权（2））", unit="分", max_value=8),
+          "专家评分，0–8分：对主要产品（服务）在技术上发挥核心支持作用（知识产权（2））", unit="分"),
     Field("hitech_score_ip_count", "高企评分-知识产权数量", _Y, DType.SCORE,
-          "专家评分，0–8分；须落在按知识产权数量算出的档内，否则不采用（知识产权（3））", unit="分", max_value=8),
+          "专家评分，0–8分；须落在按知识产权数量算出的档内，否则不采用（知识产权（3））", unit="分"),
     Field("hitech_score_ip_acquisition", "高企评分-知识产权获得方式", _Y, DType.SCORE,
-          "专家评分，0–6分：有自主研发1–6分，仅受让、受赠、并购1–3分（知识产权（4））", unit="分", max_value=6),
+          "专家评分，0–6分：有自主研发1–6分，仅受让、受赠、并购1–3分（知识产权（4））", unit="分"),
     Field("hitech_score_standard_bonus", "高企评分-参与标准制定加分", _Y, DType.SCORE,
-          "专家评分，0–2分：参与编制国家标准、行业标准、检测方法、技术规范（知识产权（5））", unit="分", max_value=2),
+          "专家评分，0–2分：参与编制国家标准、行业标准、检测方法、技术规范（知识产权（5））", unit="分"),
     Field("hitech_score_conversion", "高企评分-科技成果转化能力", _Y, DType.SCORE,
-          "专家评分，0–30分；须落在按近三年年均转化项数算出的档内，否则不采用", unit="分", max_value=30),
+          "专家评分，0–30分；须落在按近三年年均转化项数算出的档内，否则不采用", unit="分"),
     Field("hitech_score_rd_management", "高企评分-研究开发组织管理水平", _Y, DType.SCORE,
           "专家评分，0–20分：研发组织管理制度、研发机构与产学研合作、成果转化激励、人才培养（四项合计）",
-          unit="分", max_value=20),
+          unit="分"),
     Field("hitech_score_na_growth", "高企评分-净资产增长率", _Y, DType.SCORE,
-          "专家评分，0–10分；须落在按净资产增长率算出的档内，否则不采用", unit="分", max_value=10),
+          "专家评分，0–10分；须落在按净资产增长率算出的档内，否则不采用", unit="分"),
     Field("hitech_score_revenue_growth", "高企评分-销售收入增长率", _Y, DType.SCORE,
-          "专家评分，0–10分；须落在按销售收入增长率算出的档内，否则不采用", unit="分", max_value=10),
+          "专家评分，0–10分；须落在按销售收入增长率算出的档内，否则不采用", unit="分"),
 )
 
+REGISTRY_DATA = Path(__file__).with_name("fields.yaml")
+"""Aliases from the real forms, ambiguous names and plausibility bounds: data, kept beside this registry."""
+
+
+def _with_registry_data(fields: tuple[Field, ...], data: dict[str, Any]) -> tuple[Field, ...]:
+    extra = data.get("fields") or {}
+    unknown = sorted(set(extra) - {f.id for f in fields})
+    if unknown:
+        raise ValueError(f"{REGISTRY_DATA.name}: unknown field ids {unknown}")
+    merged = []
+    for f in fields:
+        entry = extra.get(f.id) or {}
+        forms = tuple((str(a["name"]), str(a.get("form", ""))) for a in entry.get("aliases") or ())
+        bounds = entry.get("bounds") or {}
+        merged.append(replace(
+            f, aliases=f.aliases + tuple(name for name, _ in forms), form_aliases=forms,
+            min_value=bounds.get("min"), max_value=bounds.get("max"),
+        ))
+    return tuple(merged)
+
+
+_REGISTRY_DATA: dict[str, Any] = yaml.safe_load(REGISTRY_DATA.read_text(encoding="utf-8"))
+FIELDS = _with_registry_data(FIELDS, _REGISTRY_DATA)
 BY_ID: dict[str, Field] = {f.id: f for f in FIELDS}
+AMBIGUOUS: dict[str, tuple[Field, ...]] = {
+    str(entry["name"]): tuple(BY_ID[i] for i in entry["fields"]) for entry in _REGISTRY_DATA.get("ambiguous") or ()
+}
+"""Names that could mean several fields; a header with one is refused with the candidates."""
 
 _UNIT_RE = re.compile(r"^\s*(?P<name>.+?)\s*[（(\[【]\s*(?P<unit>[^）)\]】]+?)\s*[）)\]】]\s*$")
 
@@ -203,10 +239,15 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-_LOOKUP: dict[str, Field] = {}
+_LOOKUP: dict[str, list[Field]] = {}
 for _f in FIELDS:
     for _name in (_f.id, _f.label, *_f.aliases):
-        _LOOKUP[_normalise(_name)] = _f
+        _hits = _LOOKUP.setdefault(_normalise(_name), [])
+        if _f not in _hits:
+            _hits.append(_f)
+for _name, _candidates in AMBIGUOUS.items():
+    _LOOKUP.setdefault(_normalise(_name), [])
+    _LOOKUP[_normalise(_name)].extend(f for f in _candidates if f not in _LOOKUP[_normalise(_name)])
 
 
 def split_header(header: str) -> tuple[str, str | None]:
@@ -217,10 +258,22 @@ def split_header(header: str) -> tuple[str, str | None]:
     return str(header).strip(), None
 
 
-def resolve(name: str) -> Field | None:
-    """The field a header or id names (unit suffix removed), or None."""
+def _fold(text: str) -> str:
+    """Full-width letters, digits and brackets as half-width (ＩＩ类 -> II类, （ -> (), so a header typed either
+    way names the same field."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def resolve_all(name: str) -> list[Field]:
+    """Every field a header or id could name (unit suffix removed): one, none, or several for an ambiguous name."""
     base, _ = split_header(name)
-    return _LOOKUP.get(_normalise(base))
+    return _LOOKUP.get(_normalise(base)) or _LOOKUP.get(_normalise(_fold(base))) or []
+
+
+def resolve(name: str) -> Field | None:
+    """The one field a header or id names (unit suffix removed); None when unknown or ambiguous."""
+    hits = resolve_all(name)
+    return hits[0] if len(hits) == 1 else None
 
 
 def suggest(name: str) -> str | None:
@@ -230,5 +283,4 @@ def suggest(name: str) -> str | None:
     match = difflib.get_close_matches(_normalise(base), candidates, n=1, cutoff=0.5)
     if not match:
         return None
-    hit = _LOOKUP[match[0]]
-    return f"{hit.id}（{hit.label}）"
+    return "或".join(f"{hit.id}（{hit.label}）" for hit in _LOOKUP[match[0]])

@@ -1,4 +1,5 @@
-"""Checks across cells and rows: a part larger than its whole, and one firm-year on several rows."""
+"""Checks across cells and rows: a part larger than its whole, a year before the firm was registered, and one
+firm-year on several rows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from tiering.fields import BY_ID
 from tiering.register.columns import Problem
 from tiering.register.read import ColumnMap, RawTable, display
-from tiering.register.row import NOT_ABOVE, duplicate, not_above
+from tiering.register.row import NOT_ABOVE, before_registration, duplicate, not_above
 
 
 def check_parts(
@@ -46,3 +47,20 @@ def check_duplicates(
             others = [r for r in numbers if r != row]
             problems.append((row, position, display(raw.frame.at[row, position]), duplicate(others)))
 
+
+
+def check_registration(
+    raw: RawTable, columns: ColumnMap, parsed: dict[str, pd.Series], problems: list[Problem]
+) -> None:
+    """Refuse a row whose fiscal year ends before the firm's registration date on the same row."""
+    if "registration_date" not in parsed:
+        return
+    registered = parsed["registration_date"].dt.year
+    early = (parsed["year"] < registered).to_numpy(dtype=bool)
+    position = columns.positions["year"]
+    for row in parsed["year"].index[early]:
+        problems.append((
+            int(row), position, display(raw.frame.at[row, position]),
+            before_registration(columns.headers["registration_date"],
+                                display(raw.frame.at[row, columns.positions["registration_date"]])),
+        ))

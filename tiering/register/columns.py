@@ -21,7 +21,17 @@ from tiering import uscc as uscc_code
 from tiering.fields import DType, Field
 from tiering.numbering import fixed_width_bytes
 from tiering.register.read import display
-from tiering.register.row import _NUMBER, BOOL_WORDS, DATE_RE, DATE_YEARS, SIGNED, YEAR_RANGE, cell_adapter, divisor
+from tiering.register.row import (
+    _NUMBER,
+    BOOL_WORDS,
+    DATE_RE,
+    DATE_YEARS,
+    EXCEL_TEXT_LIMIT,
+    SIGNED,
+    YEAR_RANGE,
+    cell_adapter,
+    divisor,
+)
 
 Problem = tuple[int, int, str, str]
 """(spreadsheet row, column position, value as shown, reason)."""
@@ -101,8 +111,11 @@ def _fast_numbers(field: Field, cells: pd.Series, context: dict[str, Any]) -> tu
         ok &= blank | (np.floor(x) == x)
     if field.dtype in (DType.INT, DType.MONEY, DType.SCORE) and field.id not in SIGNED:
         ok &= blank | (x >= 0)
+    scale = divisor(field, context) if field.dtype is DType.MONEY else 1.0
     if field.max_value is not None:
-        ok &= blank | (x <= field.max_value)
+        ok &= blank | (x <= field.max_value * scale)
+    if field.min_value is not None:
+        ok &= blank | (x >= field.min_value * scale)
     if field.required:
         ok &= ~blank
     # every step that would copy a column is skipped when it would change nothing: at millions of rows each
@@ -186,9 +199,23 @@ def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     ok = blank | is_text
     if field.id == "uscc":
         ok &= blank | _uscc_valid(text)
+    elif _longest_bytes(text) > EXCEL_TEXT_LIMIT:  # bytes >= characters: only then count characters
+        ok &= blank | (text.str.len() <= EXCEL_TEXT_LIMIT).fillna(True)
     if field.required:
         ok &= ~blank
     return text.where(ok), ok
+
+
+def _longest_bytes(text: pd.Series) -> int:
+    """The longest cell in UTF-8 bytes, from arrow's offsets (no pass over the characters)."""
+    array = pa.array(text, type=pa.large_string())
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    longest = 0
+    for chunk in chunks:
+        if len(chunk):
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+            longest = max(longest, int(np.diff(offsets).max()))
+    return longest
 
 
 def _has_ascii_lowercase(text: pd.Series) -> bool:

@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 
 from tiering.fields import split_header
 
-REJECT_COLUMNS: tuple[str, ...] = ("文件", "行号", "列", "值", "原因")
+REJECT_COLUMNS: tuple[str, ...] = ("文件", "工作表", "行号", "列", "值", "原因")
 """Columns write_rejects puts in front of the original cells."""
 
 
@@ -31,10 +31,13 @@ class Refusal:
     column: str
     value: str
     reason: str
+    sheet: str = ""
+    """The worksheet (empty for CSV and Parquet)."""
 
     def message(self) -> str:
-        """One line for people, e.g. ``firms.xlsx 行 17 列 "研发费用(万元)" 值 "abc": 应为数字``."""
-        return f'{self.file} 行 {self.row} 列 "{self.column}" 值 "{self.value}": {self.reason}'
+        """One line for people, e.g. ``firms.xlsx 工作表“名录” 行 17 列 "研发费用(万元)" 值 "abc": 应为数字``."""
+        sheet = f"工作表“{self.sheet}” " if self.sheet else ""
+        return f'{self.file} {sheet}行 {self.row} 列 "{self.column}" 值 "{self.value}": {self.reason}'
 
 
 @dataclass
@@ -44,7 +47,9 @@ class Register:
     ``frame`` follows the internal panel frame contract (every field id as a column, money in 万元, ``_row`` =
     spreadsheet row), rows in the file's order. ``columns`` maps field id -> header as written in the file;
     ``money_units`` maps money field id -> the unit the file's amounts were in ("万元" or "元").
-    ``rejected`` holds the original cells (as text, original headers) of every refused row, indexed by row number.
+    ``rejected`` holds the original cells (as text, original headers) of every refused row, indexed by (sheet,
+    row number). ``notes`` say how the file was read (header row, sheets, skipped title/total/note rows, cleaned
+    cells); ``unused_columns`` are the file's headers that name no field.
     """
 
     frame: pd.DataFrame
@@ -56,6 +61,8 @@ class Register:
     columns: dict[str, str]
     warnings: list[str]
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+    unused_columns: list[str] = field(default_factory=list)
 
     @property
     def rows_refused(self) -> int:
@@ -98,12 +105,13 @@ def write_rejects(register: Register, path: str | Path) -> None:
 
 
 def rejects_frame(register: Register) -> pd.DataFrame:
-    """The rejects table: 文件, 行号, 列, 值, 原因, then the original cells of the refused row."""
+    """The rejects table: 文件, 工作表, 行号, 列, 值, 原因, then the original cells of the refused row."""
     reasons = pd.DataFrame(
-        [(r.file, r.row, r.column, r.value, r.reason) for r in register.refusals], columns=list(REJECT_COLUMNS)
+        [(r.file, r.sheet, r.row, r.column, r.value, r.reason) for r in register.refusals], columns=list(REJECT_COLUMNS)
     )
     if register.rejected.empty:
         return reasons
-    cells = register.rejected.reindex(reasons["行号"].to_numpy()).reset_index(drop=True)
+    where = pd.MultiIndex.from_arrays([reasons["工作表"].to_numpy(), reasons["行号"].to_numpy()])
+    cells = register.rejected.reindex(where).reset_index(drop=True)
     return pd.concat([reasons, cells], axis=1)
 

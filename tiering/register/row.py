@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Annotated, Any
 
@@ -49,11 +49,19 @@ DATE_RANGE = f"日期的年份应在 {DATE_YEARS[0]} 到 {DATE_YEARS[1]} 之间"
 BAD_BOOL = "应为 是 或 否（也可写 Y/N、1/0、TRUE/FALSE、有/无）"
 REQUIRED = "必填，不能为空"
 USCC_AS_NUMBER = "应为文本：代码被存成了数字（可能已丢失位数），请把该列设为文本格式后重新填写"
+EXCEL_TEXT_LIMIT = 32_767
+"""Characters an Excel cell can hold; a longer text could not be written back to the results workbook."""
+TOO_LONG = f"文本超过 Excel 单元格上限 {EXCEL_TEXT_LIMIT} 个字符：请删减该单元格"
+UNIT_IN_CELL = "数字后面带了单位“{unit}”：单元格里只填数字，单位写在表头，如 {label}({field_unit})"
+EXCEL_EPOCH = date(1899, 12, 30)
+"""Day 0 of Excel's 1900 date system as Python counts it (Excel's serial 60 is the non-existent 1900-02-29)."""
 
 # ASCII digits only: Python's \d also matches digits of other scripts, the regex engine behind pandas does not
 _NUMBER = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
 NUMBER_RE = re.compile(_NUMBER)
 PERCENT_RE = re.compile(rf"(?P<number>{_NUMBER}) *[%％]")
+UNIT_RE = re.compile(rf"(?P<number>{_NUMBER}) *(?P<unit>亿元|万元|千元|元|亿|万|千|人|名|项|个|件|年|分|%)")
+YEAR_SUFFIX_RE = re.compile(r"(?P<year>[0-9]{4}) *年度?")
 _DATE_SEP = r" *[-/.年] *(?P<month>[0-9]{1,2}) *[-/.月] *(?P<day>[0-9]{1,2}) *日?"
 DATE_RE = re.compile(
     rf"^(?P<year>[0-9]{{4}})(?:{_DATE_SEP}|(?P<month2>[0-9]{{2}})(?P<day2>[0-9]{{2}}))"
@@ -61,14 +69,24 @@ DATE_RE = re.compile(
 )
 
 
-def above_limit(limit: float) -> str:
-    """Reason for a count beyond its field's plausibility ceiling."""
-    return f"超过合理上限 {limit:,.0f}"
+def above_limit(field: Field, limit: float) -> str:
+    """Reason for a value beyond its field's plausibility ceiling (tiering/fields.yaml), in the field's unit."""
+    return f"超过合理上限 {limit:,.0f}{field.unit}：请检查是否多输了位数或单位填错（上限见 tiering/fields.yaml）"
+
+
+def below_limit(field: Field, limit: float) -> str:
+    """Reason for a value under its field's plausibility floor (tiering/fields.yaml)."""
+    return f"低于合理下限 {limit:,.0f}{field.unit}：请检查是否多输了位数或单位填错（下限见 tiering/fields.yaml）"
 
 
 def not_above(part: Field, whole: Field, whole_header: str, whole_value: str) -> str:
     """Reason for a part (科技人员数) larger than its whole (职工总数); names the other column."""
     return f'大于列 "{whole_header}" 的值 {whole_value}：{part.label}不能超过{whole.label}'
+
+
+def before_registration(header: str, registered: str) -> str:
+    """Reason for a fiscal year that ends before the firm was registered (列 "注册日期" on the same row)."""
+    return f'早于列 "{header}" 的 {registered}：企业注册之前的年度不应有数据，请核对年度或注册日期'
 
 
 def duplicate(other_rows: list[int]) -> str:
@@ -106,7 +124,13 @@ def _parse_number(field: Field, value: object, context: dict[str, Any] | None) -
         match = PERCENT_RE.fullmatch(text) if field.dtype is DType.RATIO else None
         if match:
             text, percent = match.group("number"), True
+        if field.id == "year" and (year := YEAR_SUFFIX_RE.fullmatch(text)):
+            text = year.group("year")
         if not NUMBER_RE.fullmatch(text):
+            unit = UNIT_RE.fullmatch(text)
+            if unit and field.dtype is not DType.RATIO:
+                raise _refuse(UNIT_IN_CELL.format(unit=unit.group("unit"), label=field.label,
+                                                  field_unit=field.unit or "单位"))
             raise _refuse(NOT_NUMBER)
         number = float(text.replace(",", ""))
     else:
@@ -121,12 +145,14 @@ def _parse_number(field: Field, value: object, context: dict[str, Any] | None) -
         raise _refuse(NOT_INTEGER)
     if number < 0 and field.dtype in (DType.INT, DType.MONEY, DType.SCORE) and field.id not in SIGNED:
         raise _refuse(NEGATIVE)
-    if field.max_value is not None and number > field.max_value:
-        raise _refuse(above_limit(field.max_value))
-    if field.dtype is DType.INT:
-        return int(number)
     if field.dtype is DType.MONEY:
-        return number / divisor(field, context)
+        number = number / divisor(field, context)
+    if field.max_value is not None and number > field.max_value:
+        raise _refuse(above_limit(field, field.max_value))
+    if field.min_value is not None and number < field.min_value:
+        raise _refuse(below_limit(field, field.min_value))
+    if field.dtype in (DType.INT, DType.MONEY):
+        return int(number) if field.dtype is DType.INT else number
     if field.dtype is DType.RATIO and (percent or field.id in (context or {}).get("percent", ())):
         return number / 100
     return number
@@ -146,10 +172,14 @@ def _parse_bool(value: object) -> bool:
 
 
 def _parse_date(value: object) -> date:
+    if isinstance(value, str) and NUMBER_RE.fullmatch(value.strip()) and "," not in value:
+        value = float(value)
     if isinstance(value, datetime):
         parsed = value.date()
     elif isinstance(value, date):
         parsed = value
+    elif isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
+        parsed = _date_of_number(float(value))
     elif isinstance(value, str) and (match := DATE_RE.fullmatch(value.strip())):
         parts = match.groupdict()
         try:
@@ -165,6 +195,21 @@ def _parse_date(value: object) -> date:
     return parsed
 
 
+def _date_of_number(number: float) -> date:
+    """An 8-digit 20150301 as that day, else an Excel date serial (42064 = 2015-03-01)."""
+    if not math.isfinite(number) or not number.is_integer():
+        raise _refuse(BAD_DATE)
+    if 19_000_101 <= number <= 21_001_231:
+        text = str(int(number))
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            raise _refuse(BAD_DATE) from None
+    if not 1 <= number <= 2_958_465:  # 9999-12-31, Excel's last day
+        raise _refuse(BAD_DATE)
+    return EXCEL_EPOCH + timedelta(days=int(number))
+
+
 def _parse_text(field: Field, value: object) -> str:
     if field.id == "uscc":
         if not isinstance(value, str):
@@ -174,7 +219,10 @@ def _parse_text(field: Field, value: object) -> str:
         if problem:
             raise _refuse(problem)
         return code
-    return value.strip() if isinstance(value, str) else display(value)
+    text = value.strip() if isinstance(value, str) else display(value)
+    if len(text) > EXCEL_TEXT_LIMIT:
+        raise _refuse(TOO_LONG)
+    return text
 
 
 def parse_cell(field: Field, value: object, context: dict[str, Any] | None = None) -> object:

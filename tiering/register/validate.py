@@ -13,16 +13,29 @@ import pandas as pd
 
 from tiering.fields import BY_ID, Kind
 from tiering.numbering import sort_rows
-from tiering.register.checks import check_duplicates, check_parts
+from tiering.register.checks import check_duplicates, check_parts, check_registration
 from tiering.register.columns import Problem, parse_column
 from tiering.register.panel import assemble, harmonise_firm_fields
 from tiering.register.read import ColumnMap, RawTable
 from tiering.register.refusals import Refusal
 from tiering.register.row import YEAR_RANGE
 
+WHOLE_ROW = "（整行）"
+"""The column named by a refusal of a whole line (a malformed CSV line)."""
 
-def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refusal], list[str]]:
-    """Parse and check every mapped column of ``raw``; return the accepted panel frame, refusals and warnings."""
+
+def validate(
+    raw: RawTable, columns: ColumnMap, found: list[Problem] | None = None
+) -> tuple[pd.DataFrame, list[Refusal], list[str]]:
+    """Parse and check every mapped column of ``raw``; return the accepted panel frame, refusals and warnings.
+
+    ``found`` are cells already refused while reading and cleaning (their blanks are not refused again); with
+    ``raw.flags`` on mapped columns and whole lines, they come first.
+    """
+    mapped = set(columns.positions.values())
+    early = [p for p in [*raw.flags, *(found or [])] if p[1] == -1 or p[1] in mapped]
+    early_cells = {(p[0], p[1]) for p in early}
+    whole_rows = {p[0] for p in early if p[1] == -1}
     context = {"money_units": columns.money_units, "percent": columns.percent}
     problems: list[Problem] = []
 
@@ -40,8 +53,11 @@ def validate(raw: RawTable, columns: ColumnMap) -> tuple[pd.DataFrame, list[Refu
     key = firm * (YEAR_RANGE[1] - YEAR_RANGE[0] + 1) + (years[known] - YEAR_RANGE[0]).astype(np.int64)
     check_parts(raw, columns, parsed, problems)
     check_duplicates(raw, columns, known, key, problems)
+    check_registration(raw, columns, parsed, problems)
+    problems = early + [p for p in problems if (p[0], p[1]) not in early_cells and p[0] not in whole_rows]
     refusals = [
-        Refusal(raw.path.name, row, raw.headers[position], value, reason)
+        Refusal(raw.path.name, raw.locate(row)[1], raw.headers[position] if position >= 0 else WHOLE_ROW, value,
+                reason, raw.locate(row)[0])
         for row, position, value, reason in sorted(problems, key=lambda p: (p[0], p[1]))
     ]
     refused = np.isin(raw.frame.index.to_numpy(), [p[0] for p in problems])
