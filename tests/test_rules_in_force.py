@@ -103,3 +103,19 @@ def test_rules_status_reads_as_a_dashboard() -> None:
     assert "天津市猎豹企业（tj_lb，天津）" in lines
     cy = lines.index("雏鹰企业（tj_cy，天津）")
     assert lines[cy + 2].startswith("    注意：雏鹰企业 tj-cy-2021 应于 2025-01-01 前对照原文复查")
+
+
+def test_torch_dl_age_variant_differs_only_in_the_growth_route_age_cap(root: Path) -> None:
+    main_set = load_library(files=[root / "rules" / "torch-dl-2014.yaml"]).by_id["torch-dl-2014"]
+    variant = load_library(root / "rules" / "variants").by_id["torch-dl-2014-age10"]
+    assert main_set.nodes.keys() == variant.nodes.keys()
+    differ = {n for n in main_set.nodes
+              if getattr(main_set.nodes[n], "threshold", None) != getattr(variant.nodes[n], "threshold", None)}
+    assert differ == {"ta_age", "tb_age"}
+    assert (main_set.nodes["ta_age"].threshold.fixed, variant.nodes["ta_age"].threshold.fixed) == (15.0, 10.0)
+
+
+def test_variant_cases_pass(root: Path) -> None:
+    result = CliRunner().invoke(main, ["rules", "test", str(root / "rules" / "variants"), "--strict-coverage"])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("coverage gaps: 0\n")
