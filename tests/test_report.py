@@ -66,14 +66,15 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
                   "说明"):
         assert sheet in wb.sheetnames, sheet
     assert [c.value for c in wb["培育名单"][1]][:6] == [
-        "入选序号", "统一社会信用代码", "企业名称", "所在区", "最高层级", "综合得分"]
+        "入选序号", "统一社会信用代码", "企业名称", "所在区", "最高层级", "综合得分（分）"]
     assert [r[1] for r in wb["培育名单"].iter_rows(min_row=2, values_only=True)][:2] == [
         "91120119MA5A4Y181X", "91120119MA4HJGPN4M"]
-    assert [c.value for c in wb["汇总"][1]] == ["规则集", "项目", "符合", "不符合", "待定", "合计"]
+    assert [c.value for c in wb["汇总"][1]] == ["规则集", "项目", "符合（家）", "不符合（家）", "待定（家）",
+                                              "合计（家）"]
     assert [c.value for c in wb["尚缺"][1]] == ["统一社会信用代码", "企业名称", "层级序号", "最高层级",
                                                "符合的全部项目", "下一层级", "尚缺（一企一策起点）"]
     assert [c.value for c in wb["追溯"][1]][:9] == ["统一社会信用代码", "企业名称", "规则集", "条件代码", "条件",
-                                                   "类型", "取值", "门槛", "判定"]
+                                                   "类型", "取值", "门槛", "单位"]
     assert [c.value for c in wb["计划目标"][1]][:2] == ["目标代码", "目标"]
     assert wb["梯队"]["A2"].value == "科技领军企业"
     notes = [r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)]
@@ -88,10 +89,11 @@ def test_workbook_formatting(written: Path) -> None:
     assert ws.column_dimensions["B"].width > 10
     outcome_col = [c.value for c in ws[1]].index("结果") + 1
     letter = ws.cell(row=1, column=outcome_col).column_letter
-    rules = {r.formula[0]: r.dxf.fill.fgColor.rgb for cf in ws.conditional_formatting for r in cf.rules}
-    assert rules[f'{letter}2="符合"'].endswith("C6EFCE")
-    assert rules[f'{letter}2="不符合"'].endswith("FFC7CE")
-    assert rules[f'{letter}2="待定（缺数据）"'].endswith("FFEB9C")
+    rules = {r.formula[0]: r.dxf.fill.bgColor.rgb for cf in ws.conditional_formatting for r in cf.rules
+             if str(cf.sqref).startswith(letter)}
+    assert rules['"符合"'].endswith("C6EFCE")
+    assert rules['"不符合"'].endswith("FFC7CE")
+    assert rules['"待定（缺数据）"'].endswith("FFEB9C")
 
 
 def test_html_report_is_self_contained_with_charts_and_font(written: Path) -> None:

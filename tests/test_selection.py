@@ -323,7 +323,7 @@ def test_cli_list_respects_policy_constraints(cli_runs: dict) -> None:
     first = cli_runs["results"][0]
     assert first.exit_code == 0, first.output
     sheets = pd.read_excel(cli_runs["base"] / "a" / "cultivation_list.xlsx", sheet_name=None, dtype=str)
-    assert list(sheets) == ["入选名单", "递补", "候选池", "未进入候选池", "说明"]
+    assert list(sheets) == ["入选名单", "递补", "候选池", "未进入候选池", "说明", "列名对照"]
     chosen = sheets["入选名单"]
     assert len(chosen) == 15
     assert chosen["名次"].tolist() == [str(i) for i in range(1, 16)]

@@ -167,5 +167,7 @@ def test_cli_prints_progress_and_writes_workbook(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     wb = load_workbook(out)
-    assert wb.sheetnames == ["计划目标", "最接近的企业"]
+    assert wb.sheetnames == ["计划目标", "最接近的企业", "说明", "列名对照"]
+    notes = dict(wb["说明"].iter_rows(min_row=2, values_only=True))
+    assert notes["计划"].endswith("（baodi-qyqt-2019.yaml）") and len(notes["输入文件SHA-256"]) == 64
     assert [c.value for c in wb["计划目标"][1]][:4] == ["目标代码", "目标", "项目代码", "规则集"]

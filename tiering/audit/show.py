@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.store import NothingRecorded, load_records, resolve_firm
@@ -113,3 +115,20 @@ def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], usc
         out += ["", *("    " + line if line else "" for line in text.splitlines())]
     out.append("")
     return out
+
+
+def override_table(store: Path, year: int) -> pd.DataFrame:
+    """The overrides in force for application year ``year``, the latest per firm and rule set, as columns to set
+    beside the machine decision: uscc, ruleset_id, override (outcome code), override_reason, override_by,
+    override_at. Empty when there is no store."""
+    columns = ["uscc", "ruleset_id", "override", "override_reason", "override_by", "override_at"]
+    if not store.is_file():
+        return pd.DataFrame(columns=columns)
+    conn = connect(store, create=False)
+    try:
+        found = [o for o in load_records(conn, "override") if o.get("year") in (None, year)]
+    finally:
+        conn.close()
+    rows = [(o["uscc"], o["ruleset_id"], o["outcome"], o["why"], o["by"], o["time"]) for o in found]
+    table = pd.DataFrame(rows, columns=columns).sort_values("override_at", kind="mergesort")
+    return table.drop_duplicates(["uscc", "ruleset_id"], keep="last").reset_index(drop=True)

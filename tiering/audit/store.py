@@ -113,16 +113,17 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
 
 def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
                attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None,
-               trace_folder: Path | None = None) -> str:
+               trace_folder: Path | None = None, run_id: str | None = None) -> str:
     """Record one classify (or select) run — decisions, rule texts, full trace — as the next link; return its id.
 
     ``attachments`` names further inputs by content hash, e.g. ``{"selection_policy": sha256, "model_card":
     sha256}``; ``selection`` is a select run's list in pick order, one ``{"pick", "uscc", "name", "score"}`` per
     firm. Both become part of the chained record. ``trace_folder`` is the trace this run already wrote (by
-    :func:`tiering.output.trace_file.write_trace`), copied instead of written a second time.
+    :func:`tiering.output.trace_file.write_trace`), copied instead of written a second time. ``run_id`` is the
+    id the run's output files already carry (from :func:`new_run_id`); a new one when not given.
     """
     store = Path(store)
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     folder = traces_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / run_id

@@ -27,6 +27,9 @@ from tiering.audit.verify import verify as verify_store
 from tiering.cli import exit_codes
 from tiering.cli.common import echo_head, fail, load_rules, read_register, register_options
 
+OUTCOME_WORDS = {"符合": "qualified", "不符合": "not_qualified", "待定": "undetermined"}
+"""The outcome words an analyst types, and the codes the store keeps."""
+
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """--store: the audit database (default: $TIERING_AUDIT_STORE, else out/audit.sqlite)."""
@@ -192,7 +195,8 @@ def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Pat
 @audit.command("override")
 @click.argument("firm_id")
 @click.option("--ruleset", "ruleset_id", required=True, help="Rule-set id whose outcome is overridden.")
-@click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="The outcome the analyst decided.")
+@click.option("--outcome", type=click.Choice([*OUTCOME_WORDS, *OUTCOMES]), required=True,
+              help="分析人员认定的结果：符合、不符合、待定（或 qualified、not_qualified、undetermined）。")
 @click.option("--by", required=True, help="Who decided (name of the analyst or committee).")
 @click.option("--why", required=True, help="Why the machine outcome does not stand.")
 @click.option("--evidence", default=None, help="Evidence: document number, file, letter.")
@@ -204,10 +208,11 @@ def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evi
     """Record an analyst's override of FIRM_ID's outcome, beside (never replacing) the machine decisions.
 
     \b
-    Example: tiering audit override 91120116MA0500004A --ruleset kjxzxqy-2022 --outcome qualified
+    Example: tiering audit override 91120116MA0500004A --ruleset kjxzxqy-2022 --outcome 符合
     --by 王芳 --why "复核后研发费用应计入委托研发" --evidence "津科函〔2025〕12号"
     """
     path = _existing(store)
+    outcome = OUTCOME_WORDS.get(outcome, outcome)
     try:
         ref = record_override(path, firm_id, ruleset_id, outcome, by, why, evidence, year)
     except (ValueError, AuditWriteError, NothingRecorded) as exc:

@@ -11,8 +11,8 @@ import click
 import pandas as pd
 
 from tiering.audit.db import store_path
-from tiering.audit.show import overrides_of
-from tiering.audit.store import record_run
+from tiering.audit.show import override_table, overrides_of
+from tiering.audit.store import new_run_id, record_run
 from tiering.cli import exit_codes
 from tiering.cli.common import (
     audit_options,
@@ -31,6 +31,7 @@ from tiering.explain.outcomes import outcome_frame, summary_counts
 from tiering.explain.text import explain_firm
 from tiering.ladder.lacks import lacks, lacks_for_firm
 from tiering.ladder.summary import tier_summary
+from tiering.output.overrides import beside_decisions
 from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.trace_file import TRACE_DIR
 from tiering.output.write import FORMATS, write_results
@@ -120,15 +121,18 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
     register = read_usable_register(register_path, money_unit, encoding, sheet)
     click.echo("\n".join(selection_lines(rulesets, why, on)))
     run = run_classification(register, rulesets, year, on, progress=len(register.frame) > 50_000)
-    sheets = {"层级": tier_summary(run.evaluation), "结果": run.outcomes, "汇总": run.summary}
+    store = store_path(audit_store)
+    run_id = None if no_audit else new_run_id()
+    decisions = beside_decisions(run.outcomes, override_table(store, year))
+    sheets = {"层级": tier_summary(run.evaluation), "结果": decisions, "汇总": run.summary}
     rejects = rejects_frame(register) if register.refusals else None
+    about = [("运行编号", run_id or "未记录（--no-audit）"), *run.provenance.rows()]
     written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets, run.evaluation,
-                            run.provenance, rejects)
+                            run.provenance, rejects, about)
     _echo_summary(run, written)
-    if not no_audit:
+    if run_id is not None:
         trace = next(p for p in written if p.name == TRACE_DIR)
-        store = store_path(audit_store)
-        run_id = record_run(store, run, sys.argv, trace_folder=trace)
+        record_run(store, run, sys.argv, trace_folder=trace, run_id=run_id)
         click.echo(f"审计记录 audit run {run_id} in {store}")
         echo_head(store, run_id)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)

@@ -10,11 +10,11 @@ import click
 from tiering.cli.common import fail, load_rules, read_register, register_options
 from tiering.cli.rules_cmd import rules
 from tiering.engine.evaluate import default_eval_date
-from tiering.output.write import HEADERS_ZH, escape_formulas
+from tiering.output.provenance import today
+from tiering.output.workbook import escape_formulas, in_words, write_workbook
+from tiering.output.write import zh
 from tiering.whatif.diff import diff_text, rule_diff
 from tiering.whatif.resolve import RuleSpecError, resolve_ruleset
-
-_COLUMNS = {**HEADERS_ZH, "was": "旧版本结果", "now": "新版本结果", "deciding": "起决定作用的条件", "details": "说明"}
 
 
 @click.command("diff")
@@ -55,11 +55,15 @@ def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date
         return
     click.echo(diff_text(result, None if show_all else 50))
     if out_path is not None:
-        table = escape_formulas(result.changes).rename(columns=_COLUMNS)
         if out_path.suffix.lower() == ".xlsx":
-            table.to_excel(out_path, index=False, sheet_name="结果变化")
+            about = [("输入文件", str(register_path)), ("输入文件SHA-256", register.sha256),
+                     ("申报年度", str(year)), ("评价日期（选取依赖项目的规则版本）", on.isoformat()),
+                     *[(f"{label}规则集 {rs.id}", f"版本 {rs.version}  SHA-256 {rs.sha256}")
+                       for label, rs in (("旧", old), ("新", new))],
+                     ("生成日期", today())]
+            write_workbook(out_path, {"结果变化": result.changes}, about)
         else:
-            table.to_csv(out_path, index=False, encoding="utf-8-sig")
+            zh(escape_formulas(in_words(result.changes))).to_csv(out_path, index=False, encoding="utf-8-sig")
         click.echo(f"写出 wrote {out_path}")
 
 

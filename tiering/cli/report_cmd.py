@@ -135,6 +135,8 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators),
                              None if no_selection else policy_path, count)
     data.notes[:0] = notes
+    if not Path(source).is_file():
+        data.run_id = source
     evaluated = [str(u) for u in data.run.evaluation.firms]
     chosen = list(firms)
     if all_firms or (not chosen and len(evaluated) <= MAX_AUTO_FIRM_PAGES):

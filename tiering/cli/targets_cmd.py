@@ -8,6 +8,7 @@ import click
 import pandas as pd
 
 from tiering.cli.common import fail, fail_listing, load_rules, parse_pins, read_register, register_options
+from tiering.output.provenance import today
 from tiering.targets import PlanError, TargetTracking, load_plan, track_plan
 from tiering.targets.years import application_year
 
@@ -81,8 +82,12 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
         return
     print_tracking(tracking)
     if out_path is not None:
-        from tiering.report.workbook import write_workbook  # charts and styling load only when a file is wanted
+        from tiering.output.workbook import write_workbook  # the writer loads only when a file is wanted
 
-        write_workbook(out_path, {"计划目标": tracking.progress, "最接近的企业": tracking.candidates})
+        about = [("输入文件", str(register_path)), ("输入文件SHA-256", register.sha256),
+                 ("计划", f"{plan.title}（{plan_path.name}）"), ("计数年度", "、".join(map(str, tracking.years))),
+                 ("规则", "各计数年度在当年评价日期施行的规则版本（规则集目录 " + str(rules_dir or "rules/") + "）"),
+                 ("生成日期", today())]
+        write_workbook(out_path, {"计划目标": tracking.progress, "最接近的企业": tracking.candidates}, about)
         click.echo(f"写出 wrote {out_path}")
 

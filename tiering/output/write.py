@@ -7,6 +7,7 @@ formula when the file is opened.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -15,56 +16,44 @@ from tiering.engine.evaluate import Evaluation
 from tiering.engine.trace import READABLE_COLUMNS
 from tiering.output.provenance import Provenance
 from tiering.output.trace_file import TRACE_DIR, write_trace
+from tiering.output.workbook import escape_formulas, header, write_workbook
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.schema import Unit
+
+UNIT_TEXT = {Unit.PERCENT: "%", Unit.WAN: "万元", Unit.COUNT: "项", Unit.PEOPLE: "人", Unit.YEARS: "年",
+             Unit.DAYS: "天", Unit.POINTS: "分"}
+"""The unit a person reads beside a value of each kind."""
 
 FORMATS = ("xlsx", "csv", "parquet", "json")
 EXCEL_MAX_ROWS = 1_048_575
 
-HEADERS_ZH = {
-    "uscc": "统一社会信用代码", "name": "企业名称", "program": "项目代码", "program_title": "项目",
-    "ruleset_id": "规则集", "version": "规则版本", "ruleset_status": "规则状态", "provisional": "含暂定标准",
-    "outcome": "结果代码", "outcome_zh": "结果", "score_min": "得分（下限）", "score_max": "得分（上限）",
-    "path": "符合路径", "failed": "未满足条件", "missing": "缺数据条件", "lacks": "尚缺（一企一策起点）",
-    "criterion_id": "条件代码", "criterion": "条件", "kind": "类型", "value": "取值", "threshold": "门槛",
-    "status": "判定", "points_min": "得分下限", "points_max": "得分上限", "band": "档位", "document": "依据文件",
-    "clause": "条款", "text": "文本取值", "qualified": "符合", "not_qualified": "不符合", "undetermined": "待定",
-    "total": "合计", "highest_rung": "最高层级", "rung": "层级序号", "programs_qualified": "符合的全部项目",
-}
-_FORMULA_START = ("=", "+", "-", "@")
+
+def zh(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with Chinese headers and units (unknown columns keep their id), for CSV files and HTML tables."""
+    return frame.rename(columns={c: header(str(c), {}) for c in frame.columns})
 
 
-def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy in which text cells starting with = + - @ are prefixed with an apostrophe."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype | pd.CategoricalDtype):
-            text = out[col].astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-            if risky.any():
-                out[col] = text.where(~risky, "'" + text.astype(str))
+def unit_column(trace: pd.DataFrame, rulesets: Sequence[CompiledRuleSet]) -> pd.DataFrame:
+    """The trace as a person reads it: a 单位 column after 门槛 with the unit of each criterion's value and
+    threshold (万元, %, 项 …), and ratios shown in percent (0.042 → 4.2 with unit %)."""
+    units = {(rs.id, node.id): UNIT_TEXT.get(node.unit, "") for rs in rulesets for node in rs.root.walk()}
+    keys = zip(trace["ruleset_id"].astype(str), trace["criterion_id"].astype(str), strict=True)
+    unit = pd.Series([units.get(k, "") for k in keys], index=trace.index, dtype=object)
+    out = trace.copy()
+    percent = (unit == "%").to_numpy()
+    for col in ("value", "threshold"):
+        out[col] = out[col].where(~percent, out[col] * 100)
+    out.insert(out.columns.get_loc("threshold") + 1, "unit", unit)
     return out
 
 
-def zh(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with Chinese headers (unknown columns keep their id)."""
-    return frame.rename(columns={c: HEADERS_ZH.get(c, c) for c in frame.columns})
-
-
-def _autosize(writer: pd.ExcelWriter, sheet: str, frame: pd.DataFrame) -> None:
-    ws = writer.sheets[sheet]
-    ws.freeze_panes = "A2"
-    if len(frame.columns):
-        ws.auto_filter.ref = ws.dimensions
-    for i, col in enumerate(frame.columns, start=1):
-        sample = [str(col)] + [str(v) for v in frame[col].head(200).tolist()]
-        width = min(60, max(len(s.encode("gbk", "replace")) for s in sample) + 2)
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
-
-
 def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], evaluation: Evaluation,
-                  provenance: Provenance, rejects: pd.DataFrame | None = None) -> list[Path]:
+                  provenance: Provenance, rejects: pd.DataFrame | None = None,
+                  about: list[tuple[str, str]] | None = None) -> list[Path]:
     """Write the result tables, the evaluation's trace and the provenance into ``out_dir``; return the files written.
 
-    ``sheets`` maps a Chinese sheet name to a frame with id columns, e.g. {"结果": outcomes, "汇总": summary}.
+    ``sheets`` maps a Chinese sheet name to a frame with id columns, e.g. {"结果": outcomes, "汇总": summary};
+    ``about`` is the 说明 sheet (default: the provenance's rows).
     The trace is always written as Parquet (the folder ``TRACE_DIR``); in Excel it is also a sheet when it fits.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -80,20 +69,14 @@ def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], eval
         escape_formulas(rejects).to_csv(rej_path, index=False, encoding="utf-8-sig")
         written.append(rej_path)
     if fmt == "xlsx":
-        path = out_dir / "results.xlsx"
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, frame in sheets.items():
-                shown = zh(escape_formulas(frame))
-                shown.to_excel(writer, sheet_name=name, index=False)
-                _autosize(writer, name, shown)
-            if trace_rows <= EXCEL_MAX_ROWS:
-                # read back what was just written rather than build the trace a second time
-                shown = zh(escape_formulas(pd.read_parquet(trace_path, columns=READABLE_COLUMNS)))
-                shown.to_excel(writer, sheet_name="追溯", index=False)
-                _autosize(writer, "追溯", shown)
-            prov = pd.DataFrame(provenance.rows(), columns=["项目", "内容"])
-            prov.to_excel(writer, sheet_name="说明", index=False)
-            _autosize(writer, "说明", prov)
+        book = dict(sheets)
+        if rejects is not None and len(rejects):
+            book["拒收"] = rejects
+        if trace_rows <= EXCEL_MAX_ROWS:
+            # read back what was just written rather than build the trace a second time
+            trace = pd.read_parquet(trace_path, columns=READABLE_COLUMNS)
+            book["追溯"] = unit_column(trace, [r.ruleset for r in evaluation.results])
+        path = write_workbook(out_dir / "results.xlsx", book, about or provenance.rows())
         written.append(path)
     elif fmt == "csv":
         for name, frame in sheets.items():

@@ -55,6 +55,7 @@ class ReportData:
     tracking: TargetTracking | None
     selection: Selection | None = None
     notes: list[str] = field(default_factory=list)
+    run_id: str = "未记录（报告直接评价名录；用 tiering report RUN_ID 依据已记录的运行）"
 
 
 def indicators_of(trace: pd.DataFrame, rulesets: list[CompiledRuleSet],

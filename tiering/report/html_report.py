@@ -7,10 +7,10 @@ import html
 
 import pandas as pd
 
+from tiering.output.write import zh as headers_zh
 from tiering.report import charts
 from tiering.report.data import ReportData
 from tiering.report.page import document, esc, table
-from tiering.report.workbook import headers_zh
 from tiering.rules.schema import Unit
 
 UNIT_TEXT = {Unit.PERCENT: "%", Unit.WAN: "万元", Unit.COUNT: "项", Unit.PEOPLE: "人", Unit.YEARS: "年",

@@ -9,13 +9,14 @@ import pandas as pd
 from tiering.engine.evaluate import firm_slice
 from tiering.engine.trace import READABLE_COLUMNS
 from tiering.explain.text import explain_firm
-from tiering.output.write import EXCEL_MAX_ROWS
+from tiering.output.provenance import today
+from tiering.output.workbook import write_workbook
+from tiering.output.write import EXCEL_MAX_ROWS, unit_column
 from tiering.report.data import ReportData
 from tiering.report.firm_page import firm_page_body, summary_block
 from tiering.report.font import PageFont
 from tiering.report.html_report import render_report
 from tiering.report.page import document
-from tiering.report.workbook import write_workbook
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import One
 
@@ -35,15 +36,20 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
         sheets[str(title)[:31]] = group[outcome_cols]
     sheets["尚缺"] = data.tiers
     if len(data.trace) <= EXCEL_MAX_ROWS:
-        sheets["追溯"] = data.trace[READABLE_COLUMNS]
+        sheets["追溯"] = unit_column(data.trace[READABLE_COLUMNS], data.run.rulesets)
     if data.selection is not None:
         sheets["培育名单"] = data.selection.selected[SELECTION_COLUMNS]
         sheets["递补"] = data.selection.runners_up[SELECTION_COLUMNS[1:] + ["missed_reason"]]
     if data.tracking is not None:
         sheets["计划目标"] = data.tracking.progress
         sheets["最接近的企业"] = data.tracking.candidates
-    sheets["说明"] = pd.DataFrame(run.provenance.rows() + [("说明", n) for n in data.notes], columns=["项目", "内容"])
     return sheets
+
+
+def about_rows(data: ReportData) -> list[tuple[str, str]]:
+    """The 说明 sheet: run id, input hash, rule versions and the report's notes."""
+    return [("运行编号", data.run_id), *data.run.provenance.rows(), ("生成日期", today()),
+            *[("说明", n) for n in data.notes]]
 
 
 def explanation_text(uscc: str, name: str, year: int, rulesets: list[CompiledRuleSet],
@@ -84,7 +90,7 @@ def write_firm_pages(data: ReportData, out_dir: Path, firms: list[str]) -> list[
 def write_report(data: ReportData, out_dir: Path, firms: list[str]) -> list[Path]:
     """Write report.xlsx, report.html and the firm pages into ``out_dir``; return the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = [write_workbook(out_dir / "report.xlsx", workbook_sheets(data))]
+    written = [write_workbook(out_dir / "report.xlsx", workbook_sheets(data), about_rows(data))]
     html_path = out_dir / "report.html"
     html_path.write_text(render_report(data), encoding="utf-8")
     written.append(html_path)
