@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2025
 ON = dt.date(2025, 6, 30)
 RULE_FILE = "kjxzxqy-2022.yaml"
+BASE_FILE = "kjxzxqy-2017.yaml"
+"""The file RULE_FILE extends: a rule folder holding one holds both."""
 FIRMS = [uscc.make(f"91120116MA05JX{k:02d}A") for k in range(4)]
 HEADERS = {
     "uscc": "统一社会信用代码", "name": "企业名称", "year": "年度", "resident_enterprise": "境内居民企业",
@@ -159,6 +161,7 @@ def test_classify_records_its_run_unless_told_not_to(store: Path, register: Path
     rules = tmp_path / "rules"
     rules.mkdir()
     shutil.copy(RULES_DIR / RULE_FILE, rules / RULE_FILE)
+    shutil.copy(RULES_DIR / BASE_FILE, rules / BASE_FILE)
     args = ["classify", str(register), "--year", "2025", "--rules", str(rules), "--format", "csv",
             "--store", str(store)]
     code, out = cli(*args, "--out", str(tmp_path / "a"))
@@ -430,8 +433,9 @@ def test_replay_pins_the_stored_rules_and_says_the_file_changed(store: Path, reg
     rules = tmp_path / "rules"
     rules.mkdir()
     shutil.copy(RULES_DIR / RULE_FILE, rules / RULE_FILE)
+    shutil.copy(RULES_DIR / BASE_FILE, rules / BASE_FILE)
     run_id = record(store, register, rules)
-    path = rules / "kjxzxqy-2022.yaml"
+    path = rules / BASE_FILE  # the pass mark kjxzxqy-2022 keeps from the file it extends
     path.write_text(path.read_text(encoding="utf-8").replace("threshold: 60", "threshold: 50"), encoding="utf-8")
     pinned = replay(store, run_id, load_register(register))
     assert pinned.identical

@@ -114,7 +114,8 @@ def test_rule_folder_without_rules_is_refused_not_run_empty(sample_register: Pat
 def test_rule_folder_from_the_environment(root: Path, sample_register: Path, tmp_path: Path) -> None:
     folder = tmp_path / "rules"
     folder.mkdir()
-    (folder / "kjxzxqy-2022.yaml").write_bytes((root / "rules" / "kjxzxqy-2022.yaml").read_bytes())
+    for name in ("kjxzxqy-2022.yaml", "kjxzxqy-2017.yaml"):  # 2022 extends 2017, which is not in force in 2025
+        (folder / name).write_bytes((root / "rules" / name).read_bytes())
     result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--no-audit", "--out",
                                        str(tmp_path / "out")], env={"TIERING_RULES": str(folder)})
     assert result.exit_code == 0, result.output

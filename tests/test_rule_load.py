@@ -144,6 +144,7 @@ def test_unreachable_pass_mark(tmp_path: Path) -> None:
 
 def test_rules_check_reports_every_problem_in_one_run(tmp_path: Path, root: Path) -> None:
     shutil.copy(root / "rules" / "kjxzxqy-2022.yaml", tmp_path)
+    shutil.copy(root / "rules" / "kjxzxqy-2017.yaml", tmp_path)
     write(tmp_path, "gap", rule("gap", POINTS.format(source=SOURCE, edge=0.25), program="p_gap"))
     write(tmp_path, "wrong-name", rule("other", POINTS.format(source=SOURCE, edge=0.3), program="p_name"))
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])

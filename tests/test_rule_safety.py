@@ -95,6 +95,7 @@ def test_rules_check_exits_3_naming_the_file_and_line(tmp_path: Path, root: Path
     make, code = BAD[name]
     text, line = make()
     shutil.copy(root / "rules" / "kjxzxqy-2022.yaml", tmp_path)
+    shutil.copy(root / "rules" / "kjxzxqy-2017.yaml", tmp_path)
     bad = tmp_path / f"{name}.yaml"
     bad.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
@@ -117,6 +118,7 @@ def test_classify_with_a_bomb_among_the_rules_exits_3(tmp_path: Path, root: Path
 
 def test_cases_file_with_a_recursive_alias_fails_the_run(tmp_path: Path, root: Path) -> None:
     shutil.copy(root / "rules" / "kjxzxqy-2022.yaml", tmp_path)
+    shutil.copy(root / "rules" / "kjxzxqy-2017.yaml", tmp_path)
     bad = tmp_path / "kjxzxqy-2022.cases.yaml"
     bad.write_text("ruleset: kjxzxqy-2022\nyear: 2025\ndefaults: &d {employees: 1, x: *d}\ncases: []\n",
                    encoding="utf-8")

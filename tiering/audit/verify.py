@@ -63,7 +63,8 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
         return f"{body['decisions']['rows']} decisions recorded, {len(rows)} now in the decisions table"
     if chain.rows_sha256(rows) != body["decisions"]["sha256"]:
         return "the decisions table rows of this run were changed"
-    for rs in body["rulesets"]:
+    for rs in [r for rec in body["rulesets"] for r in (rec, *({**b, "version": f"(extended by {rec['id']})"}
+                                                             for b in rec.get("bases", [])))]:
         row = conn.execute("SELECT typeof(content), content FROM rule_texts WHERE sha256 = ?",
                            (rs["sha256"],)).fetchone()
         if row is not None and row[0] != "blob":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from tiering import __version__
 from tiering.rules.compile import CompiledRuleSet
@@ -19,7 +20,7 @@ class Provenance:
     year: int
     eval_date: str
     money_units: dict[str, str]
-    rulesets: list[dict[str, str]]
+    rulesets: list[dict[str, Any]]
     tool_version: str = __version__
     rows_read: int = 0
     rows_accepted: int = 0
@@ -47,11 +48,19 @@ class Provenance:
         return out
 
 
-def ruleset_records(rulesets: Sequence[CompiledRuleSet]) -> list[dict[str, str]]:
-    """id, version, status, content hash and effective dates of each rule set used."""
+def ruleset_records(rulesets: Sequence[CompiledRuleSet]) -> list[dict[str, Any]]:
+    """id, version, status, content hash and effective dates of each rule set used (and the files it extends)."""
     return [{"id": r.id, "program": r.program, "version": r.version, "status": r.meta.status.value,
              "sha256": r.sha256, "effective_from": str(r.meta.effective_from),
-             "effective_to": str(r.meta.effective_to or "")} for r in rulesets]
+             "effective_to": str(r.meta.effective_to or ""), **base_records(r)} for r in rulesets]
+
+
+def base_records(ruleset: CompiledRuleSet) -> dict[str, list[dict[str, str]]]:
+    """``{"bases": [...]}`` — id, content hash and path of each file the rule set extends — or nothing for a whole
+    file (so the records of rule sets that extend nothing read as before)."""
+    if not ruleset.bases:
+        return {}
+    return {"bases": [{"id": b.id, "sha256": b.sha256, "path": str(b.path.resolve())} for b in ruleset.bases]}
 
 
 def today() -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from tiering.fields import BY_ID, DType
 from tiering.rules import bands as band_tables
 from tiering.rules.expr import Compiler, Expr, ExprError
+from tiering.rules.extends import Base
 from tiering.rules.nodes import (
     FAIL,
     PASS,
@@ -42,6 +43,8 @@ class CompiledRuleSet:
     sha256: str
     needs: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, Expr] = field(default_factory=dict)
+    bases: tuple[Base, ...] = ()
+    """The rule files this one extends (nearest first), each with its own SHA-256; empty for a whole file."""
 
     @property
     def id(self) -> str:

@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from tiering.bundled import bundled
 from tiering.rules.compile import CompiledRuleSet, compile_ruleset
+from tiering.rules.extends import resolve
 from tiering.rules.purpose import CERTIFY, EvaluationPurpose, review_clause
 from tiering.rules.schema import RuleSetFile, Status
-from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
+from tiering.rules.yamlsrc import SourceProblem, read_yaml
 
 RULES_DIR = bundled("rules")
 """The rule folder shipped with the project (the checkout's rules/, or the installed copy)."""
@@ -38,18 +39,23 @@ def load_file(path: Path) -> tuple[CompiledRuleSet | None, list[SourceProblem]]:
     doc, problems = read_yaml(path)
     if doc is None:
         return None, problems
-    file = str(path)
+    located, found = resolve(doc)
+    problems += found
+    if located is None:
+        return None, problems
     try:
-        spec = RuleSetFile.model_validate(doc.data)
+        spec = RuleSetFile.model_validate(located.data)
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("function-after",))))
-            problems.append(SourceProblem(file, doc.line_of(loc), dotted(loc), *schema_message(err)))
+            problems.append(located.problem(loc, *schema_message(err)))
         return None, problems
     if problems:
         return None, problems
     compiled, issues = compile_ruleset(spec, path, path.read_bytes())
-    problems += [SourceProblem(file, doc.line_of(loc), dotted(loc), msg) for loc, msg in issues]
+    problems += [located.problem(loc, msg) for loc, msg in issues]
+    if compiled is not None:
+        compiled.bases = tuple(located.bases)
     return compiled, problems
 
 

@@ -284,6 +284,7 @@ class RuleSetFile(Strict):
     effective_from: dt.date
     effective_to: dt.date | None = None
     supersedes: list[str] = []
+    extends: str | None = None
     verified_on: dt.date | None = None
     review_by: dt.date | None = None
     review_note: str | None = None

@@ -1,0 +1,164 @@
+"""A rule file that extends another states only what changed; the merged rule set reports every problem at the
+file and line where it was written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tiering.rules.library import RuleLoadError, load_file, load_library
+
+BASE = """id: base
+title: 基础
+title_en: Base
+program: demo
+program_title: 测试项目
+jurisdiction: national
+version: "1"
+status: superseded
+effective_from: 2020-01-01
+effective_to: 2021-12-31
+references:
+  - document: 旧文件
+criteria:
+  id: root
+  label: 总体
+  source: {document: 旧文件, clause: 第一条}
+  all:
+    - id: staff
+      label: 职工不超过500人
+      source: {document: 旧文件, clause: 第二条}
+      test: {value: employees, op: "<=", threshold: 500}
+    - id: revenue
+      label: 收入不超过2亿元
+      source: {document: 旧文件, clause: 第三条}
+      test: {value: revenue, op: "<=", threshold: 20000}
+"""
+
+CHILD_HEAD = """id: child
+extends: base
+version: "2"
+status: stable
+effective_from: 2022-01-01
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(RuleLoadError) as err:
+        load_library(folder)
+    return [str(p) for p in err.value.problems]
+
+
+def test_replace_add_and_default_source_merge_into_one_rule_set(tmp_path: Path) -> None:
+    write(tmp_path, "base", BASE)
+    write(tmp_path, "child", CHILD_HEAD + """default_source: {document: 新文件, clause: 第九条}
+replace:
+  - id: staff
+    label: 职工不超过300人
+    test: {value: employees, op: "<=", threshold: 300}
+add:
+  - after: staff
+    criterion:
+      id: assets
+      label: 资产不超过1亿元
+      test: {value: total_assets, op: "<=", threshold: 10000}
+""")
+    library = load_library(tmp_path)
+    child = library.by_id["child"]
+    assert [n.id for n in child.root.children] == ["staff", "assets", "revenue"]
+    staff, assets, revenue = child.root.children
+    assert (staff.label, staff.threshold.fixed, staff.source.document) == ("职工不超过300人", 300.0, "新文件")
+    assert (assets.source.document, assets.source.clause) == ("新文件", "第九条")
+    assert (revenue.label, revenue.source.document) == ("收入不超过2亿元", "旧文件")
+    assert child.meta.program == "demo" and child.meta.effective_to is None and child.meta.extends == "base"
+    assert [b.id for b in child.bases] == ["base"]
+
+
+def test_problems_are_reported_in_the_file_and_line_that_wrote_them(tmp_path: Path) -> None:
+    base = write(tmp_path, "base", BASE.replace("op: \"<=\", threshold: 20000", "op: \"<=\", threshold: 20000, x: 1"))
+    child = write(tmp_path, "child", CHILD_HEAD + """replace:
+  - id: staff
+    label: 职工
+    source: {document: 新文件, clause: 第二条}
+    test: {value: employes, op: "<=", threshold: 300}
+  - id: nowhere
+    label: 无
+    source: {document: 新文件, clause: 第二条}
+    test: {value: employees, op: "<=", threshold: 300}
+""")
+    found = problems(tmp_path)
+    assert f"{child}:11 replace[1].id: 所继承的规则集中没有 id 为 'nowhere' 的条件，无法替换 [extends-unknown-id]" \
+        in found
+    assert any(p.startswith(f"{base}:25 criteria.all[1].test.x: 未知的键") for p in found), found
+
+
+def test_a_compile_problem_in_a_replacement_names_the_extending_file(tmp_path: Path) -> None:
+    write(tmp_path, "base", BASE)
+    child = write(tmp_path, "child", CHILD_HEAD + """replace:
+  - id: staff
+    label: 职工
+    source: {document: 新文件, clause: 第二条}
+    test: {value: employes, op: "<=", threshold: 300}
+""")
+    found = problems(tmp_path)
+    assert found == [f"{child}:10 criteria.all[0].test.value: in 'employes' at column 1: unknown name 'employes' "
+                     "(did you mean 'employees'?)"]
+
+
+def test_a_default_source_with_a_problem_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    write(tmp_path, "base", BASE)
+    child = write(tmp_path, "child", CHILD_HEAD + """default_source: {document: 新文件}
+replace:
+  - id: staff
+    label: 职工
+    test: {value: employees, op: "<=", threshold: 300}
+""")
+    assert problems(tmp_path) == [f"{child}:6 criteria.all[0].source.clause: 缺少必填的键：Field required "
+                                  "[schema-missing]"]
+
+
+@pytest.mark.parametrize(("text", "line", "code"), [
+    (CHILD_HEAD.replace("extends: base", "extends: gone"), 2, "extends-missing-base"),
+    (CHILD_HEAD + "criteria: {id: a, label: a, source: {document: x, clause: y}, all: []}\n", 6,
+     "extends-restates-criteria"),
+    (CHILD_HEAD.replace("extends: base\n", "") + "replace: []\n", 5, "extends-without-base"),
+])
+def test_malformed_extension_is_refused(tmp_path: Path, text: str, line: int, code: str) -> None:
+    write(tmp_path, "base", BASE)
+    child = write(tmp_path, "child", text)
+    found = [p for p in problems(tmp_path) if p.startswith(str(child))]
+    assert found and found[0].startswith(f"{child}:{line} ") and found[0].endswith(f"[{code}]"), found
+
+
+def test_extends_cycle_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "base", BASE.replace("id: base\n", "id: base\nextends: child\n"))
+    child = write(tmp_path, "child", CHILD_HEAD)
+    compiled, found = load_file(child)
+    assert compiled is None and any("[extends-cycle]" in str(p) and "child → base → child" in str(p) for p in found)
+
+
+def test_bundled_2022_states_only_what_67_changed(root: Path, tmp_path: Path) -> None:
+    """kjxzxqy-2022 extends kjxzxqy-2017: the scoring table and 直通车 are 2017's nodes, the basic conditions
+    67号 rewrote cite 67号, and a folder with the 2022 file alone is refused naming the missing base."""
+    library = load_library(root / "rules")
+    new, old = library.by_id["kjxzxqy-2022"], library.by_id["kjxzxqy-2017"]
+    assert new.meta.extends == "kjxzxqy-2017" and [b.id for b in new.bases] == ["kjxzxqy-2017"]
+    assert {n.id for n in new.root.walk()} - {n.id for n in old.root.walk()} == {"b3_no_super_deduction"}
+    changed = sorted(n.id for n in new.root.walk() if n.source.document == "国科火字〔2022〕67号")
+    assert changed == ["b1_resident", "b3_industry", "b3_no_super_deduction", "b4_abnormal", "b4_accident",
+                       "b4_dishonest", "b4_misconduct"]
+    for node in new.nodes["route"].walk():
+        assert (node.label, node.source) == (old.nodes[node.id].label, old.nodes[node.id].source)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(root / "rules" / "kjxzxqy-2022.yaml", alone)
+    assert problems(alone) == [f"{alone / 'kjxzxqy-2022.yaml'}:4 extends: 找不到所继承的规则集 kjxzxqy-2017："
+                               "同一文件夹中没有 kjxzxqy-2017.yaml [extends-missing-base]"]
