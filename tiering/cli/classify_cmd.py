@@ -15,18 +15,22 @@ from tiering.audit.show import override_table, overrides_of
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli import exit_codes
 from tiering.cli.common import (
+    APPLICATION_YEARS,
+    YEAR,
     audit_options,
     echo_head,
     evaluation_purpose,
     fail,
     load_rules,
     pick_rulesets,
+    prepare_out_dir,
     read_register,
     read_usable_register,
     register_options,
     rules_options,
 )
 from tiering.engine.evaluate import Evaluation, evaluate, evaluate_firm
+from tiering.explain.columns import column_gaps
 from tiering.explain.outcomes import outcome_frame, summary_counts
 from tiering.explain.text import explain_firm
 from tiering.ladder.lacks import lacks, lacks_for_firm
@@ -70,12 +74,15 @@ def run_classification(register: Register, rulesets: list[CompiledRuleSet], year
     outcomes = outcomes.merge(gaps[["uscc", "ruleset_id", "lacks"]], on=["uscc", "ruleset_id"], how="left",
                               validate="one_to_one")
     outcomes["lacks"] = outcomes["lacks"].fillna("")
+    missing = column_gaps(evaluation, set(register.columns), register.unused_columns)
     provenance = Provenance(
         input_file=str(register.path), input_sha256=register.sha256, year=year, eval_date=on.isoformat(),
         money_units={k: register.money_note(k) for k in sorted(register.money_units)},
         rulesets=ruleset_records(rulesets), rows_read=register.rows_read,
         rows_accepted=len(register.frame), rows_refused=register.rows_refused,
         firms_evaluated=len(evaluation.firms), firms_without_data_year=evaluation.not_evaluated,
+        columns_mapped=dict(register.columns), columns_unused=list(register.unused_columns),
+        intake_notes=list(register.notes), column_gaps=[gap.message() for gap in missing],
     )
     return ClassifyRun(register, rulesets, evaluation, outcomes, summary_counts(outcomes), provenance, gaps)
 
@@ -88,6 +95,9 @@ def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
                f"无 {p.year - 1} 年度数据未评价 {len(p.firms_without_data_year)} 家")
     for note in p.money_units.values():
         click.echo(f"  {note}")
+    click.echo(f"读取的列 {len(p.columns_mapped)} 列；未使用的列：{'、'.join(p.columns_unused) or '无'}")
+    for gap in p.column_gaps:
+        click.echo(f"缺列待定 missing column: {gap}")
     click.echo("")
     table = run.summary.rename(columns={"ruleset_id": "规则集", "program_title": "项目", "qualified": "符合",
                                         "not_qualified": "不符合", "undetermined": "待定", "total": "合计"})
@@ -97,17 +107,28 @@ def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
         click.echo(f"写出 wrote {path}")
 
 
+EARLIER_RUN_FILES = (
+    TRACE_DIR, "provenance.json", "rejects.csv", "results.xlsx", "results.json",
+    *(f"{sheet}.{suffix}" for sheet in ("层级", "结果", "汇总") for suffix in ("csv", "parquet")),
+)
+"""What a classify run writes into its folder (tiering.output.write), removed by --overwrite."""
+
+
 @click.command("classify")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, required=True, help="Application year; criteria read fiscal year YEAR-1.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: out/classify-YEAR).")
+@click.option("--year", type=YEAR, required=True,
+              help=f"Application year ({APPLICATION_YEARS[0]}-{APPLICATION_YEARS[1]}); criteria read fiscal year "
+                   "YEAR-1.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: out/classify-YEAR); checked before any work.")
+@click.option("--overwrite", is_flag=True,
+              help="Reuse an output folder that holds an earlier run: its result files are deleted first.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True,
               help="Format of the result tables; the full trace is always also written, as the Parquet folder trace/.")
 @register_options
 @rules_options
 @audit_options
-def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, money_unit: str | None,
+def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bool, fmt: str, money_unit: str | None,
              encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
              eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str, certified: int | None,
              audit_store: Path | None, no_audit: bool) -> None:
@@ -115,6 +136,8 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
 
     Example: tiering classify datasets/sample_register.xlsx --year 2025 --out out/
     """
+    out = out_dir or Path("out") / f"classify-{year}"
+    prepare_out_dir(out, overwrite, EARLIER_RUN_FILES)
     library = load_rules(rules_dir)
     why = evaluation_purpose(purpose, certified)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs, why)
@@ -127,21 +150,24 @@ def classify(register_path: Path, year: int, out_dir: Path | None, fmt: str, mon
     sheets = {"层级": tier_summary(run.evaluation), "结果": decisions, "汇总": run.summary}
     rejects = rejects_frame(register) if register.refusals else None
     about = [("运行编号", run_id or "未记录（--no-audit）"), *run.provenance.rows()]
-    written = write_results(out_dir or Path("out") / f"classify-{year}", fmt, sheets, run.evaluation,
-                            run.provenance, rejects, about)
+    written = write_results(out, fmt, sheets, run.evaluation, run.provenance, rejects, about)
     _echo_summary(run, written)
     if run_id is not None:
         trace = next(p for p in written if p.name == TRACE_DIR)
         record_run(store, run, sys.argv, trace_folder=trace, run_id=run_id)
         click.echo(f"审计记录 audit run {run_id} in {store}")
         echo_head(store, run_id)
+    if run.provenance.column_gaps:
+        sys.exit(exit_codes.MISSING_COLUMNS)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
 
 
 @click.command("explain")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("firm_id")
-@click.option("--year", type=int, required=True, help="Application year; criteria read fiscal year YEAR-1.")
+@click.option("--year", type=YEAR, required=True,
+              help=f"Application year ({APPLICATION_YEARS[0]}-{APPLICATION_YEARS[1]}); criteria read fiscal year "
+                   "YEAR-1.")
 @register_options
 @rules_options
 def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None, encoding: str | None,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -42,11 +44,31 @@ def echo_head(store: Path, ref: str) -> None:
                f"outside the store）")
 
 
+APPLICATION_YEARS = (1981, 2100)
+"""Application years --year accepts: fiscal year YEAR-1 must be a year the register can hold (1980-2099)."""
+YEAR = click.IntRange(*APPLICATION_YEARS)
+"""The --year type of the commands that evaluate: outside the range is a usage error (exit 2) naming it."""
+HEADER_ROW_KEY = "tiering.header_row"
+
+
+def _remember_header_row(ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    ctx.meta[HEADER_ROW_KEY] = value
+    return value
+
+
 def register_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--unit, --encoding and --sheet: how to read the analyst's register."""
-    func = click.option("--sheet", default=None, help="Excel sheet name (default: the first sheet).")(func)
+    """--unit, --encoding, --sheet and --header-row: how to read the analyst's register.
+
+    --header-row is kept in the click context (read by read_register), so no command repeats it in its signature.
+    """
+    func = click.option("--header-row", type=click.IntRange(1, 1_048_576), default=None, expose_value=False,
+                        callback=_remember_header_row,
+                        help="Row number of the header (default: found among the first 20 rows).")(func)
+    func = click.option("--sheet", default=None,
+                        help="Excel sheet name (default: the visible sheet with a register; year sheets are "
+                             "stacked; hidden sheets only when named).")(func)
     func = click.option("--encoding", default=None,
-                        help="CSV encoding, e.g. gb18030 (default: try UTF-8, then GB18030).")(func)
+                        help="CSV encoding, e.g. gb18030 (default: detected among UTF-8, GB18030, UTF-16).")(func)
     func = click.option("--unit", "money_unit", type=click.Choice(["万元", "元"]), default=None,
                         help="Unit of money columns whose header names none, e.g. 销售收入 without (万元).")(func)
     return func
@@ -135,6 +157,8 @@ def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None
 def read_usable_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None) -> Register:
     """The register, with its warnings and refused rows printed; exit 3 if no row is usable."""
     register = read_register(path, money_unit, encoding, sheet)
+    for note in register.notes:
+        click.echo(f"读表 note: {note}", err=True)
     for warning in register.warnings:
         click.echo(f"提示 warning: {warning}", err=True)
     for refusal in register.refusals:
@@ -145,9 +169,36 @@ def read_usable_register(path: Path, money_unit: str | None, encoding: str | Non
 
 
 def read_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None) -> Register:
+    """The register as load_register reads it (with --header-row when given); exit 3 when it is unusable."""
+    context = click.get_current_context(silent=True)
+    header_row = context.meta.get(HEADER_ROW_KEY) if context is not None else None
     try:
-        return load_register(path, money_unit=money_unit, encoding=encoding, sheet=sheet)
+        return load_register(path, money_unit=money_unit, encoding=encoding, sheet=sheet, header_row=header_row)
     except RegisterError as exc:
         message = str(exc)
         fail(message if path.name in message else f"{path}: {message}")
         raise AssertionError from exc
+
+
+def prepare_out_dir(out_dir: Path, overwrite: bool, earlier: tuple[str, ...]) -> None:
+    """Make sure results can be written to ``out_dir`` before any work (exit 3 if not), and that no file of an
+    earlier run stays beside the new ones: a folder holding an earlier run (its provenance.json) is refused
+    without ``overwrite`` and cleared of that run's files (``earlier``: names a run writes) with it."""
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"--out {out_dir} 是一个文件，不是文件夹：请换一个文件夹")
+    if (out_dir / "provenance.json").exists():
+        if not overwrite:
+            fail(f"--out {out_dir} 里已有上一次运行的结果（provenance.json 等）：加 --overwrite "
+                 "先删除上一次的结果再写，或换一个文件夹")
+        for name in earlier:
+            old = out_dir / name
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            elif old.exists() or old.is_symlink():
+                old.unlink()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        fail(f"--out {out_dir} 无法写入（{exc.strerror or exc}）：请换一个可写的文件夹")

@@ -12,8 +12,12 @@ UNUSABLE_INPUT = 3
 """A rule file, register or other input could not be used at all; nothing was classified."""
 CHECK_FAILED = 4
 """A check found problems: rule cases failing, an audit chain broken, a replay that differs."""
+MISSING_COLUMNS = 5
+"""classify finished, but some firms are 待定 because a column the rules need is absent from the register (the
+summary names the program, the count, the column and the nearest unused header); wins over 1."""
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 finished but some rows were refused; 2 usage error; "
-    "3 unusable rules or input file; 4 a check failed (rule cases, audit chain, replay)."
+    "3 unusable rules or input file; 4 a check failed (rule cases, audit chain, replay); "
+    "5 classify finished but firms are 待定 because a needed column is absent."
 )

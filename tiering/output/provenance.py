@@ -27,6 +27,14 @@ class Provenance:
     rows_refused: int = 0
     firms_evaluated: int = 0
     firms_without_data_year: list[str] = field(default_factory=list)
+    columns_mapped: dict[str, str] = field(default_factory=dict)
+    """Field id -> the register's header read for it."""
+    columns_unused: list[str] = field(default_factory=list)
+    """The register's headers that name no field (not read)."""
+    intake_notes: list[str] = field(default_factory=list)
+    """How the register was read: header row, sheets, skipped rows, cleaned cells."""
+    column_gaps: list[str] = field(default_factory=list)
+    """Per program, firms 待定 because a column is absent (tiering.explain.columns)."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -43,6 +51,10 @@ class Provenance:
             ("无数据年度记录的企业", "、".join(self.firms_without_data_year) or "无"),
         ]
         out += [(f"金额单位：{k}", v) for k, v in self.money_units.items()]
+        out += [("读取的列", "、".join(f"{h}→{k}" for k, h in self.columns_mapped.items()) or "无"),
+                ("未使用的列", "、".join(self.columns_unused) or "无")]
+        out += [("读表说明", note) for note in self.intake_notes]
+        out += [("缺列待定", gap) for gap in self.column_gaps]
         out += [(f"规则集 {r['id']}", f"版本 {r['version']}  状态 {r['status']}  SHA-256 {r['sha256']}")
                 for r in self.rulesets]
         return out
