@@ -2,7 +2,8 @@
 
 Decisions are one row per firm × rule set per run, millions per large run, so their repeated texts (rule-set
 id, outcome, reason texts) are stored once in ``texts`` and referenced by number; ``decision_view`` shows them
-as text again, and everything that reads decisions reads the view.
+as text again, and everything that reads decisions reads the view. ``firms`` holds one row per firm per run
+(runs recorded before it have none): its 所在区, 行业 and highest rung, what the review desk filters a run by.
 """
 
 from __future__ import annotations
@@ -60,6 +61,20 @@ LEFT JOIN texts t1 ON t1.id = d.program LEFT JOIN texts t2 ON t2.id = d.ruleset_
 LEFT JOIN texts t3 ON t3.id = d.version LEFT JOIN texts t4 ON t4.id = d.outcome
 LEFT JOIN texts t5 ON t5.id = d.path LEFT JOIN texts t6 ON t6.id = d.failed
 LEFT JOIN texts t7 ON t7.id = d.missing;
+CREATE INDEX IF NOT EXISTS decisions_filter ON decisions (run, program, outcome, uscc);
+CREATE TABLE IF NOT EXISTS firms (
+    run INTEGER NOT NULL REFERENCES records (seq),
+    i INTEGER NOT NULL,
+    uscc TEXT NOT NULL,
+    name TEXT NOT NULL,
+    district TEXT,
+    industry TEXT,
+    rung INTEGER NOT NULL,
+    highest TEXT NOT NULL,
+    programs TEXT NOT NULL,
+    PRIMARY KEY (run, i)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS firms_uscc ON firms (run, uscc);
 CREATE TABLE IF NOT EXISTS rule_texts (
     sha256 TEXT PRIMARY KEY,
     ruleset_id TEXT NOT NULL,
@@ -70,7 +85,7 @@ CREATE TABLE IF NOT EXISTS rule_texts (
 _GUARDS = [
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, 'the audit store is append-only: {table} rows cannot be {verb}d'); END;"
-    for table in ("records", "decisions", "texts", "rule_texts") for verb in ("update", "delete")
+    for table in ("records", "decisions", "texts", "rule_texts", "firms") for verb in ("update", "delete")
 ]
 
 

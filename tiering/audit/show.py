@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from tiering.audit.db import connect, traces_dir
+from tiering.audit.lists import decision_line
 from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.store import NothingRecorded, load_records, resolve_firm
 from tiering.audit.traces import firm_records, firm_trace
@@ -52,6 +53,7 @@ def firm_history(store: Path, firm_id: str, year: int | None = None, run_id: str
         uscc = resolve_firm(conn, firm_id)
         runs = {r["run_id"]: r for r in load_records(conn, "run")}
         overrides = [o for o in load_records(conn, "override") if o["uscc"] == uscc]
+        lists = [d for d in load_records(conn, "list") if d["action"] == "approve" or d["change"]["uscc"] == uscc]
         sql = "SELECT run_id, name, ruleset_id, version, outcome, score_min, score_max, path, failed, missing " \
               "FROM decision_view WHERE uscc = ?"
         args: list[Any] = [uscc]
@@ -69,14 +71,23 @@ def firm_history(store: Path, firm_id: str, year: int | None = None, run_id: str
         n = len(decisions)
         out = [f"企业 {uscc} 的全部审计记录：{n} 次运行 (decisions recorded in {n} run(s))", ""]
         for rid in sorted(decisions, key=lambda r: runs[r]["seq"]):
-            out += _run_section(conn, store, runs[rid], uscc, decisions[rid], overrides, brief)
+            out += _run_section(conn, store, runs[rid], uscc, decisions[rid], overrides, lists, brief)
         return "\n".join(out)
     finally:
         conn.close()
 
 
+def stored_explanation(conn: sqlite3.Connection, store: Path, run: dict[str, Any], uscc: str, name: str) -> str:
+    """One firm's explanation in a recorded run — the explainer of `explain`, fed the run's stored trace and rule
+    texts, so it reads as it did the day of the run without evaluating anything again."""
+    rulesets = load_stored(conn, run["rulesets"])
+    records = firm_records(firm_trace(traces_dir(store) / run["trace"]["file"], uscc))
+    used = [rs for rs in rulesets if rs.id in records]
+    return explain_firm(uscc, name, run["year"], used, records)
+
+
 def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], uscc: str, rows: list[tuple],
-                 overrides: list[dict[str, Any]], brief: bool) -> list[str]:
+                 overrides: list[dict[str, Any]], lists: list[dict[str, Any]], brief: bool) -> list[str]:
     inp = run["input"]
     out = [f"═══ 运行 run {run['run_id']}  时间 {run['time']}  用户 {run['user']}  申报年度 {run['year']}  "
            f"tiering {run['tool_version']}",
@@ -84,12 +95,14 @@ def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], usc
            f"    输入 input: {inp['file']}  SHA-256 {inp['sha256'][:16]}…"]
     out += [f"    {name}: SHA-256 {digest}" for name, digest in run.get("attachments", {}).items()]
     if run.get("selection") is not None:
-        pick = next((s for s in run["selection"] if s["uscc"] == uscc), None)
+        listed = [s for s in run["selection"] if s["pick"] is not None]
+        pick = next((s for s in listed if s["uscc"] == uscc), None)
         if pick is None:
-            out.append(f"    遴选 selection: 未入选（名单 {len(run['selection'])} 家）")
+            out.append(f"    遴选 selection: 未入选（名单 {len(listed)} 家）")
         else:
             score = "—" if pick["score"] is None else f"{pick['score']:.2f}"
             out.append(f"    遴选 selection: 第 {pick['pick']} 位入选（综合得分 {score}）")
+        out += [f"    名单决定 list decision: {decision_line(d)}" for d in lists if d["run_id"] == run["run_id"]]
     for _, name, rs_id, version, outcome, smin, smax, path, failed, missing in rows:
         rs = next(r for r in run["rulesets"] if r["id"] == rs_id)
         line = f"  [{rs_id} 版本 {version} SHA-256 {rs['sha256'][:12]}…] {name}：{_ZH[outcome]}"
@@ -105,13 +118,10 @@ def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], usc
         out += [f"    {override_line(o)}" for o in overrides_for(overrides, rs_id, run["year"])]
     if not brief:
         try:
-            rulesets = load_stored(conn, run["rulesets"])
+            text = stored_explanation(conn, store, run, uscc, rows[0][1])
         except StoredRulesError as exc:
             out += ["", f"    （无法展开逐条说明 explanation unavailable: {exc}）", ""]
             return out
-        records = firm_records(firm_trace(traces_dir(store) / run["trace"]["file"], uscc))
-        used = [rs for rs in rulesets if rs.id in records]
-        text = explain_firm(uscc, rows[0][1], run["year"], used, records)
         out += ["", *("    " + line if line else "" for line in text.splitlines())]
     out.append("")
     return out

@@ -17,7 +17,7 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.orphans import writing
 from tiering.audit.rulesets import save_texts
+from tiering.ladder.summary import tier_summary
 from tiering.output.provenance import base_records
 from tiering.output.trace_file import trace_parts, write_trace
 
@@ -81,6 +82,28 @@ def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[
     return list(zip(repeat(run_id), range(len(outcomes)), repeat(int(year)), *columns, strict=False))
 
 
+FIRM_COLUMNS = ("i", "uscc", "name", "district", "industry", "rung", "highest", "programs")
+
+
+def firm_rows(run: ClassifyRun) -> list[tuple[Any, ...]]:
+    """One row per firm evaluated: its 所在区 and 行业 in the fiscal year read, and its place on the ladder as the
+    run's tier summary gives it (what the review desk filters by)."""
+    standing = tier_summary(run.evaluation)
+    frame = run.register.frame
+    year_rows = frame[frame["year"] == run.provenance.year - 1].drop_duplicates("uscc").set_index("uscc")
+
+    def column(name: str) -> dict[str, Any]:
+        if name not in year_rows.columns:
+            return {}
+        col = year_rows[name]
+        return {k: str(v) for k, v in col[col.notna()].items()}
+
+    district, industry = column("district"), column("industry")
+    return [(i, str(u), str(n), district.get(u), industry.get(u), int(r), str(h), str(p))
+            for i, (u, n, r, h, p) in enumerate(zip(standing["uscc"], standing["name"], standing["rung"],
+                                                    standing["highest"], standing["programs"], strict=True))]
+
+
 def _plain(selection: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     """The selection list with plain JSON values (numpy numbers from a DataFrame become int/float/str)."""
     if selection is None:
@@ -88,8 +111,11 @@ def _plain(selection: list[dict[str, Any]] | None) -> list[dict[str, Any]] | Non
     out = []
     for item in selection:
         score = item.get("score")
-        out.append({"pick": int(item["pick"]), "uscc": str(item["uscc"]), "name": str(item.get("name", "")),
-                    "score": None if score is None or score != score else float(score)})
+        entry = {"pick": None if item["pick"] is None else int(item["pick"]), "uscc": str(item["uscc"]),
+                 "name": str(item.get("name", "")), "score": None if score is None or score != score else float(score)}
+        if item.get("reason") is not None:
+            entry["reason"] = str(item["reason"])
+        out.append(entry)
     return out
 
 
@@ -119,7 +145,8 @@ def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
 
     ``attachments`` names further inputs by content hash, e.g. ``{"selection_policy": sha256, "model_card":
     sha256}``; ``selection`` is a select run's list in pick order, one ``{"pick", "uscc", "name", "score"}`` per
-    firm. Both become part of the chained record. ``trace_folder`` is the trace this run already wrote (by
+    firm (and optionally ``"reason"``), then its runners-up with ``"pick": None``. Both become part of the chained
+    record. ``trace_folder`` is the trace this run already wrote (by
     :func:`tiering.output.trace_file.write_trace`), copied instead of written a second time. ``run_id`` is the
     id the run's output files already carry (from :func:`new_run_id`); a new one when not given.
     """
@@ -149,6 +176,7 @@ def _write_run(store: Path, run: ClassifyRun, command: Sequence[str], attachment
                 os.fsync(f.fileno())
         _sync_dir(tmp)
         rows = decision_rows(run_id, year, run.outcomes)
+        firms = firm_rows(run)
         body = {
             "format": chain.FORMAT, "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(),
             "command": list(command), "tool_version": __version__, "year": year,
@@ -160,11 +188,12 @@ def _write_run(store: Path, run: ClassifyRun, command: Sequence[str], attachment
                           "path": str(rs.path.resolve()), **base_records(rs)} for rs in run.rulesets],
             "trace": {"file": final.name, "sha256": chain.trace_sha256(tmp), "rows": trace_rows},
             "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
+            "firms": {"rows": len(firms), "sha256": chain.rows_sha256(firms)},
             "firms_evaluated": len(run.evaluation.firms),
             "attachments": dict(sorted((attachments or {}).items())),
             "selection": _plain(selection),
         }
-        _commit_run(store, run, rows, body, tmp, final)
+        _commit_run(store, run, rows, firms, body, tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -204,8 +233,8 @@ def _insert_decisions(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> 
                      f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", coded)
 
 
-def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], body: dict[str, Any], tmp: Path,
-                final: Path) -> None:
+def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], firms: list[tuple[Any, ...]],
+                body: dict[str, Any], tmp: Path, final: Path) -> None:
     """Insert everything and rename the trace inside one write transaction; undo both if anything fails."""
     conn = connect(store)
     try:
@@ -214,6 +243,8 @@ def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], body
             save_texts(conn, run.rulesets)
             _append(conn, "run", body["run_id"], body)
             _insert_decisions(conn, rows)
+            conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "
+                             f"((SELECT MAX(seq) FROM records), {', '.join('?' * len(FIRM_COLUMNS))})", firms)
             os.replace(tmp, final)
             _sync_dir(final.parent)
             conn.execute("COMMIT")
@@ -235,12 +266,35 @@ def _sync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def append_record(store: Path, kind: str, ref: str, body: dict[str, Any],
+                  check: Callable[[sqlite3.Connection], None] | None = None) -> str:
+    """Append one record (an override, a list decision) as the next link in its own write transaction; ``check``
+    runs inside the transaction first and may raise to refuse the write (e.g. a list changed meanwhile)."""
+    conn = connect(store)
+    try:
+        _begin(conn, store)
+        try:
+            if check is not None:
+                check(conn)
+            _append(conn, kind, ref, body)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+    return ref
+
+
 def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: str, by: str, why: str,
-                    evidence: str | None = None, year: int | None = None) -> str:
+                    evidence: str | None = None, year: int | None = None,
+                    evidence_file: dict[str, Any] | None = None) -> str:
     """Record an analyst's override of a firm's outcome beside the machine decisions (which stay as they were).
 
     The firm (code or exact name) must have a recorded decision under ``ruleset_id``: an override answers a
-    machine decision, it does not invent one.
+    machine decision, it does not invent one. ``evidence_file`` is what :func:`tiering.audit.evidence.save_evidence`
+    returned for an uploaded file; the record cites it by hash.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}; got '{outcome}'")
@@ -260,19 +314,9 @@ def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: s
     body = {"format": chain.FORMAT, "kind": "override", "id": ref, "time": _now(), "user": getpass.getuser(),
             "uscc": uscc, "ruleset_id": ruleset_id, "year": year, "outcome": outcome, "by": by, "why": why,
             "evidence": evidence}
-    conn = connect(store)
-    try:
-        _begin(conn, store)
-        try:
-            _append(conn, "override", ref, body)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    finally:
-        conn.close()
-    return ref
+    if evidence_file is not None:
+        body["evidence_file"] = evidence_file
+    return append_record(store, "override", ref, body)
 
 
 def load_records(conn: sqlite3.Connection, kind: str | None = None) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from tiering.audit import chain
 from tiering.audit.db import StoreTampered, connect, layout_problems, traces_dir
 from tiering.audit.evidence import check_attachment
 from tiering.audit.orphans import orphan_traces
-from tiering.audit.store import DECISION_COLUMNS
+from tiering.audit.store import DECISION_COLUMNS, FIRM_COLUMNS
 from tiering.output.trace_file import trace_parts
 
 
@@ -35,6 +35,7 @@ class VerifyReport:
     records: int = 0
     runs: int = 0
     overrides: int = 0
+    list_decisions: int = 0
     head: str = chain.GENESIS
     broken: Broken | None = None
     orphans: list[str] = field(default_factory=list)
@@ -63,6 +64,11 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
         return f"{body['decisions']['rows']} decisions recorded, {len(rows)} now in the decisions table"
     if chain.rows_sha256(rows) != body["decisions"]["sha256"]:
         return "the decisions table rows of this run were changed"
+    if "firms" in body:  # runs recorded before firms were
+        firms = conn.execute(f"SELECT {', '.join(FIRM_COLUMNS)} FROM firms WHERE run = (SELECT seq FROM records "
+                             f"WHERE ref = ?) ORDER BY i", (run_id,)).fetchall()
+        if len(firms) != body["firms"]["rows"] or chain.rows_sha256(firms) != body["firms"]["sha256"]:
+            return "the firms table rows of this run were changed"
     for rs in [r for rec in body["rulesets"] for r in (rec, *({**b, "version": f"(extended by {rec['id']})"}
                                                              for b in rec.get("bases", [])))]:
         row = conn.execute("SELECT typeof(content), content FROM rule_texts WHERE sha256 = ?",
@@ -86,7 +92,7 @@ def _check_record(conn: sqlite3.Connection, store: Path, kind: str, ref: str, bo
     if body.get("format") != chain.FORMAT:
         return (f"record format {body.get('format')} is not the format {chain.FORMAT} this tool version writes and "
                 f"checks; verify with the tool version that wrote it")
-    if body.get("kind") != kind or (body.get("run_id") or body.get("id")) != ref:
+    if body.get("kind") != kind or body.get("run_id" if kind == "run" else "id") != ref:
         return "the record's kind or id columns disagree with its content"
     if kind == "run":
         return _check_run(conn, store, body)
@@ -163,6 +169,7 @@ def _walk(conn: sqlite3.Connection, store: Path, anchors: tuple[str, ...], repor
         report.records += 1
         report.runs += kind == "run"
         report.overrides += kind == "override"
+        report.list_decisions += kind == "list"
         prev = report.head = digest
         seen.append(digest)
     extra = conn.execute("SELECT DISTINCT run FROM decisions WHERE run NOT IN "

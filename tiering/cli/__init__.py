@@ -18,8 +18,10 @@ COMMAND_MODULES = {
     "report": "tiering.cli.report_cmd",
     "rules": "tiering.cli.rules_cmd",
     "select": "tiering.cli.select_cmd",
+    "serve": "tiering.cli.serve_cmd",
     "targets": "tiering.cli.targets_cmd",
     "template": "tiering.cli.classify_cmd",
+    "users": "tiering.cli.users_cmd",
     "watch": "tiering.cli.watch_cmd",
 }
 """Which module defines each command. A command starts without importing the others (scikit-learn, durable…)."""

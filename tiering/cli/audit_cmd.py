@@ -85,8 +85,9 @@ def verify(anchors: tuple[str, ...], store: Path | None) -> None:
         click.echo(f"校验 {report.records} 条记录通过，随后链条断开 chain broken after {report.records} good record(s)")
         click.echo(report.broken.message())
         sys.exit(exit_codes.CHECK_FAILED)
+    lists = f"，{report.list_decisions} 项名单决定" if report.list_decisions else ""
     click.echo(f"审计链完整 chain intact: {report.records} 条记录（{report.runs} 次运行，"
-               f"{report.overrides} 项人工调整），链头 head {report.head}")
+               f"{report.overrides} 项人工调整{lists}），链头 head {report.head}")
 
 
 @audit.command("clean")

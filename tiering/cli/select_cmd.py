@@ -152,8 +152,11 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         attachments = {"selection_policy": policy_sha}
         if model_path is not None:
             attachments["model_card"] = hashlib.sha256(model_path.read_bytes()).hexdigest()
-        picks = [{"pick": int(r.pick), "uscc": r.uscc, "name": r.name, "score": float(r.combined)}
+        picks = [{"pick": int(r.pick), "uscc": r.uscc, "name": r.name, "score": float(r.combined),
+                  "reason": f"{r.highest_rung} → {r.next_rung or '—'}；{r.reasons}"}
                  for r in selection.selected.itertuples()]
+        picks += [{"pick": None, "uscc": r.uscc, "name": r.name, "score": float(r.combined),
+                   "reason": str(r.missed_reason)} for r in selection.runners_up.itertuples()]
         store = store_path(audit_store)
         run_id = record_run(store, run, sys.argv, attachments, picks)
         click.echo(f"审计记录 audit run {run_id} in {store}")

@@ -1,0 +1,366 @@
+"""The review desk against the running application (Starlette's TestClient): no one in where they don't belong,
+every write a record of the chain, nothing a request sends can change a query or reach outside the store."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from desk_fixtures import EVIL, build_store, csrf_of, sign_in
+from itsdangerous import TimestampSigner
+from starlette.routing import Route
+from starlette.testclient import TestClient
+from test_audit import FIRMS
+
+from tiering.audit.evidence import MAX_BYTES, evidence_dir
+from tiering.audit.show import firm_history
+from tiering.audit.verify import verify
+from tiering.cli import exit_codes, main
+from tiering.desk.app import create_app
+from tiering.desk.security import SESSION_COOKIE, SESSION_MAX_AGE, secret_key
+from tiering.desk.users import MAX_FAILURES, Users
+
+PDF = b"%PDF-1.4\n% evidence letter\n"
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    return build_store(tmp_path_factory.mktemp("desk"))
+
+
+@pytest.fixture
+def store(recorded: tuple[Path, str, str], tmp_path: Path) -> tuple[Path, str, str]:
+    """A copy of the recorded store per test, so writes in one test do not show in another."""
+    import shutil
+    src = recorded[0].parent
+    shutil.copytree(src, tmp_path / "audit")
+    return tmp_path / "audit" / recorded[0].name, recorded[1], recorded[2]
+
+
+def client(store: Path) -> TestClient:
+    return TestClient(create_app(store))
+
+
+def records(store: Path) -> int:
+    return sqlite3.connect(store).execute("SELECT COUNT(*) FROM records").fetchone()[0]
+
+
+def override_form(token: str, why: str = "复核后研发费用应计入委托研发") -> dict[str, str]:
+    return {"csrf": token, "ruleset_id": "kjxzxqy-2022", "outcome": "qualified", "why": why,
+            "evidence": "津科函〔2025〕12号"}
+
+
+# --- nothing for anonymous users ---------------------------------------------------------------------------------
+
+
+def test_every_route_refuses_an_anonymous_request(store: tuple[Path, str, str]) -> None:
+    path, classify_id, select_id = store
+    app = create_app(path)
+    values = {"run_id": select_id, "uscc": FIRMS[0], "digest": "0" * 64}
+    anonymous = TestClient(app)
+    checked = 0
+    for route in app.routes:
+        assert isinstance(route, Route)
+        if route.path == "/login":
+            continue
+        url = route.path.format(**values)
+        for method in route.methods - {"HEAD"}:
+            answer = anonymous.request(method, url, follow_redirects=False)
+            if method == "GET":
+                assert (answer.status_code, answer.headers["location"]) == (303, "/login"), (method, url)
+            else:
+                assert answer.status_code == 401, (method, url)
+            assert FIRMS[0] not in answer.text and "测试企业" not in answer.text
+            checked += 1
+    assert checked == 11  # every page, download and write of the router
+    assert records(path) == 2
+
+
+def test_session_cookie_is_signed_httponly_samesite_and_expires(store: tuple[Path, str, str]) -> None:
+    path, _, _ = store
+    browser = client(path)
+    token = csrf_of(browser.get("/login").text)
+    answer = browser.post("/login", data={"csrf": token, "name": "viewer", "password": "viewer-pass-1"},
+                          follow_redirects=False)
+    cookie = answer.headers["set-cookie"]
+    assert f"Max-Age={SESSION_MAX_AGE}" in cookie and "httponly" in cookie.lower()
+    assert "samesite=strict" in cookie.lower()
+    assert browser.get("/", follow_redirects=False).status_code == 200
+    # an edited cookie, and a correctly signed one older than the session's life, are both refused
+    value = browser.cookies[SESSION_COOKIE]
+    browser.cookies.set(SESSION_COOKIE, value[:-2] + ("A" if value[-2] != "A" else "B") + value[-1])
+    assert browser.get("/", follow_redirects=False).status_code == 303
+
+    class Old(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - SESSION_MAX_AGE - 60
+
+    data = base64.b64encode(json.dumps({"user": "viewer", "stamp": Users(path).get("viewer").stamp}).encode())
+    browser.cookies.set(SESSION_COOKIE, Old(secret_key(path)).sign(data).decode())
+    assert browser.get("/", follow_redirects=False).status_code == 303
+    fresh = TimestampSigner(secret_key(path)).sign(data).decode()
+    browser.cookies.set(SESSION_COOKIE, fresh)
+    assert browser.get("/", follow_redirects=False).status_code == 200
+
+
+def test_password_change_or_removal_ends_open_sessions(store: tuple[Path, str, str]) -> None:
+    path, _, _ = store
+    browser = client(path)
+    sign_in(browser, "viewer")
+    Users(path).passwd("viewer", "a-new-password")
+    assert browser.get("/", follow_redirects=False).status_code == 303
+    sign_in(browser, "viewer", "a-new-password")
+    Users(path).remove("viewer")
+    assert browser.get("/", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_is_throttled_after_repeated_failures(store: tuple[Path, str, str]) -> None:
+    path, _, _ = store
+    browser = client(path)
+    for _ in range(MAX_FAILURES):
+        token = csrf_of(browser.get("/login").text)
+        answer = browser.post("/login", data={"csrf": token, "name": "analyst", "password": "wrong-guess"})
+        assert answer.status_code == 401 and "用户名或密码错误" in answer.text
+    token = csrf_of(browser.get("/login").text)
+    answer = browser.post("/login", data={"csrf": token, "name": "analyst", "password": "analyst-pass-1"})
+    assert answer.status_code == 429 and "登录失败次数过多" in answer.text
+    assert client(path).get("/", follow_redirects=False).status_code == 303
+
+
+# --- roles and CSRF ----------------------------------------------------------------------------------------------
+
+
+def test_a_viewer_reads_but_cannot_write(store: tuple[Path, str, str]) -> None:
+    path, classify_id, select_id = store
+    browser = client(path)
+    token = sign_in(browser, "viewer")
+    page = browser.get(f"/runs/{classify_id}/firms/{FIRMS[0]}")
+    assert page.status_code == 200 and "override-form" not in page.text
+    writes = [(f"/runs/{classify_id}/firms/{FIRMS[0]}/override", override_form(token)),
+              (f"/runs/{select_id}/list/propose", {"csrf": token, "action": "remove", "uscc": FIRMS[2], "why": "x"}),
+              (f"/runs/{select_id}/list/approve", {"csrf": token, "why": "通过"})]
+    for url, form in writes:
+        answer = browser.post(url, data=form, follow_redirects=False)
+        assert answer.status_code == 403 and "权限不足" in answer.text, url
+    assert records(path) == 2
+
+
+def test_an_analyst_cannot_approve(store: tuple[Path, str, str]) -> None:
+    path, _, select_id = store
+    browser = client(path)
+    token = sign_in(browser, "analyst")
+    answer = browser.post(f"/runs/{select_id}/list/approve", data={"csrf": token, "why": "通过"})
+    assert answer.status_code == 403
+    assert records(path) == 2
+
+
+def test_a_write_without_a_valid_csrf_token_is_refused(store: tuple[Path, str, str]) -> None:
+    path, classify_id, _ = store
+    browser, other = client(path), client(path)
+    token = sign_in(browser, "analyst")
+    foreign = sign_in(other, "analyst2")
+    url = f"/runs/{classify_id}/firms/{FIRMS[0]}/override"
+    for form in ({k: v for k, v in override_form(token).items() if k != "csrf"},
+                 override_form("forged-token"), override_form(foreign)):
+        answer = browser.post(url, data=form, follow_redirects=False)
+        assert answer.status_code == 403 and "CSRF" in answer.text
+    assert records(path) == 2
+    assert browser.post(url, data=override_form(token), follow_redirects=False).status_code == 303
+    assert records(path) == 3
+
+
+# --- escaping, downloads, queries --------------------------------------------------------------------------------
+
+
+def test_a_script_in_a_firm_name_is_shown_escaped(store: tuple[Path, str, str]) -> None:
+    path, classify_id, select_id = store
+    browser = client(path)
+    sign_in(browser, "viewer")
+    for url in (f"/runs/{classify_id}", f"/runs/{classify_id}/firms/{FIRMS[3]}", f"/runs/{select_id}/list",
+                f"/runs/{classify_id}?q=%3Cscript%3E"):
+        page = browser.get(url)
+        assert page.status_code == 200
+        assert "<script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;测试企业3" in page.text, url
+    assert "script-src" not in browser.get("/").headers["content-security-policy"]  # no script may run at all
+
+
+def test_a_download_path_cannot_leave_the_store(store: tuple[Path, str, str]) -> None:
+    path, classify_id, _ = store
+    browser = client(path)
+    token = sign_in(browser, "analyst")
+    browser.post(f"/runs/{classify_id}/firms/{FIRMS[0]}/override", data=override_form(token),
+                 files={"evidence_file": ("函.pdf", PDF, "application/pdf")})
+    digest = next(p.name for p in evidence_dir(path).iterdir())
+    answer = browser.get(f"/evidence/{digest}")
+    assert answer.status_code == 200 and answer.content == PDF
+    assert answer.headers["content-type"] == "application/pdf" and "attachment" in answer.headers["content-disposition"]
+    (evidence_dir(path) / ("f" * 64)).write_bytes(b"not cited by any record")
+    for attempt in ("..%2Faudit.sqlite", "..%2F..%2Faudit%2Faudit.sqlite", "%2Fetc%2Fpasswd",
+                    "..%2F..%2F..%2Fetc%2Fpasswd", "f" * 64, digest.upper(), digest + "%00",
+                    "..%2Faudit.desk-secret", "%2e%2e%2faudit.users.sqlite"):
+        answer = browser.get(f"/evidence/{attempt}")
+        assert answer.status_code == 404, attempt
+        assert b"SQLite" not in answer.content and b"root:" not in answer.content
+
+
+def test_search_and_filter_input_cannot_change_a_query(store: tuple[Path, str, str]) -> None:
+    path, classify_id, _ = store
+    browser = client(path)
+    sign_in(browser, "viewer")
+
+    def total(query: dict[str, str]) -> str:
+        page = browser.get(f"/runs/{classify_id}", params=query)
+        assert page.status_code == 200
+        return page.text.split('id="total">')[1].split("，")[0]
+
+    assert total({}) == "共 4 家"
+    assert total({"q": "测试企业"}) == "共 4 家"
+    assert total({"q": FIRMS[2]}) == "共 1 家"
+    assert total({"q": "企业2"}) == "共 1 家"
+    assert total({"district": "东丽区"}) == "共 2 家"
+    for hostile in ("' OR 1=1 --", "%", "_", "\\", "测试企业%' OR '1'='1", "1); DROP TABLE records; --"):
+        assert total({"q": hostile}) == "共 0 家", hostile
+        assert total({"district": hostile}) == "共 0 家", hostile
+        assert total({"program": hostile, "outcome": "qualified"}) == "共 0 家", hostile
+    assert total({"rung": "0 OR 1=1"}) == "共 4 家"  # not a number: the rung filter is ignored, not injected
+    assert verify(path).ok and records(path) == 2
+
+
+def test_program_outcome_and_paging_filters(store: tuple[Path, str, str]) -> None:
+    path, classify_id, _ = store
+    browser = client(path)
+    sign_in(browser, "viewer")
+    page = browser.get(f"/runs/{classify_id}", params={"program": "kjxzxqy", "outcome": "qualified"})
+    assert "共 2 家" in page.text
+    assert FIRMS[3] in page.text and FIRMS[0] not in page.text
+
+
+# --- writes into the chain ---------------------------------------------------------------------------------------
+
+
+def test_an_override_with_evidence_is_a_record_beside_the_machine_decision(store: tuple[Path, str, str]) -> None:
+    path, classify_id, _ = store
+    browser = client(path)
+    token = sign_in(browser, "analyst")
+    url = f"/runs/{classify_id}/firms/{FIRMS[0]}/override"
+    refused = browser.post(url, data=override_form(token), files={"evidence_file": ("x.pdf", b"MZ\x90\x00", "x/y")})
+    assert refused.status_code == 400 and "类型不被接受" in refused.text
+    big = b"%PDF-" + b"0" * MAX_BYTES
+    refused = browser.post(url, data=override_form(token), files={"evidence_file": ("big.pdf", big, "a/pdf")})
+    assert refused.status_code == 400 and "超过上限" in refused.text and records(path) == 2
+    answer = browser.post(url, data=override_form(token), files={"evidence_file": ("函.pdf", PDF, "application/pdf")},
+                          follow_redirects=False)
+    assert answer.status_code == 303
+    page = browser.get(f"/runs/{classify_id}/firms/{FIRMS[0]}").text
+    assert "人工调整 override（申报年度 2025）：kjxzxqy-2022 改判为「符合」，由 analyst" in page
+    assert "函.pdf" in page and "结果：不符合" in page  # the machine decision stays as it was
+    history = firm_history(path, FIRMS[0], brief=True)
+    assert "改判为「符合」，由 analyst" in history and "证据：津科函〔2025〕12号" in history
+    report = verify(path)
+    assert (report.ok, report.overrides) == (True, 1)
+    next(evidence_dir(path).iterdir()).write_bytes(b"%PDF-1.4 forged")
+    code = CliRunner().invoke(main, ["audit", "verify", "--store", str(path)])
+    assert code.exit_code == exit_codes.CHECK_FAILED and "evidence file 函.pdf" in code.output
+
+
+def test_two_analysts_overriding_at_once_both_land_and_the_chain_verifies(store: tuple[Path, str, str]) -> None:
+    path, classify_id, _ = store
+    sessions = []
+    for name in ("analyst", "analyst2"):
+        browser = client(path)
+        sessions.append((browser, sign_in(browser, name)))
+    start = threading.Barrier(2)
+    codes: list[int] = []
+
+    def write(browser: TestClient, token: str, k: int) -> None:
+        start.wait()
+        for n in range(4):
+            answer = browser.post(f"/runs/{classify_id}/firms/{FIRMS[k]}/override",
+                                  data=override_form(token, f"并发 {k} {n}"), follow_redirects=False)
+            codes.append(answer.status_code)
+
+    threads = [threading.Thread(target=write, args=(b, t, k)) for k, (b, t) in enumerate(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert codes == [303] * 8
+    report = verify(path)
+    assert (report.ok, report.overrides, report.records) == (True, 8, 10)
+    whys = {json.loads(b)["why"] for (b,) in sqlite3.connect(path).execute(
+        "SELECT body FROM records WHERE kind = 'override'")}
+    assert whys == {f"并发 {k} {n}" for k in (0, 1) for n in range(4)}
+
+
+def test_the_list_is_proposed_approved_and_exported(store: tuple[Path, str, str]) -> None:
+    path, _, select_id = store
+    analyst, approver = client(path), client(path)
+    token = sign_in(analyst, "analyst")
+    page = analyst.get(f"/runs/{select_id}/list").text
+    assert "尚未批准" in page and "综合得分低于第2名" in page
+    url = f"/runs/{select_id}/list/propose"
+    add = {"csrf": token, "action": "add", "uscc": FIRMS[1], "to": "1", "why": "专家评审认为发展潜力大", "based_on": ""}
+    assert analyst.post(url, data=add, follow_redirects=False).status_code == 303
+    stale = analyst.post(url, data={**add, "uscc": FIRMS[0]})  # based on the list before the addition
+    assert stale.status_code == 400 and "名单已被他人修改" in stale.text
+    latest = sqlite3.connect(path).execute("SELECT ref FROM records ORDER BY seq DESC").fetchone()[0]
+    move = {"csrf": token, "action": "move", "uscc": FIRMS[3], "to": "1", "why": "技术水平最高", "based_on": latest}
+    assert analyst.post(url, data=move, follow_redirects=False).status_code == 303
+    unknown = analyst.post(url, data={**move, "action": "add", "uscc": "91120116MA05ZZZZ9X", "based_on": ""})
+    assert unknown.status_code == 400
+    assert analyst.get(f"/runs/{select_id}/list/export.xlsx").status_code == 404  # not approved yet
+    approver_token = sign_in(approver, "approver")
+    page = approver.get(f"/runs/{select_id}/list").text
+    based_on = page.split('name="based_on" value="')[1].split('"')[0]
+    answer = approver.post(f"/runs/{select_id}/list/approve",
+                           data={"csrf": approver_token, "why": "经评审委员会讨论通过", "based_on": based_on},
+                           follow_redirects=False)
+    assert answer.status_code == 303
+    page = analyst.get(f"/runs/{select_id}/list").text
+    assert "已批准 approved：approver" in page
+    export = analyst.get(f"/runs/{select_id}/list/export.xlsx")
+    assert export.status_code == 200 and export.headers["content-disposition"].endswith(f'{select_id}.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(export.content))
+    rows = [list(r) for r in book["批准名单"].iter_rows(values_only=True)]
+    assert rows[0] == ["序号", "统一社会信用代码", "企业名称", "综合得分", "说明", "来源"]
+    assert [r[1] for r in rows[1:]] == [FIRMS[3], FIRMS[1], FIRMS[2]]
+    assert rows[2][5] == "人工加入" and rows[1][2] == EVIL
+    report = verify(path)
+    assert (report.ok, report.list_decisions) == (True, 3)
+    shown = firm_history(path, FIRMS[1], brief=True)
+    assert "名单决定 list decision: 提议加入 " + FIRMS[1] in shown and "批准名单 approved（3 家），由 approver" in shown
+
+
+# --- accounts from the command line ------------------------------------------------------------------------------
+
+
+def test_users_commands(tmp_path: Path) -> None:
+    store = tmp_path / "audit.sqlite"
+    run = CliRunner()
+    result = run.invoke(main, ["users", "add", "王芳", "--role", "analyst", "--store", str(store)],
+                        input="good-password\ngood-password\n")
+    assert result.exit_code == 0 and "已添加用户 user added: 王芳（分析员 analyst）" in result.output
+    result = run.invoke(main, ["users", "add", "王芳", "--role", "viewer", "--store", str(store)],
+                        input="good-password\ngood-password\n")
+    assert result.exit_code == exit_codes.UNUSABLE_INPUT and "已存在" in result.output
+    result = run.invoke(main, ["users", "add", "短", "--role", "viewer", "--store", str(store)], input="short\nshort\n")
+    assert result.exit_code == exit_codes.UNUSABLE_INPUT and "密码至少 8 个字符" in result.output
+    result = run.invoke(main, ["users", "add", "x", "--role", "boss", "--store", str(store)])
+    assert result.exit_code == exit_codes.USAGE
+    stored = sqlite3.connect(tmp_path / "audit.users.sqlite").execute("SELECT hash FROM users").fetchone()[0]
+    assert stored.startswith("$argon2id$") and "good-password" not in stored
+    result = run.invoke(main, ["users", "passwd", "王芳", "--role", "approver", "--store", str(store)],
+                        input="other-password\nother-password\n")
+    assert result.exit_code == 0
+    assert Users(store).sign_in("王芳", "other-password", "test").role == "approver"
+    assert run.invoke(main, ["users", "list", "--store", str(store)]).output.startswith("王芳\tapprover\t审批人\t")
+    assert run.invoke(main, ["users", "remove", "王芳", "--store", str(store)]).exit_code == 0
+    assert run.invoke(main, ["users", "remove", "王芳", "--store", str(store)]).exit_code == exit_codes.UNUSABLE_INPUT

@@ -1,0 +1,131 @@
+"""The cultivation list of a ``select`` run as the committee settles it, one chained record per decision.
+
+The run's own list (its picks, then its runners-up) stays as recorded. An analyst proposes a change — add a firm,
+remove one, or move one to another place — with a reason; each proposal is a ``list`` record holding the whole
+list it leads to and the decision it was based on. An approver approves the current list; that too is a record.
+A decision based on a list that has changed since (another analyst's proposal landed first) is refused inside
+the write transaction, so no one approves or amends a list they have not seen.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tiering.audit import chain
+from tiering.audit.db import connect
+from tiering.audit.store import _now, append_record, load_records, new_run_id, run_record
+
+ACTIONS = ("add", "remove", "move")
+
+
+class ListDecisionRefused(ValueError):
+    """A list decision that cannot be recorded as asked (unknown firm, stale list, no reason, not a select run)."""
+
+
+@dataclass
+class ListState:
+    """Where a select run's list stands: the machine's list, every decision since, the list now, its approval."""
+
+    run_id: str
+    year: int
+    candidates: dict[str, dict[str, Any]]
+    """Every firm the run listed or ranked next (uscc → pick, name, score, reason)."""
+    machine: list[str]
+    decisions: list[dict[str, Any]]
+    current: list[str]
+    latest: str | None
+    """The id of the last list decision (None while the list is the machine's)."""
+    approved: dict[str, Any] | None
+    """The last approval, when it approved the current list."""
+
+
+def list_state(conn: sqlite3.Connection, run_id: str) -> ListState:
+    """The list of select run ``run_id`` with every decision recorded on it; KeyError for an unknown run,
+    ListDecisionRefused for a classify run (it has no list)."""
+    run = run_record(conn, run_id)
+    if run.get("selection") is None:
+        raise ListDecisionRefused(f"运行 {run_id} 不是遴选运行，没有培育名单 (not a select run)")
+    candidates = {s["uscc"]: s for s in run["selection"]}
+    machine = [s["uscc"] for s in run["selection"] if s["pick"] is not None]
+    decisions = [r for r in load_records(conn, "list") if r["run_id"] == run_id]
+    current = decisions[-1]["picks"] if decisions else machine
+    approved = decisions[-1] if decisions and decisions[-1]["action"] == "approve" else None
+    return ListState(run_id, run["year"], candidates, machine, decisions, list(current),
+                     decisions[-1]["id"] if decisions else None, approved)
+
+
+def changed(current: list[str], action: str, uscc: str, to: int | None) -> list[str]:
+    """The list after one change: ``add`` puts the firm at place ``to`` (1-based; default last), ``remove``
+    takes it out, ``move`` puts it at place ``to``."""
+    if action not in ACTIONS:
+        raise ListDecisionRefused(f"未知操作 unknown action {action!r}; use {', '.join(ACTIONS)}")
+    if action == "add" and uscc in current:
+        raise ListDecisionRefused(f"{uscc} 已在名单中 already on the list")
+    if action in ("remove", "move") and uscc not in current:
+        raise ListDecisionRefused(f"{uscc} 不在名单中 not on the list")
+    rest = [u for u in current if u != uscc]
+    if action == "remove":
+        return rest
+    place = len(rest) + 1 if to is None else to
+    if not 1 <= place <= len(rest) + 1:
+        raise ListDecisionRefused(f"位置 {place} 超出范围 1–{len(rest) + 1} (place out of range)")
+    return [*rest[:place - 1], uscc, *rest[place - 1:]]
+
+
+def _guard(run_id: str, based_on: str | None) -> Any:
+    def check(conn: sqlite3.Connection) -> None:
+        latest = list_state(conn, run_id).latest
+        if latest != based_on:
+            raise ListDecisionRefused(f"名单已被他人修改（最新决定 {latest}），请刷新后重试 "
+                                      f"(the list changed since you loaded it)")
+    return check
+
+
+def propose(store: Path, run_id: str, by: str, why: str, action: str, uscc: str, to: int | None,
+            based_on: str | None, evidence_file: dict[str, Any] | None = None) -> str:
+    """Record an analyst's proposed change to the list; return the record id."""
+    if not why.strip():
+        raise ListDecisionRefused("请填写理由 a proposal needs a reason")
+    conn = connect(store, create=False)
+    try:
+        state = list_state(conn, run_id)
+        known = conn.execute("SELECT 1 FROM decision_view WHERE run_id = ? AND uscc = ? LIMIT 1",
+                             (run_id, uscc)).fetchone()
+    finally:
+        conn.close()
+    if known is None:
+        raise ListDecisionRefused(f"企业 {uscc} 不在运行 {run_id} 中 (firm not in this run)")
+    picks = changed(state.current, action, uscc, to)
+    ref = "list-" + new_run_id()
+    body = {"format": chain.FORMAT, "kind": "list", "id": ref, "time": _now(), "user": by, "run_id": run_id,
+            "action": "propose", "change": {"op": action, "uscc": uscc, "to": to}, "picks": picks, "by": by,
+            "why": why, "based_on": based_on}
+    if evidence_file is not None:
+        body["evidence_file"] = evidence_file
+    return append_record(store, "list", ref, body, _guard(run_id, based_on))
+
+
+def approve(store: Path, run_id: str, by: str, why: str, based_on: str | None) -> str:
+    """Record an approver's approval of the list as it stands after decision ``based_on``; return the record id."""
+    conn = connect(store, create=False)
+    try:
+        state = list_state(conn, run_id)
+    finally:
+        conn.close()
+    ref = "list-" + new_run_id()
+    body = {"format": chain.FORMAT, "kind": "list", "id": ref, "time": _now(), "user": by, "run_id": run_id,
+            "action": "approve", "change": None, "picks": state.current, "by": by, "why": why or "批准",
+            "based_on": based_on}
+    return append_record(store, "list", ref, body, _guard(run_id, based_on))
+
+
+def decision_line(d: dict[str, Any]) -> str:
+    """One list decision as analysts read it."""
+    if d["action"] == "approve":
+        return f"批准名单 approved（{len(d['picks'])} 家），由 {d['by']} 于 {d['time']}；{d['why']}  [{d['id']}]"
+    op = {"add": "提议加入", "remove": "提议移出", "move": "提议调整位次至"}[d["change"]["op"]]
+    place = f" 第 {d['change']['to']} 位" if d["change"]["op"] == "move" else ""
+    return (f"{op}{place} {d['change']['uscc']}，由 {d['by']} 于 {d['time']}；理由：{d['why']}  [{d['id']}]")

@@ -1,0 +1,53 @@
+"""``tiering serve``: start the review desk over an audit store."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import click
+
+from tiering.audit.db import store_path
+from tiering.cli.audit_cmd import store_option
+from tiering.cli.common import fail
+
+DEFAULT_PORT = 8750
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Keep 127.0.0.1 and share the desk through the bureau's reverse proxy "
+                   "with TLS; the desk itself speaks plain HTTP.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
+@store_option
+def serve(host: str, port: int, store: Path | None) -> None:
+    """Start the review desk: runs, firms and their explanations, overrides, the cultivation list.
+
+    Sign-in with accounts made by `tiering users add`. Stop with Ctrl-C.
+
+    \b
+    Example: tiering serve --store out/audit.sqlite
+    """
+    import uvicorn
+
+    from tiering.desk.app import create_app
+    from tiering.desk.users import Users
+
+    path = store_path(store)
+    if not path.is_file():
+        fail(f"no audit store at {path}; run `tiering classify` first, or pass --store PATH")
+    if not Users(path).all():
+        click.echo("提示 note: 还没有用户，请先运行 `tiering users add NAME --role analyst` (no accounts yet)",
+                   err=True)
+    if not _loopback(host):
+        click.echo(f"警告 warning: listening on {host} without TLS; passwords and session cookies cross the network "
+                   f"in clear. Prefer 127.0.0.1 behind the bureau's reverse proxy with TLS.", err=True)
+    click.echo(f"审阅台 review desk: http://{host}:{port}/  (store {path}; Ctrl-C to stop)")
+    uvicorn.run(create_app(path), host=host, port=port, log_level="warning")

@@ -1,0 +1,75 @@
+"""``tiering users``: the review desk's local accounts (add, list, remove, passwd)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tiering.audit.db import store_path
+from tiering.cli.audit_cmd import store_option
+from tiering.cli.common import fail
+from tiering.desk.users import ROLE_ZH, ROLES, UserError, Users
+
+
+def _password() -> str:
+    """Read a password twice without echo (from standard input when it is not a terminal, e.g. in scripts)."""
+    return click.prompt("密码 password", hide_input=True, confirmation_prompt="再次输入 repeat password")
+
+
+@click.group("users")
+def users() -> None:
+    """Accounts of the review desk (`tiering serve`), kept beside the audit store; passwords hashed with argon2."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="viewer reads; analyst also records overrides and proposes list changes; approver also approves "
+                   "the list; admin may do everything.")
+@store_option
+def add(name: str, role: str, store: Path | None) -> None:
+    """Create account NAME; the password is asked twice (or read from standard input).
+
+    \b
+    Example: tiering users add 王芳 --role analyst
+    """
+    try:
+        Users(store_path(store)).add(name, role, _password())
+    except UserError as exc:
+        fail(str(exc))
+    click.echo(f"已添加用户 user added: {name}（{ROLE_ZH[role]} {role}）")
+
+
+@users.command("list")
+@store_option
+def list_(store: Path | None) -> None:
+    """List the accounts and their roles."""
+    for user in Users(store_path(store)).all():
+        click.echo(f"{user.name}\t{user.role}\t{ROLE_ZH[user.role]}\t{user.stamp}")
+
+
+@users.command("remove")
+@click.argument("name")
+@store_option
+def remove(name: str, store: Path | None) -> None:
+    """Delete account NAME; its open sessions end at their next request. Its records stay in the chain."""
+    try:
+        Users(store_path(store)).remove(name)
+    except UserError as exc:
+        fail(str(exc))
+    click.echo(f"已删除用户 user removed: {name}")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="Also change the role.")
+@store_option
+def passwd(name: str, role: str | None, store: Path | None) -> None:
+    """Set a new password for NAME (and optionally a new role); its open sessions end."""
+    try:
+        Users(store_path(store)).passwd(name, _password(), role)
+    except UserError as exc:
+        fail(str(exc))
+    click.echo(f"已更新用户 user updated: {name}")
+
