@@ -43,10 +43,12 @@ from tiering.desk.security import (
 )
 from tiering.desk.users import ROLE_ZH, Throttled, Users
 from tiering.engine.evaluate import OUTCOME_ZH
+from tiering.output.workbook import workbook_bytes
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library
-from tiering.selection.write import workbook_bytes
 
 OUTCOME_TEXT = {"qualified": OUTCOME_ZH[1], "not_qualified": OUTCOME_ZH[0], "undetermined": OUTCOME_ZH[-1]}
+EXPORT_LABELS = {"pick": "序号", "uscc": "统一社会信用代码", "name": "企业名称", "score": "综合得分", "reason": "说明",
+                 "source": "来源", "time": "时间", "by": "人员", "decision": "决定"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -248,15 +250,13 @@ class Desk:
         rows = []
         for k, u in enumerate(approved["picks"], start=1):
             c = state.candidates.get(u, {})
-            rows.append({"序号": k, "统一社会信用代码": u, "企业名称": names.get(u, ""), "综合得分": c.get("score"),
-                         "说明": c.get("reason", ""), "来源": "遴选结果" if u in state.machine else "人工加入"})
-        frame = pd.DataFrame(rows)
-        changes = pd.DataFrame([{"时间": d["time"], "人员": d["by"], "决定": lists.decision_line(d)}
-                                for d in state.decisions])
-        meta = [("遴选运行 run", run_id), ("申报年度 year", str(state.year)), ("批准人 approved by", approved["by"]),
-                ("批准时间 approved at", approved["time"]), ("批准记录 record", approved["id"]),
-                ("导出时间 exported", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))]
-        data = workbook_bytes({"批准名单": frame, "名单决定": changes}, meta)
+            rows.append({"pick": k, "uscc": u, "name": names.get(u, ""), "score": c.get("score"),
+                         "reason": c.get("reason", ""), "source": "遴选结果" if u in state.machine else "人工加入"})
+        changes = [{"time": d["time"], "by": d["by"], "decision": lists.decision_line(d)} for d in state.decisions]
+        about = [("遴选运行 run", run_id), ("申报年度 year", str(state.year)), ("批准人 approved by", approved["by"]),
+                 ("批准时间 approved at", approved["time"]), ("批准记录 record", approved["id"])]
+        sheets = {"批准名单": pd.DataFrame(rows), "名单决定": pd.DataFrame(changes, columns=["time", "by", "decision"])}
+        data = workbook_bytes(sheets, about, {name: EXPORT_LABELS for name in sheets})
         return Response(data, media_type=XLSX, headers={
             "content-disposition": f'attachment; filename="approved-list-{run_id}.xlsx"'})
 
