@@ -11,7 +11,9 @@ import click
 from tiering.cli import exit_codes
 from tiering.rules.cases import cases_files, run_cases
 from tiering.rules.currency import program_status, provisional_count
+from tiering.rules.labels import label_problems
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library, rule_files
+from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
 
 def _paths(path: Path | None) -> tuple[Path, list[Path] | None]:
@@ -30,7 +32,8 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 def check(path: Path | None) -> None:
-    """Load every rule file under PATH (default: the bundled rules/) and report every problem in one run.
+    """Load every rule file under PATH (default: the bundled rules/) and report every problem in one run, then
+    check that each label's numbers and comparison words agree with its threshold, unit and operator (exit 4 if not).
 
     Example: tiering rules check rules/
     """
@@ -42,6 +45,14 @@ def check(path: Path | None) -> None:
             click.echo(f"error: {problem}", err=True)
         click.echo(f"{len(exc.problems)} problem(s) in {folder}", err=True)
         sys.exit(exit_codes.UNUSABLE_INPUT)
+    disagreements = [SourceProblem(str(r.path), doc.line_of(loc) if doc else 1, dotted(loc), message, code)
+                     for r in library.rulesets for doc in (read_yaml(r.path)[0],)
+                     for loc, message, code in label_problems(r)]
+    if disagreements:
+        for problem in disagreements:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{len(disagreements)} label(s) disagree with their rule in {folder}", err=True)
+        sys.exit(exit_codes.CHECK_FAILED)
     for r in library.rulesets:
         flag = "  [provisional]" if r.provisional else ""
         click.echo(f"ok  {r.id:<28} {r.meta.version:<10} {r.meta.status.value:<11} "
