@@ -75,7 +75,8 @@ def test_explain_says_which_purpose_and_version_applied(sample_register: Path) -
 def test_classify_2026_applies_the_2026_sets_and_says_so(sample_register: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--date", "2026-06-30",
                                        "--program", "zjtx_xjr", "--out", str(tmp_path), "--no-audit"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 5, result.output  # the sample register has no 平台评价得分 column yet
+    assert "专精特新中小企业：28 家待定，缺少列 平台评价得分" in result.output
     assert ("适用版本：kjxzxqy-2022（2022.1）、cxxzxqy-2022（2022.1）、zjtx-2026（2026.1）、"
             "zjtx-xjr-2026（2026.1）") in result.output
 
