@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,11 @@ from click.testing import CliRunner
 
 from tiering.cli import main
 from tiering.growth.card import build_card, save_card
+from tiering.growth.directions import load_declarations
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
 from tiering.growth.scorecard import Scorecard
+from tiering.growth.training import train_scorecard
 from tiering.selection.brief import firm_brief
 from tiering.selection.policy import PolicyError, load_policy
 from tiering.selection.pool import read_cultivated
@@ -297,8 +300,10 @@ def sample_card(panel: pd.DataFrame, out: Path) -> Path:
     built = build_features(panel)
     data = built.frame.assign(label=growth_label(panel.reset_index(drop=True), spec)["label"].to_numpy())
     training = data[data["label"].notna()].reset_index(drop=True)
-    model = Scorecard(features=list(built.used)).fit(training[["uscc", "year", *built.used]], training["label"])
-    card = build_card("sample", model, spec, training[["uscc", "year", *built.used, "label"]], built.dropped, "test")
+    trained = train_scorecard(training, list(built.used), load_declarations())
+    model = trained.model
+    card = build_card("sample", model, spec, training[["uscc", "year", *model.feature_names_, "label"]],
+                      built.dropped, "test", checks=trained.checks)
     return save_card(card, out)
 
 
@@ -375,9 +380,19 @@ def test_cli_model_orders_the_same_pool_and_gives_reasons(cli_runs: dict) -> Non
     pool_plain = set(plain["候选池"]["统一社会信用代码"]) - {cli_runs["first_pick"]}
     assert set(scored["候选池"]["统一社会信用代码"]) == pool_plain
     assert "成长潜力评分卡（池内百分位%）" in scored["入选名单"].columns
-    assert scored["入选名单"]["模型主要理由"].str.contains("分）").all()
+    reasons = scored["入选名单"]["模型主要理由"].fillna("")
+    # only features that raised the score are reasons, each with its declared rationale
+    parts = [r for text in reasons for r in text.split("；") if r]
+    assert parts and all(re.search(r"（\+\d+分）：\S", r) for r in parts if not r.startswith("无往年数据"))
     notes = scored["说明"].set_index("项目")["内容"]
     assert notes["成长潜力模型"].startswith("sample（sample.card.yaml，SHA-256 ")
+    brief = sorted((cli_runs["base"] / "c" / "briefs").glob("01_*.md"))[0].read_text(encoding="utf-8")
+    share = re.search(r"名次的来源：综合得分 ([\d.]+) 分中，"
+                      r"技术水平 ([\d.]+) 分（\d+%），发展潜力 ([\d.]+) 分（\d+%）。", brief)
+    assert share is not None, brief
+    total, technical, growth = (float(g) for g in share.groups())
+    assert technical + growth == pytest.approx(total, abs=0.011)
+    assert "成长潜力模型的主要理由（为该企业加分最多的特征，括号内为加分）" in brief
 
 
 def test_cli_refuses_count_outside_policy_range() -> None:

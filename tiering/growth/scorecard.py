@@ -51,6 +51,8 @@ class FeatureBins:
     missing_policy: str = NEUTRAL
     """``neutral`` (a missing value scores 0 points, as the average firm) or ``learned`` (stable in every fold)."""
     missing_why: str = ""
+    rationale: str = ""
+    """The declared one-line reason for the direction (models/directions.yaml), shown beside each reason."""
 
     def bin_index(self, values: np.ndarray) -> np.ndarray:
         """The bin of each value: ``x < edges[0]`` is bin 0, ``edges[i-1] ≤ x < edges[i]`` bin i; NaN → Missing."""
@@ -415,10 +417,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """Up to ``n`` creditable reasons per row (most points first), joined with "；" (index of ``frame``).
 
         Only features that raised the firm's score with a value it really has are reasons (see :meth:`explain`);
-        a firm with none gets an empty text.
+        a firm with none gets an empty text. Each reason carries the declared rationale of its direction when the
+        scorecard has one, e.g. ``研发投入强度 42%（+10分）：研发投入是未来增长的来源``.
         """
         explained = self._explained(frame)
-        return self._joined(explained[explained["creditable"]], frame, n)
+        kept = explained[explained["creditable"]]
+        why = kept["feature"].map({f: b.rationale for f, b in self.bins_.items()})
+        kept = kept.assign(reason=[f"{r}：{w}" if w else r for r, w in zip(kept["reason"], why, strict=True)])
+        return self._joined(kept, frame, n)
 
     def missing_notes(self, frame: pd.DataFrame) -> pd.Series:
         """Per row, every Missing bin that gave it points (positive or negative), joined with "；".
@@ -433,7 +439,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         if n is not None:
             kept = kept.groupby("row", sort=False).head(n)
         text = kept.groupby("row", sort=True)["reason"].agg("；".join)
-        return pd.Series(text.reindex(np.arange(len(frame))).fillna("").to_numpy(), index=frame.index, name="reasons")
+        text = text.reindex(np.arange(len(frame))).astype(object).fillna("")
+        return pd.Series(text.to_numpy(), index=frame.index, name="reasons")
 
     # --- persistence ----------------------------------------------------------------------------------
     def to_spec(self) -> dict[str, object]:

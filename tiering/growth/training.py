@@ -38,4 +38,7 @@ def train_scorecard(train: pd.DataFrame, features: list[str], declarations: Decl
         raise ValueError("没有任何特征在训练数据中符合其声明方向；无法训练评分卡（见 models/directions.yaml）")
     model = Scorecard(features=list(kept), directions=kept, missing_folds=folds)
     model.fit(train[["uscc", "year", *kept]], train["label"])
+    for check in checks:
+        if check.feature in model.bins_:
+            model.bins_[check.feature].rationale = check.reason
     return Trained(model, checks)

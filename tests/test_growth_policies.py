@@ -1,0 +1,294 @@
+"""Growth model policies: column mappings, declared directions, Missing bins, creditable reasons, calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import tiering.cli.model_cmd  # noqa: F401  (registers the ``model`` group on ``main``)
+from tiering.cli import main
+from tiering.growth.directions import Declaration, Declarations, check_directions, load_declarations, time_folds
+from tiering.growth.features import FEATURES, build_features
+from tiering.growth.mapping import MappingError, load_mapping, read_panel
+from tiering.growth.scorecard import Scorecard
+from tiering.growth.training import train_scorecard
+from tiering.growth.validation import calibration_table, out_of_time
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATED = ROOT / "datasets" / "generated" / "panel_s42.csv"
+
+
+# --- column mappings ----------------------------------------------------------------------------------------
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MY_MAPPING = """\
+mapping_version: 1
+id: my_panel
+title: 某区企业财务面板
+reader: csv
+key: {column: 企业编号}
+year: {column: 年度}
+founded: {column: 成立年份, format: year}
+text: {name: 企业}
+amounts:
+  revenue:      {column: 收入（元）, unit: 元}
+  total_assets: {column: 资产（万元）, unit: 万元}
+  net_profit:   {column: 利润（元）, unit: 元}
+counts:
+  employees: {column: 人数, unit: 人}
+"""
+
+
+def test_a_documented_mapping_reads_any_panel_with_units(tmp_path: Path) -> None:
+    mapping = load_mapping(_write(tmp_path / "my.yaml", MY_MAPPING))
+    data = _write(tmp_path / "panel.csv",
+                  "企业编号,年度,成立年份,企业,收入（元）,资产（万元）,利润（元）,人数,备注\n"
+                  "007,2020,2015,甲,1000000,200,50000,12,x\n"
+                  "007,2021,2015,甲,1500000,250,-20000,15,y\n")
+    panel = read_panel(data, mapping)
+    assert list(panel.columns) == ["uscc", "year", "registration_date", "name", "revenue", "total_assets",
+                                   "net_profit", "employees"]
+    assert panel["uscc"].tolist() == ["007", "007"]  # the key stays text: leading zeros kept
+    assert panel["revenue"].tolist() == [100.0, 150.0]  # 元 → 万元
+    assert panel["total_assets"].tolist() == [200.0, 250.0]  # already 万元
+    built = build_features(panel).frame.set_index("year")
+    assert built.loc[2021, "roa"] == pytest.approx(-2.0 / 250)
+    assert built.loc[2021, "revenue_growth_1y"] == pytest.approx(0.5)
+    assert built.loc[2021, "net_profit_change_1y"] == pytest.approx((-2.0 - 5.0) / 200)
+    assert built.loc[2021, "age"] == 6.0
+    assert built.loc[2021, "years_observed"] == 2.0
+
+
+def test_mapping_refusals_name_the_file_and_the_problem(tmp_path: Path) -> None:
+    bad_field = _write(tmp_path / "f.yaml", MY_MAPPING.replace("net_profit:", "net_profits:"))
+    with pytest.raises(MappingError, match=r"f\.yaml: 列映射有误：amounts: .*未知金额字段 \['net_profits'\]"):
+        load_mapping(bad_field)
+    bad_unit = _write(tmp_path / "u.yaml", MY_MAPPING.replace("unit: 万元", "unit: 千元"))
+    with pytest.raises(MappingError, match=r"金额单位须为 .* 之一；得到 \{'total_assets': '千元'\}"):
+        load_mapping(bad_unit)
+    mapping = load_mapping(_write(tmp_path / "ok.yaml", MY_MAPPING))
+    short = _write(tmp_path / "short.csv",
+                   "企业编号,年度,成立年份,企业,收入（元）,资产（万元）,人数\n007,2020,2015,甲,1,2,3\n")
+    with pytest.raises(MappingError, match=r"short\.csv: 缺少列映射 my_panel 所需的列 \['利润（元）'\]"):
+        read_panel(short, mapping)
+    with pytest.raises(MappingError, match="找不到列映射文件"):
+        load_mapping("no_such_mapping")
+
+
+def test_shipped_mappings_load_and_the_register_headers_are_the_registers_own(tmp_path: Path) -> None:
+    listed = load_mapping("cn_machinery_listed")
+    assert listed.reader == "csv" and listed.key.column == "股票"
+    assert {c.unit for c in listed.amounts.values()} == {"元"}
+    assert listed.amounts["revenue"].column == "营业收入"
+    register = load_mapping("register")
+    assert register.reader == "register" and register.amounts["revenue"].column == "销售收入"
+    wrong = (ROOT / "models" / "mappings" / "register.yaml").read_text(encoding="utf-8").replace(
+        "{column: 负债总额,", "{column: 资产总额,")
+    with pytest.raises(MappingError, match=r"这些表头不是登记表中对应字段的表头：\{'total_liabilities': '资产总额'\}"):
+        load_mapping(_write(tmp_path / "register.yaml", wrong))
+
+
+def test_register_mapping_reads_the_generated_register_and_the_model_uses_its_rd_staff_ip() -> None:
+    panel = read_panel(GENERATED, load_mapping("register"))
+    assert panel.attrs["refused"] == 0
+    assert {"uscc", "year", "registration_date", "revenue", "rd_expense", "employees", "tech_staff",
+            "ip_class1"} <= set(panel.columns)
+    assert "hitech_cert" not in panel.columns  # only the fields the mapping lists
+    used = build_features(panel).used
+    assert {"rd_intensity", "tech_staff_share", "rd_staff_share", "ip_flow", "ip_class1_stock",
+            "asset_turnover", "roa", "years_observed"} <= set(used)
+
+
+def test_every_feature_has_a_declared_direction_with_a_reason() -> None:
+    declarations = load_declarations()
+    undeclared = [f.id for f in FEATURES if declarations.find(f.id) is None]
+    assert undeclared == []
+    assert declarations.find("roa").direction == "increasing"
+    assert declarations.find("leverage").direction == "decreasing"
+    assert declarations.find("development_cost_to_assets").reason.startswith("资本化研发")
+
+
+# --- the direction policy -----------------------------------------------------------------------------------
+
+def _policy_panel(seed: int = 1) -> pd.DataFrame:
+    """Ten cohorts; ``good`` raises growth always, ``flip`` raises it in seven early cohorts, lowers it after."""
+    rng = np.random.default_rng(seed)
+    years = np.repeat(np.arange(2000, 2010), 200)
+    good, flip, noise = rng.normal(size=(3, len(years)))
+    sign = np.where(years < 2007, 1.0, -1.0)
+    logit = 1.2 * good + 1.2 * sign * flip
+    label = (rng.uniform(size=len(years)) < 1 / (1 + np.exp(-logit))).astype(float)
+    return pd.DataFrame({"uscc": [f"F{i:05d}" for i in range(len(years))], "year": years, "good": good,
+                         "against": good, "flip": flip, "noise": noise, "label": label})
+
+
+DECLARED = Declarations((
+    Declaration(match="good", direction="increasing", reason="越高越好"),
+    Declaration(match="against", direction="decreasing", reason="声明与数据相反"),
+    Declaration(match="flip", direction="increasing", reason="早期正、后期负"),
+), "test")
+
+
+def test_time_folds_are_consecutive_whole_cohorts() -> None:
+    years = pd.Series([2000] * 5 + [2001] * 5 + [2002] * 5 + [2003] * 5 + [2004] * 5 + [2005] * 5)
+    assert time_folds(years, 3).tolist() == [0] * 10 + [1] * 10 + [2] * 10
+    assert time_folds(pd.Series([2000, 2000, 2001]), 3).tolist() == [0, 0, 1]
+
+
+def test_direction_policy_keeps_declared_drops_contradicting_unstable_and_undeclared() -> None:
+    train = _policy_panel()
+    checks = {c.feature: c for c in check_directions(train, ["good", "against", "flip", "noise"], DECLARED)}
+    assert checks["good"].status == "kept" and checks["good"].rho > 0.2
+    assert all(r > 0.2 for r in checks["good"].rho_folds)
+    assert checks["against"].status == "dropped"
+    assert checks["against"].why.startswith("拟合方向与声明（越低越好）相反：全部训练年份 ρ = +")
+    assert checks["flip"].status == "dropped"
+    assert checks["flip"].why.startswith("各训练时段方向不稳定：分段 ρ = +")
+    assert checks["noise"].why == "未声明方向（directions.yaml 无匹配条目）"
+    trained = train_scorecard(train, ["good", "against", "flip", "noise"], DECLARED)
+    assert trained.model.feature_names_ == ["good"]
+    assert trained.model.bins_["good"].direction == "increasing"
+    assert trained.model.bins_["good"].rationale == "越高越好"
+    assert set(trained.dropped) == {"against", "flip", "noise"}
+
+
+def test_card_of_the_generated_sample_says_which_features_were_dropped_and_why() -> None:
+    from tiering.growth.card import load_card
+
+    card = load_card(ROOT / "models" / "panel_s42.card.yaml")
+    dropped = card.data["directions"]["dropped"]
+    assert dropped and all(("相反" in why) or ("不稳定" in why) or ("无法判断" in why) for why in dropped.values())
+    assert not set(dropped) & set(card.features)
+    for feature in card.data["features"]:
+        assert feature["direction"] in ("increasing", "decreasing") and feature["direction_reason"]
+    assert len(card.data["metrics"]["calibration_out_of_time"]) == 10
+
+
+# --- the Missing-bin policy -------------------------------------------------------------------------------
+
+def _newcomers(effect_by_year: dict[int, float], seed: int = 2) -> pd.DataFrame:
+    """Firms per cohort; a quarter are new (past growth missing) with a cohort-specific log-odds effect."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year, effect in effect_by_year.items():
+        n = 400
+        growth = rng.normal(0.1, 0.2, n)
+        new = rng.uniform(size=n) < 0.25
+        logit = 3 * growth + np.where(new, effect, 0.0) - 0.8
+        label = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(float)
+        rows.append(pd.DataFrame({"uscc": [f"{year}-{i}" for i in range(n)], "year": year,
+                                  "revenue_growth_1y": np.where(new, np.nan, growth), "label": label}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _fit(data: pd.DataFrame) -> Scorecard:
+    return Scorecard(features=["revenue_growth_1y"], directions={"revenue_growth_1y": "increasing"}).fit(
+        data[["uscc", "year", "revenue_growth_1y"]], data["label"])
+
+
+def test_an_unstable_missing_bin_scores_newly_observed_firms_as_average() -> None:
+    # newcomers grow more in early cohorts and less in late ones: no bonus, no penalty
+    model = _fit(_newcomers({2000: 1.5, 2001: 1.5, 2002: 0.0, 2003: -1.5, 2004: -1.5, 2005: -1.5}))
+    bins = model.bins_["revenue_growth_1y"]
+    assert bins.missing_policy == "neutral" and bins.points[-1] == 0
+    assert bins.missing_why.startswith("各时段缺失组的证据权重不同号")
+    newcomer = pd.DataFrame({"uscc": ["N"], "year": [2006], "revenue_growth_1y": [np.nan]})
+    assert model.score(newcomer).iloc[0] == model.base_points_
+    assert model.top_reasons(newcomer).iloc[0] == ""
+    assert model.missing_notes(newcomer).iloc[0] == ""
+
+
+def test_a_stable_missing_bin_keeps_its_points_and_every_brief_says_so() -> None:
+    model = _fit(_newcomers({y: 1.5 for y in range(2000, 2006)}))
+    bins = model.bins_["revenue_growth_1y"]
+    assert bins.missing_policy == "learned" and bins.points[-1] > 0
+    newcomer = pd.DataFrame({"uscc": ["N"], "year": [2006], "revenue_growth_1y": [np.nan]})
+    points = bins.points[-1]
+    assert model.missing_notes(newcomer).iloc[0] == f"无往年数据（新上市/新成立）：+{points}分（上年营收增长）"
+    assert model.top_reasons(newcomer).iloc[0] == ""  # shown as a note, never as a reason to choose the firm
+
+
+def test_without_years_a_missing_bin_stays_neutral() -> None:
+    data = _newcomers({y: 1.5 for y in range(2000, 2006)})
+    model = Scorecard(features=["revenue_growth_1y"]).fit(data[["revenue_growth_1y"]], data["label"])
+    assert model.bins_["revenue_growth_1y"].missing_policy == "neutral"
+    assert model.bins_["revenue_growth_1y"].points[-1] == 0
+
+
+# --- reasons a committee can defend ------------------------------------------------------------------------
+
+def test_a_loss_is_never_a_reason_even_when_it_scores_above_average() -> None:
+    model = Scorecard.from_spec({
+        "params": Scorecard().get_params(), "classes": [0.0, 1.0], "base_points": 500, "intercept": 0.0,
+        "coefficients": {"roa": 1.0, "rd_intensity": 1.0},
+        "bins": [
+            {"feature": "roa", "direction": "increasing", "edges": [-0.05, 0.0], "labels": ["a", "b", "c", "缺失"],
+             "count": [1, 1, 1, 0], "events": [0, 0, 1, 0], "woe": [0.0] * 4, "points": [-10, 4, 12, 0],
+             "rationale": "总资产收益率高说明盈利能力强"},
+            {"feature": "rd_intensity", "direction": "increasing", "edges": [0.05], "labels": ["a", "b", "缺失"],
+             "count": [1, 1, 0], "events": [0, 1, 0], "woe": [0.0] * 3, "points": [-3, 6, 0],
+             "rationale": "研发投入是未来增长的来源"},
+        ]})
+    firms = pd.DataFrame({"uscc": ["loss", "profit"], "roa": [-0.01, 0.08], "rd_intensity": [0.10, 0.01]})
+    assert model.score(firms).tolist() == [510, 509]
+    reasons = model.top_reasons(firms)
+    assert reasons.tolist() == [
+        "研发投入强度 10%（+6分）：研发投入是未来增长的来源",
+        "总资产收益率 8%（+12分）：总资产收益率高说明盈利能力强",
+    ]
+
+
+# --- calibration ------------------------------------------------------------------------------------------
+
+def test_calibration_table_deciles_exact() -> None:
+    predicted = np.arange(20) / 20
+    observed = np.array([0, 0] * 5 + [1, 0] * 3 + [1, 1] * 2, dtype=float)
+    table = calibration_table(predicted, observed)
+    assert table["decile"].tolist() == list(range(1, 11))
+    assert table["n"].tolist() == [2.0] * 10
+    assert table["predicted"].tolist() == pytest.approx([(2 * k + 0.5) / 20 for k in range(10)])
+    assert table["observed"].tolist() == [0, 0, 0, 0, 0, 0.5, 0.5, 0.5, 1, 1]
+
+
+def test_out_of_time_calibration_pools_every_test_cohort() -> None:
+    data = _policy_panel()
+    result = out_of_time(data, ["good", "noise"], test_years=[2006, 2007, 2008], declarations=DECLARED,
+                         rankers={})
+    assert result.by_year["model"].tolist() == ["scorecard"] * 3
+    assert result.calibration["n"].sum() == 600
+    # the well-ordered feature gives observed rates that rise from the lowest to the highest decile
+    assert result.calibration["observed"].iloc[-1] > result.calibration["observed"].iloc[0] + 0.4
+
+
+def test_cli_evaluate_prints_calibration_lift_and_the_plain_boosted_reference(tmp_path: Path) -> None:
+    mapping = _write(tmp_path / "my.yaml", MY_MAPPING)
+    rng = np.random.default_rng(3)
+    rows = []
+    for firm in range(120):
+        revenue, assets = float(rng.uniform(1e6, 5e6)), float(rng.uniform(50, 500))
+        drift = rng.normal(0.1, 0.15)
+        for year in range(2010, 2020):
+            revenue *= float(np.exp(drift + 0.1 * rng.normal()))
+            rows.append({"企业编号": f"{firm:04d}", "年度": year, "成立年份": 2000 + firm % 9, "企业": f"企业{firm}",
+                         "收入（元）": revenue, "资产（万元）": assets, "利润（元）": revenue * drift,
+                         "人数": 10 + firm % 30})
+    panel = tmp_path / "panel.csv"
+    pd.DataFrame(rows).to_csv(panel, index=False)
+    result = CliRunner().invoke(main, ["model", "evaluate", "--panel", str(panel), "--mapping", str(mapping)])
+    assert result.exit_code == 0, result.output
+    assert "（列映射 my_panel）" in result.output
+    assert "calibration of the scorecard, out of time" in result.output
+    for column in ("roc_auc", "average_precision", "precision_at_10", "precision_at_15", "lift_at_10",
+                   "lift_at_15"):
+        assert column in result.output
+    assert "boosted_raw" in result.output and "past_growth_1y" in result.output
+    missing = CliRunner().invoke(main, ["model", "evaluate", "--panel", str(panel)])
+    assert missing.exit_code == 2 and "--panel needs --mapping" in missing.output
