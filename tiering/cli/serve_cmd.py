@@ -35,9 +35,7 @@ def serve(host: str, port: int, store: Path | None) -> None:
     \b
     Example: tiering serve --store out/audit.sqlite
     """
-    import uvicorn
-
-    from tiering.desk.app import create_app
+    from tiering.desk.server import run
     from tiering.desk.users import Users
 
     path = store_path(store)
@@ -50,4 +48,4 @@ def serve(host: str, port: int, store: Path | None) -> None:
         click.echo(f"警告 warning: listening on {host} without TLS; passwords and session cookies cross the network "
                    f"in clear. Prefer 127.0.0.1 behind the bureau's reverse proxy with TLS.", err=True)
     click.echo(f"审阅台 review desk: http://{host}:{port}/  (store {path}; Ctrl-C to stop)")
-    uvicorn.run(create_app(path), host=host, port=port, log_level="warning")
+    run(path, host, port)
