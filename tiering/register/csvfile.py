@@ -48,11 +48,14 @@ def encoding_of(source: Path, data: bytes, encoding: str | None) -> str:
             ) from exc
         return encoding
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    head = data[:4000]
-    if head and head.count(b"\x00") > len(head) // 4:
-        return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-    for name in ("utf-8-sig", "gb18030"):
+        candidates: tuple[str, ...] = ("utf-16",)
+    else:
+        head = data[:4000]
+        # UTF-16 without a mark: the NUL halves of ASCII characters sit at odd (LE) or even (BE) offsets
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        wide = ("utf-16-le", "utf-16-be") if odd >= even else ("utf-16-be", "utf-16-le")
+        candidates = (*wide, "utf-8-sig", "gb18030") if max(odd, even) > len(head) // 8 else ("utf-8-sig", "gb18030")
+    for name in candidates:
         try:
             data.decode(name)
         except UnicodeDecodeError:

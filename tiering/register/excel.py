@@ -87,7 +87,7 @@ def _sheet_parts(data: bytes) -> dict[str, str]:
             rels = archive.read("xl/_rels/workbook.xml.rels")
     except KeyError:
         return {}
-    targets = {m["id"]: m["target"].decode() for rx in (_REL, _REL_TARGET_FIRST) for m in rx.finditer(rels)}
+    targets = {m["id"].decode(): m["target"].decode() for rx in (_REL, _REL_TARGET_FIRST) for m in rx.finditer(rels)}
     parts: dict[str, str] = {}
     for rx in (_SHEET, _SHEET_RID_FIRST):
         for match in rx.finditer(workbook):

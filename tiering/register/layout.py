@@ -24,6 +24,7 @@ MIN_FIELDS = 3
 TOTAL_WORDS = frozenset({"合计", "总计", "小计", "累计", "total"})
 NOTE_START = re.compile(r"^\s*(注|备注|说明|附注|填表|制表|审核|单位负责人|数据来源|资料来源|note)", re.I)
 KEY_FIELDS = ("uscc", "name", "year")
+CODE_LIKE = re.compile(r"[0-9A-Za-z]{15,20}")
 
 
 @dataclass
@@ -115,16 +116,18 @@ def lay_out(grid: pd.DataFrame, header_at: int) -> Layout:
     skipped = body.index[total]
     if len(skipped):
         notes.append(f"第 {'、'.join(map(str, skipped))} 行是合计行，已跳过（不计入读取行数）")
-    has_key = np.zeros(len(body), dtype=bool)
-    for position in keys:
-        has_key |= body[position].notna().to_numpy(dtype=bool)
-    below = np.flatnonzero(has_key)
-    after = int(below[-1]) + 1 if len(below) else 0
-    tail = body.iloc[after:]
-    note_rows = [int(n) for n, row in zip(tail.index, tail.to_numpy(dtype=object).tolist(), strict=True)
-                 if any(cell_text(v) for v in row) and _is_note(row)]
+    # remarks under the table (注：…, 填表人：…): read upwards from the last row while rows look like remarks
+    note_rows: list[int] = []
+    cells = body.to_numpy(dtype=object)
+    for position in range(len(body) - 1, -1, -1):
+        row = cells[position].tolist()
+        if not any(cell_text(v) for v in row):
+            continue
+        if not _is_note(row):
+            break
+        note_rows.insert(0, int(body.index[position]))
     if note_rows:
-        first = next(cell_text(v) for v in tail.loc[note_rows[0]] if cell_text(v))
+        first = next(cell_text(v) for v in body.loc[note_rows[0]] if cell_text(v))
         notes.append(f"第 {'、'.join(map(str, note_rows))} 行是表下注释（“{first[:40]}”），已跳过")
     keep = ~total & ~body.index.isin(note_rows)
     return Layout(header_row, fields, body[keep] if not keep.all() else body, notes)
@@ -145,6 +148,9 @@ def _with_group(field_text: str, group_text: str) -> str:
 
 
 def _is_note(row: list[object]) -> bool:
-    """A row under the data with no key cell and at most two filled cells (a remark), or one that opens like one."""
+    """A row that opens like a remark (注：…), or has at most three filled cells none of which looks like a
+    统一社会信用代码 (a firm-year with only its keys filled is data, refused or read, never skipped)."""
     texts = [cell_text(v) for v in row if cell_text(v)]
-    return len(texts) <= 2 or bool(texts and NOTE_START.match(texts[0]))
+    if texts and NOTE_START.match(texts[0]):
+        return True
+    return len(texts) <= 3 and not any(CODE_LIKE.fullmatch(t) for t in texts)

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from tiering.fields import FIELDS, MONEY_UNITS, DType, Field, resolve_all, split_header, suggest
 from tiering.register.csvfile import read_csv_cells
 from tiering.register.excel import Sheet, read_workbook
-from tiering.register.layout import LOOK_ROWS, MIN_FIELDS, find_header, lay_out, looked_at
+from tiering.register.layout import LOOK_ROWS, MIN_FIELDS, find_header, header_score, lay_out, looked_at
 from tiering.register.refusals import RegisterError
 
 READABLE = (".xlsx", ".xlsm", ".csv", ".parquet")
@@ -142,7 +142,7 @@ def _from_workbook(source: Path, digest: str, sheets: list[Sheet], wanted: str |
         raise RegisterError(
             f"{source.name} 的{where}中没有找到表头（一行中至少要认出 {MIN_FIELDS} 个已知字段，如 统一社会信用代码、"
             f"企业名称、年度）。查看过的行：\n{listing}\n请检查表头文字（tiering template 列出全部字段），"
-            "或用 --header-row N 指定表头所在行、--sheet 指定工作表"
+            "或用 --header-row N 指定表头所在行、--sheet 指定工作表" + "".join(f"\n{n}" for n in notes)
         )
     if len(found) > 1:
         years = [_year_of(s.name) for s, _ in found]
@@ -173,9 +173,10 @@ def _grid(rows: list[list[object]]) -> pd.DataFrame:
 
 def _header_at(grid: pd.DataFrame, header_row: int | None, minimum: int = MIN_FIELDS) -> int | None:
     """Position of the header row in ``grid``: the forced row number, else the one found."""
-    if header_row is not None:
+    if header_row is not None:  # a forced row must still name a field: a data row is not a header
         hits = np.flatnonzero(grid.index.to_numpy() == header_row)
-        return int(hits[0]) if len(hits) else None
+        named = len(hits) and header_score(grid.iloc[int(hits[0])].tolist()) >= 1
+        return int(hits[0]) if named else None
     return find_header(grid.head(LOOK_ROWS).to_numpy(dtype=object).tolist(), minimum)
 
 
