@@ -260,6 +260,9 @@ def test_an_override_with_evidence_is_a_record_beside_the_machine_decision(store
                           follow_redirects=False)
     assert answer.status_code == 303
     page = browser.get(f"/runs/{classify_id}/firms/{FIRMS[0]}").text
+    head = sqlite3.connect(path).execute("SELECT ref, hash FROM records ORDER BY seq DESC").fetchone()
+    assert f"已记录 recorded {head[0]}；链头 chain head {head[1]}" in page
+    assert "链头" not in browser.get(f"/runs/{classify_id}/firms/{FIRMS[0]}").text  # shown once, after the write
     assert "人工调整 override（申报年度 2025）：kjxzxqy-2022 改判为「符合」，由 analyst" in page
     assert "函.pdf" in page and "结果：不符合" in page  # the machine decision stays as it was
     history = firm_history(path, FIRMS[0], brief=True)

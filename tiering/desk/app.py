@@ -27,7 +27,7 @@ from tiering.audit.db import StoreTampered, connect
 from tiering.audit.evidence import MAX_BYTES, TYPES, evidence_file, save_evidence
 from tiering.audit.rulesets import StoredRulesError
 from tiering.audit.show import override_line, overrides_for, stored_explanation
-from tiering.audit.store import OUTCOMES, AuditWriteError, NothingRecorded, record_override
+from tiering.audit.store import OUTCOMES, AuditWriteError, NothingRecorded, record_hash_of, record_override
 from tiering.desk.queries import PAGE_SIZE, Filters, Store
 from tiering.desk.security import (
     SESSION_COOKIE,
@@ -66,8 +66,13 @@ class Desk:
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         user = getattr(request.state, "user", None)
         html = self.env.get_template(template).render(request=request, user=user, csrf=csrf_token(request),
-                                                      **context)
+                                                      flash=request.session.pop("flash", None), **context)
         return HTMLResponse(html, status_code=status)
+
+    def recorded(self, request: Request, ref: str, url: str) -> Response:
+        """After a write: back to ``url``, which then shows the record id and the chain head it made."""
+        request.session["flash"] = f"已记录 recorded {ref}；链头 chain head {record_hash_of(self.path, ref)}"
+        return RedirectResponse(url, status_code=303)
 
     def missing(self, request: Request, what: str) -> HTMLResponse:
         return self.page(request, "message.html", 404, title="未找到 not found", message=what)
@@ -164,11 +169,11 @@ class Desk:
             ruleset_id, outcome = form_text(form, "ruleset_id", 100), form_text(form, "outcome", 20)
             if ruleset_id not in {d["ruleset_id"] for d in context["decisions"]}:
                 raise ValueError(f"这次运行没有规则集 {ruleset_id} 的决定 (no decision under that rule set)")
-            record_override(self.path, uscc, ruleset_id, outcome, user.name, form_text(form, "why"),
-                            form_text(form, "evidence", 300) or None, run["year"], evidence)
+            ref = record_override(self.path, uscc, ruleset_id, outcome, user.name, form_text(form, "why"),
+                                  form_text(form, "evidence", 300) or None, run["year"], evidence)
         except (ValueError, NothingRecorded, AuditWriteError) as exc:
             return self.page(request, "firm.html", 400, error=str(exc), **context)
-        return RedirectResponse(f"/runs/{run['run_id']}/firms/{uscc}#overrides", status_code=303)
+        return self.recorded(request, ref, f"/runs/{run['run_id']}/firms/{uscc}#overrides")
 
     async def _evidence(self, form: Any) -> dict[str, Any] | None:
         upload = form.get("evidence_file")
@@ -224,21 +229,22 @@ class Desk:
         to = form_text(form, "to", 6)
         try:
             evidence = await self._evidence(form)
-            lists.propose(self.path, run_id, user.name, form_text(form, "why"), form_text(form, "action", 10),
-                          form_text(form, "uscc", 40), int(to) if to.isdigit() else None,
-                          form_text(form, "based_on", 80) or None, evidence)
+            ref = lists.propose(self.path, run_id, user.name, form_text(form, "why"), form_text(form, "action", 10),
+                                form_text(form, "uscc", 40), int(to) if to.isdigit() else None,
+                                form_text(form, "based_on", 80) or None, evidence)
         except (ValueError, KeyError, AuditWriteError) as exc:
             return await self.cultivation_list(request, str(exc.args[0]), 400)
-        return RedirectResponse(f"/runs/{run_id}/list", status_code=303)
+        return self.recorded(request, ref, f"/runs/{run_id}/list")
 
     async def approve(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
         form, user = request.state.form, request.state.user
         try:
-            lists.approve(self.path, run_id, user.name, form_text(form, "why"), form_text(form, "based_on", 80) or None)
+            ref = lists.approve(self.path, run_id, user.name, form_text(form, "why"),
+                                form_text(form, "based_on", 80) or None)
         except (ValueError, KeyError, AuditWriteError) as exc:
             return await self.cultivation_list(request, str(exc.args[0]), 400)
-        return RedirectResponse(f"/runs/{run_id}/list", status_code=303)
+        return self.recorded(request, ref, f"/runs/{run_id}/list")
 
     async def export(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
