@@ -129,3 +129,52 @@ def test_planning_firms_in_small_groups_changes_no_text(sample, table: pd.DataFr
     monkeypatch.setattr(lacks_module, "FIRMS_PER_PLAN", 4)
     pd.testing.assert_frame_equal(_run(*sample), table)
     assert table.groupby("program").size().max() > 4  # a rule set planned in several groups
+
+
+def _without_guesses(monkeypatch) -> None:
+    """The lever search as it was before first guesses: doubling and bisecting, evaluating every step."""
+    from tiering.ladder import levers
+
+    monkeypatch.setattr(levers._Search, "_guess", lambda self, sel: (np.full(len(sel), -math.inf),
+                                                                     np.full(len(sel), math.inf)))
+
+
+def _guessed(monkeypatch) -> list[int]:
+    """Counts the rows whose answer a first guess bracketed."""
+    from tiering.ladder import levers
+
+    seen: list[int] = []
+    real = levers._Search._guess
+
+    def spy(self, sel):
+        below, above = real(self, sel)
+        seen.append(int(np.isfinite(above).sum()))
+        return below, above
+
+    monkeypatch.setattr(levers._Search, "_guess", spy)
+    return seen
+
+
+def test_first_guesses_change_no_text_on_the_sample(sample, table: pd.DataFrame, monkeypatch) -> None:
+    seen = _guessed(monkeypatch)
+    pd.testing.assert_frame_equal(_run(*sample), table)
+    assert sum(seen) > 10  # most searches were guessed
+    monkeypatch.undo()
+    _without_guesses(monkeypatch)
+    pd.testing.assert_frame_equal(_run(*sample), table)
+
+
+def test_first_guesses_change_no_text_or_cost_on_a_generated_register(tmp_path, monkeypatch) -> None:
+    from tiering.datasets import generate_panel, write_register
+    from tiering.register import load_register
+
+    path = write_register(generate_panel(1500, (2021, 2024), seed=11).panel, tmp_path / "g.parquet")
+    panel = load_register(path).frame
+    seen = _guessed(monkeypatch)
+    guessed = _run(panel, 2025)
+    assert sum(seen) > 1000
+    monkeypatch.undo()
+    _without_guesses(monkeypatch)
+    searched = _run(panel, 2025)
+    pd.testing.assert_frame_equal(guessed, searched)
+    assert guessed["lacks"].str.contains("需增加").sum() > 500

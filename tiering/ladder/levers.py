@@ -159,72 +159,181 @@ def direction(value_of: Callable[[Any], np.ndarray], ctx: Context, field: str, a
 
 
 def solve(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: str, sign: np.ndarray,
-          active: np.ndarray) -> Shift:
+          active: np.ndarray, gap: Callable[[Any, np.ndarray], np.ndarray] | None = None) -> Shift:
     """The smallest change of ``field`` in direction ``sign`` (per firm) for which ``holds`` is true.
 
     ``holds(context, rows)`` evaluates the condition on a patched context of the firms searched at ``rows`` (see
-    :func:`solve_rows`) and returns a boolean per firm. Firms not ``active``, with a missing lever, or with no
-    solution within reach get NaN.
+    :func:`solve_rows`) and returns a boolean per firm; ``gap``, if given, the same way how far the value is from
+    the edge it must cross (for a first guess). Firms not ``active``, with a missing lever, or with no solution
+    within reach get NaN.
     """
     full_base = np.asarray(ctx.col(field, 0), dtype=float)
     delta = np.full(len(full_base), math.nan)
     idx = np.flatnonzero(active & (sign != 0) & ~np.isnan(full_base))
     if len(idx):
-        delta[idx] = solve_rows(holds, ctx, field, idx, sign[idx])
+        delta[idx] = solve_rows(holds, ctx, field, idx, sign[idx], gap)
     return Shift(field, full_base, delta)
 
 
-def solve_rows(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: str, rows: np.ndarray,
-               sign: np.ndarray) -> np.ndarray:
+Probe = Callable[[Any, np.ndarray], np.ndarray]
+
+
+def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: np.ndarray,
+               gap: Probe | None = None) -> np.ndarray:
     """The same search over rows that may repeat a firm, so several targets of one firm are searched in one pass.
 
     ``rows`` are firm positions in ``ctx`` whose lever is known, with a non-zero ``sign`` each. Rows are searched
     in chunks of ``SEARCH_CHUNK``; ``holds(context, part)`` is called on a context of the rows ``rows[part]`` and
-    returns one boolean per row. Returns the signed changes (NaN = none).
+    returns one boolean per row, ``gap(context, part)`` likewise the signed distance of the value from the edge
+    it must cross. Returns the signed changes (NaN = none).
+
+    With ``gap``, each row first tries the change a few secant steps on the gap point to, rounded to the lever's
+    step: it is taken only when the condition holds there and not one step below, which is exactly what the
+    search would find; every other row is searched as without it.
     """
     out = np.empty(len(rows))
+    base = np.asarray(ctx.col(field, 0), dtype=float)
     for start in range(0, len(rows), SEARCH_CHUNK):
         part = np.arange(start, min(start + SEARCH_CHUNK, len(rows)))
-        sub = SliceContext(ctx, rows[part])
-        out[part] = _search(lambda c, part=part: holds(c, part), sub, field,
-                            np.asarray(sub.col(field, 0), dtype=float), sign[part])
+        out[part] = _Search(holds, gap, ctx, field, rows, part, base[rows[part]], sign[part]).run()
     return out
 
 
-def _search(holds: Callable[[Any], np.ndarray], ctx: SliceContext, field: str, base: np.ndarray,
-            sign: np.ndarray) -> np.ndarray:
-    step = _step(field)
-    # a decrease cannot take an amount or a count below zero; an increase is searched up to a generous bound
-    cap = np.where(sign < 0, np.maximum(base, 0.0), np.maximum(np.abs(base) * GROWTH_LIMIT, step * 1e6))
-    live = cap > 0
-    scale = np.maximum(np.abs(base), step)
+_SECANT = 4
+INF = math.inf
 
-    def test(d: np.ndarray) -> np.ndarray:
-        return np.asarray(holds(PatchedContext(ctx, field, np.where(live, sign * d, 0.0))), dtype=bool) & live
 
-    lo = np.zeros(len(base))
-    hi = np.minimum(np.where(sign < 0, cap, scale / 64.0), cap)
-    ok = test(hi)
-    for _ in range(_EXPAND):
-        grow = live & ~ok & (hi < cap)
-        if not grow.any():
-            break
-        lo = np.where(grow, hi, lo)
-        hi = np.where(grow, np.minimum(hi * 2.0, cap), hi)
-        ok = np.where(grow, test(hi), ok)
-    for _ in range(_BISECT):
-        if not (ok & (hi - lo > step / 4)).any():
-            break  # every bracket is narrower than what is shown
-        mid = (lo + hi) / 2.0
-        m_ok = test(mid)
-        hi = np.where(ok & m_ok, mid, hi)
-        lo = np.where(ok & ~m_ok, mid, lo)
-    # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or else
-    # the next one (so the shown number never overshoots by a step)
-    rounded = np.maximum(np.ceil(lo / step - 1e-6), 1.0) * step
-    if sign.min() < 0:
-        rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
-    again = ok & ~test(rounded)
-    rounded = np.where(again, rounded + step, rounded)
-    ok = ok & test(rounded)
-    return np.where(ok, sign * rounded, math.nan)
+class _Search:
+    """One chunk of rows: a verified guess where the gap allows one, the doubling-and-bisecting search elsewhere."""
+
+    def __init__(self, holds: Probe, gap: Probe | None, ctx: Context, field: str, rows: np.ndarray,
+                 part: np.ndarray, base: np.ndarray, sign: np.ndarray) -> None:
+        self.holds, self.gap, self.ctx, self.field = holds, gap, ctx, field
+        self.rows, self.part, self.base, self.sign = rows, part, base, sign
+        self.step = step = _step(field)
+        # a decrease cannot take an amount or a count below zero; an increase is searched up to a generous bound
+        self.cap = np.where(sign < 0, np.maximum(base, 0.0), np.maximum(np.abs(base) * GROWTH_LIMIT, step * 1e6))
+
+    def _patched(self, sel: np.ndarray, d: np.ndarray) -> PatchedContext:
+        return PatchedContext(SliceContext(self.ctx, self.rows[self.part[sel]]), self.field, self.sign[sel] * d)
+
+    def test(self, sel: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """Whether the condition holds for rows ``sel`` (positions in the chunk) changed by ``d``."""
+        return np.asarray(self.holds(self._patched(sel, d), self.part[sel]), dtype=bool)
+
+    def run(self) -> np.ndarray:
+        live = np.flatnonzero(self.cap > 0)  # nothing to decrease: no change within reach
+        out = np.full(len(self.base), math.nan)
+        if not len(live):
+            return out
+        below, above = np.full(len(live), -INF), np.full(len(live), INF)
+        if self.gap is not None:
+            below, above = self._guess(live)
+        out[live] = self._bisect(live, below, above)
+        return out
+
+    def _guess(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, a change known to fail and the next step of the lever known to pass (−∞ and ∞ where no guess
+        is verified): secant steps on the gap from no change to a first probe, rounded to the step and checked
+        either side, and against where the search's doubling would stop."""
+        assert self.gap is not None
+        step, cap = self.step, self.cap[sel]
+        d0 = np.zeros(len(sel))
+        f0 = np.asarray(self.gap(self._patched(sel, d0), self.part[sel]), dtype=float)
+        d1 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
+        f1 = np.asarray(self.gap(self._patched(sel, d1), self.part[sel]), dtype=float)
+        for _ in range(_SECANT):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d2 = np.clip(d1 - f1 * (d1 - d0) / (f1 - f0), 0.0, cap)
+            moving = np.flatnonzero(np.isfinite(d2) & (np.abs(d2 - d1) > step / 8))
+            d0, f0 = d1.copy(), f1.copy()
+            d1 = np.where(np.isfinite(d2), d2, d1)
+            if not len(moving):
+                break
+            f1[moving] = self.gap(self._patched(sel[moving], d1[moving]), self.part[sel[moving]])
+        below, above = np.full(len(sel), -INF), np.full(len(sel), INF)
+        tried = np.flatnonzero(np.isfinite(f1))  # a value that cannot be computed gives no guess
+        if len(tried):
+            below[tried], above[tried] = self._verify(sel[tried], d1[tried])
+        return below, above
+
+    def _verify(self, sel: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        step, cap = self.step, self.cap[sel]
+        k = np.maximum(np.ceil(guess / step - 1e-6), 1.0)
+        at = self.test(sel, k * step)
+        fails = np.zeros(len(sel), dtype=bool)
+        passes = np.zeros(len(sel), dtype=bool)
+        lower = np.flatnonzero(at & (k > 1))
+        fails[lower] = ~self.test(sel[lower], (k[lower] - 1) * step)
+        fails[at & (k == 1)] = True  # no change at all is what fails
+        upper = np.flatnonzero(~at)
+        passes[upper] = self.test(sel[upper], (k[upper] + 1) * step)
+        k = np.where(at, k, k + 1)
+        found = ((at & fails) | (~at & passes)) & (k * step <= cap)
+        # where the condition is not monotone the search may stop elsewhere (e.g. nowhere): the guess must also
+        # agree with the two changes where the search's doubling steps over it
+        first, last = self._doubling(sel, k * step)
+        found &= ~np.isnan(last)
+        check = np.flatnonzero(found)
+        found[check] &= self.test(sel[check], last[check])
+        check = np.flatnonzero(found & (first > 0))
+        found[check] &= ~self.test(sel[check], first[check])
+        return np.where(found, (k - 1) * step, -INF), np.where(found, k * step, INF)
+
+    def _doubling(self, sel: np.ndarray, answer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the search's doubling would step from below ``answer`` to at or above it: the last change tried
+        below (0 if none) and the first at or above (NaN if beyond the steps the search takes)."""
+        step, base, sign, cap = self.step, self.base[sel], self.sign[sel], self.cap[sel]
+        start = np.minimum(np.where(sign < 0, cap, np.maximum(np.abs(base), step) / 64.0), cap)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            j = np.maximum(np.ceil(np.log2(answer / start)), 0.0)
+        j = np.where(np.isfinite(j), j, 0.0)
+
+        def tried(j: np.ndarray) -> np.ndarray:
+            return np.minimum(start * np.exp2(j), cap)  # doubling a float is exact, as the search does it
+
+        j = np.where(tried(j) < answer, j + 1, j)
+        j = np.where((j > 0) & (tried(j - 1) >= answer), j - 1, j)
+        last = np.where((j <= _EXPAND) & (tried(j) >= answer), tried(j), math.nan)
+        first = np.where(j > 0, tried(j - 1), 0.0)
+        return first, last
+
+    def _bisect(self, sel: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
+        """First doubling the change until the condition holds, then bisecting. A row whose answer is known to lie
+        in (``below``, ``above``] is evaluated only at changes inside it; the steps, and so every number, are the
+        same as evaluating it everywhere."""
+        step, base, sign, cap = self.step, self.base[sel], self.sign[sel], self.cap[sel]
+        scale = np.maximum(np.abs(base), step)
+
+        def test(d: np.ndarray) -> np.ndarray:
+            out = d >= above
+            unsure = np.flatnonzero((d > below) & (d < above))
+            out[unsure] = self.test(sel[unsure], d[unsure])
+            return out
+
+        lo = np.zeros(len(base))
+        hi = np.minimum(np.where(sign < 0, cap, scale / 64.0), cap)
+        ok = test(hi)
+        for _ in range(_EXPAND):
+            grow = ~ok & (hi < cap)
+            if not grow.any():
+                break
+            lo = np.where(grow, hi, lo)
+            hi = np.where(grow, np.minimum(hi * 2.0, cap), hi)
+            ok = np.where(grow, test(hi), ok)
+        for _ in range(_BISECT):
+            if not (ok & (hi - lo > step / 4)).any():
+                break  # every bracket is narrower than what is shown
+            mid = (lo + hi) / 2.0
+            m_ok = test(mid)
+            hi = np.where(ok & m_ok, mid, hi)
+            lo = np.where(ok & ~m_ok, mid, lo)
+        # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or
+        # else the next one (so the shown number never overshoots by a step)
+        rounded = np.maximum(np.ceil(lo / step - 1e-6), 1.0) * step
+        if sign.min() < 0:
+            rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
+        again = ok & ~test(rounded)
+        rounded = np.where(again, rounded + step, rounded)
+        ok = ok & test(rounded)
+        return np.where(ok, sign * rounded, math.nan)

@@ -138,10 +138,14 @@ class Mover:
         assert self.ctx is not None and node.expr is not None
         expr = node.expr
         shifts = []
+        # a lever that also picks the threshold (研发费用占比 by 销售收入) can pass, fail and pass again as it
+        # moves: there the search is not guessed ahead of
+        moves_threshold = set(levers(node.threshold.by))
         for field in fields:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
+            gap = None if field in moves_threshold else (lambda c, _part: _gap(node.vec(_Ev(c))))
             shifts.append(solve(lambda c, _part: node.vec(_Ev(c)).status == PASS, self.ctx, field, sign * _UP[node.op],
-                                fail))
+                                fail, gap))
         pick = _Pick(shifts, fail)
 
         def render(i: int) -> str:
@@ -232,7 +236,7 @@ class Mover:
         for field in fields:
             slope = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), ctx, field, anyone)
             base = np.asarray(ctx.col(field, 0), dtype=float)
-            rows, which, signs, needs = [], [], [], []
+            rows, which, signs, needs, edges = [], [], [], [], []
             for k, (j, target, _, _) in enumerate(targets):
                 band = table.bands[j]
                 lo_edge = -INF if band.min is None else band.min
@@ -244,15 +248,19 @@ class Mover:
                 which.append(np.full(len(pick), k))
                 signs.append(sign[pick])
                 needs.append(np.full(len(pick), node.band_range(j)[1]))
+                edges.append(np.where(desired[pick] > 0, lo_edge, hi_edge))
             row = np.concatenate(rows)
             if not len(row):
                 continue
-            need = np.concatenate(needs)
+            need, edge = np.concatenate(needs), np.concatenate(edges)
 
             def reaches(c: Any, part: np.ndarray, need: np.ndarray = need) -> np.ndarray:
                 return node.vec(_Ev(c)).pmax >= need[part] - 1e-9
 
-            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs))
+            def gap(c: Any, part: np.ndarray, edge: np.ndarray = edge) -> np.ndarray:
+                return np.broadcast_to(expr.vec(c, 0), c.size) - edge[part]
+
+            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs), gap)
             deltas[field][np.concatenate(which), row] = found
         out = []
         for k, (j, target, gain_lo, gain_hi) in enumerate(targets):
@@ -298,6 +306,11 @@ class Mover:
         patterns, firm_pattern = distinct_rows(blank.T)
         texts = [_missing_text([n for n, gap in zip(names, p, strict=True) if gap]) for p in patterns]
         return lambda i: texts[firm_pattern[i]]
+
+
+def _gap(v: Vec) -> np.ndarray:
+    """How far a test's value is from its threshold (the edge a change must cross)."""
+    return np.asarray(v.value, dtype=float) - np.asarray(v.threshold, dtype=float)
 
 
 class _Pick:
