@@ -8,12 +8,48 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
-from regenerate import HERE, ROOT, golden_frame  # noqa: E402
+from regenerate import HERE, ROOT, SAMPLE, golden_frame  # noqa: E402
 
 
 def test_sample_results_match_golden_file_cell_by_cell() -> None:
+    assert_matches_golden_file(golden_frame())
+
+
+def test_sample_kept_as_analysts_keep_it_gives_the_golden_results(tmp_path: Path) -> None:
+    """The sample as a bureau keeps it: one sheet per year named by the year (no 年度 column), a title row above
+    the header on each, 从业人员数 for 职工总数, 营业收入（万元） with full-width brackets, a 合计 row under the data.
+    (No 行业代码 column: the GB/T 4754 field has not landed yet.)"""
+    import openpyxl
+
+    rows = [list(r) for r in openpyxl.load_workbook(SAMPLE, read_only=True).worksheets[0].iter_rows(values_only=True)]
+    header = [{"职工总数(人)": "从业人员数", "营业收入(万元)": "营业收入（万元）"}.get(h, h) for h in rows[0]]
+    year = header.index("年度")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for fiscal in sorted({r[year] for r in rows[1:]}):
+        sheet = book.create_sheet(f"{fiscal}年")
+        sheet.append([f"{fiscal}年度科技企业名录（单位：万元）"])
+        sheet.append(header[:year] + header[year + 1:])
+        for row in rows[1:]:
+            if row[year] == fiscal:
+                sheet.append(row[:year] + row[year + 1:])
+        sheet.append(["合计"])
+    variant = tmp_path / "名录（按年度分表）.xlsx"
+    book.save(variant)
+    from tiering.register import load_register
+
+    register = load_register(variant)
+    assert register.refusals == [] and register.rows_read == len(rows) - 1
+    assert register.columns["employees"] == "从业人员数"
+    assert register.columns["operating_revenue"] == "营业收入（万元）"
+    assert "按年度工作表合并读入：2021年、2022年、2023年、2024年" in register.notes
+    assert_matches_golden_file(golden_frame(register_path=variant))
+
+
+def assert_matches_golden_file(frame: pd.DataFrame) -> None:
+    """Every rule set and firm of the golden file, cell by cell."""
     expected = pd.read_csv(HERE / "sample_2025.csv", dtype=str, keep_default_na=False)
-    got = golden_frame().astype(object).where(lambda f: f.notna(), "")
+    got = frame.astype(object).where(lambda f: f.notna(), "")
     got = got[got["ruleset_id"].isin(set(expected["ruleset_id"]))].reset_index(drop=True)
     got = got.map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
     expected = expected.map(lambda v: f"{float(v):g}" if v.replace(".", "", 1).isdigit() else v)

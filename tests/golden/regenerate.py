@@ -17,11 +17,14 @@ ROOT = HERE.parents[1]
 COLUMNS = ["uscc", "name", "ruleset_id", "outcome", "score_min", "score_max", "path", "failed", "missing"]
 
 
-def golden_frame(year: int = 2025):
-    """The sample register's outcomes for ``year`` under every rule set in force."""
+SAMPLE = ROOT / "datasets" / "sample_register.xlsx"
+
+
+def golden_frame(year: int = 2025, register_path: Path = SAMPLE):
+    """The outcomes of a register (default: the sample) for ``year`` under every rule set in force."""
     import datetime as dt
 
-    register = load_register(ROOT / "datasets" / "sample_register.xlsx")
+    register = load_register(register_path)
     rulesets = load_library(ROOT / "rules").in_force(dt.date(year, 6, 30))
     frame = outcome_frame(evaluate(register.frame, rulesets, year))[COLUMNS]
     frame["outcome"] = frame["outcome"].astype(str)
