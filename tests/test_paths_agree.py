@@ -1,67 +1,115 @@
-"""The batch (vectorised) path and the per-firm path give the same trace for random firms, edges included."""
+"""The batch (vectorised) path and the per-firm path give the same trace for random firms, edges included — for
+every rule set of the library, each with firms drawn over the fields that rule set (and what it requires) reads,
+for as many past years as it looks back, with values on and next to its own thresholds and band edges."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tiering.engine.evaluate import evaluate, evaluate_firm, firm_slice
-from tiering.fields import FIELDS, DType
+from tiering.fields import BY_ID, FIELDS, DType
+from tiering.rules import nodes
+from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import load_library
 
 LIBRARY = load_library()
-RULESETS = LIBRARY.in_force(dt.date(2025, 6, 30))
-
-# values on and next to the band edges of the bundled tables, plus missing
-EDGE_SHARES = [0.0, 0.0999, 0.1, 0.15, 0.2, 0.2499, 0.25, 0.3, 1.0]
-money = st.one_of(st.none(), st.sampled_from([0.0, 1.0, 199.0, 200.0, 300.0, 600.0, 19999.99, 20000.0, 20000.01]),
-                  st.floats(0, 50000, allow_nan=False))
-count = st.one_of(st.none(), st.integers(0, 6).map(float))
-flag = st.one_of(st.none(), st.booleans().map(float))
 
 
-@st.composite
-def firm(draw: st.DrawFn) -> dict:
-    employees = draw(st.one_of(st.none(), st.sampled_from([1.0, 100.0, 500.0, 501.0]), st.integers(1, 900).map(float)))
-    share = draw(st.sampled_from(EDGE_SHARES))
-    row = {f.id: (None if f.dtype == DType.TEXT else np.nan) for f in FIELDS}
-    row.update(
-        employees=employees, tech_staff=None if employees is None else math.floor(employees * share),
-        revenue=draw(money), total_assets=draw(money), rd_expense=draw(money), cost_expense=draw(money),
-        ip_class1=draw(count), ip_class2=draw(count), resident_enterprise=draw(flag), restricted_industry=draw(flag),
-        major_accident=draw(flag), research_misconduct=draw(flag), abnormal_operation=draw(flag),
-        serious_dishonesty=draw(flag), hitech_cert=draw(flag), national_award_top3=draw(flag),
-        rd_institution=draw(flag), standard_lead=draw(flag),
-        industry=draw(st.sampled_from([None, "高端装备制造", "房地产业"])),
-    )
-    return row
+def chain_of(rs: CompiledRuleSet) -> tuple[list[CompiledRuleSet], dt.date, int]:
+    """The rule set with what it requires, the evaluation date (its first day in force) and the application year."""
+    on = max(rs.meta.effective_from, dt.date(rs.meta.effective_from.year, 6, 30))
+    if rs.meta.effective_to is not None:
+        on = min(on, rs.meta.effective_to)
+    return LIBRARY.in_force(on, pins={rs.program: rs.id}, programs=[rs.program]), on, on.year
+
+
+def edges_of(chain: list[CompiledRuleSet]) -> list[float]:
+    """Every finite threshold and band edge of the chain, and its neighbours just below and above."""
+    found: set[float] = set()
+    for rs in chain:
+        for node in rs.root.walk():
+            tables = [getattr(node, "table", None)]
+            threshold = getattr(node, "threshold", None)
+            if threshold is not None:
+                tables.append(threshold.table)
+                if threshold.fixed is not None:
+                    found.add(threshold.fixed)
+            for table in tables:
+                if table is not None:
+                    found.update(float(e) for e in np.asarray(table.edges).ravel() if math.isfinite(e))
+    return sorted({x + d for x in found for d in (-0.01, 0.0, 0.01)} | {0.0})
+
+
+def texts_of(chain: list[CompiledRuleSet]) -> list[str]:
+    found = {v for rs in chain for n in rs.root.walk() if isinstance(n, nodes.TestNode) for v in n.values}
+    return sorted(found | {"其他"})
+
+
+def value(field: str, edges: list[float], texts: list[str], data_year: int) -> st.SearchStrategy[Any]:
+    dtype = BY_ID[field].dtype
+    if dtype == DType.BOOL:
+        return st.one_of(st.none(), st.sampled_from([0.0, 1.0]))
+    if dtype == DType.TEXT:
+        return st.one_of(st.none(), st.sampled_from(texts))
+    if dtype == DType.DATE:
+        end = dt.date(data_year, 12, 31)
+        return st.one_of(st.none(), st.integers(0, 30 * 366).map(lambda d: pd.Timestamp(end - dt.timedelta(days=d))))
+    if dtype == DType.INT:
+        return st.one_of(st.none(), st.sampled_from([max(0.0, float(round(e))) for e in edges]),
+                         st.integers(0, 2000).map(float))
+    return st.one_of(st.none(), st.sampled_from([max(0.0, e) for e in edges]),
+                     st.floats(0, 200_000, allow_nan=False))
 
 
 def same(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(firm(), min_size=1, max_size=8))
-def test_batch_and_per_firm_paths_agree(rows: list[dict]) -> None:
-    for i, row in enumerate(rows):
-        row.update(uscc=f"F{i:03d}", name=f"企业{i}", year=2024)
+@pytest.mark.parametrize("ruleset_id", sorted(LIBRARY.by_id))
+# no shrinking: an example costs a whole evaluation, and the labelled draws of a failure already show the firm
+@settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_batch_and_per_firm_paths_agree(ruleset_id: str, data: st.DataObject) -> None:
+    chain, on, year = chain_of(LIBRARY.by_id[ruleset_id])
+    data_year = year - chain[-1].meta.data_year_offset
+    needs: dict[str, int] = {}
+    for rs in chain:
+        for field, back in rs.needs.items():
+            needs[field] = max(needs.get(field, 0), back)
+    depth = max(needs.values(), default=0) + 1
+    edges, texts = edges_of(chain), texts_of(chain)
+    rows = []
+    for i in range(data.draw(st.integers(1, 4), label="firms")):
+        years = data.draw(st.integers(1, depth + 1), label="years")
+        for k in range(years):
+            row: dict[str, Any] = {f.id: (None if f.dtype == DType.TEXT else np.nan) for f in FIELDS}
+            for field in needs:
+                row[field] = data.draw(value(field, edges, texts, data_year), label=f"{field}[-{k}]")
+            row.update(uscc=f"F{i:03d}", name=f"企业{i}", year=data_year - k)
+            rows.append(row)
     panel = pd.DataFrame(rows)
-    panel["tech_staff"] = panel["tech_staff"].astype(float)
-    batch = evaluate(panel, RULESETS, 2025)
-    for i in range(len(rows)):
-        uscc = f"F{i:03d}"
-        single = evaluate_firm(panel[panel["uscc"] == uscc], RULESETS, 2025)
+    for f in FIELDS:
+        if f.dtype == DType.DATE:
+            panel[f.id] = pd.to_datetime(panel[f.id])
+        elif f.dtype != DType.TEXT:
+            panel[f.id] = panel[f.id].astype(float)
+    batch = evaluate(panel, chain, year, on)
+    for uscc in panel["uscc"].unique():
+        single = evaluate_firm(panel[panel["uscc"] == uscc], chain, year, on)
         sliced = firm_slice(batch, uscc)
-        for rs_id, nodes in single.items():
-            for node_id, one in nodes.items():
+        for rs_id, results in single.items():
+            for node_id, one in results.items():
                 other = sliced[rs_id][node_id]
                 pairs = [(one.value, other.value), (one.threshold, other.threshold), (one.pmin, other.pmin),
                          (one.pmax, other.pmax)]
-                assert all(same(a, b) for a, b in pairs), (uscc, node_id, one, other)
-                assert (one.status, one.band) == (other.status, other.band), (uscc, node_id, one, other)
+                assert all(same(a, b) for a, b in pairs), (uscc, rs_id, node_id, one, other)
+                assert (one.status, one.band) == (other.status, other.band), (uscc, rs_id, node_id, one, other)

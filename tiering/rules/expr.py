@@ -108,12 +108,9 @@ def _div(a: float, b: float) -> float:
 
 
 def _pow(a: float, b: float) -> float:
-    if math.isnan(a) or math.isnan(b):
-        return NAN
-    try:
-        return _nan_if_bad(math.pow(a, b))
-    except (ValueError, OverflowError, ZeroDivisionError):
-        return NAN
+    # numpy's power, as the batch path computes it: math.pow may differ in the last bit (e.g. a growth rate's cube
+    # root), and a value on a threshold must fall on the same side in both paths
+    return float(_vpow(np.array([a]), np.array([b]))[0])
 
 
 def _vdiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -124,8 +121,11 @@ def _vdiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _vpow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # both sides as full contiguous arrays, also for one firm: with a scalar or broadcast exponent numpy takes
+    # another loop (0.5 → a square root) whose last bit differs, and a value on a threshold must not flip
+    a, b = (np.ascontiguousarray(x) for x in np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float)))
     with np.errstate(all="ignore"):
-        out = np.power(np.asarray(a, float), np.asarray(b, float))
+        out = np.power(a, b)
     return np.where(np.isfinite(out), out, np.nan)
 
 
