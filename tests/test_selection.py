@@ -355,13 +355,19 @@ def test_cli_list_members_are_eligible_by_the_rules(cli_runs: dict) -> None:
     assert (got["tj_xjr"] != "qualified").all()
 
 
-def test_cli_same_inputs_give_the_same_bytes(cli_runs: dict) -> None:
+def test_cli_same_inputs_give_the_same_bytes_but_the_run_id(cli_runs: dict) -> None:
     base = cli_runs["base"]
     assert cli_runs["results"][1].exit_code == 0
     files = sorted(p.relative_to(base / "a") for p in (base / "a").rglob("*") if p.is_file())
-    assert len(files) == 17
-    for rel in files:
+    assert len(files) == 32  # workbook, 15 Markdown and 15 PDF briefs, briefs.md
+    for rel in [f for f in files if f.suffix == ".md"]:
         assert (base / "a" / rel).read_bytes() == (base / "b" / rel).read_bytes(), rel
+    books = [pd.read_excel(base / run / "cultivation_list.xlsx", sheet_name=None, dtype=str) for run in "ab"]
+    for name, sheet in books[0].items():
+        other = books[1][name]
+        if name == "说明":
+            sheet, other = (s[s["项目"] != "运行编号"].reset_index(drop=True) for s in (sheet, other))
+        pd.testing.assert_frame_equal(sheet, other)
 
 
 def test_cli_cultivated_option_excludes_and_n_is_honoured(cli_runs: dict) -> None:

@@ -23,7 +23,7 @@ from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.register import Register
 from tiering.report.data import DEFAULT_INDICATORS, build_report_data
 from tiering.report.from_run import recorded_run
-from tiering.report.write import write_report
+from tiering.report.write import write_briefs, write_report
 from tiering.rules.compile import CompiledRuleSet
 from tiering.targets import PlanError, load_plan, track_plan
 
@@ -90,11 +90,13 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
               default=DEFAULT_POLICY, show_default=True, help="Selection policy for the cultivation list sheet.")
 @click.option("--n", "count", type=int, default=None, help="Firms on the cultivation list (default: the policy's).")
 @click.option("--no-selection", is_flag=True, help="Leave the cultivation list out.")
+@click.option("--briefs", is_flag=True, help="Also write a one-page PDF brief per firm on the cultivation list "
+                                              "(briefs/NN_统一社会信用代码.pdf).")
 @register_options
 @rules_options
 def report(source: str, year: int | None, run_register: Path | None, store: Path | None, out_dir: Path | None,
            plan_path: Path | None, plan_years: tuple[int, ...], firms: tuple[str, ...], all_firms: bool,
-           indicators: tuple[str, ...], policy_path: Path, count: int | None, no_selection: bool,
+           indicators: tuple[str, ...], policy_path: Path, count: int | None, no_selection: bool, briefs: bool,
            money_unit: str | None, encoding: str | None, sheet: str | None, rules_dir: Path | None,
            pins: tuple[str, ...], eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str,
            certified: int | None) -> None:
@@ -153,6 +155,9 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         click.echo(f"写出 wrote {path}")
     if chosen:
         click.echo(f"写出 wrote {len(chosen)} firm pages in {folder / 'firms'}")
+    if briefs:
+        pdfs = write_briefs(data, folder)
+        click.echo(f"写出 wrote {len(pdfs)} PDF briefs in {folder / 'briefs'}")
     for note in data.notes:
         click.echo(f"提示 note: {note}")
 

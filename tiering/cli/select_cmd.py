@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from tiering.audit.db import store_path
-from tiering.audit.store import record_run
+from tiering.audit.store import new_run_id, record_run
 from tiering.cli import exit_codes, main
 from tiering.cli.classify_cmd import run_classification
 from tiering.cli.common import (
@@ -27,7 +27,9 @@ from tiering.cli.common import (
 )
 from tiering.growth.card import load_card
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+from tiering.output.provenance import today
 from tiering.rules.library import RULES_DIR
+from tiering.selection.brief_pdf import BriefStamp
 from tiering.selection.policy import Policy, PolicyError, load_policy
 from tiering.selection.pool import SelectionInputError, read_cultivated
 from tiering.selection.run import Selection, select_firms
@@ -146,9 +148,11 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     lacks_source = str(selection.ranked["lacks_source"].iloc[0]) if len(selection.ranked) else "—"
     meta = _meta(selection, policy_path, policy_sha, register_path.name, register.sha256, rules_text, model_text,
                  cultivated_files, lacks_source)
-    written = write_selection(selection, out_dir or Path("out") / f"select-{year}", meta)
+    run_id = None if no_audit else new_run_id()
+    stamp = BriefStamp(run_id or "未记录（--no-audit）", register_path.name, register.sha256, rules_text, today())
+    written = write_selection(selection, out_dir or Path("out") / f"select-{year}", meta, stamp)
     _echo(selection, written)
-    if not no_audit:
+    if run_id is not None:
         attachments = {"selection_policy": policy_sha}
         if model_path is not None:
             attachments["model_card"] = hashlib.sha256(model_path.read_bytes()).hexdigest()
@@ -158,7 +162,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         picks += [{"pick": None, "uscc": r.uscc, "name": r.name, "score": float(r.combined),
                    "reason": str(r.missed_reason)} for r in selection.runners_up.itertuples()]
         store = store_path(audit_store)
-        run_id = record_run(store, run, sys.argv, attachments, picks)
+        record_run(store, run, sys.argv, attachments, picks, run_id=run_id)
         click.echo(f"审计记录 audit run {run_id} in {store}")
         echo_head(store, run_id)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
@@ -175,7 +179,9 @@ def _echo(selection: Selection, written: list[Path]) -> None:
     click.echo("递补 runners-up:")
     for _, row in selection.runners_up.iterrows():
         click.echo(f"  {row['uscc']}  {row['name']}  {row['combined']:.2f}  {row['missed_reason']}")
-    click.echo(f"写出 wrote {written[0]}、{len(written) - 2} 份简报 briefs、{written[-1]}")
+    pdfs = sum(1 for p in written if p.suffix == ".pdf")
+    click.echo(f"写出 wrote {written[0]}、{len(written) - 2 - pdfs} 份简报 briefs（Markdown）、{pdfs} 份 PDF、"
+               f"{written[-1]}")
 
 
 main.add_command(select)

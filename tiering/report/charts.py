@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
@@ -40,19 +41,19 @@ def _data_uri(fig: plt.Figure) -> str:
 def pyramid(levels: Sequence[tuple[str, int]], title: str) -> str:
     """A tier pyramid, bottom level first in ``levels`` (level, firms whose highest level it is).
 
-    Each bar is as wide as the firms at that level *or above*, so the shape is a true pyramid; the label gives both
-    figures.
+    Each firm counts once, at the highest level it reaches: a bar is as wide as the firms whose highest level
+    it is, and its label says exactly that number.
     """
     _style()
     fig, ax = plt.subplots(figsize=(8.5, 0.6 * len(levels) + 1.0))
-    at_or_above = np.cumsum([n for _, n in levels][::-1])[::-1]
-    top = max(int(at_or_above[0]), 1)
-    for i, ((_, n), width) in enumerate(zip(levels, at_or_above, strict=True)):
-        shown = max(float(width), top * 0.01)
+    counts = [n for _, n in levels]
+    top = max(max(counts, default=0), 1)
+    for i, n in enumerate(counts):
+        shown = max(float(n), top * 0.01)
         ax.barh(i, shown, left=-shown / 2, color=_COLOURS[min(i, len(_COLOURS) - 1)], height=0.85,
                 edgecolor="white")
-        ax.text(top * 0.52, i, f"{width} 家（最高为此层 {n} 家）", ha="left", va="center", fontsize=9, color="#333")
-    ax.set_xlim(-top / 2 * 1.02, top * 1.05)
+        ax.text(top * 0.52, i, f"{n} 家", ha="left", va="center", fontsize=9, color="#333")
+    ax.set_xlim(-top / 2 * 1.02, top * 0.75)
     ax.set_yticks(range(len(levels)), [label for label, _ in levels])
     ax.tick_params(axis="y", length=0)
     ax.set_xticks([])
@@ -62,29 +63,62 @@ def pyramid(levels: Sequence[tuple[str, int]], title: str) -> str:
     return _data_uri(fig)
 
 
+def money_label(value: float) -> str:
+    """An amount in 万元 as an axis reads it: 500万元, 1亿元, 2.5亿元."""
+    if abs(value) >= 10_000:
+        return f"{value / 10_000:g}亿元"
+    return f"{value:g}万元"
+
+
+def _log_money_axis(ax: plt.Axes, low: float, high: float) -> None:
+    """A log-scale x axis from ``low`` to ``high`` 万元 with ticks at 1, 2, 5 × powers of ten, labelled 万元/亿元."""
+    ax.set_xscale("log")
+    ax.set_xlim(low, high)
+    ticks = [m * 10.0 ** e for e in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+             for m in (1, 2, 5) if low <= m * 10.0 ** e <= high]
+    if len(ticks) > 7:
+        ticks = [t for t in ticks if f"{t:g}".lstrip("0.").startswith("1")]
+    ax.set_xticks(ticks, [money_label(t) for t in ticks])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
 def histogram(values: np.ndarray, thresholds: Sequence[float], title: str, xlabel: str, percent: bool,
               unit: str = "") -> str:
-    """Distribution of one indicator with the threshold(s) drawn as dashed red lines and labelled."""
+    """Distribution of one indicator with the threshold(s) drawn as dashed red lines.
+
+    Amounts in 万元 spread over orders of magnitude, so their axis is logarithmic (labelled 万元/亿元) and
+    firms at zero or below are counted in the title; the thresholds are named in the title too, never over
+    the bars.
+    """
     _style()
-    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    fig, ax = plt.subplots(figsize=(6.2, 3.6))
     shown = values * 100 if percent else values
     marks = [t * 100 if percent else t for t in thresholds]
     finite = shown[np.isfinite(shown)]
-    if len(finite):
+    money = unit == "万元"
+    shown_unit = "%" if percent else unit
+    extra = ""
+    if money:
+        positive = finite[finite > 0]
+        extra = f"，{len(finite) - len(positive)} 家为0" if len(positive) < len(finite) else ""
+        if len(positive):
+            low = min(positive.min(), *marks) * 0.8 if marks else positive.min() * 0.8
+            high = max(positive.max(), *marks) * 1.25 if marks else positive.max() * 1.25
+            ax.hist(positive, bins=np.geomspace(low, high, 31), color="#6baed6", edgecolor="white")
+            _log_money_axis(ax, low, high)
+    elif len(finite):
         hi = np.nanpercentile(finite, 99) if len(finite) > 20 else finite.max()
         hi = max(hi, *marks) * 1.05 if marks else hi
         ax.hist(np.clip(finite, None, hi), bins=30, range=(min(0.0, finite.min()), hi), color="#6baed6",
                 edgecolor="white")
     for m in marks:
         ax.axvline(m, color="#cb181d", linestyle="--", linewidth=1.4)
-    if marks:
-        shown_unit = "%" if percent else unit
-        ax.text(max(marks), ax.get_ylim()[1] * 0.97, " 门槛 " + " / ".join(f"{m:g}{shown_unit}" for m in marks),
-                color="#cb181d", va="top", fontsize=9)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     below = int(sum(1 for v in finite if marks and v < min(marks)))
-    ax.set_title(f"{title}\n（{len(finite)} 家有数据，{below} 家低于最低门槛）", fontsize=10)
-    ax.set_xlabel(xlabel)
+    limits = ("；红色虚线为门槛 " + " / ".join(money_label(m) if money else f"{m:g}{shown_unit}" for m in marks)
+              if marks else "")
+    ax.set_title(f"{title}\n（{len(finite)} 家有数据{extra}，{below} 家低于最低门槛{limits}）", fontsize=9.5)
+    ax.set_xlabel(xlabel + ("，对数刻度" if money else ""))
     ax.set_ylabel("企业数")
     return _data_uri(fig)
 

@@ -7,8 +7,7 @@ import re
 
 import pandas as pd
 
-from tiering.report.font import PageFont
-from tiering.report.page import document, table
+from tiering.report.page import table
 
 _MARK_CLASS = {"✔": "ok", "✘": "no", "？": "tbd", "•": ""}
 _CRITERION = re.compile(r"^(?P<indent> *)(?P<mark>[✔✘？•]) (?P<text>.*)$")
@@ -69,8 +68,3 @@ def firm_page_body(explanation: str, summary: str = "") -> str:
             out.append(f'<p class="meta">{html.escape(stripped)}</p>')
     flush()
     return "\n".join(out)
-
-
-def firm_page(explanation: str, title: str, font: PageFont | None = None) -> str:
-    """A self-contained printable HTML page of one firm's explanation."""
-    return document(title, firm_page_body(explanation), font)

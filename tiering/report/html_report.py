@@ -10,7 +10,7 @@ import pandas as pd
 from tiering.output.write import zh as headers_zh
 from tiering.report import charts
 from tiering.report.data import ReportData
-from tiering.report.page import document, esc, table
+from tiering.report.page import esc, table
 from tiering.rules.schema import Unit
 
 UNIT_TEXT = {Unit.PERCENT: "%", Unit.WAN: "万元", Unit.COUNT: "项", Unit.PEOPLE: "人", Unit.YEARS: "年",
@@ -117,8 +117,8 @@ def _notes(data: ReportData) -> str:
     return f"<section><h2>说明</h2><ul>{items}</ul></section>" if items else ""
 
 
-def render_report(data: ReportData) -> str:
-    """The complete self-contained HTML report."""
+def report_page(data: ReportData) -> tuple[str, str]:
+    """Title and HTML body of the report (pass them to :func:`tiering.report.page.document`)."""
     body = "".join([_header(data), _summary(data), _pyramid(data), _indicators(data), _transitions(data),
                     _targets(data), _selection(data), _notes(data)])
-    return document(f"{TITLE} {data.year}", body)
+    return f"{TITLE} {data.year}", body

@@ -69,8 +69,8 @@ def table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
 def document(title: str, body: str, font: PageFont | None = None) -> str:
     """A complete, self-contained HTML document: the body plus the font subset for every character in it.
 
-    Pass ``font`` when writing many pages, so the full font is parsed once.
+    Pass ``font`` when writing many pages, so the font is subset once for all of them.
     """
-    font_css = font.css(title + body) if font is not None else subset_font_css(title + body)
+    font_css = font.css() if font is not None else subset_font_css(title + body)
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{font_css}\n{CSS}</style></head><body>{body}</body></html>\n")

@@ -15,10 +15,11 @@ from tiering.output.write import EXCEL_MAX_ROWS, unit_column
 from tiering.report.data import ReportData
 from tiering.report.firm_page import firm_page_body, summary_block
 from tiering.report.font import PageFont
-from tiering.report.html_report import render_report
+from tiering.report.html_report import report_page
 from tiering.report.page import document
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import One
+from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
 
 SELECTION_COLUMNS = ["pick", "uscc", "name", "district", "highest_rung", "combined", "technical", "growth", "reasons",
                      "next_rung", "lacks", "goal", "goal_lacks"]
@@ -59,8 +60,9 @@ def explanation_text(uscc: str, name: str, year: int, rulesets: list[CompiledRul
     return explain_firm(uscc, name, year, ordered, results)
 
 
-def write_firm_pages(data: ReportData, out_dir: Path, firms: list[str]) -> list[Path]:
-    """One printable explanation page per firm id in ``firms`` (firms without data for the year are skipped)."""
+def firm_pages(data: ReportData, firms: list[str]) -> dict[str, tuple[str, str]]:
+    """uscc → (title, HTML body) of the printable explanation page of each firm in ``firms`` (firms without data
+    for the year are skipped)."""
     evaluation = data.run.evaluation
     names = dict(zip(evaluation.firms, evaluation.names, strict=True))
     tiers = data.tiers.set_index("uscc")
@@ -74,9 +76,13 @@ def write_firm_pages(data: ReportData, out_dir: Path, firms: list[str]) -> list[
             summary = summary_block(str(tier["highest_rung"]), str(tier["next_rung"]), str(tier["lacks"]),
                                     outcomes[outcomes["uscc"] == uscc])
             pages[uscc] = (f"{names[uscc]} {data.year} 年评价说明", firm_page_body(text, summary))
+    return pages
+
+
+def write_firm_pages(pages: dict[str, tuple[str, str]], out_dir: Path, font: PageFont) -> list[Path]:
+    """Write each firm page as ``firms/<uscc>.html`` with the report's font subset."""
     if not pages:
         return []
-    font = PageFont("".join(title + body for title, body in pages.values()))
     folder = out_dir / "firms"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -87,11 +93,25 @@ def write_firm_pages(data: ReportData, out_dir: Path, firms: list[str]) -> list[
     return written
 
 
+def write_briefs(data: ReportData, out_dir: Path) -> list[Path]:
+    """The one-page PDF brief of every firm on the report's cultivation list, in ``out_dir/briefs``."""
+    if data.selection is None:
+        return []
+    p = data.run.provenance
+    rules = "、".join(f"{r['id']}（{r['version']}）" for r in p.rulesets)
+    stamp = BriefStamp(data.run_id, Path(p.input_file).name, p.input_sha256, rules, today())
+    return write_pdf_briefs(data.selection, out_dir / "briefs", stamp)
+
+
 def write_report(data: ReportData, out_dir: Path, firms: list[str]) -> list[Path]:
     """Write report.xlsx, report.html and the firm pages into ``out_dir``; return the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [write_workbook(out_dir / "report.xlsx", workbook_sheets(data), about_rows(data))]
+    title, body = report_page(data)
+    pages = firm_pages(data, firms)
+    # one font subset for the report and every firm page: subsetting the CJK font is the slow part
+    font = PageFont(title + body + "".join(t + b for t, b in pages.values()))
     html_path = out_dir / "report.html"
-    html_path.write_text(render_report(data), encoding="utf-8")
+    html_path.write_text(document(title, body, font), encoding="utf-8")
     written.append(html_path)
-    return written + write_firm_pages(data, out_dir, firms)
+    return written + write_firm_pages(pages, out_dir, font)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from tiering.output.workbook import write_workbook
 from tiering.selection.brief import combined_briefs, firm_brief
+from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
 from tiering.selection.run import Selection
 
 LIST_FILE = "cultivation_list.xlsx"
@@ -61,20 +62,23 @@ def list_sheets(selection: Selection) -> tuple[dict[str, pd.DataFrame], dict[str
     return sheets, {**_LABELS, **names}
 
 
-def write_selection(selection: Selection, out_dir: Path, meta: list[tuple[str, str]]) -> list[Path]:
-    """Write the workbook, one brief per selected firm and the combined brief file; return the paths."""
+def write_selection(selection: Selection, out_dir: Path, meta: list[tuple[str, str]],
+                    stamp: BriefStamp) -> list[Path]:
+    """Write the workbook, one brief per selected firm (Markdown and PDF) and the combined brief file; return the
+    paths: the workbook first, the combined file last."""
     out_dir.mkdir(parents=True, exist_ok=True)
     briefs_dir = out_dir / BRIEFS_DIR
     briefs_dir.mkdir(exist_ok=True)
     for stale in sorted(briefs_dir.glob("*.md")):
         stale.unlink()  # a firm dropped from this year's list must not keep last run's brief
-    notes = [*meta, *[("提示", w) for w in selection.warnings]]
+    notes = [("运行编号", stamp.run_id), *meta, *[("提示", w) for w in selection.warnings]]
     sheets, labels = list_sheets(selection)
     written = [write_workbook(out_dir / LIST_FILE, sheets, notes, {name: labels for name in sheets})]
     for _, row in selection.selected.iterrows():
         path = briefs_dir / f"{int(row['pick']):02d}_{row['uscc']}.md"
         path.write_text(firm_brief(row, selection), encoding="utf-8", newline="\n")
         written.append(path)
+    written += write_pdf_briefs(selection, briefs_dir, stamp)
     combined = out_dir / COMBINED_FILE
     combined.write_text(combined_briefs(selection, meta), encoding="utf-8", newline="\n")
     written.append(combined)
