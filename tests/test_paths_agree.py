@@ -4,16 +4,21 @@ for as many past years as it looks back, with values on and next to its own thre
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import math
+import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from tiering.cli import main
 from tiering.engine.evaluate import evaluate, evaluate_firm, firm_slice
 from tiering.fields import BY_ID, FIELDS, DType
 from tiering.rules import nodes
@@ -113,3 +118,18 @@ def test_batch_and_per_firm_paths_agree(ruleset_id: str, data: st.DataObject) ->
                          (one.pmax, other.pmax)]
                 assert all(same(a, b) for a, b in pairs), (uscc, rs_id, node_id, one, other)
                 assert (one.status, one.band) == (other.status, other.band), (uscc, rs_id, node_id, one, other)
+
+
+def test_rules_test_fails_a_case_when_the_batch_path_disagrees(monkeypatch: pytest.MonkeyPatch, root: Path,
+                                                                tmp_path: Path) -> None:
+    """A fault in one path only (here the vectorised division) fails `tiering rules test` on the cases it touches."""
+    from tiering.rules import expr
+
+    for name in ("kjxzxqy-2017.yaml", "kjxzxqy-2017.cases.yaml"):
+        shutil.copy(root / "rules" / name, tmp_path)
+    assert CliRunner().invoke(main, ["rules", "test", str(tmp_path)]).exit_code == 0
+    symbol, one, vec = expr._BIN[ast.Div]
+    monkeypatch.setitem(expr._BIN, ast.Div, (symbol, one, lambda a, b: vec(a, b) * (1 + 1e-9)))
+    result = CliRunner().invoke(main, ["rules", "test", str(tmp_path)])
+    assert result.exit_code == 4, result.output
+    assert "batch and per-firm paths disagree on staff_points" in result.output

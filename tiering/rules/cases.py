@@ -18,7 +18,9 @@ A cases file::
           status: {b2_employees: pass}         # pass | fail | unknown | scored
         todo: 为什么这个用例已知不对            # optional: a known gap, reported but not failed
 
-The runner also reports, per rule set, the bands and criteria no case reaches.
+Every case is evaluated by both paths of the engine — cell by cell for the one firm, and vectorised with all the
+file's cases at once — and fails when they disagree on any criterion. The runner also reports, per rule set, the
+bands and criteria no case reaches.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tiering.engine.evaluate import OUTCOME_TEXT, evaluate_firm
+from tiering.engine.evaluate import OUTCOME_TEXT, evaluate, evaluate_firm, firm_slice
 from tiering.fields import BY_ID, FIELDS, DType
 from tiering.rules.bands import MISSING
 from tiering.rules.compile import CompiledRuleSet
@@ -189,18 +191,40 @@ def run_cases(library: RuleLibrary, path: Path) -> tuple[list[CaseResult], Cover
     data_year = spec.year - target.meta.data_year_offset
     results: list[CaseResult] = []
     seen: list[dict[str, One]] = []
+    panels: list[pd.DataFrame] = []
+    evaluated: list[tuple[str, CaseResult, dict[str, One]]] = []
     for i, case in enumerate(spec.cases):
         line = doc.line_of(("cases", i))
+        code = f"CASE{i:05d}"
         try:
-            panel = case_panel(spec, case, data_year)
+            panel = case_panel(spec, case, data_year).assign(uscc=code)
         except KeyError as exc:
             results.append(CaseResult(target.id, case.name, False, case.todo, [f"unknown field {exc}"], line))
             continue
         nodes = evaluate_firm(panel, chain, spec.year, eval_date)[target.id]
         seen.append(nodes)
+        panels.append(panel)
         found = _check(target, nodes, case.expect)
         results.append(CaseResult(target.id, case.name, not found, case.todo, found, line))
+        evaluated.append((code, results[-1], nodes))
+    if panels:
+        batch = evaluate(pd.concat(panels, ignore_index=True), chain, spec.year, eval_date)
+        for code, result, nodes in evaluated:
+            _compare_paths(firm_slice(batch, code)[target.id], nodes, result)
     return results, _coverage(target, seen), []
+
+
+def _compare_paths(batch: dict[str, One], single: dict[str, One], result: CaseResult) -> None:
+    """The batch path must give, criterion by criterion, what the per-firm path gave for the case (each node is
+    implemented once per path); a disagreement fails the case."""
+    for node_id, one in single.items():
+        other = batch[node_id]
+        numbers = ((one.value, other.value), (one.threshold, other.threshold), (one.pmin, other.pmin),
+                   (one.pmax, other.pmax))
+        if not all(a == b or (a != a and b != b) for a, b in numbers) or (one.status, one.band) != (other.status,
+                                                                                                    other.band):
+            result.ok = False
+            result.problems.append(f"batch and per-firm paths disagree on {node_id}: per-firm {one}, batch {other}")
 
 
 def _coverage(rs: CompiledRuleSet, seen: list[dict[str, One]]) -> Coverage:
