@@ -115,7 +115,7 @@ EARLIER_RUN_FILES = (
 
 
 @click.command("classify")
-@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--year", type=YEAR, required=True,
               help=f"Application year ({APPLICATION_YEARS[0]}-{APPLICATION_YEARS[1]}); criteria read fiscal year "
                    "YEAR-1.")

@@ -16,6 +16,7 @@ from tiering.audit.store import record_hash_of
 from tiering.cli import exit_codes
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register, RegisterError, load_register
+from tiering.register.dataset import load_dataset
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.currency import currency_warnings
 from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library, rule_files
@@ -173,7 +174,8 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
     context = click.get_current_context(silent=True)
     header_row = context.meta.get(HEADER_ROW_KEY) if context is not None else None
     try:
-        return load_register(path, money_unit=money_unit, encoding=encoding, sheet=sheet, header_row=header_row)
+        load = load_dataset if path.is_dir() else load_register  # a folder of parts, e.g. a Parquet dataset
+        return load(path, money_unit=money_unit, encoding=encoding, sheet=sheet, header_row=header_row)
     except RegisterError as exc:
         message = str(exc)
         fail(message if path.name in message else f"{path}: {message}")

@@ -91,7 +91,7 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
 
 
 @click.command("select")
-@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--year", type=int, required=True, help="Application year; the list reads fiscal year YEAR-1.")
 @click.option("--n", "count", type=int, default=None,
               help="How many firms to select (default: the policy's default; must lie in its range, e.g. 10–15).")

@@ -48,7 +48,7 @@ def print_tracking(tracking: TargetTracking) -> None:
 
 
 @click.command("targets")
-@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Plan file, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
 @click.option("--year", "years", type=int, multiple=True,

@@ -66,8 +66,8 @@ class Register:
 
     @property
     def rows_refused(self) -> int:
-        """Number of distinct rows with at least one refusal."""
-        return len({r.row for r in self.refusals})
+        """Number of distinct rows (of a file and sheet) with at least one refusal."""
+        return len({(r.file, r.sheet, r.row) for r in self.refusals})
 
     def money_note(self, field_id: str) -> str:
         """Where the unit of a money column came from, e.g. ``金额单位：万元（由表头 销售收入(元) 换算）``."""

@@ -1,0 +1,74 @@
+"""A register kept as a folder of parts: a Parquet dataset partitioned by year, or several files side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from tiering.cli import main
+from tiering.datasets import generate_panel, write_register
+from tiering.register import load_register
+from tiering.register.dataset import load_dataset
+
+
+@pytest.fixture(scope="module")
+def register_file(tmp_path_factory) -> Path:
+    return write_register(generate_panel(120, (2021, 2024), seed=5).panel,
+                          tmp_path_factory.mktemp("reg") / "g.parquet")
+
+
+def _by_year(register_file: Path, folder: Path) -> Path:
+    """The register written as a dataset partitioned by year (the year only in the folder names)."""
+    frame = pd.read_parquet(register_file).rename(columns={"年度": "year"})
+    pq.write_to_dataset(pa.Table.from_pandas(frame, preserve_index=False), folder, partition_cols=["year"])
+    return folder
+
+
+def test_a_dataset_partitioned_by_year_classifies_like_the_single_file(register_file: Path, tmp_path: Path) -> None:
+    folder = _by_year(register_file, tmp_path / "ds")
+    assert len(list(folder.glob("year=*/*.parquet"))) == 4
+    single = CliRunner().invoke(main, ["classify", str(register_file), "--year", "2025", "--out",
+                                       str(tmp_path / "a"), "--format", "csv", "--no-audit"])
+    parts = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / "b"),
+                                      "--format", "csv", "--no-audit"])
+    assert single.exit_code == parts.exit_code == 0, parts.output
+    rows = len(pd.read_parquet(register_file))
+    assert f"读取 {rows} 行 = 接受 {rows} 行 + 拒收 0 行" in parts.output
+    for name in ("结果.csv", "层级.csv", "汇总.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "trace"), pd.read_parquet(tmp_path / "b" / "trace"))
+
+
+def test_a_firm_year_in_two_files_is_refused_in_both(register_file: Path, tmp_path: Path) -> None:
+    frame = pd.read_parquet(register_file)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    early, late = frame[frame["年度"] <= 2022], frame[frame["年度"] >= 2022]  # 2022 is in both files
+    early.to_csv(folder / "a.csv", index=False)
+    late.to_parquet(folder / "b.parquet", index=False)
+    (folder / "_SUCCESS").write_text("")
+    register = load_dataset(folder)
+    twice = int((frame["年度"] == 2022).sum())
+    assert register.rows_read == len(early) + len(late)
+    assert register.rows_refused == 2 * twice
+    assert len(register.frame) + register.rows_refused == register.rows_read
+    assert set(register.frame["year"]) == {2021, 2023, 2024}
+    first = frame[frame["年度"] == 2022].iloc[0]
+    mine = [r for r in register.refusals if r.value == first["统一社会信用代码"]]
+    assert {r.file for r in mine} == {"a.csv", "b.parquet"}
+    in_a = next(r for r in mine if r.file == "a.csv")
+    assert in_a.reason.startswith("同一企业同一年度（2022）出现在多个文件中：另见 b.parquet 第 ")
+    # each part on its own is clean: the repeat is only seen across the folder
+    assert not load_register(folder / "b.parquet").refusals
+
+
+def test_a_folder_without_register_files_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    assert "中没有名录文件" in result.output

@@ -1,0 +1,146 @@
+"""A register kept as many files: a folder of parts (a Parquet dataset partitioned by year or region, e.g.
+``year=2024/part-0.parquet``, or monthly CSV exports side by side), read part by part into one register.
+
+Each part goes through the same reading and row checks as a single file; what only the whole can show is checked
+after: a firm-year that appears in more than one part is refused in every part, as a repeat inside one file is.
+A column a part holds only in its folder name (``year=2024`` when the dataset was written partitioned by year) is
+put back before the part is read. ``rows read = rows classified + rows refused`` holds over the whole folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from tiering.register.cells import clean_cells
+from tiering.register.read import READABLE, ROW_KEY, RawTable, map_columns, read_table
+from tiering.register.refusals import Refusal, Register, RegisterError
+from tiering.register.validate import validate
+
+
+def dataset_parts(folder: Path) -> list[Path]:
+    """The register files under ``folder`` (any depth), in path order; hidden files and folders (``.x``,
+    ``_SUCCESS``-style markers) are not parts. RegisterError when there is none."""
+    parts = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE
+                   and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts))
+    if not parts:
+        raise RegisterError(f"文件夹 {folder} 中没有名录文件（.xlsx、.csv 或 .parquet）：请检查路径")
+    return parts
+
+
+def folder_keys(folder: Path, part: Path) -> dict[str, str]:
+    """The ``key=value`` folder names between ``folder`` and ``part`` (Hive-style partitioning)."""
+    keys = {}
+    for name in part.relative_to(folder).parts[:-1]:
+        key, sep, value = name.partition("=")
+        if sep and key:
+            keys[key] = value
+    return keys
+
+
+def load_dataset(
+    folder: str | Path, *, money_unit: str | None = None, encoding: str | None = None, sheet: str | None = None,
+    header_row: int | None = None,
+) -> Register:
+    """Load every part of the register folder ``folder`` into one register (see the module text).
+
+    Refusals name the part as their file (its path inside the folder). The register's ``sha256`` covers every
+    part's path and contents; ``rejected`` keeps the original cells only when a single part was refused (the
+    rejects table lists file, row, column, value and reason for every refusal either way).
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise RegisterError(f"找不到文件夹 {root}：请检查路径")
+    loaded: list[tuple[str, Register]] = []
+    for part in dataset_parts(root):
+        name = part.relative_to(root).as_posix()
+        try:
+            register = _load_part(root, part, name, money_unit, encoding, sheet, header_row)
+        except RegisterError as exc:
+            raise RegisterError(f"{name}: {exc}") from exc
+        loaded.append((name, register))
+    return _combine(root, loaded)
+
+
+def _load_part(root: Path, part: Path, name: str, money_unit: str | None, encoding: str | None, sheet: str | None,
+               header_row: int | None) -> Register:
+    raw = read_table(part, encoding=encoding, sheet=sheet, header_row=header_row)
+    raw.path = Path(name)
+    _add_folder_columns(raw, folder_keys(root, part))
+    columns = map_columns(raw.headers, raw.frame, money_unit=money_unit)
+    cleaned, found = clean_cells(raw, columns)
+    frame, refusals, warnings = validate(raw, columns, found)
+    return Register(frame=frame, refusals=refusals, rows_read=len(raw.frame), path=part, sha256=raw.sha256,
+                    money_units=columns.money_units, columns=columns.headers, warnings=[*columns.warnings, *warnings],
+                    notes=[*raw.notes, *cleaned], unused_columns=columns.unused)
+
+
+def _add_folder_columns(raw: RawTable, keys: dict[str, str]) -> None:
+    """Append, as a constant column, each folder key the part does not hold itself."""
+    for key, value in keys.items():
+        if key in raw.headers:
+            continue
+        raw.frame[len(raw.headers)] = value
+        raw.headers.append(key)
+        raw.notes.append(f"{raw.path.as_posix()}：列 {key} 取自文件夹名 {key}={value}")
+
+
+def _combine(root: Path, loaded: list[tuple[str, Register]]) -> Register:
+    digest = hashlib.sha256()
+    for name, register in loaded:
+        digest.update(f"{name}\0{register.sha256}\n".encode())
+    frames = [r.frame.assign(_part=i) for i, (_, r) in enumerate(loaded)]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    refusals = [f for _, r in loaded for f in r.refusals]
+    repeated = _across_parts(frame, loaded)
+    refusals += repeated
+    if repeated:
+        spread = frame.groupby(["uscc", "year"], sort=False)["_part"].transform("nunique")
+        frame = frame[spread.to_numpy() == 1].reset_index(drop=True)
+    frame = frame.drop(columns="_part")
+    units = _agreed(loaded, "money_units")
+    refused_parts = [r for _, r in loaded if not r.rejected.empty]
+    return Register(
+        frame=frame, refusals=refusals, rows_read=sum(r.rows_read for _, r in loaded), path=root,
+        sha256=digest.hexdigest(), money_units=units, columns=_agreed(loaded, "columns"),
+        warnings=[w for name, r in loaded for w in _named(name, r.warnings)],
+        rejected=refused_parts[0].rejected if len(refused_parts) == 1 and not repeated else pd.DataFrame(),
+        notes=[f"读入文件夹 {root} 的 {len(loaded)} 个文件", *(n for name, r in loaded for n in _named(name, r.notes))],
+        unused_columns=sorted({c for _, r in loaded for c in r.unused_columns}),
+    )
+
+
+def _named(name: str, lines: list[str]) -> list[str]:
+    return [line if name in line else f"{name}：{line}" for line in lines]
+
+
+def _agreed(loaded: list[tuple[str, Register]], attribute: str) -> dict[str, str]:
+    """A per-column map (money units, headers) that every part must agree on: parts of one register are kept
+    alike, and one unit per column is what the results can state."""
+    merged: dict[str, str] = {}
+    for name, register in loaded:
+        for key, value in getattr(register, attribute).items():
+            if merged.setdefault(key, value) != value and attribute == "money_units":
+                raise RegisterError(f"{name}: 列 {register.columns[key]} 的金额单位为{value}，而其他文件为"
+                                    f"{merged[key]}：同一名录的各文件应使用同一单位")
+    return merged
+
+
+def _across_parts(frame: pd.DataFrame, loaded: list[tuple[str, Register]]) -> list[Refusal]:
+    """Every row of a firm-year found in more than one part, refused with where else it is."""
+    if frame.empty:
+        return []
+    spread = frame.groupby(["uscc", "year"], sort=False)["_part"].transform("nunique")
+    columns = ["uscc", "year", "_part", "_row"]
+    hit = frame.loc[spread.to_numpy() > 1, columns].sort_values(columns)
+    out = []
+    for (uscc, year), group in hit.groupby(["uscc", "year"], sort=False):
+        places = [(int(p), int(k)) for p, k in zip(group["_part"].tolist(), group["_row"].tolist(), strict=True)]
+        for part, key in places:
+            others = "、".join(f"{loaded[p][0]} 第 {k % ROW_KEY} 行" for p, k in places if (p, k) != (part, key))
+            name, register = loaded[part]
+            out.append(Refusal(file=name, row=key % ROW_KEY, column=register.columns.get("uscc", "统一社会信用代码"),
+                               value=str(uscc), reason=f"同一企业同一年度（{year}）出现在多个文件中：另见 {others}"))
+    return out
