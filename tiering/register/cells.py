@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,9 @@ INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060-\u20
 WIDE = re.compile("[\uff01-\uff5e\u3000]")
 """Full-width ASCII forms (１２３，．％) and the ideographic space."""
 EXCEL_ERROR = "Excel 错误值 {value}：该单元格的公式出错，请在 Excel 中改正公式（或填入数值）后重新保存"
-_SUSPECT_BYTES = np.zeros(256, dtype=bool)
-_SUSPECT_BYTES[list(range(0x20)) + [0x7F, 0xC2, 0xE2, 0xE3, 0xEF, ord("#")]] = True
-"""Lead bytes of every character above (C2: U+0080–009F; E2: U+2000–2FFF; E3: U+3000; EF: U+FF00–FFFF) and #."""
+_OTHER_SUSPECTS = tuple(bytes([b]) for b in (0x7F, 0xC2, 0xE2, 0xE3, 0xEF, ord("#")))
+"""With bytes under 0x20, the lead bytes of every character above (C2: U+0080–009F; E2: U+2000–2FFF; E3: U+3000;
+EF: U+FF00–FFFF) and the # of an Excel error value."""
 
 
 def clean_cells(raw: RawTable, columns: ColumnMap) -> tuple[list[str], list[Problem]]:
@@ -35,11 +36,19 @@ def clean_cells(raw: RawTable, columns: ColumnMap) -> tuple[list[str], list[Prob
     (which are left blank)."""
     notes: list[str] = []
     problems: list[Problem] = []
+
+    def screened(position: int) -> pd.Series | None:
+        strings = _strings(raw.frame[position])
+        return strings if strings is not None and _suspect(strings) else None
+
+    # the byte screens run without the GIL: two columns at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        suspects = dict(zip(columns.positions, pool.map(screened, columns.positions.values()), strict=True))
     for field_id, position in columns.positions.items():
-        cells = raw.frame[position]
-        strings = _strings(cells)
-        if strings is None or not _suspect(strings):
+        strings = suspects[field_id]
+        if strings is None:
             continue
+        cells = raw.frame[position]
         field = BY_ID[field_id]
         header = raw.headers[position]
         errors = strings.isin(EXCEL_ERRORS).to_numpy(dtype=bool)
@@ -80,10 +89,22 @@ def _strings(cells: pd.Series) -> pd.Series | None:
 
 
 def _suspect(strings: pd.Series) -> bool:
+    """Whether any cell may hold a character to clean: its UTF-8 bytes include a lead byte of one."""
     array = pa.array(strings, type=pa.large_string())
     for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
         data = chunk.buffers()[2]
-        if data is not None and _SUSPECT_BYTES[np.frombuffer(data, dtype=np.uint8)].any():
+        if data is None:
+            continue
+        data = np.frombuffer(data, dtype=np.uint8)
+        # most columns are plain: nothing under 0x20 (one reduction), then the few other lead bytes by memchr
+        if data.min() < 0x20:
+            return True
+        if data.max() < 0x80:  # plain ASCII (codes, numbers): only DEL and # are left to look for
+            if bool(((data == 0x7F) | (data == 0x23)).any()):
+                return True
+            continue
+        raw = data.tobytes()
+        if any(raw.find(byte) >= 0 for byte in _OTHER_SUSPECTS):
             return True
     return False
 
