@@ -109,8 +109,8 @@ def test_a_compile_problem_in_a_replacement_names_the_extending_file(tmp_path: P
     test: {value: employes, op: "<=", threshold: 300}
 """)
     found = problems(tmp_path)
-    assert found == [f"{child}:10 criteria.all[0].test.value: in 'employes' at column 1: unknown name 'employes' "
-                     "(did you mean 'employees'?)"]
+    assert found == [f"{child}:10 criteria.all[0].test.value: 表达式中有未知的名称：in 'employes' at column 1: "
+                     "unknown name 'employes' (did you mean 'employees'?) [expr-unknown-name]"]
 
 
 def test_a_default_source_with_a_problem_is_reported_at_its_own_line(tmp_path: Path) -> None:

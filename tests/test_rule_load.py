@@ -68,13 +68,14 @@ def problems(tmp_path: Path) -> list[str]:
 def test_gap_in_points_table_names_file_line_and_bands(tmp_path: Path) -> None:
     path = write(tmp_path, "gap", rule("gap", POINTS.format(source=SOURCE, edge=0.25)))
     assert problems(tmp_path) == [f"{path}:29 criteria.score.of[0].points.bands: "
-                                  "gap between band 2 (to 0.25) and band 1 (from 0.3)"]
+                                  "区间表有缺口，落在缺口里的值不属于任何一档：gap between band 2 (to 0.25) and band 1 "
+                                  "(from 0.3) [bands-gap]"]
 
 
 def test_overlap_in_points_table(tmp_path: Path) -> None:
     path = write(tmp_path, "overlap", rule("overlap", POINTS.format(source=SOURCE, edge=0.35)))
     assert problems(tmp_path) == [f"{path}:29 criteria.score.of[0].points.bands: "
-                                  "bands 2 and 1 overlap (0.3 to 0.35)"]
+                                  "区间表的两档重叠：bands 2 and 1 overlap (0.3 to 0.35) [bands-overlap]"]
 
 
 def test_duplicate_key_is_refused(tmp_path: Path) -> None:
@@ -97,8 +98,8 @@ def test_unknown_field_suggests_the_closest(tmp_path: Path) -> None:
   test: {{value: employes, op: "<=", threshold: 500}}
 """
     path = write(tmp_path, "typo", rule("typo", body))
-    assert problems(tmp_path) == [f"{path}:17 criteria.test.value: in 'employes' at column 1: "
-                                  "unknown name 'employes' (did you mean 'employees'?)"]
+    assert problems(tmp_path) == [f"{path}:17 criteria.test.value: 表达式中有未知的名称：in 'employes' at column 1: "
+                                  "unknown name 'employes' (did you mean 'employees'?) [expr-unknown-name]"]
 
 
 def test_criterion_without_source_clause(tmp_path: Path) -> None:
@@ -118,8 +119,9 @@ def test_overlapping_effective_dates_for_one_program(tmp_path: Path) -> None:
 """
     write(tmp_path, "old", rule("old", body, end="2022-12-31"))
     new = write(tmp_path, "new", rule("new", body, start="2022-06-01"))
-    assert problems(tmp_path) == [f"{new}:1 effective_from: program 'demo': old (2020-01-01 – 2022-12-31) overlaps "
-                                  "new (from 2022-06-01); end the older one the day before"]
+    assert problems(tmp_path) == [f"{new}:1 effective_from: 同一项目的两个版本有效期重叠：program 'demo': old "
+                                  "(2020-01-01 – 2022-12-31) overlaps new (from 2022-06-01); end the older one the day "
+                                  "before [ruleset-overlap]"]
 
 
 def test_dependency_cycle_is_refused(tmp_path: Path) -> None:
@@ -132,14 +134,15 @@ def test_dependency_cycle_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "p1", rule("p1", needing("p2"), program="p1"))
     write(tmp_path, "p2", rule("p2", needing("p1"), program="p2"))
     found = problems(tmp_path)
-    assert len(found) == 1 and "programs depend on each other in a cycle" in found[0]
+    assert len(found) == 1 and "项目之间循环依赖：programs depend on each other in a cycle" in found[0]
+    assert found[0].endswith("[ruleset-cycle]")
 
 
 def test_unreachable_pass_mark(tmp_path: Path) -> None:
     text = rule("high", POINTS.format(source=SOURCE, edge=0.3)).replace("threshold: 10", "threshold: 25")
     path = write(tmp_path, "high", text)
-    assert problems(tmp_path) == [f"{path}:19 criteria.score.threshold: pass mark >= 25 cannot be reached: "
-                                  "the parts add up to 20"]
+    assert problems(tmp_path) == [f"{path}:19 criteria.score.threshold: 及格线无法达到：pass mark >= 25 cannot be "
+                                  "reached: the parts add up to 20 [score-unreachable]"]
 
 
 def test_rules_check_reports_every_problem_in_one_run(tmp_path: Path, root: Path) -> None:

@@ -52,8 +52,11 @@ def test_2017_to_2022_counts_matrix_and_deciding_criterion(register: Path, libra
 def test_draft_pass_mark_names_the_threshold_change(register: Path, library: RuleLibrary, tmp_path: Path) -> None:
     draft = tmp_path / "draft" / f"{NEW}.yaml"
     draft.parent.mkdir()
-    draft.write_text((RULES_DIR / f"{NEW}.yaml").read_text(encoding="utf-8").replace("threshold: 60", "threshold: 50"),
-                     encoding="utf-8")
+    draft.write_bytes((RULES_DIR / f"{NEW}.yaml").read_bytes())
+    # NEW keeps the pass mark of the rule set it extends (OLD): the draft folder holds that file with the mark at 50
+    base = draft.with_name(f"{OLD}.yaml")
+    base.write_text((RULES_DIR / f"{OLD}.yaml").read_text(encoding="utf-8").replace("threshold: 60", "threshold: 50"),
+                    encoding="utf-8")
     diff = rule_diff(load_register(register).frame, library.by_id[NEW], resolve_ruleset(str(draft), library),
                      library, YEAR, ON)
     assert diff.directions() == {"不符合 → 符合": 1}

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from tiering.bundled import bundled
 from tiering.rules.compile import CompiledRuleSet, compile_ruleset
 from tiering.rules.extends import resolve
+from tiering.rules.messages import in_chinese
 from tiering.rules.purpose import CERTIFY, EvaluationPurpose, review_clause
 from tiering.rules.schema import RuleSetFile, Status
 from tiering.rules.yamlsrc import SourceProblem, read_yaml
@@ -53,7 +54,7 @@ def load_file(path: Path) -> tuple[CompiledRuleSet | None, list[SourceProblem]]:
     if problems:
         return None, problems
     compiled, issues = compile_ruleset(spec, path, path.read_bytes())
-    problems += [located.problem(loc, msg) for loc, msg in issues]
+    problems += [located.problem(loc, *in_chinese(msg)) for loc, msg in issues]
     if compiled is not None:
         compiled.bases = tuple(located.bases)
     return compiled, problems
@@ -168,7 +169,7 @@ def load_library(folder: Path | None = None, files: list[Path] | None = None) ->
         problems += found
         if compiled is not None:
             rulesets.append(compiled)
-    problems += _cross_checks(rulesets)
+    problems += [SourceProblem(p.file, p.line, p.field, *in_chinese(p.message)) for p in _cross_checks(rulesets)]
     if problems:
         raise RuleLoadError(problems)
     return RuleLibrary(rulesets, folder)
