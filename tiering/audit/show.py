@@ -142,3 +142,21 @@ def override_table(store: Path, year: int) -> pd.DataFrame:
     rows = [(o["uscc"], o["ruleset_id"], o["outcome"], o["why"], o["by"], o["time"]) for o in found]
     table = pd.DataFrame(rows, columns=columns).sort_values("override_at", kind="mergesort")
     return table.drop_duplicates(["uscc", "ruleset_id"], keep="last").reset_index(drop=True)
+
+
+def matching_run(store: Path, input_sha256: str, year: int, ruleset_hashes: dict[str, str]) -> str | None:
+    """The latest recorded run of the same register file (SHA-256) and application year whose rule sets include
+    every one of ``ruleset_hashes`` (id → SHA-256) unchanged; None when there is none (or no store)."""
+    if not store.is_file():
+        return None
+    conn = connect(store, create=False)
+    try:
+        runs = load_records(conn, "run")
+    finally:
+        conn.close()
+    for run in reversed(runs):
+        recorded = {r["id"]: r["sha256"] for r in run.get("rulesets", [])}
+        if (run.get("input", {}).get("sha256") == input_sha256 and run.get("year") == year
+                and all(recorded.get(k) == v for k, v in ruleset_hashes.items())):
+            return str(run["run_id"])
+    return None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 import click
 
 from tiering import __version__
 from tiering.cli.exit_codes import EXIT_CODES_HELP
+from tiering.cli.help_zh import COMMAND_HELP_ZH
 
 COMMAND_MODULES = {
     "audit": "tiering.cli.audit_cmd",
@@ -38,11 +40,30 @@ class LazyGroup(click.Group):
             module = importlib.import_module(COMMAND_MODULES[cmd_name])
             if cmd_name not in self.commands:
                 self.add_command(getattr(module, cmd_name))
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        zh = COMMAND_HELP_ZH.get(cmd_name)
+        if command is not None and zh and command.short_help != zh:
+            command.help = f"{zh}。\n\n{command.help or ''}"
+            command.short_help = zh
+        return command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                           list[str]]:
+        """As click does, but an unknown command names the closest known ones (``tiering clasify`` → classify)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.5)
+            hint = f"是否要用：{'、'.join(near)}？" if near else "可用的命令见 tiering --help。"
+            english = f" Did you mean: {', '.join(near)}?" if near else ""
+            ctx.fail(f"没有命令 '{name}'；{hint}（No such command '{name}'.{english}）")
+        return super().resolve_command(ctx, args)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
              epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="tiering")
 def main() -> None:
-    """tiering — classify technology enterprises into S&T cultivation tiers and explain every decision."""
+    """tiering —— 科技企业梯度培育：按现行规则逐家判定各项目层级，打分、遴选培育企业，并逐条说明依据。
+
+    (Classify technology enterprises into S&T cultivation tiers and explain every decision.)
+    """

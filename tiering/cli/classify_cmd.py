@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 import pandas as pd
 
 from tiering.audit.db import store_path
-from tiering.audit.show import override_table, overrides_of
+from tiering.audit.show import matching_run, override_table, overrides_of
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli import exit_codes
 from tiering.cli.common import (
@@ -32,11 +33,11 @@ from tiering.cli.common import (
 from tiering.engine.evaluate import Evaluation, evaluate, evaluate_firm
 from tiering.explain.columns import column_gaps
 from tiering.explain.outcomes import outcome_frame, summary_counts
-from tiering.explain.text import explain_firm
+from tiering.explain.text import explain_firm, verdicts
 from tiering.ladder.lacks import lacks, lacks_for_firm
 from tiering.ladder.summary import tier_summary
 from tiering.output.overrides import beside_decisions
-from tiering.output.provenance import Provenance, ruleset_records
+from tiering.output.provenance import Provenance, money_lines, ruleset_records
 from tiering.output.trace_file import TRACE_DIR
 from tiering.output.write import FORMATS, write_results
 from tiering.register import Register, write_template
@@ -93,8 +94,8 @@ def _echo_summary(run: ClassifyRun, written: list[Path]) -> None:
                f"  (rows read = rows classified + rows refused)")
     click.echo(f"评价企业 {p.firms_evaluated} 家（{p.year - 1} 年度数据）；"
                f"无 {p.year - 1} 年度数据未评价 {len(p.firms_without_data_year)} 家")
-    for note in p.money_units.values():
-        click.echo(f"  {note}")
+    for line in money_lines(list(p.money_units.values())):
+        click.echo(f"  {line}")
     click.echo(f"读取的列 {len(p.columns_mapped)} 列；未使用的列：{'、'.join(p.columns_unused) or '无'}")
     for gap in p.column_gaps:
         click.echo(f"缺列待定 missing column: {gap}")
@@ -175,33 +176,67 @@ def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None
             programs: tuple[str, ...], purpose: str, certified: int | None) -> None:
     """Explain, criterion by criterion, why firm FIRM_ID (统一社会信用代码 or exact 企业名称) did or did not qualify.
 
-    Example: tiering explain datasets/sample_register.xlsx 91120116MA05JX0001 --year 2025
+    Example: tiering explain datasets/sample_register.xlsx 91120116MA0500004A --year 2025
+    （或名称片段：tiering explain datasets/sample_register.xlsx 东丽智能 --year 2025）
     """
     library = load_rules(rules_dir)
     why = evaluation_purpose(purpose, certified)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs, why)
     register = read_register(register_path, money_unit, encoding, sheet)
-    frame = register.frame
-    rows = frame[(frame["uscc"] == firm_id) | (frame["name"] == firm_id)]
-    if rows.empty:
-        refused = [r.message() for r in register.refusals if firm_id in r.value]
-        hint = ("; its rows were refused: " + " | ".join(refused)) if refused else ""
-        fail(f"firm '{firm_id}' is not among the accepted rows of {register_path}{hint}")
-    if rows["uscc"].nunique() > 1:
-        fail(f"'{firm_id}' names several firms ({', '.join(sorted(rows['uscc'].unique()))}); use the 统一社会信用代码")
-    if not (rows["year"] == year - 1).any():
-        fail(f"firm '{firm_id}' has no row for fiscal year {year - 1}; years present: "
-             f"{', '.join(map(str, sorted(rows['year'].unique())))}")
+    rows = _firm_rows(register, firm_id, register_path, year)
     results = evaluate_firm(rows, rulesets, year, on)
     latest = rows[rows["year"] == year - 1].iloc[0]
     uscc = str(latest["uscc"])
     missing = lacks_for_firm(evaluate(rows, rulesets, year, on), uscc, rows)
+    store = store_path(None)
+    hashes = {rs.id: rs.sha256 for rs in rulesets}
+    run_id = matching_run(store, register.sha256, year, hashes)
+    click.echo(f"企业：{latest['name']}（{uscc}）  申报年度：{year}  数据年度：{year - 1}")
+    click.echo("结论一览 verdicts:")
+    click.echo("\n".join(f"  {line}" for line in verdicts(rulesets, results)))
+    click.echo(f"运行编号 run：{run_id}（审计库中同一名录、同一规则版本的最近一次运行）" if run_id else
+               "运行编号 run：无（审计库中没有同一名录、同一规则版本的运行；本说明直接评价名录）")
+    click.echo(f"名录 {register_path.name} SHA-256 {register.sha256}")
+    click.echo("规则 rules：" + "、".join(f"{rs.id}（{rs.version}，SHA-256 {rs.sha256[:12]}）" for rs in rulesets))
+    click.echo("\n—— 逐条说明 details ——")
     click.echo("\n".join(selection_lines(rulesets, why, on)))
     click.echo(explain_firm(uscc, str(latest["name"]), year, rulesets, results, missing))
-    store = store_path(None)
     for rs in rulesets:
         for line in overrides_of(store, uscc, rs.id, year):
             click.echo(f"人工调整 override（{rs.meta.program_title}）：{line}")
+
+
+def _firm_rows(register: Register, firm_id: str, register_path: Path, year: int) -> pd.DataFrame:
+    """The register rows of the firm ``firm_id`` names: its 统一社会信用代码, its exact name, or a part of its name
+    that only one firm's name contains. Otherwise exit 3 listing the candidates (or the names closest to it)."""
+    frame = register.frame
+    rows = frame[(frame["uscc"] == firm_id) | (frame["name"] == firm_id)]
+    if rows.empty:
+        partial = frame[frame["name"].astype(str).str.contains(firm_id, regex=False)]
+        firms = partial.drop_duplicates("uscc")
+        if len(firms) == 1:
+            click.echo(f"按名称片段“{firm_id}”找到：{firms['name'].iloc[0]}（{firms['uscc'].iloc[0]}）", err=True)
+            rows = partial
+        elif len(firms) > 1:
+            shown = firms.head(10)
+            listed = "；".join(f"{n}（{u}）" for u, n in zip(shown["uscc"], shown["name"], strict=True))
+            more = f" 等 {len(firms)} 家" if len(firms) > 10 else ""
+            fail(f"“{firm_id}”与多家企业的名称相符：{listed}{more}；请给出统一社会信用代码或完整名称"
+                 f"（'{firm_id}' matches {len(firms)} firms）")
+        else:
+            names = sorted(set(frame["name"].astype(str)))
+            near = difflib.get_close_matches(firm_id, names, n=5, cutoff=0.4)
+            refused = [r.message() for r in register.refusals if firm_id in r.value]
+            hint = ("；其行被拒收：" + " | ".join(refused)) if refused else ""
+            close = f"；相近的名称：{'、'.join(near)}" if near else ""
+            fail(f"名录 {register_path} 的有效行中没有企业“{firm_id}”{hint}{close}"
+                 f"（firm '{firm_id}' is not among the accepted rows）")
+    if rows["uscc"].nunique() > 1:
+        fail(f"“{firm_id}”对应多家企业（{'、'.join(sorted(rows['uscc'].unique()))}）；请用统一社会信用代码")
+    if not (rows["year"] == year - 1).any():
+        present = "、".join(map(str, sorted(rows["year"].unique())))
+        fail(f"企业“{firm_id}”没有 {year - 1} 年度的数据行；已有年度：{present}（no row for fiscal year {year - 1}）")
+    return rows
 
 
 @click.command("template")

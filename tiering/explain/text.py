@@ -124,3 +124,23 @@ def explain_firm(uscc: str, name: str, year: int, rulesets: Sequence[CompiledRul
             out.append(f"  尚缺：{text}")
         out.append("")
     return "\n".join(out)
+
+
+def verdicts(rulesets: Sequence[CompiledRuleSet], results: dict[str, dict[str, One]]) -> list[str]:
+    """One line per program for the top of an explanation: mark, program, outcome, score and the first reason,
+    cut to a screen's width so every program fits one screen."""
+    lines = []
+    for rs in rulesets:
+        res = results[rs.id]
+        root = res[rs.root.id]
+        score = rs.score_node()
+        points = f"  {fmt.points_range(res[score.id].pmin, res[score.id].pmax)}" if score is not None else ""
+        reason = _verdict(rs, res).removeprefix("结论：").rstrip("。")
+        for said in ("不符合。", "待定——", "符合，", "符合"):  # the outcome is already on the line
+            reason = reason.removeprefix(said)
+        if len(reason) > 60:
+            reason = reason[:59] + "…"
+        title = rs.meta.program_title + ("（暂定）" if rs.provisional else "")
+        lines.append(f"{_MARK[root.status]} {title}：{OUTCOME_ZH[root.status]}{points}" + (f" —— {reason}" if reason
+                                                                                          else ""))
+    return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -77,3 +78,28 @@ def base_records(ruleset: CompiledRuleSet) -> dict[str, list[dict[str, str]]]:
 
 def today() -> str:
     return dt.date.today().isoformat()
+
+
+_MONEY_NOTE = re.compile(r"^金额单位：万元（(?P<how>由)?(?P<source>表头 |--unit 万元，列 |--unit 元，列 )"
+                         r"(?P<column>.+?)(?P<conv> 换算)?）$")
+_MONEY_SOURCE = {
+    ("", "表头 "): "表头已标明万元", ("由", "表头 "): "由表头标明的元换算",
+    ("", "--unit 万元，列 "): "表头未标单位，按 --unit 万元",
+    ("由", "--unit 元，列 "): "表头未标单位，按 --unit 元换算",
+}
+
+
+def money_lines(notes: Sequence[str]) -> list[str]:
+    """The money-unit notes of a run folded into one line per way the unit was found (``金额单位：万元，13 列
+    表头已标明万元``); columns are named only when the unit was converted or came from ``--unit``."""
+    groups: dict[str, list[str]] = {}
+    other = []
+    for note in notes:
+        match = _MONEY_NOTE.match(note)
+        if match is None:
+            other.append(note)
+            continue
+        how = _MONEY_SOURCE.get((match["how"] or "", match["source"]), match["source"].strip())
+        groups.setdefault(how, []).append(match["column"])
+    return [f"金额单位：万元（{len(columns)} 列，{how}{'' if how == '表头已标明万元' else '：' + '、'.join(columns)}）"
+            for how, columns in groups.items()] + other

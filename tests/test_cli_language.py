@@ -1,0 +1,63 @@
+"""The command line in the analyst's language: Chinese help, suggestions for mistyped commands and partial firm
+names, explain's verdicts first with the rules it used, one 金额单位 line, override outcomes in Chinese."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tiering.cli import main
+from tiering.output.provenance import money_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = str(ROOT / "datasets" / "sample_register.xlsx")
+
+
+def test_mistyped_command_names_the_closest_one() -> None:
+    result = CliRunner().invoke(main, ["clasify", SAMPLE])
+    assert result.exit_code == 2
+    assert "没有命令 'clasify'；是否要用：classify？" in result.output
+    nothing = CliRunner().invoke(main, ["zzzz"])
+    assert nothing.exit_code == 2 and "可用的命令见 tiering --help" in nothing.output
+
+
+def test_help_lists_commands_in_chinese() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert "classify  逐家判定名录中每家企业在各现行项目中的结果" in result.output
+    assert "explain   逐条说明一家企业" in result.output
+    own = CliRunner().invoke(main, ["explain", "--help"])
+    assert own.output.split("\n\n")[1].strip().startswith("逐条说明一家企业")
+    assert "91120116MA0500004A" in own.output  # the example firm is in the sample
+
+
+def test_explain_opens_with_one_verdict_per_program_then_rules_and_details() -> None:
+    result = CliRunner().invoke(main, ["explain", SAMPLE, "东丽智能", "--year", "2025", "--program", "kjxzxqy",
+                                       "--program", "tj_cy"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    head = out[:out.index("—— 逐条说明 details ——")]
+    assert "企业：东丽智能装备有限公司（91120116MA0500004A）" in head
+    assert "  ✘ 科技型中小企业：不符合  58分 —— 未满足：拥有有效期内高新技术企业资格证书" in head
+    assert "  ✘ 雏鹰企业：不符合 —— 未满足：注册时间8年以内（截至上一年12月31日）" in head
+    assert "运行编号 run：" in head and "SHA-256" in head and "kjxzxqy-2022（2022.1，SHA-256 " in head
+    assert "按名称片段“东丽智能”找到：东丽智能装备有限公司" in result.output
+
+
+def test_explain_partial_name_of_several_firms_lists_candidates() -> None:
+    result = CliRunner().invoke(main, ["explain", SAMPLE, "东丽", "--year", "2025"])
+    assert result.exit_code == 3
+    assert "“东丽”与多家企业的名称相符：东丽智能装备有限公司（91120116MA0500004A）；" in result.output
+    close = CliRunner().invoke(main, ["explain", SAMPLE, "东丽智慧装备", "--year", "2025"])
+    assert close.exit_code == 3 and "相近的名称：东丽智能装备有限公司" in close.output
+
+
+def test_money_unit_lines_fold_unless_they_differ(tmp_path: Path) -> None:
+    notes = ["金额单位：万元（表头 销售收入(万元)）", "金额单位：万元（表头 资产总额(万元)）",
+             "金额单位：万元（由表头 净利润(元) 换算）"]
+    assert money_lines(notes) == ["金额单位：万元（2 列，表头已标明万元）",
+                                  "金额单位：万元（1 列，由表头标明的元换算：净利润(元)）"]
+    result = CliRunner().invoke(main, ["classify", SAMPLE, "--year", "2025", "--no-audit", "--program", "kjxzxqy",
+                                       "--out", str(tmp_path / "c")])
+    assert result.stdout.count("金额单位") == 1
+    assert "金额单位：万元（13 列，表头已标明万元）" in result.stdout
