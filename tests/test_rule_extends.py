@@ -151,10 +151,11 @@ def test_bundled_2022_states_only_what_67_changed(root: Path, tmp_path: Path) ->
     library = load_library(root / "rules")
     new, old = library.by_id["kjxzxqy-2022"], library.by_id["kjxzxqy-2017"]
     assert new.meta.extends == "kjxzxqy-2017" and [b.id for b in new.bases] == ["kjxzxqy-2017"]
-    assert {n.id for n in new.root.walk()} - {n.id for n in old.root.walk()} == {"b3_no_super_deduction"}
+    assert {n.id for n in new.root.walk()} - {n.id for n in old.root.walk()} == {
+        "b3_no_super_deduction", "b3_119_code", "b3_119_name"}
     changed = sorted(n.id for n in new.root.walk() if n.source.document == "国科火字〔2022〕67号")
-    assert changed == ["b1_resident", "b3_industry", "b3_no_super_deduction", "b4_abnormal", "b4_accident",
-                       "b4_dishonest", "b4_misconduct"]
+    assert changed == ["b1_resident", "b3_119_name", "b3_industry", "b3_no_super_deduction", "b4_abnormal",
+                       "b4_accident", "b4_dishonest", "b4_misconduct"]
     for node in new.nodes["route"].walk():
         assert (node.label, node.source) == (old.nodes[node.id].label, old.nodes[node.id].source)
     alone = tmp_path / "alone"

@@ -97,7 +97,7 @@ def test_rules_status_reads_as_a_dashboard() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     zjtx = lines.index("专精特新中小企业（zjtx，national）")
-    assert lines[zjtx + 1].split()[:6] == ["zjtx-2022", "2022.1", "2022-06-01", "–", "2026-03-31", "superseded"]
+    assert lines[zjtx + 1].split()[:6] == ["zjtx-2022", "2022.1", "2022-06-01", "–", "2026-03-31", "provisional"]
     assert lines[zjtx + 2] == "      复核：2023年认定的称号复核仍用此版本（至 2026-12-31；工信厅企业函〔2026〕117号）"
     assert lines[zjtx + 3].split()[:7] == ["▶", "zjtx-2026", "2026.1", "2026-04-01", "–", "…", "provisional"]
     assert "暂定条件 12 条  核对于 2026-12-04  复查期限 2027-03-31" in lines[zjtx + 3]

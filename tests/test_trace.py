@@ -53,7 +53,7 @@ def test_named_firm_rows_carry_value_band_text_and_clause(evaluation: Evaluation
     staff = firm.loc["staff_points"]
     assert (staff["value"], staff["points_min"], staff["band"], staff["band_index"], staff["clause"]) == (
         0.2, 12.0, "20%（含）-25%", 2, "第七条（一）")
-    industry = firm.loc["b3_no_super_deduction"]
+    industry = firm.loc["b3_119_name"]
     assert (industry["text"], industry["status"]) == ("生物医药", "pass")
 
 

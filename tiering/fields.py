@@ -71,6 +71,10 @@ FIELDS: tuple[Field, ...] = (
     Field("district", "所在区", _F, DType.TEXT, "注册地所在区县，如 东丽区", aliases=("所在区县", "区县")),
     Field("industry", "行业", _F, DType.TEXT, "所属行业或产业集群（按种子文件中的产业划分）",
           aliases=("所属行业", "产业")),
+    Field("industry_code", "行业代码", _F, DType.TEXT,
+          "《国民经济行业分类》（GB/T 4754-2017）代码（如 6510、I6510、C39），或门类、大类名称（须逐字相同，"
+          "如 软件和信息技术服务业）；表见 rules/classifications/gbt4754-2017.yaml",
+          aliases=("国民经济行业代码", "行业分类代码", "国民经济行业分类")),
     Field("ownership", "企业性质", _F, DType.TEXT, "民营 / 国有 / 外资 / 混合", aliases=("所有制",)),
     Field("resident_enterprise", "境内居民企业", _F, DType.BOOL,
           "在中国境内注册（或实际管理机构在境内）、实行查账征收并缴纳企业所得税的居民企业", aliases=("居民企业",)),

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
+from tiering import industry
 from tiering import uscc as uscc_code
 from tiering.fields import DType, Field
 from tiering.numbering import fixed_width_bytes
@@ -190,6 +191,8 @@ def _is_str(cells: pd.Series) -> pd.Series:
 
 
 def _fast_text(field: Field, cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if field.id == industry.CODE_FIELD:
+        return industry.codes_of(cells)
     is_text = _is_str(cells)
     text = cells.where(is_text).astype("str").str.strip()
     if field.id == "uscc" and _has_ascii_lowercase(text):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 
+from tiering import industry
 from tiering import uscc as uscc_code
 from tiering.fields import BY_ID, FIELDS, DType, Field
 from tiering.register.read import display
@@ -211,6 +212,11 @@ def _date_of_number(number: float) -> date:
 
 
 def _parse_text(field: Field, value: object) -> str:
+    if field.id == industry.CODE_FIELD:
+        try:
+            return industry.classification().code_of(value)
+        except industry.IndustryCodeError as error:
+            raise _refuse(str(error)) from None
     if field.id == "uscc":
         if not isinstance(value, str):
             raise _refuse(USCC_AS_NUMBER)

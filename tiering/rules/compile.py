@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tiering import industry
 from tiering.fields import BY_ID, DType
 from tiering.rules import bands as band_tables
 from tiering.rules.expr import Compiler, Expr, ExprError
@@ -205,6 +206,8 @@ class _Build:
             else:
                 self.needs.setdefault(field_id, 0)
             node.text_field, node.values, node.unit = field_id, tuple(t.values or ()), Unit.TEXT
+            if field_id == industry.CODE_FIELD:
+                node.prefix, node.values = True, self._codes(node.values, loc + ("values",))
             return node
         if t.points_of is not None:
             node.points_of, node.unit = t.points_of, Unit.POINTS
@@ -224,6 +227,17 @@ class _Build:
             by = self.expr(th.by, loc + ("threshold", "by"))
             node.threshold = Threshold(by=by, table=table, unit=self.unit_of(th.by, th.unit))
         return node
+
+
+    def _codes(self, values: tuple[str, ...], loc: Loc) -> tuple[str, ...]:
+        """Industry codes of a rule, as stored (section letter + digits); an unknown one is a problem."""
+        codes: list[str] = []
+        for i, value in enumerate(values):
+            try:
+                codes.append(industry.classification().code_of(value))
+            except industry.IndustryCodeError as error:
+                self.problem(loc + (i,), str(error))
+        return tuple(codes)
 
 
 def _max_points(node: Node) -> float:

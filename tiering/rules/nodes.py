@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from tiering.industry import membership
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN, BandTable, tidy
 from tiering.rules.expr import Context, Expr
 from tiering.rules.schema import Band, Source, Unit
@@ -182,6 +183,8 @@ class TestNode(Node):
     expr: Expr | None = None
     text_field: str | None = None
     values: tuple[str, ...] = ()
+    prefix: bool = False
+    """Compare hierarchical codes by prefix (industry codes: "K" holds "K7010"); see tiering.industry."""
     points_of: str | None = None
     threshold: Threshold = field(default_factory=Threshold)
     if_missing: int = UNKNOWN
@@ -193,6 +196,11 @@ class TestNode(Node):
         if self.text_field is not None:
             text = np.asarray(ev.ctx.text(self.text_field), dtype=object)
             missing = pd.isna(text)
+            if self.prefix:
+                inside = membership(text, self.values)
+                status = np.where(inside == -1, UNKNOWN, np.where((inside == 1) == (self.op == "in"), PASS, FAIL))
+                status = np.where(missing, self.if_missing, status).astype(np.int8)
+                return Vec(nan, nan, status, nan, nan, band, text)
             hit = np.isin(text.astype(str), list(self.values))
             ok = hit if self.op == "in" else ~hit
             status = np.where(missing, self.if_missing, np.where(ok, PASS, FAIL)).astype(np.int8)
@@ -214,6 +222,10 @@ class TestNode(Node):
             text = ev.ctx.text(self.text_field)
             if text is None or (isinstance(text, float) and math.isnan(text)):
                 return One(math.nan, math.nan, self.if_missing, math.nan, math.nan, NO_BAND, None)
+            if self.prefix:
+                inside = int(membership(np.array([text], dtype=object), self.values)[0])
+                status = UNKNOWN if inside == -1 else PASS if (inside == 1) == (self.op == "in") else FAIL
+                return One(math.nan, math.nan, status, math.nan, math.nan, NO_BAND, str(text))
             ok = (str(text) in self.values) == (self.op == "in")
             return One(math.nan, math.nan, PASS if ok else FAIL, math.nan, math.nan, NO_BAND, str(text))
         t, band = self.threshold.one(ev.ctx)
