@@ -79,4 +79,5 @@ criteria:
 """, encoding="utf-8")
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
     assert result.exit_code == 3
-    assert "criteria.test.values[1]: 行业代码“Z99”不是《国民经济行业分类》" in result.output
+    assert "demo-2020.yaml:16 criteria.test.values[1]: " in result.output
+    assert "行业代码“Z99”不是《国民经济行业分类》" in result.output
