@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -149,12 +150,12 @@ def test_sample_stream_alerts_dead_letters_and_duplicates(sample_run: tuple[Moni
     m, state = sample_run
     assert (m.stats.lines, m.stats.applied, m.stats.duplicates, m.stats.dead) == (22, 17, 1, 4)
     texts = [a["text"] for a in _alerts(state / "alerts.jsonl") if a["kind"] == "outcome_change"]
-    assert ("2025-06-03 津东精密机械有限公司 loses 科技型中小企业: listed in 经营异常名录 (未满足：上一会计年度及当年"
-            "未列入经营异常名录（国科火字〔2022〕67号 评价条件（四））)") in texts
-    assert ("2025-07-01 津东精密机械有限公司 gains 科技型中小企业: cleared from 经营异常名录 (符合，经由「综合评价」)"
+    assert ("2025-06-03 津东精密机械有限公司 不再符合科技型中小企业：列入经营异常名录（未满足：上一会计年度及当年"
+            "未列入经营异常名录（国科火字〔2022〕67号 评价条件（四）））") in texts
+    assert ("2025-07-01 津东精密机械有限公司 新符合科技型中小企业：移出经营异常名录（符合，经由「综合评价」）"
             in texts)
-    assert ("2025-01-15 东丽智能装备有限公司 gains 科技型中小企业: 高新技术企业证书取得 "
-            "(符合，经由「直通车条件（符合其一即可）」)") in texts
+    assert ("2025-01-15 东丽智能装备有限公司 新符合科技型中小企业：高新技术企业证书取得"
+            "（符合，经由「直通车条件（符合其一即可）」）") in texts
     jd = [a for a in _alerts(state / "alerts.jsonl") if a.get("ruleset_id") == "kjxzxqy-2022"
           and a["firm_id"] == JINDONG]
     assert [(a["before"], a["after"], a["event"]["event_id"]) for a in jd] == [
@@ -323,10 +324,15 @@ def test_cli_watch_and_summary(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output
     assert "读取 22 行：应用 17 个事件，重复忽略 1，死信 4" in run.output
     summary = runner.invoke(main, ["watch", "--summary", "--state", str(state), "--since", "2025-06-01",
-                                   "--until", "2025-06-30"])
+                                   "--until", "2025-06-30", "--xlsx", str(tmp_path / "alerts.xlsx")])
     assert summary.exit_code == 0, summary.output
-    assert "2025-06-03 津东精密机械有限公司 loses 科技型中小企业: listed in 经营异常名录" in summary.output
+    assert "2025-06-03 津东精密机械有限公司 不再符合科技型中小企业：列入经营异常名录" in summary.output
     assert "2025-04-08" not in summary.output
+    alerts = pd.read_excel(tmp_path / "alerts.xlsx", sheet_name="提示", dtype=str)
+    row = alerts[alerts["企业名称"] == "津东精密机械有限公司"].iloc[0]
+    assert (row["日期"], row["提示类型"], row["项目"], row["原结果"], row["新结果"]) == (
+        "2025-06-03", "结果变化", "科技型中小企业", "符合", "不符合")
+    assert not alerts["提示"].str.contains("loses|gains|fails|listed in").any()
     assert (tmp_path / "tiers.csv").read_text(encoding="utf-8").startswith("uscc,ruleset_id,outcome\n")
 
 

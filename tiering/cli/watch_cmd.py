@@ -47,6 +47,8 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
 @click.option("--summary", is_flag=True, help="Print the changes and reminders of a period and exit.")
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="With --summary: first day of the period.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="With --summary: last day of the period.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --summary: also write the period's alerts to this Excel workbook (提示 sheet).")
 @click.option("--check", "check_tiers", is_flag=True,
               help="Afterwards, check the live tiers against a batch evaluation of the final data and against a "
                    "replay of the event log from empty state; exit 4 if they differ.")
@@ -54,19 +56,20 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
               help="After processing, write the current tiers (firm × rule set) to this CSV file.")
 def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None, year: int | None,
           rules_dir: Path | None, follow: bool, poll: float, batch_size: int, clock_day: str | None, summary: bool,
-          since: str | None, until: str | None, check_tiers: bool, tiers_path: Path | None) -> None:
+          since: str | None, until: str | None, xlsx_path: Path | None, check_tiers: bool,
+          tiers_path: Path | None) -> None:
     """Apply events (JSON lines from files, folders or '-' for stdin) to the firms and alert every tier change.
 
     \b
     Examples:
       tiering watch datasets/events/sample_events.jsonl --register datasets/sample_register.xlsx --state out/watch
-      tiering watch --summary --state out/watch --since 2025-06-01 --until 2025-06-30
+      tiering watch --summary --state out/watch --since 2025-06-01 --until 2025-06-30 --xlsx alerts.xlsx
       tiering watch --check --register datasets/sample_register.xlsx --state out/watch
     Alerts go to STATE/alerts.jsonl, unusable lines to STATE/dead_letter.jsonl. Event types: see
     tiering/watch/events.py or the README.
     """
     if summary:
-        _summary(state_dir, since, until)
+        _summary(state_dir, since, until, xlsx_path)
         return
     if register_path is None:
         fail("--register is needed to process events (the firms' starting data)", exit_codes.USAGE)
@@ -127,8 +130,8 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _summary(state_dir: Path, since: str | None, until: str | None) -> None:
-    from tiering.watch.alerts import summary_text
+def _summary(state_dir: Path, since: str | None, until: str | None, xlsx_path: Path | None) -> None:
+    from tiering.watch.alerts import alert_table, summary_text
     from tiering.watch.state import Store
 
     _parse_day(since, "--since")
@@ -136,8 +139,16 @@ def _summary(state_dir: Path, since: str | None, until: str | None) -> None:
     if not (state_dir / "state.db").exists():
         fail(f"no watch state in {state_dir}; run `tiering watch EVENTS --register REGISTER --state {state_dir}` first")
     store = Store(state_dir)
-    click.echo(summary_text(store.period_alerts(since, until), since, until))
+    alerts = store.period_alerts(since, until)
     store.close()
+    click.echo(summary_text(alerts, since, until))
+    if xlsx_path is not None:
+        from tiering.output.provenance import today
+        from tiering.output.workbook import write_workbook
+
+        about = [("状态目录", str(state_dir)), ("期间", f"{since or '…'} – {until or '…'}"), ("生成日期", today())]
+        write_workbook(xlsx_path, {"提示": alert_table(alerts)}, about)
+        click.echo(f"写出 wrote {xlsx_path}")
 
 
 from tiering.cli import main  # noqa: E402  (registering here keeps commands.py free of watch's imports)

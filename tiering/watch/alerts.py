@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+import pandas as pd
 
 from tiering.engine.evaluate import OUTCOME_TEXT, RuleSetResult
 from tiering.explain import format as fmt
@@ -26,14 +27,15 @@ from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import FAIL, UNKNOWN, RequiresNode, ScoreNode, TestNode, Vec
 from tiering.watch.events import Parsed, describe
 
-_VERB = {(1, 0): "loses", (1, -1): "may lose", (0, 1): "gains", (-1, 1): "gains", (0, -1): "becomes undetermined for",
-         (-1, 0): "fails"}
+_VERB = {(1, 0): "不再符合", (1, -1): "可能不再符合（缺数据待定）", (0, 1): "新符合", (-1, 1): "新符合",
+         (0, -1): "转为待定（缺数据）", (-1, 0): "确定不符合"}
+_FIRST = {1: "首次评价即符合", 0: "首次评价不符合", -1: "首次评价待定（缺数据）"}
 
 
 def verb(before: int | None, after: int) -> str:
-    """How a change reads: 'loses', 'gains', … ('is first evaluated for' when there was no outcome)."""
+    """How a change reads in Chinese: 不再符合, 新符合, … (首次评价… when there was no outcome)."""
     if before is None:
-        return "is first evaluated for"
+        return _FIRST[after]
     return _VERB[(before, after)]
 
 
@@ -109,7 +111,7 @@ def change_alert(parsed: Parsed, name: str, result: RuleSetResult, i: int, befor
     after = int(result.outcome[i])
     what = describe(parsed)
     reason = criteria_reason(result, i, frame_row)
-    text = f"{e.date.isoformat()} {name} {verb(before, after)} {rs.meta.program_title}: {what} ({reason})"
+    text = f"{e.date.isoformat()} {name} {verb(before, after)}{rs.meta.program_title}：{what}（{reason}）"
     return {
         "kind": "outcome_change", "date": e.date.isoformat(), "firm_id": e.firm_id, "name": name,
         "ruleset_id": rs.id, "program": rs.program, "program_title": rs.meta.program_title,
@@ -206,6 +208,15 @@ def summary_text(alerts: list[dict[str, Any]], since: str | None, until: str | N
     if reminders:
         out += ["", "提醒 reminders:"] + [f"{a['date']} {a['text']}" for a in reminders]
     return "\n".join(out)
+
+
+def alert_table(alerts: list[dict[str, Any]]) -> pd.DataFrame:
+    """The alerts as a table for a workbook: date, kind (结果变化 / 提醒), firm, program, before, after, the text."""
+    kinds = {"outcome_change": "结果变化", "reminder": "提醒"}
+    rows = [(a["date"], kinds.get(a["kind"], a["kind"]), a["firm_id"], a.get("name", ""), a.get("program_title", ""),
+             a.get("before") or "", a.get("after") or "", a["text"]) for a in alerts]
+    return pd.DataFrame(rows, columns=["date", "alert_kind", "firm_id", "name", "program_title", "before", "after",
+                                       "message"])
 
 
 def _code(text: str | None) -> int | None:

@@ -251,9 +251,9 @@ def describe(parsed: Parsed) -> str:
         verb = {"certificate_issued": "取得", "certificate_expired": "到期", "certificate_revoked": "被撤销"}[e.type]
         return f"{name[p.certificate]}{verb}"
     if isinstance(p, CreditList):
-        verb = "listed in" if e.type == "credit_listed" else "cleared from"
-        return f"{verb} {CREDIT_LISTS[p.list]}"
+        verb = "列入" if e.type == "credit_listed" else "移出"
+        return f"{verb}{CREDIT_LISTS[p.list]}"
     if isinstance(p, Accident):
-        return f"reported {p.kind or '重大事故或严重违法行为'}"
+        return f"报告{p.kind or '重大事故或严重违法行为'}"
     assert isinstance(p, Investment)
-    return f"received venture investment {p.amount:g}万元"
+    return f"获得创业投资 {p.amount:g}万元"
