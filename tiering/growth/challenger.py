@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from tiering.growth.features import AUTO, BY_ID, DIRECTIONS, ID_COLUMNS, INCREASING
+from tiering.growth.features import AUTO, DIRECTIONS, ID_COLUMNS, INCREASING
 
 
 def _resolve(x: pd.Series, y: np.ndarray, declared: str) -> int:
@@ -62,7 +62,7 @@ class GrowthChallenger(ClassifierMixin, BaseEstimator):
             raise ValueError(f"every feature is empty in the training rows: {requested}")
         target = np.asarray(y).astype("float64")
         cst = [_resolve(X[c].astype("float64"), target,
-                        (self.directions or {}).get(c, BY_ID[c].direction if c in BY_ID else AUTO))
+                        (self.directions or {}).get(c, AUTO))
                for c in columns]
         self.feature_names_ = columns
         self.monotonic_cst_ = dict(zip(columns, cst, strict=True))

@@ -78,7 +78,6 @@ class FeatureDef:
     label: str
     unit: str
     fields: tuple[str, ...]
-    direction: str
     compute: Callable[[pd.DataFrame, _Lags], pd.Series]
     definition: str
     percent: bool = False
@@ -133,23 +132,23 @@ def _amount_features() -> list[FeatureDef]:
         name = str(info["label"])
         if amount != "total_assets":
             fid, label = _named(f"{amount}_to_assets", f"{name}占总资产比")
-            out.append(FeatureDef(fid, label, "比例", (amount, "total_assets"), AUTO,
+            out.append(FeatureDef(fid, label, "比例", (amount, "total_assets"),
                                   lambda p, g, a=amount: _ratio(g.now(a), g.now("total_assets")),
                                   f"{name} / 资产总额", percent=True, amount=amount))
         if amount not in _NO_REVENUE_RATIO and amount != "total_assets":
             fid, label = _named(f"{amount}_to_revenue", f"{name}占收入比")
-            out.append(FeatureDef(fid, label, "比例", (amount, "revenue"), AUTO,
+            out.append(FeatureDef(fid, label, "比例", (amount, "revenue"),
                                   lambda p, g, a=amount: _ratio(g.now(a), g.now("revenue")),
                                   f"{name} / 销售收入", percent=True, amount=amount))
         if info["signed"]:
             fid, label = _named(f"{amount}_change_1y", f"上年{name}增加额占总资产比")
-            out.append(FeatureDef(fid, label, "比例", (amount, "total_assets"), AUTO,
+            out.append(FeatureDef(fid, label, "比例", (amount, "total_assets"),
                                   lambda p, g, a=amount: _ratio(g.now(a) - g.ago(a, 1), g.ago("total_assets", 1)),
                                   f"({name}_t − {name}_t−1) / 资产总额_t−1（缺上一年则缺失）", percent=True,
                                   amount=amount, past=True))
         else:
             fid, label = _named(f"{amount}_growth_1y", f"上年{name}增长")
-            out.append(FeatureDef(fid, label, "比例", (amount,), AUTO,
+            out.append(FeatureDef(fid, label, "比例", (amount,),
                                   lambda p, g, a=amount: _cagr(g.now(a), g.ago(a, 1), 1),
                                   f"{name}_t / {name}_t−1 − 1（缺上一年则缺失）", percent=True,
                                   amount=amount, past=True))
@@ -162,39 +161,39 @@ def _years_observed(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
 
 
 FEATURES: tuple[FeatureDef, ...] = (
-    FeatureDef("log_revenue", "营业收入规模", "ln(万元)", ("revenue",), AUTO,
+    FeatureDef("log_revenue", "营业收入规模", "ln(万元)", ("revenue",),
                lambda p, g: _log(g.now("revenue")), "ln(当年销售收入, 万元)"),
-    FeatureDef("log_employees", "职工规模", "ln(人)", ("employees",), AUTO,
+    FeatureDef("log_employees", "职工规模", "ln(人)", ("employees",),
                lambda p, g: _log(g.now("employees")), "ln(当年职工总数)"),
-    FeatureDef("log_assets", "资产规模", "ln(万元)", ("total_assets",), AUTO,
+    FeatureDef("log_assets", "资产规模", "ln(万元)", ("total_assets",),
                lambda p, g: _log(g.now("total_assets")), "ln(年末资产总额, 万元)"),
-    FeatureDef("age", "企业年龄", "年", ("registration_date",), AUTO, _age,
+    FeatureDef("age", "企业年龄", "年", ("registration_date",), _age,
                "年度 − 注册年份"),
-    FeatureDef("years_observed", "在册（在库）年数", "年", (), AUTO, _years_observed,
+    FeatureDef("years_observed", "在册（在库）年数", "年", (), _years_observed,
                "该企业在数据中已出现的年数（含当年）"),
-    FeatureDef("revenue_growth_3y", "近三年营收年均增长", "比例", ("revenue",), AUTO,
+    FeatureDef("revenue_growth_3y", "近三年营收年均增长", "比例", ("revenue",),
                lambda p, g: _cagr(g.now("revenue"), g.ago("revenue", 3), 3),
                "(revenue_t / revenue_{t-3})^(1/3) − 1（缺t−3年则缺失）", percent=True, past=True),
-    FeatureDef("employee_growth_1y", "上年职工增长", "比例", ("employees",), AUTO,
+    FeatureDef("employee_growth_1y", "上年职工增长", "比例", ("employees",),
                lambda p, g: _cagr(g.now("employees"), g.ago("employees", 1), 1),
                "employees_t / employees_{t-1} − 1", percent=True, past=True),
-    FeatureDef("gross_margin", "毛利率", "比例", ("revenue", "operating_cost"), AUTO,
+    FeatureDef("gross_margin", "毛利率", "比例", ("revenue", "operating_cost"),
                lambda p, g: _ratio(g.now("revenue") - g.now("operating_cost"), g.now("revenue")),
                "(销售收入 − 营业成本) / 销售收入", percent=True),
-    FeatureDef("main_gross_margin", "主营业务毛利率", "比例", ("main_revenue", "main_cost"), AUTO,
+    FeatureDef("main_gross_margin", "主营业务毛利率", "比例", ("main_revenue", "main_cost"),
                lambda p, g: _ratio(g.now("main_revenue") - g.now("main_cost"), g.now("main_revenue")),
                "(主营业务收入 − 主营业务成本) / 主营业务收入", percent=True),
-    FeatureDef("tech_staff_share", "科技人员占比", "比例", ("tech_staff", "employees"), AUTO,
+    FeatureDef("tech_staff_share", "科技人员占比", "比例", ("tech_staff", "employees"),
                lambda p, g: _ratio(g.now("tech_staff"), g.now("employees")),
                "科技人员数 / 职工总数", percent=True),
-    FeatureDef("rd_staff_share", "研发人员占比", "比例", ("rd_staff", "employees"), AUTO,
+    FeatureDef("rd_staff_share", "研发人员占比", "比例", ("rd_staff", "employees"),
                lambda p, g: _ratio(g.now("rd_staff"), g.now("employees")),
                "研发人员数 / 职工总数", percent=True),
-    FeatureDef("ip_class1_stock", "Ⅰ类知识产权存量", "项", ("ip_class1",), AUTO,
+    FeatureDef("ip_class1_stock", "Ⅰ类知识产权存量", "项", ("ip_class1",),
                lambda p, g: g.now("ip_class1"), "有效Ⅰ类知识产权数量"),
-    FeatureDef("ip_stock", "知识产权存量", "项", ("ip_class1", "ip_class2"), AUTO,
+    FeatureDef("ip_stock", "知识产权存量", "项", ("ip_class1", "ip_class2"),
                lambda p, g: g.now("ip_class1") + g.now("ip_class2"), "有效Ⅰ类 + Ⅱ类知识产权数量"),
-    FeatureDef("ip_flow", "上年新增知识产权", "项", ("ip_class1", "ip_class2"), AUTO,
+    FeatureDef("ip_flow", "上年新增知识产权", "项", ("ip_class1", "ip_class2"),
                lambda p, g: (g.now("ip_class1") + g.now("ip_class2"))
                - (g.ago("ip_class1", 1) + g.ago("ip_class2", 1)),
                "(Ⅰ类 + Ⅱ类)_t − (Ⅰ类 + Ⅱ类)_{t-1}", past=True),

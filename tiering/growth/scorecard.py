@@ -5,7 +5,8 @@ event rates break the feature's declared direction are pooled until the rates ar
 encoded by weight of evidence (WoE) and a logistic regression with non-negative feature weights turns
 them into log-odds; because WoE is monotone across bins and every weight is ≥ 0, the points are monotone
 too. Points are scaled "points to double the odds" (PDO) style, rounded to integers, and centred so that a
-feature's average training firm scores 0: ``+18分`` means better than the average firm on that feature.
+feature's average training firm scores 0: ``+18分`` means better than the average firm on that feature. A
+Missing bin scores 0 unless its effect is stable across blocks of the training cohorts (``missing_folds``).
 
 The total score is ``base_points_ + Σ points``; everything needed to compute it (bin edges, points, base)
 is in :meth:`Scorecard.to_spec`, from which :meth:`Scorecard.from_spec` rebuilds the same scorecard.
@@ -189,9 +190,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     features : list of column names to use, or None for every column except ``uscc`` and ``year``.
-    directions : {feature: "increasing" | "decreasing" | "auto"}; features not named take the direction
-        declared in :mod:`tiering.growth.features` ("auto" for unknown columns). "auto" follows the sign of
-        the feature's rank correlation with the label in the training data.
+    directions : {feature: "increasing" | "decreasing" | "auto"}; features not named are "auto", which follows
+        the sign of the feature's rank correlation with the label in the training data. ``tiering model train``
+        passes the declared directions that survived the direction policy (:mod:`tiering.growth.training`).
     n_bins : number of quantile bins before pooling (the Missing bin comes on top).
     min_bin_share : smallest share of training rows a bin may hold; smaller bins merge into a neighbour.
     missing_folds : the training cohorts (``year`` column of X) are cut into this many consecutive blocks; a
@@ -286,7 +287,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         for j, feature in enumerate(frame.columns):
             x = frame[feature].to_numpy()
             present = ~np.isnan(x)
-            declared = (self.directions or {}).get(feature, BY_ID[feature].direction if feature in BY_ID else AUTO)
+            declared = (self.directions or {}).get(feature, AUTO)
             direction = _resolve_direction(x[present], yb[present], declared)
             edges = _fit_edges(x[present], yb[present], direction, self.n_bins, min_count)
             bins = FeatureBins(feature, direction, edges, _bin_labels(feature, edges), [], [], [], [])
