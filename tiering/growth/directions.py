@@ -75,7 +75,9 @@ def load_declarations(path: str | Path | None = None) -> Declarations:
     except ValidationError as error:
         problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise DirectionsError(f"{path}: 方向声明有误：{problems}") from error
-    return Declarations(tuple(parsed.declarations), str(path))
+    # The shipped file is named as in the repository, so a card does not record one machine's checkout path.
+    source = "models/directions.yaml" if path.resolve() == DIRECTIONS_PATH else str(path)
+    return Declarations(tuple(parsed.declarations), source)
 
 
 def time_folds(years: pd.Series, folds: int) -> np.ndarray:
