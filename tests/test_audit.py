@@ -22,7 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 import tiering.cli.audit_cmd  # noqa: F401  (registers ``audit`` on ``main``)
-from tiering import uscc
+from tiering import exit_codes, uscc
+from tiering.app import Classification
+from tiering.app import classify as run_classification
 from tiering.audit import db as audit_db
 from tiering.audit import store as audit_store
 from tiering.audit.db import traces_dir
@@ -30,8 +32,7 @@ from tiering.audit.replay import replay
 from tiering.audit.show import firm_history, overrides_of
 from tiering.audit.store import AuditWriteError, NothingRecorded, record_override, record_run
 from tiering.audit.verify import verify
-from tiering.cli import exit_codes, main
-from tiering.cli.classify_cmd import ClassifyRun, run_classification
+from tiering.cli import main
 from tiering.register import load_register
 from tiering.rules.library import RULES_DIR, RuleLibrary, load_library
 
@@ -75,7 +76,7 @@ def library(rules_dir: Path = RULES_DIR) -> RuleLibrary:
     return load_library(rules_dir, files=[rules_dir / RULE_FILE])
 
 
-def classify(register: Path, rules_dir: Path = RULES_DIR) -> ClassifyRun:
+def classify(register: Path, rules_dir: Path = RULES_DIR) -> Classification:
     return run_classification(load_register(register), library(rules_dir).in_force(ON), YEAR, ON)
 
 

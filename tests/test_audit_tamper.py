@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from test_audit import FIRMS, cli, record, untriggered
 
+from tiering import exit_codes
 from tiering.audit import chain
 from tiering.audit.db import traces_dir
 from tiering.audit.orphans import writing
 from tiering.audit.verify import verify
-from tiering.cli import exit_codes
 
 
 @pytest.fixture

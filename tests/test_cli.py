@@ -83,7 +83,7 @@ def test_explain_reads_like_a_person_wrote_it(sample_register: Path) -> None:
 def test_explain_unknown_firm_exits_3(sample_register: Path) -> None:
     result = CliRunner().invoke(main, ["explain", str(sample_register), "不存在的公司", "--year", "2025"])
     assert result.exit_code == 3
-    assert "的有效行中没有企业“不存在的公司”" in result.output
+    assert "的有效行中没有企业“不存在的公司”" in result.output and "[firm-not-found]" in result.output
 
 
 def test_template_lists_every_field(tmp_path: Path) -> None:

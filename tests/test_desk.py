@@ -20,10 +20,11 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from test_audit import FIRMS
 
+from tiering import exit_codes
 from tiering.audit.evidence import MAX_BYTES, evidence_dir
 from tiering.audit.show import firm_history
 from tiering.audit.verify import verify
-from tiering.cli import exit_codes, main
+from tiering.cli import main
 from tiering.desk.app import create_app
 from tiering.desk.security import SESSION_COOKIE, SESSION_MAX_AGE, secret_key
 from tiering.desk.users import MAX_FAILURES, Users

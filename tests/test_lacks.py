@@ -19,7 +19,7 @@ LIBRARY = load_library()
 
 def _run(panel: pd.DataFrame, year: int, with_panel: bool = True) -> pd.DataFrame:
     ev = evaluate(panel, LIBRARY.in_force(dt.date(year, 6, 30)), year)
-    return lacks(ev, panel if with_panel else None).set_index(["name", "program"])
+    return lacks(ev, amounts=with_panel).set_index(["name", "program"])
 
 
 @pytest.fixture(scope="module")
@@ -105,13 +105,13 @@ def test_one_firm_gives_the_same_texts_as_the_batch(sample, table: pd.DataFrame)
     panel, year = sample
     ev = evaluate(panel, LIBRARY.in_force(dt.date(year, 6, 30)), year)
     uscc = panel.loc[panel["name"] == "东丽云控技术有限公司", "uscc"].iloc[0]
-    per_rule_set = lacks_for_firm(ev, uscc, panel)
+    per_rule_set = lacks_for_firm(ev, uscc)
     batch = table.loc["东丽云控技术有限公司"]
     assert set(per_rule_set) == set(batch["ruleset_id"])
     for ruleset_id, items in per_rule_set.items():
         assert "；".join(items) == batch.loc[batch["ruleset_id"] == ruleset_id, "lacks"].iloc[0]
     with pytest.raises(KeyError, match="不在本次评价中"):
-        lacks_for_firm(ev, "NOPE", panel)
+        lacks_for_firm(ev, "NOPE")
 
 
 def test_searching_in_small_chunks_changes_no_text(sample, table: pd.DataFrame, monkeypatch) -> None:

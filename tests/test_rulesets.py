@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tiering.engine.cases import CasesFile, case_panel, cases_files, run_cases
 from tiering.engine.evaluate import evaluate, evaluate_firm, firm_slice
 from tiering.fields import FIELDS
-from tiering.rules.cases import CasesFile, case_panel, cases_files, run_cases
 from tiering.rules.expr import Compiler
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library
 from tiering.rules.nodes import ClassesNode

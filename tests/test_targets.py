@@ -112,7 +112,7 @@ def test_counts_per_year_are_exact(tracking) -> None:  # noqa: ANN001
 
 
 def test_stock_equals_the_qualified_firms_of_the_district(tracking) -> None:  # noqa: ANN001
-    from tiering.cli.classify_cmd import run_classification
+    from tiering.app import classify as run_classification
     from tiering.engine.evaluate import default_eval_date
 
     library = load_library()

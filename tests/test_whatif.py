@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from test_audit import FIRMS, ON, YEAR, write_register
 
-import tiering.cli.diff_cmd  # noqa: F401  (registers ``rules diff``)
-from tiering.cli import exit_codes, main
+from tiering import exit_codes
+from tiering.cli import main
 from tiering.register import load_register
 from tiering.rules.library import RULES_DIR, RuleLibrary, load_library
 from tiering.whatif.diff import rule_diff

@@ -17,17 +17,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tiering import __version__
+from tiering.app import classify
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import current_file_note, load_stored
 from tiering.audit.store import DECISION_COLUMNS, decision_rows, run_record
 from tiering.audit.traces import firms_of
 from tiering.audit.verify import check_run_record
-from tiering.engine.evaluate import evaluate
 from tiering.engine.trace import trace_table
-from tiering.explain.outcomes import outcome_frame
 from tiering.register import Register
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.library import RuleLibrary
+from tiering.rules.library import NoRuleSet, RuleLibrary
 
 _COMPARED = ("name", "outcome", "score_min", "score_max", "path", "failed", "missing")
 _TRACE_COMPARED = ("value", "threshold", "status", "points_min", "points_max", "band", "text")
@@ -109,8 +108,9 @@ def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | 
         conn.close()
     notes = _notes(run, register, current is not None)
     rulesets = _pick(stored, current)
-    evaluation = evaluate(register.frame, rulesets, run["year"], dt.date.fromisoformat(run["eval_date"]))
-    fresh = pd.DataFrame([r[3:] for r in decision_rows(run_id, run["year"], outcome_frame(evaluation))],
+    result = classify(register, rulesets, run["year"], dt.date.fromisoformat(run["eval_date"]))
+    evaluation = result.evaluation
+    fresh = pd.DataFrame([r[3:] for r in decision_rows(run_id, run["year"], result.outcomes)],
                          columns=list(DECISION_COLUMNS))
     differences = _differences(old, fresh)
     if differences:
@@ -143,7 +143,7 @@ def _pick(stored: list[CompiledRuleSet], current: RuleLibrary | None) -> list[Co
         return stored
     missing = [rs.id for rs in stored if rs.id not in current.by_id]
     if missing:
-        raise KeyError(f"the current rule folder has no rule set {', '.join(missing)}; replay without --current-rules")
+        raise NoRuleSet(f"the current rule folder has no rule set {', '.join(missing)}; replay without --current-rules")
     return [current.by_id[rs.id] for rs in stored]
 
 

@@ -30,12 +30,12 @@ from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.orphans import writing
 from tiering.audit.rulesets import save_texts
-from tiering.ladder.summary import tier_summary
+from tiering.errors import NotFound
 from tiering.output.provenance import base_records
 from tiering.output.trace_file import trace_parts, write_trace
 
 if TYPE_CHECKING:
-    from tiering.cli.classify_cmd import ClassifyRun
+    from tiering.app import Classification
 
 DECISION_COLUMNS = ("uscc", "name", "program", "ruleset_id", "version", "outcome", "score_min", "score_max", "path",
                     "failed", "missing")
@@ -43,6 +43,12 @@ OUTCOMES = ("qualified", "not_qualified", "undetermined")
 
 class AuditWriteError(Exception):
     """The store could not take the record (locked too long, disk full, …); nothing was written."""
+
+
+class RunNotFound(NotFound):
+    """No run of that id in the audit store."""
+
+    id = "run-not-found"
 
 
 class NothingRecorded(LookupError):
@@ -85,10 +91,10 @@ def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[
 FIRM_COLUMNS = ("i", "uscc", "name", "district", "industry", "rung", "highest", "programs")
 
 
-def firm_rows(run: ClassifyRun) -> list[tuple[Any, ...]]:
+def firm_rows(run: Classification) -> list[tuple[Any, ...]]:
     """One row per firm evaluated: its 所在区 and 行业 in the fiscal year read, and its place on the ladder as the
     run's tier summary gives it (what the review desk filters by)."""
-    standing = tier_summary(run.evaluation)
+    standing = run.standing
     frame = run.register.frame
     year_rows = frame[frame["year"] == run.provenance.year - 1].drop_duplicates("uscc").set_index("uscc")
 
@@ -138,7 +144,7 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
                               f"recorded — run again when the other run has finished") from exc
 
 
-def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
+def record_run(store: str | Path, run: Classification, command: Sequence[str],
                attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None,
                trace_folder: Path | None = None, run_id: str | None = None) -> str:
     """Record one classify (or select) run — decisions, rule texts, full trace — as the next link; return its id.
@@ -161,7 +167,7 @@ def record_run(store: str | Path, run: ClassifyRun, command: Sequence[str],
     return run_id
 
 
-def _write_run(store: Path, run: ClassifyRun, command: Sequence[str], attachments: dict[str, str] | None,
+def _write_run(store: Path, run: Classification, command: Sequence[str], attachments: dict[str, str] | None,
                selection: list[dict[str, Any]] | None, trace_folder: Path | None, run_id: str, final: Path,
                tmp: Path) -> None:
     year = run.provenance.year
@@ -233,7 +239,7 @@ def _insert_decisions(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> 
                      f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", coded)
 
 
-def _commit_run(store: Path, run: ClassifyRun, rows: list[tuple[Any, ...]], firms: list[tuple[Any, ...]],
+def _commit_run(store: Path, run: Classification, rows: list[tuple[Any, ...]], firms: list[tuple[Any, ...]],
                 body: dict[str, Any], tmp: Path, final: Path) -> None:
     """Insert everything and rename the trace inside one write transaction; undo both if anything fails."""
     conn = connect(store)
@@ -326,9 +332,9 @@ def load_records(conn: sqlite3.Connection, kind: str | None = None) -> list[dict
 
 
 def run_record(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
-    """The body of one run record; KeyError naming the latest runs when the id is unknown."""
+    """The body of one run record; :class:`RunNotFound` naming the latest runs when the id is unknown."""
     row = conn.execute("SELECT body FROM records WHERE kind = 'run' AND ref = ?", (run_id,)).fetchone()
     if row is None:
         latest = [r[0] for r in conn.execute("SELECT ref FROM records WHERE kind = 'run' ORDER BY seq DESC LIMIT 5")]
-        raise KeyError(f"no run '{run_id}' in the audit store; latest runs: {', '.join(latest) or 'none'}")
+        raise RunNotFound(f"no run '{run_id}' in the audit store; latest runs: {', '.join(latest) or 'none'}")
     return json.loads(row[0])

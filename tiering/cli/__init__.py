@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import sys
+from typing import Any
 
 import click
 
 from tiering import __version__
-from tiering.cli.exit_codes import EXIT_CODES_HELP
 from tiering.cli.help_zh import COMMAND_HELP_ZH
+from tiering.errors import TieringError
+from tiering.exit_codes import EXIT_CODES_HELP
 
 COMMAND_MODULES = {
     "audit": "tiering.cli.audit_cmd",
@@ -57,6 +60,16 @@ class LazyGroup(click.Group):
             english = f" Did you mean: {', '.join(near)}?" if near else ""
             ctx.fail(f"没有命令 '{name}'；{hint}（No such command '{name}'.{english}）")
         return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; any error of the family (:class:`tiering.errors.TieringError`) becomes its message on
+        stderr and its exit code — the one place where errors meet the command line."""
+        try:
+            return super().invoke(ctx)
+        except TieringError as exc:
+            for line in exc.lines():
+                click.echo(f"错误 / error: {line}" if line == exc.lines()[0] else f"  {line}", err=True)
+            sys.exit(exc.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},

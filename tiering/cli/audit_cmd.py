@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from tiering import exit_codes
 from tiering.audit.db import StoreTampered, connect, store_path
 from tiering.audit.orphans import remove_orphans
 from tiering.audit.replay import replay as replay_run
@@ -24,7 +25,6 @@ from tiering.audit.store import (
     record_override,
 )
 from tiering.audit.verify import verify as verify_store
-from tiering.cli import exit_codes
 from tiering.cli.common import echo_head, fail, load_rules, read_register, register_options
 
 OUTCOME_WORDS = {"符合": "qualified", "不符合": "not_qualified", "待定": "undetermined"}
@@ -186,7 +186,7 @@ def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Pat
     library = load_rules(rules_dir) if current_rules else None
     try:
         report = replay_run(path, run_id, register, library)
-    except (KeyError, StoredRulesError) as exc:
+    except StoredRulesError as exc:
         fail(str(exc.args[0]))
         return
     click.echo(report.text())

@@ -12,9 +12,9 @@ from typing import Any, NoReturn
 
 import click
 
+from tiering import exit_codes
+from tiering.app import rules_in_force
 from tiering.audit.store import record_hash_of
-from tiering.cli import exit_codes
-from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register, RegisterError, load_register
 from tiering.register.dataset import load_dataset
 from tiering.rules.compile import CompiledRuleSet
@@ -95,13 +95,22 @@ def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--store: the audit store (read for overrides and recorded runs, written by classify and select)."""
+    return click.option("--store", "audit_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Audit store (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")(func)
+
+
 def audit_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--store and --no-audit: where the run is recorded (every classify and select run is, by default)."""
     func = click.option("--no-audit", is_flag=True, help="Do not record this run in the audit store.")(func)
-    func = click.option("--store", "audit_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="Audit store that records the run (default: $TIERING_AUDIT_STORE, else "
-                             "out/audit.sqlite).")(func)
-    return func
+    return store_option(func)
+
+
+def echo_progress(step: str, done: int, total: int) -> None:
+    """The application layer's progress (:data:`tiering.app.Progress`) as lines on stderr."""
+    if done == 0 or total > 1:
+        click.echo(f"{step} {done}/{total}" if total > 1 else f"{step} …", err=True)
 
 
 def load_rules(rules_dir: Path | None) -> RuleLibrary:
@@ -142,14 +151,10 @@ def evaluation_purpose(purpose: str, certified: int | None) -> EvaluationPurpose
 def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None, pins: tuple[str, ...],
                   programs: tuple[str, ...], purpose: EvaluationPurpose = CERTIFY,
                   ) -> tuple[list[CompiledRuleSet], dt.date]:
-    """The rule sets in force on the evaluation date for the purpose, in dependency order; the warnings on their
-    currency (:mod:`tiering.rules.currency`) are printed on stderr."""
-    on = eval_date.date() if eval_date is not None else default_eval_date(year)
-    try:
-        chosen = library.in_force(on, parse_pins(pins), list(programs) or None, purpose)
-    except KeyError as exc:
-        fail(str(exc.args[0]))
-        raise AssertionError from exc
+    """The rule sets in force on the evaluation date for the purpose, in dependency order, and that date; the
+    warnings on their currency (:mod:`tiering.rules.currency`) are printed on stderr."""
+    chosen, on = rules_in_force(library, year, eval_date.date() if eval_date is not None else None,
+                                parse_pins(pins), programs, purpose)
     for warning in currency_warnings(library, chosen, on):
         click.echo(f"注意 warning: {warning}", err=True)
     return chosen, on

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from tiering.cli.common import fail, load_rules, read_register, register_options
-from tiering.cli.rules_cmd import rules
 from tiering.engine.evaluate import default_eval_date
 from tiering.output.provenance import today
 from tiering.output.workbook import escape_formulas, in_words, write_workbook
@@ -66,5 +65,3 @@ def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date
             zh(escape_formulas(in_words(result.changes))).to_csv(out_path, index=False, encoding="utf-8-sig")
         click.echo(f"写出 wrote {out_path}")
 
-
-rules.add_command(diff)

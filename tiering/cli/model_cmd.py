@@ -8,7 +8,7 @@ import click
 import pandas as pd
 
 from tiering.cli import main
-from tiering.cli.exit_codes import UNUSABLE_INPUT
+from tiering.exit_codes import UNUSABLE_INPUT
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.directions import Declarations, load_declarations
 from tiering.growth.features import build_features

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from tiering import exit_codes
 from tiering.audit.db import store_path
-from tiering.cli import exit_codes
 from tiering.cli.common import (
     evaluation_purpose,
     fail,

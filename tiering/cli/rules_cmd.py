@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from tiering.cli import exit_codes
-from tiering.rules.cases import cases_files, run_cases
+from tiering import exit_codes
+from tiering.cli.diff_cmd import diff
+from tiering.engine.cases import cases_files, run_cases
 from tiering.rules.currency import program_status, provisional_count
 from tiering.rules.labels import label_problems
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library, rule_files
@@ -101,7 +102,7 @@ def test(path: Path | None, strict_coverage: bool) -> None:
         sys.exit(exit_codes.CHECK_FAILED)
 
 
-from tiering.cli import diff_cmd  # noqa: E402,F401  (adds `rules diff` to this group)
+rules.add_command(diff)
 
 
 @rules.command("status")

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
+from tiering import exit_codes
+from tiering.app import classify
 from tiering.audit.db import store_path
 from tiering.audit.store import new_run_id, record_run
-from tiering.cli import exit_codes, main
-from tiering.cli.classify_cmd import run_classification
+from tiering.cli import main
 from tiering.cli.common import (
     audit_options,
     echo_head,
@@ -136,7 +137,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     register = read_usable_register(register_path, money_unit, encoding, sheet)
     model, model_text = _model(model_path, register.frame)
     cultivated, cultivated_files = _cultivated(policy, policy_path, cultivated_paths)
-    run = run_classification(register, rulesets, year, on)
+    run = classify(register, rulesets, year, on)
     lacks = run.lacks[["uscc", "program", "lacks"]]
     try:
         selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year, n, model,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from tiering.cli import exit_codes
+from tiering import exit_codes
 from tiering.cli.common import fail
 
 

@@ -94,6 +94,38 @@ class BatchContext:
     def eval_date(self) -> float:
         return self._eval_date
 
+    def subset(self, positions: np.ndarray) -> SubsetContext:
+        """The same columns for the firms at ``positions`` only (each column sliced once, when first read)."""
+        return SubsetContext(self, positions)
+
+
+class SubsetContext:
+    """A :class:`BatchContext` restricted to some of its firms: reads the parent's columns, never the panel."""
+
+    def __init__(self, parent: BatchContext, positions: np.ndarray) -> None:
+        self.parent, self.positions = parent, positions
+        self.size = len(positions)
+        self.data_year = parent.data_year
+        self._cols: dict[tuple[str, int], np.ndarray] = {}
+        self._texts: dict[str, np.ndarray] = {}
+
+    def col(self, field: str, lag: int) -> np.ndarray:
+        key = (field, lag)
+        if key not in self._cols:
+            self._cols[key] = self.parent.col(field, lag)[self.positions]
+        return self._cols[key]
+
+    def text(self, field: str) -> np.ndarray:
+        if field not in self._texts:
+            self._texts[field] = self.parent.text(field)[self.positions]
+        return self._texts[field]
+
+    def data_year_end(self, lag: int) -> float:
+        return self.parent.data_year_end(lag)
+
+    def eval_date(self) -> float:
+        return self.parent.eval_date()
+
 
 class FirmContext:
     """The same view for one firm, read cell by cell from its rows (the per-firm path)."""

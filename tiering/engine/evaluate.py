@@ -69,7 +69,12 @@ class RuleSetResult:
 @dataclass
 class Evaluation:
     """The result of one evaluation run; ``firms`` (统一社会信用代码) and ``names`` are in code order, and every
-    result array follows them."""
+    result array follows them.
+
+    ``contexts`` (data year -> the panel's columns aligned on ``firms``) are the ones the criteria were evaluated
+    on, kept so that what follows (what each firm lacks, one firm's explanation) reads the same numbering and the
+    same derived columns instead of making them again.
+    """
 
     year: int
     eval_date: dt.date
@@ -77,6 +82,7 @@ class Evaluation:
     names: np.ndarray
     results: list[RuleSetResult]
     not_evaluated: list[str]
+    contexts: dict[int, BatchContext]
 
     def result(self, program_or_id: str) -> RuleSetResult:
         for r in self.results:
@@ -144,7 +150,7 @@ def run(prepared: Prepared, rulesets: Sequence[CompiledRuleSet],
         if on_ruleset is not None:
             on_ruleset(rs)
     return Evaluation(prepared.year, prepared.eval_date, prepared.firms, prepared.names, results,
-                      prepared.not_evaluated)
+                      prepared.not_evaluated, prepared.contexts)
 
 
 def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,

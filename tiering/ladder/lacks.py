@@ -19,11 +19,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from tiering.engine.context import BatchContext
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
-from tiering.numbering import number_firms
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
 from tiering.rules.nodes import (
@@ -61,27 +59,15 @@ class _Plan:
         return [(k, where & mask) for k, where in self.items if (where & mask).any()]
 
 
-class _Panel:
-    """The evaluated panel, numbered once, from which contexts for any subset of firms are made."""
-
-    def __init__(self, panel: pd.DataFrame) -> None:
-        self.panel = panel
-        self.row_firm, ids = number_firms(panel["uscc"])
-        self.index = pd.Index(ids)
-
-    def context(self, evaluation: Evaluation, sub: np.ndarray, data_year: int) -> BatchContext:
-        codes = self.index.get_indexer(evaluation.firms[sub])
-        return BatchContext(self.panel, self.row_firm, codes, data_year, evaluation.eval_date)
-
-
 class _RuleSetLacks:
     """The plans of one rule set for the firms (a subset of the evaluation) that do not qualify."""
 
-    def __init__(self, evaluation: Evaluation, result: RuleSetResult, sub: np.ndarray, panel: _Panel | None,
+    def __init__(self, evaluation: Evaluation, result: RuleSetResult, sub: np.ndarray, amounts: bool,
                  dep_costs: dict[str, np.ndarray], titles: dict[str, str]) -> None:
         self.result, self.sub, self.m = result, sub, len(sub)
         self.dep_costs, self.titles = dep_costs, titles
-        ctx = None if panel is None else panel.context(evaluation, sub, result.data_year)
+        # the evaluation's own columns, sliced to the firms planned: no renumbering, nothing derived again
+        ctx = evaluation.contexts[result.data_year].subset(sub) if amounts else None
         rs = result.ruleset
         labels = {id(expr): rs.meta.metrics[name].label for name, expr in rs.metrics.items()}
         self._vecs: dict[str, Vec] = {}
@@ -344,12 +330,11 @@ FIRMS_PER_PLAN = 1 << 17
 firm's plan depends on that firm alone."""
 
 
-def _plans(evaluation: Evaluation, panel: pd.DataFrame | None, only: np.ndarray | None = None
+def _plans(evaluation: Evaluation, amounts: bool, only: np.ndarray | None = None
            ) -> list[tuple[RuleSetResult, np.ndarray, np.ndarray, list[str]]]:
     """Per rule set (in evaluation order, so a dependency's cost exists before it is read): the firms that do not
     qualify, their costs and their texts."""
     titles = _titles(evaluation)
-    numbered = None if panel is None else _Panel(panel)
     n = len(evaluation.firms)
     dep_costs: dict[str, np.ndarray] = {}
     out = []
@@ -362,7 +347,7 @@ def _plans(evaluation: Evaluation, panel: pd.DataFrame | None, only: np.ndarray 
         texts: list[str] = []
         for start in range(0, len(sub), FIRMS_PER_PLAN):
             part = sub[start: start + FIRMS_PER_PLAN]
-            work = _RuleSetLacks(evaluation, result, part, numbered, dep_costs, titles)
+            work = _RuleSetLacks(evaluation, result, part, amounts, dep_costs, titles)
             plan = work.plan(result.ruleset.root)
             full[part] = plan.cost
             texts += work.texts(plan)
@@ -371,20 +356,16 @@ def _plans(evaluation: Evaluation, panel: pd.DataFrame | None, only: np.ndarray 
     return out
 
 
-def _panel_of(evaluation: Evaluation, panel: pd.DataFrame | None) -> pd.DataFrame | None:
-    return panel if panel is not None else getattr(evaluation, "panel", None)
-
-
-def lacks(evaluation: Evaluation, panel: pd.DataFrame | None = None) -> pd.DataFrame:
+def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
     """One row per firm and rule set it does not qualify for: uscc, name, program, ruleset_id, outcome, cost and
     lacks (Chinese text, items separated by '；'; cost ∞ = cannot qualify by its own effort).
 
-    ``panel`` is the panel the evaluation was run on (or ``evaluation.panel`` if the evaluation carries it); without
-    it the text names the gaps of each criterion but not the amounts to change.
+    The amounts to change are worked out on the columns the evaluation read (``evaluation.contexts``); with
+    ``amounts=False`` the text names the gaps of each criterion but not the amounts.
     """
     frames = []
     outcome_text = np.array(["not_qualified", "undetermined"], dtype=object)
-    for result, sub, cost, texts in _plans(evaluation, _panel_of(evaluation, panel)):
+    for result, sub, cost, texts in _plans(evaluation, amounts):
         if not len(sub):
             continue
         frames.append(pd.DataFrame({
@@ -395,10 +376,10 @@ def lacks(evaluation: Evaluation, panel: pd.DataFrame | None = None) -> pd.DataF
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def lacks_for_firm(evaluation: Evaluation, uscc: str, panel: pd.DataFrame | None = None) -> dict[str, list[str]]:
+def lacks_for_firm(evaluation: Evaluation, uscc: str, amounts: bool = True) -> dict[str, list[str]]:
     """What one firm lacks, per rule set id it does not qualify for (rule sets it meets are left out)."""
     only = evaluation.firms == uscc
     if not only.any():
         raise KeyError(f"企业 {uscc} 不在本次评价中")
     return {result.ruleset.id: texts[0].split(SEP)
-            for result, sub, _, texts in _plans(evaluation, _panel_of(evaluation, panel), only) if len(sub)}
+            for result, sub, _, texts in _plans(evaluation, amounts, only) if len(sub)}

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from tiering.report.font import FONT_FAMILY, cjk_font_path  # noqa: E402
+from tiering.output.font import FONT_FAMILY, cjk_font_path  # noqa: E402
 
 _COLOURS = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
 

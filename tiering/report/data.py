@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tiering.cli.classify_cmd import ClassifyRun, run_classification
+from tiering.app import Classification, classify
 from tiering.engine.evaluate import default_eval_date
 from tiering.engine.trace import trace_table
 from tiering.register import Register
@@ -45,7 +45,7 @@ class ReportData:
     """The inputs of the workbook and the HTML report."""
 
     year: int
-    run: ClassifyRun
+    run: Classification
     trace: pd.DataFrame
     tiers: pd.DataFrame
     levels: list[str]
@@ -87,11 +87,11 @@ def _previous(register: Register, library: RuleLibrary, rulesets: list[CompiledR
         before = library.in_force(on, None, programs)
     except KeyError as exc:
         return None, f"{year - 1} 年无法评价梯队项目：{exc.args[0]}"
-    run = run_classification(register, before, year - 1, on)
+    run = classify(register, before, year - 1, on)
     return tier_table(run.outcomes, before, run.lacks), None
 
 
-def run_selection(register: Register, run: ClassifyRun, rulesets: list[CompiledRuleSet], year: int,
+def run_selection(register: Register, run: Classification, rulesets: list[CompiledRuleSet], year: int,
                   policy_path: Path, n: int | None) -> tuple[Selection | None, list[str]]:
     """The year's cultivation list under ``policy_path`` as ``tiering select`` makes it (without a growth model),
     or None and why."""
@@ -117,7 +117,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
                       n: int | None = None) -> ReportData:
     """Classify ``year`` (and ``year - 1`` for transitions) and gather the report's tables; with ``policy_path``
     also make the year's cultivation list."""
-    run = run_classification(register, rulesets, year, on)  # type: ignore[arg-type]
+    run = classify(register, rulesets, year, on)  # type: ignore[arg-type]
     trace = trace_table(run.evaluation).to_pandas()
     for col in trace.columns:
         if isinstance(trace[col].dtype, pd.CategoricalDtype):

@@ -37,7 +37,7 @@ def recorded_run(store: Path, run_id: str) -> RecordedRun:
     try:
         run = run_record(conn, run_id)
         rulesets = load_stored(conn, run["rulesets"])
-    except (KeyError, StoredRulesError) as exc:
+    except StoredRulesError as exc:
         raise ValueError(str(exc.args[0])) from exc
     finally:
         conn.close()

@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-from tiering.report.font import CSS_FAMILY, PageFont, subset_font_css
+from tiering.output.font import CSS_FAMILY, PageFont, subset_font_css
 
 CSS = f"""
 body {{ font-family: '{CSS_FAMILY}', sans-serif; color: #1a1a1a; margin: 24px auto; max-width: 1080px;

@@ -33,7 +33,7 @@ def _fallback_lack(row: pd.Series) -> str:
 def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], gaps: pd.DataFrame) -> pd.DataFrame:
     """One row per firm: highest rung reached, every program qualified for, the next rung and what it lacks.
 
-    ``gaps`` is the run's "what it still lacks" table (``ClassifyRun.lacks``).
+    ``gaps`` is the run's "what it still lacks" table (``Classification.lacks``).
     """
     steps = ladder(rulesets)
     rung_of = {program: rung for rung, program, _ in steps}

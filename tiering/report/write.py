@@ -9,12 +9,12 @@ import pandas as pd
 from tiering.engine.evaluate import firm_slice
 from tiering.engine.trace import READABLE_COLUMNS
 from tiering.explain.text import explain_firm
+from tiering.output.font import PageFont
 from tiering.output.provenance import today
 from tiering.output.workbook import write_workbook
 from tiering.output.write import EXCEL_MAX_ROWS, unit_column
 from tiering.report.data import ReportData
 from tiering.report.firm_page import firm_page_body, summary_block
-from tiering.report.font import PageFont
 from tiering.report.html_report import report_page
 from tiering.report.page import document
 from tiering.rules.compile import CompiledRuleSet

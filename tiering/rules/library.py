@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tiering.bundled import bundled
+from tiering.errors import NotFound
 from tiering.rules.compile import CompiledRuleSet, compile_ruleset
 from tiering.rules.extends import resolve
 from tiering.rules.messages import in_chinese
@@ -20,6 +21,12 @@ from tiering.rules.yamlsrc import SourceProblem, read_yaml
 
 RULES_DIR = bundled("rules")
 """The rule folder shipped with the project (the checkout's rules/, or the installed copy)."""
+
+
+class NoRuleSet(NotFound):
+    """A program, version or date for which the rule folder has no rule set."""
+
+    id = "no-rule-set"
 
 
 class RuleLoadError(Exception):
@@ -128,12 +135,12 @@ class RuleLibrary:
               purpose: EvaluationPurpose = CERTIFY) -> CompiledRuleSet:
         candidates = [r for r in self.rulesets if r.program == program]
         if not candidates:
-            raise KeyError(f"no rule set for program '{program}'; known programs: {', '.join(self.programs())}")
+            raise NoRuleSet(f"no rule set for program '{program}'; known programs: {', '.join(self.programs())}")
         if pin is not None:
             for r in candidates:
                 if pin in (r.version, r.id):
                     return r
-            raise KeyError(f"program '{program}' has no version '{pin}'; versions: "
+            raise NoRuleSet(f"program '{program}' has no version '{pin}'; versions: "
                            f"{', '.join(f'{r.id} ({r.version})' for r in candidates)}")
         reviewing = self._reviewing(program, on, purpose)
         if reviewing:
@@ -141,7 +148,7 @@ class RuleLibrary:
         live = self.live(program, on)
         if not live:
             spans = ", ".join(f"{r.id}: {r.meta.effective_from} – {r.meta.effective_to or '…'}" for r in candidates)
-            raise KeyError(f"no rule set of program '{program}' is in force on {on}; {spans}. "
+            raise NoRuleSet(f"no rule set of program '{program}' is in force on {on}; {spans}. "
                            f"Pin one with --rules-version {program}=VERSION")
         return live[0]
 

@@ -19,7 +19,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from pypdf import PdfReader, PdfWriter
 
-from tiering.report.font import cjk_font_path
+from tiering.output.font import cjk_font_path
 from tiering.selection.brief import group_shares
 from tiering.selection.run import Selection
 

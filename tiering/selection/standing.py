@@ -1,7 +1,7 @@
 """Each firm's place on the tier ladder and what it still lacks for the next rung (and for the policy's goal).
 
 "What it still lacks" is an input table (uscc, program, lacks): the tier-ladder package computes it in the
-firm's own numbers (once per run, ``ClassifyRun.lacks``); without it the unmet and undetermined criteria of each
+firm's own numbers (once per run, ``Classification.lacks``); without it the unmet and undetermined criteria of each
 rule set (from the outcome table) stand in for it.
 """
 

@@ -14,7 +14,7 @@ from tiering.engine.evaluate import default_eval_date, evaluate
 from tiering.explain.outcomes import outcome_frame
 from tiering.ladder.lacks import lacks
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.library import RuleLibrary
+from tiering.rules.library import NoRuleSet, RuleLibrary
 
 OUTCOME_COLUMNS = ["uscc", "name", "program", "program_title", "ruleset_id", "outcome", "outcome_zh", "score_min",
                    "score_max", "path", "failed", "missing"]
@@ -48,8 +48,8 @@ def rulesets_for(library: RuleLibrary, programs: list[str], plan_year: int,
         try:
             for rs in library.in_force(on, pins, [program]):
                 chosen[rs.id] = rs
-        except KeyError as exc:
-            missing[program] = str(exc.args[0])
+        except NoRuleSet as exc:
+            missing[program] = str(exc)
     ordered = library.in_force(on, {rs.program: rs.id for rs in chosen.values()}, sorted({r.program for r in
                                                                                          chosen.values()}))
     return ordered, missing
@@ -64,5 +64,5 @@ def classify_plan_year(panel: pd.DataFrame, library: RuleLibrary, programs: list
         return PlanYear(plan_year, pd.DataFrame(columns=OUTCOME_COLUMNS), year_rows, missing)
     app = application_year(plan_year)
     evaluation = evaluate(panel, rulesets, app, default_eval_date(app))
-    needs = lacks(evaluation, panel)[["uscc", "program", "cost", "lacks"]]
+    needs = lacks(evaluation)[["uscc", "program", "cost", "lacks"]]
     return PlanYear(plan_year, outcome_frame(evaluation), year_rows, missing, needs)

@@ -1,4 +1,5 @@
-"""Exit codes: part of the command-line interface, documented in README.md and in ``tiering --help``."""
+"""Exit codes: part of the command-line interface, documented in README.md and in ``tiering --help``; every
+error of the family (:mod:`tiering.errors`) carries one."""
 
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""The application layer: a register classified once into one result that every output reads.
+
+The command line, reports, selection, the audit store, watch, the review desk and the distributed runner all go
+through these functions; none of them evaluates a criterion, a standing, what a firm lacks or an explanation on its
+own. Nothing here prints or imports click: progress is a callback the caller passes.
+
+    from tiering.app import classify, classify_firm, rules_in_force
+
+    rulesets, on = rules_in_force(library, year=2025)                 # the versions in force on 30 June 2025
+    result = classify(register, rulesets, 2025, on, progress=None)    # -> Classification
+    result.outcomes      # firm × rule set: outcome, score, path, unmet and undetermined criteria
+    result.results       # the same with what each firm lacks (the 结果 sheet)
+    result.lacks         # what each firm lacks per rule set it does not meet (computed on first use, once)
+    result.standing      # per firm: highest rung on the ladder, programmes qualified, pending
+    result.summary       # counts per rule set and outcome
+    result.provenance    # input hash, rule versions, year, date, row counts
+    result.explain("91120116MA05JX0001")   # one firm's explanation, read from this result (no second evaluation)
+
+    # one firm of a register (code, exact name or a fragment only its name contains), without classifying the
+    # other firms (the CLI's `tiering explain`):
+    uscc, one = classify_firm(register, "蓟州生物医药", rulesets, 2025, on)
+    one.explain(uscc); one.firm_results(uscc); one.firm_lacks(uscc)
+"""
+
+from __future__ import annotations
+
+from tiering.app.classification import Classification, Progress, classify, classify_firm
+from tiering.app.firm import FirmAmbiguous, FirmNotFound, firm_rows
+from tiering.app.rules import rules_in_force
+
+__all__ = [
+    "Classification", "FirmAmbiguous", "FirmNotFound", "Progress", "classify", "classify_firm", "firm_rows",
+    "rules_in_force",
+]

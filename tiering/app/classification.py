@@ -1,0 +1,151 @@
+"""``classify``: one register, the rule sets in force, one application year -> one :class:`Classification`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from tiering.app.firm import firm_code, firm_rows
+from tiering.engine.evaluate import Evaluation, default_eval_date, firm_slice, prepare, run
+from tiering.explain.columns import column_gaps
+from tiering.explain.outcomes import outcome_frame, summary_counts
+from tiering.explain.text import explain_firm
+from tiering.ladder.lacks import SEP, lacks, lacks_for_firm
+from tiering.ladder.summary import tier_summary
+from tiering.output.provenance import Provenance, ruleset_records
+from tiering.register import Register
+from tiering.rules.compile import CompiledRuleSet
+from tiering.rules.nodes import One
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: ``step`` names the stage in Chinese and English ("评价中 evaluating"); ``done``
+of ``total`` units of it are finished. Called at least once per stage."""
+
+EVALUATING = "评价中 evaluating"
+REASONS = "整理结果与原因 outcomes and reasons"
+LACKS = "计算尚缺 what each firm still lacks"
+
+
+@dataclass
+class Classification:
+    """Everything one classification of a register produced; each later table is computed on first use, once.
+
+    ``evaluation`` keeps the firm numbering and the derived columns (``evaluation.contexts``) the criteria were
+    evaluated on; what each firm lacks and one firm's explanation are read from them, never made again.
+    """
+
+    register: Register
+    rulesets: list[CompiledRuleSet]
+    evaluation: Evaluation
+    outcomes: pd.DataFrame
+    """One row per firm × rule set: outcome, score, path and the unmet and undetermined criteria."""
+    provenance: Provenance
+    progress: Progress | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def year(self) -> int:
+        return self.evaluation.year
+
+    @property
+    def eval_date(self) -> dt.date:
+        return self.evaluation.eval_date
+
+    @cached_property
+    def lacks(self) -> pd.DataFrame:
+        """What each firm still lacks per rule set it does not meet (see :func:`tiering.ladder.lacks.lacks`)."""
+        if self.progress is not None:
+            self.progress(LACKS, 0, 1)
+        table = lacks(self.evaluation)
+        if self.progress is not None:
+            self.progress(LACKS, 1, 1)
+        return table
+
+    @cached_property
+    def results(self) -> pd.DataFrame:
+        """:attr:`outcomes` with a ``lacks`` column ('' where the firm qualifies): the result table users get."""
+        gaps = self.lacks[["uscc", "ruleset_id", "lacks"]]
+        table = self.outcomes.merge(gaps, on=["uscc", "ruleset_id"], how="left", validate="one_to_one")
+        table["lacks"] = table["lacks"].fillna("")
+        return table
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Counts per rule set and outcome."""
+        return summary_counts(self.outcomes)
+
+    @cached_property
+    def standing(self) -> pd.DataFrame:
+        """Per firm: highest rung on the ladder, programmes qualified, programmes pending (the 层级 sheet)."""
+        return tier_summary(self.evaluation)
+
+    def firm_code(self, firm_id: str) -> str:
+        """The 统一社会信用代码 of ``firm_id`` (a code or an exact 企业名称) among the firms evaluated."""
+        return firm_code(self.evaluation.firms, self.evaluation.names, firm_id, self.year)
+
+    def firm_results(self, uscc: str) -> dict[str, dict[str, One]]:
+        """One firm's record of every criterion, per rule-set id (criterion id -> :class:`One`)."""
+        return firm_slice(self.evaluation, uscc)
+
+    def firm_lacks(self, uscc: str) -> dict[str, list[str]]:
+        """What one firm lacks, per rule-set id it does not meet: read from :attr:`lacks` when that has been
+        computed, otherwise worked out for this firm alone."""
+        if "lacks" not in self.__dict__:
+            return lacks_for_firm(self.evaluation, uscc)
+        rows = self.lacks[self.lacks["uscc"] == uscc]
+        return {rid: str(text).split(SEP) for rid, text in zip(rows["ruleset_id"], rows["lacks"], strict=True)}
+
+    def explain(self, firm_id: str) -> str:
+        """The criterion-by-criterion explanation of one firm (code or exact name) for every rule set, in Chinese."""
+        uscc = self.firm_code(firm_id)
+        name = str(self.evaluation.names[np.flatnonzero(self.evaluation.firms == uscc)[0]])
+        return explain_firm(uscc, name, self.year, self.rulesets, self.firm_results(uscc), self.firm_lacks(uscc))
+
+
+def classify(register: Register, rulesets: Sequence[CompiledRuleSet], year: int, on: dt.date | None = None,
+             progress: Progress | None = None) -> Classification:
+    """Classify the accepted rows of ``register`` against ``rulesets`` for application ``year``.
+
+    ``rulesets`` must be in dependency order (as :func:`tiering.app.rules_in_force` gives them); ``on`` is the
+    evaluation date (default: 30 June of ``year``). Firms are numbered and the columns the rules read derived once,
+    here; every table of the result is read from that.
+    """
+    on = on or default_eval_date(year)
+    rulesets = list(rulesets)
+    total = len(rulesets)
+    if progress is not None:
+        progress(EVALUATING, 0, total)
+    done = iter(range(1, total + 1))
+    evaluation = run(prepare(register.frame, rulesets, year, on), rulesets,
+                     None if progress is None else (lambda _rs: progress(EVALUATING, next(done), total)))
+    if progress is not None:  # on a large register this step takes longer than the evaluation itself
+        progress(REASONS, 0, 1)
+    outcomes = outcome_frame(evaluation)
+    if progress is not None:
+        progress(REASONS, 1, 1)
+    missing = column_gaps(evaluation, set(register.columns), register.unused_columns)
+    provenance = Provenance(
+        input_file=str(register.path), input_sha256=register.sha256, year=year, eval_date=on.isoformat(),
+        money_units={k: register.money_note(k) for k in sorted(register.money_units)},
+        rulesets=ruleset_records(rulesets), rows_read=register.rows_read,
+        rows_accepted=len(register.frame), rows_refused=register.rows_refused,
+        firms_evaluated=len(evaluation.firms), firms_without_data_year=evaluation.not_evaluated,
+        columns_mapped=dict(register.columns), columns_unused=list(register.unused_columns),
+        intake_notes=list(register.notes), column_gaps=[gap.message() for gap in missing],
+    )
+    return Classification(register, rulesets, evaluation, outcomes, provenance, progress)
+
+
+def classify_firm(register: Register, firm_id: str, rulesets: Sequence[CompiledRuleSet], year: int,
+                  on: dt.date | None = None) -> tuple[str, Classification]:
+    """(统一社会信用代码, classification) of one firm of ``register`` (see :func:`tiering.app.firm.firm_rows` for
+    how ``firm_id`` is matched): its rows alone classified once, so that its explanation, results and lacks are
+    read from that result without evaluating the other firms."""
+    rows = firm_rows(register, firm_id, year)
+    alone = dataclasses.replace(register, frame=rows, refusals=[], rows_read=len(rows))
+    return str(rows["uscc"].iloc[0]), classify(alone, rulesets, year, on)
