@@ -244,6 +244,8 @@ def test_a_loss_is_never_a_reason_even_when_it_scores_above_average() -> None:
         "研发投入强度 10%（+6分）：研发投入是未来增长的来源",
         "总资产收益率 8%（+12分）：总资产收益率高说明盈利能力强",
     ]
+    # what counted against each firm is shown too (the loss scored above the lowest bin, so it is no deduction)
+    assert model.top_deductions(firms).tolist() == ["", "研发投入强度 1%（-3分）"]
 
 
 # --- calibration ------------------------------------------------------------------------------------------

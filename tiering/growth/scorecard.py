@@ -427,6 +427,16 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         kept = kept.assign(reason=[f"{r}：{w}" if w else r for r, w in zip(kept["reason"], why, strict=True)])
         return self._joined(kept, frame, n)
 
+    def top_deductions(self, frame: pd.DataFrame, n: int = 2) -> pd.Series:
+        """Up to ``n`` present-valued features that lowered each row's score most, e.g. ``企业年龄 4年（-6分）``.
+
+        The counterpart of :meth:`top_reasons`, so that a brief shows what counted against the firm as well.
+        """
+        explained = self._explained(frame)
+        kept = explained[(explained["points"] < 0) & ~explained["missing"]].sort_values(
+            ["row", "points"], kind="stable")
+        return self._joined(kept, frame, n)
+
     def missing_notes(self, frame: pd.DataFrame) -> pd.Series:
         """Per row, every Missing bin that gave it points (positive or negative), joined with "；".
 

@@ -98,6 +98,9 @@ def firm_brief(row: pd.Series, selection: Selection) -> str:
         lines += ["", "成长潜力模型的主要理由（为该企业加分最多的特征，括号内为加分）：", ""]
         lines += [f"- {_cell(r)}" for r in reasons.split("；") if r] or ["- 无：该企业没有高于平均水平的模型特征"]
         lines += [f"- {_cell(r)}" for r in notes.split("；") if r]
+        against = row.get("model_deductions") or ""
+        if against:
+            lines += ["", f"成长潜力模型的主要扣分：{_cell(against)}"]
         lines += ["", "模型只在符合资格的企业之间排序，不据此单独排除任何企业；分数为相对排序，不是概率。"]
     next_rung = row["next_rung"] or "下一层级"
     lines += ["", f"## 尚缺（{_cell(next_rung)}）—— 一企一策的起点", "", *_lacks_lines(row)]

@@ -109,5 +109,6 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
     table = pd.concat([table, shown, raw, extra], axis=1)
     table["model_reasons"] = signals.model_reasons.reindex(table["uscc"]).fillna("").to_numpy()
     table["model_notes"] = signals.model_notes.reindex(table["uscc"]).fillna("").to_numpy()
+    table["model_deductions"] = signals.model_deductions.reindex(table["uscc"]).fillna("").to_numpy()
     table["reasons"] = _top_contributions(table, policy, model is not None)
     return Selection(policy, year, n, model is not None, status, table, warnings)

@@ -23,6 +23,8 @@ class Signals:
     model_reasons: pd.Series
     model_notes: pd.Series
     """Per firm, the Missing bins that gave it points (e.g. ``无往年数据（新上市/新成立）：+6分（上年营收增长）``)."""
+    model_deductions: pd.Series
+    """Per firm, the model features that lowered its score most (e.g. ``企业年龄 4年（-6分）``)."""
     notes: list[str]
 
 
@@ -54,6 +56,7 @@ def component_signals(panel: pd.DataFrame, outcomes: pd.DataFrame, policy: Polic
     values = pd.DataFrame(index=firms)
     reasons = pd.Series("", index=firms, dtype=object, name="model_reasons")
     missing_notes = pd.Series("", index=firms, dtype=object, name="model_notes")
+    deductions = pd.Series("", index=firms, dtype=object, name="model_deductions")
     for c in components:
         if c.program_score is not None:
             rows = outcomes[outcomes["program"] == c.program_score]
@@ -64,15 +67,15 @@ def component_signals(panel: pd.DataFrame, outcomes: pd.DataFrame, policy: Polic
             column = cohort[c.feature] if c.feature in cohort.columns else pd.Series(dtype="float64")
             values[c.id] = column.astype("float64").reindex(firms).to_numpy()
         else:
-            points, reasons, missing_notes = _model_points(panel, model, firms, data_year)
+            points, reasons, missing_notes, deductions = _model_points(panel, model, firms, data_year)
             values[c.id] = points
     shown = pd.DataFrame({c.id: _shown(c, values[c.id]) for c in components}, index=firms)
-    return Signals(values, shown, reasons, missing_notes, notes)
+    return Signals(values, shown, reasons, missing_notes, deductions, notes)
 
 
 def _model_points(panel: pd.DataFrame, model: Scorecard | None, firms: pd.Index,
-                  data_year: int) -> tuple[np.ndarray, pd.Series, pd.Series]:
-    """Scorecard points, creditable top reasons and Missing-bin notes of each firm's data-year row.
+                  data_year: int) -> tuple[np.ndarray, pd.Series, pd.Series, pd.Series]:
+    """Scorecard points, creditable top reasons, Missing-bin notes and top deductions of each firm's data-year row.
 
     Firms without a data-year row get NaN and empty texts.
     """
@@ -82,7 +85,9 @@ def _model_points(panel: pd.DataFrame, model: Scorecard | None, firms: pd.Index,
     cohort = built.frame[built.frame["year"] == data_year].drop_duplicates("uscc").reset_index(drop=True)
     scored = pd.DataFrame({"uscc": cohort["uscc"], "points": model.score(cohort).to_numpy(dtype="float64"),
                            "why": model.top_reasons(cohort).to_numpy(),
-                           "missing": model.missing_notes(cohort).to_numpy()}).set_index("uscc")
+                           "missing": model.missing_notes(cohort).to_numpy(),
+                           "against": model.top_deductions(cohort).to_numpy()}).set_index("uscc")
     return (scored["points"].reindex(firms).to_numpy(),
             scored["why"].reindex(firms).fillna("").rename("model_reasons"),
-            scored["missing"].reindex(firms).fillna("").rename("model_notes"))
+            scored["missing"].reindex(firms).fillna("").rename("model_notes"),
+            scored["against"].reindex(firms).fillna("").rename("model_deductions"))
