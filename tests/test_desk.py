@@ -232,6 +232,8 @@ def test_search_and_filter_input_cannot_change_a_query(store: tuple[Path, str, s
         assert total({"district": hostile}) == "共 0 家", hostile
         assert total({"program": hostile, "outcome": "qualified"}) == "共 0 家", hostile
     assert total({"rung": "0 OR 1=1"}) == "共 4 家"  # not a number: the rung filter is ignored, not injected
+    assert total({"rung": "²", "page": "²"}) == "共 4 家"  # a digit to str.isdigit, no number to int()
+    assert total({"page": "99999999999999999999"}) == "共 4 家"
     assert verify(path).ok and records(path) == 2
 
 
@@ -368,3 +370,10 @@ def test_users_commands(tmp_path: Path) -> None:
     assert run.invoke(main, ["users", "list", "--store", str(store)]).output.startswith("王芳\tapprover\t审批人\t")
     assert run.invoke(main, ["users", "remove", "王芳", "--store", str(store)]).exit_code == 0
     assert run.invoke(main, ["users", "remove", "王芳", "--store", str(store)]).exit_code == exit_codes.UNUSABLE_INPUT
+
+
+def test_serve_needs_a_store_and_binds_to_loopback_by_default(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--store", str(tmp_path / "none.sqlite")])
+    assert result.exit_code == exit_codes.UNUSABLE_INPUT and "no audit store at" in result.output
+    help_text = CliRunner().invoke(main, ["serve", "--help"]).output
+    assert "[default: 127.0.0.1]" in help_text and "reverse proxy" in help_text

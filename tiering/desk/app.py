@@ -28,7 +28,7 @@ from tiering.audit.evidence import MAX_BYTES, TYPES, evidence_file, save_evidenc
 from tiering.audit.rulesets import StoredRulesError
 from tiering.audit.show import override_line, overrides_for, stored_explanation
 from tiering.audit.store import OUTCOMES, AuditWriteError, NothingRecorded, record_hash_of, record_override
-from tiering.desk.queries import PAGE_SIZE, Filters, Store
+from tiering.desk.queries import PAGE_SIZE, Filters, Store, number
 from tiering.desk.security import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
@@ -89,9 +89,11 @@ class Desk:
         if form is None or not valid_csrf(request, form):
             return self.page(request, "login.html", 403, error="表单已失效，请重新登录 (invalid form, try again)")
         name, password = form_text(form, "name", 100), form.get("password")
+        if not isinstance(password, str) or len(password) > 1024:  # no hashing of megabyte "passwords"
+            password = ""
         address = request.client.host if request.client else "?"
         try:
-            user = self.users.sign_in(name, password if isinstance(password, str) else "", address)
+            user = self.users.sign_in(name, password, address)
         except Throttled as exc:
             return self.page(request, "login.html", 429, error=str(exc))
         if user is None:
@@ -117,7 +119,7 @@ class Desk:
         args = request.query_params
         filters = Filters(**{k: args.get(k, "")[:100] for k in ("program", "outcome", "district", "industry",
                                                                   "rung", "q")})
-        page = int(args["page"]) if args.get("page", "").isdigit() else 0
+        page = number(args.get("page", "")) or 0
         firms, total = self.store.firms_page(run["seq"], filters, page)
         table: dict[str, dict[str, int]] = {}
         for program, outcome, n in facts.counts:
@@ -230,7 +232,7 @@ class Desk:
         try:
             evidence = await self._evidence(form)
             ref = lists.propose(self.path, run_id, user.name, form_text(form, "why"), form_text(form, "action", 10),
-                                form_text(form, "uscc", 40), int(to) if to.isdigit() else None,
+                                form_text(form, "uscc", 40), number(to),
                                 form_text(form, "based_on", 80) or None, evidence)
         except (ValueError, KeyError, AuditWriteError) as exc:
             return await self.cultivation_list(request, str(exc.args[0]), 400)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,12 @@ from typing import Any
 from tiering.audit.store import FIRM_COLUMNS, load_records
 
 PAGE_SIZE = 50
+
+
+def number(text: str) -> int | None:
+    """A page number, rung or list place typed into a URL or form: ASCII digits only (``"²".isdigit()`` is true
+    but no number), at most 7 of them; None otherwise."""
+    return int(text) if re.fullmatch(r"[0-9]{1,7}", text) else None
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,9 @@ class Filters:
             if value:
                 sql.append(f"f.{column} = ?")
                 args.append(value)
-        if self.rung.isdigit():
+        if number(self.rung) is not None:
             sql.append("f.rung = ?")
-            args.append(int(self.rung))
+            args.append(number(self.rung))
         if self.q:
             like = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             sql.append("(f.uscc LIKE ? ESCAPE '\\' OR f.name LIKE ? ESCAPE '\\')")
