@@ -269,7 +269,7 @@ def test_an_override_with_evidence_is_a_record_beside_the_machine_decision(store
     assert "人工调整 override（申报年度 2025）：kjxzxqy-2022 改判为「符合」，由 analyst" in page
     assert "函.pdf" in page and "结果：不符合" in page  # the machine decision stays as it was
     history = firm_history(path, FIRMS[0], brief=True)
-    assert "改判为「符合」，由 analyst" in history and "证据：津科函〔2025〕12号" in history
+    assert "改判为「符合」，由 analyst" in history and "证据：津科函〔2025〕12号；证据文件：函.pdf（SHA-256 " in history
     report = verify(path)
     assert (report.ok, report.overrides) == (True, 1)
     next(evidence_dir(path).iterdir()).write_bytes(b"%PDF-1.4 forged")
@@ -377,3 +377,11 @@ def test_serve_needs_a_store_and_binds_to_loopback_by_default(tmp_path: Path) ->
     assert result.exit_code == exit_codes.UNUSABLE_INPUT and "no audit store at" in result.output
     help_text = CliRunner().invoke(main, ["serve", "--help"]).output
     assert "[default: 127.0.0.1]" in help_text and "reverse proxy" in help_text
+
+
+def test_serve_prepares_the_newest_runs_before_the_first_visit(store: tuple[Path, str, str]) -> None:
+    path, _, _ = store
+    desk = create_app(path).state.desk
+    assert desk.store.facts.cache_info().currsize == 0
+    desk.warm()
+    assert desk.store.facts.cache_info().currsize == 2  # both runs counted; their rule texts compiled

@@ -23,6 +23,8 @@ _ZH = {"qualified": OUTCOME_ZH[1], "not_qualified": OUTCOME_ZH[0], "undetermined
 def override_line(o: dict[str, Any]) -> str:
     """One override as analysts read it: it sits beside the machine outcome and never replaces it."""
     evidence = f"；证据：{o['evidence']}" if o.get("evidence") else ""
+    if o.get("evidence_file"):
+        evidence += f"；证据文件：{o['evidence_file']['name']}（SHA-256 {o['evidence_file']['sha256'][:12]}…）"
     scope = f"申报年度 {o['year']}" if o.get("year") else "所有年度"
     return (f"人工调整 override（{scope}）：{o['ruleset_id']} 改判为「{_ZH[o['outcome']]}」，"
             f"由 {o['by']} 于 {o['time']} 记录；理由：{o['why']}{evidence}  [{o['id']}]")

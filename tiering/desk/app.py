@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +27,7 @@ from starlette.routing import Route
 from tiering.audit import lists
 from tiering.audit.db import StoreTampered, connect
 from tiering.audit.evidence import MAX_BYTES, TYPES, evidence_file, save_evidence
-from tiering.audit.rulesets import StoredRulesError
+from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.show import override_line, overrides_for, stored_explanation
 from tiering.audit.store import OUTCOMES, AuditWriteError, NothingRecorded, record_hash_of, record_override
 from tiering.desk.queries import PAGE_SIZE, Filters, Store, number
@@ -76,6 +78,20 @@ class Desk:
 
     def missing(self, request: Request, what: str) -> HTMLResponse:
         return self.page(request, "message.html", 404, title="未找到 not found", message=what)
+
+    def warm(self, runs: int = 3) -> None:
+        """Count the newest runs and compile their stored rule texts ahead of the first visit (what those visits
+        would otherwise pay once); a store that cannot be read is left for the pages to report."""
+        try:
+            for run in self.store.runs()[:runs]:
+                self.store.facts(run["seq"])
+                conn = connect(self.path, create=False)
+                try:
+                    load_stored(conn, run["rulesets"])
+                finally:
+                    conn.close()
+        except (StoredRulesError, StoreTampered, sqlite3.Error, ValueError, KeyError):
+            return
 
     # --- sign-in -----------------------------------------------------------------------------------------------
 
@@ -287,9 +303,12 @@ class Desk:
         return self.page(request, "rules.html", on=on, rulesets=rulesets, in_force=in_force, provisional=provisional)
 
 
-def create_app(store: Path) -> Starlette:
-    """The desk over ``store`` as an ASGI application."""
+def create_app(store: Path, warm: bool = False) -> Starlette:
+    """The desk over ``store`` as an ASGI application; with ``warm``, the newest runs are prepared on a background
+    thread (see :meth:`Desk.warm`)."""
     desk = Desk(store)
+    if warm:
+        threading.Thread(target=desk.warm, name="desk-warm", daemon=True).start()
     users = desk.users
 
     def route(path: str, endpoint: Any, role: str = "viewer", write: bool = False) -> Route:

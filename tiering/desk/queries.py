@@ -92,6 +92,8 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.facts = functools.lru_cache(maxsize=64)(self._facts)
+        """What is counted once per run (:meth:`_facts`), kept for this store's life: runs never change."""
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
@@ -119,8 +121,7 @@ class Store:
             return None
         return {**json.loads(row[1]), "seq": row[0], "hash": row[2]}
 
-    @functools.lru_cache(maxsize=64)  # noqa: B019  (one Store per app; runs never change)
-    def facts(self, seq: int) -> RunFacts:
+    def _facts(self, seq: int) -> RunFacts:
         conn = self.connect()
         try:
             counts = conn.execute(

@@ -17,7 +17,7 @@ from tiering.desk.app import create_app
 
 def run(store: Path, host: str, port: int) -> None:
     """Serve the desk over ``store`` until interrupted."""
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(store, warm=True), host=host, port=port, log_level="warning")
 
 
 def free_port() -> int:
@@ -27,10 +27,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(store: Path, port: int | None = None) -> Iterator[str]:
+def running(store: Path, port: int | None = None, warm: bool = False) -> Iterator[str]:
     """Serve the desk on a background thread; yield its base URL (``http://127.0.0.1:PORT``)."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(store, warm), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
