@@ -8,14 +8,17 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.styles import Font
 
+from tiering.errors import TieringError
 from tiering.fields import split_header
 
 REJECT_COLUMNS: tuple[str, ...] = ("文件", "工作表", "行号", "列", "值", "原因")
 """Columns write_rejects puts in front of the original cells."""
 
 
-class RegisterError(Exception):
-    """The file cannot be used as a register at all; the message says what is wrong and how to fix it."""
+class RegisterError(TieringError):
+    """The file cannot be used as a register at all; the message says what is wrong and how to fix it (exit 3)."""
+
+    id = "register-unusable"
 
 
 @dataclass(frozen=True)
