@@ -27,7 +27,10 @@ ABOUT_SHEET = "说明"
 COLUMNS_SHEET = "列名对照"
 _FIXED_DATE = dt.datetime(2000, 1, 1)
 _FORMULA_START = ("=", "+", "-", "@")
-_MAX_WIDTH = 60
+_MAX_WIDTH = 50
+_FIT_WIDTH = 200
+"""Sheets whose columns add up to at most this many characters print scaled to one page width; wider ones print
+across pages at full size, with the header row (and the firm's code and name) repeated."""
 _WIDTH_SAMPLE = 300
 
 
@@ -193,6 +196,7 @@ def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, name: str, frame:
     ws = book.add_worksheet(name)
     columns = [str(c) for c in shown.columns]
     headers = [header(c, labels) for c in columns]
+    widths: list[float] = []
     ws.write_row(0, 0, headers, formats.header)
     ws.set_row(0, 32)
     for j, col in enumerate(columns):
@@ -206,18 +210,27 @@ def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, name: str, frame:
         ws.write_column(1, j, cells)
         sample = [headers[j], *("" if v is None else v for v in cells[:_WIDTH_SAMPLE])]
         width = _display_width(sample) if not numeric else max(10, _display_width(sample))
-        ws.set_column(j, j, width, formats.number(pattern) if pattern else None)
+        widths.append(width)
+        # long texts wrap inside their column instead of running over the next ones
+        cell_format = formats.number(pattern) if pattern else formats.wrap if width >= _MAX_WIDTH else None
+        ws.set_column(j, j, width, cell_format)
         if col in _COLOURED and len(shown):
             for text, fill in formats.fills.items():
                 ws.conditional_format(1, j, len(shown), j, {"type": "cell", "criteria": "==",
                                                               "value": f'"{text}"', "format": fill})
-    ws.freeze_panes(1, 2 if len(columns) > 4 and columns[:2] == ["uscc", "name"] else 0)
+    firm_first = len(columns) > 4 and columns[:2] == ["uscc", "name"]
+    ws.freeze_panes(1, 2 if firm_first else 0)
     if columns:
         ws.autofilter(0, 0, max(len(shown), 1), len(columns) - 1)
     ws.set_landscape()
     ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.repeat_rows(0)
-    ws.fit_to_pages(1, 0)
+    ws.set_footer(f"&L{name}&R第 &P 页，共 &N 页")
+    if sum(widths) <= _FIT_WIDTH:
+        ws.fit_to_pages(1, 0)
+    elif firm_first:
+        ws.repeat_columns(0, 1)
     return [(name, h, c, COLUMNS.get(c, Column(c)).unit) for h, c in zip(headers, columns, strict=True)]
 
 
