@@ -93,7 +93,7 @@ def _suspect(strings: pd.Series) -> bool:
     array = pa.array(strings, type=pa.large_string())
     for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:
         data = chunk.buffers()[2]
-        if data is None:
+        if data is None or data.size == 0:  # a column of blank cells has an empty character buffer
             continue
         data = np.frombuffer(data, dtype=np.uint8)
         # most columns are plain: nothing under 0x20 (one reduction), then the few other lead bytes by memchr
