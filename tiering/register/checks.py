@@ -45,7 +45,7 @@ def check_duplicates(
         numbers = [int(row_numbers[rows[i]]) for i in group]
         for row in numbers:
             others = [r for r in numbers if r != row]
-            problems.append((row, position, display(raw.frame.at[row, position]), duplicate(others)))
+            problems.append((row, position, display(raw.frame.at[row, position]), duplicate(raw.places(others))))
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from operator import itemgetter
@@ -62,14 +63,15 @@ def assemble(raw: RawTable, parsed: dict[str, pd.Series], rows: np.ndarray) -> p
 
 
 def harmonise_firm_fields(
-    frame: pd.DataFrame, field_ids: list[str], order: np.ndarray, firms: np.ndarray
+    frame: pd.DataFrame, field_ids: list[str], order: np.ndarray, firms: np.ndarray,
+    place: Callable[[int], str] = lambda row: f"第 {row} 行",
 ) -> tuple[pd.DataFrame, list[str]]:
     """Give every year of a firm the firm-level value of its latest year that has one; warn where years disagree.
 
     ``order`` lists the positions of the frame's rows sorted by (uscc, year) and ``firms`` the firm number of each
     of them (non-decreasing), as :func:`tiering.numbering.sort_rows` gives them. A firm-level fact (注册日期,
     所在区 …) cannot differ between years, so a disagreement is a data-entry problem worth a warning, but the
-    newest value is the best one to keep.
+    newest value is the best one to keep. ``place`` words a row's ``_row`` for the warning.
     """
     warnings: list[str] = []
     if len(order) == 0:
@@ -89,7 +91,7 @@ def harmonise_firm_fields(
             continue
         if differs.any():
             conflicted = np.isin(firms, np.unique(firm_of_row[differs]))
-            warnings.extend(_disagreements(frame.iloc[order[conflicted]], field_id, values))
+            warnings.extend(_disagreements(frame.iloc[order[conflicted]], field_id, values, place))
         frame[field_id] = values
     return frame, warnings
 
@@ -113,7 +115,7 @@ def _latest_values(column: pd.Series, order: np.ndarray, firms: np.ndarray,
     return latest, differs
 
 
-def _disagreements(rows: pd.DataFrame, field_id: str, latest: pd.Series) -> list[str]:
+def _disagreements(rows: pd.DataFrame, field_id: str, latest: pd.Series, place: Callable[[int], str]) -> list[str]:
     label = BY_ID[field_id].label
     records = zip(
         rows["uscc"].tolist(), rows["name"].tolist(), rows["_row"].tolist(), rows["year"].tolist(),
@@ -123,7 +125,7 @@ def _disagreements(rows: pd.DataFrame, field_id: str, latest: pd.Series) -> list
     # plain lists and itertools: a pandas groupby loop over thousands of firms costs seconds
     for firm, group in groupby(records, key=itemgetter(0)):
         members = list(group)
-        seen = "；".join(f"第 {row} 行（{year} 年）{display(value) or '空'}" for _, _, row, year, value, _ in members)
+        seen = "；".join(f"{place(row)}（{year} 年）{display(value) or '空'}" for _, _, row, year, value, _ in members)
         name, keep = members[-1][1], display(members[-1][5])
         notes.append(
             f"企业 {firm}（{name}）的 {label} 在不同年度不一致：{seen}。已对该企业所有年度采用最新年度的值 {keep}"

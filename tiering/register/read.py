@@ -62,6 +62,13 @@ class RawTable:
         """The row key of a row of a sheet (the inverse of locate)."""
         return self.sheets.index(sheet) * ROW_KEY + row
 
+    def places(self, keys: list[int]) -> str:
+        """Rows as people find them: 第 4、6 行, with the sheet when the register spans year sheets."""
+        located = [self.locate(k) for k in keys]
+        if len(self.sheets) == 1:
+            return f"第 {'、'.join(str(row) for _, row in located)} 行"
+        return "、".join(f"工作表“{sheet}”第 {row} 行" for sheet, row in located)
+
     def locate(self, key: int) -> tuple[str, int]:
         """(sheet name, row number as the spreadsheet shows it) of a row key; the sheet is "" for CSV/Parquet."""
         return self.sheets[key // ROW_KEY], key % ROW_KEY

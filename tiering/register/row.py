@@ -90,9 +90,9 @@ def before_registration(header: str, registered: str) -> str:
     return f'早于列 "{header}" 的 {registered}：企业注册之前的年度不应有数据，请核对年度或注册日期'
 
 
-def duplicate(other_rows: list[int]) -> str:
-    """Reason for a row whose (统一社会信用代码, 年度) also appears on other rows."""
-    return f"同一企业同一年度出现多次：另见第 {'、'.join(str(r) for r in other_rows)} 行"
+def duplicate(others: str) -> str:
+    """Reason for a row whose (统一社会信用代码, 年度) also appears on other rows (``others``: 第 4、6 行)."""
+    return f"同一企业同一年度出现多次：另见{others}"
 
 
 

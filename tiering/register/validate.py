@@ -70,7 +70,8 @@ def validate(
     position = np.empty(len(raw.frame), dtype=np.int64)
     position[rows] = np.arange(len(rows))
     frame, warnings = harmonise_firm_fields(
-        frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], position[by_firm], firm[accepted]
+        frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], position[by_firm], firm[accepted],
+        lambda key: raw.places([key]),
     )
     return frame, refusals, warnings
 
