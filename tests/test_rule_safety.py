@@ -113,7 +113,7 @@ def test_classify_with_a_bomb_among_the_rules_exits_3(tmp_path: Path, root: Path
                                        "--out", str(tmp_path / "out"), "--no-audit"])
     assert result.exit_code == 3, result.output
     assert f"{bomb}:6 " in result.output and "[yaml-too-many-nodes]" in result.output
-    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "out" / "provenance.json").exists()
 
 
 def test_cases_file_with_a_recursive_alias_fails_the_run(tmp_path: Path, root: Path) -> None:

@@ -38,7 +38,7 @@ from tiering.engine.evaluate import OUTCOME_TEXT, evaluate, evaluate_firm, firm_
 from tiering.fields import BY_ID, FIELDS, DType
 from tiering.rules.bands import MISSING
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.library import RuleLibrary
+from tiering.rules.library import RuleLibrary, schema_message
 from tiering.rules.nodes import FAIL, STATUS_TEXT, One, PointsNode, RequiresNode, ScoreNode, TestNode
 from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
@@ -180,11 +180,12 @@ def run_cases(library: RuleLibrary, path: Path) -> tuple[list[CaseResult], Cover
     try:
         spec = CasesFile.model_validate(doc.data)
     except ValidationError as exc:
-        return [], None, [SourceProblem(str(path), doc.line_of(tuple(e["loc"])), dotted(tuple(e["loc"])), e["msg"])
-                          for e in exc.errors()]
+        return [], None, [SourceProblem(str(path), doc.line_of(tuple(e["loc"])), dotted(tuple(e["loc"])),
+                                        *schema_message(e)) for e in exc.errors()]
     if spec.ruleset not in library.by_id:
         return [], None, [SourceProblem(str(path), doc.line_of(("ruleset",)), "ruleset",
-                                        f"no rule set '{spec.ruleset}' in {library.folder}")]
+                                        f"用例所指的规则集不存在：no rule set '{spec.ruleset}' in {library.folder}",
+                                        "cases-unknown-ruleset")]
     target = library.by_id[spec.ruleset]
     eval_date = spec.eval_date or dt.date(spec.year, 6, 30)
     chain = library.in_force(eval_date, pins={target.program: target.id}, programs=[target.program])
