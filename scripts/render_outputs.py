@@ -7,7 +7,8 @@ Usage (Debian packages: `apt-get update && apt-get install -y libreoffice-calc p
 The commands of the README tour write their outputs under OUT/files (classify on the sample, a rule diff, select
 and report on the generated panel with PDF briefs, plan targets, watch alerts); then every workbook is converted
 to PDF by LibreOffice (headless), every HTML page printed to PDF by headless Chromium (A4, as a browser prints it),
-and every PDF — those and the tool's own briefs — cut into PNG pages by pdftoppm under OUT/png. The page counts
+and every PDF — those and the tool's own briefs — cut into PNG pages by pdftoppm under OUT/png. Workbook sheets are
+cut to their first --rows rows first (a trace sheet would print thousands of pages). The page counts
 are printed, so a firm page that runs past two A4 pages or a brief past one shows at once.
 """
 
@@ -36,7 +37,7 @@ def _tool(name: str, package: str) -> str:
 
 def _tiering(*args: str) -> None:
     done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], cwd=ROOT, capture_output=True, text=True)
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or "Traceback" in done.stderr:  # 1: rows refused, as in the tour
         sys.exit(f"tiering {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
@@ -56,8 +57,25 @@ def make_outputs(files: Path) -> None:
              "--clock", "2025-12-01")
 
 
-def to_pdf(files: Path, pdf_dir: Path) -> list[Path]:
-    """Every workbook (LibreOffice) and HTML page (Chromium, A4) as PDF in ``pdf_dir``; plus the tool's own PDFs."""
+def preview_copy(book: Path, folder: Path, rows: int) -> Path:
+    """A copy of ``book`` whose sheets keep only their first ``rows`` data rows (a trace sheet runs to thousands
+    of printed pages; its first pages show everything a reader checks), styles and formats untouched."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(book)
+    for ws in wb.worksheets:
+        if ws.max_row > rows + 1:
+            ws.delete_rows(rows + 2, ws.max_row - rows - 1)
+            if ws.auto_filter.ref:
+                ws.auto_filter.ref = f"A1:{ws.cell(row=rows + 1, column=ws.max_column).coordinate}"
+    target = folder / book.name
+    wb.save(target)
+    return target
+
+
+def to_pdf(files: Path, pdf_dir: Path, rows: int) -> list[Path]:
+    """Every workbook (LibreOffice; sheets cut to ``rows`` rows) and HTML page (Chromium, A4) as PDF in
+    ``pdf_dir``; plus the tool's own PDFs."""
     pdf_dir.mkdir(parents=True, exist_ok=True)
     soffice = _tool("libreoffice", "libreoffice-calc")
     browser = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None) or \
@@ -66,7 +84,8 @@ def to_pdf(files: Path, pdf_dir: Path) -> list[Path]:
     for book in sorted(files.rglob("*.xlsx")):
         name = "_".join(book.relative_to(files).with_suffix("").parts)
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(book)],
+            preview = preview_copy(book, Path(tmp), rows)
+            subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(preview)],
                            capture_output=True, check=True, timeout=600)
             target = pdf_dir / f"{name}.pdf"
             shutil.move(str(Path(tmp) / f"{book.stem}.pdf"), target)
@@ -105,13 +124,14 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--pages", type=int, default=3, help="PNG pages per file (default 3)")
     parser.add_argument("--dpi", type=int, default=60)
+    parser.add_argument("--rows", type=int, default=60, help="Data rows kept per sheet when printing workbooks")
     parser.add_argument("--keep", action="store_true", help="Render the files already in OUT/files")
     args = parser.parse_args()
     files = args.out / "files"
     if not args.keep:
         shutil.rmtree(files, ignore_errors=True)
         make_outputs(files)
-    to_png(to_pdf(files, args.out / "pdf"), args.out / "png", args.pages, args.dpi)
+    to_png(to_pdf(files, args.out / "pdf", args.rows), args.out / "png", args.pages, args.dpi)
     print(f"PNG pages in {args.out / 'png'}")
 
 

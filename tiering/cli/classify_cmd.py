@@ -19,7 +19,6 @@ from tiering.cli.common import (
     YEAR,
     audit_options,
     echo_head,
-    echo_progress,
     evaluation_purpose,
     load_rules,
     pick_rulesets,
@@ -30,6 +29,7 @@ from tiering.cli.common import (
     rules_options,
     store_option,
 )
+from tiering.cli.progress import terminal_progress
 from tiering.explain.text import verdicts
 from tiering.output.overrides import beside_decisions
 from tiering.output.provenance import money_lines
@@ -97,7 +97,7 @@ def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bo
     register = read_usable_register(register_path, money_unit, encoding, sheet)
     click.echo("\n".join(selection_lines(rulesets, why, on)))
     run = classify_register(register, rulesets, year, on,
-                            progress=echo_progress if len(register.frame) > 50_000 else None)
+                            progress=terminal_progress())
     store = store_path(audit_store)
     run_id = None if no_audit else new_run_id()
     decisions = beside_decisions(run.results, override_table(store, year))

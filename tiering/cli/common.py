@@ -107,12 +107,6 @@ def audit_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return store_option(func)
 
 
-def echo_progress(step: str, done: int, total: int) -> None:
-    """The application layer's progress (:data:`tiering.app.Progress`) as lines on stderr."""
-    if done == 0 or total > 1:
-        click.echo(f"{step} {done}/{total}" if total > 1 else f"{step} …", err=True)
-
-
 def load_rules(rules_dir: Path | None) -> RuleLibrary:
     folder = rules_dir or RULES_DIR
     if not rule_files(folder):

@@ -19,6 +19,7 @@ from tiering.cli.common import (
     register_options,
     rules_options,
 )
+from tiering.cli.progress import terminal_progress
 from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.register import Register
 from tiering.report.data import DEFAULT_INDICATORS, build_report_data
@@ -134,8 +135,9 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
             fail(f"{plan_path}: " + "; ".join(exc.problems))
         except ValueError as exc:
             fail(f"{source_path}: {exc}")
+    progress = terminal_progress()
     data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators),
-                             None if no_selection else policy_path, count)
+                             None if no_selection else policy_path, count, progress)
     data.notes[:0] = notes
     if not Path(source).is_file():
         data.run_id = source
@@ -151,7 +153,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         fail(f"--firm {', '.join(unknown)}: not among the firms evaluated for {year} "
              f"(no accepted row of fiscal year {year - 1} in {source_path})")
     folder = out_dir or Path("out") / f"report-{year}"
-    for path in write_report(data, folder, chosen)[:2]:
+    for path in write_report(data, folder, chosen, progress)[:2]:
         click.echo(f"写出 wrote {path}")
     if chosen:
         click.echo(f"写出 wrote {len(chosen)} firm pages in {folder / 'firms'}")

@@ -26,6 +26,7 @@ from tiering.cli.common import (
     register_options,
     rules_options,
 )
+from tiering.cli.progress import terminal_progress
 from tiering.growth.card import load_card
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.output.provenance import today
@@ -137,7 +138,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     register = read_usable_register(register_path, money_unit, encoding, sheet)
     model, model_text = _model(model_path, register.frame)
     cultivated, cultivated_files = _cultivated(policy, policy_path, cultivated_paths)
-    run = classify(register, rulesets, year, on)
+    run = classify(register, rulesets, year, on, progress=terminal_progress())
     lacks = run.lacks[["uscc", "program", "lacks"]]
     try:
         selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year, n, model,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tiering.app import Classification, classify
+from tiering.app import Classification, Progress, classify
 from tiering.engine.evaluate import default_eval_date
 from tiering.engine.trace import trace_table
 from tiering.register import Register
@@ -114,10 +114,10 @@ def run_selection(register: Register, run: Classification, rulesets: list[Compil
 def build_report_data(register: Register, library: RuleLibrary, rulesets: list[CompiledRuleSet], year: int,
                       on: object, tracking: TargetTracking | None = None,
                       wanted: tuple[tuple[str, str], ...] = DEFAULT_INDICATORS, policy_path: Path | None = None,
-                      n: int | None = None) -> ReportData:
+                      n: int | None = None, progress: Progress | None = None) -> ReportData:
     """Classify ``year`` (and ``year - 1`` for transitions) and gather the report's tables; with ``policy_path``
-    also make the year's cultivation list."""
-    run = classify(register, rulesets, year, on)  # type: ignore[arg-type]
+    also make the year's cultivation list. ``progress`` follows the classification (:data:`tiering.app.Progress`)."""
+    run = classify(register, rulesets, year, on, progress=progress)  # type: ignore[arg-type]
     trace = trace_table(run.evaluation).to_pandas()
     for col in trace.columns:
         if isinstance(trace[col].dtype, pd.CategoricalDtype):

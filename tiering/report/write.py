@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tiering.app import Progress
 from tiering.engine.evaluate import firm_slice
 from tiering.engine.trace import READABLE_COLUMNS
 from tiering.explain.text import explain_firm
@@ -21,6 +22,7 @@ from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import One
 from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
 
+FIRM_PAGES = "逐家说明页 firm pages"
 SELECTION_COLUMNS = ["pick", "uscc", "name", "district", "highest_rung", "combined", "technical", "growth", "reasons",
                      "next_rung", "lacks", "goal", "goal_lacks"]
 
@@ -60,15 +62,17 @@ def explanation_text(uscc: str, name: str, year: int, rulesets: list[CompiledRul
     return explain_firm(uscc, name, year, ordered, results)
 
 
-def firm_pages(data: ReportData, firms: list[str]) -> dict[str, tuple[str, str]]:
+def firm_pages(data: ReportData, firms: list[str], progress: Progress | None = None) -> dict[str, tuple[str, str]]:
     """uscc → (title, HTML body) of the printable explanation page of each firm in ``firms`` (firms without data
-    for the year are skipped)."""
+    for the year are skipped); ``progress`` hears of every firm done."""
     evaluation = data.run.evaluation
     names = dict(zip(evaluation.firms, evaluation.names, strict=True))
     tiers = data.tiers.set_index("uscc")
     outcomes = data.run.outcomes.sort_values(["program", "ruleset_id"])
     pages = {}
-    for uscc in firms:
+    for done, uscc in enumerate(firms, start=1):
+        if progress is not None:
+            progress(FIRM_PAGES, done, len(firms))
         if uscc in names:
             text = explanation_text(uscc, str(names[uscc]), data.year, data.run.rulesets,
                                     firm_slice(evaluation, uscc))
@@ -103,12 +107,12 @@ def write_briefs(data: ReportData, out_dir: Path) -> list[Path]:
     return write_pdf_briefs(data.selection, out_dir / "briefs", stamp)
 
 
-def write_report(data: ReportData, out_dir: Path, firms: list[str]) -> list[Path]:
+def write_report(data: ReportData, out_dir: Path, firms: list[str], progress: Progress | None = None) -> list[Path]:
     """Write report.xlsx, report.html and the firm pages into ``out_dir``; return the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [write_workbook(out_dir / "report.xlsx", workbook_sheets(data), about_rows(data))]
     title, body = report_page(data)
-    pages = firm_pages(data, firms)
+    pages = firm_pages(data, firms, progress)
     # one font subset for the report and every firm page: subsetting the CJK font is the slow part
     font = PageFont(title + body + "".join(t + b for t, b in pages.values()))
     html_path = out_dir / "report.html"
