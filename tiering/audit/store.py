@@ -36,6 +36,10 @@ from tiering.output.trace_file import trace_parts, write_trace
 
 if TYPE_CHECKING:
     from tiering.app import Classification
+    from tiering.scale import PartitionedRun
+
+    Recorded = Classification | PartitionedRun
+    """A run as recorded: a whole classify, or a partitioned one (read back from its parts)."""
 
 DECISION_COLUMNS = ("uscc", "name", "program", "ruleset_id", "version", "outcome", "score_min", "score_max", "path",
                     "failed", "missing")
@@ -91,7 +95,7 @@ def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[
 FIRM_COLUMNS = ("i", "uscc", "name", "district", "industry", "rung", "highest", "programs")
 
 
-def firm_rows(run: Classification) -> list[tuple[Any, ...]]:
+def firm_rows(run: Recorded) -> list[tuple[Any, ...]]:
     """One row per firm evaluated: its 所在区 and 行业 in the fiscal year read, and its place on the ladder as the
     run's tier summary gives it (what the review desk filters by)."""
     standing = run.standing
@@ -144,7 +148,7 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
                               f"recorded — run again when the other run has finished") from exc
 
 
-def record_run(store: str | Path, run: Classification, command: Sequence[str],
+def record_run(store: str | Path, run: Recorded, command: Sequence[str],
                attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None,
                trace_folder: Path | None = None, run_id: str | None = None) -> str:
     """Record one classify (or select) run — decisions, rule texts, full trace — as the next link; return its id.
@@ -167,7 +171,7 @@ def record_run(store: str | Path, run: Classification, command: Sequence[str],
     return run_id
 
 
-def _write_run(store: Path, run: Classification, command: Sequence[str], attachments: dict[str, str] | None,
+def _write_run(store: Path, run: Recorded, command: Sequence[str], attachments: dict[str, str] | None,
                selection: list[dict[str, Any]] | None, trace_folder: Path | None, run_id: str, final: Path,
                tmp: Path) -> None:
     year = run.provenance.year
@@ -195,7 +199,7 @@ def _write_run(store: Path, run: Classification, command: Sequence[str], attachm
             "trace": {"file": final.name, "sha256": chain.trace_sha256(tmp), "rows": trace_rows},
             "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
             "firms": {"rows": len(firms), "sha256": chain.rows_sha256(firms)},
-            "firms_evaluated": len(run.evaluation.firms),
+            "firms_evaluated": run.provenance.firms_evaluated,
             "attachments": dict(sorted((attachments or {}).items())),
             "selection": _plain(selection),
         }
@@ -239,7 +243,7 @@ def _insert_decisions(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> 
                      f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", coded)
 
 
-def _commit_run(store: Path, run: Classification, rows: list[tuple[Any, ...]], firms: list[tuple[Any, ...]],
+def _commit_run(store: Path, run: Recorded, rows: list[tuple[Any, ...]], firms: list[tuple[Any, ...]],
                 body: dict[str, Any], tmp: Path, final: Path) -> None:
     """Insert everything and rename the trace inside one write transaction; undo both if anything fails."""
     conn = connect(store)

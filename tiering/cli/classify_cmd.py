@@ -29,18 +29,27 @@ from tiering.cli.common import (
     rules_options,
     store_option,
 )
+from tiering.cli.partitioned import (
+    chosen_engine,
+    classify_in_partitions,
+    engine_options,
+    part_attachments,
+    write_partitioned_extras,
+)
 from tiering.cli.progress import terminal_progress
 from tiering.explain.text import verdicts
 from tiering.output.overrides import beside_decisions
 from tiering.output.provenance import money_lines
 from tiering.output.trace_file import TRACE_DIR
 from tiering.output.write import FORMATS, write_results
-from tiering.register import write_template
+from tiering.register import Register, write_template
 from tiering.register.refusals import rejects_frame
 from tiering.rules.currency import selection_lines
+from tiering.scale import PartitionedRun
+from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR
 
 
-def _echo_summary(run: Classification, written: list[Path]) -> None:
+def _echo_summary(run: Classification | PartitionedRun, written: list[Path]) -> None:
     p = run.provenance
     click.echo(f"读取 {p.rows_read} 行 = 接受 {p.rows_accepted} 行 + 拒收 {p.rows_refused} 行"
                f"  (rows read = rows classified + rows refused)")
@@ -63,6 +72,7 @@ def _echo_summary(run: Classification, written: list[Path]) -> None:
 EARLIER_RUN_FILES = (
     TRACE_DIR, "provenance.json", "rejects.csv", "results.xlsx", "results.json",
     *(f"{sheet}.{suffix}" for sheet in ("层级", "结果", "汇总") for suffix in ("csv", "parquet")),
+    RESULTS_DIR, STANDING_DIR, LADDER_FILE,
 )
 """What a classify run writes into its folder (tiering.output.write), removed by --overwrite."""
 
@@ -81,21 +91,32 @@ EARLIER_RUN_FILES = (
 @register_options
 @rules_options
 @audit_options
+@engine_options
 def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bool, fmt: str, money_unit: str | None,
              encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
              eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str, certified: int | None,
-             audit_store: Path | None, no_audit: bool) -> None:
+             audit_store: Path | None, no_audit: bool, engine: str | None, partition_size: int,
+             scheduler: str | None, workers: int) -> None:
     """Classify every firm of REGISTER against every program in force, and write the results with their trace.
+
+    REGISTER is a file or a folder of files (e.g. a Parquet dataset partitioned by year).
 
     Example: tiering classify datasets/sample_register.xlsx --year 2025 --out out/
     """
     out = out_dir or Path("out") / f"classify-{year}"
+    engine = chosen_engine(engine, scheduler)
     prepare_out_dir(out, overwrite, EARLIER_RUN_FILES)
     library = load_rules(rules_dir)
     why = evaluation_purpose(purpose, certified)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs, why)
     register = read_usable_register(register_path, money_unit, encoding, sheet)
     click.echo("\n".join(selection_lines(rulesets, why, on)))
+    if engine != "single":
+        run = classify_in_partitions(register, rulesets, year, on, out, engine, partition_size, scheduler, workers)
+        written = write_partitioned_extras(run, register)
+        _echo_summary(run, written)
+        _record(run, audit_store, no_audit, out / TRACE_DIR, attachments=part_attachments(run))
+        _exit(run, register)
     run = classify_register(register, rulesets, year, on,
                             progress=terminal_progress())
     store = store_path(audit_store)
@@ -108,9 +129,23 @@ def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bo
     _echo_summary(run, written)
     if run_id is not None:
         trace = next(p for p in written if p.name == TRACE_DIR)
-        record_run(store, run, sys.argv, trace_folder=trace, run_id=run_id)
-        click.echo(f"审计记录 audit run {run_id} in {store}")
-        echo_head(store, run_id)
+        _record(run, audit_store, no_audit, trace, run_id)
+    _exit(run, register)
+
+
+def _record(run: Classification | PartitionedRun, audit_store: Path | None, no_audit: bool, trace: Path,
+            run_id: str | None = None, attachments: dict[str, str] | None = None) -> None:
+    """Record the run in the audit store, once, with its trace (unless --no-audit)."""
+    if no_audit:
+        return
+    store = store_path(audit_store)
+    run_id = run_id or new_run_id()
+    record_run(store, run, sys.argv, attachments, trace_folder=trace, run_id=run_id)
+    click.echo(f"审计记录 audit run {run_id} in {store}")
+    echo_head(store, run_id)
+
+
+def _exit(run: Classification | PartitionedRun, register: Register) -> None:
     if run.provenance.column_gaps:
         sys.exit(exit_codes.MISSING_COLUMNS)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)

@@ -38,15 +38,27 @@ def write_trace(evaluation: Evaluation, folder: Path) -> int:
     folder.mkdir(parents=True)
 
     def write_part(k: int) -> None:
-        with pq.ParquetWriter(folder / f"part-{k}.parquet", TRACE_SCHEMA, compression="zstd", compression_level=1,
-                              use_dictionary=_DICTIONARY_COLUMNS, write_statistics=["uscc"]) as writer:
-            for batch in builder.batches(cuts[k], cuts[k + 1]):
-                writer.write_batch(batch, row_group_size=batch.num_rows)
+        _write(builder, folder / f"part-{k}.parquet", cuts[k], cuts[k + 1])
 
     # Arrow encodes without holding the GIL, so each part's thread keeps a core busy
     with ThreadPoolExecutor(max_workers=parts) as pool:
         list(pool.map(write_part, range(parts)))
     return builder.rows
+
+
+def write_trace_part(evaluation: Evaluation, path: Path) -> int:
+    """Write the trace of ``evaluation`` as the one Parquet file ``path`` (a part of a partitioned run's trace
+    folder, laid out as any part); return its rows."""
+    builder = TraceBuilder(evaluation)
+    _write(builder, path, 0, builder.n)
+    return builder.rows
+
+
+def _write(builder: TraceBuilder, path: Path, first: int, last: int) -> None:
+    with pq.ParquetWriter(path, TRACE_SCHEMA, compression="zstd", compression_level=1,
+                          use_dictionary=_DICTIONARY_COLUMNS, write_statistics=["uscc"]) as writer:
+        for batch in builder.batches(first, last):
+            writer.write_batch(batch, row_group_size=batch.num_rows)
 
 
 def trace_parts(path: Path) -> list[Path]:

@@ -96,6 +96,8 @@ def _suspect(strings: pd.Series) -> bool:
         if data is None or data.size == 0:  # a column of blank cells has an empty character buffer
             continue
         data = np.frombuffer(data, dtype=np.uint8)
+        if not data.size:  # every cell of the chunk empty
+            continue
         # most columns are plain: nothing under 0x20 (one reduction), then the few other lead bytes by memchr
         if data.min() < 0x20:
             return True

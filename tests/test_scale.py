@@ -1,0 +1,179 @@
+"""Partitioned and distributed runs give the single-process run's rows: in one process, on a Dask cluster of two
+worker processes on 127.0.0.1, and when a worker is killed mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tiering.app import classify, rules_in_force
+from tiering.datasets import generate_panel, write_register
+from tiering.output.trace_file import TRACE_DIR
+from tiering.register import load_register
+from tiering.rules.library import load_library
+from tiering.scale import classify_partitioned, partition_of
+from tiering.scale.dask_engine import dask_runner
+from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE
+
+YEAR = 2025
+KEYS = {RESULTS_DIR: ["uscc", "ruleset_id"], STANDING_DIR: ["uscc"],
+        TRACE_DIR: ["uscc", "ruleset_id", "criterion_id"]}
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory):
+    path = write_register(generate_panel(150, (2021, 2024), seed=9).panel, tmp_path_factory.mktemp("r") / "g.parquet")
+    return load_register(path)
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return rules_in_force(load_library(), YEAR)
+
+
+@pytest.fixture(scope="module")
+def single(register, rules):
+    """The single-process run's tables, sorted."""
+    result = classify(register, *[rules[0]], YEAR, rules[1])
+    from tiering.engine.trace import trace_table
+
+    tables = {RESULTS_DIR: result.results, STANDING_DIR: result.standing,
+              TRACE_DIR: trace_table(result.evaluation).to_pandas()}
+    return {k: _sorted(v, KEYS[k]) for k, v in tables.items()}, result
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _same_as_single(out: Path, single) -> None:
+    tables, result = single
+    for name, keys in KEYS.items():
+        parts = sorted((out / name).glob("part-*.parquet"))
+        assert len(parts) > 1, name
+        got = _sorted(pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True), keys)
+        pd.testing.assert_frame_equal(got, tables[name], check_dtype=False, check_categorical=False)
+    summary = pd.read_csv(out / SUMMARY_FILE)
+    expected = result.summary.reset_index(drop=True)
+    assert summary["ruleset_id"].tolist() == expected["ruleset_id"].tolist()
+    assert summary["qualified"].tolist() == expected["qualified"].tolist()
+    assert summary["total"].tolist() == expected["total"].tolist()
+    ladder = pd.read_csv(out / LADDER_FILE)
+    assert ladder["firms"].sum() == len(result.standing)
+    assert not (out / ".partitions").exists()
+
+
+def test_a_firm_stays_in_one_partition_whatever_the_order() -> None:
+    codes = pd.Series([f"91120116MA05JX{i:04d}" for i in range(1000)])
+    first = partition_of(codes, 7)
+    again = partition_of(codes[::-1].reset_index(drop=True), 7)[::-1]
+    assert (first == again).all()
+    assert set(first) == set(range(7))
+
+
+def test_partitioned_in_one_process_equals_the_single_run(register, rules, single, tmp_path: Path) -> None:
+    run = classify_partitioned(register, rules[0], YEAR, rules[1], tmp_path, partition_size=40)
+    assert run.partitions >= 4
+    _same_as_single(tmp_path, single)
+    assert run.provenance.firms_evaluated == single[1].provenance.firms_evaluated
+    assert run.provenance.rows_read == register.rows_read
+    assert set(run.files) == {f"{d}/{p.name}" for d in KEYS for p in (tmp_path / d).glob("part-*.parquet")}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(tmp_path: Path):
+    """A real scheduler and two worker processes on 127.0.0.1 (the `dask` command line), stopped afterwards."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    procs = [subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    for _ in range(2):
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1",
+             "--no-nanny", "--dashboard-address", ":0", "--local-directory", str(tmp_path / "dask")],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(2, timeout=120)
+    yield address, procs[1:]
+    for p in reversed(procs):  # workers first; nothing of theirs is needed any more
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=30)
+
+
+def test_on_a_dask_cluster_every_output_equals_the_single_run(register, rules, single, cluster, tmp_path) -> None:
+    address, _ = cluster
+    out = tmp_path / "dask"
+    here = tmp_path / "here"
+    classify_partitioned(register, rules[0], YEAR, rules[1], out, partition_size=40, runner=dask_runner(address))
+    classify_partitioned(register, rules[0], YEAR, rules[1], here, partition_size=40)
+    _same_as_single(out, single)
+    for name in KEYS:  # every part file, byte for byte
+        for part in sorted((here / name).glob("part-*.parquet")):
+            assert (out / name / part.name).read_bytes() == part.read_bytes(), f"{name}/{part.name}"
+    for name in (SUMMARY_FILE, LADDER_FILE):
+        assert (out / name).read_bytes() == (here / name).read_bytes()
+
+
+def test_a_worker_killed_mid_run_costs_nothing_but_time(register, rules, single, cluster, tmp_path) -> None:
+    address, workers = cluster
+    out = tmp_path / "killed"
+    import threading
+
+    def kill_when_working() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline and not any((out / RESULTS_DIR).glob("part-*.parquet")):
+            time.sleep(0.05)
+        workers[0].send_signal(signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_working)
+    killer.start()
+    classify_partitioned(register, rules[0], YEAR, rules[1], out, partition_size=20, runner=dask_runner(address))
+    killer.join()
+    assert workers[0].poll() is not None  # the worker was killed while partitions were left
+    _same_as_single(out, single)
+
+
+def test_classify_engine_local_is_recorded_once_and_verifies(register, single, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tiering.cli import main
+
+    store = tmp_path / "audit.sqlite"
+    out = tmp_path / "out"
+    done = CliRunner().invoke(main, ["classify", str(register.path), "--year", str(YEAR), "--out", str(out),
+                                     "--engine", "local", "--partition-size", "40", "--store", str(store)])
+    assert done.exit_code == 0, done.output
+    assert f"读取 {register.rows_read} 行 = 接受 {len(register.frame)} 行 + 拒收 0 行" in done.output
+    assert done.output.count("审计记录 audit run") == 1
+    _same_as_single(out, single)
+    verify = CliRunner().invoke(main, ["audit", "verify", "--store", str(store)])
+    assert verify.exit_code == 0 and "1 次运行" in verify.output, verify.output
+    uscc = str(single[0][RESULTS_DIR]["uscc"].iloc[0])
+    shown = CliRunner().invoke(main, ["audit", "show", uscc, "--year", str(YEAR), "--store", str(store)])
+    assert shown.exit_code == 0, shown.output
+    for name in sorted(p.name for p in (out / RESULTS_DIR).glob("part-*.parquet")):  # every part hashed
+        assert f"part {RESULTS_DIR}/{name}: SHA-256" in shown.output
+    firm = single[0][RESULTS_DIR].query("uscc == @uscc")
+    assert shown.output.count(f"[{firm['ruleset_id'].iloc[0]} 版本") >= 1
+    dask = CliRunner().invoke(main, ["classify", str(register.path), "--year", str(YEAR), "--out", str(tmp_path / "o"),
+                                     "--engine", "local", "--scheduler", "tcp://127.0.0.1:1", "--no-audit"])
+    assert dask.exit_code == 2 and "--scheduler 只用于 --engine dask" in dask.output
