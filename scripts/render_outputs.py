@@ -55,6 +55,7 @@ def make_outputs(files: Path) -> None:
              "rules/plans/dongli-kjxzxqy-2011.yaml", "--firm", "91120110292998668L", "--briefs")
     _tiering("watch", "datasets/events/sample_events.jsonl", "--register", SAMPLE, "--state", str(files / "watch"),
              "--clock", "2025-12-01")
+    _tiering("watch", "--summary", "--state", str(files / "watch"), "--xlsx", str(files / "alerts.xlsx"))
 
 
 def preview_copy(book: Path, folder: Path, rows: int) -> Path:
@@ -82,7 +83,7 @@ def to_pdf(files: Path, pdf_dir: Path, rows: int) -> list[Path]:
         _tool("chromium", "chromium")
     made = []
     for book in sorted(files.rglob("*.xlsx")):
-        name = "_".join(book.relative_to(files).with_suffix("").parts)
+        name = "_".join(book.relative_to(files).with_suffix("").parts) + "_xlsx"
         with tempfile.TemporaryDirectory() as tmp:
             preview = preview_copy(book, Path(tmp), rows)
             subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(preview)],
@@ -91,7 +92,7 @@ def to_pdf(files: Path, pdf_dir: Path, rows: int) -> list[Path]:
             shutil.move(str(Path(tmp) / f"{book.stem}.pdf"), target)
             made.append(target)
     for page in sorted(files.rglob("*.html")):
-        target = pdf_dir / ("_".join(page.relative_to(files).with_suffix("").parts) + ".pdf")
+        target = pdf_dir / ("_".join(page.relative_to(files).with_suffix("").parts) + "_html.pdf")
         with tempfile.TemporaryDirectory() as profile:
             subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={target}",
                             page.resolve().as_uri()], capture_output=True, check=True, timeout=300)

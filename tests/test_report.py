@@ -122,6 +122,8 @@ def test_firm_page_is_printable_explanation(written: Path) -> None:
     assert "<b>最高层级：</b>" in page
     assert "【科技小巨人】" in page and "@media print" in page
     assert set("天津裕辉机械科技有限公司结论") <= _font_chars(page)
+    assert re.search(r"运行编号 未记录.*?；名录 panel_s42\.csv SHA-256 [0-9a-f]{64}；评价日期 2025-06-30；生成日期 "
+                     r"\d{4}-\d{2}-\d{2}；规则版本 .*tj-cy-2021（2021\.1，SHA-256 [0-9a-f]{12}）", page)
 
 
 def test_firm_page_layout_of_explain_text() -> None:

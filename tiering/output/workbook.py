@@ -28,7 +28,7 @@ COLUMNS_SHEET = "列名对照"
 _FIXED_DATE = dt.datetime(2000, 1, 1)
 _FORMULA_START = ("=", "+", "-", "@")
 _MAX_WIDTH = 50
-_FIT_WIDTH = 200
+_FIT_WIDTH = 320
 """Sheets whose columns add up to at most this many characters print scaled to one page width; wider ones print
 across pages at full size, with the header row (and the firm's code and name) repeated."""
 _WIDTH_SAMPLE = 300
@@ -229,8 +229,8 @@ def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, name: str, frame:
     ws.set_footer(f"&L{name}&R第 &P 页，共 &N 页")
     if sum(widths) <= _FIT_WIDTH:
         ws.fit_to_pages(1, 0)
-    elif firm_first:
-        ws.repeat_columns(0, 1)
+    elif "name" in columns[:3]:
+        ws.repeat_columns(0, columns.index("name"))
     return [(name, h, c, COLUMNS.get(c, Column(c)).unit) for h, c in zip(headers, columns, strict=True)]
 
 

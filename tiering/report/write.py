@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -69,6 +70,10 @@ def firm_pages(data: ReportData, firms: list[str], progress: Progress | None = N
     names = dict(zip(evaluation.firms, evaluation.names, strict=True))
     tiers = data.tiers.set_index("uscc")
     outcomes = data.run.outcomes.sort_values(["program", "ruleset_id"])
+    p = data.run.provenance
+    rules = "、".join(f"{r['id']}（{r['version']}，SHA-256 {r['sha256'][:12]}）" for r in p.rulesets)
+    stamp = (f'<p class="meta">运行编号 {html.escape(data.run_id)}；名录 {html.escape(Path(p.input_file).name)} '
+             f"SHA-256 {p.input_sha256}；评价日期 {p.eval_date}；生成日期 {today()}；规则版本 {html.escape(rules)}</p>")
     pages = {}
     for done, uscc in enumerate(firms, start=1):
         if progress is not None:
@@ -78,7 +83,7 @@ def firm_pages(data: ReportData, firms: list[str], progress: Progress | None = N
                                     firm_slice(evaluation, uscc))
             tier = tiers.loc[uscc]
             summary = summary_block(str(tier["highest_rung"]), str(tier["next_rung"]), str(tier["lacks"]),
-                                    outcomes[outcomes["uscc"] == uscc])
+                                    outcomes[outcomes["uscc"] == uscc]) + stamp
             pages[uscc] = (f"{names[uscc]} {data.year} 年评价说明", firm_page_body(text, summary))
     return pages
 
