@@ -121,9 +121,10 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     percentiles of 技术水平 and 发展潜力 components, the count and the quotas. Ties go to the policy's tie-break
     keys, then the 统一社会信用代码. With --model the growth component is the scorecard's percentile.
 
-    Writes into --out: cultivation_list.xlsx (入选名单, 递补, 候选池, 未进入候选池, 说明), briefs/NN_USCC.md (one page
-    per firm) and briefs.md (the list, the next five and why they missed, then every brief). No timestamps:
-    the same inputs give the same bytes.
+    Writes into --out: cultivation_list.xlsx (入选名单, 递补, 候选池, 未进入候选池, 说明, 列名对照), briefs/NN_USCC.md
+    and a one-page A4 briefs/NN_USCC.pdf per firm, and briefs.md (the list, the next five and why they missed, then
+    every brief). The same inputs give the same Markdown bytes and workbook cells; only the run id (workbook, PDF)
+    and the date (PDF) differ.
 
     Example: tiering select datasets/generated/panel_s42.csv --year 2025 --n 15 --out out/select-2025
     """
