@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tiering.cli.common import fail, load_rules, read_register, register_options
+from tiering.cli.common import YEAR, fail, load_rules, read_register, register_options
 from tiering.engine.evaluate import default_eval_date
 from tiering.output.provenance import today
 from tiering.output.workbook import escape_formulas, in_words, write_workbook
@@ -20,7 +20,7 @@ from tiering.whatif.resolve import RuleSpecError, resolve_ruleset
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--old", "old_spec", required=True, help="Rule set now: id (kjxzxqy-2017), PROGRAM@VERSION or a file.")
 @click.option("--new", "new_spec", required=True, help="Rule set proposed: id, PROGRAM@VERSION or a (draft) file.")
-@click.option("--year", type=int, required=True, help="Application year; criteria read fiscal year YEAR-1.")
+@click.option("--year", type=YEAR, required=True, help="Application year; criteria read fiscal year YEAR-1.")
 @click.option("--date", "eval_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date that picks the versions of programs the rule sets depend on (default: 30 June of --year).")
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,

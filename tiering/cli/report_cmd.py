@@ -10,6 +10,7 @@ import click
 from tiering import exit_codes
 from tiering.audit.db import store_path
 from tiering.cli.common import (
+    YEAR,
     evaluation_purpose,
     fail,
     load_rules,
@@ -68,7 +69,7 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 
 @click.command("report")
 @click.argument("source", metavar="REGISTER|RUN_ID")
-@click.option("--year", type=int, default=None,
+@click.option("--year", type=YEAR, default=None,
               help="Application year; criteria read fiscal year YEAR-1 (required with a REGISTER).")
 @click.option("--register", "run_register", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="With a RUN_ID: the register file that run classified (checked by its SHA-256).")

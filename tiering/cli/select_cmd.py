@@ -15,6 +15,7 @@ from tiering.audit.db import store_path
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli import main
 from tiering.cli.common import (
+    YEAR,
     audit_options,
     echo_head,
     evaluation_purpose,
@@ -94,7 +95,7 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
 
 @click.command("select")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
-@click.option("--year", type=int, required=True, help="Application year; the list reads fiscal year YEAR-1.")
+@click.option("--year", type=YEAR, required=True, help="Application year; the list reads fiscal year YEAR-1.")
 @click.option("--n", "count", type=int, default=None,
               help="How many firms to select (default: the policy's default; must lie in its range, e.g. 10–15).")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
