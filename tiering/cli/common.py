@@ -182,9 +182,9 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
 
 
 def prepare_out_dir(out_dir: Path, overwrite: bool, earlier: tuple[str, ...]) -> None:
-    """Make sure results can be written to ``out_dir`` before any work (exit 3 if not), and that no file of an
-    earlier run stays beside the new ones: a folder holding an earlier run (its provenance.json) is refused
-    without ``overwrite`` and cleared of that run's files (``earlier``: names a run writes) with it."""
+    """Make sure results can be written to ``out_dir`` before any work (exit 3 if not; nothing is created), and
+    that no file of an earlier run stays beside the new ones: a folder holding an earlier run (its provenance.json)
+    is refused without ``overwrite`` and cleared of that run's files (``earlier``: names a run writes) with it."""
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"--out {out_dir} 是一个文件，不是文件夹：请换一个文件夹")
     if (out_dir / "provenance.json").exists():
@@ -197,9 +197,14 @@ def prepare_out_dir(out_dir: Path, overwrite: bool, earlier: tuple[str, ...]) ->
                 shutil.rmtree(old)
             elif old.exists() or old.is_symlink():
                 old.unlink()
+    # nothing is created before the work succeeds: the folder itself, or the nearest folder above it, must take files
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        fail(f"--out {out_dir} 无法写入：{existing} 是一个文件，不是文件夹；请换一个文件夹")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         fail(f"--out {out_dir} 无法写入（{exc.strerror or exc}）：请换一个可写的文件夹")
