@@ -154,7 +154,8 @@ def test_panel_follows_the_frame_contract(mixed) -> None:
         elif field.id != "year":
             assert column.dtype == np.float64, field.id
         if field.dtype is DType.BOOL:
-            assert set(column.dropna().unique()) <= {0.0, 1.0}, field.id  # blank: a field the generator leaves to the analyst
+            # blank: a field the generator leaves to the analyst
+            assert set(column.dropna().unique()) <= {0.0, 1.0}, field.id
         if field.dtype is DType.INT and field.id != "year":
             assert (column == column.round()).all(), field.id
     assert not panel.duplicated(["uscc", "year"]).any()
