@@ -51,6 +51,14 @@ class TieringError(Exception):
     id: ClassVar[str] = "tiering-error"
     exit_code: ClassVar[int] = exit_codes.UNUSABLE_INPUT
 
+    def __init_subclass__(cls, error_id: str | None = None, exit_code: int | None = None, **kwargs: object) -> None:
+        """``class StoreTampered(TieringError, error_id="store-tampered", exit_code=exit_codes.CHECK_FAILED)``."""
+        super().__init_subclass__(**kwargs)
+        if error_id is not None:
+            cls.id = error_id
+        if exit_code is not None:
+            cls.exit_code = exit_code
+
     def __init__(self, message: str, *, where: Where | None = None, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from tiering.bundled import bundled
+from tiering.errors import TieringError
 
 CODE_FIELD = "industry_code"
 """The register field that holds a GB/T 4754-2017 code; rule tests on it compare by prefix."""
@@ -28,7 +29,7 @@ TABLE_PATH = bundled("rules") / "classifications" / "gbt4754-2017.yaml"
 _CODE = re.compile(r"^(?P<section>[A-Ta-t])?(?P<digits>\d{2,4})?$")
 
 
-class IndustryCodeError(ValueError):
+class IndustryCodeError(TieringError, ValueError, error_id="industry-code"):
     """A 行业代码 cell that is neither a code nor an exact name of the classification; the message suggests."""
 
 

@@ -13,6 +13,9 @@ import os
 import sqlite3
 from pathlib import Path
 
+from tiering import exit_codes
+from tiering.errors import TieringError
+
 DEFAULT_STORE = Path("out") / "audit.sqlite"
 """Where the store lives unless ``--store`` or ``TIERING_AUDIT_STORE`` says otherwise (relative to the CWD)."""
 
@@ -89,7 +92,7 @@ _GUARDS = [
 ]
 
 
-class StoreTampered(Exception):
+class StoreTampered(TieringError, error_id="store-tampered", exit_code=exit_codes.CHECK_FAILED):
     """The store's content or layout is not what the tool wrote: a table's columns or types, a value's type, a
     record that cannot be read. Reported as tampering (exit 4), never as a crash."""
 

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tiering.errors import TieringError
+
 MAX_BYTES = 10 * 1024 * 1024
 """Largest evidence file accepted (10 MiB): letters, scans and certificates, not data dumps."""
 
@@ -30,7 +32,7 @@ TYPES: dict[str, tuple[tuple[str, ...], bytes, str]] = {
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
-class EvidenceRefused(ValueError):
+class EvidenceRefused(TieringError, ValueError, error_id="evidence-refused"):
     """An uploaded file that is not kept: too large, empty, or not of an accepted type."""
 
 

@@ -17,11 +17,12 @@ from typing import Any
 from tiering.audit import chain
 from tiering.audit.db import connect
 from tiering.audit.store import _now, append_record, load_records, new_run_id, run_record
+from tiering.errors import TieringError
 
 ACTIONS = ("add", "remove", "move")
 
 
-class ListDecisionRefused(ValueError):
+class ListDecisionRefused(TieringError, ValueError, error_id="list-decision-refused"):
     """A list decision that cannot be recorded as asked (unknown firm, stale list, no reason, not a select run)."""
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from tiering.audit.db import StoreTampered
+from tiering.errors import TieringError
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RULES_DIR, load_file
 
 
-class StoredRulesError(Exception):
+class StoredRulesError(TieringError, error_id="stored-rules"):
     """A rule text the store should hold is missing, altered, or no longer compiles."""
 
 

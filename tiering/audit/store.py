@@ -30,7 +30,7 @@ from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.orphans import writing
 from tiering.audit.rulesets import save_texts
-from tiering.errors import NotFound
+from tiering.errors import NotFound, TieringError
 from tiering.output.provenance import base_records
 from tiering.output.trace_file import trace_parts, write_trace
 
@@ -45,7 +45,7 @@ DECISION_COLUMNS = ("uscc", "name", "program", "ruleset_id", "version", "outcome
                     "failed", "missing")
 OUTCOMES = ("qualified", "not_qualified", "undetermined")
 
-class AuditWriteError(Exception):
+class AuditWriteError(TieringError, error_id="audit-write"):
     """The store could not take the record (locked too long, disk full, …); nothing was written."""
 
 
@@ -55,7 +55,7 @@ class RunNotFound(NotFound):
     id = "run-not-found"
 
 
-class NothingRecorded(LookupError):
+class NothingRecorded(TieringError, LookupError, error_id="nothing-recorded"):
     """The store has no decision for the firm (with the filters given)."""
 
 

@@ -188,7 +188,6 @@ def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Pat
         report = replay_run(path, run_id, register, library)
     except StoredRulesError as exc:
         fail(str(exc.args[0]))
-        return
     click.echo(report.text())
     sys.exit(exit_codes.OK if report.identical else exit_codes.CHECK_FAILED)
 
@@ -218,7 +217,6 @@ def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evi
         ref = record_override(path, firm_id, ruleset_id, outcome, by, why, evidence, year)
     except (ValueError, AuditWriteError, NothingRecorded) as exc:
         fail(str(exc.args[0]))
-        return
     click.echo(f"已记录人工调整 override recorded: {ref}")
     echo_head(path, ref)
 

@@ -23,7 +23,7 @@ from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_li
 from tiering.rules.purpose import CERTIFY, EvaluationPurpose, Purpose
 
 
-def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT) -> None:
+def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT) -> NoReturn:
     """Print an error for people and exit with a documented code."""
     click.echo(f"错误 / error: {message}", err=True)
     sys.exit(code)
@@ -35,7 +35,6 @@ def fail_listing(problems: Sequence[object], message: str) -> NoReturn:
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     fail(message)
-    raise AssertionError  # unreachable: fail exits
 
 
 def echo_head(store: Path, ref: str) -> None:
@@ -178,7 +177,6 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
     except RegisterError as exc:
         message = str(exc)
         fail(message if path.name in message else f"{path}: {message}")
-        raise AssertionError from exc
 
 
 def prepare_out_dir(out_dir: Path, overwrite: bool, earlier: tuple[str, ...]) -> None:

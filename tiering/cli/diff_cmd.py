@@ -42,7 +42,6 @@ def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date
         old, new = resolve_ruleset(old_spec, library), resolve_ruleset(new_spec, library)
     except RuleSpecError as exc:
         fail(str(exc))
-        return
     on = eval_date.date() if eval_date is not None else default_eval_date(year)
     register = read_register(register_path, money_unit, encoding, sheet)
     for refusal in register.refusals:
@@ -51,7 +50,6 @@ def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date
         result = rule_diff(register.frame, old, new, library, year, on)
     except (ValueError, KeyError) as exc:
         fail(str(exc.args[0]))
-        return
     click.echo(diff_text(result, None if show_all else 50))
     if out_path is not None:
         if out_path.suffix.lower() == ".xlsx":

@@ -8,7 +8,7 @@ import click
 import pandas as pd
 
 from tiering.cli import main
-from tiering.exit_codes import UNUSABLE_INPUT
+from tiering.errors import TieringError
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.directions import Declarations, load_declarations
 from tiering.growth.features import build_features
@@ -31,10 +31,8 @@ _UNIT = click.option("--unit", type=click.Choice(["万元", "元"]), default=Non
                      help="Unit of register money columns whose header names none.")
 
 
-class UnusableInput(click.ClickException):
+class UnusableInput(TieringError, error_id="model-input-unusable"):
     """An input file or model card that cannot be used at all (exit code 3)."""
-
-    exit_code = UNUSABLE_INPUT
 
 
 def _panels(register: str | None, real_data: str | None, unit: str | None = None, panel: str | None = None,

@@ -51,12 +51,10 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
     if register_path is None:
         fail(f"'{run_id}' is not a file, so it is read as an audit run id; give the register that run classified "
              "with --register FILE (the store keeps decisions and trace, not the register's data)", exit_codes.USAGE)
-        raise AssertionError  # unreachable: fail exits
     try:
         run = recorded_run(store_path(store), run_id)
     except ValueError as exc:
         fail(str(exc))
-        raise AssertionError from exc
     if year is not None and year != run.year:
         fail(f"run {run_id} classified application year {run.year}, not --year {year}; drop --year", exit_codes.USAGE)
     register = read_register(register_path, *read)
@@ -117,7 +115,6 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     if Path(source).is_file():
         if year is None:
             fail("--year is required when reporting on a register file, e.g. --year 2025", exit_codes.USAGE)
-            return
         rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
                                      evaluation_purpose(purpose, certified))
         register = read_register(Path(source), *read)

@@ -70,7 +70,6 @@ def _model(model_path: Path | None, panel: object) -> tuple[Scorecard | None, st
         card.check_features(panel)
     except (OSError, ValueError, FeatureMismatchError) as exc:
         fail(str(exc))
-        raise AssertionError from exc
     digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
     return card.scorecard(), f"{card.data['name']}（{model_path.name}，SHA-256 {digest}）"
 
@@ -147,7 +146,6 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
                                  cultivated, lacks)
     except SelectionInputError as exc:
         fail(str(exc))
-        raise AssertionError from exc
     rules_text = "、".join(f"{rs.id}（{rs.version}）" for rs in rulesets)
     lacks_source = str(selection.ranked["lacks_source"].iloc[0]) if len(selection.ranked) else "—"
     meta = _meta(selection, policy_path, policy_sha, register_path.name, register.sha256, rules_text, model_text,

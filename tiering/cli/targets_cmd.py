@@ -79,7 +79,6 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
         tracking = track_plan(register.frame, library, plan, list(years), parse_pins(pins), limit)
     except ValueError as exc:
         fail(f"{register_path}: {exc}")
-        return
     print_tracking(tracking)
     if out_path is not None:
         from tiering.output.workbook import write_workbook  # the writer loads only when a file is wanted

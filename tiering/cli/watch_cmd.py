@@ -24,7 +24,6 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         fail(f"{option} takes a date YYYY-MM-DD, got '{value}'", exit_codes.USAGE)
-        raise AssertionError from None
 
 
 @click.command("watch")
@@ -77,7 +76,6 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
         from tiering.watch.routing import DurableMissing
     except ImportError as exc:
         fail(f"tiering.watch could not be loaded: {exc}")
-        return
     from tiering.register import RegisterError
     from tiering.rules.library import RuleLoadError
     from tiering.watch.clock import SimulatedClock, SystemClock
@@ -91,10 +89,8 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
                           batch_size=batch_size)
     except DurableMissing as exc:
         fail(str(exc), exit_codes.UNUSABLE_INPUT)
-        return
     except (WatchError, RegisterError, RuleLoadError, KeyError) as exc:
         fail(str(exc))
-        return
     positions = monitor.positions()
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends the run like Ctrl-C: between batches
     try:

@@ -17,6 +17,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from tiering.errors import TieringError
+
 ROLES = ("viewer", "analyst", "approver", "admin")
 """Roles in rising order of what they may do; each may do everything the ones before it may."""
 ROLE_ZH = {"viewer": "查阅", "analyst": "分析员", "approver": "审批人", "admin": "管理员"}
@@ -44,11 +46,11 @@ CREATE INDEX IF NOT EXISTS attempts_address ON attempts (address, at);
 """
 
 
-class UserError(ValueError):
+class UserError(TieringError, ValueError, error_id="user-refused"):
     """An account command that cannot be done (unknown role, short password, unknown or existing name)."""
 
 
-class Throttled(Exception):
+class Throttled(TieringError, error_id="throttled"):
     """Too many failed sign-ins for this name or address; try again after the window."""
 
 

@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tiering.bundled import bundled
+from tiering.errors import TieringError
 from tiering.growth.features import INCREASING
 
 DIRECTIONS_PATH = bundled("models", "directions.yaml")
@@ -32,7 +33,7 @@ KEPT = "kept"
 MIN_FOLD_ROWS = 30
 
 
-class DirectionsError(ValueError):
+class DirectionsError(TieringError, ValueError, error_id="model-directions"):
     """A directions file that cannot be used."""
 
 

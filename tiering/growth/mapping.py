@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tiering.bundled import bundled
+from tiering.errors import TieringError
 from tiering.fields import MONEY_UNITS
 from tiering.fields import resolve as resolve_header
 from tiering.growth.features import AMOUNTS
@@ -27,7 +28,7 @@ COUNT_FIELDS = {"employees": "人", "tech_staff": "人", "rd_staff": "人", "ip_
 TEXT_FIELDS = ("name", "province", "district", "industry", "ownership")
 
 
-class MappingError(ValueError):
+class MappingError(TieringError, ValueError, error_id="column-mapping"):
     """A mapping file, or a panel read through it, that cannot be used; the text says where and what to do."""
 
 

@@ -24,6 +24,7 @@ from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from tiering.errors import TieringError
 from tiering.growth.directions import time_folds
 from tiering.growth.features import AUTO, BY_ID, DECREASING, DIRECTIONS, ID_COLUMNS, INCREASING, format_number
 
@@ -33,7 +34,7 @@ NO_PAST_DATA = "无往年数据（新上市/新成立）"
 MIN_MISSING_PER_FOLD = 10
 
 
-class FeatureMismatchError(ValueError):
+class FeatureMismatchError(TieringError, ValueError, error_id="model-features"):
     """The data to score does not carry the features the scorecard was trained on."""
 
 

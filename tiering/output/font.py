@@ -13,12 +13,14 @@ import io
 from functools import cache
 from pathlib import Path
 
+from tiering.errors import TieringError
+
 FONT_FAMILY = "Noto Sans CJK SC"
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CSS_FAMILY = "TieringCJK"
 
 
-class FontMissingError(RuntimeError):
+class FontMissingError(TieringError, RuntimeError, error_id="font-missing"):
     """The bundled CJK font is not installed."""
 
 

@@ -33,12 +33,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tiering.errors import TieringError
 from tiering.fields import BY_ID, DType, Kind
 
 NAN = float("nan")
 
 
-class ExprError(ValueError):
+class ExprError(TieringError, ValueError, error_id="expression"):
     """An expression that cannot be compiled; ``column`` is the 0-based offset of the culprit in the text."""
 
     def __init__(self, message: str, column: int = 0) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tiering.bundled import bundled
-from tiering.errors import NotFound
+from tiering.errors import NotFound, TieringError
 from tiering.rules.compile import CompiledRuleSet, compile_ruleset
 from tiering.rules.extends import resolve
 from tiering.rules.messages import in_chinese
@@ -29,7 +29,7 @@ class NoRuleSet(NotFound):
     id = "no-rule-set"
 
 
-class RuleLoadError(Exception):
+class RuleLoadError(TieringError, error_id="rules-unusable"):
     """Rule files that cannot be used; ``problems`` lists every one, each with file, line and field."""
 
     def __init__(self, problems: list[SourceProblem]) -> None:

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tiering.errors import TieringError
 from tiering.fields import BY_ID as FIELDS_BY_ID
 from tiering.fields import DType
 from tiering.growth.features import BY_ID as FEATURES_BY_ID
@@ -22,7 +23,7 @@ QuotaKey = Literal["district", "industry", "cluster"]
 _WEIGHT_TOLERANCE = 1e-9
 
 
-class PolicyError(Exception):
+class PolicyError(TieringError, error_id="policy-unusable"):
     """A selection policy file that cannot be used; ``problems`` name file, line, field and fix."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tiering.engine.evaluate import OUTCOME_TEXT, OUTCOME_ZH
+from tiering.errors import TieringError
 from tiering.fields import BY_ID as FIELDS_BY_ID
 from tiering.selection.policy import OutcomeTest, Policy
 
@@ -24,7 +25,7 @@ _USCC_HEADERS = ("uscc", "统一社会信用代码", "信用代码", "社会信�
 _YEAR_HEADERS = ("year", "年度", "入选年度", "培育年度")
 
 
-class SelectionInputError(ValueError):
+class SelectionInputError(TieringError, ValueError, error_id="selection-input"):
     """An input of the selection (cultivated list, register, outcomes) that cannot be used as given."""
 
 

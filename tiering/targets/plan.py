@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tiering.bundled import bundled
+from tiering.errors import TieringError
 from tiering.rules.yamlsrc import dotted, read_yaml
 
 PLANS_DIR = bundled("rules", "plans")
@@ -113,7 +114,7 @@ class Plan(_Strict):
         return list(range(self.start, self.end + 1))
 
 
-class PlanError(Exception):
+class PlanError(TieringError, error_id="plan-unusable"):
     """A plan file that cannot be used; ``problems`` lists every problem as 'file:line field: message'."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tiering.errors import TieringError
 from tiering.fields import BY_ID, DType, Kind
 from tiering.register.row import NEGATIVE, SIGNED
 
@@ -60,7 +61,7 @@ _CREDIT_ALIASES = {"经营异常": "abnormal_operation", "经营异常名录": "
 CERTIFICATE_FIELDS = {"hitech": "hitech_cert", "software": "software_cert", "rd_institution": "rd_institution"}
 
 
-class EventError(ValueError):
+class EventError(TieringError, ValueError, error_id="event-refused"):
     """A line that is not a usable event; the message says what is wrong."""
 
 

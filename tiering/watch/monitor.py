@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tiering.engine.evaluate import OUTCOME_TEXT, Evaluation, default_eval_date, evaluate
+from tiering.errors import TieringError
 from tiering.register import load_register
 from tiering.rules.library import load_library
 from tiering.watch import alerts as alert_mod
@@ -41,7 +42,7 @@ from tiering.watch.sources import MAX_LINE_BYTES, Line
 from tiering.watch.state import Batch, Store
 
 
-class WatchError(Exception):
+class WatchError(TieringError, error_id="watch-unusable"):
     """The monitor cannot start or continue; the message says why and what to do."""
 
 

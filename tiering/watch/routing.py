@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from tiering.errors import TieringError
 from tiering.rules.compile import CompiledRuleSet
 
 REMINDERS_FILE = Path(__file__).with_name("reminders.yaml")
@@ -41,7 +42,7 @@ CATCH_ALL = "catch_all"
 _SID = "route"
 
 
-class DurableMissing(RuntimeError):
+class DurableMissing(TieringError, RuntimeError, error_id="durable-rules-missing"):
     """durable-rules cannot be imported; the message says how to install it."""
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from tiering.errors import TieringError
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary, load_file
 
 
-class RuleSpecError(ValueError):
+class RuleSpecError(TieringError, ValueError, error_id="rule-spec"):
     """The rule set named on the command line cannot be found or does not load."""
 
 
