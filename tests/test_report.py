@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from openpyxl import load_workbook
 
+from tiering.app.selection import selection_inputs
 from tiering.cli import main
 from tiering.cli.report_cmd import report
 from tiering.cli.select_cmd import DEFAULT_POLICY
@@ -47,7 +48,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     library = load_library()
     on = default_eval_date(2025)
     tracking = track_plan(register.frame, library, load_plan(PLANS_DIR / "dongli-kjxzxqy-2011.yaml"), [2024])
-    data = build_report_data(register, library, library.in_force(on), 2025, on, tracking, policy_path=DEFAULT_POLICY)
+    inputs = selection_inputs(DEFAULT_POLICY, None, (), register.frame)
+    data = build_report_data(register, library, library.in_force(on), 2025, on, tracking, selection_from=inputs)
     write_report(data, out, [FIRM])
     return out
 

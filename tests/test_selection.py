@@ -415,3 +415,27 @@ def test_cli_bad_policy_names_file_and_line(tmp_path: Path) -> None:
     line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if "years: 0" in t)
     assert f"error: {path}:{line} exclusions.credit.years: Input should be greater than or equal to 1" in result.output
     assert f"遴选政策 {path} 有 1 处问题，请按上面的行号修改" in result.output
+
+
+def test_report_lists_the_same_firms_as_select_with_the_same_model_and_earlier_lists(cli_runs: dict) -> None:
+    """`tiering report` given select's policy, --n, --model and --cultivated writes select's list, pick by pick."""
+    base = cli_runs["base"]
+    third = cli_runs["results"][2]
+    assert third.exit_code == 0, third.output
+    card = base / "sample.card.yaml"
+    cultivated = base / "cultivated.csv"
+    report = CliRunner().invoke(main, ["report", str(SAMPLE), "--year", "2025", "--n", "10", "--cultivated",
+                                       str(cultivated), "--model", str(card), "--firm", cli_runs["first_pick"],
+                                       "--out", str(base / "report")])
+    assert report.exit_code == 0, report.output
+    selected = pd.read_excel(base / "c" / "cultivation_list.xlsx", sheet_name="入选名单", dtype=str)
+    listed = pd.read_excel(base / "report" / "report.xlsx", sheet_name="培育名单", dtype=str)
+    assert len(selected) == 10
+    assert listed["统一社会信用代码"].tolist() == selected["统一社会信用代码"].tolist()
+    assert cli_runs["first_pick"] not in listed["统一社会信用代码"].tolist()  # cultivated before: excluded by both
+    without_model = CliRunner().invoke(main, ["report", str(SAMPLE), "--year", "2025", "--n", "10", "--cultivated",
+                                              str(cultivated), "--firm", cli_runs["first_pick"],
+                                              "--out", str(base / "report-plain")])
+    assert without_model.exit_code == 0, without_model.output
+    plain = pd.read_excel(base / "report-plain" / "report.xlsx", sheet_name="培育名单", dtype=str)
+    assert plain["统一社会信用代码"].tolist() != selected["统一社会信用代码"].tolist()  # the model is what orders them

@@ -5,6 +5,7 @@ through these functions; none of them evaluates a criterion, a standing, what a 
 own. Nothing here prints or imports click: progress is a callback the caller passes.
 
     from tiering.app import classify, classify_firm, rules_in_force
+    from tiering.app.selection import select, selection_inputs   # imported on its own: it loads the growth model
 
     rulesets, on = rules_in_force(library, year=2025)                 # the versions in force on 30 June 2025
     result = classify(register, rulesets, 2025, on, progress=None)    # -> Classification
@@ -15,6 +16,9 @@ own. Nothing here prints or imports click: progress is a callback the caller pas
     result.summary       # counts per rule set and outcome
     result.provenance    # input hash, rule versions, year, date, row counts
     result.explain("91120116MA05JX0001")   # one firm's explanation, read from this result (no second evaluation)
+
+    inputs = selection_inputs(policy_path, model_path, cultivated_paths, register.frame)
+    selection = select(result, inputs, n=15)    # the cultivation list, as `tiering select` and `report` make it
 
     # one firm of a register (code, exact name or a fragment only its name contains), without classifying the
     # other firms (the CLI's `tiering explain`):

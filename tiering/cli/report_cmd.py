@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from tiering import exit_codes
+from tiering.app.selection import selection_inputs
 from tiering.audit.db import store_path
 from tiering.cli.common import (
     YEAR,
     evaluation_purpose,
     fail,
+    fail_listing,
     load_rules,
     parse_pins,
     pick_rulesets,
@@ -27,6 +29,7 @@ from tiering.report.data import DEFAULT_INDICATORS, build_report_data
 from tiering.report.from_run import recorded_run
 from tiering.report.write import write_briefs, write_report
 from tiering.rules.compile import CompiledRuleSet
+from tiering.selection.policy import PolicyError
 from tiering.targets import PlanError, load_plan, track_plan
 
 MAX_AUTO_FIRM_PAGES = 100
@@ -89,6 +92,11 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=DEFAULT_POLICY, show_default=True, help="Selection policy for the cultivation list sheet.")
 @click.option("--n", "count", type=int, default=None, help="Firms on the cultivation list (default: the policy's).")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Growth model card, as given to `tiering select`: the cultivation list is then the same list.")
+@click.option("--cultivated", "cultivated_paths", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Firms cultivated in earlier years, as given to `tiering select`; repeatable.")
 @click.option("--no-selection", is_flag=True, help="Leave the cultivation list out.")
 @click.option("--briefs", is_flag=True, help="Also write a one-page PDF brief per firm on the cultivation list "
                                               "(briefs/NN_统一社会信用代码.pdf).")
@@ -96,7 +104,8 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 @rules_options
 def report(source: str, year: int | None, run_register: Path | None, store: Path | None, out_dir: Path | None,
            plan_path: Path | None, plan_years: tuple[int, ...], firms: tuple[str, ...], all_firms: bool,
-           indicators: tuple[str, ...], policy_path: Path, count: int | None, no_selection: bool, briefs: bool,
+           indicators: tuple[str, ...], policy_path: Path, count: int | None, model_path: Path | None,
+           cultivated_paths: tuple[Path, ...], no_selection: bool, briefs: bool,
            money_unit: str | None, encoding: str | None, sheet: str | None, rules_dir: Path | None,
            pins: tuple[str, ...], eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str,
            certified: int | None) -> None:
@@ -134,8 +143,14 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         except ValueError as exc:
             fail(f"{source_path}: {exc}")
     progress = terminal_progress()
-    data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators),
-                             None if no_selection else policy_path, count, progress)
+    inputs = None
+    if not no_selection:
+        try:
+            inputs = selection_inputs(policy_path, model_path, cultivated_paths, register.frame)
+        except PolicyError as exc:
+            fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
+    data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators), inputs,
+                             count, progress)
     data.notes[:0] = notes
     if not Path(source).is_file():
         data.run_id = source

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sys
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import click
 
 from tiering import exit_codes
 from tiering.app import classify
+from tiering.app.selection import SelectionInputs, selection_inputs
+from tiering.app.selection import select as select_list
 from tiering.audit.db import store_path
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli import main
@@ -28,50 +29,22 @@ from tiering.cli.common import (
     rules_options,
 )
 from tiering.cli.progress import terminal_progress
-from tiering.growth.card import load_card
-from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.output.provenance import today
 from tiering.rules.library import RULES_DIR
 from tiering.selection.brief_pdf import BriefStamp
-from tiering.selection.policy import Policy, PolicyError, load_policy
-from tiering.selection.pool import SelectionInputError, read_cultivated
-from tiering.selection.run import Selection, select_firms
-from tiering.selection.standing import rungs_of
+from tiering.selection.policy import PolicyError
+from tiering.selection.run import Selection
 from tiering.selection.write import write_selection
 
 DEFAULT_POLICY = RULES_DIR / "selection" / "jx-xjr-peiyu.yaml"
 
 
-def _policy(path: Path) -> tuple[Policy, str]:
+def _inputs(policy_path: Path, model_path: Path | None, cultivated_paths: tuple[Path, ...],
+            panel: object) -> SelectionInputs:
     try:
-        return load_policy(path)
+        return selection_inputs(policy_path, model_path, cultivated_paths, panel)  # type: ignore[arg-type]
     except PolicyError as exc:
-        fail_listing(exc.problems, f"遴选政策 {path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
-
-
-def _cultivated(policy: Policy, policy_path: Path, extra: tuple[Path, ...]) -> tuple[dict[str, int | None], list[Path]]:
-    files = [policy_path.parent / f for f in policy.exclusions.cultivated_files] + list(extra)
-    merged: dict[str, int | None] = {}
-    for path in files:
-        try:
-            for uscc, year in read_cultivated(path).items():
-                earlier = merged.get(uscc, year)
-                merged[uscc] = None if earlier is None or year is None else min(earlier, year)
-        except SelectionInputError as exc:
-            fail(str(exc))
-    return merged, files
-
-
-def _model(model_path: Path | None, panel: object) -> tuple[Scorecard | None, str]:
-    if model_path is None:
-        return None, "未使用（按政策中的成长指标排序）"
-    try:
-        card = load_card(model_path)
-        card.check_features(panel)
-    except (OSError, ValueError, FeatureMismatchError) as exc:
-        fail(str(exc))
-    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
-    return card.scorecard(), f"{card.data['name']}（{model_path.name}，SHA-256 {digest}）"
+        fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
 
 
 def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_name: str, register_sha: str,
@@ -129,35 +102,29 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     Example: tiering select datasets/generated/panel_s42.csv --year 2025 --n 15 --out out/select-2025
     """
     policy_path = policy_path or DEFAULT_POLICY
-    policy, policy_sha = _policy(policy_path)
-    n = count if count is not None else policy.count.default
-    if not policy.count.min <= n <= policy.count.max:
-        fail(f"--n {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内", exit_codes.USAGE)
     library = load_rules(rules_dir)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
                                  evaluation_purpose(purpose, certified))
     register = read_usable_register(register_path, money_unit, encoding, sheet)
-    model, model_text = _model(model_path, register.frame)
-    cultivated, cultivated_files = _cultivated(policy, policy_path, cultivated_paths)
+    inputs = _inputs(policy_path, model_path, cultivated_paths, register.frame)
+    policy = inputs.policy
+    n = count if count is not None else policy.count.default
+    if not policy.count.min <= n <= policy.count.max:
+        fail(f"--n {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内", exit_codes.USAGE)
     run = classify(register, rulesets, year, on, progress=terminal_progress())
-    lacks = run.lacks[["uscc", "program", "lacks"]]
-    try:
-        selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year, n, model,
-                                 cultivated, lacks)
-    except SelectionInputError as exc:
-        fail(str(exc))
+    selection = select_list(run, inputs, n)
     rules_text = "、".join(f"{rs.id}（{rs.version}）" for rs in rulesets)
     lacks_source = str(selection.ranked["lacks_source"].iloc[0]) if len(selection.ranked) else "—"
-    meta = _meta(selection, policy_path, policy_sha, register_path.name, register.sha256, rules_text, model_text,
-                 cultivated_files, lacks_source)
+    meta = _meta(selection, policy_path, inputs.policy_sha256, register_path.name, register.sha256, rules_text,
+                 inputs.model_text, inputs.cultivated_files, lacks_source)
     run_id = None if no_audit else new_run_id()
     stamp = BriefStamp(run_id or "未记录（--no-audit）", register_path.name, register.sha256, rules_text, today())
     written = write_selection(selection, out_dir or Path("out") / f"select-{year}", meta, stamp)
     _echo(selection, written)
     if run_id is not None:
-        attachments = {"selection_policy": policy_sha}
-        if model_path is not None:
-            attachments["model_card"] = hashlib.sha256(model_path.read_bytes()).hexdigest()
+        attachments = {"selection_policy": inputs.policy_sha256}
+        if inputs.model_sha256 is not None:
+            attachments["model_card"] = inputs.model_sha256
         picks = [{"pick": int(r.pick), "uscc": r.uscc, "name": r.name, "score": float(r.combined),
                   "reason": f"{r.highest_rung} → {r.next_rung or '—'}；{r.reasons}"}
                  for r in selection.selected.itertuples()]

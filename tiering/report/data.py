@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tiering.app import Classification, Progress, classify
+from tiering.app.selection import SelectionInputs, select
 from tiering.engine.evaluate import default_eval_date
 from tiering.engine.trace import trace_table
 from tiering.register import Register
@@ -16,10 +16,8 @@ from tiering.report.tiers import NO_RUNG, ladder, tier_table, transition_matrix
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
 from tiering.rules.schema import Unit
-from tiering.selection.policy import PolicyError, load_policy
-from tiering.selection.pool import SelectionInputError, read_cultivated
-from tiering.selection.run import Selection, select_firms
-from tiering.selection.standing import rungs_of
+from tiering.selection.pool import SelectionInputError
+from tiering.selection.run import Selection
 from tiering.targets import TargetTracking
 
 # Which criteria the report charts by default (program, criterion id); thresholds are read from the trace.
@@ -91,32 +89,27 @@ def _previous(register: Register, library: RuleLibrary, rulesets: list[CompiledR
     return tier_table(run.outcomes, before, run.lacks), None
 
 
-def run_selection(register: Register, run: Classification, rulesets: list[CompiledRuleSet], year: int,
-                  policy_path: Path, n: int | None) -> tuple[Selection | None, list[str]]:
-    """The year's cultivation list under ``policy_path`` as ``tiering select`` makes it (without a growth model),
-    or None and why."""
+def run_selection(run: Classification, inputs: SelectionInputs, n: int | None) -> tuple[Selection | None, list[str]]:
+    """The year's cultivation list exactly as ``tiering select`` makes it from the same policy, model and earlier
+    lists (:func:`tiering.app.selection.select`), or None and why."""
+    policy = inputs.policy
     try:
-        policy, _ = load_policy(policy_path)
-        cultivated: dict[str, int | None] = {}
-        for name in policy.exclusions.cultivated_files:
-            for uscc, since in read_cultivated(policy_path.parent / name).items():
-                earlier = cultivated.get(uscc, since)
-                cultivated[uscc] = None if earlier is None or since is None else min(earlier, since)
-        lacks = run.lacks[["uscc", "program", "lacks"]]
-        selection = select_firms(register.frame, run.outcomes, rungs_of(rulesets), policy, year,
-                                 n if n is not None else policy.count.default, None, cultivated, lacks)
-    except (PolicyError, SelectionInputError, ValueError) as exc:
-        return None, [f"培育名单未生成（遴选政策 {policy_path}）：{exc}"]
-    notes = [f"培育名单按遴选政策 {policy.id}（{policy_path.name}）生成，未使用成长模型；与 tiering select 同一算法"]
+        selection = select(run, inputs, n)
+    except (SelectionInputError, ValueError) as exc:
+        return None, [f"培育名单未生成（遴选政策 {inputs.policy_path}）：{exc}"]
+    model = "未使用成长模型" if inputs.model is None else f"成长模型 {inputs.model_text}"
+    notes = [f"培育名单按遴选政策 {policy.id}（{inputs.policy_path.name}）生成，{model}；与 tiering select 同一算法"]
     return selection, notes + selection.warnings
 
 
 def build_report_data(register: Register, library: RuleLibrary, rulesets: list[CompiledRuleSet], year: int,
                       on: object, tracking: TargetTracking | None = None,
-                      wanted: tuple[tuple[str, str], ...] = DEFAULT_INDICATORS, policy_path: Path | None = None,
-                      n: int | None = None, progress: Progress | None = None) -> ReportData:
-    """Classify ``year`` (and ``year - 1`` for transitions) and gather the report's tables; with ``policy_path``
-    also make the year's cultivation list. ``progress`` follows the classification (:data:`tiering.app.Progress`)."""
+                      wanted: tuple[tuple[str, str], ...] = DEFAULT_INDICATORS,
+                      selection_from: SelectionInputs | None = None, n: int | None = None,
+                      progress: Progress | None = None) -> ReportData:
+    """Classify ``year`` (and ``year - 1`` for transitions) and gather the report's tables; with
+    ``selection_from`` (policy, model, earlier lists) also make the year's cultivation list of ``n`` firms.
+    ``progress`` follows the classification (:data:`tiering.app.Progress`)."""
     run = classify(register, rulesets, year, on, progress=progress)  # type: ignore[arg-type]
     trace = trace_table(run.evaluation).to_pandas()
     for col in trace.columns:
@@ -124,7 +117,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
             trace[col] = trace[col].astype(object)
     tiers = tier_table(run.outcomes, rulesets, run.lacks)
     levels = [NO_RUNG] + [title for _, _, title in ladder(rulesets)]
-    selection, notes = (run_selection(register, run, rulesets, year, policy_path, n) if policy_path is not None
+    selection, notes = (run_selection(run, selection_from, n) if selection_from is not None
                         else (None, ["未生成培育名单（未给遴选政策，或用了 --no-selection）"]))
     previous, why = _previous(register, library, rulesets, year)
     transitions = None

@@ -1,0 +1,72 @@
+"""The year's cultivation list from one classification: the same policy, model and earlier lists give the same
+list whichever output asks (``tiering select``, ``tiering report``, the review desk)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tiering.app.classification import Classification
+from tiering.errors import TieringError
+from tiering.growth.card import load_card
+from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+from tiering.selection.policy import Policy, load_policy
+from tiering.selection.pool import read_cultivated
+from tiering.selection.run import Selection, select_firms
+from tiering.selection.standing import rungs_of
+
+
+class ModelUnusable(TieringError, error_id="model-unusable"):
+    """A growth model card that cannot be read or does not fit the register's columns."""
+
+
+@dataclass
+class SelectionInputs:
+    """What a cultivation list reads besides the classification: the policy, the growth model (optional) and the
+    firms cultivated in earlier years, each with what identifies it."""
+
+    policy: Policy
+    policy_path: Path
+    policy_sha256: str
+    model: Scorecard | None
+    model_text: str
+    model_sha256: str | None
+    cultivated: dict[str, int | None]
+    cultivated_files: list[Path]
+
+
+def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_paths: Sequence[Path],
+                     panel: pd.DataFrame) -> SelectionInputs:
+    """Load the policy, the model card (checked against ``panel``'s columns) and every list of earlier cultivated
+    firms (the policy's own and ``cultivated_paths``). Raises :class:`tiering.selection.policy.PolicyError`,
+    :class:`ModelUnusable` or :class:`tiering.selection.pool.SelectionInputError`."""
+    policy, policy_sha = load_policy(policy_path)
+    model, model_text, model_sha = None, "未使用（按政策中的成长指标排序）", None
+    if model_path is not None:
+        try:
+            card = load_card(model_path)
+            card.check_features(panel)
+        except (OSError, ValueError, FeatureMismatchError) as exc:
+            raise ModelUnusable(str(exc)) from exc
+        model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
+        model = card.scorecard()
+        model_text = f"{card.data['name']}（{model_path.name}，SHA-256 {model_sha}）"
+    files = [policy_path.parent / f for f in policy.exclusions.cultivated_files] + list(cultivated_paths)
+    merged: dict[str, int | None] = {}
+    for path in files:
+        for uscc, year in read_cultivated(path).items():
+            earlier = merged.get(uscc, year)
+            merged[uscc] = None if earlier is None or year is None else min(earlier, year)
+    return SelectionInputs(policy, policy_path, policy_sha, model, model_text, model_sha, merged, files)
+
+
+def select(result: Classification, inputs: SelectionInputs, n: int | None = None) -> Selection:
+    """The cultivation list of ``n`` firms (default: the policy's) for the classification's year."""
+    policy = inputs.policy
+    lacks = result.lacks[["uscc", "program", "lacks"]]
+    return select_firms(result.register.frame, result.outcomes, rungs_of(result.rulesets), policy, result.year,
+                        n if n is not None else policy.count.default, inputs.model, inputs.cultivated, lacks)
