@@ -50,7 +50,7 @@ def test_two_firms_reach_and_two_narrowly_miss_every_rung(summary) -> None:
     ("天津海洋装备集团有限公司", "6 科技领军企业（暂定）"),
     ("津门储能科技有限公司", "3 瞪羚企业（暂定）"),
     ("河东智能视觉有限公司", "2 雏鹰企业"),
-    ("东丽云控技术有限公司", "0 未入梯度"),
+    ("东丽云控技术有限公司", "0 未入梯队"),
 ])
 def test_highest_rung_text(summary, name: str, highest: str) -> None:
     assert summary[0].loc[name, "highest"] == highest

@@ -201,7 +201,7 @@ def test_standing_next_rung_and_lacks_fallback_and_override() -> None:
     assert fallback.loc["F01", ["highest_rung", "next_rung", "lacks"]].tolist() == [
         "科技型中小企业", "雏鹰企业", "研发投入不足；无有效知识产权"]
     assert fallback.loc["F07", ["highest_rung", "next_rung", "lacks"]].tolist() == ["科技小巨人", "", ""]
-    assert fallback.loc["F06", "highest_rung"] == "未进入梯队"
+    assert fallback.loc["F06", "highest_rung"] == "未入梯队"
     given = pd.DataFrame({"uscc": ["F01", "F01", "F01"], "program": ["tj_cy", "tj_xjr", "gxjsqy"],
                           "lacks": ["Ⅰ类知识产权 还需1项（0项 → 1项）", "销售收入 需增加5,000万元", "高企"]})
     ladder = standing_frame(outcomes, RUNGS, given, goal="tj_xjr").set_index("uscc")

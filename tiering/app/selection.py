@@ -14,10 +14,10 @@ from tiering.app.classification import Classification
 from tiering.errors import TieringError
 from tiering.growth.card import load_card
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+from tiering.ladder.rungs import rungs_of
 from tiering.selection.policy import Policy, load_policy
 from tiering.selection.pool import read_cultivated
 from tiering.selection.run import Selection, select_firms
-from tiering.selection.standing import rungs_of
 
 
 class ModelUnusable(TieringError, error_id="model-unusable"):

@@ -13,11 +13,9 @@ from tiering.audit.lists import decision_line
 from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.store import NothingRecorded, load_records, resolve_firm
 from tiering.audit.traces import firm_records, firm_trace
-from tiering.engine.evaluate import OUTCOME_ZH
 from tiering.explain.format import points_range
 from tiering.explain.text import explain_firm
-
-_ZH = {"qualified": OUTCOME_ZH[1], "not_qualified": OUTCOME_ZH[0], "undetermined": OUTCOME_ZH[-1]}
+from tiering.outcome import ZH_OF
 
 
 def override_line(o: dict[str, Any]) -> str:
@@ -26,7 +24,7 @@ def override_line(o: dict[str, Any]) -> str:
     if o.get("evidence_file"):
         evidence += f"；证据文件：{o['evidence_file']['name']}（SHA-256 {o['evidence_file']['sha256'][:12]}…）"
     scope = f"申报年度 {o['year']}" if o.get("year") else "所有年度"
-    return (f"人工调整 override（{scope}）：{o['ruleset_id']} 改判为「{_ZH[o['outcome']]}」，"
+    return (f"人工调整 override（{scope}）：{o['ruleset_id']} 改判为「{ZH_OF[o['outcome']]}」，"
             f"由 {o['by']} 于 {o['time']} 记录；理由：{o['why']}{evidence}  [{o['id']}]")
 
 
@@ -107,7 +105,7 @@ def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], usc
         out += [f"    名单决定 list decision: {decision_line(d)}" for d in lists if d["run_id"] == run["run_id"]]
     for _, name, rs_id, version, outcome, smin, smax, path, failed, missing in rows:
         rs = next(r for r in run["rulesets"] if r["id"] == rs_id)
-        line = f"  [{rs_id} 版本 {version} SHA-256 {rs['sha256'][:12]}…] {name}：{_ZH[outcome]}"
+        line = f"  [{rs_id} 版本 {version} SHA-256 {rs['sha256'][:12]}…] {name}：{ZH_OF[outcome]}"
         if smin is not None:
             line += f"  得分 {points_range(smin, smax if smax is not None else smin)}"
         if path:

@@ -31,6 +31,7 @@ from tiering.audit.db import connect, traces_dir
 from tiering.audit.orphans import writing
 from tiering.audit.rulesets import save_texts
 from tiering.errors import NotFound, TieringError
+from tiering.outcome import OUTCOMES
 from tiering.output.provenance import base_records
 from tiering.output.trace_file import trace_parts, write_trace
 
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 DECISION_COLUMNS = ("uscc", "name", "program", "ruleset_id", "version", "outcome", "score_min", "score_max", "path",
                     "failed", "missing")
-OUTCOMES = ("qualified", "not_qualified", "undetermined")
 
 class AuditWriteError(TieringError, error_id="audit-write"):
     """The store could not take the record (locked too long, disk full, …); nothing was written."""

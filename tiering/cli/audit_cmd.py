@@ -17,17 +17,11 @@ from tiering.audit.orphans import remove_orphans
 from tiering.audit.replay import replay as replay_run
 from tiering.audit.rulesets import StoredRulesError
 from tiering.audit.show import firm_history
-from tiering.audit.store import (
-    OUTCOMES,
-    AuditWriteError,
-    NothingRecorded,
-    load_records,
-    record_override,
-)
+from tiering.audit.store import AuditWriteError, NothingRecorded, load_records, record_override
 from tiering.audit.verify import verify as verify_store
 from tiering.cli.common import echo_head, fail, load_rules, read_register, register_options
+from tiering.outcome import OUTCOMES, WORD_TO_ENGLISH
 
-OUTCOME_WORDS = {"符合": "qualified", "不符合": "not_qualified", "待定": "undetermined"}
 """The outcome words an analyst types, and the codes the store keeps."""
 
 
@@ -195,7 +189,7 @@ def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Pat
 @audit.command("override")
 @click.argument("firm_id")
 @click.option("--ruleset", "ruleset_id", required=True, help="Rule-set id whose outcome is overridden.")
-@click.option("--outcome", type=click.Choice([*OUTCOME_WORDS, *OUTCOMES]), required=True,
+@click.option("--outcome", type=click.Choice([*WORD_TO_ENGLISH, *OUTCOMES]), required=True,
               help="分析人员认定的结果：符合、不符合、待定（或 qualified、not_qualified、undetermined）。")
 @click.option("--by", required=True, help="Who decided (name of the analyst or committee).")
 @click.option("--why", required=True, help="Why the machine outcome does not stand.")
@@ -212,7 +206,7 @@ def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evi
     --by 王芳 --why "复核后研发费用应计入委托研发" --evidence "津科函〔2025〕12号"
     """
     path = _existing(store)
-    outcome = OUTCOME_WORDS.get(outcome, outcome)
+    outcome = WORD_TO_ENGLISH.get(outcome, outcome)
     try:
         ref = record_override(path, firm_id, ruleset_id, outcome, by, why, evidence, year)
     except (ValueError, AuditWriteError, NothingRecorded) as exc:

@@ -29,7 +29,7 @@ from tiering.audit.db import StoreTampered, connect
 from tiering.audit.evidence import MAX_BYTES, TYPES, evidence_file, save_evidence
 from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.show import override_line, overrides_for, stored_explanation
-from tiering.audit.store import OUTCOMES, AuditWriteError, NothingRecorded, record_hash_of, record_override
+from tiering.audit.store import AuditWriteError, NothingRecorded, record_hash_of, record_override
 from tiering.desk.queries import PAGE_SIZE, Filters, Store, number
 from tiering.desk.security import (
     SESSION_COOKIE,
@@ -44,11 +44,11 @@ from tiering.desk.security import (
     valid_csrf,
 )
 from tiering.desk.users import ROLE_ZH, Throttled, Users
-from tiering.engine.evaluate import OUTCOME_ZH
+from tiering.outcome import OUTCOMES, ZH_OF
 from tiering.output.workbook import workbook_bytes
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library
 
-OUTCOME_TEXT = {"qualified": OUTCOME_ZH[1], "not_qualified": OUTCOME_ZH[0], "undetermined": OUTCOME_ZH[-1]}
+OUTCOME_TEXT = ZH_OF
 EXPORT_LABELS = {"pick": "序号", "uscc": "统一社会信用代码", "name": "企业名称", "score": "综合得分", "reason": "说明",
                  "source": "来源", "time": "时间", "by": "人员", "decision": "决定"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tiering.engine.evaluate import OUTCOME_TEXT, evaluate, evaluate_firm, firm_slice
+from tiering.engine.evaluate import evaluate, evaluate_firm, firm_slice
 from tiering.fields import BY_ID, FIELDS, DType
+from tiering.outcome import OUTCOME_TEXT
 from tiering.rules.bands import MISSING
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary, schema_message

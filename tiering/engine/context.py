@@ -9,14 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tiering.dates import day_number
 from tiering.fields import BY_ID, DType, Kind
-
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def day_number(d: dt.date) -> float:
-    """Days since 1970-01-01, the scale dates are compared on."""
-    return float((d - _EPOCH).days)
 
 
 def _as_days(series: pd.Series) -> np.ndarray:

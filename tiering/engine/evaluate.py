@@ -21,9 +21,6 @@ from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.expr import Context
 from tiering.rules.nodes import One, Vec
 
-OUTCOME_TEXT = {1: "qualified", 0: "not_qualified", -1: "undetermined"}
-OUTCOME_ZH = {1: "符合", 0: "不符合", -1: "待定（缺数据）"}
-
 
 def default_eval_date(year: int) -> dt.date:
     """The evaluation date used to pick rule versions when none is given: 30 June of the application year."""

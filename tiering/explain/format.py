@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+from tiering.outcome import OUTCOME_ZH
 from tiering.rules.nodes import FAIL, PASS, SCORED, UNKNOWN, GroupNode, Node, TestNode
 from tiering.rules.schema import Unit
 
 OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "属于", "not_in": "不属于"}
 STATUS_ZH = {PASS: "满足", FAIL: "不满足", UNKNOWN: "待定（缺数据）", SCORED: "已计分"}
-OUTCOME_BY_STATUS = {PASS: "符合", FAIL: "不符合", UNKNOWN: "待定（缺数据）"}
+OUTCOME_BY_STATUS = {PASS: OUTCOME_ZH[PASS], FAIL: OUTCOME_ZH[FAIL], UNKNOWN: OUTCOME_ZH[UNKNOWN]}
 
 
 def value(x: float | None, unit: Unit) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tiering.engine.evaluate import OUTCOME_TEXT, OUTCOME_ZH, Evaluation, RuleSetResult
+from tiering.engine.evaluate import Evaluation, RuleSetResult
+from tiering.outcome import OUTCOME_TEXT, OUTCOME_ZH
 from tiering.patterns import distinct_rows
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import (

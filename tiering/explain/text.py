@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tiering.engine.evaluate import OUTCOME_ZH
 from tiering.explain import format as fmt
+from tiering.outcome import OUTCOME_ZH
 from tiering.rules.bands import MISSING
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import (

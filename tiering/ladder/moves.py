@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tiering.dates import DAYS_PER_YEAR, years_of_days
 from tiering.fields import BY_ID, DType, Kind
 from tiering.ladder import wording
 from tiering.ladder.levers import Shift, direction, levers, reads, solve, solve_rows, uses_age
@@ -127,10 +128,10 @@ class Mover:
         return Move(np.where(fail, YES_NO, 0.0), lambda i: self.shown(node, i))
 
     def _age(self, node: TestNode, v: Vec, fail: np.ndarray) -> Move:
-        per_day = 1.0 / 365.25 if node.unit == Unit.YEARS else 1.0
+        per_day = 1.0 / DAYS_PER_YEAR if node.unit == Unit.YEARS else 1.0
         if _UP[node.op] > 0:
             days = np.ceil((v.threshold - v.value) / per_day + (1 if node.op == ">" else 0) - 1e-9)
-            return Move(np.where(fail, days / 365.25, 0.0), lambda i: f"{node.label}：尚需等待{days[i]:g}天")
+            return Move(np.where(fail, days / DAYS_PER_YEAR, 0.0), lambda i: f"{node.label}：尚需等待{days[i]:g}天")
         return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}"
                     f"（当前{wording.of_unit(float(v.value[i]), node.unit)}）")
 
@@ -297,7 +298,8 @@ class Mover:
             if e is not None:
                 reads(e, 0, cells)
         ordered = sorted(cells, key=lambda c: (c[1], c[0]))
-        first = _years_of_days(np.asarray(self.ctx.col("registration_date", 0), dtype=float))
+        # a firm without a registration date counts as registered long ago: every year's blank cell is missing
+        first = np.nan_to_num(years_of_days(self.ctx.col("registration_date", 0)), nan=-1e6)
         blank = np.vstack([np.isnan(np.asarray(self.ctx.col(f, lag), dtype=float)) & (self.data_year - lag >= first)
                            for f, lag in ordered]) if ordered else np.zeros((0, self.ctx.size), dtype=bool)
         names = [BY_ID[f].label + ("" if BY_ID[f].kind == Kind.FIRM else f"{self.data_year - lag}年")
@@ -341,13 +343,6 @@ class _Pick:
                 text += f"，或{change(self.shifts[self._down[i]], i)}"
             return text
         return change(self.shifts[self._down[i]], i)
-
-
-def _years_of_days(days: np.ndarray) -> np.ndarray:
-    """Calendar year of each day number; a missing date counts as registered long ago."""
-    whole = np.where(np.isnan(days), 0, days).astype("int64").astype("datetime64[D]")
-    years = whole.astype("datetime64[Y]").astype("int64") + 1970
-    return np.where(np.isnan(days), -10**6, years)
 
 
 def _missing_text(cells: list[str]) -> str:

@@ -13,12 +13,10 @@ import numpy as np
 import pandas as pd
 
 from tiering.engine.evaluate import Evaluation, RuleSetResult
+from tiering.ladder.rungs import NO_RUNG, NO_RUNG_TEXT
 from tiering.rules.nodes import PASS, UNKNOWN, ClassesNode
 from tiering.rules.schema import Status
 
-NO_RUNG = 0
-"""The rung of a firm that reaches no step of the ladder."""
-NO_RUNG_TEXT = "未入梯度"
 SEP = "、"
 
 

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from tiering.outcome import ZH_OF
+
 ABOUT_SHEET = "说明"
 COLUMNS_SHEET = "列名对照"
 _FIXED_DATE = dt.datetime(2000, 1, 1)
@@ -97,7 +99,7 @@ COLUMNS: dict[str, Column] = {
 }
 """Every column id any workbook uses. A sheet may give its own labels for columns not listed here."""
 
-_OUTCOMES = {"qualified": "符合", "not_qualified": "不符合", "undetermined": "待定（缺数据）"}
+_OUTCOMES = ZH_OF
 VALUE_WORDS: dict[str, dict[str, str]] = {
     "outcome": _OUTCOMES, "was": _OUTCOMES, "now": _OUTCOMES, "override": _OUTCOMES,
     "before": _OUTCOMES, "after": _OUTCOMES,

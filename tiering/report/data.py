@@ -11,8 +11,9 @@ from tiering.app import Classification, Progress, classify
 from tiering.app.selection import SelectionInputs, select
 from tiering.engine.evaluate import default_eval_date
 from tiering.engine.trace import trace_table
+from tiering.ladder.rungs import NO_RUNG_TEXT, ladder
 from tiering.register import Register
-from tiering.report.tiers import NO_RUNG, ladder, tier_table, transition_matrix
+from tiering.report.tiers import tier_table, transition_matrix
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
 from tiering.rules.schema import Unit
@@ -116,7 +117,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
         if isinstance(trace[col].dtype, pd.CategoricalDtype):
             trace[col] = trace[col].astype(object)
     tiers = tier_table(run.outcomes, rulesets, run.lacks)
-    levels = [NO_RUNG] + [title for _, _, title in ladder(rulesets)]
+    levels = [NO_RUNG_TEXT] + [title for _, _, title in ladder(rulesets)]
     selection, notes = (run_selection(run, selection_from, n) if selection_from is not None
                         else (None, ["未生成培育名单（未给遴选政策，或用了 --no-selection）"]))
     previous, why = _previous(register, library, rulesets, year)

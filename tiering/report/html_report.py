@@ -7,6 +7,7 @@ import html
 
 import pandas as pd
 
+from tiering.ladder.rungs import NO_RUNG_TEXT
 from tiering.output.write import zh as headers_zh
 from tiering.report import charts
 from tiering.report.data import ReportData
@@ -100,7 +101,7 @@ def _selection(data: ReportData) -> str:
         return ("<section><h2>六、入选企业情况</h2>"
                 f'<p class="note">{esc("；".join(n for n in data.notes if "培育名单" in n))}</p></section>')
     chosen = sel.selected
-    labels = [f"{p}. {n}（{h or '未入梯队'}）" for p, n, h in zip(chosen["pick"], chosen["name"],
+    labels = [f"{p}. {n}（{h or NO_RUNG_TEXT}）" for p, n, h in zip(chosen["pick"], chosen["name"],
                                                               chosen["highest_rung"], strict=True)]
     chart = charts.standing(labels, chosen["technical"].tolist(), chosen["growth"].tolist(),
                             chosen["combined"].tolist(), f"{sel.year} 年培育名单（{len(chosen)} 家）的得分")

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tiering.ladder.rungs import NO_RUNG, NO_RUNG_TEXT, highest_rung, ladder
 from tiering.rules.compile import CompiledRuleSet
 
-NO_RUNG = "未入梯队"
 TIER_COLUMNS = ["uscc", "name", "rung", "highest_rung", "programs_qualified", "next_rung", "lacks"]
-
-
-def ladder(rulesets: list[CompiledRuleSet]) -> list[tuple[int, str, str]]:
-    """(rung, program, program title) of the rule sets that declare a rung, bottom first."""
-    return sorted({(int(rs.meta.rung), rs.program, rs.meta.program_title) for rs in rulesets
-                   if rs.meta.rung is not None})
 
 
 def _lacks_by_program(gaps: pd.DataFrame) -> dict[tuple[str, str], str]:
@@ -41,11 +35,10 @@ def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], gaps: pd
     program_at = {rung: program for rung, program, _ in steps}
     firms = outcomes[["uscc", "name"]].drop_duplicates("uscc").set_index("uscc")
     qualified = outcomes[outcomes["outcome"] == "qualified"]
-    best = qualified.assign(rung=qualified["program"].map(rung_of)).groupby("uscc")["rung"].max()
     names = qualified.groupby("uscc")["program_title"].agg(lambda s: "、".join(s.astype(str)))
-    table = firms.assign(rung=best.reindex(firms.index).fillna(0).astype(int),
+    table = firms.assign(rung=highest_rung(outcomes, rung_of).reindex(firms.index).to_numpy(),
                          programs_qualified=names.reindex(firms.index).fillna(""))
-    table["highest_rung"] = table["rung"].map(title_of).fillna(NO_RUNG)
+    table["highest_rung"] = table["rung"].map(title_of).fillna(NO_RUNG_TEXT)
     rungs = sorted(title_of)
     table["next_rung"] = table["rung"].map(lambda r: next((title_of[x] for x in rungs if x > r), ""))
     from_ladder = _lacks_by_program(gaps)
@@ -63,9 +56,9 @@ def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], gaps: pd
 
 
 def pyramid_levels(tiers: pd.DataFrame, rulesets: list[CompiledRuleSet]) -> list[tuple[str, int]]:
-    """(level title, firms whose highest rung it is), from 未入梯队 up to the top rung."""
+    """(level title, firms whose highest rung it is), from no rung up to the top rung."""
     counts = tiers["rung"].value_counts()
-    return [(NO_RUNG, int(counts.get(0, 0)))] + [(title, int(counts.get(rung, 0)))
+    return [(NO_RUNG_TEXT, int(counts.get(NO_RUNG, 0)))] + [(title, int(counts.get(rung, 0)))
                                                  for rung, _, title in ladder(rulesets)]
 
 

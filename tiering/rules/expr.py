@@ -23,7 +23,6 @@ Semantics, the same on both paths:
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import difflib
 import math
 import operator
@@ -33,6 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tiering.dates import DAYS_PER_YEAR, year_of_day, years_of_days
 from tiering.errors import TieringError
 from tiering.fields import BY_ID, DType, Kind
 
@@ -306,20 +306,6 @@ class Func(Expr):
             a.needs(shift, out)
 
 
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def _year_of_day(day: float) -> int:
-    return (_EPOCH + dt.timedelta(days=int(day))).year
-
-
-def _years_of_days(days: np.ndarray) -> np.ndarray:
-    days = np.asarray(days, dtype=float)
-    whole = np.where(np.isnan(days), 0, days).astype("int64").astype("datetime64[D]")
-    years = whole.astype("datetime64[Y]").astype("int64") + 1970
-    return np.where(np.isnan(days), np.nan, years.astype(float))
-
-
 @dataclass
 class Age(Expr):
     """Age of a date field: in years at the end of the data year, in days at the evaluation date, or in fiscal
@@ -333,8 +319,8 @@ class Age(Expr):
         if self.how == "age_days":
             return ctx.eval_date() - d
         if self.how == "fiscal_years":
-            return _year_of_day(ctx.data_year_end(shift)) - _years_of_days(d) + 1
-        return (ctx.data_year_end(shift) - d) / 365.25
+            return year_of_day(ctx.data_year_end(shift)) - years_of_days(d) + 1
+        return (ctx.data_year_end(shift) - d) / DAYS_PER_YEAR
 
     def one(self, ctx: Context, shift: int) -> float:
         d = ctx.col(self.field, 0)
@@ -343,8 +329,8 @@ class Age(Expr):
         if self.how == "age_days":
             return ctx.eval_date() - d
         if self.how == "fiscal_years":
-            return float(_year_of_day(ctx.data_year_end(shift)) - _year_of_day(d) + 1)
-        return (ctx.data_year_end(shift) - d) / 365.25
+            return float(year_of_day(ctx.data_year_end(shift)) - year_of_day(d) + 1)
+        return (ctx.data_year_end(shift) - d) / DAYS_PER_YEAR
 
     def needs(self, shift: int, out: dict[str, int]) -> None:
         out.setdefault(self.field, 0)

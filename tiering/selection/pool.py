@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tiering.engine.evaluate import OUTCOME_TEXT, OUTCOME_ZH
 from tiering.errors import TieringError
 from tiering.fields import BY_ID as FIELDS_BY_ID
+from tiering.outcome import OUTCOME_TEXT, OUTCOME_ZH
 from tiering.selection.policy import OutcomeTest, Policy
 
 CANDIDATE = "候选"

@@ -11,16 +11,11 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from tiering.rules.compile import CompiledRuleSet
+from tiering.ladder.rungs import NO_RUNG, NO_RUNG_TEXT, highest_rung
 
 LADDER_SOURCE = "tiering.ladder（按企业自身数据计算的最小差距）"
 FALLBACK_SOURCE = "规则集的未满足条件（tiering.ladder 不可用）"
 _COLUMNS = ["uscc", "program", "lacks"]
-
-
-def rungs_of(rulesets: list[CompiledRuleSet]) -> dict[str, int]:
-    """Program → rung, for the rule sets that declare a place on the ladder."""
-    return {rs.program: int(rs.meta.rung) for rs in rulesets if rs.meta.rung is not None}
 
 
 def fallback_lacks(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -57,14 +52,13 @@ def standing_frame(outcomes: pd.DataFrame, rungs: Mapping[str, int], lacks: pd.D
     by_firm = qualified.assign(_order=qualified["program"].map(order)).sort_values(["uscc", "_order"], kind="stable")
     out = pd.DataFrame(index=firms)
     out["programs_qualified"] = by_firm.groupby("uscc")["program_title"].agg("、".join).reindex(firms).fillna("")
-    on_ladder = by_firm[by_firm["program"].isin(rungs)]
-    top = on_ladder.assign(rung=on_ladder["program"].map(rungs)).groupby("uscc")["rung"].max().reindex(firms)
+    top = highest_rung(outcomes, rungs).reindex(firms)
     out["rung"] = top
     at_rung: dict[int, list[str]] = {}
     for r, p in ladder:
         at_rung.setdefault(r, []).append(p)
-    out["highest_rung"] = ["、".join(titles[p] for p in at_rung[int(r)]) if pd.notna(r) else "未进入梯队" for r in top]
-    nxt = [min((r for r in at_rung if r > (t if pd.notna(t) else 0)), default=None) for t in top]
+    out["highest_rung"] = ["、".join(titles[p] for p in at_rung[int(r)]) if r != NO_RUNG else NO_RUNG_TEXT for r in top]
+    nxt = [min((r for r in at_rung if r > t), default=None) for t in top]
     out["next_rung"] = ["、".join(titles[p] for p in at_rung[r]) if r is not None else "" for r in nxt]
     texts = lacks if lacks is not None else fallback_lacks(outcomes)
     wanted = pd.Series([tuple(at_rung[r]) if r is not None else None for r in nxt], index=firms, dtype=object)

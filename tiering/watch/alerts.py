@@ -20,9 +20,10 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
-from tiering.engine.evaluate import OUTCOME_TEXT, RuleSetResult
+from tiering.engine.evaluate import RuleSetResult
 from tiering.explain import format as fmt
 from tiering.explain.outcomes import reason_texts
+from tiering.outcome import OUTCOME_TEXT, Outcome
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import FAIL, UNKNOWN, RequiresNode, ScoreNode, TestNode, Vec
 from tiering.watch.events import Parsed, describe
@@ -222,4 +223,4 @@ def alert_table(alerts: list[dict[str, Any]]) -> pd.DataFrame:
 def _code(text: str | None) -> int | None:
     if text is None:
         return None
-    return {v: k for k, v in OUTCOME_TEXT.items()}[text]
+    return int(Outcome.of(text))

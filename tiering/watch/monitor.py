@@ -27,8 +27,9 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from tiering.engine.evaluate import OUTCOME_TEXT, Evaluation, default_eval_date, evaluate
+from tiering.engine.evaluate import Evaluation, default_eval_date, evaluate
 from tiering.errors import TieringError
+from tiering.outcome import OUTCOME_TEXT
 from tiering.register import load_register
 from tiering.rules.library import load_library
 from tiering.watch import alerts as alert_mod

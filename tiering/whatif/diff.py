@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tiering.engine.evaluate import OUTCOME_TEXT, OUTCOME_ZH, RuleSetResult, evaluate
+from tiering.engine.evaluate import RuleSetResult, evaluate
 from tiering.explain import format as fmt
+from tiering.outcome import OUTCOME_TEXT, OUTCOME_ZH
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
 from tiering.rules.nodes import PASS, Node, RequiresNode, ScoreNode, TestNode
