@@ -364,3 +364,23 @@ def test_folder_source_reads_new_files_only_and_stdin_works(tmp_path: Path) -> N
     assert "读取 22 行：应用 0 个事件，重复忽略 18，死信 4" in piped.output, piped.output
     assert "check: live tiers = batch evaluation of the final data = replay of the 17 logged events" in piped.output
     assert piped.exit_code == 0
+
+
+def test_watch_reads_the_register_as_told_unit_and_encoding(tmp_path: Path) -> None:
+    """A GB18030 CSV whose money headers name no unit: watch reads it with --unit and --encoding, as classify does,
+    and refuses it without the unit."""
+    import re
+
+    import pandas as pd
+
+    raw = pd.read_excel(REGISTER, dtype=object)
+    raw.columns = [re.sub(r"[（(]万元[)）]", "", str(c)) for c in raw.columns]
+    csv = tmp_path / "名录.csv"
+    raw.to_csv(csv, index=False, encoding="gb18030")
+    args = ["watch", "--register", str(csv), "--check", "--encoding", "gb18030"]
+    told = CliRunner().invoke(main, [*args, "--state", str(tmp_path / "s"), "--unit", "万元"])
+    assert told.exit_code == 0, told.output
+    assert "check: live tiers = batch evaluation of the final data" in told.output
+    untold = CliRunner().invoke(main, [*args, "--state", str(tmp_path / "t")])
+    assert untold.exit_code == 3, untold.output
+    assert "金额列没有单位" in untold.output

@@ -19,7 +19,7 @@ from tiering.audit.rulesets import StoredRulesError
 from tiering.audit.show import firm_history
 from tiering.audit.store import AuditWriteError, NothingRecorded, load_records, record_override
 from tiering.audit.verify import verify as verify_store
-from tiering.cli.common import echo_head, fail, load_rules, read_register, register_options
+from tiering.cli.common import echo_head, fail, load_rules, read_register, register_options, rules_dir_option
 from tiering.outcome import OUTCOMES, WORD_TO_ENGLISH
 
 """The outcome words an analyst types, and the codes the store keeps."""
@@ -161,8 +161,7 @@ def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store:
 @click.option("--current-rules", is_flag=True,
               help="Use today's rule files of the run's rule-set ids instead of the stored texts (to see what "
                    "changed rules do).")
-@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Rule folder for --current-rules (default: the bundled rules/).")
+@rules_dir_option
 @register_options
 @store_option
 @tamper_guard

@@ -74,6 +74,13 @@ def register_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def rules_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--rules: the rule folder, from $TIERING_RULES when not given (every command that reads rules takes it)."""
+    return click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        default=None, envvar="TIERING_RULES", show_envvar=True,
+                        help="Rule folder (default: $TIERING_RULES, else the bundled rules/).")(func)
+
+
 def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--rules, --rules-version, --date, --program, --purpose and --certified: which rule sets to apply."""
     func = click.option("--certified", type=click.IntRange(1990, 2100), default=None, metavar="YEAR",
@@ -88,10 +95,7 @@ def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Evaluation date that picks the rule versions in force (default: 30 June).")(func)
     func = click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
                         help="Pin a program to a version or rule-set id, e.g. kjxzxqy=2017.1.")(func)
-    func = click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                        default=None, envvar="TIERING_RULES", show_envvar=True,
-                        help="Rule folder (default: the project's rules/).")(func)
-    return func
+    return rules_dir_option(func)
 
 
 def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,13 +171,17 @@ def read_usable_register(path: Path, money_unit: str | None, encoding: str | Non
     return register
 
 
+def header_row() -> int | None:
+    """The --header-row of the running command (see :func:`register_options`), None when not given."""
+    context = click.get_current_context(silent=True)
+    return context.meta.get(HEADER_ROW_KEY) if context is not None else None
+
+
 def read_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None) -> Register:
     """The register as load_register reads it (with --header-row when given); exit 3 when it is unusable."""
-    context = click.get_current_context(silent=True)
-    header_row = context.meta.get(HEADER_ROW_KEY) if context is not None else None
     try:
         load = load_dataset if path.is_dir() else load_register  # a folder of parts, e.g. a Parquet dataset
-        return load(path, money_unit=money_unit, encoding=encoding, sheet=sheet, header_row=header_row)
+        return load(path, money_unit=money_unit, encoding=encoding, sheet=sheet, header_row=header_row())
     except RegisterError as exc:
         message = str(exc)
         fail(message if path.name in message else f"{path}: {message}")

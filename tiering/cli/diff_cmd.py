@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tiering.cli.common import YEAR, fail, load_rules, read_register, register_options
+from tiering.cli.common import YEAR, fail, load_rules, read_register, register_options, rules_dir_option
 from tiering.engine.evaluate import default_eval_date
 from tiering.output.provenance import today
 from tiering.output.workbook import escape_formulas, in_words, write_workbook
@@ -23,8 +23,7 @@ from tiering.whatif.resolve import RuleSpecError, resolve_ruleset
 @click.option("--year", type=YEAR, required=True, help="Application year; criteria read fiscal year YEAR-1.")
 @click.option("--date", "eval_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Date that picks the versions of programs the rule sets depend on (default: 30 June of --year).")
-@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Rule folder (default: the bundled rules/).")
+@rules_dir_option
 @click.option("--all", "show_all", is_flag=True, help="List every changed firm (default: the first 50).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the changed firms to this .csv or .xlsx file.")

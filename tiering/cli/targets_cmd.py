@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tiering.cli.common import fail, fail_listing, load_rules, parse_pins, read_register, register_options
+from tiering.cli.common import (
+    fail,
+    fail_listing,
+    load_rules,
+    parse_pins,
+    read_register,
+    register_options,
+    rules_dir_option,
+)
 from tiering.output.provenance import today
 from tiering.targets import PlanError, TargetTracking, load_plan, track_plan
 from tiering.targets.years import application_year
@@ -57,8 +65,7 @@ def print_tracking(tracking: TargetTracking) -> None:
 @click.option("--limit", type=int, default=10, show_default=True, help="Nearest firms listed per target.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the tables to this Excel workbook.")
-@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Rule folder (default: the bundled rules/).")
+@rules_dir_option
 @click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
               help="Pin a program to a version or rule-set id, e.g. tj_lj=tj-lj-2018 for years before it took effect.")
 @register_options

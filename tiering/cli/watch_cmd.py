@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from tiering import exit_codes
-from tiering.cli.common import fail
+from tiering.cli.common import fail, header_row, register_options, rules_dir_option
 
 
 def _parse_day(value: str | None, option: str) -> dt.date | None:
@@ -34,8 +34,7 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
               default=None, help="Register giving the firms' starting data (needed to process events).")
 @click.option("--year", type=int, default=None,
               help="Application year to keep current (default: the register's last fiscal year + 1).")
-@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Rule folder (default: the bundled rules/).")
+@rules_dir_option
 @click.option("--follow", is_flag=True, help="Keep reading: new lines of a file, new *.jsonl files of a folder.")
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between looks when following.")
 @click.option("--batch", "batch_size", type=click.IntRange(min=1), default=1000, show_default=True,
@@ -53,10 +52,11 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
                    "replay of the event log from empty state; exit 4 if they differ.")
 @click.option("--tiers", "tiers_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="After processing, write the current tiers (firm × rule set) to this CSV file.")
+@register_options
 def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None, year: int | None,
           rules_dir: Path | None, follow: bool, poll: float, batch_size: int, clock_day: str | None, summary: bool,
           since: str | None, until: str | None, xlsx_path: Path | None, check_tiers: bool,
-          tiers_path: Path | None) -> None:
+          tiers_path: Path | None, money_unit: str | None, encoding: str | None, sheet: str | None) -> None:
     """Apply events (JSON lines from files, folders or '-' for stdin) to the firms and alert every tier change.
 
     \b
@@ -85,8 +85,9 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
     day = _parse_day(clock_day, "--clock")
     clock = SimulatedClock(day) if day is not None else SystemClock()
     try:
+        read = {"money_unit": money_unit, "encoding": encoding, "sheet": sheet, "header_row": header_row()}
         monitor = Monitor(state_dir, register_path, year=year, rules_dir=rules_dir, clock=clock,
-                          batch_size=batch_size)
+                          batch_size=batch_size, read=read)
     except DurableMissing as exc:
         fail(str(exc), exit_codes.UNUSABLE_INPUT)
     except (WatchError, RegisterError, RuleLoadError, KeyError) as exc:

@@ -19,10 +19,10 @@ import json
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -75,9 +75,12 @@ class Monitor:
 
     def __init__(self, state_dir: Path, register_path: Path, year: int | None = None, rules_dir: Path | None = None,
                  clock: Clock | None = None, batch_size: int = 1000, alerts_path: Path | None = None,
-                 dead_letter_path: Path | None = None, reminders: dict[str, Reminder] | None = None) -> None:
+                 dead_letter_path: Path | None = None, reminders: dict[str, Reminder] | None = None,
+                 read: Mapping[str, Any] | None = None) -> None:
         self._lock = _lock(state_dir)
-        register = load_register(register_path)
+        self.read = dict(read or {})
+        """How the register is read (``money_unit``, ``encoding``, ``sheet``, ``header_row`` of load_register)."""
+        register = load_register(register_path, **self.read)
         if register.frame.empty:
             raise WatchError(f"register {register_path} has no usable rows ({register.rows_refused} refused)")
         self.year = year or int(register.frame["year"].max()) + 1
@@ -407,7 +410,7 @@ def check(monitor: Monitor) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         replay = Monitor(Path(tmp), monitor.register_path, monitor.year, monitor.rules_dir,
                          clock=SimulatedClock(dt.date(1900, 1, 1)), batch_size=monitor.batch_size,
-                         reminders=monitor.reminders)
+                         reminders=monitor.reminders, read=monitor.read)
         replay.run(Line("<replay>", 0, text, 0.0) for text in monitor.store.event_lines())
         replayed = replay.tiers()
         replay.close()
