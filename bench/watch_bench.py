@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from tiering.datasets import generate_panel, write_register
-from tiering.engine.evaluate import OUTCOME_TEXT, evaluate
+from tiering.engine.evaluate import evaluate
+from tiering.outcome import OUTCOME_TEXT
 from tiering.register import load_register
 from tiering.watch.clock import SimulatedClock
 from tiering.watch.events import ops_of, parse_event
