@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_PARTITION_SIZE = 50_000
-"""Firms per partition: a whole classify (every program in force, reasons, 尚缺, trace) holds roughly 30 KB per
-firm while it runs, so about 1.5 GB per partition in work; see the README's scale-out section."""
+"""Firms per partition: a whole classify (every program in force, reasons, 尚缺, trace) held about 34 KB per firm
+in a single run, so an estimated 1.5–2 GB per partition in work; see the README's section on large registers."""
 
 
 def partition_of(uscc: pd.Series | np.ndarray, partitions: int) -> np.ndarray:

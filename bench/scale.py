@@ -1,0 +1,88 @@
+"""Scale-out figures: a whole classify of a generated register, every program in force, run on demand (never in CI).
+
+    python bench/scale.py                       # 1M firms × 4 years; 5M firm-years; Dask with 1 and 2 workers
+    python bench/scale.py --firms 100000 --panel-firms 0 --skip-dask   # a quick look
+
+Each case is the command an analyst types (``tiering classify … --engine local|dask``), run in a fresh process;
+wall time is measured around it, CPU time and peak memory from the operating system's accounting of the finished
+process and every process it waited for (``getrusage(RUSAGE_CHILDREN)``). Peak memory is the largest single
+process's high-water mark (for Dask, the driver or one worker, whichever is larger), not a sum. Registers are
+generated once into ``--work`` and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIERING = [sys.executable, str(ROOT / "cli.py")]
+
+
+def generated(work: Path, firms: int, years: str, seed: int) -> Path:
+    """A generated register (made once, then reused)."""
+    path = work / f"register_{firms}_{years}.parquet"
+    if not path.exists():
+        subprocess.run([*TIERING, "datasets", "generate", "--firms", str(firms), "--years", years, "--seed",
+                        str(seed), "--out", str(path)], check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def measure(label: str, args: list[str]) -> dict[str, object]:
+    """Run one command in a fresh process: wall seconds, CPU seconds, peak memory (GiB) and exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([*TIERING, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode not in (0, 1):
+        print(done.stderr[-2000:], file=sys.stderr)
+    return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "peak_gib": round(after.ru_maxrss / 2**20, 2), "exit": done.returncode}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--firms", type=int, default=1_000_000, help="firms of the main case (4 years each)")
+    parser.add_argument("--panel-firms", type=int, default=500_000,
+                        help="firms of the long panel (10 years each: 5M firm-years by default; 0 skips it)")
+    parser.add_argument("--partition-size", type=int, default=None, help="firms per partition (default: the CLI's)")
+    parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask cases")
+    parser.add_argument("--work", type=Path, default=ROOT / "out" / "bench-scale")
+    ns = parser.parse_args()
+    ns.work.mkdir(parents=True, exist_ok=True)
+    size = [] if ns.partition_size is None else ["--partition-size", str(ns.partition_size)]
+
+    def classify(register: Path, out: str, *engine: str) -> list[str]:
+        return ["classify", str(register), "--year", "2025", "--out", str(ns.work / out), "--overwrite",
+                "--no-audit", *engine, *size]
+
+    main_register = generated(ns.work, ns.firms, "2021-2024", 1)
+    rows = [measure(f"{ns.firms:,} firms × 4 years, local engine", classify(main_register, "local", "--engine",
+                                                                              "local"))]
+    if ns.panel_firms:
+        panel = generated(ns.work, ns.panel_firms, "2015-2024", 2)
+        rows.append(measure(f"{ns.panel_firms:,} firms × 10 years, local engine",
+                            classify(panel, "panel", "--engine", "local")))
+    if not ns.skip_dask:
+        for workers in (1, 2):
+            rows.append(measure(f"{ns.firms:,} firms × 4 years, Dask {workers} worker(s)",
+                                classify(main_register, f"dask{workers}", "--engine", "dask", "--workers",
+                                         str(workers))))
+    width = max(len(str(r["case"])) for r in rows)
+    print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'peak GiB':>8}  exit")
+    for r in rows:
+        print(f"{r['case']:<{width}}  {r['wall_s']:>8}  {r['cpu_s']:>8}  {r['peak_gib']:>8}  {r['exit']}")
+    dask = {r["case"]: r["wall_s"] for r in rows if "Dask" in str(r["case"])}
+    if len(dask) == 2:
+        one, two = dask.values()
+        print(f"Dask speed-up, 2 workers over 1: {float(one) / float(two):.2f}×")
+
+
+if __name__ == "__main__":
+    main()
