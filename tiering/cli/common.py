@@ -189,13 +189,14 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
 
 def prepare_out_dir(out_dir: Path, overwrite: bool, earlier: tuple[str, ...]) -> None:
     """Make sure results can be written to ``out_dir`` before any work (exit 3 if not; nothing is created), and
-    that no file of an earlier run stays beside the new ones: a folder holding an earlier run (its provenance.json)
-    is refused without ``overwrite`` and cleared of that run's files (``earlier``: names a run writes) with it."""
+    that no file of an earlier run stays beside the new ones: a folder holding any file such a run writes
+    (``earlier``: the names the command writes) is refused without ``overwrite`` and cleared of them with it."""
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"--out {out_dir} 是一个文件，不是文件夹：请换一个文件夹")
-    if (out_dir / "provenance.json").exists():
+    found = [name for name in earlier if (out_dir / name).exists() or (out_dir / name).is_symlink()]
+    if found:
         if not overwrite:
-            fail(f"--out {out_dir} 里已有上一次运行的结果（provenance.json 等）：加 --overwrite "
+            fail(f"--out {out_dir} 里已有上一次运行的结果（{'、'.join(found[:3])}）：加 --overwrite "
                  "先删除上一次的结果再写，或换一个文件夹")
         for name in earlier:
             old = out_dir / name

@@ -18,6 +18,7 @@ from tiering.cli.common import (
     load_rules,
     parse_pins,
     pick_rulesets,
+    prepare_out_dir,
     read_register,
     register_options,
     rules_options,
@@ -67,6 +68,9 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
     note = f"报告依据审计记录 {run_id}：规则版本 {'、'.join(r.id for r in run.rulesets)}，评价日期 {run.eval_date}"
     return register, run.rulesets, run.year, run.eval_date, note
 
+EARLIER_REPORT_FILES = ("report.xlsx", "report.html", "firms", "briefs")
+"""What a report writes into its folder, removed by --overwrite."""
+
 
 @click.command("report")
 @click.argument("source", metavar="REGISTER|RUN_ID")
@@ -76,8 +80,10 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
               help="With a RUN_ID: the register file that run classified (checked by its SHA-256).")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With a RUN_ID: the audit store (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: out/report-YEAR).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: out/report-YEAR); checked before any work.")
+@click.option("--overwrite", is_flag=True,
+              help="Reuse an output folder that holds an earlier report: its files are deleted first.")
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Also track this plan's targets, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
 @click.option("--plan-year", "plan_years", type=int, multiple=True,
@@ -103,6 +109,7 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 @register_options
 @rules_options
 def report(source: str, year: int | None, run_register: Path | None, store: Path | None, out_dir: Path | None,
+           overwrite: bool,
            plan_path: Path | None, plan_years: tuple[int, ...], firms: tuple[str, ...], all_firms: bool,
            indicators: tuple[str, ...], policy_path: Path, count: int | None, model_path: Path | None,
            cultivated_paths: tuple[Path, ...], no_selection: bool, briefs: bool,
@@ -118,6 +125,8 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     --plan rules/plans/dongli-kjxzxqy-2011.yaml --plan-year 2015 --plan-year 2024;
     tiering report RUN_ID --register datasets/generated/panel_s42.csv --out out/report-run
     """
+    if out_dir is not None:
+        prepare_out_dir(out_dir, overwrite, EARLIER_REPORT_FILES)
     library = load_rules(rules_dir)
     read = (money_unit, encoding, sheet)
     notes: list[str] = []
@@ -134,6 +143,9 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         source_path = register.path
     if register.frame.empty:
         fail(f"no usable rows in {source_path} ({register.rows_read} read, {register.rows_refused} refused)")
+    folder = out_dir or Path("out") / f"report-{year}"
+    if out_dir is None:  # the default folder is known once the year is (read from the run when reporting on one)
+        prepare_out_dir(folder, overwrite, EARLIER_REPORT_FILES)
     tracking = None
     if plan_path is not None:
         try:
@@ -165,7 +177,6 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     if unknown:
         fail(f"--firm {', '.join(unknown)}: not among the firms evaluated for {year} "
              f"(no accepted row of fiscal year {year - 1} in {source_path})")
-    folder = out_dir or Path("out") / f"report-{year}"
     for path in write_report(data, folder, chosen, progress)[:2]:
         click.echo(f"写出 wrote {path}")
     if chosen:

@@ -24,6 +24,7 @@ from tiering.cli.common import (
     fail_listing,
     load_rules,
     pick_rulesets,
+    prepare_out_dir,
     read_usable_register,
     register_options,
     rules_options,
@@ -34,9 +35,11 @@ from tiering.rules.library import RULES_DIR
 from tiering.selection.brief_pdf import BriefStamp
 from tiering.selection.policy import PolicyError
 from tiering.selection.run import Selection
-from tiering.selection.write import write_selection
+from tiering.selection.write import BRIEFS_DIR, COMBINED_FILE, LIST_FILE, write_selection
 
 DEFAULT_POLICY = RULES_DIR / "selection" / "jx-xjr-peiyu.yaml"
+EARLIER_LIST_FILES = (LIST_FILE, BRIEFS_DIR, COMBINED_FILE)
+"""What a select run writes into its folder, removed by --overwrite."""
 
 
 def _inputs(policy_path: Path, model_path: Path | None, cultivated_paths: tuple[Path, ...],
@@ -77,13 +80,16 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
 @click.option("--cultivated", "cultivated_paths", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV/Excel of firms cultivated in earlier years (统一社会信用代码, optional 年度); repeatable.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: out/select-YEAR).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: out/select-YEAR); checked before any work.")
+@click.option("--overwrite", is_flag=True,
+              help="Reuse an output folder that holds an earlier list: its files are deleted first.")
 @register_options
 @rules_options
 @audit_options
 def select(register_path: Path, year: int, count: int | None, policy_path: Path | None, model_path: Path | None,
-           cultivated_paths: tuple[Path, ...], out_dir: Path | None, money_unit: str | None, encoding: str | None,
+           cultivated_paths: tuple[Path, ...], out_dir: Path | None, overwrite: bool, money_unit: str | None,
+           encoding: str | None,
            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
            programs: tuple[str, ...], purpose: str, certified: int | None, audit_store: Path | None,
            no_audit: bool) -> None:
@@ -101,6 +107,8 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
 
     Example: tiering select datasets/generated/panel_s42.csv --year 2025 --n 15 --out out/select-2025
     """
+    out = out_dir or Path("out") / f"select-{year}"
+    prepare_out_dir(out, overwrite, EARLIER_LIST_FILES)
     policy_path = policy_path or DEFAULT_POLICY
     library = load_rules(rules_dir)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
@@ -119,7 +127,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
                  inputs.model_text, inputs.cultivated_files, lacks_source)
     run_id = None if no_audit else new_run_id()
     stamp = BriefStamp(run_id or "未记录（--no-audit）", register_path.name, register.sha256, rules_text, today())
-    written = write_selection(selection, out_dir or Path("out") / f"select-{year}", meta, stamp)
+    written = write_selection(selection, out, meta, stamp)
     _echo(selection, written)
     if run_id is not None:
         attachments = {"selection_policy": inputs.policy_sha256}
