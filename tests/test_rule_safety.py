@@ -135,3 +135,18 @@ def test_aliases_within_the_limits_still_work(tmp_path: Path) -> None:
     assert problems == [] and doc is not None
     assert doc.data["again"] == {"revenue": 100, "employees": [1, 2]}
     assert doc.line_of(("again",)) == 3
+
+
+@pytest.mark.parametrize("load", ["card", "mapping", "directions"])
+def test_model_files_given_on_the_command_line_are_read_by_the_same_guarded_reader(tmp_path: Path, load: str) -> None:
+    from tiering.growth.card import load_card
+    from tiering.growth.directions import DirectionsError, load_declarations
+    from tiering.growth.mapping import MappingError, load_mapping
+
+    text, _ = alias_bomb()
+    path = tmp_path / f"bomb.{load}.yaml"
+    path.write_text(text, encoding="utf-8")
+    reader, error = {"card": (load_card, ValueError), "mapping": (load_mapping, MappingError),
+                     "directions": (load_declarations, DirectionsError)}[load]
+    with pytest.raises(error, match=r"\[yaml-too-many-nodes\]"):
+        reader(path)

@@ -24,6 +24,7 @@ from tiering.growth.directions import DirectionCheck
 from tiering.growth.features import BY_ID, build_features, missing_fields
 from tiering.growth.labels import LabelSpec
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+from tiering.rules.yamlsrc import read_yaml
 
 CARD_VERSION = 1
 SUFFIX = ".card.yaml"
@@ -182,11 +183,15 @@ def save_card(card: ModelCard, out: str | Path) -> Path:
 
 
 def load_card(path: str | Path) -> ModelCard:
-    """Read a card with ``yaml.safe_load`` (no code runs) and check that it is complete and of a known version."""
+    """Read a card with the rule files' guarded reader (plain data only; alias bombs, deep nesting and oversized
+    files refused) and check that it is complete and of a known version."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"模型卡 {path} 不存在；先运行 tiering model train --out {path}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc, problems = read_yaml(path)
+    if doc is None or problems:
+        raise ValueError(f"{path}: 模型卡无法读取：" + "；".join(map(str, problems)))
+    data = doc.data
     if not isinstance(data, dict):
         raise ValueError(f"{path}: 不是模型卡（应为 YAML 映射）")
     absent = [k for k in _REQUIRED if k not in data]

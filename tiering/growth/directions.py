@@ -21,12 +21,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tiering.bundled import bundled
 from tiering.errors import TieringError
 from tiering.growth.features import INCREASING
+from tiering.rules.yamlsrc import read_yaml
 
 DIRECTIONS_PATH = bundled("models", "directions.yaml")
 KEPT = "kept"
@@ -65,14 +65,16 @@ class Declarations:
 
 
 def load_declarations(path: str | Path | None = None) -> Declarations:
-    """Read a directions file (default ``models/directions.yaml``) with ``yaml.safe_load`` and check it."""
+    """Read a directions file (default ``models/directions.yaml``) with the rule files' guarded reader and check
+    it."""
     path = Path(path) if path is not None else DIRECTIONS_PATH
     if not path.is_file():
         raise DirectionsError(f"找不到方向声明文件 {path}")
+    doc, problems = read_yaml(path)
+    if doc is None or problems:
+        raise DirectionsError(f"{path}: 不是可用的 YAML：" + "；".join(map(str, problems)))
     try:
-        parsed = DirectionsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as error:
-        raise DirectionsError(f"{path}: 不是有效的 YAML：{error}") from error
+        parsed = DirectionsFile.model_validate(doc.data)
     except ValidationError as error:
         problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise DirectionsError(f"{path}: 方向声明有误：{problems}") from error

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tiering.bundled import bundled
@@ -21,6 +20,7 @@ from tiering.errors import TieringError
 from tiering.fields import MONEY_UNITS
 from tiering.fields import resolve as resolve_header
 from tiering.growth.features import AMOUNTS
+from tiering.rules.yamlsrc import read_yaml
 
 MAPPING_VERSION = 1
 MAPPINGS_DIR = bundled("models", "mappings")
@@ -107,15 +107,16 @@ def mapping_path(name: str | Path) -> Path:
 
 
 def load_mapping(name: str | Path) -> PanelMapping:
-    """Read and check a mapping with ``yaml.safe_load``; refuse it with the file and the problem in Chinese."""
+    """Read a mapping with the rule files' guarded reader and check it; refuse it with the file and the problem in
+    Chinese."""
     path = mapping_path(name)
     if not path.is_file():
         raise MappingError(f"找不到列映射文件 {path}；内置映射：{sorted(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))}")
+    doc, problems = read_yaml(path)
+    if doc is None or problems:
+        raise MappingError(f"{path}: 不是可用的 YAML：" + "；".join(map(str, problems)))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        mapping = PanelMapping.model_validate(data)
-    except yaml.YAMLError as error:
-        raise MappingError(f"{path}: 不是有效的 YAML：{error}") from error
+        mapping = PanelMapping.model_validate(doc.data)
     except ValidationError as error:
         problems = "；".join(f"{'.'.join(map(str, e['loc'])) or '(根)'}: {e['msg']}" for e in error.errors())
         raise MappingError(f"{path}: 列映射有误：{problems}") from error

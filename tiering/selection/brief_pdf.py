@@ -19,6 +19,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from pypdf import PdfReader, PdfWriter
 
+from tiering.ladder.rungs import NO_RUNG_TEXT
 from tiering.output.font import cjk_font_path
 from tiering.selection.brief import group_shares
 from tiering.selection.run import Selection
@@ -72,7 +73,7 @@ def _blocks(row: pd.Series, selection: Selection, stamp: BriefStamp) -> list[tup
                    ("名次 / 综合得分", f"第 {int(row['pick'])} 名（共 {len(selection.selected)} 家） / "
                                        f"{float(row['combined']):.2f} 分（满分 100）")]),
         ("heading", "层级现状"),
-        ("pairs", [("最高层级", _text(row["highest_rung"]) or "未入梯队"),
+        ("pairs", [("最高层级", _text(row["highest_rung"]) or NO_RUNG_TEXT),
                    ("符合的全部项目", _text(row["programs_qualified"] or "无")),
                    ("下一层级", _text(next_rung or "无（已在最高层级）"))]),
         ("heading", "得分（每项指标换算为候选池内百分位后按权重相加）"),
