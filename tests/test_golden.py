@@ -17,11 +17,10 @@ def test_sample_results_match_golden_file_cell_by_cell() -> None:
 
 INDUSTRY_CODES = {
     "先进装备制造": "C34", "高端装备制造": "C35", "新能源新材料": "C26", "电子信息": "C39", "生物医药": "C27",
-    "节能环保": "N77", "人工智能": "I65", "现代农业": "A01", "科技服务": "M75", "批发和零售业": None,
+    "节能环保": "N77", "人工智能": "I65", "现代农业": "A01", "科技服务": "M75", "批发和零售业": "F51",
 }
-"""A GB/T 4754-2017 division for each 行业 of the sample. The 批发和零售业 firm's cell is left blank as an analyst
-may leave it: with F51 it would fail the 119号 exclusion by code as well as by name (same outcome), and the golden
-file's reason text names the name test only."""
+"""A GB/T 4754-2017 division for each 行业 of the sample (批发业 F51 for the 批发和零售业 firm, which fails the 119号
+exclusion by code as well as by name: the two criteria share one label, so the reason text is the golden one)."""
 
 
 def test_sample_kept_as_analysts_keep_it_gives_the_golden_results(tmp_path: Path) -> None:

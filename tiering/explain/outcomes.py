@@ -6,6 +6,8 @@ distinct status pattern and shared by every firm with that pattern — fast on a
 
 from __future__ import annotations
 
+from itertools import groupby
+
 import numpy as np
 import pandas as pd
 
@@ -47,15 +49,18 @@ def _reasons(node: Node, status: dict[str, int], want: int) -> list[str]:
 
 
 def reason_texts(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[np.ndarray, np.ndarray]:
-    """For every firm: the unmet criteria and the criteria lacking data, each joined with '；'."""
+    """For every firm: the unmet criteria and the criteria lacking data, each joined with '；'.
+
+    Two sibling criteria that test one condition in two ways (e.g. 119号 by 行业代码 and by 行业名称) share a label
+    and are named once, so the reason does not depend on which columns the register holds."""
     nodes = [n for n in ruleset.root.walk() if not isinstance(n, PointsNode | BestOfNode)]
     matrix = np.vstack([result.nodes[n.id].status for n in nodes]).T
     patterns, inverse = distinct_rows(matrix)
     failed, missing = [], []
     for pattern in patterns:
         status = {n.id: int(s) for n, s in zip(nodes, pattern, strict=True)}
-        failed.append("；".join(_reasons(ruleset.root, status, FAIL)))
-        missing.append("；".join(_reasons(ruleset.root, status, UNKNOWN)))
+        failed.append("；".join(text for text, _ in groupby(_reasons(ruleset.root, status, FAIL))))
+        missing.append("；".join(text for text, _ in groupby(_reasons(ruleset.root, status, UNKNOWN))))
     return np.array(failed, dtype=object)[inverse], np.array(missing, dtype=object)[inverse]
 
 
