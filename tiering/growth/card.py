@@ -24,7 +24,7 @@ from tiering.growth.directions import DirectionCheck
 from tiering.growth.features import BY_ID, build_features, missing_fields
 from tiering.growth.labels import LabelSpec
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
-from tiering.rules.yamlsrc import read_yaml
+from tiering.rules.yamlsrc import read_plain
 
 CARD_VERSION = 1
 SUFFIX = ".card.yaml"
@@ -188,10 +188,7 @@ def load_card(path: str | Path) -> ModelCard:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"模型卡 {path} 不存在；先运行 tiering model train --out {path}")
-    doc, problems = read_yaml(path)
-    if doc is None or problems:
-        raise ValueError(f"{path}: 模型卡无法读取：" + "；".join(map(str, problems)))
-    data = doc.data
+    data = read_plain(path, lambda problems: ValueError(f"{path}: 模型卡无法读取：{problems}")).data
     if not isinstance(data, dict):
         raise ValueError(f"{path}: 不是模型卡（应为 YAML 映射）")
     absent = [k for k in _REQUIRED if k not in data]

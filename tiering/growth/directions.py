@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tiering.bundled import bundled
 from tiering.errors import TieringError
 from tiering.growth.features import INCREASING
-from tiering.rules.yamlsrc import read_yaml
+from tiering.rules.yamlsrc import read_plain
 
 DIRECTIONS_PATH = bundled("models", "directions.yaml")
 KEPT = "kept"
@@ -70,9 +70,7 @@ def load_declarations(path: str | Path | None = None) -> Declarations:
     path = Path(path) if path is not None else DIRECTIONS_PATH
     if not path.is_file():
         raise DirectionsError(f"找不到方向声明文件 {path}")
-    doc, problems = read_yaml(path)
-    if doc is None or problems:
-        raise DirectionsError(f"{path}: 不是可用的 YAML：" + "；".join(map(str, problems)))
+    doc = read_plain(path, lambda problems: DirectionsError(f"{path}: 不是可用的 YAML：{problems}"))
     try:
         parsed = DirectionsFile.model_validate(doc.data)
     except ValidationError as error:

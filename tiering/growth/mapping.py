@@ -20,7 +20,7 @@ from tiering.errors import TieringError
 from tiering.fields import MONEY_UNITS
 from tiering.fields import resolve as resolve_header
 from tiering.growth.features import AMOUNTS
-from tiering.rules.yamlsrc import read_yaml
+from tiering.rules.yamlsrc import read_plain
 
 MAPPING_VERSION = 1
 MAPPINGS_DIR = bundled("models", "mappings")
@@ -112,9 +112,7 @@ def load_mapping(name: str | Path) -> PanelMapping:
     path = mapping_path(name)
     if not path.is_file():
         raise MappingError(f"找不到列映射文件 {path}；内置映射：{sorted(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))}")
-    doc, problems = read_yaml(path)
-    if doc is None or problems:
-        raise MappingError(f"{path}: 不是可用的 YAML：" + "；".join(map(str, problems)))
+    doc = read_plain(path, lambda problems: MappingError(f"{path}: 不是可用的 YAML：{problems}"))
     try:
         mapping = PanelMapping.model_validate(doc.data)
     except ValidationError as error:

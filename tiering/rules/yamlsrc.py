@@ -14,15 +14,19 @@ so that every limit below is checked while reading and a hostile file is refused
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.resolver import Resolver
 
 from tiering.rules import cache
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 Loc = tuple[str | int, ...]
 
@@ -71,6 +75,11 @@ class YamlDoc:
             if loc[:cut] in self.lines:
                 return self.lines[loc[:cut]]
         return 1
+
+    def schema_problems(self, exc: ValidationError) -> list[str]:
+        """Each error of validating this document as ``file:line field: message``."""
+        return [f"{self.path}:{self.line_of(tuple(e['loc']))} {dotted(tuple(e['loc']))}: {e['msg']}"
+                for e in exc.errors()]
 
 
 class _Refused(Exception):
@@ -237,6 +246,15 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[SourceProblem]]:
     if doc is not None and not problems:
         cache.store(key, doc.data, doc.lines)
     return doc, problems
+
+
+def read_plain(path: Path, refuse: Callable[[str], Exception]) -> YamlDoc:
+    """Read a YAML file given from outside (a model card, a column mapping …) with the same guards as rule files;
+    raise ``refuse(problems)`` (each ``file:line message [id]``) when it cannot be read."""
+    doc, problems = read_yaml(path)
+    if doc is None or problems:
+        raise refuse("；".join(map(str, problems)))
+    return doc
 
 
 def parse_yaml(text: str, path: Path) -> tuple[YamlDoc | None, list[SourceProblem]]:

@@ -16,7 +16,7 @@ from tiering.errors import TieringError
 from tiering.fields import BY_ID as FIELDS_BY_ID
 from tiering.fields import DType
 from tiering.growth.features import BY_ID as FEATURES_BY_ID
-from tiering.rules.yamlsrc import dotted, read_yaml
+from tiering.rules.yamlsrc import read_yaml
 
 Outcome = Literal["qualified", "not_qualified", "undetermined"]
 QuotaKey = Literal["district", "industry", "cluster"]
@@ -264,7 +264,5 @@ def load_policy(path: Path) -> tuple[Policy, str]:
     try:
         policy = Policy.model_validate(doc.data)
     except ValidationError as exc:
-        raise PolicyError([
-            f"{path}:{doc.line_of(tuple(e['loc']))} {dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()
-        ]) from exc
+        raise PolicyError(doc.schema_problems(exc)) from exc
     return policy, hashlib.sha256(path.read_bytes()).hexdigest()

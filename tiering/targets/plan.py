@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tiering.bundled import bundled
 from tiering.errors import TieringError
-from tiering.rules.yamlsrc import dotted, read_yaml
+from tiering.rules.yamlsrc import read_yaml
 
 PLANS_DIR = bundled("rules", "plans")
 
@@ -130,8 +130,7 @@ def load_plan(path: Path) -> Plan:
     try:
         plan = Plan.model_validate(doc.data)
     except ValidationError as exc:
-        raise PlanError([f"{path}:{doc.line_of(tuple(e['loc']))} {dotted(tuple(e['loc']))}: {e['msg']}"
-                         for e in exc.errors()]) from exc
+        raise PlanError(doc.schema_problems(exc)) from exc
     if plan.id != path.stem:
         raise PlanError([f"{path}:1 id: '{plan.id}' must equal the file name '{path.stem}'"])
     return plan
