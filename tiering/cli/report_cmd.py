@@ -28,6 +28,7 @@ from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.register import Register
 from tiering.report.data import DEFAULT_INDICATORS, build_report_data
 from tiering.report.from_run import recorded_run
+from tiering.report.write import WRITTEN as REPORT_FILES
 from tiering.report.write import write_briefs, write_report
 from tiering.rules.compile import CompiledRuleSet
 from tiering.selection.policy import PolicyError
@@ -67,9 +68,6 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
              f"{run.input_sha256[:16]}… ({run.input_file}); use that file, or report on today's data without a run id")
     note = f"报告依据审计记录 {run_id}：规则版本 {'、'.join(r.id for r in run.rulesets)}，评价日期 {run.eval_date}"
     return register, run.rulesets, run.year, run.eval_date, note
-
-EARLIER_REPORT_FILES = ("report.xlsx", "report.html", "firms", "briefs")
-"""What a report writes into its folder, removed by --overwrite."""
 
 
 @click.command("report")
@@ -126,7 +124,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     tiering report RUN_ID --register datasets/generated/panel_s42.csv --out out/report-run
     """
     if out_dir is not None:
-        prepare_out_dir(out_dir, overwrite, EARLIER_REPORT_FILES)
+        prepare_out_dir(out_dir, overwrite, REPORT_FILES)
     library = load_rules(rules_dir)
     read = (money_unit, encoding, sheet)
     notes: list[str] = []
@@ -145,7 +143,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         fail(f"no usable rows in {source_path} ({register.rows_read} read, {register.rows_refused} refused)")
     folder = out_dir or Path("out") / f"report-{year}"
     if out_dir is None:  # the default folder is known once the year is (read from the run when reporting on one)
-        prepare_out_dir(folder, overwrite, EARLIER_REPORT_FILES)
+        prepare_out_dir(folder, overwrite, REPORT_FILES)
     tracking = None
     if plan_path is not None:
         try:

@@ -27,6 +27,11 @@ FIRM_PAGES = "逐家说明页 firm pages"
 SELECTION_COLUMNS = ["pick", "uscc", "name", "district", "highest_rung", "combined", "technical", "growth", "reasons",
                      "next_rung", "lacks", "goal", "goal_lacks"]
 
+WORKBOOK_FILE, HTML_FILE, FIRMS_DIR, BRIEFS_DIR = "report.xlsx", "report.html", "firms", "briefs"
+WRITTEN = (WORKBOOK_FILE, HTML_FILE, FIRMS_DIR, BRIEFS_DIR)
+"""Everything a report writes into its folder (what --overwrite removes before a new report)."""
+
+
 def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     """Sheet name → table, in the order the bureau reads them."""
     run = data.run
@@ -92,7 +97,7 @@ def write_firm_pages(pages: dict[str, tuple[str, str]], out_dir: Path, font: Pag
     """Write each firm page as ``firms/<uscc>.html`` with the report's font subset."""
     if not pages:
         return []
-    folder = out_dir / "firms"
+    folder = out_dir / FIRMS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for uscc, (title, body) in pages.items():
@@ -109,18 +114,18 @@ def write_briefs(data: ReportData, out_dir: Path) -> list[Path]:
     p = data.run.provenance
     rules = "、".join(f"{r['id']}（{r['version']}）" for r in p.rulesets)
     stamp = BriefStamp(data.run_id, Path(p.input_file).name, p.input_sha256, rules, today())
-    return write_pdf_briefs(data.selection, out_dir / "briefs", stamp)
+    return write_pdf_briefs(data.selection, out_dir / BRIEFS_DIR, stamp)
 
 
 def write_report(data: ReportData, out_dir: Path, firms: list[str], progress: Progress | None = None) -> list[Path]:
     """Write report.xlsx, report.html and the firm pages into ``out_dir``; return the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = [write_workbook(out_dir / "report.xlsx", workbook_sheets(data), about_rows(data))]
+    written = [write_workbook(out_dir / WORKBOOK_FILE, workbook_sheets(data), about_rows(data))]
     title, body = report_page(data)
     pages = firm_pages(data, firms, progress)
     # one font subset for the report and every firm page: subsetting the CJK font is the slow part
     font = PageFont(title + body + "".join(t + b for t, b in pages.values()))
-    html_path = out_dir / "report.html"
+    html_path = out_dir / HTML_FILE
     html_path.write_text(document(title, body, font), encoding="utf-8")
     written.append(html_path)
     return written + write_firm_pages(pages, out_dir, font)
