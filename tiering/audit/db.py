@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from tiering import exit_codes
@@ -154,13 +155,29 @@ def connect(store: Path, create: bool = True) -> sqlite3.Connection:
         raise FileNotFoundError(f"no audit store at {store}; run `tiering classify` first or pass --store PATH")
     store.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(store, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.executescript(_TABLES + "\n".join(_GUARDS))
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreTampered(f"{store} cannot be opened as an audit store ({exc}): the file was damaged or "
-                            f"replaced") from exc
-    return conn
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            _initialise(conn)
+            return conn
+        except sqlite3.DatabaseError as exc:
+            # SQLite answers some opening steps (the journal-mode switch) with "locked" at once instead of waiting
+            # for the busy timeout: another process writing is contention, not damage, so wait for it here
+            if _busy(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            conn.close()
+            raise StoreTampered(f"{store} cannot be opened as an audit store ({exc}): the file was damaged or "
+                                f"replaced") from exc
+
+
+def _initialise(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.executescript(_TABLES + "\n".join(_GUARDS))
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc)
+    return "database is locked" in text or "database is busy" in text
