@@ -62,15 +62,15 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Monitor, Path]
 # --- events ------------------------------------------------------------------------------------------------
 
 def test_malformed_events_say_what_is_wrong() -> None:
-    with pytest.raises(EventError, match=r"^not JSON \(Expecting value at column 1\)$"):
+    with pytest.raises(EventError, match="^不是 JSON：第 1 列起无法解析$"):
         parse_event("oops")
-    with pytest.raises(EventError, match="^unknown event type 'merger'; known types: figures, patent_granted"):
+    with pytest.raises(EventError, match="^未知的事件类型“merger”；可用的类型：figures、patent_granted"):
         parse_event(_event("a", JINDONG, "merger", "2025-01-01", {}))
-    with pytest.raises(EventError, match=r"^date: Input should be a valid date"):
+    with pytest.raises(EventError, match="^date：应为日期，如 2025-03-01$"):
         parse_event(_event("a", JINDONG, "accident_reported", "2025-13-45", {}))
-    with pytest.raises(EventError, match=r"^payload of 'figures': values: 'colour' is not a yearly numeric field id"):
+    with pytest.raises(EventError, match="^“figures”事件的 payload：values：“colour”不是 tiering/fields.yaml 中按年度填报的数值字段 id$"):
         parse_event(_event("a", JINDONG, "figures", "2025-01-01", {"year": 2024, "values": {"colour": 1}}))
-    with pytest.raises(EventError, match="a hitech certificate needs its 'expiry' date"):
+    with pytest.raises(EventError, match="高新技术企业证书（hitech）须写明有效期 expiry"):
         parse_event(_event("a", JINDONG, "certificate_issued", "2025-01-01", {"certificate": "hitech"}))
 
 
@@ -163,13 +163,12 @@ def test_sample_stream_alerts_dead_letters_and_duplicates(sample_run: tuple[Moni
     assert all(a["routed"] for a in _alerts(state / "alerts.jsonl") if a["kind"] == "outcome_change")
     dead = _alerts(state / "dead_letter.jsonl")
     assert [d["reason"] for d in dead] == [
-        "not JSON (Expecting value at column 1)",
-        "unknown event type 'merger'; known types: figures, patent_granted, patent_lapsed, certificate_issued, "
-        "certificate_expired, certificate_revoked, credit_listed, credit_cleared, accident_reported, "
+        "不是 JSON：第 1 列起无法解析",
+        "未知的事件类型“merger”；可用的类型：figures、patent_granted、patent_lapsed、certificate_issued、"
+        "certificate_expired、certificate_revoked、credit_listed、credit_cleared、accident_reported、"
         "investment_received",
-        f"firm 91120116MA05999999 is not in the register {REGISTER}; add its rows to the register and start a new "
-        "state folder",
-        "payload of 'figures': values.revenue: Input should be a valid number, unable to parse string as a number",
+        f"企业 91120116MA05999999 不在登记表 {REGISTER} 中：请把它的各年度行加入登记表，再用新的状态目录重新开始监测",
+        "“figures”事件的 payload：values.revenue：应为数字",
     ]
     assert m.tiers().equals(m.batch_tiers())
 

@@ -94,15 +94,19 @@ def test_a_repeated_event_id_with_other_content_is_a_conflict_not_a_repeat(tmp_p
     ("NaN", "销售收入（revenue）应为有限数字，不能是 nan"),
     ("Infinity", "销售收入（revenue）应为有限数字，不能是 inf"),
     ("-12", "销售收入（revenue）不能为负数：-12"),
+    ("2000000000", "销售收入（revenue）超过合理上限 1,000,000,000万元：请检查是否多输了位数或单位填错"
+                   "（上限见 tiering/fields.yaml）：2,000,000,000"),
+    ("12.5", "职工总数（employees）应为整数：12.5"),
 ])
-def test_figures_that_are_not_finite_or_negative_are_refused(tmp_path: Path, value: str, reason: str) -> None:
+def test_figures_a_register_cell_would_refuse_are_refused_with_its_reason(tmp_path: Path, value: str, reason: str) -> None:
     line = _event("f", JINDONG, "figures", "2025-03-01", {"year": 2024, "values": {"revenue": 0}})
-    line = line.replace('"revenue": 0', f'"revenue": {value}')  # NaN and Infinity are not standard JSON
+    field = "employees" if value == "12.5" else "revenue"
+    line = line.replace('"revenue": 0', f'"{field}": {value}')  # NaN and Infinity are not standard JSON
     m = _monitor(tmp_path)
     m.run([Line("<t>", 0, line, 0.0)])
     m.close()
     [letter] = _jsonl(tmp_path / "dead_letter.jsonl")
-    assert letter["reason"] == f"payload of 'figures': values: {reason}"
+    assert letter["reason"] == f"“figures”事件的 payload：values：{reason}"
 
 
 def test_a_loss_is_still_a_loss_allowed_as_negative_profit(tmp_path: Path) -> None:

@@ -159,6 +159,17 @@ def _parse_number(field: Field, value: object, context: dict[str, Any] | None) -
     return number
 
 
+def parse_number(field: Field, value: object, context: dict[str, Any] | None = None) -> float | int | None:
+    """A number for ``field`` as a register cell would give it, or ValueError with the cell's refusal reason.
+
+    For readers other than the register (watch events) that must accept and refuse exactly what a cell does.
+    """
+    try:
+        return _parse_number(field, value, context)
+    except PydanticCustomError as exc:
+        raise ValueError(exc.message()) from None
+
+
 def _parse_bool(value: object) -> bool:
     if isinstance(value, bool | np.bool_):
         return bool(value)

@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tiering.errors import TieringError
 from tiering.fields import BY_ID, DType, Kind
-from tiering.register.row import NEGATIVE, SIGNED
+from tiering.register.row import parse_number
 
 SET, ADD, MAX = "set", "add", "max"
 BASE_RANK = 15
@@ -87,15 +87,20 @@ class Figures(_Strict):
     @field_validator("values")
     @classmethod
     def _known_fields(cls, values: dict[str, float]) -> dict[str, float]:
+        checked = {}
         for key, value in values.items():
             f = BY_ID.get(key)
             if f is None or f.kind != Kind.YEAR or f.dtype not in _NUMERIC:
-                raise ValueError(f"'{key}' is not a yearly numeric field id of tiering/fields.py")
+                raise ValueError(f"“{key}”不是 tiering/fields.yaml 中按年度填报的数值字段 id")
             if not math.isfinite(value):
                 raise ValueError(f"{f.label}（{key}）应为有限数字，不能是 {value}")
-            if value < 0 and key not in SIGNED:
-                raise ValueError(f"{f.label}（{key}）{NEGATIVE}：{value:g}")
-        return values
+            # the register's own cell rule, so an event is refused exactly where a register cell would be
+            try:
+                number = parse_number(f, value)
+            except ValueError as exc:
+                raise ValueError(f"{f.label}（{key}）{exc}：{value:,.10g}") from None
+            checked[key] = float(value if number is None else number)
+        return checked
 
 
 class Patent(_Strict):
@@ -170,12 +175,42 @@ class Parsed:
         return self.event.date, self.event.event_id
 
 
+_PYDANTIC_ZH = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不认识此项（多余的键）",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为文本",
+    "string_too_short": "不能为空",
+    "dict_type": "应为 JSON 对象",
+    "too_short": "不能为空",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "date_parsing": "应为日期，如 2025-03-01",
+    "date_from_datetime_parsing": "应为日期，如 2025-03-01",
+    "date_type": "应为日期，如 2025-03-01",
+    "finite_number": "应为有限数字",
+}
+"""Chinese for the pydantic checks an event can fail; others keep pydantic's (English) text after the field."""
+
+
 def _reason(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(line)"
-        parts.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
+        where = ".".join(str(p) for p in err["loc"]) or "(整行)"
+        ctx = err.get("ctx") or {}
+        if err["type"] == "literal_error":
+            text = f"应为 {ctx.get('expected', '')} 之一"
+        elif err["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+            word = {"greater_than": "大于", "greater_than_equal": "不小于", "less_than": "小于",
+                    "less_than_equal": "不大于"}[err["type"]]
+            text = f"应{word} {next(iter(ctx.values()), '')}"
+        else:
+            text = _PYDANTIC_ZH.get(err["type"], err["msg"].removeprefix("Value error, "))
+        parts.append(f"{where}：{text}")
+    return "；".join(parts)
 
 
 def parse_event(line: str) -> Parsed:
@@ -190,22 +225,22 @@ def parse_event(line: str) -> Parsed:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise EventError(f"not JSON ({exc.msg} at column {exc.colno})") from exc
+        raise EventError(f"不是 JSON：第 {exc.colno} 列起无法解析") from exc
     if not isinstance(raw, dict):
-        raise EventError("an event must be a JSON object {event_id, firm_id, type, date, payload}")
+        raise EventError("一个事件应为 JSON 对象 {event_id, firm_id, type, date, payload}")
     try:
         event = Event.model_validate(raw)
     except ValidationError as exc:
         raise EventError(_reason(exc)) from exc
     model = PAYLOADS.get(event.type)
     if model is None:
-        raise EventError(f"unknown event type '{event.type}'; known types: {', '.join(PAYLOADS)}")
+        raise EventError(f"未知的事件类型“{event.type}”；可用的类型：{'、'.join(PAYLOADS)}")
     try:
         payload = model.model_validate(event.payload)
     except ValidationError as exc:
-        raise EventError(f"payload of '{event.type}': {_reason(exc)}") from exc
+        raise EventError(f"“{event.type}”事件的 payload：{_reason(exc)}") from exc
     if event.type == "certificate_issued" and payload.certificate == "hitech" and payload.expiry is None:
-        raise EventError("payload of 'certificate_issued': a hitech certificate needs its 'expiry' date")
+        raise EventError("“certificate_issued”事件的 payload：高新技术企业证书（hitech）须写明有效期 expiry")
     return Parsed(event, payload)
 
 

@@ -270,8 +270,8 @@ class Monitor:
                                             f"本行未应用；如确需更正，请用新的 event_id 发送")
                 continue
             if not self.panel.has_firm(e.firm_id):
-                self._dead(batch, line, f"firm {e.firm_id} is not in the register {self.register_path}; "
-                                        f"add its rows to the register and start a new state folder")
+                self._dead(batch, line, f"企业 {e.firm_id} 不在登记表 {self.register_path} 中：请把它的各年度行"
+                                        f"加入登记表，再用新的状态目录重新开始监测")
                 continue
             ids[e.event_id] = digest
             pending.append(_Pending(p, line.text, line.read_at))
