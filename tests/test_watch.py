@@ -68,7 +68,8 @@ def test_malformed_events_say_what_is_wrong() -> None:
         parse_event(_event("a", JINDONG, "merger", "2025-01-01", {}))
     with pytest.raises(EventError, match="^date：应为日期，如 2025-03-01$"):
         parse_event(_event("a", JINDONG, "accident_reported", "2025-13-45", {}))
-    with pytest.raises(EventError, match="^“figures”事件的 payload：values：“colour”不是 tiering/fields.yaml 中按年度填报的数值字段 id$"):
+    with pytest.raises(EventError, match="^“figures”事件的 payload：values：“colour”不是 tiering/fields.yaml "
+                                         "中按年度填报的数值字段 id$"):
         parse_event(_event("a", JINDONG, "figures", "2025-01-01", {"year": 2024, "values": {"colour": 1}}))
     with pytest.raises(EventError, match="高新技术企业证书（hitech）须写明有效期 expiry"):
         parse_event(_event("a", JINDONG, "certificate_issued", "2025-01-01", {"certificate": "hitech"}))

@@ -98,7 +98,7 @@ def test_a_repeated_event_id_with_other_content_is_a_conflict_not_a_repeat(tmp_p
                    "（上限见 tiering/fields.yaml）：2,000,000,000"),
     ("12.5", "职工总数（employees）应为整数：12.5"),
 ])
-def test_figures_a_register_cell_would_refuse_are_refused_with_its_reason(tmp_path: Path, value: str, reason: str) -> None:
+def test_figures_a_register_cell_would_refuse_are_refused(tmp_path: Path, value: str, reason: str) -> None:
     line = _event("f", JINDONG, "figures", "2025-03-01", {"year": 2024, "values": {"revenue": 0}})
     field = "employees" if value == "12.5" else "revenue"
     line = line.replace('"revenue": 0', f'"{field}": {value}')  # NaN and Infinity are not standard JSON
