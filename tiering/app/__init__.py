@@ -24,15 +24,19 @@ own. Nothing here prints or imports click: progress is a callback the caller pas
     # other firms (the CLI's `tiering explain`):
     uscc, one = classify_firm(register, "蓟州生物医药", rulesets, 2025, on)
     one.explain(uscc); one.firm_results(uscc); one.firm_lacks(uscc)
+
+    # some rows in place of the register's panel (a plan's districts for `tiering targets`, the panel as events
+    # changed it for `tiering watch`), with the register's provenance:
+    part = classify_rows(register, rows, rulesets, 2025, on)
 """
 
 from __future__ import annotations
 
-from tiering.app.classification import Classification, Progress, classify, classify_firm
+from tiering.app.classification import Classification, Progress, classify, classify_firm, classify_rows
 from tiering.app.firm import FirmAmbiguous, FirmNotFound, firm_rows
 from tiering.app.rules import rules_in_force
 
 __all__ = [
-    "Classification", "FirmAmbiguous", "FirmNotFound", "Progress", "classify", "classify_firm", "firm_rows",
-    "rules_in_force",
+    "Classification", "FirmAmbiguous", "FirmNotFound", "Progress", "classify", "classify_firm", "classify_rows",
+    "firm_rows", "rules_in_force",
 ]

@@ -43,8 +43,6 @@ class Classification:
     register: Register
     rulesets: list[CompiledRuleSet]
     evaluation: Evaluation
-    outcomes: pd.DataFrame
-    """One row per firm × rule set: outcome, score, path and the unmet and undetermined criteria."""
     provenance: Provenance
     progress: Progress | None = field(default=None, repr=False, compare=False)
 
@@ -55,6 +53,16 @@ class Classification:
     @property
     def eval_date(self) -> dt.date:
         return self.evaluation.eval_date
+
+    @cached_property
+    def outcomes(self) -> pd.DataFrame:
+        """One row per firm × rule set: outcome, score, path and the unmet and undetermined criteria."""
+        if self.progress is not None:  # on a large register this step takes longer than the evaluation itself
+            self.progress(REASONS, 0, 1)
+        table = outcome_frame(self.evaluation)
+        if self.progress is not None:
+            self.progress(REASONS, 1, 1)
+        return table
 
     @cached_property
     def lacks(self) -> pd.DataFrame:
@@ -123,11 +131,6 @@ def classify(register: Register, rulesets: Sequence[CompiledRuleSet], year: int,
     done = iter(range(1, total + 1))
     evaluation = run(prepare(register.frame, rulesets, year, on), rulesets,
                      None if progress is None else (lambda _rs: progress(EVALUATING, next(done), total)))
-    if progress is not None:  # on a large register this step takes longer than the evaluation itself
-        progress(REASONS, 0, 1)
-    outcomes = outcome_frame(evaluation)
-    if progress is not None:
-        progress(REASONS, 1, 1)
     missing = column_gaps(evaluation, set(register.columns), register.unused_columns)
     provenance = Provenance(
         input_file=str(register.path), input_sha256=register.sha256, year=year, eval_date=on.isoformat(),
@@ -138,7 +141,16 @@ def classify(register: Register, rulesets: Sequence[CompiledRuleSet], year: int,
         columns_mapped=dict(register.columns), columns_unused=list(register.unused_columns),
         intake_notes=list(register.notes), column_gaps=[gap.message() for gap in missing],
     )
-    return Classification(register, rulesets, evaluation, outcomes, provenance, progress)
+    return Classification(register, rulesets, evaluation, provenance, progress)
+
+
+def classify_rows(register: Register, rows: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
+                  on: dt.date | None = None, progress: Progress | None = None) -> Classification:
+    """Classify ``rows`` in place of ``register``'s panel: some of its firms (one firm, a plan's districts) or its
+    panel as events have since changed it (``tiering watch``). The result names ``register`` as its input; only
+    the rows classified count as read."""
+    part = dataclasses.replace(register, frame=rows, refusals=[], rows_read=len(rows))
+    return classify(part, rulesets, year, on, progress)
 
 
 def classify_firm(register: Register, firm_id: str, rulesets: Sequence[CompiledRuleSet], year: int,
@@ -147,5 +159,4 @@ def classify_firm(register: Register, firm_id: str, rulesets: Sequence[CompiledR
     how ``firm_id`` is matched): its rows alone classified once, so that its explanation, results and lacks are
     read from that result without evaluating the other firms."""
     rows = firm_rows(register, firm_id, year)
-    alone = dataclasses.replace(register, frame=rows, refusals=[], rows_read=len(rows))
-    return str(rows["uscc"].iloc[0]), classify(alone, rulesets, year, on)
+    return str(rows["uscc"].iloc[0]), classify_rows(register, rows, rulesets, year, on)
