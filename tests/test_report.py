@@ -47,7 +47,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     register = small_register()
     library = load_library()
     on = default_eval_date(2025)
-    tracking = track_plan(register.frame, library, load_plan(PLANS_DIR / "dongli-kjxzxqy-2011.yaml"), [2024])
+    tracking = track_plan(register, library, load_plan(PLANS_DIR / "dongli-kjxzxqy-2011.yaml"), [2024])
     inputs = selection_inputs(DEFAULT_POLICY, None, (), register.frame)
     data = build_report_data(register, library, library.in_force(on), 2025, on, tracking, selection_from=inputs)
     write_report(data, out, [FIRM])

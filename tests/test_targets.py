@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -39,19 +38,19 @@ def small_register() -> Register:
 
 
 @pytest.fixture(scope="module")
-def panel() -> pd.DataFrame:
-    return small_register().frame
+def register() -> Register:
+    return small_register()
 
 
 @pytest.fixture(scope="module")
-def tracking(panel: pd.DataFrame):  # noqa: ANN201
+def tracking(register: Register):  # noqa: ANN201
     plan = _plan([
         _target(count=8),
         _target(id="xjr_big", label="超2亿", count=2, where={"field": "revenue", "op": ">", "value": 20000}),
         _target(id="cy_new", label="新增雏鹰", program="tj_cy", measure="new", since=2022, count=3),
         _target(id="kj", label="科技型", program="kjxzxqy", count=3, stretch=4),
     ])
-    return track_plan(panel, load_library(), plan)
+    return track_plan(register, load_library(), plan)
 
 
 def test_every_plan_file_validates_and_quotes_its_source() -> None:
@@ -123,6 +122,26 @@ def test_stock_equals_the_qualified_firms_of_the_district(tracking) -> None:  # 
     assert p.loc[("xjr", 2024), "count"] == len(direct) == 5
 
 
+def test_counts_of_the_sample_are_its_classification_counts() -> None:
+    """targets reads the one classification: per program, the firms counted (and those 待定) in the plan's
+    district are the application layer's qualified (and undetermined) firms of that district."""
+    from tiering.app import classify, rules_in_force
+
+    register = load_register(ROOT / "datasets" / "sample_register.xlsx")
+    programs = ["kjxzxqy", "gxjsqy", "tj_cy", "tj_xjr"]
+    plan = _plan([_target(id=p, program=p, count=1) for p in programs], start=2024, end=2024)
+    progress = track_plan(register, load_library(), plan).progress.set_index("target_id")
+    rulesets, on = rules_in_force(load_library(), 2025, programs=programs)
+    outcomes = classify(register, rulesets, 2025, on).outcomes
+    dongli = set(register.frame.loc[register.frame["district"] == "东丽区", "uscc"])
+    outcomes = outcomes[outcomes["uscc"].isin(dongli)]
+    counts = outcomes.groupby(["program", "outcome"], observed=True).size()
+    for program in programs:
+        assert progress.loc[program, "count"] == counts.get((program, "qualified"), 0)
+        assert progress.loc[program, "undetermined"] == counts.get((program, "undetermined"), 0)
+    assert progress["count"].sum() > 0 and progress.loc["kjxzxqy", "count"] < len(dongli)
+
+
 def test_nearest_firms(tracking) -> None:  # noqa: ANN001
     c = tracking.candidates
     assert set(c["plan_year"]) == {2024}
@@ -137,10 +156,10 @@ def test_nearest_firms(tracking) -> None:  # noqa: ANN001
     assert (xjr["outcome_zh"] == "不符合").all()
 
 
-def test_missing_rules_and_missing_base_year_cannot_be_counted(panel: pd.DataFrame) -> None:
+def test_missing_rules_and_missing_base_year_cannot_be_counted(register: Register) -> None:
     plan = _plan([_target(id="lj", program="tj_lj", year=2016), _target(id="new", measure="new", since=2012)],
                  start=2016, end=2016)
-    t = track_plan(panel, load_library(), plan, years=[2016, 2023])
+    t = track_plan(register, load_library(), plan, years=[2016, 2023])
     p = t.progress.set_index(["target_id", "plan_year"])
     assert p.loc[("lj", 2016), "status"] == "无法计数"
     assert "no rule set of program 'tj_lj' is in force on 2017-06-30" in p.loc[("lj", 2016), "note"]
@@ -148,9 +167,9 @@ def test_missing_rules_and_missing_base_year_cannot_be_counted(panel: pd.DataFra
     assert p.loc[("new", 2023), "note"] == "名录没有基期 2012 年的数据，无法计算新增"
 
 
-def test_register_outside_the_plan_years_says_what_to_do(panel: pd.DataFrame) -> None:
+def test_register_outside_the_plan_years_says_what_to_do(register: Register) -> None:
     with pytest.raises(ValueError, match="accounts for 2015–2025, none of the plan's years 2011–2013; pass --year"):
-        track_plan(panel, load_library(), _plan([_target()], start=2011, end=2013))
+        track_plan(register, load_library(), _plan([_target()], start=2011, end=2013))
 
 
 def test_cli_prints_progress_and_writes_workbook(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     tracking = None
     if plan_path is not None:
         try:
-            tracking = track_plan(register.frame, library, load_plan(plan_path), list(plan_years), parse_pins(pins))
+            tracking = track_plan(register, library, load_plan(plan_path), list(plan_years), parse_pins(pins))
         except PlanError as exc:
             fail(f"{plan_path}: " + "; ".join(exc.problems))
         except ValueError as exc:

@@ -83,7 +83,7 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
     library = load_rules(rules_dir)
     register = read_register(register_path, money_unit, encoding, sheet)
     try:
-        tracking = track_plan(register.frame, library, plan, list(years), parse_pins(pins), limit)
+        tracking = track_plan(register, library, plan, list(years), parse_pins(pins), limit)
     except ValueError as exc:
         fail(f"{register_path}: {exc}")
     print_tracking(tracking)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tiering.fields import resolve
+from tiering.register import Register
 from tiering.rules.library import RuleLibrary
 from tiering.targets.plan import Plan, Target, Where
 from tiering.targets.years import PlanYear, classify_plan_year
@@ -149,13 +150,15 @@ def nearest(py: PlanYear, target: Target, limit: int) -> pd.DataFrame:
     }, columns=CANDIDATE_COLUMNS)
 
 
-def track_plan(panel: pd.DataFrame, library: RuleLibrary, plan: Plan, years: list[int] | None = None,
+def track_plan(register: Register, library: RuleLibrary, plan: Plan, years: list[int] | None = None,
                pins: dict[str, str] | None = None, limit: int = 10) -> TargetTracking:
     """Count every target of ``plan`` in each of ``years`` (default: the plan's years the register has accounts for).
 
-    Candidates are listed for the last year counted.
+    Each year is one classification (:func:`tiering.app.classify_rows`) of the register's rows in the plan's
+    districts. Candidates are listed for the last year counted.
     """
     pins = pins or {}
+    panel = register.frame
     rows, notes = plan_panel(panel, plan)
     covered = sorted(int(y) for y in panel["year"].unique())
     wanted = years if years else [y for y in plan.years() if y in covered]
@@ -164,7 +167,7 @@ def track_plan(panel: pd.DataFrame, library: RuleLibrary, plan: Plan, years: lis
                          f"{plan.start}–{plan.end}; pass --year to count other years against the plan's targets")
     programs = sorted({t.program for t in plan.targets})
     base_years = sorted({t.since for t in plan.targets if t.since is not None} - set(wanted))
-    classified = {y: classify_plan_year(rows, library, programs, y, pins)
+    classified = {y: classify_plan_year(register, rows, library, programs, y, pins)
                   for y in sorted(set(wanted) | set(base_years))}
     progress = [_progress_row(t, classified[y], classified.get(t.since) if t.since is not None else None)
                 for t in plan.targets for y in wanted]

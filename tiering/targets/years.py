@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tiering.engine.evaluate import default_eval_date, evaluate
-from tiering.explain.outcomes import outcome_frame
-from tiering.ladder.lacks import lacks
+from tiering.app import classify_rows
+from tiering.engine.evaluate import default_eval_date
+from tiering.register import Register
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import NoRuleSet, RuleLibrary
 
@@ -55,14 +55,13 @@ def rulesets_for(library: RuleLibrary, programs: list[str], plan_year: int,
     return ordered, missing
 
 
-def classify_plan_year(panel: pd.DataFrame, library: RuleLibrary, programs: list[str], plan_year: int,
-                       pins: dict[str, str]) -> PlanYear:
-    """Evaluate ``programs`` for the firms with accounts of ``plan_year``."""
+def classify_plan_year(register: Register, panel: pd.DataFrame, library: RuleLibrary, programs: list[str],
+                       plan_year: int, pins: dict[str, str]) -> PlanYear:
+    """Classify ``programs`` for the firms of ``panel`` (rows of ``register``) with accounts of ``plan_year``."""
     rulesets, missing = rulesets_for(library, programs, plan_year, pins)
     year_rows = panel[panel["year"] == plan_year]
     if not rulesets or year_rows.empty:
         return PlanYear(plan_year, pd.DataFrame(columns=OUTCOME_COLUMNS), year_rows, missing)
     app = application_year(plan_year)
-    evaluation = evaluate(panel, rulesets, app, default_eval_date(app))
-    needs = lacks(evaluation)[["uscc", "program", "cost", "lacks"]]
-    return PlanYear(plan_year, outcome_frame(evaluation), year_rows, missing, needs)
+    result = classify_rows(register, panel, rulesets, app, default_eval_date(app))
+    return PlanYear(plan_year, result.outcomes, year_rows, missing, result.lacks[["uscc", "program", "cost", "lacks"]])
