@@ -32,7 +32,7 @@ def register(tmp_path: Path) -> Path:
 
 
 def test_2017_to_2022_counts_matrix_and_deciding_criterion(register: Path, library: RuleLibrary) -> None:
-    diff = rule_diff(load_register(register).frame, library.by_id[OLD], library.by_id[NEW], library, YEAR, ON)
+    diff = rule_diff(load_register(register), library.by_id[OLD], library.by_id[NEW], library, YEAR, ON)
     assert diff.directions() == {"符合 → 不符合": 1, "符合 → 待定（缺数据）": 1}
     matrix = diff.matrix()
     assert matrix.loc["符合"].tolist() == [0, 1, 1, 2]
@@ -57,7 +57,7 @@ def test_draft_pass_mark_names_the_threshold_change(register: Path, library: Rul
     base = draft.with_name(f"{OLD}.yaml")
     base.write_text((RULES_DIR / f"{OLD}.yaml").read_text(encoding="utf-8").replace("threshold: 60", "threshold: 50"),
                     encoding="utf-8")
-    diff = rule_diff(load_register(register).frame, library.by_id[NEW], resolve_ruleset(str(draft), library),
+    diff = rule_diff(load_register(register), library.by_id[NEW], resolve_ruleset(str(draft), library),
                      library, YEAR, ON)
     assert diff.directions() == {"不符合 → 符合": 1}
     [row] = diff.changes.to_dict("records")

@@ -46,7 +46,7 @@ def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date
     for refusal in register.refusals:
         click.echo(f"拒收 refused: {refusal.message()}", err=True)
     try:
-        result = rule_diff(register.frame, old, new, library, year, on)
+        result = rule_diff(register, old, new, library, year, on)
     except (ValueError, KeyError) as exc:
         fail(str(exc.args[0]))
     click.echo(diff_text(result, None if show_all else 50))

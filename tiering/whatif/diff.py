@@ -1,8 +1,8 @@
 """Compare two versions of a program's rules over one register: who changes outcome, and which criterion did it.
 
-Both versions are evaluated by the engine over the same firms; the comparison only reads the two evaluations'
-per-criterion statuses. A firm's *deciding criteria* are the leaf criteria on the blocking path of the side
-where it did not qualify (as the explanation names them) whose status differs between the versions, or which
+The register is classified once under each version (``tiering.app.classify``); the comparison only reads the two
+classifications' per-criterion statuses. A firm's *deciding criteria* are the leaf criteria on the blocking path of
+the side where it did not qualify (as the explanation names them) whose status differs between the versions, or which
 exist in only one version — e.g. a new industry exclusion, or a pass mark moved from 60 to 50.
 """
 
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tiering.engine.evaluate import RuleSetResult, evaluate
+from tiering.app import classify
+from tiering.engine.evaluate import RuleSetResult
 from tiering.explain import format as fmt
 from tiering.outcome import OUTCOME_TEXT, OUTCOME_ZH
+from tiering.register import Register
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
 from tiering.rules.nodes import PASS, Node, RequiresNode, ScoreNode, TestNode
@@ -142,14 +144,15 @@ def _detail(node: Node, old: RuleSetResult, new: RuleSetResult, old_nodes: dict[
             f" —— {fmt.source(node)}")
 
 
-def rule_diff(panel: pd.DataFrame, old: CompiledRuleSet, new: CompiledRuleSet, library: RuleLibrary, year: int,
+def rule_diff(register: Register, old: CompiledRuleSet, new: CompiledRuleSet, library: RuleLibrary, year: int,
               on: dt.date) -> RuleDiff:
-    """Evaluate ``panel`` under both rule sets (each with the rule sets it depends on) and compare firm by firm."""
+    """Classify ``register`` under both rule sets (each with the rule sets it depends on) and compare firm by
+    firm."""
     if old.program != new.program:
         raise ValueError(f"compare two versions of one program: {old.id} is '{old.program}', {new.id} is "
                          f"'{new.program}'")
-    before = evaluate(panel, with_dependencies(old, library, on), year, on)
-    after = evaluate(panel, with_dependencies(new, library, on), year, on)
+    before = classify(register, with_dependencies(old, library, on), year, on).evaluation
+    after = classify(register, with_dependencies(new, library, on), year, on).evaluation
     r_old, r_new = before.results[-1], after.results[-1]
     was, now = r_old.outcome.astype(int), r_new.outcome.astype(int)
     rows = []
