@@ -1,6 +1,6 @@
 """The monitor: apply events to the firm state, re-evaluate the firms they affect, diff outcomes, write alerts.
 
-Scoring is done by the same evaluator as ``tiering classify`` (``tiering.engine.evaluate.evaluate``) on the
+Scoring is done by the same application core as ``tiering classify`` (``tiering.app.classify_rows``) on the
 affected firms' rows; durable-rules (``routing.py``) only decides which firms and rule sets an event concerns and
 which reminders it schedules.
 
@@ -27,7 +27,8 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from tiering.engine.evaluate import Evaluation, default_eval_date, evaluate
+from tiering.app import classify_rows, rules_in_force
+from tiering.engine.evaluate import Evaluation
 from tiering.errors import TieringError
 from tiering.outcome import OUTCOME_TEXT
 from tiering.register import load_register
@@ -83,10 +84,10 @@ class Monitor:
         register = load_register(register_path, **self.read)
         if register.frame.empty:
             raise WatchError(f"register {register_path} has no usable rows ({register.rows_refused} refused)")
+        self.register = register
         self.year = year or int(register.frame["year"].max()) + 1
         self.data_year = self.year - 1
-        self.eval_date = default_eval_date(self.year)
-        self.rulesets = load_library(rules_dir).in_force(self.eval_date)
+        self.rulesets, self.eval_date = rules_in_force(load_library(rules_dir), self.year)
         self.reminders = reminders if reminders is not None else load_reminders()
         self.router = Router(self.rulesets, self.reminders)
         self.clock = clock or SystemClock()
@@ -142,7 +143,7 @@ class Monitor:
         """First start: every firm's outcomes from the register alone, and the reminders they schedule."""
         self.seen = {}
         self.outcomes = self._new_outcomes()
-        ev = evaluate(self.panel.frame(), self.rulesets, self.year, self.eval_date)
+        ev = self._evaluate(self.panel.frame())
         batch = Batch()
         for r in ev.results:
             for firm, o in zip(ev.firms, r.outcome, strict=True):
@@ -324,7 +325,12 @@ class Monitor:
                 frames.append(frame)
         if frames:
             panel = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-            self._diff(batch, evaluate(panel, self.rulesets, self.year, self.eval_date), routed)
+            self._diff(batch, self._evaluate(panel), routed)
+
+    def _evaluate(self, panel: pd.DataFrame) -> Evaluation:
+        """``panel`` (the register's firms as events changed them, or snapshots of some) classified as ``tiering
+        classify`` would, read as the evaluation the diff walks."""
+        return classify_rows(self.register, panel, self.rulesets, self.year, self.eval_date).evaluation
 
     def _diff(self, batch: Batch, ev: Evaluation, routed: dict[str, tuple[str, int, _Pending, frozenset[str]]]) -> None:
         info = [routed[str(f)] for f in ev.firms]
@@ -363,7 +369,7 @@ class Monitor:
 
     def batch_tiers(self) -> pd.DataFrame:
         """The same table from a fresh batch evaluation of the current panel (what ``classify`` would say)."""
-        ev = evaluate(self.panel.frame(), self.rulesets, self.year, self.eval_date)
+        ev = self._evaluate(self.panel.frame())
         rows = [(str(f), r.ruleset.id, OUTCOME_TEXT[int(o)]) for r in ev.results
                 for f, o in zip(ev.firms, r.outcome, strict=True)]
         return pd.DataFrame(rows, columns=["uscc", "ruleset_id", "outcome"]).sort_values(
