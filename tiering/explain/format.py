@@ -6,9 +6,9 @@ import math
 
 from tiering.outcome import OUTCOME_ZH
 from tiering.rules.nodes import FAIL, PASS, SCORED, UNKNOWN, GroupNode, Node, TestNode
+from tiering.rules.operators import OP_ZH
 from tiering.rules.schema import Unit
 
-OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠", "in": "属于", "not_in": "不属于"}
 STATUS_ZH = {PASS: "满足", FAIL: "不满足", UNKNOWN: "待定（缺数据）", SCORED: "已计分"}
 OUTCOME_BY_STATUS = {PASS: OUTCOME_ZH[PASS], FAIL: OUTCOME_ZH[FAIL], UNKNOWN: OUTCOME_ZH[UNKNOWN]}
 

@@ -23,7 +23,6 @@ from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
 from tiering.patterns import distinct_rows
-from tiering.rules.bands import tidy
 from tiering.rules.nodes import (
     FAIL,
     PASS,
@@ -36,6 +35,7 @@ from tiering.rules.nodes import (
     TestNode,
     Vec,
 )
+from tiering.rules.operators import compare, op_zh
 from tiering.rules.schema import Status
 
 SEP = "；"
@@ -192,7 +192,7 @@ class _RuleSetLacks:
 
         def render(i: int) -> str:
             got = f"{lo[i]:g}分" if lo[i] == hi[i] else f"{lo[i]:g}–{hi[i]:g}分"
-            head = f"{node.label}：当前{got}，要求{_op(op)}{mark[i]:g}分"
+            head = f"{node.label}：当前{got}，要求{op_zh(op)}{mark[i]:g}分"
             picked = choice[i]
             if picked is None:
                 open_parts = open_parts_of(i)
@@ -226,15 +226,6 @@ def _short(label: str) -> str:
     return re.sub(r"（[^（）]*）$", "", label)
 
 
-def _op(op: str) -> str:
-    return {">=": "≥", ">": ">", "<=": "≤", "<": "<"}.get(op, op)
-
-
-def _passes(op: str, total: np.ndarray, mark: np.ndarray) -> np.ndarray:
-    total, mark = tidy(total), tidy(mark)
-    return {">=": total >= mark, ">": total > mark, "<=": total <= mark, "<": total < mark}.get(op, total == mark)
-
-
 def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarray, active: np.ndarray,
             top: np.ndarray) -> list[list[int] | None]:
     """Per firm, the cheapest set of options (one per item) that makes the total pass: singles, then pairs, then
@@ -248,7 +239,7 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
     costs = np.vstack([o.cost for o in options])
     todo = active.copy()
     # singles
-    single = np.where(_passes(op, current + gains, mark) & np.isfinite(costs), costs, INF)
+    single = np.where(compare(op, current + gains, mark) & np.isfinite(costs), costs, INF)
     best = single.argmin(axis=0)
     ok = todo & np.isfinite(single[best, np.arange(m)])
     for i in np.flatnonzero(ok):
@@ -263,7 +254,7 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
                 if options[a].item == options[b].item:
                     continue
                 c = costs[a] + costs[b]
-                hit = todo & _passes(op, current + gains[a] + gains[b], mark) & (c < best_cost)
+                hit = todo & compare(op, current + gains[a] + gains[b], mark) & (c < best_cost)
                 best_cost = np.where(hit, c, best_cost)
                 best_pair[hit] = (a, b)
         for i in np.flatnonzero(todo & np.isfinite(best_cost)):
@@ -300,7 +291,7 @@ def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current
         option = best_option[order[k], firms]
         step = (option >= 0) & (taken < 0)
         total = np.where(step, total + best_gain[order[k], firms], total)
-        taken[step & _passes(op, total, mark)] = k
+        taken[step & compare(op, total, mark)] = k
     return [None if taken[j] < 0 else [int(best_option[order[q, j], j]) for q in range(taken[j] + 1)]
             for j in range(m)]
 

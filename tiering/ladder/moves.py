@@ -24,6 +24,7 @@ from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
 from tiering.rules.expr import Context, FieldRef
 from tiering.rules.nodes import PASS, BestOfNode, Node, PointsNode, SubtotalNode, TestNode, Vec
+from tiering.rules.operators import UPWARD, op_zh
 from tiering.rules.schema import Unit
 
 INF = math.inf
@@ -33,8 +34,6 @@ RELOCATE = 5.0
 """Cost of a condition on where the firm is registered."""
 STUCK = 10.0
 """Cost of a gap that no change of this year's own numbers closes (it may still close by other means)."""
-OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
-_UP = {">=": 1, ">": 1, "<=": -1, "<": -1}
 _SIZES = (DType.MONEY, DType.INT)
 
 Render = Callable[[int], str]
@@ -93,7 +92,7 @@ class Mover:
         """'研发费用占比（当前3.90%，要求≥4.00%）'."""
         v = self.vec(node.id)
         now, need = wording.pair(float(v.value[i]), float(v.threshold[i]), node.unit)
-        return f"{self.describe(node)}（当前{now}，要求{OP_ZH.get(node.op, node.op)}{need}）"
+        return f"{self.describe(node)}（当前{now}，要求{op_zh(node.op)}{need}）"
 
     def test(self, node: TestNode, fail: np.ndarray) -> Move:
         """The cheapest change that makes a failing test pass, for the firms in ``fail``."""
@@ -111,9 +110,9 @@ class Mover:
                 return Move(np.where(fail, YES_NO, 0.0), _const(f"需满足：{node.label}"))
             text = f"{wording.IMPOSSIBLE}：{node.label}（当前：{BY_ID[bare].label}为是）"
             return Move(np.where(fail, INF, 0.0), _const(text))
-        if node.op not in _UP:
+        if node.op not in UPWARD:
             return Move(np.where(fail, YES_NO, 0.0), lambda i: self.shown(node, i))
-        if bare is not None and BY_ID[bare].dtype in _SIZES and _UP[node.op] < 0:
+        if bare is not None and BY_ID[bare].dtype in _SIZES and UPWARD[node.op] < 0:
             # a size cap (职工 ≤ 500, 销售收入 ≤ 2亿): shrinking the firm is not advice
             return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}，"
                         f"当前{wording.of_field(bare, float(v.value[i]))}，超过上限")
@@ -129,7 +128,7 @@ class Mover:
 
     def _age(self, node: TestNode, v: Vec, fail: np.ndarray) -> Move:
         per_day = 1.0 / DAYS_PER_YEAR if node.unit == Unit.YEARS else 1.0
-        if _UP[node.op] > 0:
+        if UPWARD[node.op] > 0:
             days = np.ceil((v.threshold - v.value) / per_day + (1 if node.op == ">" else 0) - 1e-9)
             return Move(np.where(fail, days / DAYS_PER_YEAR, 0.0), lambda i: f"{node.label}：尚需等待{days[i]:g}天")
         return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}"
@@ -145,8 +144,8 @@ class Mover:
         for field in fields:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
             gap = None if field in moves_threshold else (lambda c, _part: _gap(node.vec(_Ev(c))))
-            shifts.append(solve(lambda c, _part: node.vec(_Ev(c)).status == PASS, self.ctx, field, sign * _UP[node.op],
-                                fail, gap))
+            shifts.append(solve(lambda c, _part: node.vec(_Ev(c)).status == PASS, self.ctx, field,
+                                sign * UPWARD[node.op], fail, gap))
         pick = _Pick(shifts, fail)
 
         def render(i: int) -> str:

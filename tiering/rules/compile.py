@@ -27,6 +27,7 @@ from tiering.rules.nodes import (
     TestNode,
     Threshold,
 )
+from tiering.rules.operators import compare
 from tiering.rules.schema import Criterion, RuleSetFile, Status, Unit
 from tiering.rules.yamlsrc import Loc
 
@@ -172,7 +173,7 @@ class _Build:
             node = ScoreNode(**base, children=kids, op=s.op, mark=s.threshold)
             node.unit = Unit.POINTS
             reachable = sum(_max_points(k) for k in kids)
-            if not _passes(s.op, reachable, s.threshold):
+            if not compare(s.op, reachable, s.threshold):
                 self.problem(loc + ("score", "threshold"),
                              f"pass mark {s.op} {s.threshold:g} cannot be reached: the parts add up to {reachable:g}")
         elif kind == "best_of":
@@ -251,10 +252,6 @@ def _max_points(node: Node) -> float:
         total = sum(_max_points(k) for k in node.children)
         return total if node.cap is None else min(total, node.cap)
     return 0.0
-
-
-def _passes(op: str, value: float, threshold: float) -> bool:
-    return value >= threshold if op == ">=" else value > threshold
 
 
 def compile_ruleset(spec: RuleSetFile, path: Path, raw: bytes) -> tuple[CompiledRuleSet | None, list[tuple[Loc, str]]]:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import ClassesNode, PointsNode, TestNode
+from tiering.rules.operators import LABEL_WORDS
 from tiering.rules.schema import Band, Criterion, Lookup, Unit
 from tiering.rules.yamlsrc import Loc
 
@@ -35,12 +36,6 @@ _UNITS = "|".join(sorted((re.escape(u) for u in _FAMILY), key=len, reverse=True)
 _QUANTITY = re.compile(rf"(?<![\d.,近前第])(?P<a>{_NUMBER})(?:\s*(?:%|％)?\s*(?:（[含不]+）)?\s*[-–—~至到]\s*"
                        rf"(?P<b>{_NUMBER}))?\s*(?P<unit>{_UNITS})")
 
-_WORDS = (  # longest first: 不超过 must be taken before 超过
-    ("不低于", ">="), ("不少于", ">="), ("不超过", "<="), ("不高于", "<="), ("不大于", "<="), ("未达到", "<"),
-    ("以上", ">="), ("达到", ">="), ("至少", ">="), ("以内", "<="), ("以下", "<="), ("至多", "<="),
-    ("超过", ">"), ("高于", ">"), ("大于", ">"), ("多于", ">"),
-    ("低于", "<"), ("少于", "<"), ("不足", "<"), ("小于", "<"), ("未满", "<"),
-)
 
 
 def quantities(label: str) -> list[tuple[Unit, float]]:
@@ -58,7 +53,7 @@ def comparison(label: str) -> str | None:
     """The operator the label's comparison words say, or None when it has none or several kinds."""
     found: set[str] = set()
     rest = label
-    for word, op in _WORDS:
+    for word, op in LABEL_WORDS:
         if word in rest:
             found.add(op)
             rest = rest.replace(word, "")

@@ -13,8 +13,6 @@ Points criteria carry a points range: equal ends when the value is known, the ta
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -25,16 +23,12 @@ import pandas as pd
 from tiering.industry import membership
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN, BandTable, tidy
 from tiering.rules.expr import Context, Expr
+from tiering.rules.operators import compare
 from tiering.rules.schema import Band, Source, Unit
 
 PASS, FAIL, UNKNOWN, SCORED = 1, 0, -1, 2
 STATUS_TEXT = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", SCORED: "scored"}
 NO_BAND = -1
-
-_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
-}
-
 
 @dataclass
 class Vec:
@@ -131,19 +125,17 @@ class Node:
 
 
 def _range_status_vec(op: str, lo: np.ndarray, hi: np.ndarray, t: np.ndarray) -> np.ndarray:
-    f = _OPS[op]
-    threshold = tidy(t)
-    a = f(tidy(lo), threshold)
+    a = compare(op, lo, t)
     unknown = np.isnan(lo) | np.isnan(t)
     if hi is not lo:  # a known value is its own range: round and compare it once
-        unknown |= np.isnan(hi) | (a != f(tidy(hi), threshold))
+        unknown |= np.isnan(hi) | (a != compare(op, hi, t))
     return np.where(unknown, np.int8(UNKNOWN), np.where(a, np.int8(PASS), np.int8(FAIL)))
 
 
 def _range_status_one(op: str, lo: float, hi: float, t: float) -> int:
     if math.isnan(lo) or math.isnan(hi) or math.isnan(t):
         return UNKNOWN
-    a, b = _OPS[op](tidy(lo), tidy(t)), _OPS[op](tidy(hi), tidy(t))
+    a, b = compare(op, lo, t), compare(op, hi, t)
     if a != b:
         return UNKNOWN
     return PASS if a else FAIL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,10 +10,9 @@ import pandas as pd
 from tiering.fields import resolve
 from tiering.register import Register
 from tiering.rules.library import RuleLibrary
+from tiering.rules.operators import compare
 from tiering.targets.plan import Plan, Target, Where
 from tiering.targets.years import PlanYear, classify_plan_year
-
-_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 PROGRESS_COLUMNS = ["target_id", "label", "program", "ruleset_id", "measure", "plan_year", "target_year", "target",
                     "stretch", "count", "undetermined", "gap", "status", "source", "note"]
@@ -50,7 +48,7 @@ def _field_label(field: str) -> str:
 def _meets(rows: pd.DataFrame, where: Where | None) -> pd.Series:
     if where is None:
         return pd.Series(True, index=rows.index)
-    return _OPS[where.op](rows[where.field].astype(float), where.value).fillna(False)
+    return compare(where.op, rows[where.field].astype(float), where.value).fillna(False)
 
 
 def _program_rows(py: PlanYear, target: Target) -> pd.DataFrame:
