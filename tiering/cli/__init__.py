@@ -18,7 +18,7 @@ COMMAND_MODULES = {
     "audit": "tiering.cli.audit_cmd",
     "classify": "tiering.cli.classify_cmd",
     "datasets": "tiering.cli.datasets_cmd",
-    "explain": "tiering.cli.classify_cmd",
+    "explain": "tiering.cli.explain_cmd",
     "model": "tiering.cli.model_cmd",
     "report": "tiering.cli.report_cmd",
     "rules": "tiering.cli.rules_cmd",

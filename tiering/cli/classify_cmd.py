@@ -1,4 +1,4 @@
-"""``tiering classify``, ``tiering explain`` and ``tiering template``: the analyst's batch job and its companions."""
+"""``tiering classify`` and ``tiering template``: the analyst's batch job and its blank register."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from tiering import exit_codes
-from tiering.app import Classification, classify_firm
+from tiering.app import Classification
 from tiering.app import classify as classify_register
 from tiering.audit.db import store_path
-from tiering.audit.show import matching_run, override_table, overrides_of
+from tiering.audit.show import override_table
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli.common import (
     APPLICATION_YEARS,
@@ -23,11 +23,9 @@ from tiering.cli.common import (
     load_rules,
     pick_rulesets,
     prepare_out_dir,
-    read_register,
     read_usable_register,
     register_options,
     rules_options,
-    store_option,
 )
 from tiering.cli.partitioned import (
     chosen_engine,
@@ -37,7 +35,6 @@ from tiering.cli.partitioned import (
     write_partitioned_extras,
 )
 from tiering.cli.progress import terminal_progress
-from tiering.explain.text import verdicts
 from tiering.output.overrides import beside_decisions
 from tiering.output.provenance import money_lines
 from tiering.output.trace_file import TRACE_DIR
@@ -149,49 +146,6 @@ def _exit(run: Classification | PartitionedRun, register: Register) -> None:
     if run.provenance.column_gaps:
         sys.exit(exit_codes.MISSING_COLUMNS)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)
-
-
-@click.command("explain")
-@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("firm_id")
-@click.option("--year", type=YEAR, required=True,
-              help=f"Application year ({APPLICATION_YEARS[0]}-{APPLICATION_YEARS[1]}); criteria read fiscal year "
-                   "YEAR-1.")
-@register_options
-@rules_options
-@store_option
-def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None, encoding: str | None,
-            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
-            programs: tuple[str, ...], purpose: str, certified: int | None, audit_store: Path | None) -> None:
-    """Explain, criterion by criterion, why firm FIRM_ID (统一社会信用代码 or exact 企业名称) did or did not qualify.
-
-    Example: tiering explain datasets/sample_register.xlsx 91120116MA0500004A --year 2025
-    （或名称片段：tiering explain datasets/sample_register.xlsx 东丽智能 --year 2025）
-    """
-    library = load_rules(rules_dir)
-    why = evaluation_purpose(purpose, certified)
-    rulesets, on = pick_rulesets(library, year, eval_date, pins, programs, why)
-    register = read_register(register_path, money_unit, encoding, sheet)
-    uscc, one = classify_firm(register, firm_id, rulesets, year, on)
-    name = str(one.evaluation.names[0])
-    if firm_id not in (uscc, name):
-        click.echo(f"按名称片段“{firm_id}”找到：{name}（{uscc}）", err=True)
-    store = store_path(audit_store)
-    hashes = {rs.id: rs.sha256 for rs in rulesets}
-    run_id = matching_run(store, register.sha256, year, hashes)
-    click.echo(f"企业：{name}（{uscc}）  申报年度：{year}  数据年度：{year - 1}")
-    click.echo("结论一览 verdicts:")
-    click.echo("\n".join(f"  {line}" for line in verdicts(rulesets, one.firm_results(uscc))))
-    click.echo(f"运行编号 run：{run_id}（审计库中同一名录、同一规则版本的最近一次运行）" if run_id else
-               "运行编号 run：无（审计库中没有同一名录、同一规则版本的运行；本说明直接评价名录）")
-    click.echo(f"名录 {register_path.name} SHA-256 {register.sha256}")
-    click.echo("规则 rules：" + "、".join(f"{rs.id}（{rs.version}，SHA-256 {rs.sha256[:12]}）" for rs in rulesets))
-    click.echo("\n—— 逐条说明 details ——")
-    click.echo("\n".join(selection_lines(rulesets, why, on)))
-    click.echo(one.explain(uscc))
-    for rs in rulesets:
-        for line in overrides_of(store, uscc, rs.id, year):
-            click.echo(f"人工调整 override（{rs.meta.program_title}）：{line}")
 
 
 @click.command("template")

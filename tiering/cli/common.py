@@ -15,8 +15,7 @@ import click
 from tiering import exit_codes
 from tiering.app import rules_in_force
 from tiering.audit.store import record_hash_of
-from tiering.register import Register, RegisterError, load_register
-from tiering.register.dataset import load_dataset
+from tiering.register import Register, RegisterError
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.currency import currency_warnings
 from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library, rule_files
@@ -177,14 +176,32 @@ def header_row() -> int | None:
     return context.meta.get(HEADER_ROW_KEY) if context is not None else None
 
 
-def read_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None) -> Register:
-    """The register as load_register reads it (with --header-row when given); exit 3 when it is unusable."""
+def read_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None,
+                  cached: bool = False) -> Register:
+    """The register as load_register reads it (with --header-row when given); exit 3 when it is unusable.
+
+    ``cached``: a file read the same way before comes from the register cache (:mod:`tiering.register.cache`),
+    for the commands that look at one firm and would otherwise spend most of their time reading the file."""
+    options = {"money_unit": money_unit, "encoding": encoding, "sheet": sheet, "header_row": header_row()}
     try:
-        load = load_dataset if path.is_dir() else load_register  # a folder of parts, e.g. a Parquet dataset
-        return load(path, money_unit=money_unit, encoding=encoding, sheet=sheet, header_row=header_row())
+        if path.is_dir():  # a folder of parts, e.g. a Parquet dataset
+            from tiering.register.dataset import load_dataset
+
+            return load_dataset(path, **options)
+        if cached:
+            from tiering.register.cache import cached_register
+
+            return cached_register(path, options, lambda: _load_file(path, options))
+        return _load_file(path, options)
     except RegisterError as exc:
         message = str(exc)
         fail(message if path.name in message else f"{path}: {message}")
+
+
+def _load_file(path: Path, options: dict[str, Any]) -> Register:
+    from tiering.register.load import load_register  # the readers, row contract and openpyxl: only when reading
+
+    return load_register(path, **options)
 
 
 def prepare_out_dir(out_dir: Path, overwrite: bool, earlier: tuple[str, ...]) -> None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.styles import Font
 
 from tiering.errors import TieringError
 from tiering.fields import split_header
@@ -98,6 +97,8 @@ def write_rejects(register: Register, path: str | Path) -> None:
         # utf-8-sig: Excel on Windows only detects UTF-8 (and so shows Chinese correctly) when a BOM is present
         frame.to_csv(target, index=False, encoding="utf-8-sig")
         return
+    from openpyxl.styles import Font
+
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name="拒收")
         sheet = writer.sheets["拒收"]
