@@ -304,3 +304,89 @@ def test_a_cycle_between_ladder_programmes_is_refused(tmp_path: Path) -> None:
         (tmp_path / f"{name}.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(RuleLoadError, match="programs depend on each other in a cycle"):
         load_library(tmp_path)
+
+
+# --- a score the register gives overrides the computed one -------------------------------------------------------
+GIVEN_RULES = """
+id: given-test
+title: 登记得分测试
+title_en: given score test
+program: given
+program_title: 登记得分测试
+jurisdiction: test
+version: "1"
+status: draft
+effective_from: 2020-01-01
+references: [{document: test}]
+criteria:
+  id: given
+  label: 登记得分测试
+  source: {document: test, clause: "1"}
+  all:
+    - id: total
+      label: 评价得分达到10分以上
+      source: {document: test, clause: "2"}
+      score:
+        op: ">="
+        threshold: 10
+        override: zjtx_score
+        of:
+          - id: expert
+            label: 专家分
+            source: {document: test, clause: "3"}
+            points:
+              value: hitech_score_advance
+              intervals: left-closed
+              domain: [0, 8]
+              bands: [{min: 0, max: 8, points: value, source: {document: test, clause: "3"}}]
+              missing: {undetermined: true, source: {document: test, clause: "3"}}
+          - id: fixed
+            label: 固定分
+            source: {document: test, clause: "4"}
+            points:
+              value: hitech_score_core_support
+              intervals: left-closed
+              domain: [0, 8]
+              bands: [{min: 0, max: 8, points: value, source: {document: test, clause: "4"}}]
+              missing: {points: 6, source: {document: test, clause: "4"}}
+"""
+
+
+def test_a_given_score_overrides_the_computed_range_on_both_paths_and_says_so(tmp_path: Path) -> None:
+    from tiering.engine.trace import trace_table
+    from tiering.explain.text import explain_firm
+
+    (tmp_path / "given-test.yaml").write_text(GIVEN_RULES, encoding="utf-8")
+    rs = load_library(tmp_path).by_id["given-test"]
+    firms = [  # (uscc, expert sub-score, given score): computed = expert + 6 (missing → [6, 14])
+        ("A", math.nan, math.nan),  # [6, 14] straddles 10 → undetermined
+        ("B", math.nan, 12.0),      # given 12 inside [6, 14] → 12, qualified
+        ("C", 1.0, 12.0),           # computed 7, given 12 outside → still 12 (explicit override), flagged
+        ("D", 8.0, 9.0),            # computed 14 passes, given 9 (outside) fails: the given score decides
+    ]
+    rows = []
+    for uscc, expert, given in firms:
+        row = {f.id: np.nan for f in FIELDS}
+        row.update(uscc=uscc, name=uscc, year=2024, hitech_score_advance=expert, zjtx_score=given, province=None)
+        rows.append(row)
+    panel = pd.DataFrame(rows)
+    ev = evaluate(panel, [rs], 2025)
+    total = ev.results[0].nodes["total"]
+    assert total.pmin.tolist() == [6.0, 12.0, 12.0, 9.0] and total.pmax.tolist() == [14.0, 12.0, 12.0, 9.0]
+    assert total.band.tolist() == [-1, 0, 1, 1]
+    assert ev.results[0].outcome.tolist() == [-1, 1, 1, 0]
+    for uscc in ev.firms:
+        one = evaluate_firm(panel[panel["uscc"] == uscc], [rs], 2025)["given-test"]["total"]
+        batch = firm_slice(ev, uscc)["given-test"]["total"]
+        assert (one.status, one.band, one.pmin, one.pmax) == (batch.status, batch.band, batch.pmin, batch.pmax)
+    bands = trace_table(ev).to_pandas().query("criterion_id == 'total'")["band"].astype(str).tolist()
+    assert bands[0] == "" and "在计算范围内" in bands[1] and "超出按各项计算的范围" in bands[2]
+    text = explain_firm("C", "C", 2025, [rs], {"given-test": firm_slice(ev, "C")["given-test"]})
+    assert "得分：12分（按登记的得分，人工覆盖）" in text
+    assert "评价得分达到10分以上：12分（按登记的得分：人工覆盖计算结果，登记得分超出按各项计算的范围，请核对）" in text
+    assert "人工覆盖" not in explain_firm("A", "A", 2025, [rs], {"given-test": firm_slice(ev, "A")["given-test"]})
+    from tiering.ladder.lacks import lacks_for_firm
+
+    # no band move changes a given score: D needs a new evaluation, not better sub-scores
+    assert lacks_for_firm(ev, "D")["given-test"] == [
+        "评价得分达到10分以上：按登记的得分9分（人工覆盖），要求≥10分，须经重新评价"]

@@ -40,7 +40,16 @@ from tiering.outcome import OUTCOME_TEXT
 from tiering.rules.bands import MISSING
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary, schema_message
-from tiering.rules.nodes import FAIL, STATUS_TEXT, One, PointsNode, RequiresNode, ScoreNode, TestNode
+from tiering.rules.nodes import (
+    FAIL,
+    GIVEN_TEXT,
+    STATUS_TEXT,
+    One,
+    PointsNode,
+    RequiresNode,
+    ScoreNode,
+    TestNode,
+)
 from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
 Number = float | tuple[float, float]
@@ -244,6 +253,9 @@ def _coverage(rs: CompiledRuleSet, seen: list[dict[str, One]]) -> Coverage:
             lacking = [w for w, code in (("pass", 1), ("fail", 0)) if code not in statuses]
             if lacking:
                 cov.unexercised.append(f"{node.id} never {' / '.join(lacking)}")
+            if isinstance(node, ScoreNode) and node.override is not None:
+                hit = {s[node.id].band for s in seen}
+                cov.unreached_bands += [f"{node.id} {text}" for band, text in GIVEN_TEXT.items() if band not in hit]
     return cov
 
 

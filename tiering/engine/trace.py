@@ -23,6 +23,7 @@ import pyarrow as pa
 from tiering.engine.evaluate import Evaluation
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN
 from tiering.rules.nodes import (
+    GIVEN_TEXT,
     NO_BAND,
     STATUS_TEXT,
     BestOfNode,
@@ -30,6 +31,7 @@ from tiering.rules.nodes import (
     GroupNode,
     Node,
     PointsNode,
+    ScoreNode,
     TestNode,
     Vec,
 )
@@ -72,6 +74,8 @@ def band_labels(node: Node) -> dict[int, str]:
             labels[i] = b.label or f"{b.min}–{b.max}"
         labels[MISSING] = "缺失数据"
         labels[OUT_OF_DOMAIN] = "超出取值范围"
+    elif isinstance(node, ScoreNode) and node.override is not None:
+        labels.update(GIVEN_TEXT)
     elif isinstance(node, BestOfNode) or (isinstance(node, GroupNode) and node.how == "paths"):
         for i, child in enumerate(node.children):
             labels[i] = child.id

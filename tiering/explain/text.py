@@ -62,7 +62,9 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
         return f"{node.label}{prov}：{shown} → {node.label_of(r.band) or '不属于任何分类'} —— {src}"
     if isinstance(node, ScoreNode):
         need = fmt.requirement(node, r.threshold)
-        return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}，要求 {need} —— {src}"
+        given = node.label_of(r.band)
+        how = f"（{given}）" if given else ""
+        return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}{how}，要求 {need} —— {src}"
     if isinstance(node, RequiresNode):
         return f"{node.label}：依赖项目 {node.program} 的结果为「{fmt.OUTCOME_BY_STATUS[r.status]}」—— {src}"
     assert isinstance(node, GroupNode)
@@ -117,6 +119,8 @@ def explain_firm(uscc: str, name: str, year: int, rulesets: Sequence[CompiledRul
         head = f"  结果：{OUTCOME_ZH[root.status]}"
         if score is not None:
             head += f"  得分：{fmt.points_range(res[score.id].pmin, res[score.id].pmax)}"
+            if score.label_of(res[score.id].band):
+                head += "（按登记的得分，人工覆盖）"
         out.append(head)
         _tree(rs.root, res, 1, out)
         out.append("  " + _verdict(rs, res))

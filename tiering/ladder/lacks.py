@@ -112,7 +112,7 @@ class _RuleSetLacks:
         if isinstance(node, TestNode):
             return self._test(node, status, suffix)
         if isinstance(node, ScoreNode):
-            return self._score(node, node.children, node.op, np.full(self.m, node.mark), status, suffix)
+            return self._score_node(node, status, suffix)
         if isinstance(node, RequiresNode):
             return self._requires(node, status, suffix)
         return _Plan.empty(self.m)
@@ -169,6 +169,23 @@ class _RuleSetLacks:
         return _Plan(cost, items)
 
     # --- scores: the cheapest band moves that close the gap -----------------------------------------------------
+    def _score_node(self, node: ScoreNode, status: np.ndarray, suffix: str) -> _Plan:
+        """A score's plan; where the register gives the score (its override), no band move changes it: the firm
+        needs a new evaluation, which this year's data cannot supply."""
+        mark = np.full(self.m, node.mark)
+        given = self.vec(node.id).band >= 0 if node.override is not None else np.zeros(self.m, dtype=bool)
+        if not given.any():
+            return self._score(node, node.children, node.op, mark, status, suffix)
+        plan = self._score(node, node.children, node.op, mark, np.where(given, PASS, status), suffix)
+        shown = self.vec(node.id).pmin
+        stuck = given & (status != PASS)
+
+        def render(i: int) -> str:
+            return (f"{node.label}：按登记的得分{shown[i]:g}分（人工覆盖），要求{op_zh(node.op)}{node.mark:g}分，"
+                    "须经重新评价")
+
+        return _Plan(np.where(stuck, STUCK, plan.cost), plan.items + self._register(render, suffix, stuck))
+
     def _score(self, node: Node, parts: list[Node], op: str, mark: np.ndarray, status: np.ndarray,
                suffix: str) -> _Plan:
         fail, unknown = status == FAIL, status == UNKNOWN

@@ -171,6 +171,8 @@ class _Build:
             assert s is not None
             kids = [self.node(k, loc + ("score", "of", i), "score") for i, k in enumerate(s.of)]
             node = ScoreNode(**base, children=kids, op=s.op, mark=s.threshold)
+            if s.override is not None:
+                node.override = self.expr(s.override, loc + ("score", "override"))
             node.unit = Unit.POINTS
             reachable = sum(_max_points(k) for k in kids)
             if not compare(s.op, reachable, s.threshold):

@@ -424,13 +424,26 @@ class ClassesNode(Node):
         return self.table.bands[band].label if band >= 0 else None
 
 
+GIVEN_INSIDE, GIVEN_OUTSIDE = 0, 1
+"""Band of a score read from its ``override`` (a given score): inside, or outside, the range the parts add up to."""
+GIVEN_TEXT = {
+    GIVEN_INSIDE: "按登记的得分：人工覆盖计算结果，登记得分在计算范围内",
+    GIVEN_OUTSIDE: "按登记的得分：人工覆盖计算结果，登记得分超出按各项计算的范围，请核对",
+}
+
+
 @dataclass
 class ScoreNode(Node):
-    """The sum of points criteria against a pass mark; the sum is a range while any part is unknown."""
+    """The sum of points criteria against a pass mark; the sum is a range while any part is unknown.
+
+    An ``override`` expression (a score the register holds) replaces the sum wherever it has a value, as an
+    explicit override: the band says so, and whether the given score lies inside the computed range.
+    """
 
     kind = "score"
     op: str = ">="
     mark: float = 0.0
+    override: Expr | None = None
 
     @property
     def gives_points(self) -> bool:
@@ -438,13 +451,30 @@ class ScoreNode(Node):
 
     def vec(self, ev: Evaluator) -> Vec:
         pmin, pmax = _sum_points_vec(ev, self.children)
+        band = _no_band(ev.size)
+        if self.override is not None:
+            o = tidy(np.broadcast_to(self.override.vec(ev.ctx, 0), ev.size).astype(float))
+            given = ~np.isnan(o)
+            inside = (o >= tidy(pmin)) & (o <= tidy(pmax))
+            band = np.where(given, np.where(inside, GIVEN_INSIDE, GIVEN_OUTSIDE), NO_BAND).astype(np.int16)
+            pmin, pmax = np.where(given, o, pmin), np.where(given, o, pmax)
         t = _full(ev.size, self.mark)
         status = _range_status_vec(self.op, pmin, pmax, t)
-        return Vec(pmin.copy(), t, status, pmin, pmax, _no_band(ev.size))
+        return Vec(pmin.copy(), t, status, pmin, pmax, band)
+
+    def label_of(self, band: int) -> str | None:
+        """What band ``band`` of this score says: read from the override (inside or outside), or None (computed)."""
+        return GIVEN_TEXT.get(band) if self.override is not None else None
 
     def one(self, ev: Evaluator) -> One:
         pmin, pmax = _sum_points_one(ev, self.children)
-        return One(pmin, self.mark, _range_status_one(self.op, pmin, pmax, self.mark), pmin, pmax, NO_BAND)
+        band = NO_BAND
+        if self.override is not None:
+            o = tidy(self.override.one(ev.ctx, 0))
+            if not math.isnan(o):  # type: ignore[arg-type]
+                band = GIVEN_INSIDE if tidy(pmin) <= o <= tidy(pmax) else GIVEN_OUTSIDE  # type: ignore[operator]
+                pmin = pmax = float(o)  # type: ignore[arg-type]
+        return One(pmin, self.mark, _range_status_one(self.op, pmin, pmax, self.mark), pmin, pmax, band)
 
 
 @dataclass
@@ -504,7 +534,8 @@ class RequiresNode(Node):
 
 
 __all__ = [
-    "PASS", "FAIL", "UNKNOWN", "SCORED", "NO_BAND", "MISSING", "OUT_OF_DOMAIN", "STATUS_TEXT",
+    "PASS", "FAIL", "UNKNOWN", "SCORED", "NO_BAND", "MISSING", "OUT_OF_DOMAIN", "STATUS_TEXT", "GIVEN_INSIDE",
+    "GIVEN_OUTSIDE", "GIVEN_TEXT",
     "Vec", "One", "Node", "TestNode", "PointsNode", "BestOfNode", "SubtotalNode", "ScoreNode", "GroupNode",
     "RequiresNode", "ClassesNode", "Threshold",
 ]

@@ -179,11 +179,17 @@ class Test(Strict):
 
 
 class Score(Strict):
-    """A sum of points criteria compared with a pass mark."""
+    """A sum of points criteria compared with a pass mark.
+
+    ``override`` names an expression (usually a score field of the register, e.g. the provincial evaluation's
+    result): when it has a value it replaces the computed sum — an explicit override, whether or not it lies inside
+    the computed range; the trace says which (band 0 inside, band 1 outside) and the parts stay as computed.
+    """
 
     op: Literal[">=", ">"]
     threshold: float
     of: list[Criterion] = Field(min_length=1)
+    override: str | None = None
 
 
 class Subtotal(Strict):
