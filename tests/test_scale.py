@@ -80,7 +80,7 @@ def test_a_firm_stays_in_one_partition_whatever_the_order() -> None:
 
 
 def test_partitioned_in_one_process_equals_the_single_run(register, rules, single, tmp_path: Path) -> None:
-    run = classify_partitioned(register, rules[0], YEAR, rules[1], tmp_path, partition_size=40)
+    run = classify_partitioned(register.path, rules[0], YEAR, rules[1], tmp_path, partition_size=40)
     assert run.partitions >= 4
     _same_as_single(tmp_path, single)
     assert run.provenance.firms_evaluated == single[1].provenance.firms_evaluated
@@ -123,8 +123,8 @@ def test_on_a_dask_cluster_every_output_equals_the_single_run(register, rules, s
     address, _ = cluster
     out = tmp_path / "dask"
     here = tmp_path / "here"
-    classify_partitioned(register, rules[0], YEAR, rules[1], out, partition_size=40, runner=dask_runner(address))
-    classify_partitioned(register, rules[0], YEAR, rules[1], here, partition_size=40)
+    classify_partitioned(register.path, rules[0], YEAR, rules[1], out, partition_size=40, runner=dask_runner(address))
+    classify_partitioned(register.path, rules[0], YEAR, rules[1], here, partition_size=40)
     _same_as_single(out, single)
     for name in KEYS:  # every part file, byte for byte
         for part in sorted((here / name).glob("part-*.parquet")):
@@ -146,7 +146,8 @@ def test_a_worker_killed_mid_run_costs_nothing_but_time(register, rules, single,
 
     killer = threading.Thread(target=kill_when_working)
     killer.start()
-    classify_partitioned(register, rules[0], YEAR, rules[1], out, partition_size=20, runner=dask_runner(address))
+    classify_partitioned(register.path, rules[0], YEAR, rules[1], out, partition_size=20,
+                         runner=dask_runner(address))
     killer.join()
     assert workers[0].poll() is not None  # the worker was killed while partitions were left
     _same_as_single(out, single)

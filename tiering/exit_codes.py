@@ -16,9 +16,13 @@ CHECK_FAILED = 4
 MISSING_COLUMNS = 5
 """classify finished, but some firms are 待定 because a column the rules need is absent from the register (the
 summary names the program, the count, the column and the nearest unused header); wins over 1."""
+RUN_FAILED = 6
+"""A partitioned run (--engine local|dask) stopped: a partition could not be classified (an error in a worker, no
+worker left, a damaged partition file). No part is left in --out and nothing is recorded in the audit store."""
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 finished but some rows were refused; 2 usage error; "
     "3 unusable rules or input file; 4 a check failed (rule cases, audit chain, replay); "
-    "5 classify finished but firms are 待定 because a needed column is absent."
+    "5 classify finished but firms are 待定 because a needed column is absent; "
+    "6 a partitioned run stopped (a partition failed), nothing recorded."
 )

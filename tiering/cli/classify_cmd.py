@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from tiering import exit_codes
 from tiering.app import Classification
@@ -19,7 +20,10 @@ from tiering.cli.common import (
     YEAR,
     audit_options,
     echo_head,
+    echo_intake,
     evaluation_purpose,
+    fail,
+    header_row,
     load_rules,
     pick_rulesets,
     prepare_out_dir,
@@ -30,6 +34,7 @@ from tiering.cli.common import (
 from tiering.cli.partitioned import (
     chosen_engine,
     classify_in_partitions,
+    engine_format,
     engine_options,
     part_attachments,
     write_partitioned_extras,
@@ -42,8 +47,8 @@ from tiering.output.write import FORMATS, write_results
 from tiering.register import Register, write_template
 from tiering.register.refusals import rejects_frame
 from tiering.rules.currency import selection_lines
-from tiering.scale import PartitionedRun
-from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR
+from tiering.scale import PartitionedRun, ReadOptions
+from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR, WORK_DIR
 
 
 def _echo_summary(run: Classification | PartitionedRun, written: list[Path]) -> None:
@@ -69,7 +74,7 @@ def _echo_summary(run: Classification | PartitionedRun, written: list[Path]) -> 
 EARLIER_RUN_FILES = (
     TRACE_DIR, "provenance.json", "rejects.csv", "results.xlsx", "results.json",
     *(f"{sheet}.{suffix}" for sheet in ("层级", "结果", "汇总") for suffix in ("csv", "parquet")),
-    RESULTS_DIR, STANDING_DIR, LADDER_FILE,
+    RESULTS_DIR, STANDING_DIR, LADDER_FILE, WORK_DIR,
 )
 """What a classify run writes into its folder (tiering.output.write), removed by --overwrite."""
 
@@ -102,18 +107,27 @@ def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bo
     """
     out = out_dir or Path("out") / f"classify-{year}"
     engine = chosen_engine(engine, scheduler)
+    given = click.get_current_context().get_parameter_source("fmt") is not ParameterSource.DEFAULT
+    fmt = engine_format(engine, fmt, given)
     prepare_out_dir(out, overwrite, EARLIER_RUN_FILES)
     library = load_rules(rules_dir)
     why = evaluation_purpose(purpose, certified)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs, why)
-    register = read_usable_register(register_path, money_unit, encoding, sheet)
-    click.echo("\n".join(selection_lines(rulesets, why, on)))
-    if engine != "single":
-        run = classify_in_partitions(register, rulesets, year, on, out, engine, partition_size, scheduler, workers)
-        written = write_partitioned_extras(run, register)
+    if engine != "single":  # the register is read piece by piece while it is cut, never whole
+        click.echo("\n".join(selection_lines(rulesets, why, on)))
+        read = ReadOptions(money_unit, encoding, sheet, header_row())
+        run = classify_in_partitions(register_path, read, rulesets, year, on, out, engine, partition_size, scheduler,
+                                     workers)
+        echo_intake(run.register)
+        if not run.provenance.rows_accepted:
+            fail(f"no usable rows in {register_path} ({run.register.rows_read} read, "
+                 f"{run.register.rows_refused} refused)")
+        written = write_partitioned_extras(run, fmt, override_table(store_path(audit_store), year))
         _echo_summary(run, written)
         _record(run, audit_store, no_audit, out / TRACE_DIR, attachments=part_attachments(run))
-        _exit(run, register)
+        _exit(run, run.register)
+    register = read_usable_register(register_path, money_unit, encoding, sheet)
+    click.echo("\n".join(selection_lines(rulesets, why, on)))
     run = classify_register(register, rulesets, year, on,
                             progress=terminal_progress())
     store = store_path(audit_store)

@@ -159,15 +159,20 @@ def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None
 def read_usable_register(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None) -> Register:
     """The register, with its warnings and refused rows printed; exit 3 if no row is usable."""
     register = read_register(path, money_unit, encoding, sheet)
+    echo_intake(register)
+    if register.frame.empty:
+        fail(f"no usable rows in {path} ({register.rows_read} read, {register.rows_refused} refused)")
+    return register
+
+
+def echo_intake(register: Register) -> None:
+    """How the register was read, its warnings and every refused row, on stderr."""
     for note in register.notes:
         click.echo(f"读表 note: {note}", err=True)
     for warning in register.warnings:
         click.echo(f"提示 warning: {warning}", err=True)
     for refusal in register.refusals:
         click.echo(f"拒收 refused: {refusal.message()}", err=True)
-    if register.frame.empty:
-        fail(f"no usable rows in {path} ({register.rows_read} read, {register.rows_refused} refused)")
-    return register
 
 
 def header_row() -> int | None:

@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
+from tiering.cli.progress import terminal_progress
+from tiering.output.overrides import beside_decisions
 from tiering.output.trace_file import TRACE_DIR
 from tiering.output.workbook import escape_formulas
-from tiering.register import Register
-from tiering.register.refusals import rejects_frame
+from tiering.output.write import zh
 from tiering.rules.compile import CompiledRuleSet
-from tiering.scale import DEFAULT_PARTITION_SIZE, PartitionedRun, classify_partitioned
-from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE, run_here
+from tiering.scale import DEFAULT_PARTITION_SIZE, PartitionedRun, ReadOptions, classify_partitioned
+from tiering.scale.run import LADDER_FILE, REJECTS_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE, run_here
 
 ENGINES = ("single", "local", "dask")
 
@@ -47,28 +49,56 @@ def chosen_engine(engine: str | None, scheduler: str | None) -> str:
     return engine or "single"
 
 
-def classify_in_partitions(register: Register, rulesets: list[CompiledRuleSet], year: int, on: dt.date,
+def engine_format(engine: str, fmt: str, given: bool) -> str:
+    """The result format of a run on ``engine``: a partitioned run writes Parquet datasets, and with
+    ``--format csv`` also 结果.csv and 层级.csv (appended part by part); xlsx and json are refused (exit 2) when
+    asked for, since a national register does not fit a workbook (1,048,576 rows a sheet) nor one JSON text."""
+    if engine == "single":
+        return fmt
+    if not given:
+        return "parquet"
+    if fmt not in ("parquet", "csv"):
+        raise click.UsageError(f"--engine {engine} 写出 Parquet 数据集（结果/、层级/、trace/），不能写 --format {fmt}："
+                               "请用 --format parquet（默认）或 csv（另写 结果.csv、层级.csv），或去掉 --engine")
+    return fmt
+
+
+def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[CompiledRuleSet], year: int, on: dt.date,
                            out: Path, engine: str, partition_size: int, scheduler: str | None,
                            workers: int) -> PartitionedRun:
-    """Run the partitions here or on Dask and return the reduced run."""
+    """Run the partitions here or on Dask (progress on a terminal) and return the reduced run."""
     if engine == "dask":
         from tiering.scale.dask_engine import dask_runner
 
         where = scheduler or f"本机 {workers} 个工作进程 local cluster"
         click.echo(f"分区运行 partitioned run on Dask（{where}），每区约 {partition_size} 家企业", err=True)
-        return classify_partitioned(register, rulesets, year, on, out, partition_size, dask_runner(scheduler, workers))
-    click.echo(f"分区运行 partitioned run in this process，每区约 {partition_size} 家企业", err=True)
-    return classify_partitioned(register, rulesets, year, on, out, partition_size, run_here)
+        runner = dask_runner(scheduler, workers)
+    else:
+        click.echo(f"分区运行 partitioned run in this process，每区约 {partition_size} 家企业", err=True)
+        runner = run_here
+    return classify_partitioned(source, rulesets, year, on, out, partition_size, runner, read, terminal_progress())
 
 
-def write_partitioned_extras(run: PartitionedRun, register: Register) -> list[Path]:
-    """The refused rows beside the run (rejects.csv), and the list of what the run wrote."""
-    written = [run.out_dir / RESULTS_DIR, run.out_dir / STANDING_DIR, run.out_dir / TRACE_DIR,
-               run.out_dir / SUMMARY_FILE, run.out_dir / LADDER_FILE, run.out_dir / "provenance.json"]
-    if register.refusals:
-        path = run.out_dir / "rejects.csv"
-        escape_formulas(rejects_frame(register)).to_csv(path, index=False, encoding="utf-8-sig")
-        written.append(path)
+def write_partitioned_extras(run: PartitionedRun, fmt: str, overrides: pd.DataFrame) -> list[Path]:
+    """With ``--format csv``, 结果.csv (with the committee's overrides beside the outcomes, as any run's) and
+    层级.csv written part by part; returns the list of what the run wrote."""
+    out = run.out_dir
+    written = [out / RESULTS_DIR, out / STANDING_DIR, out / TRACE_DIR, out / SUMMARY_FILE, out / LADDER_FILE,
+               out / "provenance.json"]
+    if fmt == "csv":
+        for name, folder in (("结果", RESULTS_DIR), ("层级", STANDING_DIR)):
+            path = out / f"{name}.csv"
+            parts = [part for part in run.files if part.startswith(f"{folder}/")]
+            for k, part in enumerate(parts):
+                frame = pd.read_parquet(out / part)
+                if folder == RESULTS_DIR:
+                    frame = beside_decisions(frame, overrides)
+                # one BOM and one header line at the top: Excel reads the file as one UTF-8 table
+                zh(escape_formulas(frame)).to_csv(path, mode="a" if k else "w", header=not k, index=False,
+                                                  encoding="utf-8" if k else "utf-8-sig")
+            written.append(path)
+    if (out / REJECTS_FILE).exists():
+        written.append(out / REJECTS_FILE)
     return written
 
 

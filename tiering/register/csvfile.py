@@ -93,23 +93,37 @@ def read_csv_cells(source: Path, data: bytes, encoding: str | None) -> CsvCells:
         notes.append(f"{source.name} 按 {name} 编码读入")
     if delimiter != ",":
         notes.append(f"{source.name} 的分隔符是{DELIMITER_NAMES[delimiter]}")
-    fast = _read_fast(data, name, delimiter)
+    return CsvCells(csv_grid(source, data, name, delimiter), name, delimiter, notes)
+
+
+def csv_grid(source: Path, data: bytes, encoding: str, delimiter: str, first_line: int = 1) -> pd.DataFrame:
+    """The cells of ``data`` (whole lines of a CSV file, the first of them line ``first_line``) as text, missing
+    when empty, indexed by the line on which each row starts."""
+    fast = _read_fast(data, encoding, delimiter)
     if fast is not None:
-        return CsvCells(fast, name, delimiter, notes)
+        return fast.set_axis(fast.index + (first_line - 1), axis=0)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = first_line + data[:exc.start].count(NEWLINE)
+        raise RegisterError(
+            f"{source.name} 无法按 {encoding} 解码（第 {line} 行）：请确认文件编码，或加 --encoding 指明编码"
+        ) from exc
+    if text.startswith("\ufeff"):
+        text = text[1:]
     rows: list[list[object]] = []
     lines: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
+    start = first_line
     try:
         for record in reader:
             rows.append([cell if cell.strip() else None for cell in record])
             lines.append(start)
-            start = reader.line_num + 1
+            start = first_line + reader.line_num
     except csv.Error as exc:
         raise RegisterError(f"{source.name} 第 {start} 行无法按 CSV 读取（{exc}）：请检查该行的引号") from exc
     width = max((len(r) for r in rows), default=0)
-    grid = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], index=lines, dtype=object)
-    return CsvCells(grid, name, delimiter, notes)
+    return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], index=lines, dtype=object)
 
 
 def _read_fast(data: bytes, encoding: str, delimiter: str) -> pd.DataFrame | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from tiering.register.cells import clean_cells
-from tiering.register.read import READABLE, ROW_KEY, RawTable, map_columns, read_table
+from tiering.register.read import READABLE, ROW_KEY, RawTable, map_columns, read_table, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError
 from tiering.register.validate import validate
 
@@ -61,23 +61,31 @@ def load_dataset(
         except RegisterError as exc:
             raise RegisterError(f"{name}: {exc}") from exc
         loaded.append((name, register))
-    return _combine(root, loaded)
+    return combine_parts(root, loaded)
 
 
 def _load_part(root: Path, part: Path, name: str, money_unit: str | None, encoding: str | None, sheet: str | None,
                header_row: int | None) -> Register:
     raw = read_table(part, encoding=encoding, sheet=sheet, header_row=header_row)
     raw.path = Path(name)
-    _add_folder_columns(raw, folder_keys(root, part))
+    add_folder_columns(raw, folder_keys(root, part))
+    return checked_table(raw, part, money_unit)
+
+
+def checked_table(raw: RawTable, path: Path, money_unit: str | None, keep_cells: bool = False) -> Register:
+    """The rows of one file (all of them, or some firms' rows of a file read in pieces) read as a register: headers
+    mapped, cells cleaned, rows checked; ``keep_cells`` keeps the refused rows' original cells (``rejected``)."""
     columns = map_columns(raw.headers, raw.frame, money_unit=money_unit)
     cleaned, found = clean_cells(raw, columns)
     frame, refusals, warnings = validate(raw, columns, found)
-    return Register(frame=frame, refusals=refusals, rows_read=len(raw.frame), path=part, sha256=raw.sha256,
+    rejected = (rejected_cells(raw, sorted({raw.key_of(r.sheet, r.row) for r in refusals})) if keep_cells
+                else pd.DataFrame())
+    return Register(frame=frame, refusals=refusals, rows_read=len(raw.frame), path=path, sha256=raw.sha256,
                     money_units=columns.money_units, columns=columns.headers, warnings=[*columns.warnings, *warnings],
-                    notes=[*raw.notes, *cleaned], unused_columns=columns.unused)
+                    rejected=rejected, notes=[*raw.notes, *cleaned], unused_columns=columns.unused)
 
 
-def _add_folder_columns(raw: RawTable, keys: dict[str, str]) -> None:
+def add_folder_columns(raw: RawTable, keys: dict[str, str]) -> None:
     """Append, as a constant column, each folder key the part does not hold itself."""
     for key, value in keys.items():
         if key in raw.headers:
@@ -87,14 +95,16 @@ def _add_folder_columns(raw: RawTable, keys: dict[str, str]) -> None:
         raw.notes.append(f"{raw.path.as_posix()}：列 {key} 取自文件夹名 {key}={value}")
 
 
-def _combine(root: Path, loaded: list[tuple[str, Register]]) -> Register:
+def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
+    """The registers of the files of ``root`` as one: a firm-year found in more than one file refused in each
+    (those refusals last), the other rows in file order."""
     digest = hashlib.sha256()
     for name, register in loaded:
         digest.update(f"{name}\0{register.sha256}\n".encode())
     frames = [r.frame.assign(_part=i) for i, (_, r) in enumerate(loaded)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     refusals = [f for _, r in loaded for f in r.refusals]
-    repeated = _across_parts(frame, loaded)
+    repeated = across_parts(frame, loaded)
     refusals += repeated
     if repeated:
         spread = frame.groupby(["uscc", "year"], sort=False)["_part"].transform("nunique")
@@ -128,7 +138,7 @@ def _agreed(loaded: list[tuple[str, Register]], attribute: str) -> dict[str, str
     return merged
 
 
-def _across_parts(frame: pd.DataFrame, loaded: list[tuple[str, Register]]) -> list[Refusal]:
+def across_parts(frame: pd.DataFrame, loaded: list[tuple[str, Register]]) -> list[Refusal]:
     """Every row of a firm-year found in more than one part, refused with where else it is."""
     if frame.empty:
         return []

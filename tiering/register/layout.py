@@ -86,9 +86,10 @@ def looked_at(rows: list[list[object]], numbers: list[int], shown: int = 8) -> s
     return "；".join(lines) if lines else "前 20 行都是空的"
 
 
-def lay_out(grid: pd.DataFrame, header_at: int) -> Layout:
+def lay_out(grid: pd.DataFrame, header_at: int, table_ends: bool = True) -> Layout:
     """The headers of the grid's row at position ``header_at`` (group row merged in) and the data rows under it,
-    totals and notes set aside. ``grid`` is indexed by row (or line) number, columns 0..n-1."""
+    totals and notes set aside (see :func:`data_rows`). ``grid`` is indexed by row (or line) number, columns
+    0..n-1."""
     notes: list[str] = []
     numbers = grid.index.to_numpy()
     top = grid.iloc[: header_at + 1].to_numpy(dtype=object).tolist()
@@ -103,11 +104,21 @@ def lay_out(grid: pd.DataFrame, header_at: int) -> Layout:
         texts = [cell_text(v) for v in top[position] if cell_text(v)]
         if texts:
             notes.append(f"第 {int(numbers[position])} 行是标题“{texts[0][:40]}”，已跳过")
-    body = grid.iloc[header_at + 1:]
+    body, below = data_rows(grid.iloc[header_at + 1:], fields, table_ends)
+    return Layout(header_row, fields, body, notes + below)
+
+
+def data_rows(body: pd.DataFrame, fields: list[str], table_ends: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of ``body`` (rows under the header ``fields``) that may hold firm-years, 合计 lines and, when the
+    table ends with ``body`` (``table_ends``; not for a chunk of a file read in pieces), the remarks under it set
+    aside; with the notes that say so."""
+    notes: list[str] = []
     keys = [i for i, h in enumerate(fields) if any(f.id in KEY_FIELDS for f in resolve_all(re.sub(r"\s+", "", h)))]
     looked = sorted(set(keys) | set(range(min(3, len(fields)))))
     total = np.zeros(len(body), dtype=bool)
     for position in looked:
+        if position not in body.columns:
+            continue
         cells = body[position]
         if cells.dtype != object and not pd.api.types.is_string_dtype(cells):
             continue
@@ -119,7 +130,7 @@ def lay_out(grid: pd.DataFrame, header_at: int) -> Layout:
     # remarks under the table (注：…, 填表人：…): read upwards from the last row while rows look like remarks
     note_rows: list[int] = []
     cells = body.to_numpy(dtype=object)
-    for position in range(len(body) - 1, -1, -1):
+    for position in range(len(body) - 1, -1, -1) if table_ends else ():
         row = cells[position].tolist()
         if not any(cell_text(v) for v in row):
             continue
@@ -130,7 +141,7 @@ def lay_out(grid: pd.DataFrame, header_at: int) -> Layout:
         first = next(cell_text(v) for v in body.loc[note_rows[0]] if cell_text(v))
         notes.append(f"第 {'、'.join(map(str, note_rows))} 行是表下注释（“{first[:40]}”），已跳过")
     keep = ~total & ~body.index.isin(note_rows)
-    return Layout(header_row, fields, body[keep] if not keep.all() else body, notes)
+    return (body[keep] if not keep.all() else body), notes
 
 
 def _with_group(field_text: str, group_text: str) -> str:

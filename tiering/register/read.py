@@ -193,9 +193,10 @@ def _year_of(name: str) -> int | None:
 
 
 def _from_grids(source: Path, digest: str, parts: list[tuple[str, pd.DataFrame, list[tuple[int, int]]]],
-                header_row: int | None, *, sheet_named: bool) -> RawTable:
+                header_row: int | None, *, sheet_named: bool, table_ends: bool = True) -> RawTable:
     """One table from the sheets (or the CSV) that hold the register: headers found, bodies stacked by header,
-    each sheet's rows keyed ``sheet index * ROW_KEY + row``."""
+    each sheet's rows keyed ``sheet index * ROW_KEY + row``; ``table_ends`` False when the grids are the first
+    rows of a file read in pieces (remarks under the table are then looked for in its last piece)."""
     notes: list[str] = []
     headers: list[str] = []
     slots: dict[str, int] = {}
@@ -212,7 +213,7 @@ def _from_grids(source: Path, digest: str, parts: list[tuple[str, pd.DataFrame, 
                 f"{looked_at(grid.to_numpy(dtype=object).tolist(), list(grid.index))}。"
                 "请检查表头文字（tiering template 列出全部字段），或用 --header-row N 指定表头所在行"
             )
-        layout = lay_out(grid, at)
+        layout = lay_out(grid, at, table_ends)
         where = f"工作表“{name}”：" if len(parts) > 1 else ""
         notes.extend(where + n for n in layout.notes)
         own = list(layout.headers)

@@ -16,7 +16,6 @@ Read a dataset as one table with ``pandas.read_parquet("out/big/结果")``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -25,30 +24,46 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from tiering.app import classify
-from tiering.output.provenance import Provenance
+from tiering import exit_codes
+from tiering.app import Progress, classify
+from tiering.errors import TieringError
+from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.trace_file import TRACE_DIR, write_trace_part
-from tiering.register import Register
+from tiering.output.workbook import escape_formulas
+from tiering.register import Refusal, Register
 from tiering.rules.compile import CompiledRuleSet
-from tiering.scale.partition import DEFAULT_PARTITION_SIZE, PartitionFile, write_partitions
+from tiering.scale.buckets import PartitionFiles, ReadOptions, bucket_register, read_partition
+from tiering.scale.partition import DEFAULT_PARTITION_SIZE
 
 RESULTS_DIR, STANDING_DIR = "结果", "层级"
-SUMMARY_FILE, LADDER_FILE = "汇总.csv", "层级分布.csv"
+SUMMARY_FILE, LADDER_FILE, REJECTS_FILE = "汇总.csv", "层级分布.csv", "rejects.csv"
 WORK_DIR = ".partitions"
 """Where the register's partitions wait for the workers (removed when the run ends)."""
+CUTTING = "读入并分区 reading and cutting the register"
+PARTITIONS = "分区评价 partitions classified"
+FIRM_FACTS = ("uscc", "year", "district", "industry")
+"""What the audit store keeps of each firm beside its outcomes (its district and industry in the data year)."""
+
+
+class PartitionFailed(TieringError, error_id="partition-failed", exit_code=exit_codes.RUN_FAILED):
+    """A partition of a partitioned run could not be classified; the run stops, leaves no part and records
+    nothing (exit 6)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint="查明原因（上面的错误；Dask 集群是否还有工作进程）后重新运行；"
+                                       "已写出的分区结果已删除，审计库中没有这次运行")
 
 
 @dataclass(frozen=True)
 class PartTask:
-    """What a worker needs for one partition: the partition's path (never its rows), the register's description
-    without rows, the rule sets, the year and date, and where to write."""
+    """What a worker needs for one partition: the partition's files (never its rows), the register's path, the
+    rule sets, the year and date, and where to write."""
 
-    partition: PartitionFile
-    register: Register
+    partition: PartitionFiles
+    register_path: Path
     rulesets: list[CompiledRuleSet]
     year: int
     on: dt.date
@@ -57,24 +72,47 @@ class PartTask:
 
 @dataclass
 class PartResult:
-    """What a worker sends back: small tables and facts, never the partition's rows."""
+    """What a worker sends back: small tables and facts, never the partition's accepted rows."""
 
     index: int
     summary: pd.DataFrame
     ladder: pd.DataFrame
-    provenance: Provenance
+    provenance: Provenance | None
+    """None when every row of the partition was refused (nothing to classify)."""
     files: dict[str, str]
     """Relative path of every part file written -> its SHA-256."""
+    rows_read: int
+    rows_accepted: int
+    refusals: list[Refusal]
+    rejects: pd.DataFrame
+    warnings: list[str]
+    notes: list[str]
+    firms: pd.DataFrame
+    """The data year's rows of the partition's firms, :data:`FIRM_FACTS` columns only."""
 
 
 def classify_part(task: PartTask) -> PartResult:
-    """Classify one partition with the application core and write its parts (each written under a temporary name
-    and renamed, so a worker lost mid-part leaves no part behind and a retry writes the same bytes)."""
-    frame = pd.read_parquet(task.partition.path)
-    register = dataclasses.replace(task.register, frame=frame, rows_read=len(frame))
+    """Read one partition back, check it as the register's files are checked, classify it with the application
+    core and write its parts (each under a temporary name, then renamed, so a worker lost mid-part leaves no part
+    behind and a retry writes the same bytes)."""
+    try:
+        return _classify_part(task)
+    except Exception as exc:  # whatever stopped it, the run must end as one error for people (exit 6)
+        raise PartitionFailed(f"分区 {task.partition.index} 评价失败：{type(exc).__name__}: {exc}") from exc
+
+
+def _classify_part(task: PartTask) -> PartResult:
+    rows = read_partition(task.partition, task.register_path)
+    register = rows.register
+    frame = register.frame
+    facts = frame.loc[frame["year"] == task.year - 1, [c for c in FIRM_FACTS if c in frame.columns]]
+    done = PartResult(task.partition.index, pd.DataFrame(), pd.DataFrame(), None, {}, register.rows_read,
+                      len(frame), register.refusals, rows.rejects, register.warnings, register.notes,
+                      facts.reset_index(drop=True))
+    if frame.empty:
+        return done
     result = classify(register, task.rulesets, task.year, task.on)
     name = f"part-{task.partition.index:05d}.parquet"
-    files = {}
     for folder, write in ((RESULTS_DIR, lambda p: result.results.to_parquet(p, index=False)),
                           (STANDING_DIR, lambda p: result.standing.to_parquet(p, index=False)),
                           (TRACE_DIR, lambda p: write_trace_part(result.evaluation, p))):
@@ -83,23 +121,33 @@ def classify_part(task: PartTask) -> PartResult:
         partial = target.with_name(f".{name}.partial")
         write(partial)
         partial.replace(target)
-        files[f"{folder}/{name}"] = _sha256(target)
-    ladder = result.standing.groupby(["rung", "highest"], sort=True).size().rename("firms").reset_index()
-    return PartResult(task.partition.index, result.summary, ladder, result.provenance, files)
+        done.files[f"{folder}/{name}"] = _sha256(target)
+    done.ladder = result.standing.groupby(["rung", "highest"], sort=True).size().rename("firms").reset_index()
+    done.summary, done.provenance = result.summary, result.provenance
+    return done
 
 
-Runner = Callable[[Sequence[PartTask]], list[PartResult]]
+Done = Callable[[PartResult], None]
+"""Called in the driver as each partition completes."""
+Runner = Callable[[Sequence[PartTask], Done], list[PartResult]]
 
 
-def run_here(tasks: Sequence[PartTask]) -> list[PartResult]:
+def run_here(tasks: Sequence[PartTask], done: Done) -> list[PartResult]:
     """Every partition in this process, one after another: memory is that of one partition."""
-    return [classify_part(t) for t in tasks]
+    out = []
+    for task in tasks:
+        out.append(classify_part(task))
+        done(out[-1])
+    return out
 
 
 @dataclass
 class PartitionedRun:
     """The reduced tables of a partitioned run and the files it wrote; what the audit store records of any run
-    (the register, the rule sets, the outcomes and the standing) is read back from the parts on first use."""
+    (the outcomes and the standing) is read back from the parts on first use.
+
+    ``register`` describes the register as a whole read would (path, hash, row counts, refusals, notes); its
+    ``frame`` holds only the data year's :data:`FIRM_FACTS` of every firm, not the register's rows."""
 
     out_dir: Path
     register: Register
@@ -126,63 +174,99 @@ class PartitionedRun:
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
-def classify_partitioned(register: Register, rulesets: Sequence[CompiledRuleSet], year: int, on: dt.date,
-                         out_dir: Path, partition_size: int = DEFAULT_PARTITION_SIZE,
-                         runner: Runner = run_here) -> PartitionedRun:
-    """Classify ``register`` in partitions of about ``partition_size`` firms and write the run into ``out_dir``
-    (see the module text); ``runner`` runs the partitions (:func:`run_here`, or a Dask cluster's
-    :func:`tiering.scale.dask_engine.runner`). Every row of the results is the single-process run's row."""
+def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year: int, on: dt.date,
+                         out_dir: Path, partition_size: int = DEFAULT_PARTITION_SIZE, runner: Runner = run_here,
+                         read: ReadOptions | None = None, progress: Progress | None = None) -> PartitionedRun:
+    """Classify the register at ``source`` (a file or a register folder) in partitions of about
+    ``partition_size`` firms and write the run into ``out_dir`` (see the module text). The register is read
+    piece by piece and cut (tiering.scale.buckets), never held whole; ``runner`` runs the partitions
+    (:func:`run_here`, or a Dask cluster's :func:`tiering.scale.dask_engine.dask_runner`); ``progress`` hears of
+    the cutting, file by file, and of each partition done. Every row of the results is the single-process run's
+    row. RegisterError when a file cannot be a register; on any failure no part is left in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / WORK_DIR
+    shutil.rmtree(work, ignore_errors=True)
     try:
-        partitions = write_partitions(register.frame, work, partition_size)
-        bare = dataclasses.replace(register, frame=register.frame.iloc[:0], refusals=[], rows_read=0,
-                                   rejected=pd.DataFrame(), notes=[], warnings=[])
-        tasks = [PartTask(p, bare, list(rulesets), year, on, out_dir) for p in partitions]
-        parts = sorted(runner(tasks), key=lambda r: r.index)
+        cut = bucket_register(source, work, partition_size, read or ReadOptions(),
+                              None if progress is None else (lambda k, n: progress(CUTTING, k, n)))
+        tasks = [PartTask(p, source, list(rulesets), year, on, out_dir) for p in cut.partitions]
+        finished = iter(range(1, len(tasks) + 1))
+        if progress is not None:
+            progress(PARTITIONS, 0, len(tasks))
+        try:
+            parts = sorted(runner(tasks, lambda _r: progress and progress(PARTITIONS, next(finished), len(tasks))),
+                           key=lambda r: r.index)
+        except (PartitionFailed, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the cluster's own errors: a worker lost with no other left, a lost scheduler
+            raise PartitionFailed(f"分区运行中断：{type(exc).__name__}: {exc}") from exc
     except BaseException:
         for folder in (RESULTS_DIR, STANDING_DIR, TRACE_DIR):  # a failed run leaves no parts to be taken for one
             shutil.rmtree(out_dir / folder, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    register = Register(
+        frame=_concat([p.firms for p in parts]), refusals=[r for p in parts for r in p.refusals],
+        rows_read=cut.rows_read, path=source, sha256=cut.sha256, money_units=cut.money_units, columns=cut.columns,
+        warnings=list(dict.fromkeys([*cut.warnings, *(w for p in parts for w in p.warnings)])),
+        notes=list(dict.fromkeys([*cut.notes, *(n for p in parts for n in p.notes)])),
+        unused_columns=cut.unused_columns,
+    )
     run = PartitionedRun(out_dir, register, list(rulesets), _summary(parts, rulesets), _ladder(parts),
-                         _provenance(register, parts), len(parts), {k: v for p in parts for k, v in p.files.items()})
-    _write_reduced(run)
+                         _provenance(register, parts, rulesets, year, on), len(parts),
+                         {k: v for p in parts for k, v in p.files.items()})
+    _write_reduced(run, _concat([p.rejects for p in parts]))
     return run
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _summary(parts: list[PartResult], rulesets: Sequence[CompiledRuleSet]) -> pd.DataFrame:
     counts = ["qualified", "not_qualified", "undetermined", "total"]
-    table = pd.concat([p.summary for p in parts]).groupby(["ruleset_id", "program_title"], sort=False)[counts].sum()
+    table = _concat([p.summary for p in parts])
+    if table.empty:
+        return pd.DataFrame(columns=["ruleset_id", "program_title", *counts])
+    table = table.groupby(["ruleset_id", "program_title"], sort=False)[counts].sum()
     order = {rs.id: k for k, rs in enumerate(rulesets)}
     table = table.reset_index()
     return table.sort_values("ruleset_id", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
 def _ladder(parts: list[PartResult]) -> pd.DataFrame:
-    table = pd.concat([p.ladder for p in parts]).groupby(["rung", "highest"], sort=True)["firms"].sum()
+    table = _concat([p.ladder for p in parts])
+    if table.empty:
+        return pd.DataFrame(columns=["rung", "highest", "firms"])
+    table = table.groupby(["rung", "highest"], sort=True)["firms"].sum()
     return table.reset_index().sort_values(["rung", "highest"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _provenance(register: Register, parts: list[PartResult]) -> Provenance:
-    """The whole register's provenance: its file, hash and row counts, the parts' firms and notes summed."""
-    first = parts[0].provenance if parts else None
-    gaps = list(dict.fromkeys(g for p in parts for g in p.provenance.column_gaps))
-    base: dict[str, Any] = first.as_dict() if first is not None else {}
-    base.update(
-        input_file=str(register.path), input_sha256=register.sha256, rows_read=register.rows_read,
-        rows_accepted=len(register.frame), rows_refused=register.rows_refused,
-        firms_evaluated=sum(p.provenance.firms_evaluated for p in parts),
-        firms_without_data_year=sorted(u for p in parts for u in p.provenance.firms_without_data_year),
-        intake_notes=list(register.notes), column_gaps=gaps,
+def _provenance(register: Register, parts: list[PartResult], rulesets: Sequence[CompiledRuleSet], year: int,
+                on: dt.date) -> Provenance:
+    """The whole register's provenance: its file, hash and row counts, the parts' firms and gaps summed."""
+    classified = [p.provenance for p in parts if p.provenance is not None]
+    return Provenance(
+        input_file=str(register.path), input_sha256=register.sha256, year=year, eval_date=on.isoformat(),
+        money_units={k: register.money_note(k) for k in sorted(register.money_units)},
+        rulesets=ruleset_records(list(rulesets)), rows_read=register.rows_read,
+        rows_accepted=sum(p.rows_accepted for p in parts), rows_refused=register.rows_refused,
+        firms_evaluated=sum(p.firms_evaluated for p in classified),
+        firms_without_data_year=sorted(u for p in classified for u in p.firms_without_data_year),
+        columns_mapped=dict(register.columns), columns_unused=list(register.unused_columns),
+        intake_notes=list(register.notes),
+        column_gaps=list(dict.fromkeys(g for p in classified for g in p.column_gaps)),
     )
-    return Provenance(**base)
 
 
-def _write_reduced(run: PartitionedRun) -> None:
+def _write_reduced(run: PartitionedRun, rejects: pd.DataFrame) -> None:
     run.summary.to_csv(run.out_dir / SUMMARY_FILE, index=False, encoding="utf-8-sig")
     run.ladder.to_csv(run.out_dir / LADDER_FILE, index=False, encoding="utf-8-sig")
+    if not rejects.empty:  # in the order a whole read lists them: file by file, row by row
+        rejects = rejects.sort_values(["文件", "行号"], kind="stable")
+        escape_formulas(rejects).to_csv(run.out_dir / REJECTS_FILE, index=False, encoding="utf-8-sig")
     about = run.provenance.as_dict() | {"partitions": run.partitions, "parts": run.files}
     (run.out_dir / "provenance.json").write_text(json.dumps(about, ensure_ascii=False, indent=2), encoding="utf-8")
 
