@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -16,13 +17,16 @@ import pytest
 from click.testing import CliRunner
 from desk_fixtures import EVIL, build_store, csrf_of, sign_in
 from itsdangerous import TimestampSigner
+from pypdf import PdfReader
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from test_audit import FIRMS
+from test_audit import FIRMS, classify, write_register
 
 from tiering import exit_codes
 from tiering.audit.evidence import MAX_BYTES, evidence_dir
+from tiering.audit.selections import selections_dir
 from tiering.audit.show import firm_history
+from tiering.audit.store import record_run
 from tiering.audit.verify import verify
 from tiering.cli import main
 from tiering.desk.app import create_app
@@ -81,7 +85,7 @@ def test_every_route_refuses_an_anonymous_request(store: tuple[Path, str, str]) 
                 assert answer.status_code == 401, (method, url)
             assert FIRMS[0] not in answer.text and "测试企业" not in answer.text
             checked += 1
-    assert checked == 11  # every page, download and write of the router
+    assert checked == 12  # every page, download and write of the router
     assert records(path) == 2
 
 
@@ -207,9 +211,10 @@ def test_a_download_path_cannot_leave_the_store(store: tuple[Path, str, str]) ->
     for attempt in ("..%2Faudit.sqlite", "..%2F..%2Faudit%2Faudit.sqlite", "%2Fetc%2Fpasswd",
                     "..%2F..%2F..%2Fetc%2Fpasswd", "f" * 64, digest.upper(), digest + "%00",
                     "..%2Faudit.desk-secret", "%2e%2e%2faudit.users.sqlite"):
-        answer = browser.get(f"/evidence/{attempt}")
-        assert answer.status_code == 404, attempt
-        assert b"SQLite" not in answer.content and b"root:" not in answer.content
+        for url in (f"/evidence/{attempt}", f"/runs/{attempt}/list/briefs.pdf", f"/runs/{attempt}/list/export.xlsx"):
+            answer = browser.get(url)
+            assert answer.status_code == 404, url
+            assert b"SQLite" not in answer.content and b"root:" not in answer.content
 
 
 def test_search_and_filter_input_cannot_change_a_query(store: tuple[Path, str, str]) -> None:
@@ -311,7 +316,7 @@ def test_the_list_is_proposed_approved_and_exported(store: tuple[Path, str, str]
     analyst, approver = client(path), client(path)
     token = sign_in(analyst, "analyst")
     page = analyst.get(f"/runs/{select_id}/list").text
-    assert "尚未批准" in page and "综合得分低于第2名" in page
+    assert "尚未批准" in page and "科技人员占比 20%（池内100%，+50.0分）" in page
     url = f"/runs/{select_id}/list/propose"
     add = {"csrf": token, "action": "add", "uscc": FIRMS[1], "to": "1", "why": "专家评审认为发展潜力大", "based_on": ""}
     assert analyst.post(url, data=add, follow_redirects=False).status_code == 303
@@ -323,6 +328,7 @@ def test_the_list_is_proposed_approved_and_exported(store: tuple[Path, str, str]
     unknown = analyst.post(url, data={**move, "action": "add", "uscc": "91120116MA05ZZZZ9X", "based_on": ""})
     assert unknown.status_code == 400
     assert analyst.get(f"/runs/{select_id}/list/export.xlsx").status_code == 404  # not approved yet
+    assert analyst.get(f"/runs/{select_id}/list/briefs.pdf").status_code == 404
     approver_token = sign_in(approver, "approver")
     page = approver.get(f"/runs/{select_id}/list").text
     based_on = page.split('name="based_on" value="')[1].split('"')[0]
@@ -339,10 +345,49 @@ def test_the_list_is_proposed_approved_and_exported(store: tuple[Path, str, str]
     assert rows[0] == ["序号", "统一社会信用代码", "企业名称", "综合得分", "说明", "来源"]
     assert [r[1] for r in rows[1:]] == [FIRMS[3], FIRMS[1], FIRMS[2]]
     assert rows[2][5] == "人工加入" and rows[1][2] == EVIL
+    briefs = analyst.get(f"/runs/{select_id}/list/briefs.pdf")
+    assert briefs.status_code == 200 and briefs.headers["content-type"] == "application/pdf"
+    assert briefs.headers["content-disposition"] == f'attachment; filename="approved-briefs-{select_id}.pdf"'
+    pages = [re.sub(r"[\s\x00]+", "", p.extract_text()) for p in PdfReader(io.BytesIO(briefs.content)).pages]
+    assert len(pages) == 4  # the cover, then one A4 page per firm in the approved order
+    cover = pages[0]
+    assert "2025年度重点培育企业名单（批准）" in cover and "批准approver" in cover and select_id in cover
+    assert cover.index(FIRMS[3]) < cover.index(FIRMS[1]) < cover.index(FIRMS[2])
+    assert "人工加入" in cover and "遴选结果第1名" in cover and "理由：专家评审认为发展潜力大" in cover
+    for page, (uscc, name) in zip(pages[1:], [(FIRMS[3], EVIL), (FIRMS[1], "测试企业1"), (FIRMS[2], "测试企业2")],
+                                  strict=True):
+        assert f"一企一策培育简报：{name}" in page and uscc in page and select_id in page
+    assert "第1名（共3家）/100.00分" in pages[1] and "提议调整位次至第1位" in pages[1]
+    assert "第2名（共3家）/未计分" in pages[2] and "未计分：不在候选池（不符合资格" in pages[2]
+    assert "提议加入" + FIRMS[1] in pages[2] and "第3名（共3家）/50.00分" in pages[3]
     report = verify(path)
     assert (report.ok, report.list_decisions) == (True, 3)
     shown = firm_history(path, FIRMS[1], brief=True)
     assert "名单决定 list decision: 提议加入 " + FIRMS[1] in shown and "批准名单 approved（3 家），由 approver" in shown
+
+
+def test_brief_inputs_are_in_the_chain_and_older_select_runs_say_why_they_have_no_pdf(
+        store: tuple[Path, str, str]) -> None:
+    path, _, select_id = store
+    older = record_run(path, classify(write_register(path.parent / "firms.csv")), ["tiering", "select"], {},
+                       [{"pick": 1, "uscc": FIRMS[3], "name": "测试企业3", "score": 90.0}])
+    browser = client(path)
+    token = sign_in(browser, "approver")
+    for run_id in (select_id, older):
+        assert browser.post(f"/runs/{run_id}/list/approve", data={"csrf": token, "why": "通过", "based_on": ""},
+                            follow_redirects=False).status_code == 303
+    assert 'id="export-pdf"' in browser.get(f"/runs/{select_id}/list").text
+    page = browser.get(f"/runs/{older}/list").text
+    assert 'id="export-pdf"' not in page and "不能导出 PDF 简报：该运行记录于保存简报数据之前" in page
+    refused = browser.get(f"/runs/{older}/list/briefs.pdf")
+    assert refused.status_code == 404 and "重新运行 tiering select" in refused.text
+    assert verify(path).ok
+    kept = next(selections_dir(path).iterdir())
+    data = kept.read_bytes()
+    kept.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    report = verify(path)
+    assert not report.ok and "brief inputs of this select run" in report.broken.problem
+    assert "were changed" in browser.get(f"/runs/{select_id}/list/briefs.pdf").text
 
 
 # --- accounts from the command line ------------------------------------------------------------------------------

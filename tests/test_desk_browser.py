@@ -1,6 +1,6 @@
 """The whole review in a real browser: Debian's headless Chromium driven by Playwright (the system browser, never
 one Playwright downloads). Sign in, search a firm, open its explanation, record an override with an evidence
-file, propose and approve the list, export it, sign out.
+file, propose and approve the list, export it to Excel and to PDF briefs, sign out.
 
 Skipped only when Chromium is absent outside CI; under CI=true (set by .ci/run, which installs chromium) it runs.
 """
@@ -8,13 +8,15 @@ Skipped only when Chromium is absent outside CI; under CI=true (set by .ci/run, 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
-from desk_fixtures import PASSWORDS, build_store
+from desk_fixtures import EVIL, PASSWORDS, build_store
+from pypdf import PdfReader
 from test_audit import FIRMS
 
 from tiering.audit.verify import verify
@@ -96,8 +98,18 @@ def test_the_whole_review_in_a_browser(browser: Browser, tmp_path: Path) -> None
             page.click("#export")
         saved = tmp_path / "list.xlsx"
         download.value.save_as(saved)
+        with page.expect_download() as download:
+            page.click("#export-pdf")
+        briefs = tmp_path / "briefs.pdf"
+        download.value.save_as(briefs)
         sign_out(page, base)
     rows = list(openpyxl.load_workbook(saved)["批准名单"].iter_rows(values_only=True))
     assert [r[1] for r in rows[1:]] == [FIRMS[3], FIRMS[1], FIRMS[2]]
+    assert briefs.read_bytes().startswith(b"%PDF-")
+    pages = [re.sub(r"[\s\x00]+", "", p.extract_text()) for p in PdfReader(briefs).pages]
+    assert len(pages) == 4  # the cover, then one brief per firm of the approved list, in its order
+    for text, name in zip(pages[1:], (EVIL, "测试企业1", "测试企业2"), strict=True):
+        assert f"一企一策培育简报：{name}" in text
+    assert "名单决定" in pages[0] and "专家评审认为发展潜力大" in pages[0]
     report = verify(store)
     assert (report.ok, report.overrides, report.list_decisions) == (True, 1, 2)

@@ -44,8 +44,8 @@ class ListState:
 
 
 def list_state(conn: sqlite3.Connection, run_id: str) -> ListState:
-    """The list of select run ``run_id`` with every decision recorded on it; KeyError for an unknown run,
-    ListDecisionRefused for a classify run (it has no list)."""
+    """The list of select run ``run_id`` with every decision recorded on it; :class:`RunNotFound` for an unknown
+    run, ListDecisionRefused for a classify run (it has no list)."""
     run = run_record(conn, run_id)
     if run.get("selection") is None:
         raise ListDecisionRefused(f"运行 {run_id} 不是遴选运行，没有培育名单 (not a select run)")

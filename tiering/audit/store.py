@@ -150,7 +150,8 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
 
 def record_run(store: str | Path, run: Recorded, command: Sequence[str],
                attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None,
-               trace_folder: Path | None = None, run_id: str | None = None) -> str:
+               trace_folder: Path | None = None, run_id: str | None = None,
+               brief_inputs: dict[str, Any] | None = None) -> str:
     """Record one classify (or select) run — decisions, rule texts, full trace — as the next link; return its id.
 
     ``attachments`` names further inputs by content hash, e.g. ``{"selection_policy": sha256, "model_card":
@@ -159,6 +160,8 @@ def record_run(store: str | Path, run: Recorded, command: Sequence[str],
     record. ``trace_folder`` is the trace this run already wrote (by
     :func:`tiering.output.trace_file.write_trace`), copied instead of written a second time. ``run_id`` is the
     id the run's output files already carry (from :func:`new_run_id`); a new one when not given.
+    ``brief_inputs`` is what :func:`tiering.audit.selections.save_brief_inputs` returned for a select run: the
+    record cites that file by hash.
     """
     store = Path(store)
     run_id = run_id or new_run_id()
@@ -167,13 +170,13 @@ def record_run(store: str | Path, run: Recorded, command: Sequence[str],
     final = folder / run_id
     tmp = folder / f".{run_id}.tmp"
     with writing(store, run_id):
-        _write_run(store, run, command, attachments, selection, trace_folder, run_id, final, tmp)
+        _write_run(store, run, command, attachments, selection, trace_folder, run_id, final, tmp, brief_inputs)
     return run_id
 
 
 def _write_run(store: Path, run: Recorded, command: Sequence[str], attachments: dict[str, str] | None,
                selection: list[dict[str, Any]] | None, trace_folder: Path | None, run_id: str, final: Path,
-               tmp: Path) -> None:
+               tmp: Path, brief_inputs: dict[str, Any] | None) -> None:
     year = run.provenance.year
     try:
         if trace_folder is None:
@@ -203,6 +206,8 @@ def _write_run(store: Path, run: Recorded, command: Sequence[str], attachments: 
             "attachments": dict(sorted((attachments or {}).items())),
             "selection": _plain(selection),
         }
+        if brief_inputs is not None:
+            body["brief_inputs"] = brief_inputs
         _commit_run(store, run, rows, firms, body, tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

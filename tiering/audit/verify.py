@@ -12,6 +12,7 @@ from tiering.audit import chain
 from tiering.audit.db import StoreTampered, connect, layout_problems, traces_dir
 from tiering.audit.evidence import check_attachment
 from tiering.audit.orphans import orphan_traces
+from tiering.audit.selections import check_brief_inputs
 from tiering.audit.store import DECISION_COLUMNS, FIRM_COLUMNS
 from tiering.output.trace_file import trace_parts
 
@@ -69,6 +70,9 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
                              f"WHERE ref = ?) ORDER BY i", (run_id,)).fetchall()
         if len(firms) != body["firms"]["rows"] or chain.rows_sha256(firms) != body["firms"]["sha256"]:
             return "the firms table rows of this run were changed"
+    problem = check_brief_inputs(store, body)
+    if problem is not None:
+        return problem
     for rs in [r for rec in body["rulesets"] for r in (rec, *({**b, "version": f"(extended by {rec['id']})"}
                                                              for b in rec.get("bases", [])))]:
         row = conn.execute("SELECT typeof(content), content FROM rule_texts WHERE sha256 = ?",

@@ -13,6 +13,7 @@ from tiering.app import classify
 from tiering.app.selection import SelectionInputs, selection_inputs
 from tiering.app.selection import select as select_list
 from tiering.audit.db import store_path
+from tiering.audit.selections import brief_inputs, list_entries, save_brief_inputs
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli import main
 from tiering.cli.common import (
@@ -133,13 +134,9 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         attachments = {"selection_policy": inputs.policy_sha256}
         if inputs.model_sha256 is not None:
             attachments["model_card"] = inputs.model_sha256
-        picks = [{"pick": int(r.pick), "uscc": r.uscc, "name": r.name, "score": float(r.combined),
-                  "reason": f"{r.highest_rung} → {r.next_rung or '—'}；{r.reasons}"}
-                 for r in selection.selected.itertuples()]
-        picks += [{"pick": None, "uscc": r.uscc, "name": r.name, "score": float(r.combined),
-                   "reason": str(r.missed_reason)} for r in selection.runners_up.itertuples()]
         store = store_path(audit_store)
-        record_run(store, run, sys.argv, attachments, picks, run_id=run_id)
+        kept = save_brief_inputs(store, brief_inputs(selection))
+        record_run(store, run, sys.argv, attachments, list_entries(selection), run_id=run_id, brief_inputs=kept)
         click.echo(f"审计记录 audit run {run_id} in {store}")
         echo_head(store, run_id)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)

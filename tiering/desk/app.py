@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -28,8 +29,9 @@ from tiering.audit import lists
 from tiering.audit.db import StoreTampered, connect
 from tiering.audit.evidence import MAX_BYTES, TYPES, evidence_file, save_evidence
 from tiering.audit.rulesets import StoredRulesError, load_stored
+from tiering.audit.selections import BriefInputsMissing
 from tiering.audit.show import override_line, overrides_for, stored_explanation
-from tiering.audit.store import AuditWriteError, NothingRecorded, record_hash_of, record_override
+from tiering.audit.store import AuditWriteError, NothingRecorded, RunNotFound, record_hash_of, record_override
 from tiering.desk.queries import PAGE_SIZE, Filters, Store, number
 from tiering.desk.security import (
     SESSION_COOKIE,
@@ -47,6 +49,7 @@ from tiering.desk.users import ROLE_ZH, Throttled, Users
 from tiering.outcome import OUTCOMES, ZH_OF
 from tiering.output.workbook import workbook_bytes
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library
+from tiering.selection.approved import approved_list_pdf
 
 OUTCOME_TEXT = ZH_OF
 EXPORT_LABELS = {"pick": "序号", "uscc": "统一社会信用代码", "name": "企业名称", "score": "综合得分", "reason": "说明",
@@ -218,7 +221,7 @@ class Desk:
         conn = connect(self.path, create=False)
         try:
             return lists.list_state(conn, run_id)
-        except (KeyError, lists.ListDecisionRefused):
+        except (RunNotFound, lists.ListDecisionRefused):
             return None
         finally:
             conn.close()
@@ -250,7 +253,7 @@ class Desk:
             ref = lists.propose(self.path, run_id, user.name, form_text(form, "why"), form_text(form, "action", 10),
                                 form_text(form, "uscc", 40), number(to),
                                 form_text(form, "based_on", 80) or None, evidence)
-        except (ValueError, KeyError, AuditWriteError) as exc:
+        except (ValueError, RunNotFound, AuditWriteError) as exc:
             return await self.cultivation_list(request, str(exc.args[0]), 400)
         return self.recorded(request, ref, f"/runs/{run_id}/list")
 
@@ -260,7 +263,7 @@ class Desk:
         try:
             ref = lists.approve(self.path, run_id, user.name, form_text(form, "why"),
                                 form_text(form, "based_on", 80) or None)
-        except (ValueError, KeyError, AuditWriteError) as exc:
+        except (ValueError, RunNotFound, AuditWriteError) as exc:
             return await self.cultivation_list(request, str(exc.args[0]), 400)
         return self.recorded(request, ref, f"/runs/{run_id}/list")
 
@@ -283,6 +286,17 @@ class Desk:
         data = workbook_bytes(sheets, about, {name: EXPORT_LABELS for name in sheets})
         return Response(data, media_type=XLSX, headers={
             "content-disposition": f'attachment; filename="approved-list-{run_id}.xlsx"'})
+
+    async def export_pdf(self, request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        if self.store.run(run_id) is None:
+            return self.missing(request, "没有这次运行 no such run")
+        try:
+            data = await run_in_threadpool(approved_list_pdf, self.path, run_id)  # seconds: the CJK font is large
+        except (lists.ListDecisionRefused, BriefInputsMissing) as exc:
+            return self.missing(request, str(exc.args[0]))
+        return Response(data, media_type="application/pdf", headers={
+            "content-disposition": f'attachment; filename="approved-briefs-{run_id}.pdf"'})
 
     # --- rules -------------------------------------------------------------------------------------------------
 
@@ -327,6 +341,7 @@ def create_app(store: Path, warm: bool = False) -> Starlette:
         route("/runs/{run_id}/list/propose", desk.propose, "analyst", write=True),
         route("/runs/{run_id}/list/approve", desk.approve, "approver", write=True),
         route("/runs/{run_id}/list/export.xlsx", desk.export),
+        route("/runs/{run_id}/list/briefs.pdf", desk.export_pdf),
         route("/evidence/{digest}", desk.evidence),
     ]
     middleware = [

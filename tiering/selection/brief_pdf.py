@@ -1,6 +1,9 @@
 """The one-page A4 PDF brief per selected firm, for the 一企一策 file: standing on the ladder, scores, why it was
 chosen, what it lacks for the next rung, and the run id, input hash, rule versions and date it rests on.
 
+``select`` writes one file per firm; the review desk prints the list a committee approved as one document — a
+cover page with the list and every decision on it, then each firm's brief with the decisions that concern it.
+
 fpdf2 lays the pages out with the project's CJK font (Noto Sans CJK SC from ``mplfonts``) embedded, so the PDF
 prints the same on any machine. Loading the 16 MB font costs seconds, so every brief of a run is laid out in one
 document (fpdf2 embeds the glyphs used) and pypdf splits it into one file per firm. A brief that would run past
@@ -11,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -48,8 +52,23 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _blocks(row: pd.Series, selection: Selection, stamp: BriefStamp) -> list[tuple[str, object]]:
-    """The brief as (kind, content) blocks: title, pairs, heading, para, table, bullets, foot."""
+@dataclass(frozen=True)
+class ListCover:
+    """The cover page of an approved list: who approved it and when, where each firm came from, every decision."""
+
+    about: list[tuple[str, str]]
+    """(label, text) pairs under the title, e.g. 批准人, 批准时间, 批准记录."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """uscc → where the firm on the list came from (遴选结果, 人工加入, …)."""
+    decisions: Sequence[str] = ()
+    """Every decision recorded on the list, oldest first, as analysts read them."""
+
+
+def _score_blocks(row: pd.Series, selection: Selection) -> list[tuple[str, object]]:
+    """The score table and its sum; for a firm added to the list from outside the pool, why it has no score."""
+    if pd.isna(row.get("combined")):
+        return [("heading", "得分"), ("para", f"未计分：不在候选池（{_text(row.get('status'))}："
+                                             f"{_text(row.get('status_reason'))}），由名单决定加入。")]
     policy = selection.policy
     shares = group_shares(row, policy, selection.with_model)
     scores: list[list[str]] = []
@@ -59,6 +78,19 @@ def _blocks(row: pd.Series, selection: Selection, stamp: BriefStamp) -> list[tup
             share = group.weight * c.weight
             scores.append([group.label, c.label, _text(row[f"value_{c.id}"]), f"{pct:.0%}", f"{100 * share:g}%",
                            f"{100 * share * pct:.2f}"])
+    return [("heading", "得分（每项指标换算为候选池内百分位后按权重相加）"),
+            ("table", (["维度", "指标", "取值", "池内百分位", "权重", "贡献（分）"], scores)),
+            ("para", "；".join(f"{label} {points:.2f} 分" for label, points in shares)
+             + f"，合计 {float(row['combined']):.2f} 分。")]
+
+
+def _blocks(row: pd.Series, selection: Selection, stamp: BriefStamp,
+            decisions: Sequence[str] = ()) -> list[tuple[str, object]]:
+    """The brief as (kind, content) blocks: title, pairs, heading, para, table, bullets, foot. ``decisions`` are
+    the list decisions that concern the firm (none for the list as ``select`` made it)."""
+    policy = selection.policy
+    scored = not pd.isna(row.get("combined"))
+    score = f"{float(row['combined']):.2f} 分（满分 100）" if scored else "未计分"
     lacks = [p for p in str(row.get("lacks") or "").split("；") if p]
     next_rung = row.get("next_rung") or ""
     if not lacks:
@@ -70,28 +102,25 @@ def _blocks(row: pd.Series, selection: Selection, stamp: BriefStamp) -> list[tup
                    ("行业 / 产业集群", f"{_text(row['industry'])} / {_text(row['cluster'])}"),
                    ("遴选", f"{policy.title}（{policy.id} 版本 {policy.version}），{selection.year} 年度，"
                             f"使用 {selection.data_year} 年度数据"),
-                   ("名次 / 综合得分", f"第 {int(row['pick'])} 名（共 {len(selection.selected)} 家） / "
-                                       f"{float(row['combined']):.2f} 分（满分 100）")]),
+                   ("名次 / 综合得分", f"第 {int(row['pick'])} 名（共 {len(selection.selected)} 家） / {score}")]),
         ("heading", "层级现状"),
         ("pairs", [("最高层级", _text(row["highest_rung"]) or NO_RUNG_TEXT),
                    ("符合的全部项目", _text(row["programs_qualified"] or "无")),
                    ("下一层级", _text(next_rung or "无（已在最高层级）"))]),
-        ("heading", "得分（每项指标换算为候选池内百分位后按权重相加）"),
-        ("table", (["维度", "指标", "取值", "池内百分位", "权重", "贡献（分）"], scores)),
-        ("para", "；".join(f"{label} {points:.2f} 分" for label, points in shares)
-         + f"，合计 {float(row['combined']):.2f} 分。"),
+        *_score_blocks(row, selection),
         ("heading", "入选理由"),
-        ("para", _text(row["reasons"])),
+        ("para", _text(row["reasons"]) if scored else "遴选时未进入候选池，由名单决定加入（见下）。"),
     ]
-    if selection.with_model and row.get("model_reasons"):
+    if selection.with_model and scored and row.get("model_reasons"):
         blocks.append(("para", f"成长潜力模型的主要理由：{row['model_reasons']}"))
+    if decisions:
+        blocks += [("heading", "名单决定（评审委员会）"), ("bullets", list(decisions))]
     blocks += [("heading", f"尚缺（{next_rung or '下一层级'}）—— 一企一策的起点"), ("bullets", lacks)]
     goal = row.get("goal") or ""
     if goal and goal != next_rung:
         goal_lacks = [p for p in str(row.get("goal_lacks") or "").split("；") if p] or ["无"]
         blocks += [("heading", f"距培育目标（{goal}）尚缺"), ("bullets", goal_lacks)]
-    blocks.append(("foot", [("运行编号", stamp.run_id), ("名录", f"{stamp.input_file}  SHA-256 {stamp.input_sha256}"),
-                            ("规则版本", stamp.rules), ("生成日期", stamp.made_on)]))
+    blocks.append(("foot", _foot(stamp)))
     return blocks
 
 
@@ -146,10 +175,11 @@ class _Doc(FPDF):
             self.cell(4, self.line_height(), "•")
             self.multi_cell(0, self.line_height(), item, new_x="LMARGIN", new_y="NEXT", align="L")
 
-    def put_grid(self, head: list[str], rows: list[list[str]]) -> None:
+    def put_grid(self, head: list[str], rows: list[list[str]],
+                 widths: tuple[int, ...] = (14, 34, 18, 12, 10, 12),
+                 align: tuple[str, ...] = ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT")) -> None:
         self.set_font(_FONT, size=self.size * 0.95)
-        with self.table(col_widths=(14, 34, 18, 12, 10, 12), text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT",
-                                                                         "RIGHT"),
+        with self.table(col_widths=widths, text_align=align,
                         headings_style=FontFace(emphasis="", color=(255, 255, 255), fill_color=_HEAD_FILL),
                         line_height=self.line_height(1.05), first_row_as_headings=True,
                         cell_fill_color=_LIGHT, cell_fill_mode="ROWS", borders_layout="HORIZONTAL_LINES") as table:
@@ -177,6 +207,9 @@ def _lay_out(doc: _Doc, blocks: list[tuple[str, object]]) -> range:
         for kind, content in blocks:
             if kind == "table":
                 doc.put_grid(*content)  # type: ignore[misc]
+            elif kind == "wide_table":
+                doc.put_grid(*content, widths=(8, 30, 36, 12, 24, 18),  # type: ignore[misc]
+                             align=("RIGHT", "LEFT", "LEFT", "RIGHT", "LEFT", "LEFT"))
             else:
                 getattr(doc, f"put_{kind}")(content)
         if doc.page_no() == first:
@@ -184,20 +217,51 @@ def _lay_out(doc: _Doc, blocks: list[tuple[str, object]]) -> range:
     return range(first - 1, doc.page_no())
 
 
+def _cover(selection: Selection, stamp: BriefStamp, cover: ListCover) -> list[tuple[str, object]]:
+    """The first page of an approved list: the list in order, where each firm came from, every decision."""
+    rows = [[str(int(r["pick"])), _text(r["uscc"]), _text(r["name"]),
+             "未计分" if pd.isna(r["combined"]) else f"{float(r['combined']):.2f}",
+             _text(r["highest_rung"]) or NO_RUNG_TEXT, cover.sources.get(str(r["uscc"]), "")]
+            for _, r in selection.selected.iterrows()]
+    policy = selection.policy
+    return [
+        ("title", f"{selection.year} 年度重点培育企业名单（批准）"),
+        ("pairs", [("遴选", f"{policy.title}（{policy.id} 版本 {policy.version}），"
+                           f"使用 {selection.data_year} 年度数据"),
+                   ("名单人数", f"{len(rows)} 家"), *cover.about]),
+        ("heading", "批准名单"),
+        ("wide_table", (["序号", "统一社会信用代码", "企业名称", "综合得分", "最高层级", "来源"], rows)),
+        ("heading", "名单决定（按时间先后）"),
+        ("bullets", list(cover.decisions) or ["无：名单即遴选结果"]),
+        ("foot", _foot(stamp)),
+    ]
+
+
+def _foot(stamp: BriefStamp) -> list[tuple[str, str]]:
+    return [("运行编号", stamp.run_id), ("名录", f"{stamp.input_file}  SHA-256 {stamp.input_sha256}"),
+            ("规则版本", stamp.rules), ("生成日期", stamp.made_on)]
+
+
+def _render(documents: list[list[tuple[str, object]]], stamp: BriefStamp) -> tuple[PdfReader, list[range]]:
+    """Lay out every document (one page each, as far as the type sizes allow) in one PDF; return it read back and
+    each document's pages."""
+    doc = _Doc(cjk_font_path())
+    pages = [_lay_out(doc, blocks) for blocks in documents]
+    doc.set_creation_date(dt.datetime.fromisoformat(stamp.made_on).replace(tzinfo=dt.UTC))
+    return PdfReader(io.BytesIO(bytes(doc.output()))), pages
+
+
 def write_pdf_briefs(selection: Selection, folder: Path, stamp: BriefStamp) -> list[Path]:
     """Write ``NN_USCC.pdf`` for every selected firm into ``folder``; return the paths in pick order."""
     folder.mkdir(parents=True, exist_ok=True)
     for stale in sorted(folder.glob("*.pdf")):
         stale.unlink()  # a firm dropped from this year's list must not keep last run's brief
-    briefs = [(row, _blocks(row, selection, stamp)) for _, row in selection.selected.iterrows()]
-    if not briefs:
+    rows = [row for _, row in selection.selected.iterrows()]
+    if not rows:
         return []
-    doc = _Doc(cjk_font_path())
-    pages = [_lay_out(doc, blocks) for _, blocks in briefs]
-    doc.set_creation_date(dt.datetime.fromisoformat(stamp.made_on).replace(tzinfo=dt.UTC))
-    whole = PdfReader(io.BytesIO(bytes(doc.output())))
+    whole, pages = _render([_blocks(row, selection, stamp) for row in rows], stamp)
     written = []
-    for (row, _), numbers in zip(briefs, pages, strict=True):
+    for row, numbers in zip(rows, pages, strict=True):
         path = folder / f"{int(row['pick']):02d}_{row['uscc']}.pdf"
         single = PdfWriter()
         for i in numbers:
@@ -206,3 +270,20 @@ def write_pdf_briefs(selection: Selection, folder: Path, stamp: BriefStamp) -> l
             single.write(handle)
         written.append(path)
     return written
+
+
+def list_pdf(selection: Selection, stamp: BriefStamp, cover: ListCover,
+             decisions: Mapping[str, Sequence[str]]) -> bytes:
+    """One PDF of an approved list: the cover page, then the brief of every firm on ``selection``'s list in its
+    order, each with the list ``decisions`` that concern it (uscc → lines)."""
+    rows = [row for _, row in selection.selected.iterrows()]
+    documents = [_cover(selection, stamp, cover),
+                 *(_blocks(row, selection, stamp, decisions.get(str(row["uscc"]), ())) for row in rows)]
+    whole, pages = _render(documents, stamp)
+    out = PdfWriter()
+    for numbers in pages:
+        for i in numbers:
+            out.add_page(whole.pages[i])
+    buffer = io.BytesIO()
+    out.write(buffer)
+    return buffer.getvalue()
