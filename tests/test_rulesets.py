@@ -390,3 +390,23 @@ def test_a_given_score_overrides_the_computed_range_on_both_paths_and_says_so(tm
     # no band move changes a given score: D needs a new evaluation, not better sub-scores
     assert lacks_for_firm(ev, "D")["given-test"] == [
         "评价得分达到10分以上：按登记的得分9分（人工覆盖），要求≥10分，须经重新评价"]
+
+
+def test_provisional_has_one_meaning_from_the_loader() -> None:
+    """A criterion inside a provisional one is provisional; a rule set is provisional by its status or by any of
+    its criteria — also once superseded — and every output names it by the same title."""
+    from tiering.ladder.lacks import _titles
+    from tiering.ladder.summary import tier_summary
+    from tiering.rules.schema import Status
+
+    zjtx = LIBRARY.by_id["zjtx-2026"]
+    assert [n.id for n in zjtx.nodes["s0_title"].walk() if n.provisional] == ["s0_title", "s0_kjxzxqy", "s0_cxxzxqy"]
+    old = LIBRARY.by_id["tj-lj-2018"]
+    assert old.meta.status is Status.SUPERSEDED and old.provisional
+    assert old.shown_title == "科技领军企业（暂定）"
+    assert not LIBRARY.by_id["kjxzxqy-2022"].provisional
+    assert LIBRARY.by_id["kjxzxqy-2022"].shown_title == "科技型中小企业"
+    rows = pd.DataFrame({"uscc": ["91120116MA05JX0001"], "name": ["甲"], "year": [2018], "revenue": [np.nan]})
+    ev = evaluate(rows, LIBRARY.in_force(dt.date(2019, 6, 30), {"tj_lj": "tj-lj-2018"}, ["tj_lj"]), 2019)
+    assert _titles(ev)["tj_lj"] == old.shown_title
+    assert old.shown_title in tier_summary(ev).loc[0, "pending"].split("、")

@@ -144,7 +144,7 @@ def verdicts(rulesets: Sequence[CompiledRuleSet], results: dict[str, dict[str, O
             reason = reason.removeprefix(said)
         if len(reason) > 60:
             reason = reason[:59] + "…"
-        title = rs.meta.program_title + ("（暂定）" if rs.provisional else "")
+        title = rs.shown_title
         lines.append(f"{_MARK[root.status]} {title}：{OUTCOME_ZH[root.status]}{points}" + (f" —— {reason}" if reason
                                                                                           else ""))
     return lines

@@ -36,7 +36,6 @@ from tiering.rules.nodes import (
     Vec,
 )
 from tiering.rules.operators import compare, op_zh
-from tiering.rules.schema import Status
 
 SEP = "；"
 PROVISIONAL = "（暂定条件）"
@@ -99,16 +98,15 @@ class _RuleSetLacks:
         self.renders.append(render if not suffix else (lambda i: render(i) + suffix))
         return [(len(self.renders) - 1, where.copy())]
 
-    def plan(self, node: Node, provisional: bool = False) -> _Plan:
-        provisional = provisional or node.provisional
+    def plan(self, node: Node) -> _Plan:
         if node.informational:
             return _Plan.empty(self.m)
         status = self.vec(node.id).status
         if not (status != PASS).any():
             return _Plan.empty(self.m)
         if isinstance(node, GroupNode):
-            return self._group(node, status, provisional)
-        suffix = PROVISIONAL if provisional else ""
+            return self._group(node, status)
+        suffix = PROVISIONAL if node.provisional else ""
         if isinstance(node, TestNode):
             return self._test(node, status, suffix)
         if isinstance(node, ScoreNode):
@@ -118,8 +116,8 @@ class _RuleSetLacks:
         return _Plan.empty(self.m)
 
     # --- groups ------------------------------------------------------------------------------------------------
-    def _group(self, node: GroupNode, status: np.ndarray, provisional: bool) -> _Plan:
-        kids = [self.plan(c, provisional) for c in node.counted()]
+    def _group(self, node: GroupNode, status: np.ndarray) -> _Plan:
+        kids = [self.plan(c) for c in node.counted()]
         pending = status != PASS
         if node.how == "all":
             cost = np.sum([k.cost for k in kids], axis=0)
@@ -314,11 +312,7 @@ def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current
 
 
 def _titles(evaluation: Evaluation) -> dict[str, str]:
-    out = {}
-    for r in evaluation.results:
-        provisional = r.ruleset.meta.status in (Status.DRAFT, Status.PROVISIONAL)
-        out[r.ruleset.program] = r.ruleset.meta.program_title + ("（暂定）" if provisional else "")
-    return out
+    return {r.ruleset.program: r.ruleset.shown_title for r in evaluation.results}
 
 
 def _finish(items: list[str]) -> str:

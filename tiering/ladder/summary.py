@@ -15,18 +15,8 @@ import pandas as pd
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder.rungs import NO_RUNG, NO_RUNG_TEXT
 from tiering.rules.nodes import PASS, UNKNOWN, ClassesNode
-from tiering.rules.schema import Status
 
 SEP = "、"
-
-
-def _is_provisional(result: RuleSetResult) -> bool:
-    return result.ruleset.meta.status in (Status.DRAFT, Status.PROVISIONAL)
-
-
-def _title(result: RuleSetResult) -> str:
-    title = result.ruleset.meta.program_title
-    return f"{title}（暂定）" if _is_provisional(result) else title
 
 
 def _order(evaluation: Evaluation) -> list[RuleSetResult]:
@@ -59,7 +49,7 @@ def tier_summary(evaluation: Evaluation) -> pd.DataFrame:
     programs: list[list[str]] = [[] for _ in range(n)]
     pending: list[list[str]] = [[] for _ in range(n)]
     for result in _order(evaluation):
-        title = _title(result)
+        title = result.ruleset.shown_title
         qualified = result.outcome == PASS
         for i in np.flatnonzero(qualified):
             programs[i].append(title)

@@ -62,7 +62,15 @@ class CompiledRuleSet:
 
     @property
     def provisional(self) -> bool:
+        """Provisional — the one meaning, written in docs/rule-language.md ("Provisional"): the rule set's status is
+        ``provisional`` or ``draft``, or one of its criteria is provisional (marked ``provisional: true``, or inside
+        a criterion that is). Everything said of a provisional rule set says 暂定."""
         return self.meta.status in (Status.DRAFT, Status.PROVISIONAL) or any(n.provisional for n in self.nodes.values())
+
+    @property
+    def shown_title(self) -> str:
+        """The programme's title as every output names it: with （暂定） when the rule set is provisional."""
+        return self.meta.program_title + ("（暂定）" if self.provisional else "")
 
     def requires(self) -> set[str]:
         """Programs whose outcome this rule set reads."""
@@ -271,6 +279,9 @@ def compile_ruleset(spec: RuleSetFile, path: Path, raw: bytes) -> tuple[Compiled
         except ExprError as exc:
             b.problem(("metrics", name, "expr"), f"in '{metric.expr}' at column {exc.column + 1}: {exc}")
     root = b.node(spec.criteria, ("criteria",), "root")
+    for marked in [n for n in root.walk() if n.provisional]:
+        for inside in marked.walk():  # a criterion inside a provisional one is as uncertain as it
+            inside.provisional = True
     for n in b.nodes.values():
         if isinstance(n, TestNode) and n.points_of is not None:
             target = b.nodes.get(n.points_of)
