@@ -10,7 +10,9 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from tiering import strings
 from tiering.app.firm import firm_code, firm_rows
 from tiering.engine.evaluate import Evaluation, default_eval_date, firm_slice, prepare, run
 from tiering.explain.columns import column_gaps
@@ -21,7 +23,7 @@ from tiering.ladder.summary import tier_summary
 from tiering.output.provenance import Provenance, ruleset_records
 from tiering.register import Register
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.nodes import One
+from tiering.rules.nodes import PASS, One
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: ``step`` names the stage in Chinese and English ("评价中 evaluating"); ``done``
@@ -77,9 +79,16 @@ class Classification:
     @cached_property
     def results(self) -> pd.DataFrame:
         """:attr:`outcomes` with a ``lacks`` column ('' where the firm qualifies): the result table users get."""
-        gaps = self.lacks[["uscc", "ruleset_id", "lacks"]]
-        table = self.outcomes.merge(gaps, on=["uscc", "ruleset_id"], how="left", validate="one_to_one")
-        table["lacks"] = table["lacks"].fillna("")
+        # the lacks rows are the outcome rows not qualified, in the same order (see tiering.ladder.lacks.lacks)
+        pending = np.flatnonzero(np.concatenate([r.outcome != PASS for r in self.evaluation.results]
+                                                or [np.zeros(0, dtype=bool)]))
+        gaps = self.lacks
+        assert len(gaps) == len(pending) and (self.outcomes["uscc"].array.take(pending) == gaps["uscc"].array).all()
+        index = np.full(len(self.outcomes), len(gaps), dtype=np.int64)
+        index[pending] = np.arange(len(gaps))
+        texts = pa.concat_arrays([pa.array(gaps["lacks"].array, pa.large_string()), pa.array([""], pa.large_string())])
+        table = self.outcomes.copy()
+        table["lacks"] = strings.repeated(texts, index)
         return table
 
     @cached_property

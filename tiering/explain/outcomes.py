@@ -6,11 +6,13 @@ distinct status pattern and shared by every firm with that pattern — fast on a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import groupby
 
 import numpy as np
 import pandas as pd
 
+from tiering import strings
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.outcome import OUTCOME_TEXT, OUTCOME_ZH
 from tiering.patterns import distinct_rows
@@ -48,8 +50,9 @@ def _reasons(node: Node, status: dict[str, int], want: int) -> list[str]:
     return [text for child in node.children for text in _reasons(child, status, want)]
 
 
-def reason_texts(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[np.ndarray, np.ndarray]:
-    """For every firm: the unmet criteria and the criteria lacking data, each joined with '；'.
+def reason_patterns(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[list[str], list[str], np.ndarray]:
+    """The reason texts of every distinct status pattern — the unmet criteria and the criteria lacking data, each
+    joined with '；' — and each firm's pattern number.
 
     Two sibling criteria that test one condition in two ways (e.g. 119号 by 行业代码 and by 行业名称) share a label
     and are named once, so the reason does not depend on which columns the register holds."""
@@ -61,41 +64,78 @@ def reason_texts(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[np.nd
         status = {n.id: int(s) for n, s in zip(nodes, pattern, strict=True)}
         failed.append("；".join(text for text, _ in groupby(_reasons(ruleset.root, status, FAIL))))
         missing.append("；".join(text for text, _ in groupby(_reasons(ruleset.root, status, UNKNOWN))))
+    return failed, missing, inverse
+
+
+def reason_texts(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[np.ndarray, np.ndarray]:
+    """For every firm: the unmet criteria and the criteria lacking data, each joined with '；' (see
+    :func:`reason_patterns`)."""
+    failed, missing, inverse = reason_patterns(ruleset, result)
     return np.array(failed, dtype=object)[inverse], np.array(missing, dtype=object)[inverse]
 
 
 def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
-    """One row per firm × rule set: outcome, score (a range while data is missing), path and reasons."""
-    frames = []
-    for r in evaluation.results:
+    """One row per firm × rule set (rule set by rule set, firms in the evaluation's order): outcome, score (a range
+    while data is missing), path and reasons.
+
+    Text columns are made from their distinct texts (:mod:`tiering.strings`): each firm's code and name once, each
+    rule set's constants once, each reason once per status pattern."""
+    n = len(evaluation.firms)
+    results = evaluation.results
+    firm = np.tile(np.arange(n), len(results))
+    which = np.repeat(np.arange(len(results)), n)
+    # texts with a number per row, numbered across rule sets: path labels, failed and missing reasons
+    paths: list[str] = []
+    failed_texts: list[str] = []
+    missing_texts: list[str] = []
+    path_codes, failed_codes, missing_codes, outcomes, score_min, score_max = [], [], [], [], [], []
+    for r in results:
         rs = r.ruleset
         score = rs.score_node()
-        paths = rs.paths_node()
-        failed, missing = reason_texts(rs, r)
+        chosen = rs.paths_node()
+        failed, missing, inverse = reason_patterns(rs, r)
+        failed_codes.append(inverse + len(failed_texts))
+        missing_codes.append(inverse + len(missing_texts))
+        failed_texts += failed
+        missing_texts += missing
         outcome = r.outcome
-        path = np.full(len(outcome), "", dtype=object)
-        if paths is not None:
-            band = r.nodes[paths.id].band
-            labels = np.array([c.label for c in paths.children] + [""], dtype=object)
-            path = labels[np.where((band >= 0) & (outcome == 1), band, len(paths.children))]
-        frames.append(pd.DataFrame({
-            "uscc": evaluation.firms,
-            "name": evaluation.names,
-            "program": rs.program,
-            "program_title": rs.meta.program_title,
-            "ruleset_id": rs.id,
-            "version": rs.version,
-            "ruleset_status": rs.meta.status.value,
-            "provisional": "是" if rs.provisional else "否",
-            "outcome": pd.Categorical.from_codes(outcome + 1, [OUTCOME_TEXT[c] for c in (-1, 0, 1)]),
-            "outcome_zh": pd.Categorical.from_codes(outcome + 1, [OUTCOME_ZH[c] for c in (-1, 0, 1)]),
-            "score_min": r.nodes[score.id].pmin if score is not None else np.nan,
-            "score_max": r.nodes[score.id].pmax if score is not None else np.nan,
-            "path": path,
-            "failed": failed,
-            "missing": missing,
-        }))
-    return pd.concat(frames, ignore_index=True)
+        labels = [c.label for c in chosen.children] if chosen is not None else []
+        if chosen is not None:
+            band = r.nodes[chosen.id].band
+            code = np.where((band >= 0) & (outcome == 1), band, len(labels))
+        else:
+            code = np.zeros(len(outcome), dtype=np.int64)
+        path_codes.append(code + len(paths))
+        paths += [*labels, ""]
+        outcomes.append(outcome + 1)
+        score_min.append(r.nodes[score.id].pmin if score is not None else np.full(n, np.nan))
+        score_max.append(r.nodes[score.id].pmax if score is not None else np.full(n, np.nan))
+    firms, names = strings.texts(evaluation.firms), strings.texts(evaluation.names)
+
+    def per_ruleset(value: Callable[[CompiledRuleSet], str]) -> pd.api.extensions.ExtensionArray:
+        return strings.repeated([value(r.ruleset) for r in results], which)
+
+    def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    codes = joined(outcomes, np.int8)
+    return pd.DataFrame({
+        "uscc": strings.repeated(firms, firm),
+        "name": strings.repeated(names, firm),
+        "program": per_ruleset(lambda rs: rs.program),
+        "program_title": per_ruleset(lambda rs: rs.meta.program_title),
+        "ruleset_id": per_ruleset(lambda rs: rs.id),
+        "version": per_ruleset(lambda rs: rs.version),
+        "ruleset_status": per_ruleset(lambda rs: rs.meta.status.value),
+        "provisional": per_ruleset(lambda rs: "是" if rs.provisional else "否"),
+        "outcome": pd.Categorical.from_codes(codes, [OUTCOME_TEXT[c] for c in (-1, 0, 1)]),
+        "outcome_zh": pd.Categorical.from_codes(codes, [OUTCOME_ZH[c] for c in (-1, 0, 1)]),
+        "score_min": joined(score_min, float),
+        "score_max": joined(score_max, float),
+        "path": strings.repeated(paths, joined(path_codes, np.int64)),
+        "failed": strings.repeated(failed_texts, joined(failed_codes, np.int64)),
+        "missing": strings.repeated(missing_texts, joined(missing_codes, np.int64)),
+    })
 
 
 def summary_counts(outcomes: pd.DataFrame) -> pd.DataFrame:

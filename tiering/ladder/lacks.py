@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from tiering import strings
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
@@ -359,23 +360,29 @@ def _plans(evaluation: Evaluation, amounts: bool, only: np.ndarray | None = None
 
 
 def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
-    """One row per firm and rule set it does not qualify for: uscc, name, program, ruleset_id, outcome, cost and
-    lacks (Chinese text, items separated by '；'; cost ∞ = cannot qualify by its own effort).
+    """One row per firm and rule set it does not qualify for (rule set by rule set, in the evaluation's order; the
+    rows of :func:`tiering.explain.outcomes.outcome_frame` whose outcome is not 'qualified', in the same order):
+    uscc, name, program, ruleset_id, outcome, cost and lacks (Chinese text, items separated by '；'; cost ∞ =
+    cannot qualify by its own effort).
 
     The amounts to change are worked out on the columns the evaluation read (``evaluation.contexts``); with
     ``amounts=False`` the text names the gaps of each criterion but not the amounts.
     """
-    frames = []
-    outcome_text = np.array(["not_qualified", "undetermined"], dtype=object)
-    for result, sub, cost, texts in _plans(evaluation, amounts):
-        if not len(sub):
-            continue
-        frames.append(pd.DataFrame({
-            "uscc": evaluation.firms[sub], "name": evaluation.names[sub], "program": result.ruleset.program,
-            "ruleset_id": result.ruleset.id, "outcome": outcome_text[(result.outcome[sub] == UNKNOWN).astype(int)],
-            "cost": cost, "lacks": texts}))
-    columns = ["uscc", "name", "program", "ruleset_id", "outcome", "cost", "lacks"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    plans = [(result, sub, cost, texts) for result, sub, cost, texts in _plans(evaluation, amounts) if len(sub)]
+    if not plans:
+        return pd.DataFrame(columns=["uscc", "name", "program", "ruleset_id", "outcome", "cost", "lacks"])
+    firm = np.concatenate([sub for _, sub, _, _ in plans])
+    which = np.repeat(np.arange(len(plans)), [len(sub) for _, sub, _, _ in plans])
+    pending = np.concatenate([result.outcome[sub] == UNKNOWN for result, sub, _, _ in plans]).astype(np.int64)
+    return pd.DataFrame({
+        "uscc": strings.repeated(evaluation.firms, firm),
+        "name": strings.repeated(evaluation.names, firm),
+        "program": strings.repeated([result.ruleset.program for result, _, _, _ in plans], which),
+        "ruleset_id": strings.repeated([result.ruleset.id for result, _, _, _ in plans], which),
+        "outcome": strings.repeated(["not_qualified", "undetermined"], pending),
+        "cost": np.concatenate([cost for _, _, cost, _ in plans]),
+        "lacks": strings.column([text for _, _, _, texts in plans for text in texts]),
+    })
 
 
 def lacks_for_firm(evaluation: Evaluation, uscc: str, amounts: bool = True) -> dict[str, list[str]]:
