@@ -165,3 +165,22 @@ def test_report_on_a_recorded_run_uses_its_rules_and_checks_the_register(tmp_pat
     missing = CliRunner().invoke(report, ["no-such-run"])
     assert missing.exit_code == 2
     assert "'no-such-run' is not a file, so it is read as an audit run id" in missing.output
+
+
+def test_font_subset_is_cut_once_and_then_read_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tiering.output import font
+
+    monkeypatch.setenv("TIERING_CACHE_DIR", str(tmp_path / "cache"))
+    first = font.cached_subset("梯队金字塔")
+    stored = list((tmp_path / "cache" / "fonts").glob("*.otf"))
+    assert len(stored) == 1 and stored[0].read_bytes() == first
+    assert set("梯队金字塔") <= {chr(c) for c in TTFont(io.BytesIO(first)).getBestCmap()}
+
+    def no_cutting(*_: object) -> bytes:
+        raise AssertionError("the subset should come from the cache")
+
+    monkeypatch.setattr(font, "subset_font_bytes", no_cutting)
+    assert font.cached_subset("塔字金队梯") == first  # same glyph set, any order
+    monkeypatch.undo()
+    monkeypatch.setenv("TIERING_CACHE_DIR", str(stored[0] / "not-a-folder"))  # unwritable: cut, not cached
+    assert font.cached_subset("梯队") != first

@@ -7,17 +7,24 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from tiering.app.classification import Classification
 from tiering.errors import TieringError
-from tiering.growth.card import load_card
-from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.ladder.rungs import rungs_of
+from tiering.rules.library import RULES_DIR
 from tiering.selection.policy import Policy, load_policy
 from tiering.selection.pool import read_cultivated
 from tiering.selection.run import Selection, select_firms
+
+if TYPE_CHECKING:
+    from tiering.growth.scorecard import Scorecard
+
+
+DEFAULT_POLICY = RULES_DIR / "selection" / "jx-xjr-peiyu.yaml"
+"""The selection policy of `tiering select` and `tiering report` when none is given."""
 
 
 class ModelUnusable(TieringError, error_id="model-unusable"):
@@ -47,6 +54,10 @@ def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_path
     policy, policy_sha = load_policy(policy_path)
     model, model_text, model_sha = None, "未使用（按政策中的成长指标排序）", None
     if model_path is not None:
+        # scikit-learn (the scorecard's base) loads only here: a selection without a model starts faster
+        from tiering.growth.card import load_card
+        from tiering.growth.scorecard import FeatureMismatchError
+
         try:
             card = load_card(model_path)
             card.check_features(panel)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from tiering import exit_codes
-from tiering.app.selection import selection_inputs
+from tiering.app.selection import DEFAULT_POLICY, selection_inputs
 from tiering.audit.db import store_path
 from tiering.cli.common import (
     YEAR,
@@ -24,7 +24,6 @@ from tiering.cli.common import (
     rules_options,
 )
 from tiering.cli.progress import terminal_progress
-from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.register import Register
 from tiering.report.data import DEFAULT_INDICATORS, build_report_data
 from tiering.report.from_run import recorded_run

@@ -10,7 +10,7 @@ import click
 
 from tiering import exit_codes
 from tiering.app import classify
-from tiering.app.selection import SelectionInputs, selection_inputs
+from tiering.app.selection import DEFAULT_POLICY, SelectionInputs, selection_inputs
 from tiering.app.selection import select as select_list
 from tiering.audit.db import store_path
 from tiering.audit.selections import brief_inputs, list_entries, save_brief_inputs
@@ -32,13 +32,11 @@ from tiering.cli.common import (
 )
 from tiering.cli.progress import terminal_progress
 from tiering.output.provenance import today
-from tiering.rules.library import RULES_DIR
 from tiering.selection.brief_pdf import BriefStamp
 from tiering.selection.policy import PolicyError
 from tiering.selection.run import Selection
 from tiering.selection.write import BRIEFS_DIR, COMBINED_FILE, LIST_FILE, write_selection
 
-DEFAULT_POLICY = RULES_DIR / "selection" / "jx-xjr-peiyu.yaml"
 EARLIER_LIST_FILES = (LIST_FILE, BRIEFS_DIR, COMBINED_FILE)
 """What a select run writes into its folder, removed by --overwrite."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,16 +121,35 @@ OUTCOME_FILLS = {
 _COLOURED = {"outcome", "outcome_zh", "status", "was", "now", "override", "before", "after"}
 
 
+def _by_unique(series: pd.Series, convert: Callable[[object], object]) -> pd.Series:
+    """``series`` with ``convert`` applied to each value, computed once per distinct value when the column holds
+    only text (a trace repeats the same texts thousands of times); any other column value by value."""
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return pd.Series([convert(v) for v in values], index=series.index, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    converted = np.empty(len(uniques), dtype=object)
+    converted[:] = [convert(v) for v in uniques]
+    return pd.Series(converted[codes], index=series.index, dtype=object)
+
+
+def _escaped(value: object) -> object:
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy in which text cells starting with = + - @ are prefixed with an apostrophe (never a formula)."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype | pd.CategoricalDtype):
-            text = out[col].astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-            if risky.any():
-                out[col] = text.where(~risky, "'" + text.astype(str))
+            escaped = _by_unique(out[col].astype(object), _escaped)
+            if not escaped.equals(out[col].astype(object)):
+                out[col] = escaped
     return out
+
+
+def _in_words(value: object, words: Mapping[str, str]) -> object:
+    return words.get(str(value), value) if isinstance(value, str | bool | np.bool_) else value
 
 
 def in_words(frame: pd.DataFrame) -> pd.DataFrame:
@@ -139,8 +158,7 @@ def in_words(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.drop(columns=["outcome"]) if {"outcome", "outcome_zh"} <= set(frame.columns) else frame.copy()
     for col, words in VALUE_WORDS.items():
         if col in out.columns:
-            text = out[col].astype(object)
-            out[col] = text.map(lambda v, w=words: w.get(str(v), v) if isinstance(v, str | bool | np.bool_) else v)
+            out[col] = _by_unique(out[col].astype(object), lambda v, w=words: _in_words(v, w))
     return out
 
 
@@ -191,6 +209,23 @@ def _cell(value: object) -> object:
     return value
 
 
+def _cells(series: pd.Series) -> list[object]:
+    """:func:`_cell` of every value of a column, numeric and text columns converted as whole arrays."""
+    if _is_number(series):
+        numbers = series.to_numpy(dtype=float)
+        cells = numbers.astype(object)
+        cells[~np.isfinite(numbers)] = None
+        if pd.api.types.is_integer_dtype(series):
+            return [None if v is None else int(v) for v in cells.tolist()]
+        return cells.tolist()
+    values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        values = values.copy()
+        values[pd.isna(values)] = None
+        return values.tolist()
+    return [_cell(v) for v in values.tolist()]
+
+
 def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, name: str, frame: pd.DataFrame,
                  labels: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
     """Write one formatted sheet; return its (sheet, header, id, unit) rows for the 列名对照 sheet."""
@@ -208,7 +243,7 @@ def _write_sheet(book: xlsxwriter.Workbook, formats: _Formats, name: str, frame:
         pattern = ""
         if numeric:
             pattern = spec.number_format or ("0" if pd.api.types.is_integer_dtype(series) else "General")
-        cells = [_cell(v) for v in series.tolist()]
+        cells = _cells(series)
         ws.write_column(1, j, cells)
         sample = [headers[j], *("" if v is None else v for v in cells[:_WIDTH_SAMPLE])]
         width = _display_width(sample) if not numeric else max(10, _display_width(sample))

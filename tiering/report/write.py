@@ -21,7 +21,6 @@ from tiering.report.html_report import report_page
 from tiering.report.page import document
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import One
-from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
 
 FIRM_PAGES = "逐家说明页 firm pages"
 SELECTION_COLUMNS = ["pick", "uscc", "name", "district", "highest_rung", "combined", "technical", "growth", "reasons",
@@ -111,6 +110,9 @@ def write_briefs(data: ReportData, out_dir: Path) -> list[Path]:
     """The one-page PDF brief of every firm on the report's cultivation list, in ``out_dir/briefs``."""
     if data.selection is None:
         return []
+    # fpdf and pypdf load only when briefs are asked for (--briefs): a report without them starts faster
+    from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
+
     p = data.run.provenance
     rules = "、".join(f"{r['id']}（{r['version']}）" for r in p.rulesets)
     stamp = BriefStamp(data.run_id, Path(p.input_file).name, p.input_sha256, rules, today())

@@ -29,13 +29,18 @@ FORMAT = 1
 Loc = tuple[Any, ...]
 
 
-def cache_dir() -> Path:
-    """Where cached documents live (see the module docstring)."""
+def cache_root() -> Path:
+    """The tool's cache folder: ``$TIERING_CACHE_DIR``, else ``$XDG_CACHE_HOME/tiering``, else
+    ``~/.cache/tiering`` (parsed YAML and cut font subsets are kept under it)."""
     explicit = os.environ.get("TIERING_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tiering" / "yaml"
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "tiering"
+
+
+def cache_dir() -> Path:
+    """Where cached documents live (see the module docstring)."""
+    return cache_root() if os.environ.get("TIERING_CACHE_DIR") else cache_root() / "yaml"
 
 
 def key_of(raw: bytes, salt: str) -> str:

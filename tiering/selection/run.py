@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from tiering.fields import BY_ID as FIELDS_BY_ID
-from tiering.growth.scorecard import Scorecard
 from tiering.selection.policy import Policy
 from tiering.selection.pool import CANDIDATE, firm_attributes, pool_status, unreadable_credit_fields
 from tiering.selection.rank import rank_pool
 from tiering.selection.signals import component_signals
 from tiering.selection.standing import standing_frame
+
+if TYPE_CHECKING:  # scikit-learn loads only when a growth model is used
+    from tiering.growth.scorecard import Scorecard
 
 RUNNERS_UP = 5
 TOP_REASONS = 3

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from tiering.growth.features import BY_ID as FEATURES_BY_ID
 from tiering.growth.features import build_features
-from tiering.growth.scorecard import Scorecard
 from tiering.selection.policy import Component, Policy
 from tiering.selection.pool import SelectionInputError
+
+if TYPE_CHECKING:  # scikit-learn loads only when a growth model is used
+    from tiering.growth.scorecard import Scorecard
 
 
 @dataclass(frozen=True)
