@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 
 from tiering.app.selection import selection_inputs
 from tiering.cli import main
-from tiering.cli.report_cmd import report
 from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register, load_register
@@ -141,7 +140,7 @@ def test_firm_page_layout_of_explain_text() -> None:
 
 
 def test_cli_report_refuses_unknown_firm(tmp_path: Path) -> None:
-    result = CliRunner().invoke(report, [str(ROOT / "datasets" / "sample_register.xlsx"), "--year", "2025",
+    result = CliRunner().invoke(main, ["report", str(ROOT / "datasets" / "sample_register.xlsx"), "--year", "2025",
                                        "--out", str(tmp_path), "--firm", "NOPE", "--program", "tj_cy"])
     assert result.exit_code == 3
     assert "--firm NOPE: not among the firms evaluated for 2025" in result.output
@@ -152,17 +151,17 @@ def test_report_on_a_recorded_run_uses_its_rules_and_checks_the_register(tmp_pat
     classified = CliRunner().invoke(main, ["classify", register, "--year", "2025", "--program", "tj_cy", "--out",
                                            str(tmp_path / "c")])
     run_id = re.search(r"audit run (\S+)", classified.output).group(1)
-    result = CliRunner().invoke(report, [run_id, "--register", register, "--out", str(tmp_path / "r"),
+    result = CliRunner().invoke(main, ["report", run_id, "--register", register, "--out", str(tmp_path / "r"),
                                        "--firm", FIRM, "--no-selection"])
     assert result.exit_code == 0, result.output
     assert f"提示 note: 报告依据审计记录 {run_id}：规则版本 tj-cy-2021，评价日期 2025-06-30" in result.output
     wb = load_workbook(tmp_path / "r" / "report.xlsx")
     assert [c.value for c in wb["汇总"]["A"][1:]] == ["tj-cy-2021"]
     other = str(ROOT / "datasets" / "sample_register.xlsx")
-    refused = CliRunner().invoke(report, [run_id, "--register", other, "--out", str(tmp_path / "x")])
+    refused = CliRunner().invoke(main, ["report", run_id, "--register", other, "--out", str(tmp_path / "x")])
     assert refused.exit_code == 3
     assert f"sample_register.xlsx is not the file run {run_id} classified" in refused.output
-    missing = CliRunner().invoke(report, ["no-such-run"])
+    missing = CliRunner().invoke(main, ["report", "no-such-run"])
     assert missing.exit_code == 2
     assert "'no-such-run' is not a file, so it is read as an audit run id" in missing.output
 

@@ -413,8 +413,8 @@ def test_cli_bad_policy_names_file_and_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["select", str(SAMPLE), "--year", "2025", "--policy", str(path)])
     assert result.exit_code == 3
     line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if "years: 0" in t)
-    assert f"error: {path}:{line} exclusions.credit.years: Input should be greater than or equal to 1" in result.output
-    assert f"遴选政策 {path} 有 1 处问题，请按上面的行号修改" in result.output
+    assert (f"错误 / error: 遴选政策 {path} 有 1 处问题，请按下面的行号修改 [unusable]\n"
+            f"  {path}:{line} exclusions.credit.years: Input should be greater than or equal to 1\n") in result.output
 
 
 def test_report_lists_the_same_firms_as_select_with_the_same_model_and_earlier_lists(cli_runs: dict) -> None:

@@ -9,6 +9,7 @@ one place (:func:`tiering.cli.main`); nothing else catches them broadly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -59,19 +60,21 @@ class TieringError(Exception):
         if exit_code is not None:
             cls.exit_code = exit_code
 
-    def __init__(self, message: str, *, where: Where | None = None, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, where: Where | None = None, hint: str | None = None,
+                 details: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.where = where
         self.hint = hint
+        self._details = list(details)
 
     def __str__(self) -> str:
         where = str(self.where) if self.where is not None else ""
         return f"{where}: {self.message}" if where and not self.message.startswith(where) else self.message
 
     def details(self) -> list[str]:
-        """Further lines shown under the message (e.g. every problem of a rule file); none by default."""
-        return []
+        """Further lines shown under the message (e.g. every problem of a rule file, each with its own place)."""
+        return list(self._details)
 
     def lines(self) -> list[str]:
         """The error as people read it: the message with its id, the details, then what to do."""
@@ -92,3 +95,22 @@ class NotFound(TieringError):
     """Something named (a firm, a rule set, a run) is not where it was looked for."""
 
     id = "not-found"
+
+
+class Unusable(TieringError):
+    """An input (a file, a folder, a recorded run) that cannot be used at all; nothing was done (exit 3)."""
+
+    id = "unusable"
+
+
+class CheckFailed(TieringError):
+    """A check the command was asked to make found a problem (exit 4)."""
+
+    id = "check-failed"
+    exit_code = exit_codes.CHECK_FAILED
+
+
+BY_EXIT_CODE: dict[int, type[TieringError]] = {
+    exit_codes.USAGE: UsageError, exit_codes.UNUSABLE_INPUT: Unusable, exit_codes.CHECK_FAILED: CheckFailed,
+}
+"""The general member of the family for each exit code an error can have."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ import click
 from tiering import exit_codes
 from tiering.app import rules_in_force
 from tiering.audit.store import record_hash_of
+from tiering.errors import BY_EXIT_CODE, Unusable
 from tiering.register import Register, RegisterError
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.currency import currency_warnings
@@ -22,18 +22,16 @@ from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_li
 from tiering.rules.purpose import CERTIFY, EvaluationPurpose, Purpose
 
 
-def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT) -> NoReturn:
-    """Print an error for people and exit with a documented code."""
-    click.echo(f"错误 / error: {message}", err=True)
-    sys.exit(code)
+def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT, *, hint: str | None = None) -> NoReturn:
+    """Stop the command with an error of the family for exit ``code`` (2, 3 or 4); :func:`tiering.cli.main` prints
+    it and exits, as for every other error."""
+    raise BY_EXIT_CODE[code](message, hint=hint)
 
 
 def fail_listing(problems: Sequence[object], message: str) -> NoReturn:
-    """Print each problem of an unusable file (``file:line field: message``) on stderr, then fail with ``message``
-    (exit 3)."""
-    for problem in problems:
-        click.echo(f"error: {problem}", err=True)
-    fail(message)
+    """Stop the command with ``message`` (exit 3), each problem of the unusable file (``file:line field:
+    message``) shown under it."""
+    raise Unusable(message, details=[str(p) for p in problems])
 
 
 def echo_head(store: Path, ref: str) -> None:

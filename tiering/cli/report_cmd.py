@@ -157,7 +157,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         try:
             inputs = selection_inputs(policy_path, model_path, cultivated_paths, register.frame)
         except PolicyError as exc:
-            fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
+            fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按下面的行号修改")
     data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators), inputs,
                              count, progress)
     data.notes[:0] = notes

@@ -46,7 +46,7 @@ def _inputs(policy_path: Path, model_path: Path | None, cultivated_paths: tuple[
     try:
         return selection_inputs(policy_path, model_path, cultivated_paths, panel)  # type: ignore[arg-type]
     except PolicyError as exc:
-        fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按上面的行号修改")
+        fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按下面的行号修改")
 
 
 def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_name: str, register_sha: str,
