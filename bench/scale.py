@@ -13,7 +13,7 @@ generated once into ``--work`` and reused.
 from __future__ import annotations
 
 import argparse
-import resource
+import json
 import subprocess
 import sys
 import time
@@ -32,18 +32,26 @@ def generated(work: Path, firms: int, years: str, seed: int) -> Path:
     return path
 
 
+WATCH = (
+    "import json, resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps([code, u.ru_utime + u.ru_stime, u.ru_maxrss]))\n"
+)
+"""A fresh process that runs the command and reports its accounting: its children's peak is only the command's
+(this script's own children, e.g. the register generator, would otherwise count)."""
+
+
 def measure(label: str, args: list[str]) -> dict[str, object]:
     """Run one command in a fresh process: wall seconds, CPU seconds, peak memory (GiB) and exit code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([*TIERING, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run([sys.executable, "-c", WATCH, *TIERING, *args], capture_output=True, text=True)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if done.returncode not in (0, 1):
+    code, cpu, peak = json.loads(done.stdout.strip().splitlines()[-1])
+    if code not in (0, 1):
         print(done.stderr[-2000:], file=sys.stderr)
-    return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "peak_gib": round(after.ru_maxrss / 2**20, 2), "exit": done.returncode}
+    return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_gib": round(peak / 2**20, 2),
+            "exit": code}
 
 
 def main() -> None:
