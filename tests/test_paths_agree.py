@@ -117,7 +117,8 @@ def test_batch_and_per_firm_paths_agree(ruleset_id: str, data: st.DataObject) ->
                 pairs = [(one.value, other.value), (one.threshold, other.threshold), (one.pmin, other.pmin),
                          (one.pmax, other.pmax)]
                 assert all(same(a, b) for a, b in pairs), (uscc, rs_id, node_id, one, other)
-                assert (one.status, one.band) == (other.status, other.band), (uscc, rs_id, node_id, one, other)
+                assert (one.status, one.band, one.text) == (other.status, other.band, other.text), \
+                    (uscc, rs_id, node_id, one, other)
 
 
 def test_rules_test_fails_a_case_when_the_batch_path_disagrees(monkeypatch: pytest.MonkeyPatch, root: Path,

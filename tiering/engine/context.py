@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 
 from tiering.dates import day_number
 from tiering.fields import BY_ID, DType, Kind
+from tiering.rules.expr import Equivalence, derive
 
 
 def _as_days(series: pd.Series) -> np.ndarray:
@@ -39,6 +41,7 @@ class BatchContext:
         self._years = panel["year"].to_numpy()
         self._positions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._cols: dict[tuple[str, int], np.ndarray] = {}
+        self._derived: dict[tuple[str, str, int], np.ndarray] = {}
         self._texts: dict[str, np.ndarray] = {}
 
     def _align(self, lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,14 +66,25 @@ class BatchContext:
             self._cols[key] = out
         return self._cols[key]
 
-    def derive(self, needs: dict[str, int]) -> None:
-        """Read every column in ``needs`` (field id -> deepest lag) now rather than when a criterion first asks."""
+    def derived(self, field: str, equals: str, lag: int) -> np.ndarray:
+        """``field`` read under a declared equivalence: where the register has no value, the ``equals`` column's."""
+        key = (field, equals, lag)
+        if key not in self._derived:
+            self._derived[key] = derive(self.col(field, lag), self.col(equals, lag))
+        return self._derived[key]
+
+    def derive(self, needs: dict[str, int], equivalences: Sequence[Equivalence] = ()) -> None:
+        """Read every column in ``needs`` (field id -> deepest lag) now rather than when a criterion first asks, and
+        derive the columns a rule set declares equal to others (``equivalences``), once for every rule set."""
         for field, deepest in needs.items():
             if BY_ID[field].dtype == DType.TEXT:
                 self.text(field)
                 continue
             for lag in range(deepest + 1):
                 self.col(field, lag)
+        for eq in equivalences:
+            for lag in range(needs.get(eq.field, -1) + 1):
+                self.derived(eq.field, eq.equals, lag)
 
     def text(self, field: str) -> np.ndarray:
         if field in self._texts:
@@ -109,6 +123,12 @@ class SubsetContext:
             self._cols[key] = self.parent.col(field, lag)[self.positions]
         return self._cols[key]
 
+    def derived(self, field: str, equals: str, lag: int) -> np.ndarray:
+        key = (f"{field}={equals}", lag)
+        if key not in self._cols:
+            self._cols[key] = self.parent.derived(field, equals, lag)[self.positions]
+        return self._cols[key]
+
     def text(self, field: str) -> np.ndarray:
         if field not in self._texts:
             self._texts[field] = self.parent.text(field)[self.positions]
@@ -140,6 +160,9 @@ class FirmContext:
         if f.dtype == DType.DATE:
             return day_number(pd.Timestamp(value).date())
         return float(value)
+
+    def derived(self, field: str, equals: str, lag: int) -> float:
+        return derive(self.col(field, lag), self.col(equals, lag))
 
     def text(self, field: str) -> Any:
         row = self.by_year.get(self.data_year)

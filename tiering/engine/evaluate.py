@@ -129,7 +129,7 @@ def prepare(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
         data_year = year - rs.meta.data_year_offset
         if data_year not in contexts:
             contexts[data_year] = BatchContext(panel, row_firm, codes, data_year, eval_date)
-        contexts[data_year].derive(rs.needs)
+        contexts[data_year].derive(rs.needs, rs.equivalences)
     return Prepared(year, eval_date, ids[codes], names, others, contexts)
 
 

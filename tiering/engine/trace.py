@@ -7,7 +7,8 @@ string is dictionary-encoded, and a batch's firm dictionary holds only that batc
 never repeats the whole register.
 
 Beyond what a reader wants (band labels, statuses in words) each row keeps ``band_index`` and ``text`` — the band
-number and the text a text criterion saw (e.g. 行业) — so the stored trace alone rebuilds every record that
+number and the text a text criterion saw (e.g. 行业), or the derivation note of a value read under a declared
+equivalent (销售收入由 营业收入 …) — so the stored trace alone rebuilds every record that
 ``explain`` prints (the audit store relies on this).
 """
 

@@ -14,6 +14,8 @@ import numpy as np
 
 from tiering.engine.evaluate import Evaluation
 from tiering.fields import BY_ID
+from tiering.ladder.levers import reads
+from tiering.rules.expr import equivalent_reads
 from tiering.rules.nodes import UNKNOWN, TestNode
 
 
@@ -51,8 +53,7 @@ def column_gaps(evaluation: Evaluation, mapped: set[str], unused: list[str]) -> 
         for node in result.ruleset.root.walk():
             if not isinstance(node, TestNode) or node.id not in result.nodes:
                 continue
-            missing = _fields_of(node) - mapped
-            missing = {f for f in missing if f in BY_ID}
+            missing = {f for f in _fields_of(node, mapped) - mapped if f in BY_ID}
             if not missing:
                 continue
             undecided = pending & (np.asarray(result.nodes[node.id].status) == UNKNOWN)
@@ -66,13 +67,18 @@ def column_gaps(evaluation: Evaluation, mapped: set[str], unused: list[str]) -> 
     return gaps
 
 
-def _fields_of(node: TestNode) -> set[str]:
-    needs: dict[str, int] = {}
+def _fields_of(node: TestNode, mapped: set[str]) -> set[str]:
+    """The fields a test reads; a field the rule set declares equal to a column the register has (销售收入 read from
+    营业收入) is not wanted, and the column it is derived from is not wanted in its place."""
+    fields: set[str] = set()
     if node.expr is not None:
-        node.expr.needs(0, needs)
+        fields = {f for f, _ in reads(node.expr, 0, derived_from=False)}
+        for (f, _), eq in equivalent_reads(node.expr).items():
+            if eq.equals in mapped:
+                fields.discard(f)
     if node.text_field is not None:
-        needs[node.text_field] = 0
-    return set(needs)
+        fields.add(node.text_field)
+    return fields
 
 
 def nearest_unused(field_id: str, unused: list[str]) -> str | None:

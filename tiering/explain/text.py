@@ -74,6 +74,8 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
 def _tree(node: Node, results: dict[str, One], depth: int, out: list[str]) -> None:
     r = results[node.id]
     out.append(f"{'  ' * depth}{_MARK[r.status]} {_line(node, r, results)}")
+    if r.text and not (isinstance(node, TestNode) and node.text_field is not None):
+        out.append(f"{'  ' * (depth + 1)}口径：{r.text}")  # a value read under a declared equivalent
     for child in node.children:
         _tree(child, results, depth + 1, out)
 

@@ -17,7 +17,20 @@ from typing import Any
 import numpy as np
 
 from tiering.fields import BY_ID, DType, Kind
-from tiering.rules.expr import Age, BinOp, Compare, Const, Context, Expr, FieldRef, Func, Lag, Neg, Window
+from tiering.rules.expr import (
+    Age,
+    BinOp,
+    Compare,
+    Const,
+    Context,
+    Expr,
+    FieldRef,
+    Func,
+    Lag,
+    Neg,
+    Window,
+    derive,
+)
 
 LEVER_TYPES = (DType.MONEY, DType.INT, DType.RATIO)
 """Field types a firm can move by its own effort (expert scores, flags, dates and text are not levers)."""
@@ -29,26 +42,30 @@ SEARCH_CHUNK = 1 << 19
 searches in one piece would hold gigabytes of temporaries."""
 
 
-def reads(expr: Expr, shift: int = 0, out: set[tuple[str, int]] | None = None) -> set[tuple[str, int]]:
-    """Every (field, lag) cell an expression reads."""
+def reads(expr: Expr, shift: int = 0, out: set[tuple[str, int]] | None = None,
+          derived_from: bool = True) -> set[tuple[str, int]]:
+    """Every (field, lag) cell an expression reads; with ``derived_from`` also the cells of the columns a field
+    declared equal to another is derived from (营业收入 for 销售收入: a lever too)."""
     out = set() if out is None else out
     if isinstance(expr, FieldRef):
         out.add((expr.field, 0 if expr.firm_level else shift))
+        if expr.equivalence is not None and derived_from:
+            out.add((expr.equivalence.equals, 0 if expr.firm_level else shift))
     elif isinstance(expr, Lag):
-        reads(expr.arg, shift + expr.k, out)
+        reads(expr.arg, shift + expr.k, out, derived_from)
     elif isinstance(expr, Window):
         for i in range(expr.n):
-            reads(expr.arg, shift + i, out)
+            reads(expr.arg, shift + i, out, derived_from)
     elif isinstance(expr, Age):
         out.add((expr.field, 0))
     elif isinstance(expr, BinOp | Compare):
-        reads(expr.left, shift, out)
-        reads(expr.right, shift, out)
+        reads(expr.left, shift, out, derived_from)
+        reads(expr.right, shift, out, derived_from)
     elif isinstance(expr, Neg):
-        reads(expr.arg, shift, out)
+        reads(expr.arg, shift, out, derived_from)
     elif isinstance(expr, Func):
         for a in expr.args:
-            reads(a, shift, out)
+            reads(a, shift, out, derived_from)
     elif not isinstance(expr, Const):
         raise TypeError(f"unknown expression node {type(expr).__name__}")
     return out
@@ -88,6 +105,9 @@ class SliceContext:
     def col(self, field: str, lag: int) -> Any:
         return np.asarray(self.base.col(field, lag))[self.idx]
 
+    def derived(self, field: str, equals: str, lag: int) -> Any:
+        return np.asarray(self.base.derived(field, equals, lag))[self.idx]
+
     def text(self, field: str) -> Any:
         return np.asarray(self.base.text(field))[self.idx]
 
@@ -110,6 +130,10 @@ class PatchedContext:
         if field == self.field and lag == 0:
             return values + self.delta
         return values
+
+    def derived(self, field: str, equals: str, lag: int) -> Any:
+        # from the patched columns: moving 营业收入 moves a 销售收入 derived from it
+        return derive(self.col(field, lag), self.col(equals, lag))
 
     def text(self, field: str) -> Any:
         return self.base.text(field)

@@ -22,7 +22,7 @@ from tiering.ladder import wording
 from tiering.ladder.levers import Shift, direction, levers, reads, solve, solve_rows, uses_age
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
-from tiering.rules.expr import Context, FieldRef
+from tiering.rules.expr import Context, Equivalence, FieldRef, equivalent_reads
 from tiering.rules.nodes import PASS, BestOfNode, Node, PointsNode, SubtotalNode, TestNode, Vec
 from tiering.rules.operators import UPWARD, op_zh
 from tiering.rules.schema import Unit
@@ -113,9 +113,11 @@ class Mover:
         if node.op not in UPWARD:
             return Move(np.where(fail, YES_NO, 0.0), lambda i: self.shown(node, i))
         if bare is not None and BY_ID[bare].dtype in _SIZES and UPWARD[node.op] < 0:
-            # a size cap (职工 ≤ 500, 销售收入 ≤ 2亿): shrinking the firm is not advice
+            # a size cap (职工 ≤ 500, 销售收入 ≤ 2亿): shrinking the firm is not advice; a value derived under a
+            # declared equivalent is named by the column the firm holds (当前营业收入…)
+            held = _held_label(expr, v)
             return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}，"
-                        f"当前{wording.of_field(bare, float(v.value[i]))}，超过上限")
+                        f"当前{held(i)}{wording.of_field(bare, float(v.value[i]))}，超过上限")
         fields = levers(expr, node.threshold.by)
         if fields and self.ctx is not None:
             return self._lever_test(node, fail, fields, bare is not None)
@@ -293,20 +295,46 @@ class Mover:
         if threshold is not None:
             exprs.append(threshold.by)
         cells: set[tuple[str, int]] = set()
+        equivalent: dict[tuple[str, int], Equivalence] = {}
         for e in exprs:
             if e is not None:
-                reads(e, 0, cells)
+                reads(e, 0, cells, derived_from=False)
+                equivalent_reads(e, 0, equivalent)
         ordered = sorted(cells, key=lambda c: (c[1], c[0]))
+        ctx = self.ctx
+
+        def blank_of(f: str, lag: int) -> np.ndarray:
+            # a field read under a declared equivalent is missing only when the column it equals is missing too
+            value = ctx.col(f, lag) if (f, lag) not in equivalent else ctx.derived(f, equivalent[f, lag].equals, lag)
+            return np.isnan(np.asarray(value, dtype=float))
+
         # a firm without a registration date counts as registered long ago: every year's blank cell is missing
-        first = np.nan_to_num(years_of_days(self.ctx.col("registration_date", 0)), nan=-1e6)
-        blank = np.vstack([np.isnan(np.asarray(self.ctx.col(f, lag), dtype=float)) & (self.data_year - lag >= first)
-                           for f, lag in ordered]) if ordered else np.zeros((0, self.ctx.size), dtype=bool)
-        names = [BY_ID[f].label + ("" if BY_ID[f].kind == Kind.FIRM else f"{self.data_year - lag}年")
-                 for f, lag in ordered]
+        first = np.nan_to_num(years_of_days(ctx.col("registration_date", 0)), nan=-1e6)
+        blank = np.vstack([blank_of(f, lag) & (self.data_year - lag >= first)
+                           for f, lag in ordered]) if ordered else np.zeros((0, ctx.size), dtype=bool)
+        names = [_cell_name(f, lag, self.data_year, equivalent.get((f, lag))) for f, lag in ordered]
         # one text per distinct set of blank cells: firm by firm, a NumPy call each costs seconds on 100k firms
         patterns, firm_pattern = distinct_rows(blank.T)
         texts = [_missing_text([n for n, gap in zip(names, p, strict=True) if gap]) for p in patterns]
         return lambda i: texts[firm_pattern[i]]
+
+
+def _held_label(expr: FieldRef, v: Vec) -> Render:
+    """'' for a firm whose value is its own; the label of the column it was derived from where a declared
+    equivalent supplied it (the firm holds that column, not this one)."""
+    eq = expr.equivalence
+    texts = v.text
+    if eq is None or texts is None:
+        return _const("")
+    other = BY_ID[eq.equals].label
+    return lambda i: other if texts[i] else ""
+
+
+def _cell_name(field: str, lag: int, data_year: int, eq: Equivalence | None) -> str:
+    """'销售收入2023年'; '销售收入（或营业收入）2023年' for a field a declared equivalent may supply."""
+    f = BY_ID[field]
+    alt = f"（或{BY_ID[eq.equals].label}）" if eq is not None else ""
+    return f.label + alt + ("" if f.kind == Kind.FIRM else f"{data_year - lag}年")
 
 
 def _gap(v: Vec) -> np.ndarray:

@@ -10,7 +10,7 @@ from pathlib import Path
 from tiering import industry
 from tiering.fields import BY_ID, DType
 from tiering.rules import bands as band_tables
-from tiering.rules.expr import Compiler, Expr, ExprError
+from tiering.rules.expr import Compiler, Equivalence, Expr, ExprError
 from tiering.rules.extends import Base
 from tiering.rules.nodes import (
     FAIL,
@@ -47,6 +47,8 @@ class CompiledRuleSet:
     metrics: dict[str, Expr] = field(default_factory=dict)
     bases: tuple[Base, ...] = ()
     """The rule files this one extends (nearest first), each with its own SHA-256; empty for a whole file."""
+    equivalences: tuple[Equivalence, ...] = ()
+    """The columns this rule set's documents make equal to others (its ``equivalents``), derived where missing."""
 
     @property
     def id(self) -> str:
@@ -89,12 +91,36 @@ class _Build:
     def __init__(self, spec: RuleSetFile) -> None:
         self.spec = spec
         self.problems: list[tuple[Loc, str]] = []
-        self.compiler = Compiler({k: m.expr for k, m in spec.metrics.items()})
+        self.equivalences = self._equivalences()
+        self.compiler = Compiler({k: m.expr for k, m in spec.metrics.items()},
+                                 {e.field: e for e in self.equivalences})
         self.nodes: dict[str, Node] = {}
         self.needs: dict[str, int] = {}
 
     def problem(self, loc: Loc, message: str) -> None:
         self.problems.append((loc, message))
+
+    def _equivalences(self) -> tuple[Equivalence, ...]:
+        """The declared equivalents, checked: two numeric fields of one type, each field derived at most once."""
+        out: list[Equivalence] = []
+        for i, eq in enumerate(self.spec.equivalents):
+            loc: Loc = ("equivalents", i)
+            a, b = BY_ID.get(eq.field), BY_ID.get(eq.equals)
+            if a is None or b is None:
+                unknown = eq.field if a is None else eq.equals
+                self.problem(loc + ("field" if a is None else "equals",), f"unknown field '{unknown}'")
+                continue
+            if a.dtype != b.dtype or a.dtype in (DType.TEXT, DType.DATE) or a.kind != b.kind or a.id == b.id:
+                self.problem(loc + ("equals",), f"'{a.id}' can only be read as another numeric field of the same "
+                                                f"type and kind; '{b.id}' is not one")
+                continue
+            if any(e.field == a.id for e in out):
+                self.problem(loc + ("field",), f"'{a.id}' has two equivalents in this rule set; keep one")
+                continue
+            mark = "【暂定口径】" if eq.provisional else ""
+            note = f"{a.label}由 {b.label} 按 {eq.basis} 口径取得{mark}（{eq.source.document} {eq.source.clause}）"
+            out.append(Equivalence(a.id, b.id, note))
+        return tuple(out)
 
     def expr(self, text: str, loc: Loc) -> Expr | None:
         try:
@@ -290,7 +316,8 @@ def compile_ruleset(spec: RuleSetFile, path: Path, raw: bytes) -> tuple[Compiled
                           f"points_of '{n.points_of}' must name a points, best_of or score criterion of this rule set")
     if b.problems:
         return None, b.problems
-    return CompiledRuleSet(spec, root, b.nodes, path, hashlib.sha256(raw).hexdigest(), b.needs, metrics), []
+    return CompiledRuleSet(spec, root, b.nodes, path, hashlib.sha256(raw).hexdigest(), b.needs, metrics,
+                           equivalences=b.equivalences), []
 
 
 def _loc_of(c: Criterion, node_id: str, loc: Loc) -> Loc:

@@ -53,6 +53,7 @@ class Context(Protocol):
     size: int
 
     def col(self, field: str, lag: int) -> Any: ...
+    def derived(self, field: str, equals: str, lag: int) -> Any: ...
     def text(self, field: str) -> Any: ...
     def data_year_end(self, lag: int) -> float: ...
     def eval_date(self) -> float: ...
@@ -82,20 +83,70 @@ class Const(Expr):
         return float(self.value)
 
 
+@dataclass(frozen=True)
+class Equivalence:
+    """A field the rule set's document makes equal to another (a rule file's ``equivalents`` entry): a missing value
+    of ``field`` is read from ``equals``; ``note`` is what the trace says where that happened."""
+
+    field: str
+    equals: str
+    note: str
+
+
 @dataclass
 class FieldRef(Expr):
     field: str
     firm_level: bool
+    equivalence: Equivalence | None = None
+    """Set when the rule set declares ``field`` equal to another column: the value is the derived column."""
 
     def vec(self, ctx: Context, shift: int) -> np.ndarray:
-        return ctx.col(self.field, 0 if self.firm_level else shift)
+        lag = 0 if self.firm_level else shift
+        if self.equivalence is not None:
+            return ctx.derived(self.field, self.equivalence.equals, lag)
+        return ctx.col(self.field, lag)
 
     def one(self, ctx: Context, shift: int) -> float:
-        return ctx.col(self.field, 0 if self.firm_level else shift)
+        lag = 0 if self.firm_level else shift
+        if self.equivalence is not None:
+            return ctx.derived(self.field, self.equivalence.equals, lag)
+        return ctx.col(self.field, lag)
 
     def needs(self, shift: int, out: dict[str, int]) -> None:
         lag = 0 if self.firm_level else shift
-        out[self.field] = max(out.get(self.field, 0), lag)
+        for field in (self.field,) if self.equivalence is None else (self.field, self.equivalence.equals):
+            out[field] = max(out.get(field, 0), lag)
+
+
+def derive(own: Any, other: Any) -> Any:
+    """A column read under a declared equivalence: its own value where present, else the equal column's (arrays
+    for the batch path, floats for one firm: the one definition both paths use)."""
+    if isinstance(own, float):
+        return other if math.isnan(own) else own
+    return np.where(np.isnan(own), other, own)
+
+
+def equivalent_reads(expr: Expr, shift: int = 0, out: dict[tuple[str, int], Equivalence] | None = None,
+                     ) -> dict[tuple[str, int], Equivalence]:
+    """Every (field, lag) an expression reads under a declared equivalence, with the equivalence."""
+    out = {} if out is None else out
+    if isinstance(expr, FieldRef):
+        if expr.equivalence is not None:
+            out[(expr.field, 0 if expr.firm_level else shift)] = expr.equivalence
+    elif isinstance(expr, Lag):
+        equivalent_reads(expr.arg, shift + expr.k, out)
+    elif isinstance(expr, Window):
+        for i in range(expr.n):
+            equivalent_reads(expr.arg, shift + i, out)
+    elif isinstance(expr, BinOp | Compare):
+        equivalent_reads(expr.left, shift, out)
+        equivalent_reads(expr.right, shift, out)
+    elif isinstance(expr, Neg):
+        equivalent_reads(expr.arg, shift, out)
+    elif isinstance(expr, Func):
+        for a in expr.args:
+            equivalent_reads(a, shift, out)
+    return out
 
 
 def _nan_if_bad(x: float) -> float:
@@ -347,8 +398,9 @@ FUNCTIONS = ("lag", *_WINDOWS, *_FUNCS, *_DATES)
 class Compiler:
     """Compiles expressions against the field registry and a rule set's metrics (which may use each other)."""
 
-    def __init__(self, metrics: Mapping[str, str]) -> None:
+    def __init__(self, metrics: Mapping[str, str], equivalences: Mapping[str, Equivalence] | None = None) -> None:
         self._sources = dict(metrics)
+        self._equivalences = dict(equivalences or {})
         self._compiled: dict[str, Expr] = {}
         self._stack: list[str] = []
 
@@ -391,7 +443,7 @@ class Compiler:
         if f.dtype in (DType.TEXT, DType.DATE):
             raise ExprError(f"'{name}' is a {f.dtype} field; arithmetic needs a number "
                             f"(dates go through age_years()/age_days())", node.col_offset)
-        return FieldRef(name, firm_level=f.kind == Kind.FIRM)
+        return FieldRef(name, firm_level=f.kind == Kind.FIRM, equivalence=self._equivalences.get(name))
 
     def _int_arg(self, node: ast.expr, what: str) -> int:
         if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool) \

@@ -22,7 +22,7 @@ import pandas as pd
 
 from tiering.industry import membership
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN, BandTable, tidy
-from tiering.rules.expr import Context, Expr
+from tiering.rules.expr import Context, Equivalence, Expr, equivalent_reads
 from tiering.rules.operators import compare
 from tiering.rules.schema import Band, Source, Unit
 
@@ -32,7 +32,12 @@ NO_BAND = -1
 
 @dataclass
 class Vec:
-    """A node's result for every firm (arrays of equal length)."""
+    """A node's result for every firm (arrays of equal length).
+
+    ``text`` is what a text criterion saw (e.g. 行业); for a criterion reading a column the rule set declares equal
+    to another, it says where the firm's value was derived ("销售收入由 营业收入 按 工作指引 口径取得（…）"), None
+    elsewhere.
+    """
 
     value: np.ndarray
     threshold: np.ndarray
@@ -124,6 +129,46 @@ class Node:
         return False
 
 
+def _derived_notes(exprs: list[Expr | None]) -> list[tuple[str, list[tuple[str, str, int]]]]:
+    """The equivalences ``exprs`` read, as (note, cells (field, equals, lag) read under it)."""
+    reads: dict[tuple[str, int], Equivalence] = {}
+    for e in exprs:
+        if e is not None:
+            equivalent_reads(e, 0, reads)
+    grouped: dict[str, list[tuple[str, str, int]]] = {}
+    for (name, lag), eq in reads.items():
+        grouped.setdefault(eq.note, []).append((name, eq.equals, lag))
+    return list(grouped.items())
+
+
+def derivation_vec(ctx: Context, exprs: list[Expr | None], n: int) -> np.ndarray | None:
+    """Per firm, the note of every equivalence its value was derived by (None where none was): a cell is derived
+    where the register has no value for the field and has one for the column declared equal to it."""
+    found = _derived_notes(exprs)
+    if not found:
+        return None
+    used = []
+    for note, cells in found:
+        mask = np.zeros(n, dtype=bool)
+        for name, equals, lag in cells:
+            own, other = (np.asarray(ctx.col(f, lag), dtype=float) for f in (name, equals))
+            mask |= np.isnan(own) & ~np.isnan(other)
+        used.append((note, mask))
+    if not any(mask.any() for _, mask in used):
+        return None
+    out = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(np.any([mask for _, mask in used], axis=0)):
+        out[i] = "；".join(note for note, mask in used if mask[i])
+    return out
+
+
+def derivation_one(ctx: Context, exprs: list[Expr | None]) -> str | None:
+    """The same note for one firm."""
+    notes = [note for note, cells in _derived_notes(exprs)
+             if any(math.isnan(ctx.col(f, lag)) and not math.isnan(ctx.col(e, lag)) for f, e, lag in cells)]
+    return "；".join(notes) if notes else None
+
+
 def _range_status_vec(op: str, lo: np.ndarray, hi: np.ndarray, t: np.ndarray) -> np.ndarray:
     a = compare(op, lo, t)
     unknown = np.isnan(lo) | np.isnan(t)
@@ -207,6 +252,7 @@ class TestNode(Node):
             value = np.broadcast_to(self.expr.vec(ev.ctx, 0), n).astype(float)
             status = _range_status_vec(self.op, value, value, t)
             status = np.where(np.isnan(value), self.if_missing, status).astype(np.int8)
+            return Vec(value, t, status, nan, nan, band, derivation_vec(ev.ctx, [self.expr, self.threshold.by], n))
         return Vec(value, t, status, nan, nan, band)
 
     def one(self, ev: Evaluator) -> One:
@@ -229,7 +275,8 @@ class TestNode(Node):
         assert self.expr is not None
         value = self.expr.one(ev.ctx, 0)
         status = self.if_missing if math.isnan(value) else _range_status_one(self.op, value, value, t)
-        return One(value, t, status, math.nan, math.nan, band)
+        return One(value, t, status, math.nan, math.nan, band,
+                   derivation_one(ev.ctx, [self.expr, self.threshold.by]))
 
 
 def _band_points(band: Band, lo_edge: float, hi_edge: float) -> tuple[float, float]:
@@ -304,7 +351,7 @@ class PointsNode(Node):
             use = ~np.isnan(o) & (o >= pmin) & (o <= pmax)
             pmin, pmax = np.where(use, o, pmin), np.where(use, o, pmax)
         status = np.where(pmin == pmax, SCORED, UNKNOWN).astype(np.int8)
-        return Vec(value, _missing(n), status, pmin, pmax, idx)
+        return Vec(value, _missing(n), status, pmin, pmax, idx, derivation_vec(ev.ctx, [self.expr, self.override], n))
 
     def one(self, ev: Evaluator) -> One:
         assert self.expr is not None and self.table is not None
@@ -324,7 +371,8 @@ class PointsNode(Node):
             if not math.isnan(o) and pmin <= o <= pmax:  # type: ignore[operator]
                 pmin = pmax = float(o)
         status = SCORED if pmin == pmax else UNKNOWN
-        return One(value, math.nan, status, float(pmin), float(pmax), i)
+        return One(value, math.nan, status, float(pmin), float(pmax), i,
+                   derivation_one(ev.ctx, [self.expr, self.override]))
 
 
 @dataclass
@@ -410,13 +458,14 @@ class ClassesNode(Node):
         idx = self.table.index_vec(tidy(value))
         status = np.where(idx >= 0, SCORED, UNKNOWN).astype(np.int8)
         nan = _missing(n)
-        return Vec(value, nan, status, nan, nan, idx)
+        return Vec(value, nan, status, nan, nan, idx, derivation_vec(ev.ctx, [self.expr], n))
 
     def one(self, ev: Evaluator) -> One:
         assert self.expr is not None and self.table is not None
         value = self.expr.one(ev.ctx, 0)
         i = self.table.index_one(tidy(value))  # type: ignore[arg-type]
-        return One(value, math.nan, SCORED if i >= 0 else UNKNOWN, math.nan, math.nan, i)
+        return One(value, math.nan, SCORED if i >= 0 else UNKNOWN, math.nan, math.nan, i,
+                   derivation_one(ev.ctx, [self.expr]))
 
     def label_of(self, band: int) -> str | None:
         """The label of class ``band`` (None when the firm is in no class)."""

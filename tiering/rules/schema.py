@@ -276,6 +276,20 @@ class Review(Strict):
         return self
 
 
+class Equivalent(Strict):
+    """A column the rule set's document makes equal to another: where the register has no value for ``field`` it is
+    read from ``equals`` (e.g. the 工作指引's 销售收入 = 主营业务收入 + 其他业务收入 = 营业收入), and the trace says so
+    ("销售收入由 营业收入 按 工作指引 口径取得")."""
+
+    field: str
+    equals: str
+    basis: str = Field(min_length=1)
+    """The short name of the definition, as the trace says it: 按 ``basis`` 口径取得."""
+    source: Source
+    provisional: bool = False
+    note: str | None = None
+
+
 class RuleSetFile(Strict):
     """A whole rule file: the metadata header, derived metrics and the decision tree."""
 
@@ -300,6 +314,7 @@ class RuleSetFile(Strict):
     description: str | None = None
     references: list[Reference] = Field(min_length=1)
     metrics: dict[str, Metric] = {}
+    equivalents: list[Equivalent] = []
     criteria: Criterion
 
     @model_validator(mode="after")
