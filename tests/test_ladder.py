@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tiering.engine.evaluate import evaluate
+from tiering.explain.outcomes import outcome_frame
 from tiering.ladder.samples import load_sample
 from tiering.ladder.summary import tier_summary
 from tiering.rules.library import load_library
@@ -18,7 +19,7 @@ from tiering.rules.library import load_library
 def summary() -> tuple[pd.DataFrame, dict[str, str]]:
     panel, notes, year = load_sample()
     ev = evaluate(panel, load_library().in_force(dt.date(year, 6, 30)), year)
-    return tier_summary(ev).set_index("name"), notes
+    return tier_summary(ev, outcome_frame(ev)).set_index("name"), notes
 
 
 def test_each_sample_firm_reaches_or_misses_the_rung_its_note_states(summary) -> None:
@@ -44,16 +45,20 @@ def test_two_firms_reach_and_two_narrowly_miss_every_rung(summary) -> None:
         assert sum(n.startswith(f"差一点达到第{rung}级") for n in notes.values()) == 2
 
 
-@pytest.mark.parametrize(("name", "highest"), [
-    ("滨海激光装备有限公司", "4 科技小巨人（暂定）（1–3亿元）"),
-    ("北方重型传动有限公司", "4 科技小巨人（暂定）（3–10亿元）"),
-    ("天津海洋装备集团有限公司", "6 科技领军企业（暂定）"),
-    ("津门储能科技有限公司", "3 瞪羚企业（暂定）"),
-    ("河东智能视觉有限公司", "2 雏鹰企业"),
-    ("东丽云控技术有限公司", "0 未入梯队"),
+@pytest.mark.parametrize(("name", "rung", "highest"), [
+    ("滨海激光装备有限公司", 4, "科技小巨人（暂定）（1–3亿元）"),
+    ("北方重型传动有限公司", 4, "科技小巨人（暂定）（3–10亿元）"),
+    ("天津海洋装备集团有限公司", 6, "科技领军企业（暂定）"),
+    ("津门储能科技有限公司", 3, "瞪羚企业（暂定）"),
+    ("河东智能视觉有限公司", 2, "雏鹰企业"),
+    ("东丽云控技术有限公司", 0, "未入梯队"),
 ])
-def test_highest_rung_text(summary, name: str, highest: str) -> None:
-    assert summary[0].loc[name, "highest"] == highest
+def test_highest_rung_text(summary, name: str, rung: int, highest: str) -> None:
+    """The 层级 sheet: 层级序号 holds the number, 最高层级 the programme (without the number again), and the sort
+    column both."""
+    row = summary[0].loc[name]
+    assert (row["rung"], row["highest"]) == (rung, highest)
+    assert row["tier"].startswith(f"{rung} {highest}｜")
 
 
 def test_programs_list_ladder_then_side_programmes(summary) -> None:

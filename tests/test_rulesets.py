@@ -395,6 +395,7 @@ def test_a_given_score_overrides_the_computed_range_on_both_paths_and_says_so(tm
 def test_provisional_has_one_meaning_from_the_loader() -> None:
     """A criterion inside a provisional one is provisional; a rule set is provisional by its status or by any of
     its criteria — also once superseded — and every output names it by the same title."""
+    from tiering.explain.outcomes import outcome_frame
     from tiering.ladder.lacks import _titles
     from tiering.ladder.summary import tier_summary
     from tiering.rules.schema import Status
@@ -409,4 +410,4 @@ def test_provisional_has_one_meaning_from_the_loader() -> None:
     rows = pd.DataFrame({"uscc": ["91120116MA05JX0001"], "name": ["甲"], "year": [2018], "revenue": [np.nan]})
     ev = evaluate(rows, LIBRARY.in_force(dt.date(2019, 6, 30), {"tj_lj": "tj-lj-2018"}, ["tj_lj"]), 2019)
     assert _titles(ev)["tj_lj"] == old.shown_title
-    assert old.shown_title in tier_summary(ev).loc[0, "pending"].split("、")
+    assert old.shown_title in tier_summary(ev, outcome_frame(ev)).loc[0, "pending"].split("、")

@@ -99,7 +99,7 @@ class Classification:
     @cached_property
     def standing(self) -> pd.DataFrame:
         """Per firm: highest rung on the ladder, programmes qualified, programmes pending (the 层级 sheet)."""
-        return tier_summary(self.evaluation)
+        return tier_summary(self.evaluation, self.outcomes)
 
     def firm_code(self, firm_id: str) -> str:
         """The 统一社会信用代码 of ``firm_id`` (a code or an exact 企业名称) among the firms evaluated."""

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tiering.engine.evaluate import Evaluation, RuleSetResult
-from tiering.ladder.rungs import NO_RUNG, NO_RUNG_TEXT
+from tiering.ladder.rungs import NO_RUNG, NO_RUNG_TEXT, highest_rung, rungs_of
 from tiering.rules.nodes import PASS, UNKNOWN, ClassesNode
 
 SEP = "、"
@@ -39,13 +39,16 @@ def _class_labels(result: RuleSetResult) -> np.ndarray:
     return labels
 
 
-def tier_summary(evaluation: Evaluation) -> pd.DataFrame:
-    """One row per firm: uscc, name, rung (0–6), highest (e.g. "4 科技小巨人（暂定）（1–3亿元）"), programs (every
-    programme qualified, ladder first), pending (programmes undetermined for missing data) and tier —
-    "highest｜programs", the one column to sort by (it starts with the rung number)."""
+def tier_summary(evaluation: Evaluation, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """One row per firm: uscc, name, rung (0–6, :func:`tiering.ladder.rungs.highest_rung` of the run's
+    ``outcomes``), highest (that rung's programme, e.g. "科技小巨人（暂定）（1–3亿元）", or "未入梯队"; the rung
+    number is the rung column's), programs (every programme qualified, ladder first), pending (programmes
+    undetermined for missing data) and tier — "rung highest｜programs", the one text column to sort by."""
+    rung = highest_rung(outcomes, rungs_of([r.ruleset for r in evaluation.results]))
+    rung = rung.reindex(evaluation.firms, fill_value=NO_RUNG).to_numpy(dtype=np.int64)
     n = len(evaluation.firms)
-    rung = np.full(n, NO_RUNG, dtype=np.int64)
-    highest = np.full(n, f"{NO_RUNG} {NO_RUNG_TEXT}", dtype=object)
+    highest = np.full(n, NO_RUNG_TEXT, dtype=object)
+    named = rung == NO_RUNG
     programs: list[list[str]] = [[] for _ in range(n)]
     pending: list[list[str]] = [[] for _ in range(n)]
     for result in _order(evaluation):
@@ -55,13 +58,12 @@ def tier_summary(evaluation: Evaluation) -> pd.DataFrame:
             programs[i].append(title)
         for i in np.flatnonzero(result.outcome == UNKNOWN):
             pending[i].append(title)
-        step = result.ruleset.meta.rung
-        if step is None:
+        if result.ruleset.meta.rung is None:
             continue
         classes = _class_labels(result)
-        for i in np.flatnonzero(qualified & (step > rung)):
-            rung[i] = step
-            highest[i] = f"{step} {title}" + (f"（{classes[i]}）" if classes[i] else "")
+        for i in np.flatnonzero(qualified & (rung == result.ruleset.meta.rung) & ~named):
+            highest[i] = title + (f"（{classes[i]}）" if classes[i] else "")
+            named[i] = True
     listed = np.array([SEP.join(p) if p else "—" for p in programs], dtype=object)
     return pd.DataFrame({
         "uscc": evaluation.firms,
@@ -70,5 +72,5 @@ def tier_summary(evaluation: Evaluation) -> pd.DataFrame:
         "highest": highest,
         "programs": listed,
         "pending": [SEP.join(p) for p in pending],
-        "tier": [f"{h}｜{p}" for h, p in zip(highest, listed, strict=True)],
+        "tier": [f"{r} {h}｜{p}" for r, h, p in zip(rung, highest, listed, strict=True)],
     })
