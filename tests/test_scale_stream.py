@@ -149,3 +149,33 @@ def test_format_with_an_engine_csv_is_written_and_xlsx_refused(panel, tmp_path) 
         pd.testing.assert_frame_equal(a.sort_values(keys).reset_index(drop=True),
                                       b.sort_values(keys).reset_index(drop=True))
     assert (tmp_path / "b" / "结果.csv").read_bytes().count(b"\xef\xbb\xbf") == 1
+
+
+def test_report_select_and_targets_work_on_a_partitioned_runs_register_folder(panel, tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "reg"
+    frame = panel.rename(columns={"年度": "year"})
+    pq.write_to_dataset(pa.Table.from_pandas(frame, preserve_index=False), folder, partition_cols=["year"])
+    store = tmp_path / "audit.sqlite"
+    classified = CliRunner().invoke(main, ["classify", str(folder), "--year", str(YEAR), "--program", "tj_cy",
+                                           "--out", str(tmp_path / "c"), "--engine", "local", "--partition-size",
+                                           "25", "--store", str(store)])
+    assert classified.exit_code == 0, classified.output
+    run_id = classified.output.split("审计记录 audit run ")[1].split()[0]
+    counts = pd.read_csv(tmp_path / "c" / "汇总.csv")
+    report = CliRunner().invoke(main, ["report", run_id, "--register", str(folder), "--store", str(store),
+                                       "--out", str(tmp_path / "r"), "--no-selection"])
+    assert report.exit_code == 0, report.output
+    assert f"报告依据审计记录 {run_id}" in report.output
+    summary = pd.read_excel(tmp_path / "r" / "report.xlsx", sheet_name="汇总")
+    assert summary.iloc[0, 0] == "tj-cy-2021"
+    assert int(counts["qualified"].iloc[0]) in summary.iloc[0].tolist()
+    chosen = CliRunner().invoke(main, ["select", str(folder), "--year", str(YEAR), "--n", "10", "--out",
+                                       str(tmp_path / "s"), "--no-audit"])
+    assert chosen.exit_code == 0, chosen.output
+    assert (tmp_path / "s" / "cultivation_list.xlsx").exists()
+    plan = Path(__file__).resolve().parents[1] / "rules" / "plans" / "dongli-kjxzxqy-2011.yaml"
+    tracked = CliRunner().invoke(main, ["targets", str(folder), "--plan", str(plan), "--year", "2024"])
+    assert tracked.exit_code == 0, tracked.output

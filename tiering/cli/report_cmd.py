@@ -73,8 +73,8 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 @click.argument("source", metavar="REGISTER|RUN_ID")
 @click.option("--year", type=YEAR, default=None,
               help="Application year; criteria read fiscal year YEAR-1 (required with a REGISTER).")
-@click.option("--register", "run_register", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="With a RUN_ID: the register file that run classified (checked by its SHA-256).")
+@click.option("--register", "run_register", type=click.Path(exists=True, dir_okay=True, path_type=Path), default=None,
+              help="With a RUN_ID: the register (file or folder) that run classified (checked by its SHA-256).")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With a RUN_ID: the audit store (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
