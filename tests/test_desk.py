@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from test_audit import FIRMS, classify, write_register
 
 from tiering import exit_codes
+from tiering.audit import lists
 from tiering.audit.evidence import MAX_BYTES, evidence_dir
 from tiering.audit.selections import selections_dir
 from tiering.audit.show import firm_history
@@ -364,6 +365,55 @@ def test_the_list_is_proposed_approved_and_exported(store: tuple[Path, str, str]
     assert (report.ok, report.list_decisions) == (True, 3)
     shown = firm_history(path, FIRMS[1], brief=True)
     assert "名单决定 list decision: 提议加入 " + FIRMS[1] in shown and "批准名单 approved（3 家），由 approver" in shown
+
+
+def test_list_decisions_show_in_explain_audit_show_select_workbook_and_report(
+        recorded: tuple[Path, str, str], store: tuple[Path, str, str], tmp_path: Path) -> None:
+    path, _, select_id = store
+    register, policy = recorded[0].parent.parent / "firms.csv", recorded[0].parent.parent / "policy.yaml"
+    added = lists.propose(path, select_id, "analyst", "专家评审认为发展潜力大", "add", FIRMS[1], 2, None)
+    removed = lists.propose(path, select_id, "analyst", "材料不全，暂缓", "remove", FIRMS[2], None, added)
+    lists.approve(path, select_id, "approver", "经评审委员会讨论通过", removed)
+    runner = CliRunner()
+    shown = runner.invoke(main, ["explain", str(register), FIRMS[1], "--year", "2025", "--program", "kjxzxqy",
+                                 "--store", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert (f"名单决定 list decision：培育名单（遴选运行 {select_id}）：不在遴选结果中；批准名单第 2 位" in shown.output
+            and f"名单决定 list decision：提议加入 {FIRMS[1]}，由 analyst" in shown.output
+            and "名单决定 list decision：批准名单 approved（2 家），由 approver" in shown.output)
+    shown = runner.invoke(main, ["explain", str(register), FIRMS[2], "--year", "2025", "--program", "kjxzxqy",
+                                 "--store", str(path)])
+    assert "遴选结果第 2 位；批准名单未含（已移出）" in shown.output and "理由：材料不全，暂缓" in shown.output
+    assert "名单决定" not in runner.invoke(main, ["explain", str(register), FIRMS[0], "--year", "2025", "--program",
+                                                "kjxzxqy", "--store", str(path)]).output
+    history = firm_history(path, FIRMS[2], brief=True)
+    assert "名单决定后 committee's list: 批准名单未含（已移出）" in history and "提议移出 " + FIRMS[2] in history
+    assert "名单决定后 committee's list: 批准名单第 1 位" in firm_history(path, FIRMS[3], brief=True)
+
+    made = runner.invoke(main, ["select", str(register), "--year", "2025", "--policy", str(policy), "--program",
+                                "kjxzxqy", "--store", str(path), "--out", str(tmp_path / "select")])
+    assert made.exit_code == 0, made.output
+    book = openpyxl.load_workbook(tmp_path / "select" / "cultivation_list.xlsx")
+    rows = list(book["入选名单"].iter_rows(values_only=True))
+    assert rows[0][:6] == ("名次", "名单决定", "名单决定理由", "决定人", "决定时间", "统一社会信用代码")
+    assert [r[:4] + r[5:6] for r in rows[1:]] == [  # the machine's list stays; the committee's places beside it
+        (1, "批准名单第 1 位", None, "approver", FIRMS[3]),
+        (2, "批准名单未含（已移出）", "材料不全，暂缓", "analyst", FIRMS[2])]
+    decisions = [r[2] for r in book["名单决定"].iter_rows(values_only=True)]
+    assert decisions[0] == "名单决定" and decisions[1].startswith(f"提议加入 {FIRMS[1]}") and len(decisions) == 4
+    about = dict(r[:2] for r in book["说明"].iter_rows(values_only=True))
+    assert f"遴选运行 {select_id} 上的 3 项名单决定（已由 approver" in about["名单决定"]
+
+    made = runner.invoke(main, ["report", str(register), "--year", "2025", "--policy", str(policy), "--program",
+                                "kjxzxqy", "--store", str(path), "--out", str(tmp_path / "report")])
+    assert made.exit_code == 0, made.output
+    book = openpyxl.load_workbook(tmp_path / "report" / "report.xlsx")
+    rows = list(book["培育名单"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("入选序号", "名单决定", "名单决定理由")
+    assert rows[2][1:3] == ("批准名单未含（已移出）", "材料不全，暂缓")
+    assert "名单决定" in book.sheetnames
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "名单决定（评审委员会）" in page and "理由：专家评审认为发展潜力大" in page and "批准名单第 1 位" in page
 
 
 def test_brief_inputs_are_in_the_chain_and_older_select_runs_say_why_they_have_no_pdf(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from tiering.audit import chain
 from tiering.audit.db import connect
 from tiering.audit.store import _now, append_record, load_records, new_run_id, run_record
@@ -130,3 +132,75 @@ def decision_line(d: dict[str, Any]) -> str:
     op = {"add": "提议加入", "remove": "提议移出", "move": "提议调整位次至"}[d["change"]["op"]]
     place = f" 第 {d['change']['to']} 位" if d["change"]["op"] == "move" else ""
     return (f"{op}{place} {d['change']['uscc']}，由 {d['by']} 于 {d['time']}；理由：{d['why']}  [{d['id']}]")
+
+
+LIST_COLUMNS = ["list_decision", "list_reason", "list_by", "list_at"]
+"""The columns a table of firms gets beside the machine's list: where the committee's list puts the firm, the
+reason of the last decision on it, who made it and when."""
+
+
+def decided_list(store: Path, year: int) -> ListState | None:
+    """The list decisions in force for application ``year``: those of the latest select run of that year that has
+    any; None when there are none (or no store)."""
+    if not store.is_file():
+        return None
+    conn = connect(store, create=False)
+    try:
+        decided = {r["run_id"] for r in load_records(conn, "list")}
+        runs = [r["run_id"] for r in load_records(conn, "run")
+                if r["run_id"] in decided and r.get("year") == year and r.get("selection") is not None]
+        return list_state(conn, runs[-1]) if runs else None
+    finally:
+        conn.close()
+
+
+def committee_place(state: ListState, uscc: str) -> str:
+    """Where the committee's list puts one firm, beside (never instead of) the machine's place."""
+    if uscc in state.current:
+        place = f"第 {state.current.index(uscc) + 1} 位"
+        return f"批准名单{place}" if state.approved else f"提议名单{place}（未批准）"
+    if uscc in state.machine:
+        return "批准名单未含（已移出）" if state.approved else "提议移出（未批准）"
+    return "不在名单"
+
+
+def list_table(state: ListState) -> pd.DataFrame:
+    """One row per firm on the machine's or the committee's list (or named by a decision): ``uscc`` and
+    :data:`LIST_COLUMNS`, for :func:`tiering.output.overrides.beside_list`."""
+    firms = list(dict.fromkeys([*state.machine, *state.current,
+                                *(d["change"]["uscc"] for d in state.decisions if d["action"] == "propose")]))
+    rows = []
+    for uscc in firms:
+        on_firm = [d for d in state.decisions if d["action"] == "propose" and d["change"]["uscc"] == uscc]
+        last = on_firm[-1] if on_firm else state.approved
+        rows.append((uscc, committee_place(state, uscc), on_firm[-1]["why"] if on_firm else "",
+                     last["by"] if last else "", last["time"] if last else ""))
+    return pd.DataFrame(rows, columns=["uscc", *LIST_COLUMNS])
+
+
+def decisions_frame(state: ListState) -> pd.DataFrame:
+    """Every decision on the list, oldest first (when, who, the decision as analysts read it)."""
+    return pd.DataFrame([(d["time"], d["by"], decision_line(d)) for d in state.decisions],
+                        columns=["list_at", "list_by", "list_decision"])
+
+
+def firm_list_lines(store: Path, uscc: str, year: int) -> list[str]:
+    """What the committee decided about one firm on the list of application ``year`` (:func:`decided_list`), as
+    lines to print beside the machine decision; none when no list of that year has a decision on the firm."""
+    state = decided_list(store, year)
+    if state is None or (uscc not in state.machine and uscc not in state.current
+                         and all(d["change"] is None or d["change"]["uscc"] != uscc for d in state.decisions)):
+        return []
+    machine = f"遴选结果第 {state.machine.index(uscc) + 1} 位" if uscc in state.machine else "不在遴选结果中"
+    lines = [f"培育名单（遴选运行 {state.run_id}）：{machine}；{committee_place(state, uscc)}"]
+    lines += [decision_line(d) for d in state.decisions
+              if (d["action"] == "propose" and d["change"]["uscc"] == uscc) or d is state.approved]
+    return lines
+
+
+def decided_note(state: ListState) -> str:
+    """Where the committee's columns of a workbook or report come from."""
+    approval = (f"已由 {state.approved['by']} 于 {state.approved['time'][:19].replace('T', ' ')} 批准"
+                if state.approved else "尚未批准")
+    return (f"评审委员会在遴选运行 {state.run_id} 上的 {len(state.decisions)} 项名单决定（{approval}），"
+            f"列于机器名单旁，不改变遴选结果本身")

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from tiering.audit.db import connect, traces_dir
-from tiering.audit.lists import decision_line
+from tiering.audit.lists import committee_place, decision_line, list_state
 from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.store import NothingRecorded, load_records, resolve_firm
 from tiering.audit.traces import firm_records, firm_trace
@@ -102,7 +102,10 @@ def _run_section(conn: sqlite3.Connection, store: Path, run: dict[str, Any], usc
         else:
             score = "—" if pick["score"] is None else f"{pick['score']:.2f}"
             out.append(f"    遴选 selection: 第 {pick['pick']} 位入选（综合得分 {score}）")
-        out += [f"    名单决定 list decision: {decision_line(d)}" for d in lists if d["run_id"] == run["run_id"]]
+        decided = [d for d in lists if d["run_id"] == run["run_id"]]
+        if decided:
+            out.append(f"    名单决定后 committee's list: {committee_place(list_state(conn, run['run_id']), uscc)}")
+        out += [f"    名单决定 list decision: {decision_line(d)}" for d in decided]
     for _, name, rs_id, version, outcome, smin, smax, path, failed, missing in rows:
         rs = next(r for r in run["rulesets"] if r["id"] == rs_id)
         line = f"  [{rs_id} 版本 {version} SHA-256 {rs['sha256'][:12]}…] {name}：{ZH_OF[outcome]}"

@@ -13,6 +13,7 @@ import click
 
 from tiering.app import classify_firm
 from tiering.audit.db import store_path
+from tiering.audit.lists import firm_list_lines
 from tiering.audit.show import matching_run, overrides_of
 from tiering.cli.common import (
     APPLICATION_YEARS,
@@ -70,3 +71,5 @@ def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None
     for rs in rulesets:
         for line in overrides_of(store, uscc, rs.id, year):
             click.echo(f"人工调整 override（{rs.meta.program_title}）：{line}")
+    for line in firm_list_lines(store, uscc, year):
+        click.echo(f"名单决定 list decision：{line}")

@@ -10,6 +10,7 @@ import click
 from tiering import exit_codes
 from tiering.app.selection import DEFAULT_POLICY, selection_inputs
 from tiering.audit.db import store_path
+from tiering.audit.lists import decided_list
 from tiering.cli.common import (
     YEAR,
     evaluation_purpose,
@@ -76,7 +77,8 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 @click.option("--register", "run_register", type=click.Path(exists=True, dir_okay=True, path_type=Path), default=None,
               help="With a RUN_ID: the register (file or folder) that run classified (checked by its SHA-256).")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With a RUN_ID: the audit store (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
+              help="The audit store: a RUN_ID's run, and the committee's decisions on the year's list shown beside the "
+                   "cultivation list (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: out/report-YEAR); checked before any work.")
 @click.option("--overwrite", is_flag=True,
@@ -161,6 +163,8 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators), inputs,
                              count, progress)
     data.notes[:0] = notes
+    if data.selection is not None:
+        data.decided = decided_list(store_path(store), year)
     if not Path(source).is_file():
         data.run_id = source
     evaluated = [str(u) for u in data.run.evaluation.firms]

@@ -13,6 +13,7 @@ from tiering.app import classify
 from tiering.app.selection import DEFAULT_POLICY, SelectionInputs, selection_inputs
 from tiering.app.selection import select as select_list
 from tiering.audit.db import store_path
+from tiering.audit.lists import decided_list
 from tiering.audit.selections import brief_inputs, list_entries, save_brief_inputs
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli import main
@@ -126,7 +127,7 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
                  inputs.model_text, inputs.cultivated_files, lacks_source)
     run_id = None if no_audit else new_run_id()
     stamp = BriefStamp(run_id or "未记录（--no-audit）", register_path.name, register.sha256, rules_text, today())
-    written = write_selection(selection, out, meta, stamp)
+    written = write_selection(selection, out, meta, stamp, decided_list(store_path(audit_store), year))
     _echo(selection, written)
     if run_id is not None:
         attachments = {"selection_policy": inputs.policy_sha256}

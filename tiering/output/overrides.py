@@ -1,4 +1,5 @@
-"""Analysts' overrides set beside the machine decision in every table that shows a decision (never replacing it)."""
+"""Analysts' overrides and the committee's list decisions set beside the machine decision in every table that shows
+a decision (never replacing it)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,18 @@ def beside_decisions(decisions: pd.DataFrame, overrides: pd.DataFrame) -> pd.Dat
     order = [c for c in decisions.columns]
     at = order.index(anchor) + 1 if anchor in order else len(order)
     return merged[order[:at] + OVERRIDE_COLUMNS + order[at:]]
+
+
+def beside_list(picks: pd.DataFrame, decided: pd.DataFrame) -> pd.DataFrame:
+    """``picks`` (firms of the machine's list or its runners-up, with ``uscc``) with the committee's list columns
+    (:data:`tiering.audit.lists.LIST_COLUMNS`, from :func:`tiering.audit.lists.list_table`) right after the first
+    column (the machine's place); firms the committee did not touch read 未调整. Unchanged when ``decided`` is
+    empty."""
+    if decided.empty:
+        return picks
+    columns = [c for c in decided.columns if c != "uscc"]
+    merged = picks.merge(decided, on="uscc", how="left", validate="many_to_one")
+    merged[columns[0]] = merged[columns[0]].fillna("未调整")
+    merged[columns[1:]] = merged[columns[1:]].fillna("")
+    order = list(picks.columns)
+    return merged[order[:1] + columns + order[1:]].set_index(picks.index)

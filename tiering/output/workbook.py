@@ -62,6 +62,8 @@ COLUMNS: dict[str, Column] = {
     "missing": Column("缺数据条件"), "lacks": Column("尚缺（一企一策起点）"),
     "override": Column("人工调整结果"), "override_reason": Column("人工调整理由"),
     "override_by": Column("调整人"), "override_at": Column("调整时间"),
+    "list_decision": Column("名单决定"), "list_reason": Column("名单决定理由"), "list_by": Column("决定人"),
+    "list_at": Column("决定时间"),
     # trace
     "criterion_id": Column("条件代码"), "criterion": Column("条件"), "kind": Column("类型"),
     "value": Column("取值"), "threshold": Column("门槛"), "unit": Column("单位"), "status": Column("判定"),

@@ -9,6 +9,7 @@ import pandas as pd
 
 from tiering.app import Classification, Progress, classify
 from tiering.app.selection import SelectionInputs, select
+from tiering.audit.lists import ListState
 from tiering.engine.evaluate import default_eval_date
 from tiering.engine.trace import trace_table
 from tiering.ladder.rungs import NO_RUNG_TEXT, ladder
@@ -54,6 +55,9 @@ class ReportData:
     tracking: TargetTracking | None
     selection: Selection | None = None
     notes: list[str] = field(default_factory=list)
+    decided: ListState | None = None
+    """The committee's decisions on the year's list (:func:`tiering.audit.lists.decided_list`), shown beside the
+    list; None when there are none."""
     run_id: str = "未记录（报告直接评价名录；用 tiering report RUN_ID 依据已记录的运行）"
 
 

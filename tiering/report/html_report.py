@@ -7,7 +7,9 @@ import html
 
 import pandas as pd
 
+from tiering.audit.lists import decided_note, decision_line, list_table
 from tiering.ladder.rungs import NO_RUNG_TEXT
+from tiering.output.overrides import beside_list
 from tiering.output.write import zh as headers_zh
 from tiering.report import charts
 from tiering.report.data import ReportData
@@ -105,12 +107,23 @@ def _selection(data: ReportData) -> str:
                                                               chosen["highest_rung"], strict=True)]
     chart = charts.standing(labels, chosen["technical"].tolist(), chosen["growth"].tolist(),
                             chosen["combined"].tolist(), f"{sel.year} 年培育名单（{len(chosen)} 家）的得分")
-    shown = headers_zh(chosen[["pick", "name", "district", "highest_rung", "combined", "reasons", "goal_lacks"]])
-    runners = headers_zh(sel.runners_up[["name", "district", "combined", "missed_reason"]])
+    decided = list_table(data.decided) if data.decided is not None else pd.DataFrame()
+    shown = headers_zh(beside_list(chosen[["pick", "uscc", "name", "district", "highest_rung", "combined", "reasons",
+                                           "goal_lacks"]], decided).drop(columns="uscc"))
+    runners = headers_zh(beside_list(sel.runners_up[["name", "uscc", "district", "combined", "missed_reason"]],
+                                     decided).drop(columns="uscc"))
     return (f"<section><h2>六、入选企业情况</h2><p class='meta'>遴选政策：{esc(sel.policy.title)}"
             f"（{esc(sel.policy.id)}），名单 {sel.n} 家；得分为候选池内各指标百分位的加权和。</p>"
             f"{_img(chart, '入选企业得分')}{table(shown)}"
-            f"<h3>递补（名单外排名最前的企业）</h3>{table(runners)}</section>")
+            f"<h3>递补（名单外排名最前的企业）</h3>{table(runners)}{_decisions(data)}</section>")
+
+
+def _decisions(data: ReportData) -> str:
+    """The committee's decisions on the list, under the machine's list they stand beside."""
+    if data.decided is None:
+        return ""
+    items = "".join(f"<li>{esc(decision_line(d))}</li>" for d in data.decided.decisions)
+    return f"<h3>名单决定（评审委员会）</h3><p class='meta'>{esc(decided_note(data.decided))}</p><ul>{items}</ul>"
 
 
 def _notes(data: ReportData) -> str:

@@ -8,10 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 from tiering.app import Progress
+from tiering.audit.lists import decided_note, decisions_frame, list_table
 from tiering.engine.evaluate import firm_slice
 from tiering.engine.trace import READABLE_COLUMNS
 from tiering.explain.text import explain_firm
 from tiering.output.font import PageFont
+from tiering.output.overrides import beside_list
 from tiering.output.provenance import today
 from tiering.output.workbook import write_workbook
 from tiering.output.write import EXCEL_MAX_ROWS, unit_column
@@ -46,8 +48,11 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     if len(data.trace) <= EXCEL_MAX_ROWS:
         sheets["追溯"] = unit_column(data.trace[READABLE_COLUMNS], data.run.rulesets)
     if data.selection is not None:
-        sheets["培育名单"] = data.selection.selected[SELECTION_COLUMNS]
-        sheets["递补"] = data.selection.runners_up[SELECTION_COLUMNS[1:] + ["missed_reason"]]
+        decided = list_table(data.decided) if data.decided is not None else pd.DataFrame()
+        sheets["培育名单"] = beside_list(data.selection.selected[SELECTION_COLUMNS], decided)
+        sheets["递补"] = beside_list(data.selection.runners_up[SELECTION_COLUMNS[1:] + ["missed_reason"]], decided)
+        if data.decided is not None:
+            sheets["名单决定"] = decisions_frame(data.decided)
     if data.tracking is not None:
         sheets["计划目标"] = data.tracking.progress
         sheets["最接近的企业"] = data.tracking.candidates
@@ -56,7 +61,8 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
 
 def about_rows(data: ReportData) -> list[tuple[str, str]]:
     """The 说明 sheet: run id, input hash, rule versions and the report's notes."""
-    return [("运行编号", data.run_id), *data.run.provenance.rows(), ("生成日期", today()),
+    decided = [("名单决定", decided_note(data.decided))] if data.decided is not None else []
+    return [("运行编号", data.run_id), *data.run.provenance.rows(), ("生成日期", today()), *decided,
             *[("说明", n) for n in data.notes]]
 
 

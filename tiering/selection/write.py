@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tiering.audit.lists import ListState, decided_note, decisions_frame, list_table
+from tiering.output.overrides import beside_list
 from tiering.output.workbook import write_workbook
 from tiering.selection.brief import combined_briefs, firm_brief
 from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
@@ -37,9 +39,12 @@ def _component_columns(selection: Selection) -> tuple[list[str], dict[str, str]]
     return columns, names
 
 
-def list_sheets(selection: Selection) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+def list_sheets(selection: Selection, decided: ListState | None = None) -> tuple[dict[str, pd.DataFrame],
+                                                                                  dict[str, str]]:
     """The workbook's sheets (frames with id columns, in sheet order) and the Chinese headers of the columns the
-    shared registry does not name (the policy's components)."""
+    shared registry does not name (the policy's components). With ``decided`` (the committee's decisions on the
+    year's list, :func:`tiering.audit.lists.decided_list`), the list and runners-up get the committee's columns
+    beside the machine's place, and a 名单决定 sheet lists every decision."""
     components, names = _component_columns(selection)
     ranked = selection.ranked.copy()
     for col in [c for c in ranked.columns if c.startswith("pct_")]:
@@ -58,21 +63,28 @@ def list_sheets(selection: Selection) -> tuple[dict[str, pd.DataFrame], dict[str
                    "selected", "pick", "missed_reason"]]
     others = selection.firms[selection.firms["status"] != "候选"].sort_values(["status", "uscc"], kind="mergesort")
     others = others[["uscc", "name", "district", "industry", "status", "status_reason", "highest_rung"]]
+    if decided is not None:
+        table = list_table(decided)
+        chosen, runners = beside_list(chosen, table), beside_list(runners, table)
     sheets = {"入选名单": chosen, "递补": runners, "候选池": pool, "未进入候选池": others}
+    if decided is not None:
+        sheets["名单决定"] = decisions_frame(decided)
     return sheets, {**_LABELS, **names}
 
 
 def write_selection(selection: Selection, out_dir: Path, meta: list[tuple[str, str]],
-                    stamp: BriefStamp) -> list[Path]:
+                    stamp: BriefStamp, decided: ListState | None = None) -> list[Path]:
     """Write the workbook, one brief per selected firm (Markdown and PDF) and the combined brief file; return the
-    paths: the workbook first, the combined file last."""
+    paths: the workbook first, the combined file last. ``decided``: see :func:`list_sheets`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     briefs_dir = out_dir / BRIEFS_DIR
     briefs_dir.mkdir(exist_ok=True)
     for stale in sorted(briefs_dir.glob("*.md")):
         stale.unlink()  # a firm dropped from this year's list must not keep last run's brief
     notes = [("运行编号", stamp.run_id), *meta, *[("提示", w) for w in selection.warnings]]
-    sheets, labels = list_sheets(selection)
+    if decided is not None:
+        notes.append(("名单决定", decided_note(decided)))
+    sheets, labels = list_sheets(selection, decided)
     written = [write_workbook(out_dir / LIST_FILE, sheets, notes, {name: labels for name in sheets})]
     for _, row in selection.selected.iterrows():
         path = briefs_dir / f"{int(row['pick']):02d}_{row['uscc']}.md"
