@@ -37,7 +37,7 @@ def test_every_error_class_is_one_of_the_family_with_its_own_id() -> None:
     assert all(re.fullmatch(r"[a-z]+(-[a-z0-9]+)*", i) for i in ids), ids
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     codes = {c.exit_code for c in classes}
-    assert codes <= {exit_codes.USAGE, exit_codes.UNUSABLE_INPUT, exit_codes.CHECK_FAILED}
+    assert codes <= {exit_codes.USAGE, exit_codes.UNUSABLE_INPUT, exit_codes.CHECK_FAILED, exit_codes.RUN_FAILED}
 
 
 def test_an_error_says_where_what_to_do_and_its_id() -> None:
