@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from test_audit import FIRMS, classify, write_register
 
 from tiering import exit_codes
-from tiering.audit import lists
+from tiering.audit import chain, lists
 from tiering.audit.evidence import MAX_BYTES, evidence_dir
 from tiering.audit.selections import selections_dir
 from tiering.audit.show import firm_history
@@ -414,6 +414,49 @@ def test_list_decisions_show_in_explain_audit_show_select_workbook_and_report(
     assert "名单决定" in book.sheetnames
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "名单决定（评审委员会）" in page and "理由：专家评审认为发展潜力大" in page and "批准名单第 1 位" in page
+
+
+def _as_recorded_before_firm_rows(store: Path, run_id: str) -> None:
+    """Make ``run_id`` look as a run recorded before the firms table: no firm rows, no firms entry in its record
+    (the chain's hashes written again from there on, as the older tool would have written them)."""
+    conn = sqlite3.connect(store, isolation_level=None)
+    for trigger in ("firms_no_delete", "records_no_update"):
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DELETE FROM firms WHERE run = (SELECT seq FROM records WHERE ref = ?)", (run_id,))
+    prev = chain.GENESIS
+    for seq, ref, text in conn.execute("SELECT seq, ref, body FROM records ORDER BY seq").fetchall():
+        body = json.loads(text)
+        if ref == run_id:
+            body.pop("firms")
+        text = chain.canonical(body)
+        digest = chain.record_hash(prev, text)
+        conn.execute("UPDATE records SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?", (text, prev, digest, seq))
+        prev = digest
+    conn.close()
+
+
+def test_a_run_recorded_before_firm_rows_says_how_to_fix_and_audit_firms_rebuilds_them(
+        recorded: tuple[Path, str, str], store: tuple[Path, str, str], tmp_path: Path) -> None:
+    path, classify_id, _ = store
+    register = recorded[0].parent.parent / "firms.csv"
+    _as_recorded_before_firm_rows(path, classify_id)
+    assert verify(path).ok
+    browser = client(path)
+    sign_in(browser, "viewer")
+    page = browser.get(f"/runs/{classify_id}").text
+    assert 'id="no-firms"' in page and f"tiering audit firms {classify_id} --register " in page
+    assert 'id="firms"' not in page and ">2</a>" in page  # the counts stay: 2 firms qualify
+    runner = CliRunner()
+    other = write_register(tmp_path / "other.csv", rd=(31, 50, 70, 90))
+    refused = runner.invoke(main, ["audit", "firms", classify_id, "--register", str(other), "--store", str(path)])
+    assert refused.exit_code != 0 and "不是运行" in refused.output
+    done = runner.invoke(main, ["audit", "firms", classify_id, "--register", str(register), "--store", str(path)])
+    assert done.exit_code == 0 and f"已补录运行 {classify_id} 的 4 家企业明细" in done.output, done.output
+    page = browser.get(f"/runs/{classify_id}", params={"district": "东丽区"}).text
+    assert 'id="no-firms"' not in page and "共 2 家" in page and "测试企业1" in page
+    again = runner.invoke(main, ["audit", "firms", classify_id, "--register", str(register), "--store", str(path)])
+    assert again.exit_code != 0 and "已有企业明细" in again.output
+    assert verify(path).ok
 
 
 def test_brief_inputs_are_in_the_chain_and_older_select_runs_say_why_they_have_no_pdf(

@@ -11,13 +11,14 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tiering import __version__
-from tiering.app import classify
+from tiering.app import Classification, classify
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.rulesets import current_file_note, load_stored
 from tiering.audit.store import DECISION_COLUMNS, decision_rows, run_record
@@ -95,20 +96,31 @@ def _show(x: object) -> str:
     return f"{x:g}" if isinstance(x, float) else f"「{x}」"
 
 
-def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | None = None) -> ReplayReport:
-    """Re-evaluate ``register`` as run ``run_id`` did; with ``current``, use today's files of the same rule-set ids."""
+def reclassify(store: Path, run_id: str, register: Register,
+               current: RuleLibrary | None = None) -> tuple[dict[str, Any], Classification]:
+    """Run ``run_id``'s record (checked first) and ``register`` classified again through :mod:`tiering.app` as
+    that run did: its stored rule texts (with ``current``, today's files of the same rule-set ids), year and
+    evaluation date."""
     check_run_record(store, run_id)
     conn = connect(store, create=False)
     try:
         run = run_record(conn, run_id)
         stored = load_stored(conn, run["rulesets"])
+    finally:
+        conn.close()
+    return run, classify(register, _pick(stored, current), run["year"], dt.date.fromisoformat(run["eval_date"]))
+
+
+def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | None = None) -> ReplayReport:
+    """Re-evaluate ``register`` as run ``run_id`` did; with ``current``, use today's files of the same rule-set ids."""
+    run, result = reclassify(store, run_id, register, current)
+    conn = connect(store, create=False)
+    try:
         old = pd.DataFrame(conn.execute(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decision_view WHERE run_id = ? "
                                         f"ORDER BY i", (run_id,)).fetchall(), columns=list(DECISION_COLUMNS))
     finally:
         conn.close()
     notes = _notes(run, register, current is not None)
-    rulesets = _pick(stored, current)
-    result = classify(register, rulesets, run["year"], dt.date.fromisoformat(run["eval_date"]))
     evaluation = result.evaluation
     fresh = pd.DataFrame([r[3:] for r in decision_rows(run_id, run["year"], result.outcomes)],
                          columns=list(DECISION_COLUMNS))

@@ -1,4 +1,5 @@
-"""``tiering audit``: verify the chain, show a firm's recorded decisions, replay a run, record an override."""
+"""``tiering audit``: verify the chain, show a firm's recorded decisions, replay a run, record an override, rebuild
+the firm rows of an old run."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from tiering import exit_codes
+from tiering.audit.backfill import BackfillRefused, backfill_firms
 from tiering.audit.db import StoreTampered, connect, store_path
 from tiering.audit.orphans import remove_orphans
 from tiering.audit.replay import replay as replay_run
@@ -183,6 +185,35 @@ def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Pat
         fail(str(exc.args[0]))
     click.echo(report.text())
     sys.exit(exit_codes.OK if report.identical else exit_codes.CHECK_FAILED)
+
+
+@audit.command("firms")
+@click.argument("run_id")
+@click.option("--register", "register_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The register file the run classified (checked by its SHA-256).")
+@register_options
+@store_option
+@tamper_guard
+def firms(run_id: str, register_path: Path, money_unit: str | None, encoding: str | None, sheet: str | None,
+          store: Path | None) -> None:
+    """Rebuild the firm rows (所在区, 行业, highest rung) of RUN_ID, recorded before they were kept, so that the review
+    desk can list, filter and page its firms.
+
+    The register is classified again with the run's stored rule texts; the rows are written only when every
+    decision is the one recorded.
+
+    \b
+    Example: tiering audit firms 20251122T104716Z-3f9a2c1d --register datasets/sample_register.xlsx
+    """
+    path = _existing(store)
+    register = read_register(register_path, money_unit, encoding, sheet)
+    try:
+        n = backfill_firms(path, run_id, register)
+    except (BackfillRefused, StoredRulesError) as exc:
+        fail(str(exc.args[0]))
+    click.echo(f"已补录运行 {run_id} 的 {n} 家企业明细 (firm rows written)；tiering serve 中该运行可按区、行业、"
+               f"梯度筛选")
 
 
 @audit.command("override")

@@ -135,6 +135,8 @@ class Desk:
         if run is None:
             return self.missing(request, "没有这次运行 no such run")
         facts = self.store.facts(run["seq"])
+        if not facts.has_firms:  # counted again next time: `tiering audit firms` may write the run's firm rows
+            self.store.facts.cache_clear()
         args = request.query_params
         filters = Filters(**{k: args.get(k, "")[:100] for k in ("program", "outcome", "district", "industry",
                                                                   "rung", "q")})
