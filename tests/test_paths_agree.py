@@ -24,16 +24,23 @@ from tiering.fields import BY_ID, FIELDS, DType
 from tiering.rules import nodes
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import load_library
+from tiering.rules.purpose import EvaluationPurpose, Purpose
 
 LIBRARY = load_library()
 
 
-def chain_of(rs: CompiledRuleSet) -> tuple[list[CompiledRuleSet], dt.date, int]:
-    """The rule set with what it requires, the evaluation date (its first day in force) and the application year."""
+def chain_of(rs: CompiledRuleSet, purpose: str = "认定") -> tuple[list[CompiledRuleSet], dt.date, int]:
+    """The rule set with what it requires (compiled for ``purpose``), the evaluation date (its first day in force)
+    and the application year."""
     on = max(rs.meta.effective_from, dt.date(rs.meta.effective_from.year, 6, 30))
     if rs.meta.effective_to is not None:
         on = min(on, rs.meta.effective_to)
-    return LIBRARY.in_force(on, pins={rs.program: rs.id}, programs=[rs.program]), on, on.year
+    return LIBRARY.in_force(on, pins={rs.program: rs.id}, programs=[rs.program],
+                            purpose=EvaluationPurpose(Purpose(purpose))), on, on.year
+
+
+TREES = sorted(LIBRARY.by_id) + sorted(f"{rs.id}@{p}" for rs in LIBRARY.rulesets for p in rs.variants)
+"""Every rule set, and every one compiled for another purpose its criteria name (``zjtx-2026@复核``)."""
 
 
 def edges_of(chain: list[CompiledRuleSet]) -> list[float]:
@@ -78,13 +85,14 @@ def same(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-@pytest.mark.parametrize("ruleset_id", sorted(LIBRARY.by_id))
+@pytest.mark.parametrize("ruleset_id", TREES)
 # no shrinking: an example costs a whole evaluation, and the labelled draws of a failure already show the firm
 @settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_batch_and_per_firm_paths_agree(ruleset_id: str, data: st.DataObject) -> None:
-    chain, on, year = chain_of(LIBRARY.by_id[ruleset_id])
+    ruleset_id, _, purpose = ruleset_id.partition("@")
+    chain, on, year = chain_of(LIBRARY.by_id[ruleset_id], purpose or "认定")
     data_year = year - chain[-1].meta.data_year_offset
     needs: dict[str, int] = {}
     for rs in chain:

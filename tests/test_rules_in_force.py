@@ -100,7 +100,8 @@ def test_rules_status_reads_as_a_dashboard() -> None:
     assert lines[zjtx + 1].split()[:6] == ["zjtx-2022", "2022.1", "2022-06-01", "–", "2026-03-31", "provisional"]
     assert lines[zjtx + 2] == "      复核：2023年认定的称号复核仍用此版本（至 2026-12-31；工信厅企业函〔2026〕117号）"
     assert lines[zjtx + 3].split()[:7] == ["▶", "zjtx-2026", "2026.1", "2026-04-01", "–", "…", "provisional"]
-    assert "暂定条件 12 条  核对于 2026-12-04  复查期限 2027-03-31" in lines[zjtx + 3]
+    # 12 marked, and the two 称号 alternatives inside the provisional s0_title (provisional by the loader's rule)
+    assert "暂定条件 14 条  核对于 2026-12-04  复查期限 2027-03-31" in lines[zjtx + 3]
     assert "天津市猎豹企业（tj_lb，天津）" in lines
     cy = lines.index("雏鹰企业（tj_cy，天津）")
     assert lines[cy + 2].startswith("    注意：雏鹰企业 tj-cy-2021 应于 2025-01-01 前对照原文复查")
@@ -120,3 +121,79 @@ def test_variant_cases_pass(root: Path) -> None:
     result = CliRunner().invoke(main, ["rules", "test", str(root / "rules" / "variants"), "--strict-coverage"])
     assert result.exit_code == 0, result.output
     assert result.output.endswith("coverage gaps: 0\n")
+
+
+REVIEW_2024 = EvaluationPurpose(Purpose.REVIEW, 2024)
+
+
+def test_a_review_under_2hao_reads_either_year_of_the_platform_score_and_skips_the_growth_test(
+        library: RuleLibrary) -> None:
+    """A 复核 not covered by a `reviews` clause applies the version in force, compiled for 复核 from its `purposes`."""
+    on = dt.date(2026, 12, 4)
+    certify = {r.id: r for r in library.in_force(on, programs=["zjtx_xjr"])}
+    review = {r.id: r for r in library.in_force(on, programs=["zjtx_xjr"], purpose=REVIEW_2024)}
+    assert set(certify) == set(review) >= {"zjtx-2026", "zjtx-xjr-2026"}
+    assert "s6_platform_score" in certify["zjtx-2026"].nodes and "s6_platform_score_review" not in \
+        certify["zjtx-2026"].nodes
+    assert "s6_platform_score" not in review["zjtx-2026"].nodes
+    assert {"s6_platform_score_review", "s6_platform_score_y1", "s6_platform_score_y2"} <= set(
+        review["zjtx-2026"].nodes)
+    assert "g1_growth" in certify["zjtx-xjr-2026"].nodes and "g1_growth" not in review["zjtx-xjr-2026"].nodes
+    assert review["zjtx-xjr-2026"].purpose == "复核" and certify["zjtx-xjr-2026"].purpose_notes == ()
+    # programs whose criteria do not differ are the very same rule set
+    assert review["kjxzxqy-2022"] is certify["kjxzxqy-2022"]
+
+
+def test_explain_says_what_the_review_changed(sample_register: Path) -> None:
+    result = CliRunner().invoke(main, ["explain", str(sample_register), "东丽智能装备有限公司", "--year", "2025",
+                                       "--date", "2026-12-04", "--purpose", "复核", "--certified", "2024",
+                                       "--program", "zjtx_xjr"])
+    assert result.exit_code == 0, result.output
+    assert "评价目的 purpose：复核（2024年认定）；评价日期 2026-12-04；" in result.output
+    assert ("  评价目的：复核改用：近两年任一年度平台评价得分达到50分以上（代替：平台评价得分"
+            "（专精特新中小企业发展评价）达到50分以上）【暂定】（工信部企业〔2026〕2号 附件1 "
+            "专精特新中小企业发展评价（复核：近两年任一年度得分50分以上）；"
+            "据第三方转述（置信度B），原文未读；policy-2026.md §3）") in result.output
+    assert ("  评价目的：复核不考核：近两年营业收入复合增长率不低于5%【暂定】（工信部企业〔2026〕2号 附件2 专业化"
+            "（营业收入增长：复核不考核）") in result.output
+    assert "前一年度平台评价得分达到50分以上【暂定标准】" in result.output
+    certify = CliRunner().invoke(main, ["explain", str(sample_register), "东丽智能装备有限公司", "--year", "2025",
+                                        "--date", "2026-12-04", "--program", "zjtx_xjr"])
+    assert certify.exit_code == 0 and "评价目的：复核" not in certify.output
+    assert "近两年营业收入复合增长率不低于5%【暂定标准】" in certify.output
+
+
+@pytest.mark.parametrize(("purposes", "message"), [
+    ("{复核: {source: {document: 测试文件, clause: 第一条}}}", "write either 'skip: true' or a 'criterion'"),
+    ("{复核: {skip: true, source: {document: 测试文件, clause: 第一条}, criterion: {id: d, label: 职工不少于1人, "
+     "source: {document: 测试文件, clause: 第一条}, test: {value: employees, op: '>=', threshold: 1}}}}",
+     "write either 'skip: true' or a 'criterion'"),
+    ("{复核: {criterion: {id: c, label: 职工不少于2人, source: {document: 测试文件, clause: 第一条}, "
+     "test: {value: employeez, op: '>=', threshold: 2}}, source: {document: 测试文件, clause: 第一条}}}",
+     "unknown name 'employeez'"),
+])
+def test_a_bad_purpose_entry_is_refused(tmp_path: Path, purposes: str, message: str) -> None:
+    (tmp_path / "demo.yaml").write_text(f"""id: demo
+title: 测试
+title_en: Test
+program: demo
+program_title: 测试项目
+jurisdiction: national
+version: "1"
+status: stable
+effective_from: 2020-01-01
+references:
+  - document: 测试文件
+criteria:
+  id: root
+  label: 全部
+  source: {{document: 测试文件, clause: 第一条}}
+  all:
+    - id: c
+      label: 职工不少于1人
+      source: {{document: 测试文件, clause: 第一条}}
+      test: {{value: employees, op: ">=", threshold: 1}}
+      purposes: {purposes}
+""", encoding="utf-8")
+    result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
+    assert result.exit_code == 3 and message in result.output and "demo.yaml:" in result.output, result.output

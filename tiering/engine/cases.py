@@ -17,6 +17,7 @@ A cases file::
           points: {staff_points: 20}           # points of named criteria ([min, max] for a range)
           status: {b2_employees: pass}         # pass | fail | unknown | scored
         todo: 为什么这个用例已知不对            # optional: a known gap, reported but not failed
+        purpose: 复核                          # optional (default 认定): the purpose the rule set is evaluated for
 
 Every case is evaluated by both paths of the engine — cell by cell for the one firm, and vectorised with all the
 file's cases at once — and fails when they disagree on any criterion. The runner also reports, per rule set, the
@@ -50,6 +51,7 @@ from tiering.rules.nodes import (
     ScoreNode,
     TestNode,
 )
+from tiering.rules.purpose import EvaluationPurpose, Purpose
 from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
 Number = float | tuple[float, float]
@@ -73,6 +75,7 @@ class Case(BaseModel):
     expect: Expect
     todo: str | None = None
     note: str | None = None
+    purpose: Literal["认定", "复核"] = "认定"
 
 
 class CasesFile(BaseModel):
@@ -198,12 +201,14 @@ def run_cases(library: RuleLibrary, path: Path) -> tuple[list[CaseResult], Cover
                                         "cases-unknown-ruleset")]
     target = library.by_id[spec.ruleset]
     eval_date = spec.eval_date or dt.date(spec.year, 6, 30)
-    chain = library.in_force(eval_date, pins={target.program: target.id}, programs=[target.program])
+    chains = {purpose: library.in_force(eval_date, pins={target.program: target.id}, programs=[target.program],
+                                        purpose=EvaluationPurpose(Purpose(purpose)))
+              for purpose in sorted({c.purpose for c in spec.cases} | {"认定"})}
     data_year = spec.year - target.meta.data_year_offset
     results: list[CaseResult] = []
     seen: list[dict[str, One]] = []
-    panels: list[pd.DataFrame] = []
-    evaluated: list[tuple[str, CaseResult, dict[str, One]]] = []
+    panels: dict[str, list[pd.DataFrame]] = {purpose: [] for purpose in chains}
+    evaluated: list[tuple[str, str, CaseResult, dict[str, One]]] = []
     for i, case in enumerate(spec.cases):
         line = doc.line_of(("cases", i))
         code = f"CASE{i:05d}"
@@ -212,17 +217,20 @@ def run_cases(library: RuleLibrary, path: Path) -> tuple[list[CaseResult], Cover
         except KeyError as exc:
             results.append(CaseResult(target.id, case.name, False, case.todo, [f"unknown field {exc}"], line))
             continue
-        nodes = evaluate_firm(panel, chain, spec.year, eval_date)[target.id]
+        nodes = evaluate_firm(panel, chains[case.purpose], spec.year, eval_date)[target.id]
         seen.append(nodes)
-        panels.append(panel)
-        found = _check(target, nodes, case.expect)
+        panels[case.purpose].append(panel)
+        found = _check(target.for_purpose(case.purpose), nodes, case.expect)
         results.append(CaseResult(target.id, case.name, not found, case.todo, found, line))
-        evaluated.append((code, results[-1], nodes))
-    if panels:
-        batch = evaluate(pd.concat(panels, ignore_index=True), chain, spec.year, eval_date)
-        for code, result, nodes in evaluated:
+        evaluated.append((case.purpose, code, results[-1], nodes))
+    for purpose, frames in panels.items():
+        if not frames:
+            continue
+        batch = evaluate(pd.concat(frames, ignore_index=True), chains[purpose], spec.year, eval_date)
+        for _, code, result, nodes in (e for e in evaluated if e[0] == purpose):
             _compare_paths(firm_slice(batch, code)[target.id], nodes, result)
-    return results, _coverage(target, seen), []
+    variants = [target, *(target.for_purpose(p) for p in chains if target.for_purpose(p) is not target)]
+    return results, _coverage(variants, seen), []
 
 
 def _compare_paths(batch: dict[str, One], single: dict[str, One], result: CaseResult) -> None:
@@ -238,12 +246,16 @@ def _compare_paths(batch: dict[str, One], single: dict[str, One], result: CaseRe
             result.problems.append(f"batch and per-firm paths disagree on {node_id}: per-firm {one}, batch {other}")
 
 
-def _coverage(rs: CompiledRuleSet, seen: list[dict[str, One]]) -> Coverage:
-    cov = Coverage(rs.id)
-    for node in rs.root.walk():
-        statuses = {s[node.id].status for s in seen}
+def _coverage(variants: list[CompiledRuleSet], seen: list[dict[str, One]]) -> Coverage:
+    """Bands and criteria of the rule set, compiled for each purpose its cases use, that no case reached (a
+    criterion found in several purposes' trees counts as reached when a case of any of them reached it)."""
+    cov = Coverage(variants[0].id)
+    walked = {n.id: n for rs in variants for n in rs.root.walk()}
+    for node in walked.values():
+        seen_here = [s for s in seen if node.id in s]
+        statuses = {s[node.id].status for s in seen_here}
         if isinstance(node, PointsNode) and node.table is not None:
-            hit = {s[node.id].band for s in seen}
+            hit = {s[node.id].band for s in seen_here}
             for i, band in enumerate(node.table.bands):
                 if i not in hit:
                     cov.unreached_bands.append(f"{node.id} band {i + 1} ({band.label or band.points})")
@@ -254,7 +266,7 @@ def _coverage(rs: CompiledRuleSet, seen: list[dict[str, One]]) -> Coverage:
             if lacking:
                 cov.unexercised.append(f"{node.id} never {' / '.join(lacking)}")
             if isinstance(node, ScoreNode) and node.override is not None:
-                hit = {s[node.id].band for s in seen}
+                hit = {s[node.id].band for s in seen_here}
                 cov.unreached_bands += [f"{node.id} {text}" for band, text in GIVEN_TEXT.items() if band not in hit]
     return cov
 

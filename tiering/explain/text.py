@@ -117,6 +117,8 @@ def explain_firm(uscc: str, name: str, year: int, rulesets: Sequence[CompiledRul
         out.append(f"【{rs.meta.program_title}】{rs.meta.title}  版本 {rs.version}（{rs.meta.status.value}）")
         if rs.provisional:
             out.append("  注意：本规则集含暂定标准（原文未完整取得），结论仅供参考，以正式文件为准。")
+        for note in rs.purpose_notes:  # what the purpose of this evaluation changed (e.g. 复核不考核：…)
+            out.append(f"  评价目的：{note}")
         score = rs.score_node()
         head = f"  结果：{OUTCOME_ZH[root.status]}"
         if score is not None:

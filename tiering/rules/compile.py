@@ -28,7 +28,7 @@ from tiering.rules.nodes import (
     Threshold,
 )
 from tiering.rules.operators import compare
-from tiering.rules.schema import Criterion, RuleSetFile, Status, Unit
+from tiering.rules.schema import AtPurpose, Criterion, RuleSetFile, Status, Unit
 from tiering.rules.yamlsrc import Loc
 
 _MISSING_CODE = {"unknown": UNKNOWN, "pass": PASS, "fail": FAIL}
@@ -49,6 +49,16 @@ class CompiledRuleSet:
     """The rule files this one extends (nearest first), each with its own SHA-256; empty for a whole file."""
     equivalences: tuple[Equivalence, ...] = ()
     """The columns this rule set's documents make equal to others (its ``equivalents``), derived where missing."""
+    purpose: str = "认定"
+    """The purpose of evaluation this tree is compiled for (认定 / 复核): criteria with ``purposes`` differ by it."""
+    purpose_notes: tuple[str, ...] = ()
+    """What differs for this purpose, in Chinese with the source: "复核不考核：…", "复核改用：…"."""
+    variants: dict[str, CompiledRuleSet] = field(default_factory=dict)
+    """The same rule set compiled for each other purpose its criteria name (empty when none does)."""
+
+    def for_purpose(self, purpose: str) -> CompiledRuleSet:
+        """This rule set as it applies to an evaluation of ``purpose`` (itself when no criterion differs)."""
+        return self.variants.get(purpose, self)
 
     @property
     def id(self) -> str:
@@ -88,8 +98,9 @@ class CompiledRuleSet:
 
 
 class _Build:
-    def __init__(self, spec: RuleSetFile) -> None:
-        self.spec = spec
+    def __init__(self, spec: RuleSetFile, purpose: str = "认定") -> None:
+        self.spec, self.purpose = spec, purpose
+        self.purpose_notes: list[str] = []
         self.problems: list[tuple[Loc, str]] = []
         self.equivalences = self._equivalences()
         self.compiler = Compiler({k: m.expr for k, m in spec.metrics.items()},
@@ -163,7 +174,24 @@ class _Build:
                 self.problem(loc + ("bands", i), "a class band gives no value; remove 'value'")
         return table
 
+    def kids(self, items: list[Criterion], loc: Loc, parent_kind: str) -> list[Node]:
+        """The compiled children of a group, without those this purpose does not test."""
+        out = []
+        for i, k in enumerate(items):
+            at = k.purposes.get(self.purpose)  # type: ignore[call-overload]
+            if at is not None and at.skip:
+                self.purpose_notes.append(f"{self.purpose}不考核：{k.label}{_cited(at)}")
+                continue
+            out.append(self.node(k, loc + (i,), parent_kind))
+        return out
+
     def node(self, c: Criterion, loc: Loc, parent_kind: str) -> Node:
+        at = c.purposes.get(self.purpose)  # type: ignore[call-overload]
+        if at is not None and at.criterion is not None:
+            self.purpose_notes.append(f"{self.purpose}改用：{at.criterion.label}（代替：{c.label}）{_cited(at)}")
+            return self.node(at.criterion, loc + ("purposes", self.purpose, "criterion"), parent_kind)
+        if at is not None and parent_kind == "root":
+            self.problem(loc + ("purposes", self.purpose), "the root criterion cannot be skipped")
         if c.id in self.nodes:
             self.problem(loc + ("id",), f"criterion id '{c.id}' is used twice in this rule set")
         base = dict(id=c.id, label=c.label, source=c.source, provisional=c.provisional, note=c.note,
@@ -191,7 +219,7 @@ class _Build:
         elif kind == "subtotal":
             st = c.subtotal
             assert st is not None
-            kids = [self.node(k, loc + ("subtotal", "of", i), "subtotal") for i, k in enumerate(st.of)]
+            kids = self.kids(st.of, loc + ("subtotal", "of"), "subtotal")
             node = SubtotalNode(**base, children=kids, cap=st.cap)
             node.unit = Unit.POINTS
         elif kind == "classes":
@@ -203,7 +231,7 @@ class _Build:
         elif kind == "score":
             s = c.score
             assert s is not None
-            kids = [self.node(k, loc + ("score", "of", i), "score") for i, k in enumerate(s.of)]
+            kids = self.kids(s.of, loc + ("score", "of"), "score")
             node = ScoreNode(**base, children=kids, op=s.op, mark=s.threshold)
             if s.override is not None:
                 node.override = self.expr(s.override, loc + ("score", "override"))
@@ -213,7 +241,7 @@ class _Build:
                 self.problem(loc + ("score", "threshold"),
                              f"pass mark {s.op} {s.threshold:g} cannot be reached: the parts add up to {reachable:g}")
         elif kind == "best_of":
-            kids = [self.node(k, loc + ("best_of", i), "best_of") for i, k in enumerate(c.best_of or [])]
+            kids = self.kids(c.best_of or [], loc + ("best_of",), "best_of")
             node = BestOfNode(**base, children=kids)
             node.unit = Unit.POINTS
         elif kind == "requires":
@@ -223,7 +251,7 @@ class _Build:
         else:
             items = c.at_least.of if kind == "at_least" else getattr(c, kind)  # type: ignore[union-attr]
             sub = ("at_least", "of") if kind == "at_least" else (kind,)
-            kids = [self.node(k, loc + sub + (i,), kind) for i, k in enumerate(items)]
+            kids = self.kids(items, loc + sub, kind)
             k_needed = c.at_least.k if c.at_least is not None else 1
             if kind == "at_least" and k_needed > len(kids):
                 self.problem(loc + ("at_least", "k"), f"needs {k_needed} of only {len(kids)} criteria: cannot pass")
@@ -277,6 +305,22 @@ class _Build:
         return tuple(codes)
 
 
+def _cited(at: AtPurpose) -> str:
+    mark = "【暂定】" if at.provisional else ""
+    note = f"；{at.note}" if at.note else ""
+    return f"{mark}（{at.source.document} {at.source.clause}{note}）"
+
+
+def _purposes_named(c: Criterion) -> set[str]:
+    found = set(c.purposes)
+    for child in c.children():
+        found |= _purposes_named(child)
+    for at in c.purposes.values():
+        if at.criterion is not None:
+            found |= _purposes_named(at.criterion)
+    return found
+
+
 def _max_points(node: Node) -> float:
     if isinstance(node, PointsNode) and node.table is not None:
         if any(b.points is None for b in node.table.bands):
@@ -291,8 +335,20 @@ def _max_points(node: Node) -> float:
 
 
 def compile_ruleset(spec: RuleSetFile, path: Path, raw: bytes) -> tuple[CompiledRuleSet | None, list[tuple[Loc, str]]]:
-    """Compile ``spec``; return the rule set (None when it has problems) and the problems with their locations."""
-    b = _Build(spec)
+    """Compile ``spec`` for 认定 and for every other purpose its criteria name (``variants``); return the rule set
+    (None when it has problems) and the problems with their locations."""
+    compiled, problems = _compile_for(spec, path, raw, "认定")
+    for purpose in sorted(_purposes_named(spec.criteria) - {"认定"}):
+        variant, found = _compile_for(spec, path, raw, purpose)
+        problems += [p for p in found if p not in problems]
+        if compiled is not None and variant is not None:
+            compiled.variants[purpose] = variant
+    return (compiled if not problems else None), problems
+
+
+def _compile_for(spec: RuleSetFile, path: Path, raw: bytes,
+                 purpose: str) -> tuple[CompiledRuleSet | None, list[tuple[Loc, str]]]:
+    b = _Build(spec, purpose)
     if spec.id != path.stem:
         b.problem(("id",), f"id '{spec.id}' must equal the file name '{path.stem}'")
     metrics: dict[str, Expr] = {}
@@ -317,7 +373,7 @@ def compile_ruleset(spec: RuleSetFile, path: Path, raw: bytes) -> tuple[Compiled
     if b.problems:
         return None, b.problems
     return CompiledRuleSet(spec, root, b.nodes, path, hashlib.sha256(raw).hexdigest(), b.needs, metrics,
-                           equivalences=b.equivalences), []
+                           equivalences=b.equivalences, purpose=purpose, purpose_notes=tuple(b.purpose_notes)), []
 
 
 def _loc_of(c: Criterion, node_id: str, loc: Loc) -> Loc:

@@ -64,6 +64,8 @@ def load_file(path: Path) -> tuple[CompiledRuleSet | None, list[SourceProblem]]:
     problems += [located.problem(loc, *in_chinese(msg)) for loc, msg in issues]
     if compiled is not None:
         compiled.bases = tuple(located.bases)
+        for variant in compiled.variants.values():
+            variant.bases = compiled.bases
     return compiled, problems
 
 
@@ -109,7 +111,8 @@ class RuleLibrary:
         ``pins`` maps a program to a version or a rule-set id. Programs a chosen rule set depends on are added.
         Without ``programs``, a program with no version in force on the date is left out (e.g. 雏鹰 before 2021);
         a program asked for by name, pinned, or depended on must have one. For a 复核, a version whose ``reviews``
-        cover the certification year is preferred to the one in force (see :mod:`tiering.rules.purpose`).
+        cover the certification year is preferred to the one in force, and each rule set is the one compiled for the
+        purpose (see :mod:`tiering.rules.purpose`).
         """
         pins = pins or {}
         chosen: dict[str, CompiledRuleSet] = {}
@@ -119,7 +122,7 @@ class RuleLibrary:
             program = wanted.pop()
             if program in chosen:
                 continue
-            chosen[program] = self._pick(program, on, pins.get(program), purpose)
+            chosen[program] = self._pick(program, on, pins.get(program), purpose).for_purpose(purpose.purpose.value)
             wanted.extend(chosen[program].requires())
         return [chosen[p] for p in _ladder_order(chosen)]
 

@@ -2,7 +2,10 @@
 
 A 复核 normally applies the version in force on the evaluation date, like a 认定. A rule set may declare in its
 ``reviews`` metadata that the 复核 of titles certified in given years still uses it (even after its
-``effective_to``); rule selection then prefers it for that program. No program is special-cased in code.
+``effective_to``); rule selection then prefers it for that program. Within the version chosen, a criterion may differ
+by purpose (its ``purposes``: not tested, or another criterion in its place); the rule set is compiled once per
+purpose its criteria name and selection hands each evaluation the tree of its purpose
+(:meth:`tiering.rules.compile.CompiledRuleSet.for_purpose`). No program is special-cased in code.
 """
 
 from __future__ import annotations

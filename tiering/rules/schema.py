@@ -215,6 +215,26 @@ NODE_KINDS = ("test", "points", "best_of", "subtotal", "score", "all", "any", "a
               "classes")
 
 
+PurposeName = Literal["认定", "复核"]
+
+
+class AtPurpose(Strict):
+    """How a criterion differs for one purpose of an evaluation (认定 / 复核): it is not tested (``skip: true``), or
+    ``criterion`` is tested in its place. Cited like any criterion; ``provisional`` when the source is a reprint."""
+
+    source: Source
+    skip: bool = False
+    criterion: Criterion | None = None
+    provisional: bool = False
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> AtPurpose:
+        if self.skip == (self.criterion is not None):
+            raise ValueError("write either 'skip: true' or a 'criterion' tested in its place for this purpose")
+        return self
+
+
 class Criterion(Strict):
     """One node of a rule set's decision tree. Exactly one of the node kinds is given."""
 
@@ -235,6 +255,8 @@ class Criterion(Strict):
     paths: list[Criterion] | None = None
     requires: Requires | None = None
     classes: Classes | None = None
+    purposes: dict[PurposeName, AtPurpose] = {}
+    """For an evaluation of another purpose than 认定 (see tiering.rules.purpose): what replaces this criterion."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Criterion:
