@@ -83,7 +83,7 @@ def test_a_folder_read_in_pieces_finds_a_firm_year_in_two_files(panel, rules, tm
     folder = tmp_path / "reg"
     folder.mkdir()
     panel[panel["年度"] <= 2022].to_csv(folder / "a.csv", index=False)
-    panel[panel["年度"] >= 2022].to_parquet(folder / "b.parquet", index=False)
+    panel[panel["年度"] >= 2022].to_parquet(folder / "b.parquet")  # its pandas index is written beside the columns
     whole = load_dataset(folder)
     assert whole.refusals
     run = classify_partitioned(folder, rules[0], YEAR, rules[1], tmp_path / "out", partition_size=25, read=PIECES)

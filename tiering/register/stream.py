@@ -106,7 +106,9 @@ def _whole(path: Path, name: str, keys: dict[str, str], money_unit: str | None, 
 def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None, rows: int) -> StreamedFile:
     try:
         file = pq.ParquetFile(path)
-        names = file.schema_arrow.names
+        # a pandas index written beside the columns (__index_level_0__) is not a column of the register
+        index = {c for c in (file.schema_arrow.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
+        names = [n for n in file.schema_arrow.names if n not in index]
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise RegisterError(f"{path.name} 不是可读的 parquet 文件（{exc}）") from exc
     headers = [_header_text(n) for n in names]
@@ -118,7 +120,7 @@ def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None
     def pieces() -> Iterator[RawTable]:
         start = 2
         try:
-            for batch in file.iter_batches(rows):
+            for batch in file.iter_batches(rows, columns=names):
                 frame = batch.to_pandas(split_blocks=True)
                 frame = frame.set_axis(pd.RangeIndex(start, start + len(frame)), axis=0)
                 frame = frame.set_axis(pd.RangeIndex(len(names)), axis=1)
