@@ -1,13 +1,14 @@
 """Walk the review desk in headless Chromium and save a screenshot of every page, so a person can look at them.
 
-Usage (after `apt-get install -y chromium`):
+Usage (after `apt-get install -y chromium poppler-utils`):
     .venv/bin/python scripts/screenshot_desk.py --shots out/desk-shots
 
 Records a classify run of the sample register and a select run of the generated panel in a throw-away store
 (or uses --store with its runs and accounts), creates an analyst and an approver, starts the desk on a free port
 and, as those users, takes full-page screenshots: sign-in, runs, a run filtered, a firm with its explanation and an
-override just recorded, the cultivation list with a proposal, the approved list, the rules. The browser runs with a
-throw-away profile and no network services.
+override just recorded, the cultivation list with a proposal, the approved list, the rules; and the first pages of
+the approved list's PDF briefs as exported (cover and briefs, rendered with poppler's pdftoppm). The browser runs
+with a throw-away profile and no network services.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ def sign_in(page: Page, base: str, name: str) -> None:
     page.fill("#password", ACCOUNTS[name][1])
     page.click("#signin")
     page.wait_for_selector("#who")
+
+
+def pdf_pages(pdf: Path, prefix: Path, pages: int = 3) -> list[Path]:
+    """The first pages of a downloaded PDF as PNG (poppler's pdftoppm): the approved list's cover and briefs."""
+    pdftoppm = shutil.which("pdftoppm") or sys.exit("pdftoppm not found: apt-get install -y poppler-utils")
+    subprocess.run([pdftoppm, "-r", "80", "-png", "-f", "1", "-l", str(pages), str(pdf), str(prefix)], check=True)
+    return sorted(prefix.parent.glob(f"{prefix.name}-*.png"))
 
 
 def walk(base: str, shots: Path, evidence: Path) -> list[Path]:
@@ -97,6 +105,11 @@ def walk(base: str, shots: Path, evidence: Path) -> list[Path]:
         with page.expect_download() as download:
             page.click("#export")
         download.value.save_as(str(shots / "approved_list.xlsx"))
+        with page.expect_download() as download:
+            page.click("#export-pdf")
+        briefs = shots / "approved_briefs.pdf"
+        download.value.save_as(str(briefs))
+        taken += pdf_pages(briefs, shots / f"{len(taken) + 1:02d}_approved_briefs")
         page.goto(base + "/rules")
         shot("rules")
         browser.close()
