@@ -95,3 +95,12 @@ def test_progress_is_reported_through_the_callers_callback(register) -> None:
     assert seen[0] == ("评价中 evaluating", 0, len(rulesets))
     assert ("评价中 evaluating", len(rulesets), len(rulesets)) in seen
     assert seen[-1] == ("计算尚缺 what each firm still lacks", 1, 1)
+
+
+def test_missing_values_name_the_blank_field_and_fiscal_year(register, result) -> None:
+    text = result.explain("蓟州农业科技有限公司")
+    assert ("研发经费占营业收入的比例不低于3%：缺失：2024年 研发费用总额（rd_expense），要求 ≥ 3.00%" in text)
+    assert "【暂定标准】：缺失：2021–2024年 研发费用总额（rd_expense），要求 ≥ 2.50%" in text
+    assert "不适用税前加计扣除政策的行业：缺失：行业代码（industry_code），要求" in text  # no year: kept once per firm
+    assert "尚缺：需补充数据：上年度研发费用占营业收入的比例（缺失：2024年 研发费用总额（rd_expense））" in text
+    assert "：缺失，" not in text and "：缺失 →" not in text  # every missing value names its cells

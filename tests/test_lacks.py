@@ -93,7 +93,7 @@ def test_missing_data_is_named_with_its_year(sample) -> None:
     gone = panel.copy()
     gone.loc[(gone["name"] == "天保精密仪器有限公司") & (gone["year"] == 2024), "revenue"] = np.nan
     got = _run(gone, year).loc[("天保精密仪器有限公司", "tj_xjr"), "lacks"]
-    assert got == "需补充数据：年销售收入1亿元以上（含1亿元）（缺：销售收入2024年）（暂定条件）"
+    assert got == "需补充数据：年销售收入1亿元以上（含1亿元）（缺失：2024年 销售收入（revenue））（暂定条件）"
 
 
 def test_without_the_panel_the_gap_is_named_but_not_sized(sample) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tiering.engine.blanks import cells_read, firm_blank_cells
 from tiering.engine.context import BatchContext, FirmContext
 from tiering.numbering import number_firms
 from tiering.rules.compile import CompiledRuleSet
@@ -171,6 +172,7 @@ def evaluate_firm(rows: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year:
         ctx = FirmContext(rows, year - rs.meta.data_year_offset, eval_date)
         run = _Run(rs, ctx, outcomes, batch=False)
         nodes = run.all_nodes()
+        _name_blanks(rs, nodes, ctx, year - rs.meta.data_year_offset, 0)
         out[rs.id] = nodes
         outcomes[rs.program] = nodes[rs.root.id].status
     return out
@@ -189,7 +191,17 @@ def firm_slice(evaluation: Evaluation, uscc: str) -> dict[str, dict[str, One]]:
                          float(v.pmax[i]), int(v.band[i]), None if v.text is None else _text(v.text[i]))
             for node_id, v in r.nodes.items()
         }
+        _name_blanks(r.ruleset, out[r.ruleset.id], evaluation.contexts[r.data_year], r.data_year, i)
     return out
+
+
+def _name_blanks(rs: CompiledRuleSet, nodes: dict[str, One], ctx: Context, data_year: int, i: int) -> None:
+    """Fill ``One.blank`` of every criterion whose value is missing: the blank cells it read (firm ``i``)."""
+    for node_id, one in nodes.items():
+        node = rs.nodes[node_id]
+        text_field = getattr(node, "text_field", None)
+        if (one.text is None if text_field is not None else math.isnan(one.value)) and cells_read(node):
+            one.blank = firm_blank_cells(node, ctx, data_year, i)
 
 
 def _text(x: Any) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+from tiering.fields import BY_ID, Kind
 from tiering.outcome import OUTCOME_ZH
 from tiering.rules.nodes import FAIL, PASS, SCORED, UNKNOWN, GroupNode, Node, TestNode
 from tiering.rules.operators import OP_ZH
@@ -36,6 +38,37 @@ def value(x: float | None, unit: Unit) -> str:
     if unit == Unit.OUTCOME:
         return OUTCOME_BY_STATUS.get(int(x), "?")
     return f"{x:g}"
+
+
+def _years(years: list[int]) -> str:
+    """'2024年', '2022–2024年' (consecutive), '2021、2023年'."""
+    ordered = sorted(set(years))
+    if len(ordered) > 2 and ordered[-1] - ordered[0] == len(ordered) - 1:
+        return f"{ordered[0]}–{ordered[-1]}年"
+    return "、".join(str(y) for y in ordered) + "年"
+
+
+def cell_name(field: str, years: Sequence[int], equals: str | None = None) -> str:
+    """Register cells of one field as a person looks for them: '2024年 研发费用总额（rd_expense）', '2022–2024年
+    研发费用总额（rd_expense）', '2024年 销售收入（revenue；或营业收入 operating_revenue）' for a field a declared
+    equivalent may supply; a field describing the firm once has no year: '注册日期（registration_date）'."""
+    alt = f"；或{BY_ID[equals].label} {equals}" if equals is not None else ""
+    label = f"{BY_ID[field].label}（{field}{alt}）"
+    return label if BY_ID[field].kind == Kind.FIRM else f"{_years(list(years))} {label}"
+
+
+def missing_cells(cells: Sequence[tuple[str, int, str | None]], most: int = 4) -> str:
+    """'缺失：2024年 研发费用总额（rd_expense）、2022–2023年 销售收入（revenue）' for blank cells (field, fiscal year,
+    equivalent field or None; see :mod:`tiering.engine.blanks`), field by field in the order given (at most ``most``
+    fields named, then 等); plain '缺失' when none is known (a value the rules could not compute from filled cells,
+    or a record kept without the register's cells)."""
+    if not cells:
+        return "缺失"
+    years: dict[tuple[str, str | None], list[int]] = {}
+    for field, year, equals in cells:
+        years.setdefault((field, equals), []).append(year)
+    names = [cell_name(f, y, e) for (f, e), y in years.items()]
+    return f"缺失：{'、'.join(names[:most])}{'等' if len(names) > most else ''}"
 
 
 def points_range(lo: float, hi: float) -> str:

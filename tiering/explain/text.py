@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from tiering.explain import format as fmt
@@ -24,8 +25,14 @@ from tiering.rules.nodes import (
     SubtotalNode,
     TestNode,
 )
+from tiering.rules.schema import Unit
 
 _MARK = {PASS: "✔", FAIL: "✘", UNKNOWN: "？", SCORED: "•"}
+
+
+def _value(r: One, unit: Unit) -> str:
+    """The value as read, or 缺失 naming the blank cells behind it (field and fiscal year)."""
+    return fmt.missing_cells(r.blank) if math.isnan(r.value) else fmt.value(r.value, unit)
 
 
 def _line(node: Node, r: One, results: dict[str, One]) -> str:
@@ -33,12 +40,12 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
     prov = "【暂定标准】" if node.provisional else ""
     if isinstance(node, TestNode):
         if node.text_field is not None:
-            shown = r.text or "缺失"
+            shown = r.text or fmt.missing_cells(r.blank)
         elif node.points_of is not None:
             ref = results[node.points_of]
             shown = fmt.points_range(ref.pmin, ref.pmax)
         else:
-            shown = fmt.value(r.value, node.unit)
+            shown = _value(r, node.unit)
         need = fmt.requirement(node, r.threshold)
         if node.threshold.table is not None and r.band >= 0:
             need += f"（按{fmt.value(r.threshold, node.unit)}档：{node.threshold.table.bands[r.band].label or ''}）"
@@ -49,7 +56,7 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
             band = node.table.bands[r.band].label or ""
         elif r.band == MISSING:
             band = "缺失数据"
-        return (f"{node.label}{prov}：{fmt.value(r.value, node.unit)} → {fmt.points_range(r.pmin, r.pmax)}"
+        return (f"{node.label}{prov}：{_value(r, node.unit)} → {fmt.points_range(r.pmin, r.pmax)}"
                 f"（{band}）—— {src}")
     if isinstance(node, BestOfNode):
         chosen = node.children[r.band].label if r.band >= 0 else ""
@@ -58,7 +65,7 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
         cap = f"，上限{node.cap:g}分" if node.cap is not None else ""
         return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}（各项合计{cap}）—— {src}"
     if isinstance(node, ClassesNode):
-        shown = fmt.value(r.value, node.unit)
+        shown = _value(r, node.unit)
         return f"{node.label}{prov}：{shown} → {node.label_of(r.band) or '不属于任何分类'} —— {src}"
     if isinstance(node, ScoreNode):
         need = fmt.requirement(node, r.threshold)

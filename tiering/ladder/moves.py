@@ -16,13 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from tiering.dates import DAYS_PER_YEAR, years_of_days
-from tiering.fields import BY_ID, DType, Kind
+from tiering.dates import DAYS_PER_YEAR
+from tiering.engine.blanks import blank_cells
+from tiering.explain.format import missing_cells
+from tiering.fields import BY_ID, DType
 from tiering.ladder import wording
-from tiering.ladder.levers import Shift, direction, levers, reads, solve, solve_rows, uses_age
+from tiering.ladder.levers import Shift, direction, levers, solve, solve_rows, uses_age
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
-from tiering.rules.expr import Context, Equivalence, FieldRef, equivalent_reads
+from tiering.rules.expr import Context, FieldRef
 from tiering.rules.nodes import PASS, BestOfNode, Node, PointsNode, SubtotalNode, TestNode, Vec
 from tiering.rules.operators import UPWARD, op_zh
 from tiering.rules.schema import Unit
@@ -286,36 +288,14 @@ class Mover:
 
     # --- missing data ----------------------------------------------------------------------------------------
     def missing_cells(self, node: Node) -> Render:
-        """Renders '（缺：销售收入2023年、研发费用总额2024年）' for firm i: the blank cells the node's expressions
-        read (years before the firm was registered are not asked for)."""
+        """Renders '（缺失：2023年 销售收入（revenue）、2024年 研发费用总额（rd_expense））' for firm i: the blank
+        cells the node's expressions read (:func:`tiering.engine.blanks.blank_cells`)."""
         if self.ctx is None:
             return _const("")
-        exprs = [getattr(node, "expr", None)]
-        threshold = getattr(node, "threshold", None)
-        if threshold is not None:
-            exprs.append(threshold.by)
-        cells: set[tuple[str, int]] = set()
-        equivalent: dict[tuple[str, int], Equivalence] = {}
-        for e in exprs:
-            if e is not None:
-                reads(e, 0, cells, derived_from=False)
-                equivalent_reads(e, 0, equivalent)
-        ordered = sorted(cells, key=lambda c: (c[1], c[0]))
-        ctx = self.ctx
-
-        def blank_of(f: str, lag: int) -> np.ndarray:
-            # a field read under a declared equivalent is missing only when the column it equals is missing too
-            value = ctx.col(f, lag) if (f, lag) not in equivalent else ctx.derived(f, equivalent[f, lag].equals, lag)
-            return np.isnan(np.asarray(value, dtype=float))
-
-        # a firm without a registration date counts as registered long ago: every year's blank cell is missing
-        first = np.nan_to_num(years_of_days(ctx.col("registration_date", 0)), nan=-1e6)
-        blank = np.vstack([blank_of(f, lag) & (self.data_year - lag >= first)
-                           for f, lag in ordered]) if ordered else np.zeros((0, ctx.size), dtype=bool)
-        names = [_cell_name(f, lag, self.data_year, equivalent.get((f, lag))) for f, lag in ordered]
+        cells, blank = blank_cells(node, self.ctx, self.data_year)
         # one text per distinct set of blank cells: firm by firm, a NumPy call each costs seconds on 100k firms
         patterns, firm_pattern = distinct_rows(blank.T)
-        texts = [_missing_text([n for n, gap in zip(names, p, strict=True) if gap]) for p in patterns]
+        texts = [_missing_text([c for c, gap in zip(cells, p, strict=True) if gap]) for p in patterns]
         return lambda i: texts[firm_pattern[i]]
 
 
@@ -328,13 +308,6 @@ def _held_label(expr: FieldRef, v: Vec) -> Render:
         return _const("")
     other = BY_ID[eq.equals].label
     return lambda i: other if texts[i] else ""
-
-
-def _cell_name(field: str, lag: int, data_year: int, eq: Equivalence | None) -> str:
-    """'销售收入2023年'; '销售收入（或营业收入）2023年' for a field a declared equivalent may supply."""
-    f = BY_ID[field]
-    alt = f"（或{BY_ID[eq.equals].label}）" if eq is not None else ""
-    return f.label + alt + ("" if f.kind == Kind.FIRM else f"{data_year - lag}年")
 
 
 def _gap(v: Vec) -> np.ndarray:
@@ -372,8 +345,6 @@ class _Pick:
         return change(self.shifts[self._down[i]], i)
 
 
-def _missing_text(cells: list[str]) -> str:
-    """'（缺：销售收入2023年、研发费用总额2024年）' for the blank cells named (at most four, then 等)."""
-    if not cells:
-        return ""
-    return f"（缺：{'、'.join(cells[:4])}{'等' if len(cells) > 4 else ''}）"
+def _missing_text(cells: list[tuple[str, int, str | None]]) -> str:
+    """'（缺失：2023年 销售收入（revenue））' for the blank cells (at most four named, then 等); '' for none."""
+    return f"（{missing_cells(cells)}）" if cells else ""

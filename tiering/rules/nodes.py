@@ -59,6 +59,8 @@ class One:
     pmax: float
     band: int
     text: str | None = None
+    blank: tuple[tuple[str, int, str | None], ...] = ()
+    """The register cells left blank that made ``value`` missing, when known (see :mod:`tiering.engine.blanks`)."""
 
 
 class Evaluator(Protocol):
