@@ -115,7 +115,7 @@ def test_a_firm_without_either_column_is_asked_for_both_names(tmp_path: Path) ->
     panel["operating_revenue"] = np.nan
     ev = evaluate(panel, LIBRARY.in_force(dt.date(year, 6, 30)), year)
     said = " ".join(lacks_for_firm(ev, firm)["kjxzxqy-2022"])
-    assert f"（缺：销售收入（或营业收入）{year - 1}年）" in said
+    assert f"（缺失：{year - 1}年 销售收入（revenue，或营业收入 operating_revenue））" in said
 
 
 @pytest.mark.parametrize(("entry", "message"), [

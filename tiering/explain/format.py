@@ -50,9 +50,9 @@ def _years(years: list[int]) -> str:
 
 def cell_name(field: str, years: Sequence[int], equals: str | None = None) -> str:
     """Register cells of one field as a person looks for them: '2024年 研发费用总额（rd_expense）', '2022–2024年
-    研发费用总额（rd_expense）', '2024年 销售收入（revenue；或营业收入 operating_revenue）' for a field a declared
+    研发费用总额（rd_expense）', '2024年 销售收入（revenue，或营业收入 operating_revenue）' for a field a declared
     equivalent may supply; a field describing the firm once has no year: '注册日期（registration_date）'."""
-    alt = f"；或{BY_ID[equals].label} {equals}" if equals is not None else ""
+    alt = f"，或{BY_ID[equals].label} {equals}" if equals is not None else ""
     label = f"{BY_ID[field].label}（{field}{alt}）"
     return label if BY_ID[field].kind == Kind.FIRM else f"{_years(list(years))} {label}"
 
