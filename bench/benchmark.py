@@ -92,7 +92,7 @@ def measure(n: int, path: Path, programs: list[str] | None) -> list[dict[str, fl
     register = load_register(path, money_unit="万元")
     stage("load", time.perf_counter() - t, n)
     t = time.perf_counter()
-    prepared = prepare(register.frame, rulesets, 2025)
+    prepared = prepare(register.frame, rulesets, 2025, numbering=register.firm_numbers())
     stage("derive", time.perf_counter() - t, n)
     t = time.perf_counter()
     evaluation = run(prepared, rulesets)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiering import uscc
 from tiering.numbering import fixed_width_bytes, number_firms, sort_rows
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BODIES = st.text(alphabet=uscc.ALPHABET, min_size=17, max_size=17)
 # characters a code may be mistyped with: the alphabet, the five letters it leaves out, lower case, non-ASCII
@@ -83,3 +88,38 @@ def test_fixed_width_bytes_need_one_width_and_no_missing_code() -> None:
     assert chars is not None and chars.tolist() == [[65, 66], [67, 68]]
     assert fixed_width_bytes(pd.Series(["AB", "ABC"], dtype="str")) is None
     assert fixed_width_bytes(pd.Series(["AB", None], dtype="str")) is None
+
+
+def test_the_register_loader_numbers_the_firms_once_for_the_classification(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numbering the loader's checks made (a register with refused rows: numbers stay dense) is the one a fresh
+    numbering of the accepted rows gives, and classify uses it instead of numbering again; some rows of the
+    register put in its place are numbered afresh."""
+    import dataclasses
+
+    from tiering.app import classify, rules_in_force
+    from tiering.engine import evaluate
+    from tiering.register import load_register, refusals
+    from tiering.rules.library import load_library
+
+    register = load_register(ROOT / "datasets" / "sample_register_with_errors.xlsx")
+    assert register.refusals
+    numbers, ids = register.firm_numbers()
+    fresh_numbers, fresh_ids = number_firms(register.frame["uscc"])
+    assert numbers.tolist() == fresh_numbers.tolist() and ids.tolist() == fresh_ids.tolist()
+    assert sorted(set(numbers.tolist())) == list(range(len(ids)))
+
+    def counted(codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(len(codes))
+        return number_firms(codes)
+
+    calls: list[int] = []
+    monkeypatch.setattr(evaluate, "number_firms", counted)
+    monkeypatch.setattr(refusals, "number_firms", counted)
+    rulesets, on = rules_in_force(load_library(), 2025, programs=["kjxzxqy"])
+    result = classify(register, rulesets, 2025, on)
+    frame = register.frame
+    evaluated = sorted(set(frame.loc[frame["year"] == 2024, "uscc"]))
+    assert calls == [] and result.evaluation.firms.tolist() == evaluated
+    some = frame[frame["uscc"].isin(evaluated[:3])]
+    part = classify(dataclasses.replace(register, frame=some), rulesets, 2025, on)
+    assert calls == [len(some)] and part.evaluation.firms.tolist() == evaluated[:3]

@@ -99,13 +99,22 @@ def _numbers(new_firm: np.ndarray, rows: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(new_firm)]).astype(np.int64)
 
 
-def number_firms(codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+FirmNumbers = tuple[np.ndarray, np.ndarray]
+"""Each row's firm number (0, 1, … in code order; -1 where the code is missing) and the codes by number."""
+
+
+def number_firms(codes: pd.Series) -> FirmNumbers:
     """A firm number for every row (-1 where the code is missing) and the codes by number, in code order."""
-    rows, firm = sort_rows(codes)
+    return numbers_of_sorted(*sort_rows(codes), codes)
+
+
+def numbers_of_sorted(rows: np.ndarray, firm: np.ndarray, codes: pd.Series) -> FirmNumbers:
+    """The numbering of ``codes`` from a sort already made: ``rows`` (positions in ``codes``) sorted by code, and
+    their non-decreasing firm numbers ``firm``, which may skip numbers (firms whose rows were all refused)."""
     numbers = np.full(len(codes), -1, dtype=np.int64)
-    numbers[rows] = firm
-    first = rows[np.r_[True, firm[1:] != firm[:-1]]] if len(rows) else rows
-    return numbers, codes.iloc[first].to_numpy(dtype=object)
+    starts = np.r_[True, firm[1:] != firm[:-1]] if len(rows) else np.zeros(0, dtype=bool)
+    numbers[rows] = np.cumsum(starts) - 1
+    return numbers, codes.iloc[rows[starts]].to_numpy(dtype=object)
 
 
 def _byte_words(data: np.ndarray) -> list[np.ndarray]:

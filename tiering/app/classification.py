@@ -129,8 +129,9 @@ def classify(register: Register, rulesets: Sequence[CompiledRuleSet], year: int,
     """Classify the accepted rows of ``register`` against ``rulesets`` for application ``year``.
 
     ``rulesets`` must be in dependency order (as :func:`tiering.app.rules_in_force` gives them); ``on`` is the
-    evaluation date (default: 30 June of ``year``). Firms are numbered and the columns the rules read derived once,
-    here; every table of the result is read from that.
+    evaluation date (default: 30 June of ``year``). The firms keep the numbering the register loader gave them
+    (numbered here only for a frame put together elsewhere) and the columns the rules read are derived once, here;
+    every table of the result is read from that.
     """
     on = on or default_eval_date(year)
     rulesets = list(rulesets)
@@ -138,7 +139,7 @@ def classify(register: Register, rulesets: Sequence[CompiledRuleSet], year: int,
     if progress is not None:
         progress(EVALUATING, 0, total)
     done = iter(range(1, total + 1))
-    evaluation = run(prepare(register.frame, rulesets, year, on), rulesets,
+    evaluation = run(prepare(register.frame, rulesets, year, on, register.firm_numbers()), rulesets,
                      None if progress is None else (lambda _rs: progress(EVALUATING, next(done), total)))
     missing = column_gaps(evaluation, set(register.columns), register.unused_columns)
     provenance = Provenance(

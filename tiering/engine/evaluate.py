@@ -17,7 +17,7 @@ import pandas as pd
 
 from tiering.engine.blanks import cells_read, firm_blank_cells
 from tiering.engine.context import BatchContext, FirmContext
-from tiering.numbering import number_firms
+from tiering.numbering import FirmNumbers, number_firms
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.expr import Context
 from tiering.rules.nodes import One, Vec
@@ -89,13 +89,6 @@ class Evaluation:
         raise KeyError(program_or_id)
 
 
-def firms_of_year(panel: pd.DataFrame, data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Firms with a row for ``data_year`` (evaluated), their names, and the firms of the panel without one."""
-    row_firm, ids = number_firms(panel["uscc"])
-    codes, names, others = _year_firms(panel, row_firm, ids, data_year)
-    return ids[codes], names, others
-
-
 def _year_firms(panel: pd.DataFrame, row_firm: np.ndarray, ids: np.ndarray,
                 data_year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     rows = np.flatnonzero((panel["year"] == data_year).to_numpy())
@@ -120,10 +113,13 @@ class Prepared:
 
 
 def prepare(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
-            eval_date: dt.date | None = None) -> Prepared:
-    """Number the firms with a row for fiscal year ``year - 1`` and derive every column ``rulesets`` read."""
+            eval_date: dt.date | None = None, numbering: FirmNumbers | None = None) -> Prepared:
+    """Align the firms with a row for fiscal year ``year - 1`` and derive every column ``rulesets`` read.
+
+    ``numbering`` is the panel's firm numbering when one was already made (the register loader's, see
+    :meth:`tiering.register.Register.firm_numbers`); otherwise the firms are numbered here."""
     eval_date = eval_date or default_eval_date(year)
-    row_firm, ids = number_firms(panel["uscc"])
+    row_firm, ids = numbering if numbering is not None else number_firms(panel["uscc"])
     codes, names, others = _year_firms(panel, row_firm, ids, year - 1)
     contexts: dict[int, BatchContext] = {}
     for rs in rulesets:

@@ -77,12 +77,13 @@ def checked_table(raw: RawTable, path: Path, money_unit: str | None, keep_cells:
     mapped, cells cleaned, rows checked; ``keep_cells`` keeps the refused rows' original cells (``rejected``)."""
     columns = map_columns(raw.headers, raw.frame, money_unit=money_unit)
     cleaned, found = clean_cells(raw, columns)
-    frame, refusals, warnings = validate(raw, columns, found)
+    frame, refusals, warnings, numbering = validate(raw, columns, found)
     rejected = (rejected_cells(raw, sorted({raw.key_of(r.sheet, r.row) for r in refusals})) if keep_cells
                 else pd.DataFrame())
     return Register(frame=frame, refusals=refusals, rows_read=len(raw.frame), path=path, sha256=raw.sha256,
                     money_units=columns.money_units, columns=columns.headers, warnings=[*columns.warnings, *warnings],
-                    rejected=rejected, notes=[*raw.notes, *cleaned], unused_columns=columns.unused)
+                    rejected=rejected, notes=[*raw.notes, *cleaned], unused_columns=columns.unused,
+                    numbering=(frame, *numbering))
 
 
 def add_folder_columns(raw: RawTable, keys: dict[str, str]) -> None:

@@ -25,7 +25,7 @@ def load_register(
     raw = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row)
     columns = map_columns(raw.headers, raw.frame, money_unit=money_unit)
     cleaned, found = clean_cells(raw, columns)
-    frame, refusals, warnings = validate(raw, columns, found)
+    frame, refusals, warnings, numbering = validate(raw, columns, found)
     blank = [_blank_rows_note(raw.path.name, raw.blank_rows)] if raw.blank_rows else []
     return Register(
         frame=frame,
@@ -39,6 +39,7 @@ def load_register(
         rejected=rejected_cells(raw, sorted({raw.key_of(r.sheet, r.row) for r in refusals})),
         notes=[*raw.notes, *cleaned],
         unused_columns=columns.unused,
+        numbering=(frame, *numbering),
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tiering.errors import TieringError
 from tiering.fields import split_header
+from tiering.numbering import FirmNumbers, number_firms
 
 REJECT_COLUMNS: tuple[str, ...] = ("文件", "工作表", "行号", "列", "值", "原因")
 """Columns write_rejects puts in front of the original cells."""
@@ -65,6 +67,17 @@ class Register:
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     unused_columns: list[str] = field(default_factory=list)
+    numbering: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    """(the frame the loader numbered, its firm numbering): the sort by firm the loader made for its checks, kept
+    so that a classification numbers the firms once. Read it through :meth:`firm_numbers`."""
+
+    def firm_numbers(self) -> FirmNumbers:
+        """Each row of ``frame``'s firm number and the codes by number (:func:`tiering.numbering.number_firms`):
+        the loader's numbering while ``frame`` is the frame it numbered, otherwise (some rows of it, a frame put
+        together elsewhere) numbered now."""
+        if self.numbering is not None and self.numbering[0] is self.frame:
+            return self.numbering[1], self.numbering[2]
+        return number_firms(self.frame["uscc"])
 
     @property
     def rows_refused(self) -> int:

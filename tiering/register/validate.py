@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tiering.fields import BY_ID, Kind
-from tiering.numbering import sort_rows
+from tiering.numbering import FirmNumbers, numbers_of_sorted, sort_rows
 from tiering.register.checks import check_duplicates, check_parts, check_registration
 from tiering.register.columns import Problem, parse_column
 from tiering.register.panel import assemble, harmonise_firm_fields
@@ -26,8 +26,9 @@ WHOLE_ROW = "（整行）"
 
 def validate(
     raw: RawTable, columns: ColumnMap, found: list[Problem] | None = None
-) -> tuple[pd.DataFrame, list[Refusal], list[str]]:
-    """Parse and check every mapped column of ``raw``; return the accepted panel frame, refusals and warnings.
+) -> tuple[pd.DataFrame, list[Refusal], list[str], FirmNumbers]:
+    """Parse and check every mapped column of ``raw``; return the accepted panel frame, refusals, warnings and the
+    frame's firm numbering (from the one sort by firm the checks make; the evaluation reuses it).
 
     ``found`` are cells already refused while reading and cleaning (their blanks are not refused again); with
     ``raw.flags`` on mapped columns and whole lines, they come first.
@@ -73,5 +74,5 @@ def validate(
         frame, [f for f in columns.positions if BY_ID[f].kind is Kind.FIRM], position[by_firm], firm[accepted],
         lambda key: raw.places([key]),
     )
-    return frame, refusals, warnings
+    return frame, refusals, warnings, numbers_of_sorted(position[by_firm], firm[accepted], frame["uscc"])
 
