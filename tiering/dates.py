@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
 DAYS_PER_YEAR = 365.25
@@ -14,6 +15,14 @@ DAYS_PER_YEAR = 365.25
 def day_number(d: dt.date) -> float:
     """Days since 1970-01-01, the scale dates are compared on."""
     return float((d - EPOCH).days)
+
+
+def day_numbers(dates: pd.Series) -> np.ndarray:
+    """Each date of a column as a day number (NaN where it is missing or not a date)."""
+    values = pd.to_datetime(dates, errors="coerce").to_numpy(dtype="datetime64[D]")
+    out = values.astype("int64").astype(float)
+    out[np.isnat(values)] = np.nan
+    return out
 
 
 def year_of_day(day: float) -> int:

@@ -10,16 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiering.dates import day_number
+from tiering.dates import day_number, day_numbers
 from tiering.fields import BY_ID, DType, Kind
 from tiering.rules.expr import Equivalence, derive
-
-
-def _as_days(series: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[D]")
-    out = values.astype("int64").astype(float)
-    out[np.isnat(values)] = np.nan
-    return out
 
 
 class BatchContext:
@@ -61,7 +54,7 @@ class BatchContext:
             if field in self.panel:  # a column the register lacks is missing data, not an error
                 rows, pos = self._align(0 if f.kind == Kind.FIRM else lag)
                 source = self.panel[field]
-                values = _as_days(source) if f.dtype == DType.DATE else source.to_numpy(dtype=float, na_value=np.nan)
+                values = day_numbers(source) if f.dtype == DType.DATE else source.to_numpy(dtype=float, na_value=np.nan)
                 out[pos] = values[rows]
             self._cols[key] = out
         return self._cols[key]

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from tiering.dates import day_numbers, years_of_days
+
 INCREASING, DECREASING, AUTO = "increasing", "decreasing", "auto"
 DIRECTIONS = (INCREASING, DECREASING, AUTO)
 ID_COLUMNS = ("uscc", "year")
@@ -65,8 +67,8 @@ def _log(x: pd.Series) -> pd.Series:
 
 
 def _age(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
-    registered = pd.to_datetime(panel["registration_date"], errors="coerce")
-    age = panel["year"].astype("float64") - registered.dt.year.astype("float64")
+    registered = years_of_days(day_numbers(panel["registration_date"]))
+    age = panel["year"].astype("float64") - registered
     return age.where(age >= 0)
 
 
