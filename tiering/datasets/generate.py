@@ -39,7 +39,8 @@ OWNERSHIP = (("民营", 0.94), ("国有", 0.02), ("外资", 0.025), ("混合", 0
 NOT_GENERATED: frozenset[str] = frozenset({
     "hitech_score_advance", "hitech_score_core_support", "hitech_score_ip_count", "hitech_score_ip_acquisition",
     "hitech_score_standard_bonus", "hitech_score_conversion", "hitech_score_rd_management",
-    "hitech_score_na_growth", "hitech_score_revenue_growth", "zjtx_score",
+    "hitech_score_na_growth", "hitech_score_revenue_growth", "zjtx_score", "zjtx_score_sector",
+    "zjtx_score_digital", "zjtx_score_local",
 })
 """Fields left blank: scores entered by hand (高企 expert sub-scores, the 专精特新 evaluation score) exist only for
 applicants and are bounded by points tables in rules/, which the generator does not read. A field added to the
