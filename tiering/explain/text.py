@@ -60,7 +60,7 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
                 f"（{band}）—— {src}")
     if isinstance(node, BestOfNode):
         chosen = node.children[r.band].label if r.band >= 0 else ""
-        return f"{node.label}：{fmt.points_range(r.pmin, r.pmax)}（取：{chosen}）—— {src}"
+        return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}（取：{chosen}）—— {src}"
     if isinstance(node, SubtotalNode):
         cap = f"，上限{node.cap:g}分" if node.cap is not None else ""
         return f"{node.label}{prov}：{fmt.points_range(r.pmin, r.pmax)}（各项合计{cap}）—— {src}"
