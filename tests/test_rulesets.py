@@ -354,7 +354,7 @@ criteria:
 
 def test_a_given_score_overrides_the_computed_range_on_both_paths_and_says_so(tmp_path: Path) -> None:
     from tiering.engine.trace import trace_table
-    from tiering.explain.text import explain_firm
+    from tiering.explain.text import explain_firm, verdicts
 
     (tmp_path / "given-test.yaml").write_text(GIVEN_RULES, encoding="utf-8")
     rs = load_library(tmp_path).by_id["given-test"]
@@ -385,6 +385,8 @@ def test_a_given_score_overrides_the_computed_range_on_both_paths_and_says_so(tm
     assert "得分：12分（按登记的得分，人工覆盖）" in text
     assert "评价得分达到10分以上：12分（按登记的得分：人工覆盖计算结果，登记得分超出按各项计算的范围，请核对）" in text
     assert "人工覆盖" not in explain_firm("A", "A", 2025, [rs], {"given-test": firm_slice(ev, "A")["given-test"]})
+    assert verdicts([rs], {"given-test": firm_slice(ev, "C")["given-test"]}) == [
+        "✔ 登记得分测试（暂定）：符合  12分（按登记的得分）"]
     from tiering.ladder.lacks import lacks_for_firm
 
     # no band move changes a given score: D needs a new evaluation, not better sub-scores

@@ -150,6 +150,8 @@ def verdicts(rulesets: Sequence[CompiledRuleSet], results: dict[str, dict[str, O
         root = res[rs.root.id]
         score = rs.score_node()
         points = f"  {fmt.points_range(res[score.id].pmin, res[score.id].pmax)}" if score is not None else ""
+        if score is not None and score.label_of(res[score.id].band):
+            points += "（按登记的得分）"
         reason = _verdict(rs, res).removeprefix("结论：").rstrip("。")
         for said in ("不符合。", "待定——", "符合，", "符合"):  # the outcome is already on the line
             reason = reason.removeprefix(said)
