@@ -197,3 +197,22 @@ criteria:
 """, encoding="utf-8")
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
     assert result.exit_code == 3 and message in result.output and "demo.yaml:" in result.output, result.output
+
+
+def test_a_review_run_replays_with_its_review_trees(library: RuleLibrary, sample_register: Path,
+                                                    tmp_path: Path) -> None:
+    """The run records which rule sets were compiled for 复核, and a replay compiles the same trees."""
+    from tiering.app import classify
+    from tiering.audit.replay import replay
+    from tiering.audit.store import record_run
+    from tiering.register import load_register
+
+    on = dt.date(2026, 12, 4)
+    chosen = library.in_force(on, programs=["zjtx_xjr"], purpose=REVIEW_2024)
+    run = classify(load_register(sample_register), chosen, 2025, on)
+    records = {r["id"]: r for r in run.provenance.rulesets}
+    assert records["zjtx-xjr-2026"]["purpose"] == "复核" and "purpose" not in records["kjxzxqy-2022"]
+    store = tmp_path / "audit.sqlite"
+    run_id = record_run(store, run, ["tiering", "classify", str(sample_register), "--purpose", "复核"])
+    report = replay(store, run_id, load_register(sample_register))
+    assert report.identical, report.text()

@@ -37,7 +37,8 @@ def load_stored(conn: sqlite3.Connection, records: list[dict[str, Any]]) -> list
     out: list[CompiledRuleSet] = []
     for rec in records:
         bases = tuple((b["id"], _stored_text(conn, b["id"], b["sha256"])) for b in rec.get("bases", []))
-        out.append(_compile(rec["id"], _stored_text(conn, rec["id"], rec["sha256"]), rec.get("path") or "", bases))
+        compiled = _compile(rec["id"], _stored_text(conn, rec["id"], rec["sha256"]), rec.get("path") or "", bases)
+        out.append(compiled.for_purpose(rec.get("purpose", "认定")))
     return out
 
 
@@ -66,6 +67,8 @@ def _compile(ruleset_id: str, content: bytes, path: str, bases: tuple[tuple[str,
         raise StoredRulesError(f"stored rule set {ruleset_id} does not compile with this tool version: "
                                + "; ".join(str(p) for p in problems))
     compiled.path = Path(path or file)
+    for variant in compiled.variants.values():
+        variant.path = compiled.path
     return compiled
 
 

@@ -32,7 +32,7 @@ from tiering.audit.orphans import writing
 from tiering.audit.rulesets import save_texts
 from tiering.errors import NotFound, TieringError
 from tiering.outcome import OUTCOMES
-from tiering.output.provenance import base_records
+from tiering.output.provenance import base_records, purpose_record
 from tiering.output.trace_file import trace_parts, write_trace
 
 if TYPE_CHECKING:
@@ -198,7 +198,8 @@ def _write_run(store: Path, run: Recorded, command: Sequence[str], attachments: 
                       "money_units": run.provenance.money_units, "rows_read": run.provenance.rows_read,
                       "rows_accepted": run.provenance.rows_accepted, "rows_refused": run.provenance.rows_refused},
             "rulesets": [{"id": rs.id, "program": rs.program, "version": rs.version, "sha256": rs.sha256,
-                          "path": str(rs.path.resolve()), **base_records(rs)} for rs in run.rulesets],
+                          "path": str(rs.path.resolve()), **base_records(rs), **purpose_record(rs)}
+                         for rs in run.rulesets],
             "trace": {"file": final.name, "sha256": chain.trace_sha256(tmp), "rows": trace_rows},
             "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
             "firms": {"rows": len(firms), "sha256": chain.rows_sha256(firms)},

@@ -62,10 +62,11 @@ class Provenance:
 
 
 def ruleset_records(rulesets: Sequence[CompiledRuleSet]) -> list[dict[str, Any]]:
-    """id, version, status, content hash and effective dates of each rule set used (and the files it extends)."""
+    """id, version, status, content hash and effective dates of each rule set used (and the files it extends), and
+    the purpose its tree was compiled for when that is not 认定 (a 复核 tree, so a replay compiles the same)."""
     return [{"id": r.id, "program": r.program, "version": r.version, "status": r.meta.status.value,
              "sha256": r.sha256, "effective_from": str(r.meta.effective_from),
-             "effective_to": str(r.meta.effective_to or ""), **base_records(r)} for r in rulesets]
+             "effective_to": str(r.meta.effective_to or ""), **base_records(r), **purpose_record(r)} for r in rulesets]
 
 
 def base_records(ruleset: CompiledRuleSet) -> dict[str, list[dict[str, str]]]:
@@ -74,6 +75,12 @@ def base_records(ruleset: CompiledRuleSet) -> dict[str, list[dict[str, str]]]:
     if not ruleset.bases:
         return {}
     return {"bases": [{"id": b.id, "sha256": b.sha256, "path": str(b.path.resolve())} for b in ruleset.bases]}
+
+
+def purpose_record(ruleset: CompiledRuleSet) -> dict[str, str]:
+    """``{"purpose": "复核"}`` for a rule set compiled for another purpose than 认定 (so a replay compiles the same
+    tree), or nothing (the records of 认定 runs read as before)."""
+    return {"purpose": ruleset.purpose} if ruleset.purpose != "认定" else {}
 
 
 def today() -> str:
