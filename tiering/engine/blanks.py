@@ -13,8 +13,7 @@ import pandas as pd
 
 from tiering.dates import years_of_days
 from tiering.fields import BY_ID, DType, Kind
-from tiering.ladder.levers import reads
-from tiering.rules.expr import Equivalence, equivalent_reads
+from tiering.rules.expr import Equivalence, equivalent_reads, reads
 from tiering.rules.nodes import Node
 
 Cell = tuple[str, int, str | None]

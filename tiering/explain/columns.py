@@ -14,8 +14,7 @@ import numpy as np
 
 from tiering.engine.evaluate import Evaluation
 from tiering.fields import BY_ID
-from tiering.ladder.levers import reads
-from tiering.rules.expr import equivalent_reads
+from tiering.rules.expr import equivalent_reads, reads
 from tiering.rules.nodes import UNKNOWN, TestNode
 
 

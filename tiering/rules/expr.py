@@ -387,6 +387,35 @@ class Age(Expr):
         out.setdefault(self.field, 0)
 
 
+def reads(expr: Expr, shift: int = 0, out: set[tuple[str, int]] | None = None,
+          derived_from: bool = True) -> set[tuple[str, int]]:
+    """Every (field, lag) cell an expression reads; with ``derived_from`` also the cells of the columns a field
+    declared equal to another is derived from (营业收入 for 销售收入: a lever too)."""
+    out = set() if out is None else out
+    if isinstance(expr, FieldRef):
+        out.add((expr.field, 0 if expr.firm_level else shift))
+        if expr.equivalence is not None and derived_from:
+            out.add((expr.equivalence.equals, 0 if expr.firm_level else shift))
+    elif isinstance(expr, Lag):
+        reads(expr.arg, shift + expr.k, out, derived_from)
+    elif isinstance(expr, Window):
+        for i in range(expr.n):
+            reads(expr.arg, shift + i, out, derived_from)
+    elif isinstance(expr, Age):
+        out.add((expr.field, 0))
+    elif isinstance(expr, BinOp | Compare):
+        reads(expr.left, shift, out, derived_from)
+        reads(expr.right, shift, out, derived_from)
+    elif isinstance(expr, Neg):
+        reads(expr.arg, shift, out, derived_from)
+    elif isinstance(expr, Func):
+        for a in expr.args:
+            reads(a, shift, out, derived_from)
+    elif not isinstance(expr, Const):
+        raise TypeError(f"unknown expression node {type(expr).__name__}")
+    return out
+
+
 _WINDOWS = ("sum", "mean", "sum_available", "mean_available", "max_available", "count_available")
 _FUNCS: dict[str, tuple[int, int | None]] = {
     "abs": (1, 1), "min": (2, None), "max": (2, None), "where": (3, 3), "coalesce": (2, 2), "is_missing": (1, 1),
