@@ -10,39 +10,13 @@ the write transaction, so no one approves or amends a list they have not seen.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from tiering.audit import chain
 from tiering.audit.db import connect
 from tiering.audit.store import _now, append_record, load_records, new_run_id, run_record
-from tiering.errors import TieringError
-
-ACTIONS = ("add", "remove", "move")
-
-
-class ListDecisionRefused(TieringError, ValueError, error_id="list-decision-refused"):
-    """A list decision that cannot be recorded as asked (unknown firm, stale list, no reason, not a select run)."""
-
-
-@dataclass
-class ListState:
-    """Where a select run's list stands: the machine's list, every decision since, the list now, its approval."""
-
-    run_id: str
-    year: int
-    candidates: dict[str, dict[str, Any]]
-    """Every firm the run listed or ranked next (uscc → pick, name, score, reason)."""
-    machine: list[str]
-    decisions: list[dict[str, Any]]
-    current: list[str]
-    latest: str | None
-    """The id of the last list decision (None while the list is the machine's)."""
-    approved: dict[str, Any] | None
-    """The last approval, when it approved the current list."""
+from tiering.selection.decisions import ListDecisionRefused, ListState, changed, committee_place, decision_line
 
 
 def list_state(conn: sqlite3.Connection, run_id: str) -> ListState:
@@ -58,24 +32,6 @@ def list_state(conn: sqlite3.Connection, run_id: str) -> ListState:
     approved = decisions[-1] if decisions and decisions[-1]["action"] == "approve" else None
     return ListState(run_id, run["year"], candidates, machine, decisions, list(current),
                      decisions[-1]["id"] if decisions else None, approved)
-
-
-def changed(current: list[str], action: str, uscc: str, to: int | None) -> list[str]:
-    """The list after one change: ``add`` puts the firm at place ``to`` (1-based; default last), ``remove``
-    takes it out, ``move`` puts it at place ``to``."""
-    if action not in ACTIONS:
-        raise ListDecisionRefused(f"未知操作 unknown action {action!r}; use {', '.join(ACTIONS)}")
-    if action == "add" and uscc in current:
-        raise ListDecisionRefused(f"{uscc} 已在名单中 already on the list")
-    if action in ("remove", "move") and uscc not in current:
-        raise ListDecisionRefused(f"{uscc} 不在名单中 not on the list")
-    rest = [u for u in current if u != uscc]
-    if action == "remove":
-        return rest
-    place = len(rest) + 1 if to is None else to
-    if not 1 <= place <= len(rest) + 1:
-        raise ListDecisionRefused(f"位置 {place} 超出范围 1–{len(rest) + 1} (place out of range)")
-    return [*rest[:place - 1], uscc, *rest[place - 1:]]
 
 
 def _guard(run_id: str, based_on: str | None) -> Any:
@@ -125,20 +81,6 @@ def approve(store: Path, run_id: str, by: str, why: str, based_on: str | None) -
     return append_record(store, "list", ref, body, _guard(run_id, based_on))
 
 
-def decision_line(d: dict[str, Any]) -> str:
-    """One list decision as analysts read it."""
-    if d["action"] == "approve":
-        return f"批准名单 approved（{len(d['picks'])} 家），由 {d['by']} 于 {d['time']}；{d['why']}  [{d['id']}]"
-    op = {"add": "提议加入", "remove": "提议移出", "move": "提议调整位次至"}[d["change"]["op"]]
-    place = f" 第 {d['change']['to']} 位" if d["change"]["op"] == "move" else ""
-    return (f"{op}{place} {d['change']['uscc']}，由 {d['by']} 于 {d['time']}；理由：{d['why']}  [{d['id']}]")
-
-
-LIST_COLUMNS = ["list_decision", "list_reason", "list_by", "list_at"]
-"""The columns a table of firms gets beside the machine's list: where the committee's list puts the firm, the
-reason of the last decision on it, who made it and when."""
-
-
 def decided_list(store: Path, year: int) -> ListState | None:
     """The list decisions in force for application ``year``: those of the latest select run of that year that has
     any; None when there are none (or no store)."""
@@ -154,36 +96,6 @@ def decided_list(store: Path, year: int) -> ListState | None:
         conn.close()
 
 
-def committee_place(state: ListState, uscc: str) -> str:
-    """Where the committee's list puts one firm, beside (never instead of) the machine's place."""
-    if uscc in state.current:
-        place = f"第 {state.current.index(uscc) + 1} 位"
-        return f"批准名单{place}" if state.approved else f"提议名单{place}（未批准）"
-    if uscc in state.machine:
-        return "批准名单未含（已移出）" if state.approved else "提议移出（未批准）"
-    return "不在名单"
-
-
-def list_table(state: ListState) -> pd.DataFrame:
-    """One row per firm on the machine's or the committee's list (or named by a decision): ``uscc`` and
-    :data:`LIST_COLUMNS`, for :func:`tiering.output.overrides.beside_list`."""
-    firms = list(dict.fromkeys([*state.machine, *state.current,
-                                *(d["change"]["uscc"] for d in state.decisions if d["action"] == "propose")]))
-    rows = []
-    for uscc in firms:
-        on_firm = [d for d in state.decisions if d["action"] == "propose" and d["change"]["uscc"] == uscc]
-        last = on_firm[-1] if on_firm else state.approved
-        rows.append((uscc, committee_place(state, uscc), on_firm[-1]["why"] if on_firm else "",
-                     last["by"] if last else "", last["time"] if last else ""))
-    return pd.DataFrame(rows, columns=["uscc", *LIST_COLUMNS])
-
-
-def decisions_frame(state: ListState) -> pd.DataFrame:
-    """Every decision on the list, oldest first (when, who, the decision as analysts read it)."""
-    return pd.DataFrame([(d["time"], d["by"], decision_line(d)) for d in state.decisions],
-                        columns=["list_at", "list_by", "list_decision"])
-
-
 def firm_list_lines(store: Path, uscc: str, year: int) -> list[str]:
     """What the committee decided about one firm on the list of application ``year`` (:func:`decided_list`), as
     lines to print beside the machine decision; none when no list of that year has a decision on the firm."""
@@ -197,10 +109,3 @@ def firm_list_lines(store: Path, uscc: str, year: int) -> list[str]:
               if (d["action"] == "propose" and d["change"]["uscc"] == uscc) or d is state.approved]
     return lines
 
-
-def decided_note(state: ListState) -> str:
-    """Where the committee's columns of a workbook or report come from."""
-    approval = (f"已由 {state.approved['by']} 于 {state.approved['time'][:19].replace('T', ' ')} 批准"
-                if state.approved else "尚未批准")
-    return (f"评审委员会在遴选运行 {state.run_id} 上的 {len(state.decisions)} 项名单决定（{approval}），"
-            f"列于机器名单旁，不改变遴选结果本身")

@@ -32,6 +32,7 @@ from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.selections import BriefInputsMissing
 from tiering.audit.show import override_line, overrides_for, stored_explanation
 from tiering.audit.store import AuditWriteError, NothingRecorded, RunNotFound, record_hash_of, record_override
+from tiering.desk.approved import approved_list_pdf
 from tiering.desk.queries import PAGE_SIZE, Filters, Store, number
 from tiering.desk.security import (
     SESSION_COOKIE,
@@ -49,7 +50,6 @@ from tiering.desk.users import ROLE_ZH, Throttled, Users
 from tiering.outcome import OUTCOMES, ZH_OF
 from tiering.output.workbook import workbook_bytes
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library
-from tiering.selection.approved import approved_list_pdf
 
 OUTCOME_TEXT = ZH_OF
 EXPORT_LABELS = {"pick": "序号", "uscc": "统一社会信用代码", "name": "企业名称", "score": "综合得分", "reason": "说明",

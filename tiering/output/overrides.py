@@ -23,9 +23,9 @@ def beside_decisions(decisions: pd.DataFrame, overrides: pd.DataFrame) -> pd.Dat
 
 def beside_list(picks: pd.DataFrame, decided: pd.DataFrame) -> pd.DataFrame:
     """``picks`` (firms of the machine's list or its runners-up, with ``uscc``) with the committee's list columns
-    (:data:`tiering.audit.lists.LIST_COLUMNS`, from :func:`tiering.audit.lists.list_table`) right after the first
-    column (the machine's place); firms the committee did not touch read 未调整. Unchanged when ``decided`` is
-    empty."""
+    (:data:`tiering.selection.decisions.LIST_COLUMNS`, from :func:`tiering.selection.decisions.list_table`)
+    right after the first column (the machine's place); firms the committee did not touch read 未调整. Unchanged
+    when ``decided`` is empty."""
     if decided.empty:
         return picks
     columns = [c for c in decided.columns if c != "uscc"]

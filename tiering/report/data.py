@@ -9,7 +9,6 @@ import pandas as pd
 
 from tiering.app import Classification, Progress, classify
 from tiering.app.selection import SelectionInputs, select
-from tiering.audit.lists import ListState
 from tiering.engine.evaluate import default_eval_date
 from tiering.engine.trace import trace_table
 from tiering.ladder.rungs import NO_RUNG_TEXT, ladder
@@ -18,6 +17,7 @@ from tiering.report.tiers import tier_table, transition_matrix
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary
 from tiering.rules.schema import Unit
+from tiering.selection.decisions import ListState
 from tiering.selection.pool import SelectionInputError
 from tiering.selection.run import Selection
 from tiering.targets import TargetTracking

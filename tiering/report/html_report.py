@@ -7,7 +7,6 @@ import html
 
 import pandas as pd
 
-from tiering.audit.lists import decided_note, decision_line, list_table
 from tiering.ladder.rungs import NO_RUNG_TEXT
 from tiering.output.overrides import beside_list
 from tiering.output.write import zh as headers_zh
@@ -15,6 +14,7 @@ from tiering.report import charts
 from tiering.report.data import ReportData
 from tiering.report.page import esc, table
 from tiering.rules.schema import Unit
+from tiering.selection.decisions import decided_note, decision_line, list_table
 
 UNIT_TEXT = {Unit.PERCENT: "%", Unit.WAN: "万元", Unit.COUNT: "项", Unit.PEOPLE: "人", Unit.YEARS: "年",
              Unit.DAYS: "天", Unit.POINTS: "分"}

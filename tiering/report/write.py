@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 
 from tiering.app import Progress
-from tiering.audit.lists import decided_note, decisions_frame, list_table
 from tiering.engine.evaluate import firm_slice
 from tiering.engine.trace import READABLE_COLUMNS
 from tiering.explain.text import explain_firm
@@ -23,6 +22,7 @@ from tiering.report.html_report import report_page
 from tiering.report.page import document
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import One
+from tiering.selection.decisions import decided_note, decisions_frame, list_table
 
 FIRM_PAGES = "逐家说明页 firm pages"
 SELECTION_COLUMNS = ["pick", "uscc", "name", "district", "highest_rung", "combined", "technical", "growth", "reasons",

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from tiering.audit.lists import ListState, decided_note, decisions_frame, list_table
 from tiering.output.overrides import beside_list
 from tiering.output.workbook import write_workbook
 from tiering.selection.brief import combined_briefs, firm_brief
 from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
+from tiering.selection.decisions import ListState, decided_note, decisions_frame, list_table
 from tiering.selection.run import Selection
 
 LIST_FILE = "cultivation_list.xlsx"
