@@ -83,7 +83,7 @@ class Bucketed:
 
 
 Reading = Callable[[int, int], None]
-"""``reading(files done, files)``: called as each file of the register has been cut."""
+"""``reading(files done, files)``: called before the first file and as each file of the register has been cut."""
 
 
 def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptions,
@@ -107,6 +107,8 @@ def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptio
     hashes: list[np.ndarray] = []
     rows_read = 0
     notes = [f"读入文件夹 {path} 的 {len(files)} 个文件"] if path.is_dir() else []
+    if reading is not None:
+        reading(0, len(files))
     for number, f in enumerate(files):
         notes += _named(f, f.notes)
         for table in f.pieces():
