@@ -89,7 +89,8 @@ EARLIER_RUN_FILES = (
 @click.option("--overwrite", is_flag=True,
               help="Reuse an output folder that holds an earlier run: its result files are deleted first.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True,
-              help="Format of the result tables; the full trace is always also written, as the Parquet folder trace/.")
+              help="Format of the result tables; the full trace is always also written, as the Parquet folder trace/. "
+                   "With --engine local or dask: parquet datasets (default), or csv as well; xlsx and json refused.")
 @register_options
 @rules_options
 @audit_options
