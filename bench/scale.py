@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -42,16 +43,20 @@ WATCH = (
 (this script's own children, e.g. the register generator, would otherwise count)."""
 
 
-def measure(label: str, args: list[str]) -> dict[str, object]:
-    """Run one command in a fresh process: wall seconds, CPU seconds, peak memory (GiB) and exit code."""
+def measure(label: str, firms: int, args: list[str]) -> dict[str, object]:
+    """Run one command in a fresh process: wall seconds, CPU seconds (and per firm), peak memory (GiB), exit code
+    and the machine's 1-minute load average before and after (on a shared machine wall time follows the load;
+    CPU time much less)."""
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", WATCH, *TIERING, *args], capture_output=True, text=True)
     wall = time.perf_counter() - start
     code, cpu, peak = json.loads(done.stdout.strip().splitlines()[-1])
     if code not in (0, 1):
         print(done.stderr[-2000:], file=sys.stderr)
-    return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_gib": round(peak / 2**20, 2),
-            "exit": code}
+    return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "ms_per_firm": round(cpu / firms * 1000, 3), "peak_gib": round(peak / 2**20, 2), "exit": code,
+            "load": f"{load_before:.1f}–{os.getloadavg()[0]:.1f}"}
 
 
 def main() -> None:
@@ -61,6 +66,8 @@ def main() -> None:
                         help="firms of the long panel (10 years each: 5M firm-years by default; 0 skips it)")
     parser.add_argument("--partition-size", type=int, default=None, help="firms per partition (default: the CLI's)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask cases")
+    parser.add_argument("--dask-firms", type=int, default=None,
+                        help="firms of the register the Dask cases classify (default: --firms)")
     parser.add_argument("--work", type=Path, default=ROOT / "out" / "bench-scale")
     ns = parser.parse_args()
     ns.work.mkdir(parents=True, exist_ok=True)
@@ -71,26 +78,33 @@ def main() -> None:
                 "--no-audit", *engine, *size]
 
     main_register = generated(ns.work, ns.firms, "2021-2024", 1)
-    rows = [measure(f"{ns.firms:,} firms × 4 years, local engine", classify(main_register, "local", "--engine",
-                                                                              "local"))]
+    rows = [measure(f"{ns.firms:,} firms × 4 years, local engine", ns.firms,
+                    classify(main_register, "local", "--engine", "local"))]
     if ns.panel_firms:
         panel = generated(ns.work, ns.panel_firms, "2015-2024", 2)
-        rows.append(measure(f"{ns.panel_firms:,} firms × 10 years, local engine",
+        rows.append(measure(f"{ns.panel_firms:,} firms × 10 years, local engine", ns.panel_firms,
                             classify(panel, "panel", "--engine", "local")))
     if not ns.skip_dask:
+        dask_firms = ns.dask_firms or ns.firms
+        dask_register = generated(ns.work, dask_firms, "2021-2024", 1)
         for workers in (1, 2):
-            rows.append(measure(f"{ns.firms:,} firms × 4 years, Dask {workers} worker(s)",
-                                classify(main_register, f"dask{workers}", "--engine", "dask", "--workers",
+            rows.append(measure(f"{dask_firms:,} firms × 4 years, Dask {workers} worker(s)", dask_firms,
+                                classify(dask_register, f"dask{workers}", "--engine", "dask", "--workers",
                                          str(workers))))
     width = max(len(str(r["case"])) for r in rows)
-    print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'peak GiB':>8}  exit")
+    print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'CPU ms/firm':>11}  {'peak GiB':>8}  exit  load avg")
     for r in rows:
-        print(f"{r['case']:<{width}}  {r['wall_s']:>8}  {r['cpu_s']:>8}  {r['peak_gib']:>8}  {r['exit']}")
+        print(f"{r['case']:<{width}}  {r['wall_s']:>8}  {r['cpu_s']:>8}  {r['ms_per_firm']:>11}  {r['peak_gib']:>8}"
+              f"  {r['exit']:>4}  {r['load']}")
+    first = rows[0]
+    if ns.firms < 1_000_000:
+        at_1m = float(first["ms_per_firm"]) * 1000  # type: ignore[arg-type]
+        print(f"1,000,000 firms at the main case's CPU per firm (linear in firms, an extrapolation): {at_1m:.0f} s "
+              f"CPU, at best {at_1m / 2:.0f} s wall on two free cores")
     dask = {r["case"]: r["wall_s"] for r in rows if "Dask" in str(r["case"])}
     if len(dask) == 2:
         one, two = dask.values()
-        print(f"Dask speed-up, 2 workers over 1: {float(one) / float(two):.2f}×")
-
+        print(f"Dask speed-up, 2 workers over 1: {float(one) / float(two):.2f}× (wall time; see the load average)")
 
 if __name__ == "__main__":
     main()
