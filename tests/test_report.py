@@ -6,13 +6,17 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fontTools.ttLib import TTFont
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tiering.app.selection import selection_inputs
 from tiering.cli import main
@@ -20,9 +24,9 @@ from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register, load_register
 from tiering.report.data import build_report_data
-from tiering.report.firm_page import firm_page_body
 from tiering.report.write import write_report
 from tiering.rules.library import load_library
+from tiering.rules.nodes import FAIL, UNKNOWN
 from tiering.targets import load_plan, track_plan
 from tiering.targets.plan import PLANS_DIR
 
@@ -117,26 +121,57 @@ def test_html_report_is_self_contained_with_charts_and_font(written: Path) -> No
     assert "龘" not in chars  # a subset: only the page's characters
 
 
-def test_firm_page_is_printable_explanation(written: Path) -> None:
+def test_firm_page_puts_the_standing_first_then_what_decides_each_program(written: Path) -> None:
     page = (written / "firms" / f"{FIRM}.html").read_text(encoding="utf-8")
     assert "<h1>企业：天津裕辉机械科技有限公司（91120110292998668L）  申报年度：2025  数据年度：2024</h1>" in page
-    assert "<b>最高层级：</b>" in page
-    assert "【科技小巨人】" in page and "@media print" in page
-    assert set("天津裕辉机械科技有限公司结论") <= _font_chars(page)
     assert re.search(r"运行编号 未记录.*?；名录 panel_s42\.csv SHA-256 [0-9a-f]{64}；评价日期 2025-06-30；生成日期 "
                      r"\d{4}-\d{2}-\d{2}；规则版本 .*tj-cy-2021（2021\.1，SHA-256 [0-9a-f]{12}）", page)
+    summary, details = page.split("<h2>各项目判定要点</h2>")
+    assert "<b>最高层级：</b>" in summary and '<td class="prog">科技小巨人（暂定）</td>' in summary
+    assert '<tr class="head"><th colspan="3">科技小巨人（暂定）　<span class="out' in details
+    assert "@page { size: A4" in page and "break-inside: avoid" in page
+    assert set("天津裕辉机械科技有限公司最高层级尚缺") <= _font_chars(page)
 
 
-def test_firm_page_layout_of_explain_text() -> None:
-    text = ("企业：甲公司（X1）  申报年度：2025  数据年度：2024\n\n【雏鹰企业】评价  版本 1（stable）\n  结果：不符合\n"
-            "  ✘ 条件组（全部满足，满足1项）—— 文件 条款一\n    ✔ 收入：6,100万元，要求 ≥ 10万元 —— 文件 条款（三）\n"
-            "    ✘ 年限：12.70年，要求 ≤ 8.00年 —— 文件 条款（一）\n  结论：不符合。未满足：年限。\n")
-    html = firm_page_body(text, "<p>S</p>")
-    assert html.startswith("<h1>企业：甲公司（X1）  申报年度：2025  数据年度：2024</h1><p>S</p>")
-    assert '<td class="mark no">✘</td><td style="padding-left:8px">条件组（全部满足，满足1项）</td>' \
-           '<td class="src">文件 条款一</td>' in html
-    assert '<td class="mark ok">✔</td><td style="padding-left:26px">收入：6,100万元，要求 ≥ 10万元</td>' in html
-    assert '<p class="verdict no">结论：不符合。未满足：年限。</p></div>' in html
+def test_condensed_explanation_lists_what_failed_in_full_and_what_passed_as_labels() -> None:
+    from tiering.app import classify
+    from tiering.explain.text import deciding
+
+    on = default_eval_date(2025)
+    rulesets = load_library().in_force(on)
+    run = classify(small_register(), rulesets, 2025, on)
+    results = run.firm_results(FIRM)
+    full = run.explain(FIRM)
+    failed = next(rs for rs in rulesets if results[rs.id][rs.root.id].status == FAIL)
+    said = deciding(failed, results[failed.id])
+    assert said.open and all(line in full for _, line in said.open)  # the very lines of tiering explain
+    assert all(status in (FAIL, UNKNOWN) for status, _ in said.open)
+    assert said.verdict in full and said.met
+    assert not any(line.startswith(said.met[0] + "：") for _, line in said.open)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="chromium is not installed")
+def test_longest_firm_pages_print_on_two_a4_pages(tmp_path: Path) -> None:
+    assert CHROMIUM is not None, "CI=true but chromium is not installed: .ci/run installs it with apt-get"
+    out = tmp_path / "r"
+    done = CliRunner().invoke(main, ["report", str(ROOT / "datasets" / "sample_register.xlsx"), "--year", "2025",
+                                     "--out", str(out), "--no-selection"])
+    assert done.exit_code == 0, done.output
+    longest = sorted((out / "firms").glob("*.html"), key=lambda p: p.stat().st_size)[-3:]
+    for page in longest:
+        pdf = tmp_path / f"{page.stem}.pdf"
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--no-pdf-header-footer", f"--user-data-dir={tmp_path / 'profile'}", f"--print-to-pdf={pdf}",
+                        page.as_uri()], capture_output=True, check=True, timeout=180)
+        reader = PdfReader(pdf)
+        assert len(reader.pages) <= 2, f"{page.name} prints on {len(reader.pages)} pages"
+        assert reader.pages[0].mediabox.width == pytest.approx(595, abs=2)  # A4 portrait, 210 mm
+        text = "".join(p.extract_text() for p in reader.pages).replace(" ", "")
+        for key in ("运行编号", "SHA-256", "最高层级", "各项目判定要点", page.stem):
+            assert key in text, f"{key} not printed on {page.name}"
 
 
 def test_cli_report_refuses_unknown_firm(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from tiering.explain import format as fmt
 from tiering.outcome import OUTCOME_ZH
@@ -87,6 +88,43 @@ def _tree(node: Node, results: dict[str, One], depth: int, out: list[str]) -> No
         _tree(child, results, depth + 1, out)
 
 
+@dataclass(frozen=True)
+class Deciding:
+    """What decides one program for a firm, for a condensed explanation (the printable firm page): the criteria
+    failed or pending in full, the ones met as labels, and the verdict."""
+
+    open: list[tuple[int, str]]
+    """(status, line as ``explain`` prints it) of each criterion failed or pending (not the groups and subtotals
+    combining them) that is not an alternative left aside because another one passed."""
+    met: list[str]
+    """Labels of the criteria met (points scored shown beside them)."""
+    verdict: str
+
+
+_CRITERIA = (TestNode, PointsNode, ClassesNode, RequiresNode, ScoreNode)
+"""Nodes a condensed explanation lists: criteria, not the groups and subtotals that combine them."""
+
+
+def deciding(rs: CompiledRuleSet, results: dict[str, One]) -> Deciding:
+    """The condensed explanation of one program (see :class:`Deciding`), from the same lines as ``explain``."""
+    open_lines: list[tuple[int, str]] = []
+    met: list[str] = []
+
+    def walk(node: Node, settled: bool) -> None:
+        r = results[node.id]
+        criterion = isinstance(node, _CRITERIA)
+        if r.status in (FAIL, UNKNOWN) and not settled and criterion:
+            open_lines.append((r.status, _line(node, r, results)))
+        elif criterion and r.status in (PASS, SCORED) and not node.children:
+            points = f"（{fmt.points_range(r.pmin, r.pmax)}）" if r.status == SCORED and r.pmin == r.pmin else ""
+            met.append(node.label + points)
+        for child in node.children:
+            walk(child, settled or r.status == PASS)
+
+    walk(rs.root, False)
+    return Deciding(open_lines, list(dict.fromkeys(met)), _verdict(rs, results))
+
+
 def _verdict(rs: CompiledRuleSet, results: dict[str, One]) -> str:
     root = results[rs.root.id]
     paths = rs.paths_node()
@@ -141,6 +179,14 @@ def explain_firm(uscc: str, name: str, year: int, rulesets: Sequence[CompiledRul
     return "\n".join(out)
 
 
+def verdict_reason(rs: CompiledRuleSet, results: dict[str, One], width: int = 60) -> str:
+    """The verdict's reason without its outcome ('未满足：年限', '经由「路径一」'), cut to ``width`` characters."""
+    reason = _verdict(rs, results).removeprefix("结论：").rstrip("。")
+    for said in ("不符合。", "待定——", "符合，", "符合"):  # the outcome is said beside it
+        reason = reason.removeprefix(said)
+    return reason[:width - 1] + "…" if len(reason) > width else reason
+
+
 def verdicts(rulesets: Sequence[CompiledRuleSet], results: dict[str, dict[str, One]]) -> list[str]:
     """One line per program for the top of an explanation: mark, program, outcome, score and the first reason,
     cut to a screen's width so every program fits one screen."""
@@ -152,11 +198,7 @@ def verdicts(rulesets: Sequence[CompiledRuleSet], results: dict[str, dict[str, O
         points = f"  {fmt.points_range(res[score.id].pmin, res[score.id].pmax)}" if score is not None else ""
         if score is not None and score.label_of(res[score.id].band):
             points += "（按登记的得分）"
-        reason = _verdict(rs, res).removeprefix("结论：").rstrip("。")
-        for said in ("不符合。", "待定——", "符合，", "符合"):  # the outcome is already on the line
-            reason = reason.removeprefix(said)
-        if len(reason) > 60:
-            reason = reason[:59] + "…"
+        reason = verdict_reason(rs, res)
         title = rs.shown_title
         lines.append(f"{_MARK[root.status]} {title}：{OUTCOME_ZH[root.status]}{points}" + (f" —— {reason}" if reason
                                                                                           else ""))

@@ -7,6 +7,7 @@ import html
 import pandas as pd
 
 from tiering.output.font import CSS_FAMILY, PageFont, subset_font_css
+from tiering.report.firm_page import FIRM_CSS
 
 CSS = f"""
 body {{ font-family: '{CSS_FAMILY}', sans-serif; color: #1a1a1a; margin: 24px auto; max-width: 1080px;
@@ -26,15 +27,9 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .ok {{ background: #c6efce; }} .no {{ background: #ffc7ce; }}
 .tbd {{ background: #ffeb9c; }} .na {{ background: #eee; }}
 .note {{ color: #7f6000; background: #fff8e1; padding: 6px 10px; border-left: 4px solid #ffc000; margin: 6px 0; }}
-.crit {{ width: 100%; table-layout: fixed; }}
-.crit td {{ border-bottom: 1px solid #eee; white-space: normal; overflow-wrap: anywhere; }}
-.crit th:nth-child(1) {{ width: 2em; }} .crit th:nth-child(3) {{ width: 30%; }}
-.mark {{ font-weight: bold; width: 1.6em; text-align: center; }}
-.src {{ color: #666; font-size: 12px; }}
-.verdict {{ font-weight: bold; padding: 6px 10px; margin: 6px 0 18px; }}
 @media print {{ body {{ margin: 0; max-width: none; font-size: 11px; }} h2 {{ break-after: avoid; }}
-  section {{ break-inside: avoid-page; }} .program {{ break-inside: avoid; }} }}
-"""
+  section {{ break-inside: avoid-page; }} }}
+""" + FIRM_CSS
 
 _CELL_CLASS = {"符合": "ok", "已完成": "ok", "达到力争目标": "ok", "不符合": "no", "未完成": "no",
                "待定（缺数据）": "tbd", "无法计数": "na"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
@@ -10,18 +9,15 @@ import pandas as pd
 from tiering.app import Progress
 from tiering.engine.evaluate import firm_slice
 from tiering.engine.trace import READABLE_COLUMNS
-from tiering.explain.text import explain_firm
 from tiering.output.font import PageFont
 from tiering.output.overrides import beside_list
 from tiering.output.provenance import today
 from tiering.output.workbook import write_workbook
 from tiering.output.write import EXCEL_MAX_ROWS, unit_column
 from tiering.report.data import ReportData
-from tiering.report.firm_page import firm_page_body, summary_block
+from tiering.report.firm_page import Standing, firm_page_body
 from tiering.report.html_report import report_page
 from tiering.report.page import document
-from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.nodes import One
 from tiering.selection.decisions import decided_note, decisions_frame, list_table
 
 FIRM_PAGES = "逐家说明页 firm pages"
@@ -66,35 +62,28 @@ def about_rows(data: ReportData) -> list[tuple[str, str]]:
             *[("说明", n) for n in data.notes]]
 
 
-def explanation_text(uscc: str, name: str, year: int, rulesets: list[CompiledRuleSet],
-                     results: dict[str, dict[str, One]]) -> str:
-    """The ``tiering explain`` text of one firm, ladder programs first (bottom rung up), then the others."""
-    ordered = sorted(rulesets, key=lambda r: (r.meta.rung is None, r.meta.rung or 0, r.program))
-    return explain_firm(uscc, name, year, ordered, results)
-
-
 def firm_pages(data: ReportData, firms: list[str], progress: Progress | None = None) -> dict[str, tuple[str, str]]:
-    """uscc → (title, HTML body) of the printable explanation page of each firm in ``firms`` (firms without data
-    for the year are skipped); ``progress`` hears of every firm done."""
+    """uscc → (title, HTML body) of the printable page of each firm in ``firms`` (firms without data for the year
+    are skipped): ladder programs first (bottom rung up), then the others; ``progress`` hears of every firm done."""
     evaluation = data.run.evaluation
     names = dict(zip(evaluation.firms, evaluation.names, strict=True))
     tiers = data.tiers.set_index("uscc")
-    outcomes = data.run.outcomes.sort_values(["program", "ruleset_id"])
+    ordered = sorted(data.run.rulesets, key=lambda r: (r.meta.rung is None, r.meta.rung or 0, r.program))
     p = data.run.provenance
     rules = "、".join(f"{r['id']}（{r['version']}，SHA-256 {r['sha256'][:12]}）" for r in p.rulesets)
-    stamp = (f'<p class="meta">运行编号 {html.escape(data.run_id)}；名录 {html.escape(Path(p.input_file).name)} '
-             f"SHA-256 {p.input_sha256}；评价日期 {p.eval_date}；生成日期 {today()}；规则版本 {html.escape(rules)}</p>")
+    stamp = (f"运行编号 {data.run_id}；名录 {Path(p.input_file).name} SHA-256 {p.input_sha256}；"
+             f"评价日期 {p.eval_date}；生成日期 {today()}；规则版本 {rules}")
     pages = {}
     for done, uscc in enumerate(firms, start=1):
         if progress is not None:
             progress(FIRM_PAGES, done, len(firms))
         if uscc in names:
-            text = explanation_text(uscc, str(names[uscc]), data.year, data.run.rulesets,
-                                    firm_slice(evaluation, uscc))
             tier = tiers.loc[uscc]
-            summary = summary_block(str(tier["highest_rung"]), str(tier["next_rung"]), str(tier["lacks"]),
-                                    outcomes[outcomes["uscc"] == uscc]) + stamp
-            pages[uscc] = (f"{names[uscc]} {data.year} 年评价说明", firm_page_body(text, summary))
+            standing = Standing(str(tier["highest_rung"]), str(tier["next_rung"]), str(tier["lacks"]))
+            heading = f"企业：{names[uscc]}（{uscc}）  申报年度：{data.year}  数据年度：{data.year - 1}"
+            body = firm_page_body(heading, stamp, standing, ordered, firm_slice(evaluation, uscc),
+                                  data.run.firm_lacks(uscc))
+            pages[uscc] = (f"{names[uscc]} {data.year} 年评价说明", body)
     return pages
 
 
