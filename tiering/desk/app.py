@@ -53,7 +53,7 @@ from tiering.rules.library import RULES_DIR, RuleLoadError, load_library
 
 OUTCOME_TEXT = ZH_OF
 EXPORT_LABELS = {"pick": "序号", "uscc": "统一社会信用代码", "name": "企业名称", "score": "综合得分", "reason": "说明",
-                 "source": "来源", "time": "时间", "by": "人员", "decision": "决定"}
+                 "source": "来源"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -281,10 +281,9 @@ class Desk:
             c = state.candidates.get(u, {})
             rows.append({"pick": k, "uscc": u, "name": names.get(u, ""), "score": c.get("score"),
                          "reason": c.get("reason", ""), "source": "遴选结果" if u in state.machine else "人工加入"})
-        changes = [{"time": d["time"], "by": d["by"], "decision": lists.decision_line(d)} for d in state.decisions]
         about = [("遴选运行 run", run_id), ("申报年度 year", str(state.year)), ("批准人 approved by", approved["by"]),
                  ("批准时间 approved at", approved["time"]), ("批准记录 record", approved["id"])]
-        sheets = {"批准名单": pd.DataFrame(rows), "名单决定": pd.DataFrame(changes, columns=["time", "by", "decision"])}
+        sheets = {"批准名单": pd.DataFrame(rows), "名单决定": lists.decisions_frame(state)}
         data = workbook_bytes(sheets, about, {name: EXPORT_LABELS for name in sheets})
         return Response(data, media_type=XLSX, headers={
             "content-disposition": f'attachment; filename="approved-list-{run_id}.xlsx"'})
