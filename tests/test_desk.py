@@ -386,6 +386,11 @@ def test_list_decisions_show_in_explain_audit_show_select_workbook_and_report(
     assert "遴选结果第 2 位；批准名单未含（已移出）" in shown.output and "理由：材料不全，暂缓" in shown.output
     assert "名单决定" not in runner.invoke(main, ["explain", str(register), FIRMS[0], "--year", "2025", "--program",
                                                 "kjxzxqy", "--store", str(path)]).output
+    browser = client(path)
+    sign_in(browser, "viewer")
+    page = browser.get(f"/runs/{select_id}/firms/{FIRMS[1]}").text
+    assert 'id="list-decisions"' in page and "不在遴选结果中；批准名单第 2 位" in page
+    assert "理由：专家评审认为发展潜力大" in page
     history = firm_history(path, FIRMS[2], brief=True)
     assert "名单决定后 committee's list: 批准名单未含（已移出）" in history and "提议移出 " + FIRMS[2] in history
     assert "名单决定后 committee's list: 批准名单第 1 位" in firm_history(path, FIRMS[3], brief=True)

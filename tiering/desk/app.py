@@ -170,6 +170,7 @@ class Desk:
             history.setdefault(d["run_id"], []).append(d)
         return {"run": run, "uscc": uscc, "firm": self.store.firm(run["seq"], uscc), "name": here[0]["name"],
                 "decisions": here, "explanation": explanation, "overrides": overrides, "override_lines": lines,
+                "list_lines": lists.firm_list_lines(self.path, uscc, run["year"]),
                 "history": history, "outcomes": OUTCOMES, "evidence_types": TYPES, "max_mib": MAX_BYTES >> 20}
 
     async def firm(self, request: Request) -> Response:
