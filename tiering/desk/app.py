@@ -50,6 +50,7 @@ from tiering.desk.users import ROLE_ZH, Throttled, Users
 from tiering.outcome import OUTCOMES, ZH_OF
 from tiering.output.workbook import workbook_bytes
 from tiering.rules.library import RULES_DIR, RuleLoadError, load_library
+from tiering.selection.decisions import decisions_frame
 
 OUTCOME_TEXT = ZH_OF
 EXPORT_LABELS = {"pick": "序号", "uscc": "统一社会信用代码", "name": "企业名称", "score": "综合得分", "reason": "说明",
@@ -284,7 +285,7 @@ class Desk:
                          "reason": c.get("reason", ""), "source": "遴选结果" if u in state.machine else "人工加入"})
         about = [("遴选运行 run", run_id), ("申报年度 year", str(state.year)), ("批准人 approved by", approved["by"]),
                  ("批准时间 approved at", approved["time"]), ("批准记录 record", approved["id"])]
-        sheets = {"批准名单": pd.DataFrame(rows), "名单决定": lists.decisions_frame(state)}
+        sheets = {"批准名单": pd.DataFrame(rows), "名单决定": decisions_frame(state)}
         data = workbook_bytes(sheets, about, {name: EXPORT_LABELS for name in sheets})
         return Response(data, media_type=XLSX, headers={
             "content-disposition": f'attachment; filename="approved-list-{run_id}.xlsx"'})
