@@ -393,3 +393,11 @@ def test_every_money_field_is_generated(mixed) -> None:
     money = [f.id for f in FIELDS if f.dtype is DType.MONEY]
     assert money == [m for m in money if BY_ID[m].unit == "万元"]
     assert all(mixed.panel[m].sum() > 0 for m in money if m != "net_profit")
+
+
+def test_generation_reports_progress_through_the_callers_callback() -> None:
+    from tiering.datasets.generate import ASSEMBLING, SIMULATING
+
+    heard: list[tuple[str, int, int]] = []
+    generate_panel(30, (2022, 2024), seed=3, progress=lambda *said: heard.append(said))
+    assert heard == [(SIMULATING, 0, 1), (ASSEMBLING, 0, 1)]  # one block of firms: its start is the news

@@ -23,7 +23,7 @@ from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
 from tiering.growth.mapping import load_mapping, read_panel
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
-from tiering.growth.validation import out_of_time, precision_at_k, ranking_metrics
+from tiering.growth.validation import OUT_OF_TIME, out_of_time, precision_at_k, ranking_metrics
 from tiering.uscc import make as make_uscc
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn_machinery_listed_2000_2013.csv"
@@ -374,8 +374,11 @@ def test_out_of_time_never_trains_on_unmatured_cohorts(labelled: tuple[pd.DataFr
         seen[int(test["year"].iloc[0])] = int(train["year"].max())
         return test["revenue_growth_1y"].to_numpy()
 
-    result = out_of_time(data, used, test_years=[2016, 2017, 2018], rankers={"spy": spy})
+    heard: list[tuple[str, int, int]] = []
+    result = out_of_time(data, used, test_years=[2016, 2017, 2018], rankers={"spy": spy},
+                         progress=lambda *said: heard.append(said))
     assert seen == {2016: 2013, 2017: 2014, 2018: 2015}
+    assert heard == [(OUT_OF_TIME, done, 3) for done in range(4)]
     assert result.by_year["test_year"].tolist() == [2016, 2016, 2017, 2017, 2018, 2018]
     assert result.by_year["model"].tolist() == ["scorecard", "spy"] * 3
 

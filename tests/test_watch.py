@@ -22,9 +22,9 @@ from tiering.register import load_register
 from tiering.watch import routing
 from tiering.watch.clock import SimulatedClock
 from tiering.watch.events import EventError, ops_of, parse_event
-from tiering.watch.monitor import Monitor
+from tiering.watch.monitor import APPLYING, Monitor
 from tiering.watch.panel import FirmPanel
-from tiering.watch.sources import Line, read_path
+from tiering.watch.sources import Line, lines_ahead, read_path
 from tiering.watch.synth import synthetic_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,8 +248,13 @@ def test_resume_from_stored_position(tmp_path: Path) -> None:
     second = _monitor(tmp_path / "state", batch=4)
     second.run(read_path(events, second.positions()))
     assert (second.stats.lines, second.stats.duplicates) == (len(lines) - 9, 0)
-    whole = _monitor(tmp_path / "whole")
-    whole.run(read_path(EVENTS, {}))
+    whole = _monitor(tmp_path / "whole", batch=5)
+    heard: list[tuple[str, int, int]] = []
+    total = lines_ahead(EVENTS, {})
+    whole.run(read_path(EVENTS, {}), lambda *said: heard.append(said), total)
+    assert total == len(lines) and heard[0] == (APPLYING, 0, total) and heard[-1] == (APPLYING, total, total)
+    assert [done for _, done, _ in heard] == sorted({0, *range(5, total, 5), total})  # after every batch
+    assert lines_ahead(events, second.positions()) == 0  # all read: nothing ahead
     assert second.tiers().equals(whole.tiers())
     assert second.store.event_count() == whole.store.event_count() == 17
 

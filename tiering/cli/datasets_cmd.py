@@ -10,6 +10,7 @@ import click
 
 from tiering.bundled import bundled
 from tiering.cli import main
+from tiering.cli.progress import terminal_progress
 from tiering.datasets import calibration_report, generate_panel, write_register
 
 _YEARS_RE = re.compile(r"^\s*(\d{4})\s*[-–~]\s*(\d{4})\s*$|^\s*(\d{4})\s*$")
@@ -23,6 +24,9 @@ def _parse_years(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     if last < first:
         raise click.BadParameter(f"结束年度 {last} 早于起始年度 {first}")
     return first, last
+
+
+WRITING = "写出名录 writing the register"
 
 
 def latent_path(out: Path) -> Path:
@@ -60,7 +64,10 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
     if out.suffix.lower() not in (".xlsx", ".csv", ".parquet"):
         raise click.BadParameter(f"{out.name} 应以 .xlsx、.csv 或 .parquet 结尾", param_hint="--out")
     try:
-        generated = generate_panel(firms, years, seed, district)
+        progress = terminal_progress()
+        generated = generate_panel(firms, years, seed, district, progress)
+        if progress is not None:
+            progress(WRITING, 0, 1)
         write_register(generated.panel, out)
     except ValueError as error:
         raise click.ClickException(str(error)) from error

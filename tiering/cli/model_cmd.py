@@ -8,6 +8,7 @@ import click
 import pandas as pd
 
 from tiering.cli import main
+from tiering.cli.progress import terminal_progress
 from tiering.errors import TieringError
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.directions import Declarations, load_declarations
@@ -19,6 +20,8 @@ from tiering.growth.training import train_scorecard
 from tiering.growth.validation import RAW_PREFIX, OutOfTime, format_table, out_of_time
 
 REAL_DATA = "cn_machinery_listed"
+FEATURES = "构造特征与标签 building features and labels"
+TRAINING = "训练评分卡 training the scorecard"
 """The mapping that reads the listed-firm benchmark panel (models/mappings/cn_machinery_listed.yaml)."""
 
 _PANEL = click.option("--panel", type=click.Path(dir_okay=False),
@@ -155,6 +158,9 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
         raise click.UsageError("train on one data set: give one of --register, --panel or --real-data")
     declarations = _declarations(directions)
     (source, (frame, chosen)), = panels.items()
+    progress = terminal_progress()
+    if progress is not None:
+        progress(FEATURES, 0, 1)
     data, used, dropped = _labelled(frame, spec, chosen)
     training = data[data["label"].notna()].reset_index(drop=True)
     if training["label"].nunique() != 2:
@@ -162,12 +168,14 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
                             f"需要至少 {horizon + 1} 个连续年份的数据")
     try:
         evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
-                                 declarations=declarations)
+                                 declarations=declarations, progress=progress)
         metrics = {"out_of_time_summary": evaluation.summary.to_dict("records"),
                    "out_of_time_by_year": evaluation.by_year.to_dict("records"),
                    "calibration_out_of_time": evaluation.calibration.to_dict("records")}
     except ValueError as error:
         evaluation, metrics = None, {"out_of_time": f"not evaluated: {error}"}
+    if progress is not None:
+        progress(TRAINING, 0, 1)
     try:
         trained = train_scorecard(training, list(used), declarations)
     except ValueError as error:
@@ -227,7 +235,8 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
         data, used, dropped = _labelled(frame, spec, chosen)
         try:
             evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
-                                     declarations=declarations, latent=truth, latent_column="growth_potential")
+                                     declarations=declarations, latent=truth, latent_column="growth_potential",
+                                     progress=terminal_progress())
         except ValueError as error:
             raise UnusableInput(f"{source}: {error}") from error
         click.echo(f"== {source}（列映射 {chosen.id}）: {spec.describe()}")

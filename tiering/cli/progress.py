@@ -7,10 +7,12 @@ terminal each step is one line on stderr, rewritten in place as it advances.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from tiering.app import Progress
+if TYPE_CHECKING:  # the type only: generate and train start without the evaluation engine
+    from tiering.app import Progress
 
 
 def _on_terminal(step: str, done: int, total: int) -> None:

@@ -15,6 +15,7 @@ import click
 
 from tiering import exit_codes
 from tiering.cli.common import fail, header_row, register_options, rules_dir_option
+from tiering.cli.progress import terminal_progress
 
 
 def _parse_day(value: str | None, option: str) -> dt.date | None:
@@ -80,7 +81,7 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
     from tiering.rules.library import RuleLoadError
     from tiering.watch.clock import SimulatedClock, SystemClock
     from tiering.watch.monitor import Monitor, WatchError, check
-    from tiering.watch.sources import read_path, read_stdin
+    from tiering.watch.sources import lines_ahead, read_path, read_stdin
 
     day = _parse_day(clock_day, "--clock")
     clock = SimulatedClock(day) if day is not None else SystemClock()
@@ -95,9 +96,13 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
     positions = monitor.positions()
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends the run like Ctrl-C: between batches
     try:
+        progress = terminal_progress()
         for source in sources or (() if check_tiers else (Path("-"),)):
-            lines = read_stdin() if str(source) == "-" else read_path(source, positions, follow, poll)
-            monitor.run(lines)
+            if str(source) == "-" or follow:  # no end to count towards: the summary line says what was done
+                lines, counted = read_stdin() if str(source) == "-" else read_path(source, positions, follow, poll), 0
+            else:
+                lines, counted = read_path(source, positions), lines_ahead(source, positions)
+            monitor.run(lines, progress if counted else None, counted)
     except KeyboardInterrupt:
         click.echo("stopped; every committed batch is kept — run the same command to resume", err=True)
     s = monitor.stats

@@ -16,6 +16,7 @@ The last year of the panel reproduces the published 东丽 figures (see tiering.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from tiering.datasets.recognition import hitech_certificates, recognition
 from tiering.datasets.revenue import simulate_revenue
 from tiering.datasets.sampling import LN_1000, Seed, stream
 from tiering.fields import FIELDS, DType
+
+if TYPE_CHECKING:
+    from tiering.app import Progress
 
 CHUNK = 1 << 16
 """Firms simulated together; fixed, because the random streams are drawn per chunk."""
@@ -73,14 +77,20 @@ def _year_list(years: range | tuple[int, int]) -> np.ndarray:
     return values
 
 
+SIMULATING = "模拟企业 simulating firms"
+ASSEMBLING = "组装名录 assembling the register"
+
+
 def generate_panel(
-    firms: int, years: range | tuple[int, int], seed: int, district: str | None = None
+    firms: int, years: range | tuple[int, int], seed: int, district: str | None = None,
+    progress: Progress | None = None,
 ) -> GeneratedPanel:
     """Generate a seeded register of ``firms`` firms (on the register in the last year) over ``years``.
 
     ``years`` is a range or an inclusive (first, last) pair. ``district`` puts every firm in one district
     (东丽区, 宝坻区, 蓟州区/蓟县, 包头市); None mixes the three Tianjin districts of the seeds. Firms that exited
     before the last year are added on top of ``firms``. The same arguments always give the same panel.
+    ``progress`` (:data:`tiering.app.Progress`) hears of every block of firms simulated and of the assembly.
     """
     if firms < 1:
         raise ValueError(f"firms 应为正整数，实为 {firms}")
@@ -89,25 +99,33 @@ def generate_panel(
     f = draw_firms(firms, year_values, seed, places)
     active = (year_values[None, :] >= f.reg_year[:, None]) & (year_values[None, :] <= f.anchor_year[:, None])
     province = np.array([p.province for p, _ in places])[f.district]
-    yearly, expiry = _simulate(f, province, year_values, active, seed)
+    yearly, expiry = _simulate(f, province, year_values, active, seed, progress)
+    if progress is not None:
+        progress(ASSEMBLING, 0, 1)
     return _assemble(f, places, year_values, active, yearly, expiry, seed)
 
 
 def _simulate(
-    f: Firms, province: np.ndarray, years: np.ndarray, active: np.ndarray, seed: int
+    f: Firms, province: np.ndarray, years: np.ndarray, active: np.ndarray, seed: int,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every yearly field for the active (firm, year) cells in row order, and each firm's 高企 certificate
     expiry. Firms are simulated CHUNK at a time with their own random streams: the result depends on the seed
     only, and the working arrays stay small enough to be fast."""
     columns: dict[str, list[np.ndarray]] = {}
     expiries = []
-    for k, start in enumerate(range(0, len(f.survivor), CHUNK)):
+    starts = range(0, len(f.survivor), CHUNK)
+    if progress is not None:
+        progress(SIMULATING, 0, len(starts))
+    for k, start in enumerate(starts):
         part = slice(start, start + CHUNK)
         grids, expiry = _simulate_chunk(f.subset(part), province[part], years, active[part], (seed, k))
         cells = np.flatnonzero(active[part])
         for name, grid in grids.items():
             columns.setdefault(name, []).append(grid.ravel().take(cells))
         expiries.append(expiry)
+        if progress is not None and len(starts) > 1:
+            progress(SIMULATING, k + 1, len(starts))
     return {name: np.concatenate(parts) for name, parts in columns.items()}, np.concatenate(expiries)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ from threadpoolctl import threadpool_limits
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.directions import Declarations, load_declarations
 from tiering.growth.training import train_scorecard
+
+if TYPE_CHECKING:
+    from tiering.app import Progress
 
 Ranker = Callable[[pd.DataFrame, pd.DataFrame, list[str]], np.ndarray]
 """(train, test, features) → one score per test row; higher = more likely to grow."""
@@ -112,10 +116,13 @@ def calibration_table(predicted: np.ndarray, observed: np.ndarray, bins: int = 1
     return table.assign(n=table["n"].astype(float))
 
 
+OUT_OF_TIME = "样本外检验 out-of-time test cohorts"
+
+
 def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequence[int] | None = None,
                 gap: int = 3, latent: pd.DataFrame | None = None, latent_column: str = "latent_potential",
                 rankers: dict[str, Ranker] | None = None,
-                declarations: Declarations | None = None) -> OutOfTime:
+                declarations: Declarations | None = None, progress: Progress | None = None) -> OutOfTime:
     """Evaluate the scorecard and every ranker on each test cohort T, trained on labelled cohorts ≤ T − ``gap``.
 
     ``data`` has ``uscc``, ``year``, the feature columns and ``label`` (NaN rows are left out), and for the
@@ -124,7 +131,8 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     the scorecard exactly as ``tiering model train`` does, direction and Missing-bin policies included, on its
     own training cohorts only (nested: the policies' time folds are blocks of those cohorts). Without
     ``test_years`` every labelled year with at least 30 training rows of both classes is tested. ``latent``
-    (columns uscc and ``latent_column``) adds the oracle ranking of generated data.
+    (columns uscc and ``latent_column``) adds the oracle ranking of generated data. ``progress``
+    (:data:`tiering.app.Progress`) hears of every test cohort done.
     """
     absent = [c for c in ("uscc", "year", "label", *features) if c not in data.columns]
     if absent:
@@ -155,7 +163,9 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
         raise ValueError(f"no test cohort has labelled firms and ≥ {MIN_TRAIN_ROWS} labelled training rows "
                          f"of both classes {gap}+ years earlier; the panel needs more years")
     rows, predicted, observed = [], [], []
-    for year in years:
+    if progress is not None:
+        progress(OUT_OF_TIME, 0, len(years))
+    for done, year in enumerate(years, start=1):
         train = labelled[labelled["year"] <= year - gap]
         test = labelled[labelled["year"] == year]
         y = test["label"].to_numpy("float64")
@@ -169,6 +179,8 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
             score = np.asarray(ranker(train, test, list(features)), dtype="float64")
             rows.append({"test_year": year, "model": name, "n_train": float(len(train)),
                          **ranking_metrics(y, score, tiebreak)})
+        if progress is not None:
+            progress(OUT_OF_TIME, done, len(years))
     by_year = pd.DataFrame(rows)[["test_year", "model", *METRICS]]
     summary = (by_year.drop(columns="test_year").groupby("model", sort=False).mean()
                .reset_index().assign(years=len(years)))

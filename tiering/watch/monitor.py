@@ -27,7 +27,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from tiering.app import classify_rows, rules_in_force
+from tiering.app import Progress, classify_rows, rules_in_force
 from tiering.engine.evaluate import Evaluation
 from tiering.errors import TieringError
 from tiering.outcome import OUTCOME_TEXT
@@ -42,6 +42,8 @@ from tiering.watch.routing import Reminder, Router, evaluate_rule, event_message
 from tiering.watch.schedule import Scheduler
 from tiering.watch.sources import MAX_LINE_BYTES, Line
 from tiering.watch.state import Batch, Store
+
+APPLYING = "处理事件 applying events (lines)"
 
 
 class WatchError(TieringError, error_id="watch-unusable"):
@@ -225,19 +227,29 @@ class Monitor:
         batch.dead_letters.append(self.store.stamp_dead(letter))
         self.stats.dead += 1
 
-    def run(self, lines: Iterable[Line | None]) -> Stats:
-        """Process every line (``None`` flushes a partial batch, as a followed source does when idle)."""
+    def run(self, lines: Iterable[Line | None], progress: Progress | None = None, total: int = 0) -> Stats:
+        """Process every line (``None`` flushes a partial batch, as a followed source does when idle); ``progress``
+        (:data:`tiering.app.Progress`) hears of the lines done of ``total`` after every batch."""
         chunk: list[Line] = []
+        start = self.stats.lines
+
+        def batch(lines: list[Line]) -> None:
+            self.process_batch(lines)
+            if progress is not None:
+                progress(APPLYING, self.stats.lines - start, total)
+
+        if progress is not None:
+            progress(APPLYING, 0, total)
         for line in lines:
             if line is not None:
                 chunk.append(line)
             if chunk and (line is None or len(chunk) >= self.batch_size):
-                self.process_batch(chunk)
+                batch(chunk)
                 chunk = []
             if line is None:
                 self.fire_reminders()
         if chunk:
-            self.process_batch(chunk)
+            batch(chunk)
         self.fire_reminders()
         return self.stats
 

@@ -85,6 +85,18 @@ def read_path(path: Path, positions: dict[str, int], follow: bool = False, poll:
         time.sleep(poll)
 
 
+def lines_ahead(path: Path, positions: dict[str, int]) -> int:
+    """How many lines ``read_path(path, positions)`` without following will yield (for a progress count)."""
+    files = [path] if path.is_file() else sorted(path.glob("*.jsonl"))
+    count = 0
+    for p in files:
+        with p.open("rb") as handle:
+            handle.seek(positions.get(str(p.resolve()), 0))
+            data = handle.read()
+        count += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    return count
+
+
 def _follow_file(path: Path, positions: dict[str, int], follow: bool, poll: float) -> Iterator[Line | None]:
     for item in _file_lines(path, positions.get(str(path.resolve()), 0), follow):
         yield item
