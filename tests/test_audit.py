@@ -30,7 +30,7 @@ from tiering.audit import store as audit_store
 from tiering.audit.db import traces_dir
 from tiering.audit.replay import replay
 from tiering.audit.show import firm_history, overrides_of
-from tiering.audit.store import AuditWriteError, NothingRecorded, record_override, record_run
+from tiering.audit.store import AuditWriteError, NothingRecorded, OverrideRefused, record_override, record_run
 from tiering.audit.verify import verify
 from tiering.cli import main
 from tiering.register import load_register
@@ -376,7 +376,8 @@ def test_override_needs_a_recorded_decision(store: Path, register: Path) -> None
     record(store, register)
     with pytest.raises(NothingRecorded, match=f"firm {FIRMS[0]} has no recorded decision under rule set 'gxqy'"):
         record_override(store, FIRMS[0], "gxqy", "qualified", "王芳", "x")
-    with pytest.raises(ValueError, match="outcome must be one of qualified, not_qualified, undetermined; got 'yes'"):
+    with pytest.raises(OverrideRefused,
+                       match="outcome must be one of qualified, not_qualified, undetermined; got 'yes'"):
         record_override(store, FIRMS[0], "kjxzxqy-2022", "yes", "王芳", "x")
 
 
@@ -387,7 +388,7 @@ def test_replay_of_unchanged_data_is_identical(store: Path, register: Path) -> N
     run_id = record(store, register)
     report = replay(store, run_id, load_register(register))
     assert (report.identical, report.compared, report.notes) == (True, len(FIRMS), [])
-    code, out = cli("audit", "replay", run_id, "--register", str(register), "--store", str(store))
+    code, out = cli("audit", "replay", str(register), run_id, "--store", str(store))
     assert code == exit_codes.OK
     assert out.splitlines() == [
         f"重放运行 replay of run {run_id}: 比较 4 项决定 (firm × rule set)",
@@ -414,6 +415,7 @@ def test_replay_of_changed_data_names_the_input_and_the_criteria(store: Path, re
         "band 「3%（含）-4%」 → 「6%以上（含）」",
         "研发费用占成本费用支出比例得分：value 0.05 → 0.09",
     ]
+    # the earlier form RUN_ID --register REGISTER is still accepted
     code, _ = cli("audit", "replay", run_id, "--register", str(changed), "--store", str(store))
     assert code == exit_codes.CHECK_FAILED
 

@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from tiering import uscc
+from tiering.cli import main
 from tiering.cli.datasets_cmd import datasets, latent_path
 from tiering.datasets import GeneratedPanel, calibration_report, generate_panel, register_frame, write_register
 from tiering.datasets import writer as writer_module
@@ -25,6 +26,7 @@ from tiering.datasets.districts import INDUSTRY_WORDS
 from tiering.datasets.generate import NOT_GENERATED
 from tiering.datasets.identity import SUFFIXES
 from tiering.datasets.ip import IP1_LAG
+from tiering.datasets.refused import GenerateRefused
 from tiering.fields import BY_ID, FIELDS, DType, resolve
 
 SAMPLE = Path(__file__).resolve().parent.parent / "datasets" / "generated" / "panel_s42.csv"
@@ -97,7 +99,7 @@ def test_report_scales_counts_to_the_firms_of_the_year(dongli) -> None:
     assert report.loc["revenue_500wan_1yi", "published"] == pytest.approx(270 * firms_2008 / 520)
     assert report.loc["rd_intensity", "published"] == 4.86
     assert report.loc["revenue_total", "unit"] == "亿元"
-    with pytest.raises(ValueError, match="面板中没有 2030 年的数据：可选年度为 2005–2010"):
+    with pytest.raises(GenerateRefused, match="面板中没有 2030 年的数据：可选年度为 2005–2010"):
         calibration_report(panel, 2030)
 
 
@@ -133,11 +135,11 @@ def test_range_and_inclusive_pair_give_the_same_years() -> None:
 
 
 def test_bad_arguments_are_refused_with_reasons() -> None:
-    with pytest.raises(ValueError, match="firms 应为正整数，实为 0"):
+    with pytest.raises(GenerateRefused, match="firms 应为正整数，实为 0"):
         generate_panel(0, (2020, 2022), seed=1)
-    with pytest.raises(ValueError, match="不认识的区县 '南开区'"):
+    with pytest.raises(GenerateRefused, match="不认识的区县 '南开区'"):
         generate_panel(10, (2020, 2022), seed=1, district="南开区")
-    with pytest.raises(ValueError, match="years 应为连续年度"):
+    with pytest.raises(GenerateRefused, match="years 应为连续年度"):
         generate_panel(10, range(2020, 2026, 2), seed=1)
 
 
@@ -305,9 +307,9 @@ def test_write_register_headers_cells_and_units(mixed) -> None:
     assert (frame["细分市场占有率(%)"] == (panel["market_share"] * 100).round(6).to_numpy()).all()
     in_yuan = register_frame(panel, money_unit="元")
     assert (in_yuan["销售收入(元)"] == (panel["revenue"] * 10_000).round(0).to_numpy()).all()
-    with pytest.raises(ValueError, match="金额单位应为 万元 或 元，实为 '美元'"):
+    with pytest.raises(GenerateRefused, match="金额单位应为 万元 或 元，实为 '美元'"):
         register_frame(panel, money_unit="美元")
-    with pytest.raises(ValueError, match="面板中有不是已知字段的列：growth_potential"):
+    with pytest.raises(GenerateRefused, match="面板中有不是已知字段的列：growth_potential"):
         register_frame(panel.assign(growth_potential=0.1))
 
 
@@ -317,10 +319,10 @@ def test_write_register_formats(tmp_path, mixed, monkeypatch) -> None:
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")
     parquet = write_register(panel, tmp_path / "r.parquet")
     assert list(pd.read_parquet(parquet).columns) == list(register_frame(panel).columns)
-    with pytest.raises(ValueError, match="无法写出 r.txt：文件名应以 .xlsx、.csv 或 .parquet 结尾"):
+    with pytest.raises(GenerateRefused, match="无法写出 r.txt：文件名应以 .xlsx、.csv 或 .parquet 结尾"):
         write_register(panel, tmp_path / "r.txt")
     monkeypatch.setattr(writer_module, "EXCEL_MAX_ROWS", 10)
-    with pytest.raises(ValueError, match="30 行超出 Excel 单个工作表的上限 10 行：请改用 .csv 或 .parquet"):
+    with pytest.raises(GenerateRefused, match="30 行超出 Excel 单个工作表的上限 10 行：请改用 .csv 或 .parquet"):
         write_register(panel, tmp_path / "r.xlsx")
 
 
@@ -371,10 +373,11 @@ def test_cli_errors(tmp_path) -> None:
                                          "--out", str(tmp_path / "x.csv")])
     assert bad_years.exit_code == 2
     assert "Invalid value for '--years': 结束年度 2015 早于起始年度 2025" in bad_years.output
-    bad_district = runner.invoke(datasets, ["generate", "--firms", "5", "--seed", "1", "--out",
-                                            str(tmp_path / "x.csv"), "--district", "南开区"])
-    assert bad_district.exit_code == 1
-    assert bad_district.output.startswith("Error: 不认识的区县 '南开区'")
+    bad_district = runner.invoke(main, ["datasets", "generate", "--firms", "5", "--seed", "1", "--out",
+                                        str(tmp_path / "x.csv"), "--district", "南开区"])
+    assert bad_district.exit_code == 2
+    assert bad_district.output == ("错误 / error: 不认识的区县 '南开区'：可选 东丽区、宝坻区、蓟州区、包头市"
+                                   "（也可写 蓟县、东丽、宝坻、包头） [generate-refused]\n")
     bad_suffix = runner.invoke(datasets, ["generate", "--firms", "5", "--seed", "1", "--out", str(tmp_path / "x.txt")])
     assert bad_suffix.exit_code == 2
     assert "x.txt 应以 .xlsx、.csv 或 .parquet 结尾" in bad_suffix.output

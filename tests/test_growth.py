@@ -17,7 +17,7 @@ from sklearn.exceptions import NotFittedError
 
 import tiering.cli.model_cmd  # noqa: F401  (registers the ``model`` group on ``main``)
 from tiering.cli import main
-from tiering.growth.card import build_card, card_path, data_hash, load_card, save_card
+from tiering.growth.card import ModelCardError, build_card, card_path, data_hash, load_card, save_card
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
@@ -466,7 +466,7 @@ def test_load_card_refuses_unknown_version(tmp_path: Path) -> None:
     path = tmp_path / "bad.card.yaml"
     path.write_text("card_version: 9\nname: x\nlabel: {}\ntraining: {}\nfeatures: []\nscorecard: {}\n",
                     encoding="utf-8")
-    with pytest.raises(ValueError, match="card_version 9 不受支持"):
+    with pytest.raises(ModelCardError, match="card_version 9 不受支持"):
         load_card(path)
 
 

@@ -22,7 +22,7 @@ from tiering.growth.training import train_scorecard
 from tiering.selection.brief import firm_brief
 from tiering.selection.policy import PolicyError, load_policy
 from tiering.selection.pool import read_cultivated
-from tiering.selection.run import select_firms
+from tiering.selection.run import ListSizeRefused, select_firms
 from tiering.selection.standing import standing_frame
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def test_small_pool_is_reported(tmp_path: Path) -> None:
 
 
 def test_count_outside_policy_range_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="名单人数 6 不在政策 jx-xjr-peiyu 允许的 2–5 家之内"):
+    with pytest.raises(ListSizeRefused, match="名单人数 6 不在政策 jx-xjr-peiyu 允许的 2–5 家之内"):
         run_small(tmp_path, n=6)
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tiering.cli import main
 from tiering.cli.targets_cmd import targets
 from tiering.register import Register, load_register
 from tiering.rules.library import load_library
 from tiering.targets import Plan, PlanError, load_plan, track_plan
 from tiering.targets.plan import PLANS_DIR
+from tiering.targets.track import PlanYearsAbsent
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,7 +170,7 @@ def test_missing_rules_and_missing_base_year_cannot_be_counted(register: Registe
 
 
 def test_register_outside_the_plan_years_says_what_to_do(register: Register) -> None:
-    with pytest.raises(ValueError, match="accounts for 2015–2025, none of the plan's years 2011–2013; pass --year"):
+    with pytest.raises(PlanYearsAbsent, match="accounts for 2015–2025, none of the plan's years 2011–2013"):
         track_plan(register, load_library(), _plan([_target()], start=2011, end=2013))
 
 
@@ -190,3 +192,15 @@ def test_cli_prints_progress_and_writes_workbook(tmp_path: Path) -> None:
     notes = dict(wb["说明"].iter_rows(min_row=2, values_only=True))
     assert notes["计划"].endswith("（baodi-qyqt-2019.yaml）") and len(notes["输入文件SHA-256"]) == 64
     assert [c.value for c in wb["计划目标"][1]][:4] == ["目标代码", "目标", "项目代码", "规则集"]
+
+
+def test_cli_register_outside_the_plan_years_names_file_years_and_what_to_do() -> None:
+    sample = "datasets/sample_register.xlsx"
+    result = CliRunner().invoke(main, ["targets", str(ROOT / sample), "--plan",
+                                       str(PLANS_DIR / "dongli-kjxzxqy-2011.yaml")])
+    assert result.exit_code == 3
+    assert result.output == (
+        f"错误 / error: {ROOT / sample}: 名录只有 2021–2024 年度的数据，不含计划 2011–2015 的任何年度（the register "
+        "has accounts for 2021–2024, none of the plan's years 2011–2015） [plan-years-absent]\n"
+        "  建议 hint: 用 --year 指定要对照计划目标计数的年度 (pass --year to count other years against the plan's "
+        "targets)\n")

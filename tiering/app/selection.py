@@ -55,13 +55,13 @@ def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_path
     model, model_text, model_sha = None, "未使用（按政策中的成长指标排序）", None
     if model_path is not None:
         # scikit-learn (the scorecard's base) loads only here: a selection without a model starts faster
-        from tiering.growth.card import load_card
+        from tiering.growth.card import ModelCardError, load_card
         from tiering.growth.scorecard import FeatureMismatchError
 
         try:
             card = load_card(model_path)
             card.check_features(panel)
-        except (OSError, ValueError, FeatureMismatchError) as exc:
+        except (OSError, ModelCardError, FeatureMismatchError) as exc:
             raise ModelUnusable(str(exc)) from exc
         model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
         model = card.scorecard()

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tiering import exit_codes
-from tiering.errors import TieringError
+from tiering.errors import NotFound, TieringError
 
 DEFAULT_STORE = Path("out") / "audit.sqlite"
 """Where the store lives unless ``--store`` or ``TIERING_AUDIT_STORE`` says otherwise (relative to the CWD)."""
@@ -149,10 +149,25 @@ def traces_dir(store: Path) -> Path:
     return store.parent / f"{store.stem}.traces"
 
 
+class NoStore(NotFound, FileNotFoundError):
+    """No audit store where one was looked for (a file not found, as the callers that open files expect)."""
+
+    id = "no-audit-store"
+
+
+def existing_store(store: Path) -> Path:
+    """``store`` when the audit store is there; :class:`NoStore` saying what to do otherwise."""
+    if not store.is_file():
+        raise NoStore(f"没有审计库 {store}（no audit store at {store}）",
+                      hint="先运行 tiering classify 记录一次运行，或用 --store 指定审计库 (run `tiering classify` "
+                           "first, or pass --store PATH)")
+    return store
+
+
 def connect(store: Path, create: bool = True) -> sqlite3.Connection:
     """Open (and, if ``create``, initialise) the store; autocommit mode so callers control transactions."""
-    if not create and not store.exists():
-        raise FileNotFoundError(f"no audit store at {store}; run `tiering classify` first or pass --store PATH")
+    if not create:
+        existing_store(store)
     store.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(store, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     deadline = time.monotonic() + BUSY_TIMEOUT_S

@@ -30,7 +30,7 @@ from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.orphans import writing
 from tiering.audit.rulesets import save_texts
-from tiering.errors import NotFound, TieringError
+from tiering.errors import NotFound, TieringError, UsageError
 from tiering.outcome import OUTCOMES
 from tiering.output.provenance import base_records, purpose_record
 from tiering.output.trace_file import trace_parts, write_trace
@@ -53,6 +53,12 @@ class RunNotFound(NotFound):
     """No run of that id in the audit store."""
 
     id = "run-not-found"
+
+
+class OverrideRefused(UsageError, ValueError):
+    """An override that cannot be recorded as given: an outcome that is not one, no author or no reason (exit 2)."""
+
+    id = "override-refused"
 
 
 class NothingRecorded(TieringError, LookupError, error_id="nothing-recorded"):
@@ -313,9 +319,11 @@ def record_override(store: str | Path, firm_id: str, ruleset_id: str, outcome: s
     returned for an uploaded file; the record cites it by hash.
     """
     if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}; got '{outcome}'")
+        raise OverrideRefused(f"outcome must be one of {', '.join(OUTCOMES)}; got '{outcome}'",
+                              hint="结果写 符合、不符合 或 待定")
     if not by.strip() or not why.strip():
-        raise ValueError("an override needs who made it (--by) and why (--why)")
+        raise OverrideRefused("an override needs who made it (--by) and why (--why)",
+                              hint="人工调整须写明调整人（--by）和理由（--why）")
     store = Path(store)
     ref = "override-" + new_run_id()
     conn = connect(store)

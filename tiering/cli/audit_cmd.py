@@ -13,24 +13,30 @@ from typing import Any
 import click
 
 from tiering import exit_codes
-from tiering.audit.backfill import BackfillRefused, backfill_firms
-from tiering.audit.db import StoreTampered, connect, store_path
+from tiering.audit.backfill import backfill_firms
+from tiering.audit.db import StoreTampered, connect, existing_store, store_path
 from tiering.audit.orphans import remove_orphans
 from tiering.audit.replay import replay as replay_run
-from tiering.audit.rulesets import StoredRulesError
 from tiering.audit.show import firm_history
-from tiering.audit.store import AuditWriteError, NothingRecorded, load_records, record_override
+from tiering.audit.store import load_records, record_override
 from tiering.audit.verify import verify as verify_store
-from tiering.cli.common import echo_head, fail, load_rules, read_register, register_options, rules_dir_option
+from tiering.cli.common import (
+    echo_head,
+    fail,
+    load_rules,
+    read_register,
+    register_options,
+    rules_dir_option,
+    store_option_as,
+)
+from tiering.errors import TieringError
 from tiering.outcome import OUTCOMES, WORD_TO_ENGLISH
 
 """The outcome words an analyst types, and the codes the store keeps."""
 
 
-def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--store: the audit database (default: $TIERING_AUDIT_STORE, else out/audit.sqlite)."""
-    return click.option("--store", "store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="Audit store file (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")(func)
+store_option = store_option_as("store")
+"""--store of the audit, users and serve commands."""
 
 
 def tamper_guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,17 +47,30 @@ def tamper_guard(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except StoreTampered as exc:
             fail(f"审计库被改动 the audit store was tampered with: {exc}", exit_codes.CHECK_FAILED)
+        except TieringError:
+            raise  # said what it is: a firm not recorded, a refused override, …
         except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
             fail(f"审计库被改动 the audit store was tampered with and cannot be read ({type(exc).__name__}: {exc}); "
                  f"run `tiering audit verify`", exit_codes.CHECK_FAILED)
     return guarded
 
 
+def _register_then_run(first: str, second: str | None, register_option: Path | None) -> tuple[Path, str]:
+    """REGISTER RUN_ID, or the earlier RUN_ID --register REGISTER."""
+    if register_option is not None:
+        if second is not None:
+            fail(f"名录给了两次：--register {register_option} 和 {first}（the register is given twice）",
+                 exit_codes.USAGE, hint="写成 tiering audit replay REGISTER RUN_ID")
+        return register_option, first
+    if second is None:
+        fail("缺少运行编号 RUN_ID（missing RUN_ID）", exit_codes.USAGE,
+             hint="写成 tiering audit replay REGISTER RUN_ID，运行编号见 tiering audit runs")
+    path = click.Path(exists=True, dir_okay=False, path_type=Path).convert(first, None, None)
+    return path, second
+
+
 def _existing(store: Path | None) -> Path:
-    path = store_path(store)
-    if not path.is_file():
-        fail(f"no audit store at {path}; run `tiering classify` first, or pass --store PATH")
-    return path
+    return existing_store(store_path(store))
 
 
 @click.group("audit")
@@ -150,68 +169,64 @@ def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store:
     \b
     Example: tiering audit show 91120116MA0500004A --year 2025
     """
-    try:
-        click.echo(firm_history(_existing(store), firm_id, year, run_id, brief))
-    except (NothingRecorded, StoredRulesError) as exc:
-        fail(str(exc.args[0]))
+    click.echo(firm_history(_existing(store), firm_id, year, run_id, brief))
 
 
 @audit.command("replay")
-@click.argument("run_id")
-@click.option("--register", "register_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The register to evaluate again.")
+@click.argument("first", metavar="REGISTER")
+@click.argument("second", metavar="RUN_ID", required=False)
+@click.option("--register", "register_option", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="名录（register）的旧写法 RUN_ID --register REGISTER，仍可用。")
 @click.option("--current-rules", is_flag=True,
-              help="Use today's rule files of the run's rule-set ids instead of the stored texts (to see what "
-                   "changed rules do).")
+              help="用现行规则文件中同 id 的规则集代替审计库保存的原文（current-rules），看规则改动的影响。")
 @rules_dir_option
 @register_options
 @store_option
 @tamper_guard
-def replay(run_id: str, register_path: Path, current_rules: bool, rules_dir: Path | None, money_unit: str | None,
-           encoding: str | None, sheet: str | None, store: Path | None) -> None:
+def replay(first: str, second: str | None, register_option: Path | None, current_rules: bool,
+           rules_dir: Path | None, money_unit: str | None, encoding: str | None, sheet: str | None,
+           store: Path | None) -> None:
     """Evaluate REGISTER again with the exact rule versions of RUN_ID and confirm the results are identical.
 
     Exit code 4 when they differ; the report names changed data, changed rules and each differing criterion.
+    REGISTER comes first, as in classify (the earlier form RUN_ID --register REGISTER is still accepted).
 
     \b
-    Example: tiering audit replay 20251122T104716Z-3f9a2c1d --register datasets/sample_register.xlsx
+    Example: tiering audit replay datasets/sample_register.xlsx 20251122T104716Z-3f9a2c1d
     """
+    register_path, run_id = _register_then_run(first, second, register_option)
     path = _existing(store)
     register = read_register(register_path, money_unit, encoding, sheet)
     library = load_rules(rules_dir) if current_rules else None
-    try:
-        report = replay_run(path, run_id, register, library)
-    except StoredRulesError as exc:
-        fail(str(exc.args[0]))
+    report = replay_run(path, run_id, register, library)
     click.echo(report.text())
     sys.exit(exit_codes.OK if report.identical else exit_codes.CHECK_FAILED)
 
 
 @audit.command("firms")
-@click.argument("run_id")
-@click.option("--register", "register_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The register file the run classified (checked by its SHA-256).")
+@click.argument("first", metavar="REGISTER")
+@click.argument("second", metavar="RUN_ID", required=False)
+@click.option("--register", "register_option", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="名录（register）的旧写法 RUN_ID --register REGISTER，仍可用。")
 @register_options
 @store_option
 @tamper_guard
-def firms(run_id: str, register_path: Path, money_unit: str | None, encoding: str | None, sheet: str | None,
-          store: Path | None) -> None:
+def firms(first: str, second: str | None, register_option: Path | None, money_unit: str | None,
+          encoding: str | None, sheet: str | None, store: Path | None) -> None:
     """Rebuild the firm rows (所在区, 行业, highest rung) of RUN_ID, recorded before they were kept, so that the review
     desk can list, filter and page its firms.
 
-    The register is classified again with the run's stored rule texts; the rows are written only when every
-    decision is the one recorded.
+    The register (the file the run classified, checked by its SHA-256) is classified again with the run's stored
+    rule texts; the rows are written only when every decision is the one recorded. REGISTER comes first, as in
+    classify (the earlier form RUN_ID --register REGISTER is still accepted).
 
     \b
-    Example: tiering audit firms 20251122T104716Z-3f9a2c1d --register datasets/sample_register.xlsx
+    Example: tiering audit firms datasets/sample_register.xlsx 20251122T104716Z-3f9a2c1d
     """
+    register_path, run_id = _register_then_run(first, second, register_option)
     path = _existing(store)
     register = read_register(register_path, money_unit, encoding, sheet)
-    try:
-        n = backfill_firms(path, run_id, register)
-    except (BackfillRefused, StoredRulesError) as exc:
-        fail(str(exc.args[0]))
+    n = backfill_firms(path, run_id, register)
     click.echo(f"已补录运行 {run_id} 的 {n} 家企业明细 (firm rows written)；tiering serve 中该运行可按区、行业、"
                f"梯度筛选")
 
@@ -237,10 +252,7 @@ def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evi
     """
     path = _existing(store)
     outcome = WORD_TO_ENGLISH.get(outcome, outcome)
-    try:
-        ref = record_override(path, firm_id, ruleset_id, outcome, by, why, evidence, year)
-    except (ValueError, AuditWriteError, NothingRecorded) as exc:
-        fail(str(exc.args[0]))
+    ref = record_override(path, firm_id, ruleset_id, outcome, by, why, evidence, year)
     click.echo(f"已记录人工调整 override recorded: {ref}")
     echo_head(path, ref)
 

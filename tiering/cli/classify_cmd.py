@@ -16,8 +16,6 @@ from tiering.audit.db import store_path
 from tiering.audit.show import override_table
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli.common import (
-    APPLICATION_YEARS,
-    YEAR,
     audit_options,
     echo_head,
     echo_intake,
@@ -25,11 +23,13 @@ from tiering.cli.common import (
     fail,
     header_row,
     load_rules,
+    out_folder_options,
     pick_rulesets,
     prepare_out_dir,
     read_usable_register,
     register_options,
     rules_options,
+    year_option,
 )
 from tiering.cli.partitioned import (
     chosen_engine,
@@ -81,23 +81,18 @@ EARLIER_RUN_FILES = (
 
 @click.command("classify")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
-@click.option("--year", type=YEAR, required=True,
-              help=f"Application year ({APPLICATION_YEARS[0]}-{APPLICATION_YEARS[1]}); criteria read fiscal year "
-                   "YEAR-1.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: out/classify-YEAR); checked before any work.")
-@click.option("--overwrite", is_flag=True,
-              help="Reuse an output folder that holds an earlier run: its result files are deleted first.")
+@year_option()
+@out_folder_options("classify")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True,
-              help="Format of the result tables; the full trace is always also written, as the Parquet folder trace/. "
-                   "With --engine local or dask: parquet datasets (default), or csv as well; xlsx and json refused.")
+              help="结果表的格式（format）；完整追溯总是另写为 Parquet 文件夹 trace/。用 --engine local 或 dask 时："
+                   "默认为 parquet 数据集，也可加写 csv；不接受 xlsx 与 json。")
 @register_options
 @rules_options
 @audit_options
 @engine_options
 def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bool, fmt: str, money_unit: str | None,
              encoding: str | None, sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...],
-             eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str, certified: int | None,
+             eval_date: dt.date | None, programs: tuple[str, ...], purpose: str, certified: int | None,
              audit_store: Path | None, no_audit: bool, engine: str | None, partition_size: int,
              scheduler: str | None, workers: int) -> None:
     """Classify every firm of REGISTER against every program in force, and write the results with their trace.

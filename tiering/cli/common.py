@@ -41,6 +41,26 @@ def echo_head(store: Path, ref: str) -> None:
                f"outside the store）")
 
 
+class Day(click.ParamType):
+    """A calendar date written YYYY-MM-DD, given to the command as a :class:`datetime.date`."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"应为日期 YYYY-MM-DD，如 2025-06-30；得到 '{value}'（a date YYYY-MM-DD）", param, ctx)
+
+
+DAY = Day()
+"""The type of every date option (--date, watch --clock/--since/--until)."""
+
 APPLICATION_YEARS = (1981, 2100)
 """Application years --year accepts: fiscal year YEAR-1 must be a year the register can hold (1980-2099)."""
 YEAR = click.IntRange(*APPLICATION_YEARS)
@@ -60,14 +80,14 @@ def register_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """
     func = click.option("--header-row", type=click.IntRange(1, 1_048_576), default=None, expose_value=False,
                         callback=_remember_header_row,
-                        help="Row number of the header (default: found among the first 20 rows).")(func)
+                        help="表头所在行号（header-row），默认在前 20 行中自动查找。")(func)
     func = click.option("--sheet", default=None,
-                        help="Excel sheet name (default: the visible sheet with a register; year sheets are "
-                             "stacked; hidden sheets only when named).")(func)
+                        help="Excel 工作表名（sheet）；默认为含名录的可见工作表，按年度分表的会合并；隐藏的工作表"
+                             "只在点名时读取。")(func)
     func = click.option("--encoding", default=None,
-                        help="CSV encoding, e.g. gb18030 (default: detected among UTF-8, GB18030, UTF-16).")(func)
+                        help="CSV 文件编码（encoding），如 gb18030；默认在 UTF-8、GB18030、UTF-16 中自动识别。")(func)
     func = click.option("--unit", "money_unit", type=click.Choice(["万元", "元"]), default=None,
-                        help="Unit of money columns whose header names none, e.g. 销售收入 without (万元).")(func)
+                        help="金额单位（unit）：表头未写单位的金额列（如“销售收入”）按此单位读取。")(func)
     return func
 
 
@@ -75,35 +95,58 @@ def rules_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """--rules: the rule folder, from $TIERING_RULES when not given (every command that reads rules takes it)."""
     return click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
                         default=None, envvar="TIERING_RULES", show_envvar=True,
-                        help="Rule folder (default: $TIERING_RULES, else the bundled rules/).")(func)
+                        help="规则文件夹（rules）；默认取环境变量 $TIERING_RULES，再否则用自带的 rules/。")(func)
 
 
 def rules_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--rules, --rules-version, --date, --program, --purpose and --certified: which rule sets to apply."""
     func = click.option("--certified", type=click.IntRange(1990, 2100), default=None, metavar="YEAR",
-                        help="With --purpose 复核: the year the title under review was certified, e.g. 2023.")(func)
+                        help="被复核称号的认定年度（certified），与 --purpose 复核 一起用，如 2023。")(func)
     func = click.option("--purpose", type=click.Choice([p.value for p in Purpose]), default=Purpose.CERTIFY.value,
                         show_default=True,
-                        help="Purpose of the evaluation: 认定 (new certification) or 复核 (re-review of a title; "
-                             "give --certified YEAR so the version that governs that review is applied).")(func)
+                        help="评价目的（purpose）：认定（新认定）或 复核（已有称号的复核，须给 --certified YEAR，"
+                             "以选用该次复核适用的规则版本）。")(func)
     func = click.option("--program", "programs", multiple=True,
-                        help="Only these programs (and what they depend on), e.g. --program kjxzxqy.")(func)
-    func = click.option("--date", "eval_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                        help="Evaluation date that picks the rule versions in force (default: 30 June).")(func)
+                        help="只评价这些项目（program）及其依赖的项目，可重复，如 --program kjxzxqy。")(func)
+    func = click.option("--date", "eval_date", type=DAY, default=None,
+                        help="评价日期（date），决定哪些规则版本现行；默认为申报年度的 6 月 30 日。")(func)
     func = click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
-                        help="Pin a program to a version or rule-set id, e.g. kjxzxqy=2017.1.")(func)
+                        help="指定项目的规则版本（rules-version），写版本号或规则集 id，可重复，"
+                             "如 kjxzxqy=2017.1。")(func)
     return rules_dir_option(func)
 
 
-def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--store: the audit store (read for overrides and recorded runs, written by classify and select)."""
-    return click.option("--store", "audit_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="Audit store (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")(func)
+def year_option(required: bool = True, note: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--year: the application year (YEAR-1 is the fiscal year the criteria read), the same for every command."""
+    return click.option("--year", type=YEAR, required=required, default=None,
+                        help=f"申报年度（year），{APPLICATION_YEARS[0]}–{APPLICATION_YEARS[1]}；评价读取 YEAR-1 "
+                             f"财年的数据{note}。")
+
+
+def out_folder_options(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--out and --overwrite of the commands that write a folder of results (classify, select, report)."""
+    def add(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option("--overwrite", is_flag=True,
+                            help="覆盖（overwrite）：输出文件夹中已有上一次运行的结果时，先删除这些文件再写。")(func)
+        return click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+                            help=f"输出文件夹（out），默认 out/{command}-YEAR；开始前先检查能否写入。")(func)
+    return add
+
+
+def store_option_as(dest: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--store: the audit store (read for overrides and recorded runs, written by classify and select), given to
+    the command as ``dest``."""
+    return click.option("--store", dest, type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="审计库（store）；默认取环境变量 $TIERING_AUDIT_STORE，再否则为 out/audit.sqlite。")
+
+
+store_option = store_option_as("audit_store")
+"""--store of the commands that classify, select or explain."""
 
 
 def audit_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--store and --no-audit: where the run is recorded (every classify and select run is, by default)."""
-    func = click.option("--no-audit", is_flag=True, help="Do not record this run in the audit store.")(func)
+    func = click.option("--no-audit", is_flag=True, help="不把这次运行记入审计库（no-audit）。")(func)
     return store_option(func)
 
 
@@ -125,7 +168,8 @@ def parse_pins(pins: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pin in pins:
         if "=" not in pin:
-            fail(f"--rules-version takes PROGRAM=VERSION, got '{pin}'", exit_codes.USAGE)
+            fail(f"--rules-version 应写成 项目=版本，得到 '{pin}'（takes PROGRAM=VERSION）", exit_codes.USAGE,
+                 hint="例如 --rules-version kjxzxqy=2017.1")
         program, version = pin.split("=", 1)
         out[program.strip()] = version.strip()
     return out
@@ -142,12 +186,12 @@ def evaluation_purpose(purpose: str, certified: int | None) -> EvaluationPurpose
     return EvaluationPurpose(chosen, certified)
 
 
-def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.datetime | None, pins: tuple[str, ...],
+def pick_rulesets(library: RuleLibrary, year: int, eval_date: dt.date | None, pins: tuple[str, ...],
                   programs: tuple[str, ...], purpose: EvaluationPurpose = CERTIFY,
                   ) -> tuple[list[CompiledRuleSet], dt.date]:
     """The rule sets in force on the evaluation date for the purpose, in dependency order, and that date; the
     warnings on their currency (:mod:`tiering.rules.currency`) are printed on stderr."""
-    chosen, on = rules_in_force(library, year, eval_date.date() if eval_date is not None else None,
+    chosen, on = rules_in_force(library, year, eval_date,
                                 parse_pins(pins), programs, purpose)
     for warning in currency_warnings(library, chosen, on):
         click.echo(f"注意 warning: {warning}", err=True)

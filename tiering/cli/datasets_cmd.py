@@ -63,14 +63,11 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
     """
     if out.suffix.lower() not in (".xlsx", ".csv", ".parquet"):
         raise click.BadParameter(f"{out.name} 应以 .xlsx、.csv 或 .parquet 结尾", param_hint="--out")
-    try:
-        progress = terminal_progress()
-        generated = generate_panel(firms, years, seed, district, progress)
-        if progress is not None:
-            progress(WRITING, 0, 1)
-        write_register(generated.panel, out)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
+    progress = terminal_progress()
+    generated = generate_panel(firms, years, seed, district, progress)
+    if progress is not None:
+        progress(WRITING, 0, 1)
+    write_register(generated.panel, out)
     latent = latent_path(out)
     generated.latent.to_csv(latent, index=False, encoding="utf-8-sig")
     panel = generated.panel

@@ -7,28 +7,30 @@ from pathlib import Path
 
 import click
 
-from tiering.cli.common import YEAR, fail, load_rules, read_register, register_options, rules_dir_option
+from tiering.cli.common import DAY, load_rules, read_register, register_options, rules_dir_option, year_option
 from tiering.engine.evaluate import default_eval_date
 from tiering.output.provenance import today
 from tiering.output.workbook import escape_formulas, in_words, write_workbook
 from tiering.output.write import zh
 from tiering.whatif.diff import diff_text, rule_diff
-from tiering.whatif.resolve import RuleSpecError, resolve_ruleset
+from tiering.whatif.resolve import resolve_ruleset
 
 
 @click.command("diff")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--old", "old_spec", required=True, help="Rule set now: id (kjxzxqy-2017), PROGRAM@VERSION or a file.")
-@click.option("--new", "new_spec", required=True, help="Rule set proposed: id, PROGRAM@VERSION or a (draft) file.")
-@click.option("--year", type=YEAR, required=True, help="Application year; criteria read fiscal year YEAR-1.")
-@click.option("--date", "eval_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Date that picks the versions of programs the rule sets depend on (default: 30 June of --year).")
+@click.option("--old", "old_spec", required=True,
+              help="现行规则集（old）：规则集 id（如 kjxzxqy-2017）、项目@版本 或规则文件。")
+@click.option("--new", "new_spec", required=True,
+              help="拟用规则集（new）：规则集 id、项目@版本 或（草案）规则文件。")
+@year_option()
+@click.option("--date", "eval_date", type=DAY, default=None,
+              help="评价日期（date），决定所依赖项目的规则版本；默认为申报年度的 6 月 30 日。")
 @rules_dir_option
-@click.option("--all", "show_all", is_flag=True, help="List every changed firm (default: the first 50).")
+@click.option("--all", "show_all", is_flag=True, help="列出全部结果变化的企业（all），默认只列前 50 家。")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the changed firms to this .csv or .xlsx file.")
+              help="另把结果变化的企业写入此 .csv 或 .xlsx 文件（out）。")
 @register_options
-def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date: dt.datetime | None,
+def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date: dt.date | None,
          rules_dir: Path | None, show_all: bool, out_path: Path | None, money_unit: str | None, encoding: str | None,
          sheet: str | None) -> None:
     """Compare two versions of a program's rules over REGISTER: who changes outcome and which criterion did it.
@@ -37,18 +39,12 @@ def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date
     Example: tiering rules diff --old kjxzxqy-2017 --new kjxzxqy-2022 datasets/sample_register.xlsx --year 2025
     """
     library = load_rules(rules_dir)
-    try:
-        old, new = resolve_ruleset(old_spec, library), resolve_ruleset(new_spec, library)
-    except RuleSpecError as exc:
-        fail(str(exc))
-    on = eval_date.date() if eval_date is not None else default_eval_date(year)
+    old, new = resolve_ruleset(old_spec, library), resolve_ruleset(new_spec, library)
+    on = eval_date if eval_date is not None else default_eval_date(year)
     register = read_register(register_path, money_unit, encoding, sheet)
     for refusal in register.refusals:
         click.echo(f"拒收 refused: {refusal.message()}", err=True)
-    try:
-        result = rule_diff(register, old, new, library, year, on)
-    except (ValueError, KeyError) as exc:
-        fail(str(exc.args[0]))
+    result = rule_diff(register, old, new, library, year, on)
     click.echo(diff_text(result, None if show_all else 50))
     if out_path is not None:
         if out_path.suffix.lower() == ".xlsx":

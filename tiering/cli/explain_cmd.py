@@ -16,8 +16,6 @@ from tiering.audit.db import store_path
 from tiering.audit.lists import firm_list_lines
 from tiering.audit.show import matching_run, overrides_of
 from tiering.cli.common import (
-    APPLICATION_YEARS,
-    YEAR,
     evaluation_purpose,
     load_rules,
     pick_rulesets,
@@ -25,6 +23,7 @@ from tiering.cli.common import (
     register_options,
     rules_options,
     store_option,
+    year_option,
 )
 from tiering.explain.text import verdicts
 from tiering.rules.currency import selection_lines
@@ -33,14 +32,12 @@ from tiering.rules.currency import selection_lines
 @click.command("explain")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("firm_id")
-@click.option("--year", type=YEAR, required=True,
-              help=f"Application year ({APPLICATION_YEARS[0]}-{APPLICATION_YEARS[1]}); criteria read fiscal year "
-                   "YEAR-1.")
+@year_option()
 @register_options
 @rules_options
 @store_option
 def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None, encoding: str | None,
-            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
+            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.date | None,
             programs: tuple[str, ...], purpose: str, certified: int | None, audit_store: Path | None) -> None:
     """Explain, criterion by criterion, why firm FIRM_ID (统一社会信用代码 or exact 企业名称) did or did not qualify.
 

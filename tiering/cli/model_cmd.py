@@ -265,10 +265,7 @@ def score(model_path: str, register: str | None, unit: str | None, panel: str | 
 
         tiering model score --model models/tianjin_2024.card.yaml --register firms.xlsx --year 2024
     """
-    try:
-        card = load_card(model_path)
-    except (OSError, ValueError) as error:
-        raise UnusableInput(str(error)) from error
+    card = load_card(model_path)
     panels = _panels(register, real_data, unit, panel, mapping)
     if len(panels) != 1:
         raise click.UsageError("score one data set: give one of --register, --panel or --real-data")

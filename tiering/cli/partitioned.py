@@ -26,15 +26,15 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--engine, --partition-size, --scheduler and --workers."""
     for option in reversed([
         click.option("--engine", type=click.Choice(ENGINES), default=None,
-                     help="single: the whole register at once (default); local: in partitions of firms, one after "
-                          "another in this process (memory of one partition); dask: the partitions on a Dask "
-                          "cluster (a local one, or --scheduler). Partitioned runs write Parquet datasets."),
+                     help="运行引擎（engine）：single 整个名录一次评价（默认）；local 按企业分区在本进程逐个评价"
+                          "（只占一个分区的内存）；dask 把分区交给 Dask 集群（本地集群或 --scheduler）。分区运行写出 "
+                          "Parquet 数据集。"),
         click.option("--partition-size", type=click.IntRange(min=1), default=DEFAULT_PARTITION_SIZE,
-                     show_default=True, help="Firms per partition (local and dask engines)."),
+                     show_default=True, help="每个分区的企业数（partition-size），用于 local 与 dask 引擎。"),
         click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
-                     help="A running Dask scheduler to send the partitions to (implies --engine dask)."),
+                     help="已运行的 Dask 调度器地址（scheduler），分区发往该处（即 --engine dask）。"),
         click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-                     help="Worker processes of the local Dask cluster started when no --scheduler is given."),
+                     help="未给 --scheduler 时所启动本地 Dask 集群的工作进程数（workers）。"),
     ]):
         command = option(command)
     return command

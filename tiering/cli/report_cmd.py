@@ -12,17 +12,18 @@ from tiering.app.selection import DEFAULT_POLICY, selection_inputs
 from tiering.audit.db import store_path
 from tiering.audit.lists import decided_list
 from tiering.cli.common import (
-    YEAR,
     evaluation_purpose,
     fail,
     fail_listing,
     load_rules,
+    out_folder_options,
     parse_pins,
     pick_rulesets,
     prepare_out_dir,
     read_register,
     register_options,
     rules_options,
+    year_option,
 )
 from tiering.cli.progress import terminal_progress
 from tiering.register import Register
@@ -56,10 +57,7 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
     if register_path is None:
         fail(f"'{run_id}' is not a file, so it is read as an audit run id; give the register that run classified "
              "with --register FILE (the store keeps decisions and trace, not the register's data)", exit_codes.USAGE)
-    try:
-        run = recorded_run(store_path(store), run_id)
-    except ValueError as exc:
-        fail(str(exc))
+    run = recorded_run(store_path(store), run_id)
     if year is not None and year != run.year:
         fail(f"run {run_id} classified application year {run.year}, not --year {year}; drop --year", exit_codes.USAGE)
     register = read_register(register_path, *read)
@@ -72,17 +70,13 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 
 @click.command("report")
 @click.argument("source", metavar="REGISTER|RUN_ID")
-@click.option("--year", type=YEAR, default=None,
-              help="Application year; criteria read fiscal year YEAR-1 (required with a REGISTER).")
+@year_option(required=False, note="；给出名录 REGISTER 时必填")
 @click.option("--register", "run_register", type=click.Path(exists=True, dir_okay=True, path_type=Path), default=None,
               help="With a RUN_ID: the register (file or folder) that run classified (checked by its SHA-256).")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The audit store: a RUN_ID's run, and the committee's decisions on the year's list shown beside the "
                    "cultivation list (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: out/report-YEAR); checked before any work.")
-@click.option("--overwrite", is_flag=True,
-              help="Reuse an output folder that holds an earlier report: its files are deleted first.")
+@out_folder_options("report")
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Also track this plan's targets, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
 @click.option("--plan-year", "plan_years", type=int, multiple=True,
@@ -113,7 +107,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
            indicators: tuple[str, ...], policy_path: Path, count: int | None, model_path: Path | None,
            cultivated_paths: tuple[Path, ...], no_selection: bool, briefs: bool,
            money_unit: str | None, encoding: str | None, sheet: str | None, rules_dir: Path | None,
-           pins: tuple[str, ...], eval_date: dt.datetime | None, programs: tuple[str, ...], purpose: str,
+           pins: tuple[str, ...], eval_date: dt.date | None, programs: tuple[str, ...], purpose: str,
            certified: int | None) -> None:
     """Write report.xlsx, report.html and firms/<统一社会信用代码>.html for one application year.
 
@@ -148,11 +142,10 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     tracking = None
     if plan_path is not None:
         try:
-            tracking = track_plan(register, library, load_plan(plan_path), list(plan_years), parse_pins(pins))
+            plan = load_plan(plan_path)
         except PlanError as exc:
-            fail(f"{plan_path}: " + "; ".join(exc.problems))
-        except ValueError as exc:
-            fail(f"{source_path}: {exc}")
+            fail_listing(exc.problems, f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
+        tracking = track_plan(register, library, plan, list(plan_years), parse_pins(pins))
     progress = terminal_progress()
     inputs = None
     if not no_selection:

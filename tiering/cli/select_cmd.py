@@ -18,18 +18,19 @@ from tiering.audit.selections import brief_inputs, list_entries, save_brief_inpu
 from tiering.audit.store import new_run_id, record_run
 from tiering.cli import main
 from tiering.cli.common import (
-    YEAR,
     audit_options,
     echo_head,
     evaluation_purpose,
     fail,
     fail_listing,
     load_rules,
+    out_folder_options,
     pick_rulesets,
     prepare_out_dir,
     read_usable_register,
     register_options,
     rules_options,
+    year_option,
 )
 from tiering.cli.progress import terminal_progress
 from tiering.output.provenance import today
@@ -70,27 +71,24 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
 
 @click.command("select")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
-@click.option("--year", type=YEAR, required=True, help="Application year; the list reads fiscal year YEAR-1.")
+@year_option()
 @click.option("--n", "count", type=int, default=None,
-              help="How many firms to select (default: the policy's default; must lie in its range, e.g. 10–15).")
+              help="入选企业数（n），默认按遴选政策，须在政策允许的范围内（如 10–15）。")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Selection policy YAML (default: the bundled rules/selection/jx-xjr-peiyu.yaml).")
+              default=None, help="遴选政策 YAML（policy），默认为自带的 rules/selection/jx-xjr-peiyu.yaml。")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Growth model card (tiering model train); orders eligible firms, never excludes one.")
+              help="成长潜力模型卡（model，由 tiering model train 生成）：只给合格企业排序，从不排除企业。")
 @click.option("--cultivated", "cultivated_paths", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV/Excel of firms cultivated in earlier years (统一社会信用代码, optional 年度); repeatable.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: out/select-YEAR); checked before any work.")
-@click.option("--overwrite", is_flag=True,
-              help="Reuse an output folder that holds an earlier list: its files are deleted first.")
+              help="往年已培育企业名单（cultivated），CSV 或 Excel（统一社会信用代码，可有 年度 列），可重复。")
+@out_folder_options("select")
 @register_options
 @rules_options
 @audit_options
 def select(register_path: Path, year: int, count: int | None, policy_path: Path | None, model_path: Path | None,
            cultivated_paths: tuple[Path, ...], out_dir: Path | None, overwrite: bool, money_unit: str | None,
            encoding: str | None,
-           sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.datetime | None,
+           sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.date | None,
            programs: tuple[str, ...], purpose: str, certified: int | None, audit_store: Path | None,
            no_audit: bool) -> None:
     """Select the year's firms for cultivation (技术水平高、发展潜力大) and write the list with a brief per firm.

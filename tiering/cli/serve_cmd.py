@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from tiering.audit.db import store_path
+from tiering.audit.db import existing_store, store_path
 from tiering.cli.audit_cmd import store_option
-from tiering.cli.common import fail
 
 DEFAULT_PORT = 8750
 
@@ -38,9 +37,7 @@ def serve(host: str, port: int, store: Path | None) -> None:
     from tiering.desk.server import run
     from tiering.desk.users import Users
 
-    path = store_path(store)
-    if not path.is_file():
-        fail(f"no audit store at {path}; run `tiering classify` first, or pass --store PATH")
+    path = existing_store(store_path(store))
     if not Users(path).all():
         click.echo("提示 note: 还没有用户，请先运行 `tiering users add NAME --role analyst` (no accounts yet)",
                    err=True)

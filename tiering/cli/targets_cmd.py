@@ -8,7 +8,6 @@ import click
 import pandas as pd
 
 from tiering.cli.common import (
-    fail,
     fail_listing,
     load_rules,
     parse_pins,
@@ -82,10 +81,7 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
         fail_listing(exc.problems, f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
     library = load_rules(rules_dir)
     register = read_register(register_path, money_unit, encoding, sheet)
-    try:
-        tracking = track_plan(register, library, plan, list(years), parse_pins(pins), limit)
-    except ValueError as exc:
-        fail(f"{register_path}: {exc}")
+    tracking = track_plan(register, library, plan, list(years), parse_pins(pins), limit)
     print_tracking(tracking)
     if out_path is not None:
         from tiering.output.workbook import write_workbook  # the writer loads only when a file is wanted

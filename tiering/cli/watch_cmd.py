@@ -14,65 +14,61 @@ from pathlib import Path
 import click
 
 from tiering import exit_codes
-from tiering.cli.common import fail, header_row, register_options, rules_dir_option
+from tiering.cli.common import DAY, fail, header_row, register_options, rules_dir_option
 from tiering.cli.progress import terminal_progress
 
 
-def _parse_day(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} takes a date YYYY-MM-DD, got '{value}'", exit_codes.USAGE)
-
-
 @click.command("watch")
-@click.argument("sources", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
+@click.argument("paths", metavar="REGISTER [EVENTS]...", nargs=-1,
+                type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="State folder (SQLite state, alerts.jsonl, dead_letter.jsonl); reuse it to resume.")
+              help="状态目录（state）：SQLite 状态、alerts.jsonl、dead_letter.jsonl；再次使用即从断点继续。")
 @click.option("--register", "register_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Register giving the firms' starting data (needed to process events).")
+              default=None, help="名录（register）的旧写法，仍可用；此时所有位置参数都是事件来源。")
 @click.option("--year", type=int, default=None,
-              help="Application year to keep current (default: the register's last fiscal year + 1).")
+              help="保持最新的申报年度（year），默认为名录最后一个财年 + 1。")
 @rules_dir_option
-@click.option("--follow", is_flag=True, help="Keep reading: new lines of a file, new *.jsonl files of a folder.")
-@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between looks when following.")
+@click.option("--follow", is_flag=True, help="持续读取（follow）：文件的新行、文件夹中新的 *.jsonl 文件。")
+@click.option("--poll", type=float, default=1.0, show_default=True, help="持续读取时两次查看的间隔秒数（poll）。")
 @click.option("--batch", "batch_size", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Most events per transaction (a followed source flushes sooner when idle); "
-                   "larger is faster, smaller gives alerts sooner on a backlog.")
-@click.option("--clock", "clock_day", default=None, metavar="YYYY-MM-DD",
-              help="Simulated today for reminders (default: the system date).")
-@click.option("--summary", is_flag=True, help="Print the changes and reminders of a period and exit.")
-@click.option("--since", default=None, metavar="YYYY-MM-DD", help="With --summary: first day of the period.")
-@click.option("--until", default=None, metavar="YYYY-MM-DD", help="With --summary: last day of the period.")
+              help="每个事务最多处理的事件数（batch）：越大越快，越小则积压时提示越早。")
+@click.option("--clock", "clock_day", type=DAY, default=None,
+              help="模拟的今天（clock），用于到期提醒；默认为系统日期。")
+@click.option("--summary", is_flag=True, help="只打印一段期间的结果变化与提醒后退出（summary）。")
+@click.option("--since", type=DAY, default=None, help="与 --summary 一起用：期间的第一天（since）。")
+@click.option("--until", type=DAY, default=None, help="与 --summary 一起用：期间的最后一天（until）。")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With --summary: also write the period's alerts to this Excel workbook (提示 sheet).")
+              help="与 --summary 一起用：另把期间的提示写入此 Excel 工作簿的“提示”表（xlsx）。")
 @click.option("--check", "check_tiers", is_flag=True,
-              help="Afterwards, check the live tiers against a batch evaluation of the final data and against a "
-                   "replay of the event log from empty state; exit 4 if they differ.")
+              help="处理后核对（check）：实时层级应等于对最终数据的批量评价，也等于从空状态重放事件日志；"
+                   "不同则退出码 4。")
 @click.option("--tiers", "tiers_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="After processing, write the current tiers (firm × rule set) to this CSV file.")
+              help="处理后把当前层级（企业 × 规则集）写入此 CSV 文件（tiers）。")
 @register_options
-def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None, year: int | None,
-          rules_dir: Path | None, follow: bool, poll: float, batch_size: int, clock_day: str | None, summary: bool,
-          since: str | None, until: str | None, xlsx_path: Path | None, check_tiers: bool,
+def watch(paths: tuple[Path, ...], state_dir: Path, register_path: Path | None, year: int | None,
+          rules_dir: Path | None, follow: bool, poll: float, batch_size: int, clock_day: dt.date | None,
+          summary: bool, since: dt.date | None, until: dt.date | None, xlsx_path: Path | None, check_tiers: bool,
           tiers_path: Path | None, money_unit: str | None, encoding: str | None, sheet: str | None) -> None:
     """Apply events (JSON lines from files, folders or '-' for stdin) to the firms and alert every tier change.
 
     \b
     Examples:
-      tiering watch datasets/events/sample_events.jsonl --register datasets/sample_register.xlsx --state out/watch
+      tiering watch datasets/sample_register.xlsx datasets/events/sample_events.jsonl --state out/watch
       tiering watch --summary --state out/watch --since 2025-06-01 --until 2025-06-30 --xlsx alerts.xlsx
-      tiering watch --check --register datasets/sample_register.xlsx --state out/watch
+      tiering watch datasets/sample_register.xlsx --check --state out/watch
+    REGISTER comes first, as in classify (the earlier form EVENTS... --register REGISTER is still accepted).
     Alerts go to STATE/alerts.jsonl, unusable lines to STATE/dead_letter.jsonl. Event types: see
     tiering/watch/events.py or the README.
     """
     if summary:
         _summary(state_dir, since, until, xlsx_path)
         return
+    sources = paths
     if register_path is None:
-        fail("--register is needed to process events (the firms' starting data)", exit_codes.USAGE)
+        if not paths or str(paths[0]) == "-":
+            fail("处理事件需要名录 REGISTER（企业的起始数据），写在事件来源之前（the register comes first: "
+                 "tiering watch REGISTER [EVENTS]...）", exit_codes.USAGE)
+        register_path, sources = paths[0], paths[1:]
     try:
         from tiering.watch.routing import DurableMissing
     except ImportError as exc:
@@ -83,8 +79,7 @@ def watch(sources: tuple[Path, ...], state_dir: Path, register_path: Path | None
     from tiering.watch.monitor import Monitor, WatchError, check
     from tiering.watch.sources import lines_ahead, read_path, read_stdin
 
-    day = _parse_day(clock_day, "--clock")
-    clock = SimulatedClock(day) if day is not None else SystemClock()
+    clock = SimulatedClock(clock_day) if clock_day is not None else SystemClock()
     try:
         read = {"money_unit": money_unit, "encoding": encoding, "sheet": sheet, "header_row": header_row()}
         monitor = Monitor(state_dir, register_path, year=year, rules_dir=rules_dir, clock=clock,
@@ -132,14 +127,15 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _summary(state_dir: Path, since: str | None, until: str | None, xlsx_path: Path | None) -> None:
+def _summary(state_dir: Path, since_day: dt.date | None, until_day: dt.date | None, xlsx_path: Path | None) -> None:
     from tiering.watch.alerts import alert_table, summary_text
     from tiering.watch.state import Store
 
-    _parse_day(since, "--since")
-    _parse_day(until, "--until")
+    since = since_day.isoformat() if since_day is not None else None
+    until = until_day.isoformat() if until_day is not None else None
     if not (state_dir / "state.db").exists():
-        fail(f"no watch state in {state_dir}; run `tiering watch EVENTS --register REGISTER --state {state_dir}` first")
+        fail(f"{state_dir} 中没有 watch 状态（no watch state）",
+             hint=f"先运行 tiering watch REGISTER EVENTS --state {state_dir}")
     store = Store(state_dir)
     alerts = store.period_alerts(since, until)
     store.close()

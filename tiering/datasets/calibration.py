@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tiering.datasets.districts import STRATEGIC
+from tiering.datasets.refused import GenerateRefused
 
 DONGLI_FIRMS = 520
 """Firms in 东丽区's register behind the 003 figures; counts and sums are per this many firms."""
@@ -157,7 +158,7 @@ def calibration_report(panel: pd.DataFrame, year: int) -> pd.DataFrame:
     rows = panel[panel["year"] == year]
     if rows.empty:
         present = sorted(panel["year"].unique().tolist())
-        raise ValueError(f"面板中没有 {year} 年的数据：可选年度为 {present[0]}–{present[-1]}" if present
+        raise GenerateRefused(f"面板中没有 {year} 年的数据：可选年度为 {present[0]}–{present[-1]}" if present
                          else "面板为空，无法计算校准表")
     scale = len(rows) / DONGLI_FIRMS
     records = []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tiering.datasets.refused import GenerateRefused
+
 
 @dataclass(frozen=True)
 class District:
@@ -93,7 +95,7 @@ def resolve_district(name: str) -> District:
     key = ALIASES.get(name.strip(), name.strip())
     if key not in BY_NAME:
         known = "、".join(BY_NAME)
-        raise ValueError(f"不认识的区县 {name!r}：可选 {known}（也可写 蓟县、东丽、宝坻、包头）")
+        raise GenerateRefused(f"不认识的区县 {name!r}：可选 {known}（也可写 蓟县、东丽、宝坻、包头）")
     return BY_NAME[key]
 
 

@@ -29,6 +29,7 @@ from tiering.datasets.ip import simulate_ip
 from tiering.datasets.population import Firms, Places, draw_firms, places_for
 from tiering.datasets.profile import business_profile
 from tiering.datasets.recognition import hitech_certificates, recognition
+from tiering.datasets.refused import GenerateRefused
 from tiering.datasets.revenue import simulate_revenue
 from tiering.datasets.sampling import LN_1000, Seed, stream
 from tiering.fields import FIELDS, DType
@@ -73,7 +74,7 @@ def _year_list(years: range | tuple[int, int]) -> np.ndarray:
         first, last = years
         values = np.arange(int(first), int(last) + 1, dtype=np.int64)
     if len(values) == 0 or np.any(np.diff(values) != 1):
-        raise ValueError(f"years 应为连续年度，如 (2015, 2025) 或 range(2015, 2026)，实为 {years!r}")
+        raise GenerateRefused(f"years 应为连续年度，如 (2015, 2025) 或 range(2015, 2026)，实为 {years!r}")
     return values
 
 
@@ -93,7 +94,7 @@ def generate_panel(
     ``progress`` (:data:`tiering.app.Progress`) hears of every block of firms simulated and of the assembly.
     """
     if firms < 1:
-        raise ValueError(f"firms 应为正整数，实为 {firms}")
+        raise GenerateRefused(f"firms 应为正整数，实为 {firms}")
     year_values = _year_list(years)
     places = places_for(district)
     f = draw_firms(firms, year_values, seed, places)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tiering import uscc
+from tiering.datasets.refused import GenerateRefused
 
 # GB 11714 organisation code: 8 body characters then a check character.
 _ORG_WEIGHTS = np.array((3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
@@ -93,7 +94,7 @@ def make_names(prefixes: np.ndarray, words: np.ndarray, rng: np.random.Generator
     n1, n2, ns = len(_FIRST), len(_SECOND), len(SUFFIXES)
     two = n1 * n2 * ns
     if n > name_capacity():
-        raise ValueError(f"最多可生成 {name_capacity():,} 个不同企业名称，请求了 {n:,} 个：请减少 --firms")
+        raise GenerateRefused(f"最多可生成 {name_capacity():,} 个不同企业名称，请求了 {n:,} 个：请减少 --firms")
     space = two if n <= two // 2 else name_capacity()
     key = rng.choice(space, size=n, replace=False)
     third = key // two  # 0 = two-syllable brand

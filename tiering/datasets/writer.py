@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tiering.datasets.refused import GenerateRefused
 from tiering.fields import BY_ID, FIELDS, MONEY_UNITS, DType, Field
 
 EXCEL_MAX_ROWS = 1_048_575
@@ -35,10 +36,10 @@ def register_frame(panel: pd.DataFrame, *, money_unit: str = "万元") -> pd.Dat
     """
     unit = _UNIT_NAMES.get(money_unit.strip().lower())
     if unit is None:
-        raise ValueError(f"金额单位应为 万元 或 元，实为 {money_unit!r}")
+        raise GenerateRefused(f"金额单位应为 万元 或 元，实为 {money_unit!r}")
     unknown = [c for c in panel.columns if c not in BY_ID]
     if unknown:
-        raise ValueError(
+        raise GenerateRefused(
             f"面板中有不是已知字段的列：{', '.join(map(str, unknown))}。请先删除这些列（隐藏变量应另存 latent 文件）"
         )
     columns: dict[str, object] = {}
@@ -74,9 +75,9 @@ def write_register(panel: pd.DataFrame, path: str | Path, *, money_unit: str = "
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".parquet"):
-        raise ValueError(f"无法写出 {target.name}：文件名应以 .xlsx、.csv 或 .parquet 结尾")
+        raise GenerateRefused(f"无法写出 {target.name}：文件名应以 .xlsx、.csv 或 .parquet 结尾")
     if suffix == ".xlsx" and len(panel) > EXCEL_MAX_ROWS:
-        raise ValueError(
+        raise GenerateRefused(
             f"{len(panel):,} 行超出 Excel 单个工作表的上限 {EXCEL_MAX_ROWS:,} 行：请改用 .csv 或 .parquet"
         )
     frame = register_frame(panel, money_unit=money_unit)

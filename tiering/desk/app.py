@@ -31,7 +31,14 @@ from tiering.audit.evidence import MAX_BYTES, TYPES, evidence_file, save_evidenc
 from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.selections import BriefInputsMissing
 from tiering.audit.show import override_line, overrides_for, stored_explanation
-from tiering.audit.store import AuditWriteError, NothingRecorded, RunNotFound, record_hash_of, record_override
+from tiering.audit.store import (
+    AuditWriteError,
+    NothingRecorded,
+    OverrideRefused,
+    RunNotFound,
+    record_hash_of,
+    record_override,
+)
 from tiering.desk.approved import approved_list_pdf
 from tiering.desk.queries import PAGE_SIZE, Filters, Store, number
 from tiering.desk.security import (
@@ -193,7 +200,7 @@ class Desk:
             evidence = await self._evidence(form)
             ruleset_id, outcome = form_text(form, "ruleset_id", 100), form_text(form, "outcome", 20)
             if ruleset_id not in {d["ruleset_id"] for d in context["decisions"]}:
-                raise ValueError(f"这次运行没有规则集 {ruleset_id} 的决定 (no decision under that rule set)")
+                raise OverrideRefused(f"这次运行没有规则集 {ruleset_id} 的决定 (no decision under that rule set)")
             ref = record_override(self.path, uscc, ruleset_id, outcome, user.name, form_text(form, "why"),
                                   form_text(form, "evidence", 300) or None, run["year"], evidence)
         except (ValueError, NothingRecorded, AuditWriteError) as exc:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from tiering.errors import TieringError
 from tiering.growth.directions import DirectionCheck
 from tiering.growth.features import BY_ID, build_features, missing_fields
 from tiering.growth.labels import LabelSpec
@@ -182,21 +183,26 @@ def save_card(card: ModelCard, out: str | Path) -> Path:
     return path
 
 
+class ModelCardError(TieringError, ValueError, error_id="model-card"):
+    """A model card that is missing, unreadable, incomplete, of another card version or naming unknown features."""
+
+
 def load_card(path: str | Path) -> ModelCard:
     """Read a card with the rule files' guarded reader (plain data only; alias bombs, deep nesting and oversized
     files refused) and check that it is complete and of a known version."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"模型卡 {path} 不存在；先运行 tiering model train --out {path}")
-    data = read_plain(path, lambda problems: ValueError(f"{path}: 模型卡无法读取：{problems}")).data
+        raise ModelCardError(f"{path}: 模型卡不存在", hint=f"先运行 tiering model train --out {path}")
+    data = read_plain(path, lambda problems: ModelCardError(f"{path}: 模型卡无法读取：{problems}")).data
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: 不是模型卡（应为 YAML 映射）")
+        raise ModelCardError(f"{path}: 不是模型卡（应为 YAML 映射）")
     absent = [k for k in _REQUIRED if k not in data]
     if absent:
-        raise ValueError(f"{path}: 模型卡缺少 {absent}")
+        raise ModelCardError(f"{path}: 模型卡缺少 {absent}")
     if data["card_version"] != CARD_VERSION:
-        raise ValueError(f"{path}: card_version {data['card_version']} 不受支持（此版本读取 {CARD_VERSION}）")
+        raise ModelCardError(f"{path}: card_version {data['card_version']} 不受支持（此版本读取 {CARD_VERSION}）",
+                             hint="用此版本的 tiering model train 重新训练")
     unknown = [f["id"] for f in data["features"] if f["id"] not in BY_ID]
     if unknown:
-        raise ValueError(f"{path}: 未知特征 {unknown}；此版本的 tiering 认识 {sorted(BY_ID)}")
+        raise ModelCardError(f"{path}: 未知特征 {unknown}；此版本的 tiering 认识 {sorted(BY_ID)}")
     return ModelCard(data)

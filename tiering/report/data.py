@@ -15,7 +15,7 @@ from tiering.ladder.rungs import NO_RUNG_TEXT, ladder
 from tiering.register import Register
 from tiering.report.tiers import tier_table, transition_matrix
 from tiering.rules.compile import CompiledRuleSet
-from tiering.rules.library import RuleLibrary
+from tiering.rules.library import NoRuleSet, RuleLibrary
 from tiering.rules.schema import Unit
 from tiering.selection.decisions import ListState
 from tiering.selection.pool import SelectionInputError
@@ -88,8 +88,8 @@ def _previous(register: Register, library: RuleLibrary, rulesets: list[CompiledR
     on = default_eval_date(year - 1)
     try:
         before = library.in_force(on, None, programs)
-    except KeyError as exc:
-        return None, f"{year - 1} 年无法评价梯队项目：{exc.args[0]}"
+    except NoRuleSet as exc:
+        return None, f"{year - 1} 年无法评价梯队项目：{exc.message}"
     run = classify(register, before, year - 1, on)
     return tier_table(run.outcomes, before, run.lacks), None
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tiering.audit.db import connect
-from tiering.audit.rulesets import StoredRulesError, load_stored
+from tiering.audit.rulesets import load_stored
 from tiering.audit.store import run_record
 from tiering.rules.compile import CompiledRuleSet
 
@@ -30,15 +30,12 @@ class RecordedRun:
 
 
 def recorded_run(store: Path, run_id: str) -> RecordedRun:
-    """Load run ``run_id`` of the audit store; raise ValueError saying what is missing and what to do."""
-    if not store.is_file():
-        raise ValueError(f"no audit store at {store}; pass --store, or run `tiering classify` first to record a run")
+    """Load run ``run_id`` of the audit store; NoStore, RunNotFound or StoredRulesError (tiering.audit) when the
+    store, the run or its rule texts are not there."""
     conn = connect(store, create=False)
     try:
         run = run_record(conn, run_id)
         rulesets = load_stored(conn, run["rulesets"])
-    except StoredRulesError as exc:
-        raise ValueError(str(exc.args[0])) from exc
     finally:
         conn.close()
     return RecordedRun(run_id, int(run["year"]), dt.date.fromisoformat(run["eval_date"]), rulesets,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from tiering.errors import UsageError
 from tiering.fields import BY_ID as FIELDS_BY_ID
 from tiering.selection.policy import Policy
 from tiering.selection.pool import CANDIDATE, firm_attributes, pool_status, unreadable_credit_fields
@@ -77,6 +78,12 @@ def _not_evaluated(panel: pd.DataFrame, evaluated: pd.Index, data_year: int) -> 
     return frame
 
 
+class ListSizeRefused(UsageError, ValueError):
+    """A cultivation list of more or fewer firms than its policy allows."""
+
+    id = "list-size"
+
+
 def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str, int], policy: Policy,
                  year: int, n: int, model: Scorecard | None = None,
                  cultivated: Mapping[str, int | None] | None = None,
@@ -88,7 +95,7 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
     available. The model, when given, only orders the eligible firms.
     """
     if not policy.count.min <= n <= policy.count.max:
-        raise ValueError(f"名单人数 {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内")
+        raise ListSizeRefused(f"名单人数 {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内")
     data_year = year - 1
     firms = pd.Index(sorted(outcomes["uscc"].unique()), name="uscc")
     attributes = firm_attributes(panel, firms.to_numpy(), data_year, policy)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tiering import errors
+from tiering.errors import TieringError
 from tiering.fields import resolve
 from tiering.register import Register
 from tiering.rules.library import RuleLibrary
@@ -148,6 +150,10 @@ def nearest(py: PlanYear, target: Target, limit: int) -> pd.DataFrame:
     }, columns=CANDIDATE_COLUMNS)
 
 
+class PlanYearsAbsent(TieringError, ValueError, error_id="plan-years-absent"):
+    """The register holds none of the years a plan's targets are counted in."""
+
+
 def track_plan(register: Register, library: RuleLibrary, plan: Plan, years: list[int] | None = None,
                pins: dict[str, str] | None = None, limit: int = 10) -> TargetTracking:
     """Count every target of ``plan`` in each of ``years`` (default: the plan's years the register has accounts for).
@@ -161,8 +167,12 @@ def track_plan(register: Register, library: RuleLibrary, plan: Plan, years: list
     covered = sorted(int(y) for y in panel["year"].unique())
     wanted = years if years else [y for y in plan.years() if y in covered]
     if not wanted:
-        raise ValueError(f"the register has accounts for {covered[0]}–{covered[-1]}, none of the plan's years "
-                         f"{plan.start}–{plan.end}; pass --year to count other years against the plan's targets")
+        raise PlanYearsAbsent(f"名录只有 {covered[0]}–{covered[-1]} 年度的数据，不含计划 {plan.start}–{plan.end} "
+                              f"的任何年度（the register has accounts for {covered[0]}–{covered[-1]}, "
+                              f"none of the plan's years {plan.start}–{plan.end}）",
+                              where=errors.Where(file=str(register.path)),
+                              hint="用 --year 指定要对照计划目标计数的年度 (pass --year to count other years against "
+                                   "the plan's targets)")
     programs = sorted({t.program for t in plan.targets})
     base_years = sorted({t.since for t in plan.targets if t.since is not None} - set(wanted))
     classified = {y: classify_plan_year(register, rows, library, programs, y, pins)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tiering.app import classify
 from tiering.engine.evaluate import RuleSetResult
+from tiering.errors import UsageError
 from tiering.explain import format as fmt
 from tiering.outcome import OUTCOME_TEXT, OUTCOME_ZH
 from tiering.register import Register
@@ -144,13 +145,20 @@ def _detail(node: Node, old: RuleSetResult, new: RuleSetResult, old_nodes: dict[
             f" —— {fmt.source(node)}")
 
 
+class RuleDiffRefused(UsageError, ValueError):
+    """Two rule sets that cannot be compared (not versions of one program)."""
+
+    id = "rule-diff-refused"
+
+
 def rule_diff(register: Register, old: CompiledRuleSet, new: CompiledRuleSet, library: RuleLibrary, year: int,
               on: dt.date) -> RuleDiff:
     """Classify ``register`` under both rule sets (each with the rule sets it depends on) and compare firm by
     firm."""
     if old.program != new.program:
-        raise ValueError(f"compare two versions of one program: {old.id} is '{old.program}', {new.id} is "
-                         f"'{new.program}'")
+        raise RuleDiffRefused(f"只能比较同一项目的两个版本：{old.id} 属于 '{old.program}'，{new.id} 属于 "
+                              f"'{new.program}'（compare two versions of one program）",
+                              hint=f"--old 与 --new 写同一项目的两个版本，如 {old.program}@版本号 或其规则集 id")
     before = classify(register, with_dependencies(old, library, on), year, on).evaluation
     after = classify(register, with_dependencies(new, library, on), year, on).evaluation
     r_old, r_new = before.results[-1], after.results[-1]
