@@ -99,3 +99,11 @@ def test_rules_folder_comes_from_tiering_rules(tmp_path: Path, monkeypatch: pyte
         result = CliRunner().invoke(main, args)
         assert result.exit_code == exit_codes.UNUSABLE_INPUT, args
         assert f"没有找到规则文件 no rule files in {empty}" in result.output, args
+
+
+def test_a_mistyped_subcommand_names_the_closest_one() -> None:
+    result = CliRunner().invoke(main, ["audit", "replya"])
+    assert result.exit_code == exit_codes.USAGE
+    assert "没有命令 'replya'；是否要用：replay？（No such command 'replya'. Did you mean: replay?）" in result.output
+    nothing = CliRunner().invoke(main, ["rules", "xyz"])
+    assert nothing.exit_code == exit_codes.USAGE and "可用的命令见 tiering rules --help。" in nothing.output

@@ -32,7 +32,23 @@ COMMAND_MODULES = {
 """Which module defines each command. A command starts without importing the others (scikit-learn, durable…)."""
 
 
-class LazyGroup(click.Group):
+class SuggestingGroup(click.Group):
+    """A group whose unknown command names the closest known ones (``tiering clasify`` → classify, ``tiering audit
+    replya`` → replay); every group of the command line is one."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                           list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.5)
+            where = " ".join(["tiering", *ctx.command_path.split()[1:]])  # the program is tiering, however run
+            hint = f"是否要用：{'、'.join(near)}？" if near else f"可用的命令见 {where} --help。"
+            english = f" Did you mean: {', '.join(near)}?" if near else ""
+            ctx.fail(f"没有命令 '{name}'；{hint}（No such command '{name}'.{english}）")
+        return super().resolve_command(ctx, args)
+
+
+class LazyGroup(SuggestingGroup):
     """A group whose command modules are imported when a command is used (or when --help lists them)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -49,17 +65,6 @@ class LazyGroup(click.Group):
             command.help = f"{zh}。\n\n{command.help or ''}"
             command.short_help = zh
         return command
-
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
-                                                                           list[str]]:
-        """As click does, but an unknown command names the closest known ones (``tiering clasify`` → classify)."""
-        name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.5)
-            hint = f"是否要用：{'、'.join(near)}？" if near else "可用的命令见 tiering --help。"
-            english = f" Did you mean: {', '.join(near)}?" if near else ""
-            ctx.fail(f"没有命令 '{name}'；{hint}（No such command '{name}'.{english}）")
-        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; any error of the family (:class:`tiering.errors.TieringError`) becomes its message on

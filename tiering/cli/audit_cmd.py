@@ -20,6 +20,7 @@ from tiering.audit.replay import replay as replay_run
 from tiering.audit.show import firm_history
 from tiering.audit.store import load_records, record_override
 from tiering.audit.verify import verify as verify_store
+from tiering.cli import SuggestingGroup
 from tiering.cli.common import (
     echo_head,
     fail,
@@ -73,7 +74,7 @@ def _existing(store: Path | None) -> Path:
     return existing_store(store_path(store))
 
 
-@click.group("audit")
+@click.group("audit", cls=SuggestingGroup)
 def audit() -> None:
     """The audit store: every classify run recorded, hash-chained, explainable and replayable."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from tiering.bundled import bundled
-from tiering.cli import main
+from tiering.cli import SuggestingGroup, main
 from tiering.cli.progress import terminal_progress
 from tiering.datasets import calibration_report, generate_panel, write_register
 
@@ -34,7 +34,7 @@ def latent_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.latent.csv")
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def datasets() -> None:
     """Synthetic registers calibrated to the published district figures."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tiering.cli import main
+from tiering.cli import SuggestingGroup, main
 from tiering.cli.progress import terminal_progress
 from tiering.errors import TieringError
 from tiering.growth.card import build_card, load_card, save_card
@@ -108,7 +108,7 @@ def _spec(label_threshold: float, horizon: int, measure: str, strict: bool, size
         raise click.BadParameter(str(error)) from error
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def model() -> None:
     """Growth-propensity scorecard: train, evaluate out of time, score with reasons."""
 

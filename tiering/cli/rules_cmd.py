@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from tiering import exit_codes
+from tiering.cli import SuggestingGroup
 from tiering.cli.diff_cmd import diff
 from tiering.engine.cases import cases_files, run_cases
 from tiering.rules.currency import program_status, provisional_count
@@ -25,7 +26,7 @@ def _paths(path: Path | None) -> tuple[Path, list[Path] | None]:
     return path.parent, [path]
 
 
-@click.group("rules")
+@click.group("rules", cls=SuggestingGroup)
 def rules() -> None:
     """Check rule files, run their cases, compare versions."""
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tiering.audit.db import store_path
+from tiering.cli import SuggestingGroup
 from tiering.cli.audit_cmd import store_option
 from tiering.cli.common import fail
 from tiering.desk.users import ROLE_ZH, ROLES, UserError, Users
@@ -17,7 +18,7 @@ def _password() -> str:
     return click.prompt("密码 password", hide_input=True, confirmation_prompt="再次输入 repeat password")
 
 
-@click.group("users")
+@click.group("users", cls=SuggestingGroup)
 def users() -> None:
     """Accounts of the review desk (`tiering serve`), kept beside the audit store; passwords hashed with argon2."""
 
