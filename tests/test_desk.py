@@ -455,7 +455,7 @@ def test_a_run_recorded_before_firm_rows_says_how_to_fix_and_audit_firms_rebuild
     other = write_register(tmp_path / "other.csv", rd=(31, 50, 70, 90))
     refused = runner.invoke(main, ["audit", "firms", classify_id, "--register", str(other), "--store", str(path)])
     assert refused.exit_code != 0 and "不是运行" in refused.output
-    done = runner.invoke(main, ["audit", "firms", classify_id, "--register", str(register), "--store", str(path)])
+    done = runner.invoke(main, ["audit", "firms", str(register), classify_id, "--store", str(path)])
     assert done.exit_code == 0 and f"已补录运行 {classify_id} 的 4 家企业明细" in done.output, done.output
     page = browser.get(f"/runs/{classify_id}", params={"district": "东丽区"}).text
     assert 'id="no-firms"' not in page and "共 2 家" in page and "测试企业1" in page

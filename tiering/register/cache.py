@@ -84,8 +84,9 @@ def _load(folder: Path, path: Path) -> Register | None:
 
 
 def _store(folder: Path, register: Register) -> None:
+    # fields left out of comparison (the firm numbering) are derived from the frame and made again on use
     meta = {f.name: getattr(register, f.name) for f in dataclasses.fields(register)
-            if f.name not in ("frame", "rejected", "path", "refusals")}
+            if f.compare and f.name not in ("frame", "rejected", "path", "refusals")}
     meta["refusals"] = [dataclasses.asdict(r) for r in register.refusals]
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
