@@ -34,6 +34,8 @@ def highest_rung(outcomes: pd.DataFrame, rungs: Mapping[str, int]) -> pd.Series:
     """Per firm of the outcome table (index: uscc, sorted), the highest rung whose programme it qualifies for;
     :data:`NO_RUNG` when none."""
     firms = pd.Index(sorted(outcomes["uscc"].unique()), name="uscc")
-    qualified = outcomes[(outcomes["outcome"].astype(str) == "qualified") & outcomes["program"].isin(rungs)]
-    top = qualified.assign(rung=qualified["program"].map(rungs)).groupby("uscc")["rung"].max()
+    program = outcomes["program"]
+    # only the three columns read: selecting rows of the whole table would copy every text column
+    qualified = ((outcomes["outcome"] == "qualified") & program.isin(list(rungs))).to_numpy(dtype=bool)
+    top = program[qualified].map(rungs).groupby(outcomes["uscc"][qualified].to_numpy()).max()
     return top.reindex(firms).fillna(NO_RUNG).astype(int)
