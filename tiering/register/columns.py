@@ -148,15 +148,21 @@ def _fast_bools(cells: pd.Series) -> tuple[pd.Series, pd.Series | np.ndarray]:
     return values, blank | values.notna()
 
 
+def _in_range_ns(stamps: pd.Series) -> pd.Series:
+    """Stamps as nanosecond datetimes, years outside DATE_YEARS as NaT first: pandas parses years up to 9999 at
+    coarser units, which nanoseconds cannot hold (those cells go to the row contract, which says why)."""
+    return stamps.where(stamps.dt.year.between(*DATE_YEARS)).astype("datetime64[ns]")
+
+
 def _fast_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_datetime64_any_dtype(cells):
         stamps = cells.dt.tz_localize(None) if cells.dt.tz is not None else cells
-        stamps = stamps.dt.normalize().astype("datetime64[ns]")
+        stamps = _in_range_ns(stamps.dt.normalize())
     else:
         objects = cells.where(cells.map(lambda v: isinstance(v, date)))
         stamps = _date_texts(cells.where(_is_str(cells)).astype("str").str.strip())
         # datetime/date objects (Excel date cells, parquet date32) need no text parsing
-        stamps = stamps.fillna(pd.to_datetime(objects, errors="coerce").dt.normalize().astype("datetime64[ns]"))
+        stamps = stamps.fillna(_in_range_ns(pd.to_datetime(objects, errors="coerce").dt.normalize()))
     years = stamps.dt.year
     ok = stamps.notna() & years.between(*DATE_YEARS)
     return stamps.where(ok), cells.isna() | ok
@@ -167,18 +173,18 @@ def _date_texts(text: pd.Series) -> pd.Series:
     codes, distinct = pd.factorize(text)
     distinct = pd.Series(distinct, dtype="str")
     iso = distinct.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
-    parsed = pd.to_datetime(distinct.where(iso), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    parsed = _in_range_ns(pd.to_datetime(distinct.where(iso), format="%Y-%m-%d", errors="coerce"))
     rest = distinct[~iso]
     if len(rest):
         parts = rest.str.extract(DATE_RE.pattern)
-        parsed[~iso] = pd.to_datetime(
+        parsed[~iso] = _in_range_ns(pd.to_datetime(
             pd.DataFrame({
                 "year": parts["year"],
                 "month": parts["month"].fillna(parts["month2"]),
                 "day": parts["day"].fillna(parts["day2"]),
             }).astype("float64"),
             errors="coerce",
-        ).astype("datetime64[ns]")
+        ))
     # code -1 (a missing cell) picks the NaT appended at the end
     values = np.append(parsed.to_numpy(), np.datetime64("NaT", "ns"))
     return pd.Series(values[codes], index=text.index, dtype="datetime64[ns]")
