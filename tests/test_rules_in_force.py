@@ -81,6 +81,16 @@ def test_classify_2026_applies_the_2026_sets_and_says_so(sample_register: Path, 
             "zjtx-xjr-2026（2026.1）") in result.output
 
 
+def test_classify_for_2026_on_2024_data_says_which_year_is_missing(sample_register: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2026", "--out", str(tmp_path),
+                                       "--no-audit"])
+    assert result.exit_code == 0, result.output
+    assert "zjtx-2026（2026.1）、zjtx-xjr-2026（2026.1）" in result.output
+    assert "评价企业 0 家（2025 年度数据）；无 2025 年度数据未评价 43 家" in result.output
+    assert "注意 warning: 没有企业有 2025 年度数据，未评价任何企业。" in result.output
+    assert "Empty DataFrame" not in result.output
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--purpose", "复核"], "--purpose 复核 需要 --certified YEAR"),
     (["--certified", "2023"], "--certified 只用于 --purpose 复核"),

@@ -63,10 +63,15 @@ def _echo_summary(run: Classification | PartitionedRun, written: list[Path]) -> 
     for gap in p.column_gaps:
         click.echo(f"缺列待定 missing column: {gap}")
     click.echo("")
-    table = run.summary.rename(columns={"ruleset_id": "规则集", "program_title": "项目", "qualified": "符合",
-                                        "not_qualified": "不符合", "undetermined": "待定", "total": "合计"})
-    click.echo(table.to_string(index=False))
-    click.echo("")
+    if p.firms_evaluated == 0:
+        click.echo(f"注意 warning: 没有企业有 {p.year - 1} 年度数据，未评价任何企业。申报年度 {p.year} 读上一年度"
+                   f"（{p.year - 1}）的数据：请补充 {p.year - 1} 年度的行，或把 --year 设为登记表最新年度加一。")
+        click.echo("")
+    else:
+        table = run.summary.rename(columns={"ruleset_id": "规则集", "program_title": "项目", "qualified": "符合",
+                                            "not_qualified": "不符合", "undetermined": "待定", "total": "合计"})
+        click.echo(table.to_string(index=False))
+        click.echo("")
     for path in written:
         click.echo(f"写出 wrote {path}")
 
