@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,9 +20,6 @@ from threadpoolctl import threadpool_limits
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.directions import Declarations, load_declarations
 from tiering.growth.training import train_scorecard
-
-if TYPE_CHECKING:
-    from tiering.app import Progress
 
 Ranker = Callable[[pd.DataFrame, pd.DataFrame, list[str]], np.ndarray]
 """(train, test, features) → one score per test row; higher = more likely to grow."""
@@ -122,7 +118,8 @@ OUT_OF_TIME = "样本外检验 out-of-time test cohorts"
 def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequence[int] | None = None,
                 gap: int = 3, latent: pd.DataFrame | None = None, latent_column: str = "latent_potential",
                 rankers: dict[str, Ranker] | None = None,
-                declarations: Declarations | None = None, progress: Progress | None = None) -> OutOfTime:
+                declarations: Declarations | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> OutOfTime:
     """Evaluate the scorecard and every ranker on each test cohort T, trained on labelled cohorts ≤ T − ``gap``.
 
     ``data`` has ``uscc``, ``year``, the feature columns and ``label`` (NaN rows are left out), and for the
