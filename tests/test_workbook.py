@@ -17,6 +17,7 @@ from tiering.output.workbook import workbook_bytes
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "datasets" / "sample_register.xlsx"
 DONGLI = "91120110MA070003X9"  # 东丽云控技术有限公司: 58 points, not qualified for 科技型中小企业
+JINGGONG = "91120110MA070027XQ"  # 精工轴承科技有限公司: 专精特新 2022 score registered as 75 (zjtx_score)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,22 @@ def test_results_values_are_chinese_and_numbers_typed(classified: dict) -> None:
     col = [c.value for c in ws[1]].index("得分下限（分）") + 1
     cell = ws.cell(row=2, column=col)
     assert isinstance(cell.value, int | float) and cell.number_format == "0.0"
+
+
+def test_results_say_where_each_score_comes_from(classified: dict) -> None:
+    """A score the register gives (a score's ``override``) reads 按登记的得分 on the 结果 sheet; a summed one
+    按各项计算; a program without a score leaves the cell empty."""
+    results = pd.read_excel(classified["a"], sheet_name="结果")
+    headers = list(results.columns)
+    assert headers[headers.index("得分上限（分）") + 1] == "得分来源"
+    zjtx = results[results["规则集"] == "zjtx-2022"].set_index("统一社会信用代码")
+    assert (zjtx.at[JINGGONG, "得分下限（分）"], zjtx.at[JINGGONG, "得分上限（分）"]) == (75.0, 75.0)
+    assert zjtx.at[JINGGONG, "得分来源"] == "按登记的得分"
+    assert set(zjtx.drop(index=JINGGONG)["得分来源"]) == {"按各项计算"}
+    jinggong = results[results["统一社会信用代码"] == JINGGONG].set_index("规则集")["得分来源"]
+    assert jinggong["gxjsqy-2016"] == "按各项计算" and jinggong.isna()["tj-cy-2021"]
+    ids = pd.read_excel(classified["a"], sheet_name="列名对照", dtype=str)
+    assert ids[(ids["工作表"] == "结果") & (ids["列名"] == "得分来源")]["英文代码"].tolist() == ["score_source"]
 
 
 def test_every_sheet_has_frozen_styled_filtered_header_and_outcome_colours(classified: dict) -> None:

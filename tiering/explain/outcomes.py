@@ -19,6 +19,7 @@ from tiering.patterns import distinct_rows
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.nodes import (
     FAIL,
+    NO_BAND,
     UNKNOWN,
     BestOfNode,
     GroupNode,
@@ -30,6 +31,10 @@ from tiering.rules.nodes import (
 )
 
 _LEAVES = (TestNode, ScoreNode, RequiresNode)
+
+SCORE_SOURCES = ("按各项计算", "按登记的得分", "")
+"""Where a firm's score comes from (the 得分来源 column): summed from the parts, the register's score (a score's
+``override``: an explicit override of the computed sum), or nothing (a rule set without a score)."""
 
 
 def _reasons(node: Node, status: dict[str, int], want: int) -> list[str]:
@@ -76,7 +81,7 @@ def reason_texts(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[np.nd
 
 def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
     """One row per firm × rule set (rule set by rule set, firms in the evaluation's order): outcome, score (a range
-    while data is missing), path and reasons.
+    while data is missing) and where it comes from (:data:`SCORE_SOURCES`), path and reasons.
 
     Text columns are made from their distinct texts (:mod:`tiering.strings`): each firm's code and name once, each
     rule set's constants once, each reason once per status pattern."""
@@ -89,6 +94,7 @@ def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
     failed_texts: list[str] = []
     missing_texts: list[str] = []
     path_codes, failed_codes, missing_codes, outcomes, score_min, score_max = [], [], [], [], [], []
+    source_codes = []
     for r in results:
         rs = r.ruleset
         score = rs.score_node()
@@ -110,6 +116,10 @@ def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
         outcomes.append(outcome + 1)
         score_min.append(r.nodes[score.id].pmin if score is not None else np.full(n, np.nan))
         score_max.append(r.nodes[score.id].pmax if score is not None else np.full(n, np.nan))
+        if score is None:
+            source_codes.append(np.full(n, 2, dtype=np.int64))
+        else:  # a score's band is set only where its override gave the score
+            source_codes.append((r.nodes[score.id].band != NO_BAND).astype(np.int64))
     firms, names = strings.texts(evaluation.firms), strings.texts(evaluation.names)
 
     def per_ruleset(value: Callable[[CompiledRuleSet], str]) -> pd.api.extensions.ExtensionArray:
@@ -132,6 +142,7 @@ def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
         "outcome_zh": pd.Categorical.from_codes(codes, [OUTCOME_ZH[c] for c in (-1, 0, 1)]),
         "score_min": joined(score_min, float),
         "score_max": joined(score_max, float),
+        "score_source": strings.repeated(list(SCORE_SOURCES), joined(source_codes, np.int64)),
         "path": strings.repeated(paths, joined(path_codes, np.int64)),
         "failed": strings.repeated(failed_texts, joined(failed_codes, np.int64)),
         "missing": strings.repeated(missing_texts, joined(missing_codes, np.int64)),

@@ -58,7 +58,8 @@ COLUMNS: dict[str, Column] = {
     "ruleset_status": Column("规则状态"), "provisional": Column("含暂定标准"),
     # outcomes
     "outcome": Column("结果"), "outcome_zh": Column("结果"), "score_min": Column("得分下限", "分", _POINTS),
-    "score_max": Column("得分上限", "分", _POINTS), "path": Column("符合路径"), "failed": Column("未满足条件"),
+    "score_max": Column("得分上限", "分", _POINTS), "score_source": Column("得分来源"),
+    "path": Column("符合路径"), "failed": Column("未满足条件"),
     "missing": Column("缺数据条件"), "lacks": Column("尚缺（一企一策起点）"),
     "override": Column("人工调整结果"), "override_reason": Column("人工调整理由"),
     "override_by": Column("调整人"), "override_at": Column("调整时间"),

@@ -36,8 +36,8 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     levels = data.tiers["highest_rung"].value_counts()
     sheets["梯队"] = pd.DataFrame({"level": data.levels[::-1],
                                   "firms": [int(levels.get(x, 0)) for x in data.levels[::-1]]})
-    outcome_cols = ["uscc", "name", "program_title", "ruleset_id", "outcome_zh", "score_min", "score_max", "path",
-                    "failed", "missing"]
+    outcome_cols = ["uscc", "name", "program_title", "ruleset_id", "outcome_zh", "score_min", "score_max",
+                    "score_source", "path", "failed", "missing"]
     for title, group in run.outcomes.groupby("program_title", sort=False, observed=True):
         sheets[str(title)[:31]] = group[outcome_cols]
     sheets["尚缺"] = data.tiers
