@@ -100,6 +100,33 @@ def test_problems_are_reported_in_the_file_and_line_that_wrote_them(tmp_path: Pa
     assert any(p.startswith(f"{base}:25 criteria.all[1].test.x: 未知的键") for p in found), found
 
 
+def test_remove_drops_an_inherited_criterion_and_refuses_an_unknown_id(tmp_path: Path) -> None:
+    write(tmp_path, "base", BASE)
+    write(tmp_path, "child", CHILD_HEAD + "remove: [revenue]\n")
+    child = load_library(tmp_path).by_id["child"]
+    assert [n.id for n in child.root.children] == ["staff"] and "revenue" not in child.nodes
+    child_path = write(tmp_path, "child", CHILD_HEAD + "remove:\n  - revenue\n  - revenu\n")
+    assert problems(tmp_path) == [f"{child_path}:8 remove[1]: 所继承的规则集中没有 id 为 'revenu' 的条件，无法删除 "
+                                  "[extends-unknown-id]"]
+
+
+def test_changing_the_extended_file_changes_the_merged_rule_set_through_the_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parsed-YAML cache is keyed by each file's bytes, so a cached extending file still sees its base change."""
+    monkeypatch.setenv("TIERING_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    base = write(folder, "base", BASE)
+    write(folder, "child", CHILD_HEAD)
+    first = load_library(folder).by_id["child"]
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+    base.write_text(BASE.replace("threshold: 20000", "threshold: 30000"), encoding="utf-8")
+    second = load_library(folder).by_id["child"]
+    assert (first.nodes["revenue"].threshold.fixed, second.nodes["revenue"].threshold.fixed) == (20000.0, 30000.0)
+    assert first.bases[0].sha256 != second.bases[0].sha256
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 3
+
+
 def test_a_compile_problem_in_a_replacement_names_the_extending_file(tmp_path: Path) -> None:
     write(tmp_path, "base", BASE)
     child = write(tmp_path, "child", CHILD_HEAD + """replace:
@@ -130,6 +157,9 @@ replace:
     (CHILD_HEAD + "criteria: {id: a, label: a, source: {document: x, clause: y}, all: []}\n", 6,
      "extends-restates-criteria"),
     (CHILD_HEAD.replace("extends: base\n", "") + "replace: []\n", 5, "extends-without-base"),
+    (CHILD_HEAD.replace("extends: base\n", "") + "remove: [staff]\n", 5, "extends-without-base"),
+    (CHILD_HEAD + "remove: staff\n", 6, "extends-invalid"),
+    (CHILD_HEAD + "remove: [root]\n", 6, "extends-remove-root"),
 ])
 def test_malformed_extension_is_refused(tmp_path: Path, text: str, line: int, code: str) -> None:
     write(tmp_path, "base", BASE)
@@ -162,4 +192,24 @@ def test_bundled_2022_states_only_what_67_changed(root: Path, tmp_path: Path) ->
     alone.mkdir()
     shutil.copy(root / "rules" / "kjxzxqy-2022.yaml", alone)
     assert problems(alone) == [f"{alone / 'kjxzxqy-2022.yaml'}:4 extends: 找不到所继承的规则集 kjxzxqy-2017："
-                               "同一文件夹中没有 kjxzxqy-2017.yaml [extends-missing-base]"]
+                               "同一文件夹及上一级文件夹中都没有 kjxzxqy-2017.yaml [extends-missing-base]"]
+
+
+def test_the_bundled_age_variant_extends_the_main_torch_file_from_its_sub_folder(root: Path, tmp_path: Path) -> None:
+    """rules/variants/torch-dl-2014-age10 replaces only the two growth routes: a problem in a criterion it inherits
+    is reported in torch-dl-2014.yaml, one in a criterion it replaced in the variant file, each at its own line."""
+    folder = tmp_path / "rules"
+    (folder / "variants").mkdir(parents=True)
+    main_text = (root / "rules" / "torch-dl-2014.yaml").read_text(encoding="utf-8")
+    variant_text = (root / "rules" / "variants" / "torch-dl-2014-age10.yaml").read_text(encoding="utf-8")
+    gate, age = "test: {value: rd_intensity_4y,", "test: {value: age, op: \"<=\", threshold: 10,"
+    assert main_text.count(gate) == 1 and variant_text.count(age) == 2
+    main = write(folder, "torch-dl-2014", main_text.replace(gate, "test: {value: rd_intensity_4yr,"))
+    broken = variant_text.replace(age, age.replace("age,", "ages,"), 1)
+    variant = write(folder / "variants", "torch-dl-2014-age10", broken)
+    gate_line = main_text[:main_text.index(gate)].count("\n") + 1
+    age_line = variant_text[:variant_text.index(age)].count("\n") + 1
+    found = problems(folder / "variants")
+    assert [p.split(" ")[0] for p in found] == [f"{main}:{gate_line}", f"{variant}:{age_line}"], found
+    assert found[0].split(" ")[1] == "criteria.all[0].test.value:"
+    assert found[1].split(" ")[1] == "criteria.all[1].paths[0].all[0].test.value:"

@@ -1,5 +1,5 @@
-"""A rule file that states only what changed: ``extends`` another rule set, ``replace`` and ``add`` criteria by id,
-and ``default_source`` for every criterion, band and missing-data band of the file that cites none.
+"""A rule file that states only what changed: ``extends`` another rule set, ``replace``, ``remove`` and ``add``
+criteria by id, and ``default_source`` for every criterion, band and missing-data band of the file that cites none.
 
 The merge works on the parsed data, before validation, so the merged rule set is checked exactly like a whole file;
 each value keeps the file and line it was written on (the base's or the extending file's), so a problem is always
@@ -20,7 +20,7 @@ from tiering.rules.yamlsrc import Loc, SourceProblem, YamlDoc, dotted, read_yaml
 OWN_KEYS = ("id", "version", "status", "effective_from", "effective_to", "supersedes", "verified_on", "review_by",
             "review_note", "reviews", "extends")
 """Header keys that describe one file and are never taken from the rule set it extends."""
-MERGE_KEYS = ("replace", "add", "default_source")
+MERGE_KEYS = ("replace", "remove", "add", "default_source")
 """Keys that say how to build the rule set; they are consumed by the merge and are not part of the result."""
 _GROUPS = ("all", "any", "paths", "best_of")
 _OF = ("score", "subtotal", "at_least")
@@ -58,7 +58,8 @@ class Located:
 
 
 def resolve(doc: YamlDoc, seen: tuple[str, ...] = ()) -> tuple[Located | None, list[SourceProblem]]:
-    """The rule set ``doc`` describes, with ``extends``, ``replace``, ``add`` and ``default_source`` applied."""
+    """The rule set ``doc`` describes, with ``extends``, ``replace``, ``remove``, ``add`` and ``default_source``
+    applied."""
     own = Located(doc.data, doc.lines, str(doc.path))
     data = doc.data
     if not isinstance(data, dict):
@@ -68,7 +69,7 @@ def resolve(doc: YamlDoc, seen: tuple[str, ...] = ()) -> tuple[Located | None, l
     if default is not None:
         _fill_sources(data, default)
     if "extends" not in data:
-        for key in ("replace", "add"):
+        for key in ("replace", "remove", "add"):
             if key in data:
                 problems.append(own.problem((key,), f"'{key}' 只能用于继承另一规则集（extends）的文件",
                                             "extends-without-base"))
@@ -88,10 +89,12 @@ def resolve(doc: YamlDoc, seen: tuple[str, ...] = ()) -> tuple[Located | None, l
     if base_id in seen or base_id == here:
         chain = " → ".join((*seen, str(here), base_id))
         return None, [own.problem(("extends",), f"继承形成循环 extends cycle: {chain}", "extends-cycle")]
-    base_path = doc.path.parent / f"{base_id}.yaml"
-    if not base_path.is_file():
-        return None, [own.problem(("extends",), f"找不到所继承的规则集 {base_id}：同一文件夹中没有 {base_path.name}",
-                                  "extends-missing-base")]
+    # a variant kept in a sub-folder (rules/variants/, not loaded by default) extends a rule set of the folder above
+    folders = (doc.path.parent, doc.path.parent.parent)
+    base_path = next((f / f"{base_id}.yaml" for f in folders if (f / f"{base_id}.yaml").is_file()), None)
+    if base_path is None:
+        return None, [own.problem(("extends",), f"找不到所继承的规则集 {base_id}：同一文件夹及上一级文件夹中都没有 "
+                                                f"{base_id}.yaml", "extends-missing-base")]
     base_doc, found = read_yaml(base_path)
     if base_doc is None or found:
         return None, [*found, own.problem(("extends",), f"所继承的规则集 {base_id} 有错误，见上", "extends-bad-base")]
@@ -100,10 +103,11 @@ def resolve(doc: YamlDoc, seen: tuple[str, ...] = ()) -> tuple[Located | None, l
         return None, [*found, own.problem(("extends",), f"所继承的规则集 {base_id} 有错误，见上", "extends-bad-base")]
     if "criteria" in data:
         return None, [own.problem(("criteria",), "继承另一规则集的文件不重写整个 criteria："
-                                                 "用 replace 按 id 替换、用 add 按位置增加条件",
+                                                 "用 replace 按 id 替换、remove 按 id 删除、用 add 按位置增加条件",
                                   "extends-restates-criteria")]
     merged, origin = _merge_header(base.data, data, base, own)
     problems += _replace(merged["criteria"], data.get("replace") or [], own)
+    problems += _remove(merged["criteria"], data.get("remove") or [], own)
     problems += _add(merged["criteria"], data.get("add") or [], own)
     if problems:
         return None, problems
@@ -177,6 +181,24 @@ def _replace(tree: dict[str, Any], items: Any, own: Located) -> list[SourceProbl
             tree.update(item)
         else:
             holder[index] = item
+    return problems
+
+
+def _remove(tree: dict[str, Any], ids: Any, own: Located) -> list[SourceProblem]:
+    if not isinstance(ids, list):
+        return [own.problem(("remove",), "remove 是要删除的条件 id 的列表，例如 remove: [b4_abnormal]",
+                            "extends-invalid")]
+    problems: list[SourceProblem] = []
+    for i, target in enumerate(ids):
+        holder, index = _find(tree, target) if isinstance(target, str) else (None, -2)
+        if index == -2:
+            problems.append(own.problem(("remove", i), f"所继承的规则集中没有 id 为 '{target}' 的条件，无法删除",
+                                        "extends-unknown-id"))
+        elif holder is None:
+            problems.append(own.problem(("remove", i), f"'{target}' 是整个规则集的根条件，不能删除；"
+                                        "要换掉它请用 replace", "extends-remove-root"))
+        else:
+            del holder[index]
     return problems
 
 
