@@ -110,6 +110,27 @@ def test_remove_drops_an_inherited_criterion_and_refuses_an_unknown_id(tmp_path:
                                   "[extends-unknown-id]"]
 
 
+def test_root_renames_the_root_criterion_of_a_sibling_program_and_keeps_its_sub_criteria(tmp_path: Path) -> None:
+    base = write(tmp_path, "base", BASE)
+    write(tmp_path, "child", CHILD_HEAD + """root:
+  id: sibling
+  label: 培育条件
+  source: {document: 旧文件, clause: 第九条}
+""")
+    child = load_library(tmp_path).by_id["child"]
+    assert (child.root.id, child.root.label, child.root.source.clause) == ("sibling", "培育条件", "第九条")
+    assert [n.id for n in child.root.children] == ["staff", "revenue"] and "root" not in child.nodes
+    child_path = write(tmp_path, "child", CHILD_HEAD + """root:
+  id: sibling
+  label: 培育条件
+  source: {document: 旧文件, clause: 第九条, page: 1}
+""")
+    write(tmp_path, "base", BASE.replace("clause: 第二条}", "clause: 第二条, page: 2}"))
+    found = {tuple(p.split(" ")[:2]) for p in problems(tmp_path)}  # the base's problem: in the base and the child
+    assert found == {(f"{base}:20", "criteria.all[0].source.page:"), (f"{child_path}:9", "criteria.source.page:")}, \
+        found
+
+
 def test_changing_the_extended_file_changes_the_merged_rule_set_through_the_cache(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The parsed-YAML cache is keyed by each file's bytes, so a cached extending file still sees its base change."""
@@ -160,6 +181,7 @@ replace:
     (CHILD_HEAD.replace("extends: base\n", "") + "remove: [staff]\n", 5, "extends-without-base"),
     (CHILD_HEAD + "remove: staff\n", 6, "extends-invalid"),
     (CHILD_HEAD + "remove: [root]\n", 6, "extends-remove-root"),
+    (CHILD_HEAD + "root: {id: other, all: []}\n", 6, "extends-invalid"),
 ])
 def test_malformed_extension_is_refused(tmp_path: Path, text: str, line: int, code: str) -> None:
     write(tmp_path, "base", BASE)
@@ -193,6 +215,16 @@ def test_bundled_2022_states_only_what_67_changed(root: Path, tmp_path: Path) ->
     shutil.copy(root / "rules" / "kjxzxqy-2022.yaml", alone)
     assert problems(alone) == [f"{alone / 'kjxzxqy-2022.yaml'}:4 extends: 找不到所继承的规则集 kjxzxqy-2017："
                                "同一文件夹及上一级文件夹中都没有 kjxzxqy-2017.yaml [extends-missing-base]"]
+
+
+def test_bundled_ljpy_2018_extends_lj_2018_with_its_own_root_and_three_conditions(root: Path) -> None:
+    library = load_library(root / "rules")
+    ljpy, lj = library.by_id["tj-ljpy-2018"], library.by_id["tj-lj-2018"]
+    assert ljpy.meta.extends == "tj-lj-2018" and (ljpy.meta.program, ljpy.root.id) == ("tj_ljpy", "tj_ljpy")
+    assert [n.id for n in ljpy.root.children] == [n.id for n in lj.root.children]
+    same = {n.id for n in ljpy.root.children if (n.label, n.source) == (lj.nodes[n.id].label, lj.nodes[n.id].source)}
+    assert same == {"l1_tech_enterprise", "l1_legal_person", "l6_core_ip"}
+    assert (ljpy.nodes["l3_revenue"].threshold.fixed, lj.nodes["l3_revenue"].threshold.fixed) == (20000.0, 50000.0)
 
 
 def test_the_bundled_age_variant_extends_the_main_torch_file_from_its_sub_folder(root: Path, tmp_path: Path) -> None:

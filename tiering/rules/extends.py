@@ -1,5 +1,6 @@
 """A rule file that states only what changed: ``extends`` another rule set, ``replace``, ``remove`` and ``add``
-criteria by id, and ``default_source`` for every criterion, band and missing-data band of the file that cites none.
+criteria by id, ``root`` to give a sibling program's root criterion its own id, label and source, and
+``default_source`` for every criterion, band and missing-data band of the file that cites none.
 
 The merge works on the parsed data, before validation, so the merged rule set is checked exactly like a whole file;
 each value keeps the file and line it was written on (the base's or the extending file's), so a problem is always
@@ -20,8 +21,10 @@ from tiering.rules.yamlsrc import Loc, SourceProblem, YamlDoc, dotted, read_yaml
 OWN_KEYS = ("id", "version", "status", "effective_from", "effective_to", "supersedes", "verified_on", "review_by",
             "review_note", "reviews", "extends")
 """Header keys that describe one file and are never taken from the rule set it extends."""
-MERGE_KEYS = ("replace", "remove", "add", "default_source")
+MERGE_KEYS = ("root", "replace", "remove", "add", "default_source")
 """Keys that say how to build the rule set; they are consumed by the merge and are not part of the result."""
+ROOT_KEYS = ("id", "label", "source", "note", "provisional")
+"""What ``root`` may change of the root criterion, whose sub-criteria are kept (a sibling program's rule set)."""
 _GROUPS = ("all", "any", "paths", "best_of")
 _OF = ("score", "subtotal", "at_least")
 
@@ -58,8 +61,8 @@ class Located:
 
 
 def resolve(doc: YamlDoc, seen: tuple[str, ...] = ()) -> tuple[Located | None, list[SourceProblem]]:
-    """The rule set ``doc`` describes, with ``extends``, ``replace``, ``remove``, ``add`` and ``default_source``
-    applied."""
+    """The rule set ``doc`` describes, with ``extends``, ``root``, ``replace``, ``remove``, ``add`` and
+    ``default_source`` applied."""
     own = Located(doc.data, doc.lines, str(doc.path))
     data = doc.data
     if not isinstance(data, dict):
@@ -69,7 +72,7 @@ def resolve(doc: YamlDoc, seen: tuple[str, ...] = ()) -> tuple[Located | None, l
     if default is not None:
         _fill_sources(data, default)
     if "extends" not in data:
-        for key in ("replace", "remove", "add"):
+        for key in ("root", "replace", "remove", "add"):
             if key in data:
                 problems.append(own.problem((key,), f"'{key}' 只能用于继承另一规则集（extends）的文件",
                                             "extends-without-base"))
@@ -106,12 +109,21 @@ def resolve(doc: YamlDoc, seen: tuple[str, ...] = ()) -> tuple[Located | None, l
                                                  "用 replace 按 id 替换、remove 按 id 删除、用 add 按位置增加条件",
                                   "extends-restates-criteria")]
     merged, origin = _merge_header(base.data, data, base, own)
+    pinned = _pinned(default, own)
+    if "root" in data:
+        root = data["root"]
+        if not isinstance(root, dict) or not root or set(root) - set(ROOT_KEYS):
+            keys = "、".join(ROOT_KEYS)
+            return None, [own.problem(("root",), f"root 只写根条件自己的 {keys}；其下的条件照旧继承",
+                                      "extends-invalid")]
+        merged["criteria"] = {**merged["criteria"], **root}
+        pinned[id(merged["criteria"])] = (own, ("root",))
     problems += _replace(merged["criteria"], data.get("replace") or [], own)
     problems += _remove(merged["criteria"], data.get("remove") or [], own)
     problems += _add(merged["criteria"], data.get("add") or [], own)
     if problems:
         return None, problems
-    located = _locate(merged, origin, own.file, _pinned(default, own))
+    located = _locate(merged, origin, own.file, pinned)
     located.bases = [Base(base_id, base_path, hashlib.sha256(base_path.read_bytes()).hexdigest()), *base.bases]
     return located, []
 
@@ -223,7 +235,7 @@ def _add(tree: dict[str, Any], items: Any, own: Located) -> list[SourceProblem]:
 
 def _fill_sources(data: dict[str, Any], default: Any) -> None:
     """Give ``default`` to every criterion, band and missing-data band of this file's own data that cites no source."""
-    roots: list[Any] = [data.get("criteria")]
+    roots: list[Any] = [data.get("criteria"), data.get("root")]
     if isinstance(data.get("replace"), list):
         roots += data["replace"]
     if isinstance(data.get("add"), list):
