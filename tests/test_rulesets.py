@@ -394,6 +394,39 @@ def test_a_given_score_overrides_the_computed_range_on_both_paths_and_says_so(tm
         "评价得分达到10分以上：按登记的得分9分（人工覆盖），要求≥10分，须经重新评价"]
 
 
+def test_explain_says_which_gaoqi_sub_scores_the_register_gives() -> None:
+    """高企's expert sub-scores (hitech_score_*) are read per part — as a value band's points, or as a table's
+    ``override`` narrowing its band's range — not as an override of the whole score (the 70-point sum is computed);
+    explain marks every part the register gave 按登记的得分, as zjtx-2022 does for its given score."""
+    from click.testing import CliRunner
+
+    from tiering.cli import main
+
+    sample = str(Path(__file__).resolve().parent.parent / "datasets" / "sample_register.xlsx")
+
+    def lines(firm: str) -> list[str]:
+        got = CliRunner().invoke(main, ["explain", sample, firm, "--year", "2025", "--program", "gxjsqy"])
+        assert got.exit_code == 0, got.output
+        return [line.strip() for line in got.output.splitlines()]
+
+    huaming = lines("华明光电有限公司")  # every hitech_score_* field registered for 2024
+    assert "结果：符合  得分：80分" in huaming  # the sum of its parts: no whole-score override
+    for line in [
+        "• 科技成果转化能力（按近三年年均转化项数分档，满分30分）：5项 → 27分（A 转化能力强，≥5项（25–30分）；"
+        "按登记的得分）—— 国科发火〔2016〕195号 四（二）2",
+        "• 技术的先进程度（专家评分0–8分）：7分 → 7分（专家评分；按登记的得分）—— 国科发火〔2016〕195号 四（二）1（1）",
+        "• 净资产增长率得分（满分10分）：12.00% → 4分（D ≥5%（3–4分）；按登记的得分）"
+        "—— 国科发火〔2016〕195号 四（二）4",
+        # the registered 8 lies outside 5–6: not taken, the band's range stands
+        "？ 知识产权数量：Ⅱ类：6项 → 5–6分（B 5项及以上Ⅱ类（5–6分））—— 国科发火〔2016〕195号 四（二）1（3）",
+    ]:
+        assert line in huaming
+    jinggong = lines("精工轴承科技有限公司")  # no expert sub-score registered: ranges from the tables
+    assert ("？ 科技成果转化能力（按近三年年均转化项数分档，满分30分）：3项 → 13–18分（C 一般，≥3项（13–18分））"
+            "—— 国科发火〔2016〕195号 四（二）2") in jinggong
+    assert not any("按登记的得分" in line for line in jinggong)
+
+
 def test_provisional_has_one_meaning_from_the_loader() -> None:
     """A criterion inside a provisional one is provisional; a rule set is provisional by its status or by any of
     its criteria — also once superseded — and every output names it by the same title."""

@@ -57,6 +57,8 @@ def _line(node: Node, r: One, results: dict[str, One]) -> str:
             band = node.table.bands[r.band].label or ""
         elif r.band == MISSING:
             band = "缺失数据"
+        if node.from_register(r.band, r.pmin, r.pmax):  # an expert or provincial score the register holds
+            band += "；按登记的得分"
         return (f"{node.label}{prov}：{_value(r, node.unit)} → {fmt.points_range(r.pmin, r.pmax)}"
                 f"（{band}）—— {src}")
     if isinstance(node, BestOfNode):

@@ -323,6 +323,23 @@ class PointsNode(Node):
         ranges = [self.band_range(i) for i in range(len(self.table.bands))]
         return min(r[0] for r in ranges), max(r[1] for r in ranges)
 
+    def from_register(self, band: int, pmin: float, pmax: float) -> bool:
+        """Whether a result's points (band ``band``, ``pmin``–``pmax``) are a score the register gives rather than
+        the table's: a ``value`` band's value, or the ``override`` where it narrowed the range the table gives (the
+        band's, or the whole table's for missing data) to one score."""
+        assert self.table is not None
+        if band >= 0 and self.table.bands[band].points == "value":
+            return True
+        if self.override is None or math.isnan(pmin) or pmin != pmax:
+            return False
+        if band >= 0:
+            lo, hi = self.band_range(band)
+        elif band == MISSING and self.missing_points is not None:
+            return False  # a fixed score for missing data: an override equal to it changes nothing
+        else:
+            lo, hi = self.span()
+        return lo < hi
+
     def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert self.table is not None
         ranges = [self.band_range(i) for i in range(len(self.table.bands))]
