@@ -104,3 +104,10 @@ def test_comparison_words_follow_the_written_convention(label: str, op: str | No
 def test_quantities_convert_units_and_skip_periods() -> None:
     assert quantities("近3年营业收入2亿元以上、占比3.5%、1,000人") == [
         (Unit.WAN, 20000.0), (Unit.PERCENT, 0.035), (Unit.COUNT, 1000.0)]
+
+
+def test_every_shipped_rule_file_passes_rules_check() -> None:
+    result = CliRunner().invoke(main, ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.output
+    assert "[label-number-mismatch]" not in result.output
