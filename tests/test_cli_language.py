@@ -3,8 +3,11 @@ names, explain's verdicts first with the rules it used, one 金额单位 line, o
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from tiering.cli import main
@@ -61,3 +64,41 @@ def test_money_unit_lines_fold_unless_they_differ(tmp_path: Path) -> None:
                                        "--out", str(tmp_path / "c")])
     assert result.stdout.count("金额单位") == 1
     assert "金额单位：万元（13 列，表头已标明万元）" in result.stdout
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _commands(command: click.Command, ctx: click.Context) -> Iterator[tuple[str, click.Command, click.Context]]:
+    """Every command of the tree under ``command``, with its path and context (groups found as --help finds them)."""
+    yield ctx.command_path, command, ctx
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None, f"{ctx.command_path} {name}"
+            yield from _commands(sub, click.Context(sub, info_name=name, parent=ctx))
+
+
+def test_every_command_and_option_has_chinese_help() -> None:
+    """Walk the whole click tree: each command's short help (the line its group's --help lists) and each option's
+    help (-h/--help and --version included) contain Chinese, so no command of the CLI is left in English only."""
+    seen, missing = [], []
+    for path, command, ctx in _commands(main, click.Context(main, info_name="tiering")):
+        seen.append(path)
+        if not CJK.search(command.get_short_help_str(limit=200)):
+            missing.append(f"{path}: {command.get_short_help_str(limit=200)}")
+        for param in command.get_params(ctx):
+            if isinstance(param, click.Option) and not CJK.search(param.help or ""):
+                missing.append(f"{path} {'/'.join(param.opts)}: {param.help!r}")
+    assert not missing, "\n".join(missing)
+    for path in ("tiering audit verify", "tiering model train", "tiering rules status", "tiering users passwd",
+                 "tiering datasets generate", "tiering report", "tiering targets", "tiering serve", "tiering template"):
+        assert path in seen  # the walk reached every family, nested ones included
+    assert len(seen) >= 30
+
+
+def test_converted_help_shows_chinese_then_english_id() -> None:
+    out = CliRunner().invoke(main, ["model", "score", "--help"]).output
+    assert "按分数给一个年度的企业排序" in out and "列出的企业数（top）" in out
+    assert "显示本帮助并退出（help）" in out
+    assert "显示版本并退出（version）" in CliRunner().invoke(main, ["--help"]).output

@@ -31,6 +31,16 @@ COMMAND_MODULES = {
 }
 """Which module defines each command. A command starts without importing the others (scikit-learn, durable…)."""
 
+HELP_OPTION_ZH = "显示本帮助并退出（help）。Show this message and exit."
+"""The help text of every command's -h/--help option (click's own is English only)."""
+
+
+def chinese_help_option(command: click.Command | None, ctx: click.Context) -> None:
+    """Give ``command``'s -h/--help option its Chinese help text (click creates the option once per command)."""
+    option = command.get_help_option(ctx) if command is not None else None
+    if option is not None:
+        option.help = HELP_OPTION_ZH
+
 
 class SuggestingGroup(click.Group):
     """A group whose unknown command names the closest known ones (``tiering clasify`` → classify, ``tiering audit
@@ -46,6 +56,17 @@ class SuggestingGroup(click.Group):
             english = f" Did you mean: {', '.join(near)}?" if near else ""
             ctx.fail(f"没有命令 '{name}'；{hint}（No such command '{name}'.{english}）")
         return super().resolve_command(ctx, args)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION_ZH
+        return option
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        chinese_help_option(command, ctx)
+        return command
 
 
 class LazyGroup(SuggestingGroup):
@@ -64,6 +85,7 @@ class LazyGroup(SuggestingGroup):
         if command is not None and zh and command.short_help != zh:
             command.help = f"{zh}。\n\n{command.help or ''}"
             command.short_help = zh
+        chinese_help_option(command, ctx)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -79,7 +101,7 @@ class LazyGroup(SuggestingGroup):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
              epilog=EXIT_CODES_HELP)
-@click.version_option(__version__, prog_name="tiering")
+@click.version_option(__version__, prog_name="tiering", help="显示版本并退出（version）。Show the version and exit.")
 def main() -> None:
     """tiering —— 科技企业梯度培育：按现行规则逐家判定各项目层级，打分、遴选培育企业，并逐条说明依据。
 

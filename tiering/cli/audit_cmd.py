@@ -81,12 +81,15 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--anchor", "anchors", multiple=True, metavar="HASH",
-              help="A record hash kept outside the store (from `audit runs`, ≥ 12 characters) that must still be "
+              help="锚点（anchor）：保存在审计库之外的记录哈希。"
+                   "A record hash kept outside the store (from `audit runs`, ≥ 12 characters) that must still be "
                    "in the chain; catches records cut off the end. Repeatable.")
 @store_option
 @tamper_guard
 def verify(anchors: tuple[str, ...], store: Path | None) -> None:
-    """Check the hash chain and every trace file, decision and rule text it covers; name the first broken link.
+    """核验哈希链及其覆盖的每个追溯文件、决定与规则原文，指出第一处断链。
+
+    Check the hash chain and every trace file, decision and rule text it covers; name the first broken link.
 
     \b
     Example: tiering audit verify --store out/audit.sqlite --anchor 3f9a2c1d0b7e5a41
@@ -110,7 +113,9 @@ def verify(anchors: tuple[str, ...], store: Path | None) -> None:
 @store_option
 @tamper_guard
 def clean(store: Path | None) -> None:
-    """Remove the trace folders that runs killed before their commit left behind (never a recorded run's).
+    """清除被中断、未提交的运行留下的追溯文件夹（不动已记录的运行）。
+
+    Remove the trace folders that runs killed before their commit left behind (never a recorded run's).
 
     The chain is verified first: nothing is removed from a store that does not verify (exit 4). A folder whose
     run is still being written is left alone and named.
@@ -141,7 +146,9 @@ def clean(store: Path | None) -> None:
 @store_option
 @tamper_guard
 def runs(store: Path | None) -> None:
-    """List the recorded runs, oldest first, each with its record hash (keep it elsewhere as an anchor).
+    """列出已记录的运行（按时间先后）及各自的记录哈希。
+
+    List the recorded runs, oldest first, each with its record hash (keep it elsewhere as an anchor).
 
     \b
     Example: tiering audit runs
@@ -159,13 +166,15 @@ def runs(store: Path | None) -> None:
 
 @audit.command("show")
 @click.argument("firm_id")
-@click.option("--year", type=int, default=None, help="Only decisions for this application year.")
-@click.option("--run", "run_id", default=None, help="Only decisions of this run.")
-@click.option("--brief", is_flag=True, help="Outcome lines only, without the criterion-by-criterion explanation.")
+@click.option("--year", type=int, default=None, help="申报年度（year）：只列这一年度的决定。")
+@click.option("--run", "run_id", default=None, help="运行编号（run）：只列这次运行的决定。")
+@click.option("--brief", is_flag=True, help="简要（brief）：只列结果行，不附逐条说明。")
 @store_option
 @tamper_guard
 def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store: Path | None) -> None:
-    """Every decision ever recorded for FIRM_ID (统一社会信用代码 or 企业名称), with explanation and overrides.
+    """列出一家企业历次记录的全部决定，附说明与人工调整。
+
+    Every decision ever recorded for FIRM_ID (统一社会信用代码 or 企业名称), with explanation and overrides.
 
     \b
     Example: tiering audit show 91120116MA0500004A --year 2025
@@ -187,7 +196,9 @@ def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store:
 def replay(first: str, second: str | None, register_option: Path | None, current_rules: bool,
            rules_dir: Path | None, money_unit: str | None, encoding: str | None, sheet: str | None,
            store: Path | None) -> None:
-    """Evaluate REGISTER again with the exact rule versions of RUN_ID and confirm the results are identical.
+    """用 RUN_ID 当时的规则版本重新评价名录，核对结果是否完全一致。
+
+    Evaluate REGISTER again with the exact rule versions of RUN_ID and confirm the results are identical.
 
     Exit code 4 when they differ; the report names changed data, changed rules and each differing criterion.
     REGISTER comes first, as in classify (the earlier form RUN_ID --register REGISTER is still accepted).
@@ -214,7 +225,9 @@ def replay(first: str, second: str | None, register_option: Path | None, current
 @tamper_guard
 def firms(first: str, second: str | None, register_option: Path | None, money_unit: str | None,
           encoding: str | None, sheet: str | None, store: Path | None) -> None:
-    """Rebuild the firm rows (所在区, 行业, highest rung) of RUN_ID, recorded before they were kept, so that the review
+    """补建 RUN_ID 的企业行（所在区、行业、最高层级），供复核台使用。
+
+    Rebuild the firm rows (所在区, 行业, highest rung) of RUN_ID, recorded before they were kept, so that the review
     desk can list, filter and page its firms.
 
     The register (the file the run classified, checked by its SHA-256) is classified again with the run's stored
@@ -234,18 +247,20 @@ def firms(first: str, second: str | None, register_option: Path | None, money_un
 
 @audit.command("override")
 @click.argument("firm_id")
-@click.option("--ruleset", "ruleset_id", required=True, help="Rule-set id whose outcome is overridden.")
+@click.option("--ruleset", "ruleset_id", required=True, help="规则集（ruleset）：被调整结果所属的规则集 id。")
 @click.option("--outcome", type=click.Choice([*WORD_TO_ENGLISH, *OUTCOMES]), required=True,
               help="分析人员认定的结果：符合、不符合、待定（或 qualified、not_qualified、undetermined）。")
-@click.option("--by", required=True, help="Who decided (name of the analyst or committee).")
-@click.option("--why", required=True, help="Why the machine outcome does not stand.")
-@click.option("--evidence", default=None, help="Evidence: document number, file, letter.")
-@click.option("--year", type=int, default=None, help="Application year it applies to (default: every year).")
+@click.option("--by", required=True, help="决定人（by）：分析人员或评审委员会的名称。")
+@click.option("--why", required=True, help="理由（why）：机器判定结果为何不成立。")
+@click.option("--evidence", default=None, help="依据（evidence）：文号、文件或函件。")
+@click.option("--year", type=int, default=None, help="申报年度（year）：调整适用的年度，默认适用于所有年度。")
 @store_option
 @tamper_guard
 def override(firm_id: str, ruleset_id: str, outcome: str, by: str, why: str, evidence: str | None, year: int | None,
              store: Path | None) -> None:
-    """Record an analyst's override of FIRM_ID's outcome, beside (never replacing) the machine decisions.
+    """记录分析人员对一家企业结果的人工调整，与机器决定并存（不替换）。
+
+    Record an analyst's override of FIRM_ID's outcome, beside (never replacing) the machine decisions.
 
     \b
     Example: tiering audit override 91120116MA0500004A --ruleset kjxzxqy-2022 --outcome 符合

@@ -41,17 +41,23 @@ def datasets() -> None:
 
 @datasets.command()
 @click.option("--firms", type=click.IntRange(min=1), required=True,
-              help="Firms on the register in the last year; firms that exited earlier come on top.")
+              help="企业数（firms）：最后一年名录上的企业数；更早退出的企业另外加上。"
+                   "Firms on the register in the last year; firms that exited earlier come on top.")
 @click.option("--years", "years", callback=_parse_years, default="2015-2025", show_default=True,
-              help="First and last fiscal year, inclusive, e.g. 2015-2025.")
-@click.option("--seed", type=int, required=True, help="Random seed; the same seed gives the same register.")
+              help="年度范围（years）：首末会计年度（含），如 2015-2025。"
+                   "First and last fiscal year, inclusive, e.g. 2015-2025.")
+@click.option("--seed", type=int, required=True, help="随机种子（seed）：同一种子生成同一名录。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Register file to write; the suffix picks .xlsx, .csv or .parquet.")
+              help="输出名录文件（out），后缀决定格式。"
+                   "Register file to write; the suffix picks .xlsx, .csv or .parquet.")
 @click.option("--district", default=None,
-              help="Put every firm in one district: 东丽区, 宝坻区, 蓟州区 (蓟县), 包头市. "
+              help="区县（district）：全部企业放在一个区县。"
+                   "Put every firm in one district: 东丽区, 宝坻区, 蓟州区 (蓟县), 包头市. "
                    "Default: a mix of the three Tianjin districts.")
 def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district: str | None) -> None:
-    """Generate a seeded register and write it with its hidden truth (<stem>.latent.csv) beside it.
+    """生成带随机种子的模拟名录，并在旁边写出其隐藏真值（<stem>.latent.csv）。
+
+    Generate a seeded register and write it with its hidden truth (<stem>.latent.csv) beside it.
 
     The last year reproduces the 东丽区 figures of the seed documents (revenue classes, R&D 4.86 % of revenue,
     科技人员 25.92 % of staff, patents); the summary prints that comparison.
@@ -93,7 +99,9 @@ SAMPLES = ("sample_register.xlsx", "sample_register_with_errors.xlsx")
 @datasets.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 def sample(folder: Path) -> None:
-    """Copy the bundled sample registers into FOLDER (default: here), e.g. to try an installed tiering.
+    """把自带的样例名录复制到 FOLDER（默认为当前文件夹）。
+
+    Copy the bundled sample registers into FOLDER (default: here), e.g. to try an installed tiering.
 
     Example:
 

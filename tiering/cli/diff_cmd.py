@@ -33,7 +33,9 @@ from tiering.whatif.resolve import resolve_ruleset
 def diff(register_path: Path, old_spec: str, new_spec: str, year: int, eval_date: dt.date | None,
          rules_dir: Path | None, show_all: bool, out_path: Path | None, money_unit: str | None, encoding: str | None,
          sheet: str | None) -> None:
-    """Compare two versions of a program's rules over REGISTER: who changes outcome and which criterion did it.
+    """在名录上比较一个项目的两个规则版本：哪些企业结果改变、由哪个条件引起。
+
+    Compare two versions of a program's rules over REGISTER: who changes outcome and which criterion did it.
 
     \b
     Example: tiering rules diff --old kjxzxqy-2017 --new kjxzxqy-2022 datasets/sample_register.xlsx --year 2025

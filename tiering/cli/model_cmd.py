@@ -25,13 +25,14 @@ TRAINING = "训练评分卡 training the scorecard"
 """The mapping that reads the listed-firm benchmark panel (models/mappings/cn_machinery_listed.yaml)."""
 
 _PANEL = click.option("--panel", type=click.Path(dir_okay=False),
-                      help="Any firm-year panel, read through --mapping.")
-_MAPPING = click.option("--mapping", help="Column mapping: a YAML file or the id of one in models/mappings/ "
+                      help="面板数据（panel）：任意企业-年度面板，按 --mapping 读取。")
+_MAPPING = click.option("--mapping", help="列映射（mapping）：YAML 文件或 models/mappings/ 中的 id。"
+                                          "Column mapping: a YAML file or the id of one in models/mappings/ "
                         "(register, cn_machinery_listed).")
 _DIRECTIONS = click.option("--directions", type=click.Path(dir_okay=False), default=None,
-                           help="Declared feature directions (default models/directions.yaml).")
+                           help="特征方向（directions），默认 models/directions.yaml。")
 _UNIT = click.option("--unit", type=click.Choice(["万元", "元"]), default=None,
-                     help="Unit of register money columns whose header names none.")
+                     help="金额单位（unit）：表头未写单位的金额列按此单位读取。")
 
 
 class UnusableInput(TieringError, error_id="model-input-unusable"):
@@ -79,16 +80,17 @@ def _labelled(panel: pd.DataFrame, spec: LabelSpec,
 def _label_options(command: click.Command) -> click.Command:
     options = [
         click.option("--label-threshold", default=0.20, show_default=True, type=float,
-                     help="Annual compound growth rate that counts as high growth (0.2 = 20 %)."),
-        click.option("--horizon", default=3, show_default=True, type=int, help="Years ahead the label looks."),
+                     help="高成长阈值（label-threshold）：年复合增长率，0.2 即 20%。"),
+        click.option("--horizon", default=3, show_default=True, type=int,
+                     help="前瞻年数（horizon）：标签向后看的年数。"),
         click.option("--measure", default="revenue", show_default=True, type=click.Choice(["revenue", "employees"]),
-                     help="What must grow."),
+                     help="增长指标（measure）：revenue 营业收入或 employees 职工人数。"),
         click.option("--strict/--no-strict", default=False, show_default=True,
-                     help="Growth must exceed the threshold (OECD wording) instead of reaching it."),
+                     help="严格（strict）：增长须超过阈值（OECD 表述），而非达到即可。"),
         click.option("--size-floor", type=float, default=None,
-                     help="Minimum employees in the base year (OECD: 10); smaller firms get no label."),
+                     help="规模下限（size-floor）：基年最少职工人数（OECD 为 10），更小的企业不设标签。"),
         click.option("--test-from", type=int, default=None,
-                     help="First out-of-time test cohort (default: every cohort with enough earlier data)."),
+                     help="首个跨期检验年度（test-from），默认为有足够前期数据的每个年度。"),
     ]
     for option in reversed(options):
         command = option(command)
@@ -129,20 +131,23 @@ def _declarations(path: str | None) -> Declarations:
 
 
 @model.command()
-@click.option("--register", type=click.Path(dir_okay=False), help="Register file (panel of firms and years).")
+@click.option("--register", type=click.Path(dir_okay=False), help="名录文件（register）：企业-年度面板。")
 @_UNIT
 @_PANEL
 @_MAPPING
 @click.option("--real-data", type=click.Path(dir_okay=False),
-              help="Train on the listed-firm benchmark CSV instead (../shared/data/cn_machinery_listed_2000_2013.csv).")
+              help="上市公司基准数据（real-data）：改用该 CSV 训练。"
+                   "Train on the listed-firm benchmark CSV instead (../shared/data/cn_machinery_listed_2000_2013.csv).")
 @_DIRECTIONS
 @_label_options
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Where to save the card: models/NAME → models/NAME.card.yaml.")
+              help="模型卡保存位置（out）。Where to save the card: models/NAME → models/NAME.card.yaml.")
 def train(register: str | None, unit: str | None, panel: str | None, mapping: str | None, real_data: str | None,
           directions: str | None, label_threshold: float, horizon: int, measure: str, strict: bool,
           size_floor: float | None, test_from: int | None, out: str) -> None:
-    """Train the scorecard on every labelled cohort, evaluate it out of time and save its model card.
+    """用每个有标签的年度训练评分卡，跨期检验并保存模型卡。
+
+    Train the scorecard on every labelled cohort, evaluate it out of time and save its model card.
 
     Features whose declared direction (models/directions.yaml) does not hold in the training data are dropped;
     the card says which and why.
@@ -199,20 +204,23 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
 
 
 @model.command()
-@click.option("--register", type=click.Path(dir_okay=False), help="Register file (panel of firms and years).")
+@click.option("--register", type=click.Path(dir_okay=False), help="名录文件（register）：企业-年度面板。")
 @_UNIT
 @_PANEL
 @_MAPPING
 @click.option("--real-data", type=click.Path(dir_okay=False),
-              help="Also evaluate on the listed-firm benchmark CSV.")
+              help="上市公司基准数据（real-data）：同时在该 CSV 上检验。")
 @_DIRECTIONS
 @click.option("--latent", type=click.Path(dir_okay=False), default=None,
-              help="Generated data only: the hidden truth (uscc, growth_potential), to add the oracle ranking.")
+              help="隐藏真值（latent），仅用于模拟数据。"
+                   "Generated data only: the hidden truth (uscc, growth_potential), to add the oracle ranking.")
 @_label_options
 def evaluate(register: str | None, unit: str | None, panel: str | None, mapping: str | None,
              real_data: str | None, directions: str | None, latent: str | None, label_threshold: float,
              horizon: int, measure: str, strict: bool, size_floor: float | None, test_from: int | None) -> None:
-    """Out-of-time evaluation: train on cohorts ≤ T − horizon, test on cohort T, for every possible T.
+    """跨期检验：用 T − 前瞻年数及以前的年度训练，在年度 T 上检验，逐个 T。
+
+    Out-of-time evaluation: train on cohorts ≤ T − horizon, test on cohort T, for every possible T.
 
     Prints ROC AUC, average precision, precision@10/15 and lift@10/15 for the scorecard, the monotone
     boosted challenger, a plain boosted-tree reference on the raw columns (boosted_raw) and the past-growth
@@ -247,17 +255,19 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
 
 @model.command()
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False),
-              help="A model card written by `tiering model train`.")
-@click.option("--register", type=click.Path(dir_okay=False), help="Register file to score.")
+              help="模型卡（model），由 tiering model train 写出。")
+@click.option("--register", type=click.Path(dir_okay=False), help="名录文件（register）：要打分的名录。")
 @_UNIT
 @_PANEL
 @_MAPPING
-@click.option("--real-data", type=click.Path(dir_okay=False), help="Score the listed-firm benchmark CSV instead.")
-@click.option("--year", type=int, default=None, help="Cohort year to rank (default: the latest in the register).")
-@click.option("--top", type=int, default=15, show_default=True, help="How many firms to list.")
+@click.option("--real-data", type=click.Path(dir_okay=False), help="上市公司基准数据（real-data）：改为给该 CSV 打分。")
+@click.option("--year", type=int, default=None, help="年度（year）：要排序的年度，默认为名录中最近一年。")
+@click.option("--top", type=int, default=15, show_default=True, help="列出的企业数（top）。")
 def score(model_path: str, register: str | None, unit: str | None, panel: str | None, mapping: str | None,
           real_data: str | None, year: int | None, top: int) -> None:
-    """Rank one cohort's firms by points, with each firm's within-year percentile and top reasons.
+    """按分数给一个年度的企业排序，附年度内百分位与主要理由。
+
+    Rank one cohort's firms by points, with each firm's within-year percentile and top reasons.
 
     The score only orders firms that the rules found eligible; it never excludes a firm on its own.
 

@@ -72,32 +72,40 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
 @click.argument("source", metavar="REGISTER|RUN_ID")
 @year_option(required=False, note="；给出名录 REGISTER 时必填")
 @click.option("--register", "run_register", type=click.Path(exists=True, dir_okay=True, path_type=Path), default=None,
-              help="With a RUN_ID: the register (file or folder) that run classified (checked by its SHA-256).")
+              help="名录（register）：与 RUN_ID 一起用，该次运行评价的名录。"
+                   "With a RUN_ID: the register (file or folder) that run classified (checked by its SHA-256).")
 @click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The audit store: a RUN_ID's run, and the committee's decisions on the year's list shown beside the "
+              help="审计库（store）。"
+                   "The audit store: a RUN_ID's run, and the committee's decisions on the year's list shown beside the "
                    "cultivation list (default: $TIERING_AUDIT_STORE, else out/audit.sqlite).")
 @out_folder_options("report")
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Also track this plan's targets, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
+              help="计划文件（plan）：同时跟踪该计划的目标。"
+                   "Also track this plan's targets, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
 @click.option("--plan-year", "plan_years", type=int, multiple=True,
-              help="Years counted against the plan (default: the plan's years in the register).")
+              help="计划年度（plan-year）：按计划计数的年度。"
+                   "Years counted against the plan (default: the plan's years in the register).")
 @click.option("--firm", "firms", multiple=True,
-              help="Write a printable page for this firm (统一社会信用代码); repeatable. Default: every firm, "
+              help="企业（firm）：为这家企业写打印页，可重复。"
+                   "Write a printable page for this firm (统一社会信用代码); repeatable. Default: every firm, "
                    f"when there are at most {MAX_AUTO_FIRM_PAGES}.")
-@click.option("--all-firms", is_flag=True, help="Write a printable page for every firm evaluated.")
+@click.option("--all-firms", is_flag=True, help="全部企业（all-firms）：为每家被评价的企业写打印页。")
 @click.option("--indicator", "indicators", multiple=True, metavar="PROGRAM:CRITERION_ID",
-              help="Chart this criterion's distribution against its threshold; repeatable "
+              help="指标（indicator）：画出该条件的分布及其阈值，可重复。"
+                   "Chart this criterion's distribution against its threshold; repeatable "
                    "(default: 高企 科技人员占比, 研发费用占比, 高新收入占比 and 小巨人 销售收入).")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=DEFAULT_POLICY, show_default=True, help="Selection policy for the cultivation list sheet.")
-@click.option("--n", "count", type=int, default=None, help="Firms on the cultivation list (default: the policy's).")
+              default=DEFAULT_POLICY, show_default=True, help="遴选政策（policy）：培育名单工作表所用的政策。")
+@click.option("--n", "count", type=int, default=None, help="培育名单企业数（n），默认取政策中的数。")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Growth model card, as given to `tiering select`: the cultivation list is then the same list.")
+              help="成长模型卡（model）。"
+                   "Growth model card, as given to `tiering select`: the cultivation list is then the same list.")
 @click.option("--cultivated", "cultivated_paths", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Firms cultivated in earlier years, as given to `tiering select`; repeatable.")
-@click.option("--no-selection", is_flag=True, help="Leave the cultivation list out.")
-@click.option("--briefs", is_flag=True, help="Also write a one-page PDF brief per firm on the cultivation list "
+              help="往年已培育企业（cultivated），与 tiering select 相同，可重复。")
+@click.option("--no-selection", is_flag=True, help="不含培育名单（no-selection）。")
+@click.option("--briefs", is_flag=True, help="简报（briefs）：为培育名单上每家企业另写一页 PDF 简报。"
+                                             "Also write a one-page PDF brief per firm on the cultivation list "
                                               "(briefs/NN_统一社会信用代码.pdf).")
 @register_options
 @rules_options

@@ -34,7 +34,9 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 def check(path: Path | None) -> None:
-    """Load every rule file under PATH (default: the bundled rules/) and report every problem in one run, then
+    """检查 PATH 下的全部规则文件，一次报告所有问题，并核对标签中的数字与比较词。
+
+    Load every rule file under PATH (default: the bundled rules/) and report every problem in one run, then
     check that each label's numbers and comparison words agree with its threshold, unit and operator (exit 4 if not).
 
     Example: tiering rules check rules/
@@ -64,9 +66,12 @@ def check(path: Path | None) -> None:
 
 @rules.command("test")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--strict-coverage", is_flag=True, help="Fail when a band or criterion is not exercised by any case.")
+@click.option("--strict-coverage", is_flag=True,
+              help="严格覆盖（strict-coverage）：有分档或条件没有用例覆盖时判为失败。")
 def test(path: Path | None, strict_coverage: bool) -> None:
-    """Run the cases files (*.cases.yaml) beside the rule sets and report bands and criteria no case exercises.
+    """运行规则集旁的用例文件（*.cases.yaml），报告没有用例覆盖的分档与条件。
+
+    Run the cases files (*.cases.yaml) beside the rule sets and report bands and criteria no case exercises.
 
     Example: tiering rules test rules/
     """
@@ -109,9 +114,11 @@ rules.add_command(diff)
 @rules.command("status")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Date to check what is in force on (default: today).")
+              help="日期（date）：查看这一天现行的规则，默认为今天。")
 def status(path: Path | None, on: dt.datetime | None) -> None:
-    """Dashboard of what is current: per program its versions with dates, status, provisional criteria, when the
+    """规则现行情况一览：各项目的版本、日期、状态、暂定条件与警示。
+
+    Dashboard of what is current: per program its versions with dates, status, provisional criteria, when the
     text was last verified, which version is in force on the date, and warnings (review date passed, no version in
     force, a newer text known but not encoded).
 

@@ -22,9 +22,10 @@ def _loopback(host: str) -> bool:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Keep 127.0.0.1 and share the desk through the bureau's reverse proxy "
-                   "with TLS; the desk itself speaks plain HTTP.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
+              help="监听地址（host）：保持 127.0.0.1，经 reverse proxy（局里带 TLS 的反向代理）共享复核台；"
+                   "复核台本身只用明文 HTTP。")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
+              help="端口（port）：复核台监听的端口。")
 @store_option
 def serve(host: str, port: int, store: Path | None) -> None:
     """Start the review desk: runs, firms and their explanations, overrides, the cultivation list.

@@ -57,16 +57,18 @@ def print_tracking(tracking: TargetTracking) -> None:
 @click.command("targets")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("--plan", "plan_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="Plan file, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
+              help="计划文件（plan），如 rules/plans/dongli-kjxzxqy-2011.yaml。"
+                   "Plan file, e.g. rules/plans/dongli-kjxzxqy-2011.yaml.")
 @click.option("--year", "years", type=int, multiple=True,
-              help="Count these years (accounts of YEAR) against the targets; "
+              help="年度（year）：按这些年度计数。Count these years (accounts of YEAR) against the targets; "
                    "default: the plan's years in the register.")
-@click.option("--limit", type=int, default=10, show_default=True, help="Nearest firms listed per target.")
+@click.option("--limit", type=int, default=10, show_default=True, help="每个目标列出的最接近企业数（limit）。")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the tables to this Excel workbook.")
+              help="输出工作簿（out）：同时把各表写入这个 Excel 工作簿。")
 @rules_dir_option
 @click.option("--rules-version", "pins", multiple=True, metavar="PROGRAM=VERSION",
-              help="Pin a program to a version or rule-set id, e.g. tj_lj=tj-lj-2018 for years before it took effect.")
+              help="指定项目的规则版本（rules-version），可重复。"
+                   "Pin a program to a version or rule-set id, e.g. tj_lj=tj-lj-2018 for years before it took effect.")
 @register_options
 def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit: int, out_path: Path | None,
             rules_dir: Path | None, pins: tuple[str, ...], money_unit: str | None, encoding: str | None,

@@ -26,11 +26,14 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True,
-              help="viewer reads; analyst also records overrides and proposes list changes; approver also approves "
+              help="角色（role）：viewer 只读；analyst 另可记录人工调整、提议名单变更；approver 另可批准。"
+                   "viewer reads; analyst also records overrides and proposes list changes; approver also approves "
                    "the list; admin may do everything.")
 @store_option
 def add(name: str, role: str, store: Path | None) -> None:
-    """Create account NAME; the password is asked twice (or read from standard input).
+    """创建账户 NAME；密码输入两次（或从标准输入读取）。
+
+    Create account NAME; the password is asked twice (or read from standard input).
 
     \b
     Example: tiering users add 王芳 --role analyst
@@ -45,7 +48,10 @@ def add(name: str, role: str, store: Path | None) -> None:
 @users.command("list")
 @store_option
 def list_(store: Path | None) -> None:
-    """List the accounts and their roles."""
+    """列出账户及其角色。
+
+    List the accounts and their roles.
+    """
     for user in Users(store_path(store)).all():
         click.echo(f"{user.name}\t{user.role}\t{ROLE_ZH[user.role]}\t{user.stamp}")
 
@@ -54,7 +60,10 @@ def list_(store: Path | None) -> None:
 @click.argument("name")
 @store_option
 def remove(name: str, store: Path | None) -> None:
-    """Delete account NAME; its open sessions end at their next request. Its records stay in the chain."""
+    """删除账户 NAME；其已登录的会话在下一次请求时结束。
+
+    Delete account NAME; its open sessions end at their next request. Its records stay in the chain.
+    """
     try:
         Users(store_path(store)).remove(name)
     except UserError as exc:
@@ -64,10 +73,13 @@ def remove(name: str, store: Path | None) -> None:
 
 @users.command("passwd")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default=None, help="Also change the role.")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="角色（role）：同时修改角色。")
 @store_option
 def passwd(name: str, role: str | None, store: Path | None) -> None:
-    """Set a new password for NAME (and optionally a new role); its open sessions end."""
+    """为 NAME 设置新密码（可同时改角色）；其已登录的会话结束。
+
+    Set a new password for NAME (and optionally a new role); its open sessions end.
+    """
     try:
         Users(store_path(store)).passwd(name, _password(), role)
     except UserError as exc:
