@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rulefiles import DEMO_HEADER
 
 from tiering.industry import IndustryCodeError, classification, membership
 from tiering.register import load_register
@@ -61,17 +62,7 @@ def test_a_rule_listing_an_unknown_code_is_refused(tmp_path: Path) -> None:
 
     from tiering.cli import main
     (tmp_path / "demo-2020.yaml").write_text("""id: demo-2020
-title: 测试
-title_en: Test
-program: demo
-program_title: 测试项目
-jurisdiction: national
-version: "1"
-status: stable
-effective_from: 2020-01-01
-references:
-  - document: 测试文件
-criteria:
+""" + DEMO_HEADER + """criteria:
   id: root
   label: 行业不属于房地产业
   source: {document: 测试文件, clause: 第一条}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from rulefiles import DEMO_HEADER
 
 from tiering.app import classify
 from tiering.cli import main
@@ -127,17 +128,7 @@ def test_a_firm_without_either_column_is_asked_for_both_names(tmp_path: Path) ->
 def test_a_bad_equivalent_is_refused_with_its_line(tmp_path: Path, entry: str, message: str) -> None:
     path = tmp_path / "demo.yaml"
     path.write_text(f"""id: demo
-title: 测试
-title_en: Test
-program: demo
-program_title: 测试项目
-jurisdiction: national
-version: "1"
-status: stable
-effective_from: 2020-01-01
-references:
-  - document: 测试文件
-equivalents:
+{DEMO_HEADER}equivalents:
   - {entry}
 criteria:
   id: c

@@ -6,23 +6,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rulefiles import DEMO_HEADER
 
 from tiering.cli import main
 from tiering.rules.labels import comparison, quantities
 from tiering.rules.schema import Unit
 
 HEAD = """id: demo-2020
-title: 测试
-title_en: Test
-program: demo
-program_title: 测试项目
-jurisdiction: national
-version: "1"
-status: stable
-effective_from: 2020-01-01
-references:
-  - document: 测试文件
-criteria:
+""" + DEMO_HEADER + """criteria:
   id: root
   label: 测试条件
   source: {document: 测试文件, clause: 第一条}

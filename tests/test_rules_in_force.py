@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rulefiles import DEMO_HEADER
 
 from tiering.cli import main
 from tiering.rules.currency import currency_warnings
@@ -184,17 +185,7 @@ def test_explain_says_what_the_review_changed(sample_register: Path) -> None:
 ])
 def test_a_bad_purpose_entry_is_refused(tmp_path: Path, purposes: str, message: str) -> None:
     (tmp_path / "demo.yaml").write_text(f"""id: demo
-title: 测试
-title_en: Test
-program: demo
-program_title: 测试项目
-jurisdiction: national
-version: "1"
-status: stable
-effective_from: 2020-01-01
-references:
-  - document: 测试文件
-criteria:
+{DEMO_HEADER}criteria:
   id: root
   label: 全部
   source: {{document: 测试文件, clause: 第一条}}
