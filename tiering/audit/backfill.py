@@ -15,7 +15,7 @@ from pathlib import Path
 from tiering.audit import chain
 from tiering.audit.db import connect
 from tiering.audit.replay import reclassify
-from tiering.audit.store import FIRM_COLUMNS, _begin, decision_rows, firm_rows, run_record
+from tiering.audit.store import FIRM_COLUMNS, decision_rows, firm_rows, run_record, write_transaction
 from tiering.errors import TieringError
 from tiering.register import Register
 
@@ -46,18 +46,8 @@ def backfill_firms(store: Path, run_id: str, register: Register) -> int:
         raise BackfillRefused(f"用记录的规则重新评价名录，结果与运行 {run_id} 的记录不同；运行 tiering audit replay "
                               f"{run_id} --register {register.path} 查看差异 (the replay differs from the record)")
     firms = firm_rows(result)
-    conn = connect(store)
-    try:
-        _begin(conn, store)
-        try:
-            if conn.execute("SELECT 1 FROM firms WHERE run = ? LIMIT 1", (seq,)).fetchone() is None:
-                conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "
-                                 f"(?, {', '.join('?' * len(FIRM_COLUMNS))})", [(seq, *row) for row in firms])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    finally:
-        conn.close()
+    with write_transaction(store) as conn:
+        if conn.execute("SELECT 1 FROM firms WHERE run = ? LIMIT 1", (seq,)).fetchone() is None:
+            conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "
+                             f"(?, {', '.join('?' * len(FIRM_COLUMNS))})", [(seq, *row) for row in firms])
     return len(firms)

@@ -17,7 +17,8 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,24 @@ def _begin(conn: sqlite3.Connection, store: Path) -> None:
                               f"recorded — run again when the other run has finished") from exc
 
 
+@contextmanager
+def write_transaction(store: Path) -> Iterator[sqlite3.Connection]:
+    """A connection inside one immediate write transaction: committed when the block ends, rolled back (and the
+    error raised on) when it raises; a store locked for too long is :class:`AuditWriteError`."""
+    conn = connect(store)
+    try:
+        _begin(conn, store)
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+
+
 def record_run(store: str | Path, run: Recorded, command: Sequence[str],
                attachments: dict[str, str] | None = None, selection: list[dict[str, Any]] | None = None,
                trace_folder: Path | None = None, run_id: str | None = None,
@@ -258,10 +277,8 @@ def _insert_decisions(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> 
 def _commit_run(store: Path, run: Recorded, rows: list[tuple[Any, ...]], firms: list[tuple[Any, ...]],
                 body: dict[str, Any], tmp: Path, final: Path) -> None:
     """Insert everything and rename the trace inside one write transaction; undo both if anything fails."""
-    conn = connect(store)
     try:
-        _begin(conn, store)
-        try:
+        with write_transaction(store) as conn:
             save_texts(conn, run.rulesets)
             _append(conn, "run", body["run_id"], body)
             _insert_decisions(conn, rows)
@@ -269,14 +286,9 @@ def _commit_run(store: Path, run: Recorded, rows: list[tuple[Any, ...]], firms: 
                              f"((SELECT MAX(seq) FROM records), {', '.join('?' * len(FIRM_COLUMNS))})", firms)
             os.replace(tmp, final)
             _sync_dir(final.parent)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            shutil.rmtree(final, ignore_errors=True)  # the name is unique to this run, so only ours can be there
-            raise
-    finally:
-        conn.close()
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)  # the name is unique to this run, so only ours can be there
+        raise
 
 
 def _sync_dir(folder: Path) -> None:
@@ -292,20 +304,10 @@ def append_record(store: Path, kind: str, ref: str, body: dict[str, Any],
                   check: Callable[[sqlite3.Connection], None] | None = None) -> str:
     """Append one record (an override, a list decision) as the next link in its own write transaction; ``check``
     runs inside the transaction first and may raise to refuse the write (e.g. a list changed meanwhile)."""
-    conn = connect(store)
-    try:
-        _begin(conn, store)
-        try:
-            if check is not None:
-                check(conn)
-            _append(conn, kind, ref, body)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    finally:
-        conn.close()
+    with write_transaction(store) as conn:
+        if check is not None:
+            check(conn)
+        _append(conn, kind, ref, body)
     return ref
 
 
