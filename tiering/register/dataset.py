@@ -10,6 +10,7 @@ put back before the part is read. ``rows read = rows classified + rows refused``
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -96,12 +97,18 @@ def add_folder_columns(raw: RawTable, keys: dict[str, str]) -> None:
         raw.notes.append(f"{raw.path.as_posix()}：列 {key} 取自文件夹名 {key}={value}")
 
 
+def folder_sha256(parts: Iterable[tuple[str, str]]) -> str:
+    """A register folder's SHA-256 over each part's (path within the folder, SHA-256), in file order: the same
+    whether the folder is read whole or in pieces (tiering.scale.buckets)."""
+    digest = hashlib.sha256()
+    for name, sha in parts:
+        digest.update(f"{name}\0{sha}\n".encode())
+    return digest.hexdigest()
+
+
 def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
     """The registers of the files of ``root`` as one: a firm-year found in more than one file refused in each
     (those refusals last), the other rows in file order."""
-    digest = hashlib.sha256()
-    for name, register in loaded:
-        digest.update(f"{name}\0{register.sha256}\n".encode())
     frames = [r.frame.assign(_part=i) for i, (_, r) in enumerate(loaded)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     refusals = [f for _, r in loaded for f in r.refusals]
@@ -115,7 +122,8 @@ def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
     refused_parts = [r for _, r in loaded if not r.rejected.empty]
     return Register(
         frame=frame, refusals=refusals, rows_read=sum(r.rows_read for _, r in loaded), path=root,
-        sha256=digest.hexdigest(), money_units=units, columns=_agreed(loaded, "columns"),
+        sha256=folder_sha256((name, r.sha256) for name, r in loaded), money_units=units,
+        columns=_agreed(loaded, "columns"),
         warnings=[w for name, r in loaded for w in _named(name, r.warnings)],
         rejected=refused_parts[0].rejected if len(refused_parts) == 1 and not repeated else pd.DataFrame(),
         notes=[f"读入文件夹 {root} 的 {len(loaded)} 个文件", *(n for name, r in loaded for n in _named(name, r.notes))],

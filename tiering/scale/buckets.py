@@ -14,7 +14,6 @@ size; Excel workbooks are read whole (see tiering.register.stream).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import pickle
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tiering.register.dataset import checked_table, combine_parts, dataset_parts, folder_keys
+from tiering.register.dataset import checked_table, combine_parts, dataset_parts, folder_keys, folder_sha256
 from tiering.register.read import RawTable, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError, rejects_frame
 from tiering.register.stream import PARQUET_ROWS, PIECE_BYTES, StreamedFile, open_file
@@ -166,10 +165,7 @@ def _register_sha(path: Path, files: list[StreamedFile]) -> str:
     contents (tiering.register.dataset)."""
     if not path.is_dir():
         return files[0].sha256
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f"{f.name}\0{f.sha256}\n".encode())
-    return digest.hexdigest()
+    return folder_sha256((f.name, f.sha256) for f in files)
 
 
 def _spill(table: RawTable, f: StreamedFile, number: int, buckets: int, work: Path,

@@ -17,7 +17,6 @@ Read a dataset as one table with ``pandas.read_parquet("out/big/结果")``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.trace_file import TRACE_DIR, write_trace_part
 from tiering.output.workbook import escape_formulas
 from tiering.register import Refusal, Register
+from tiering.register.stream import file_sha256
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale.buckets import PartitionFiles, ReadOptions, bucket_register, read_partition
 from tiering.scale.partition import DEFAULT_PARTITION_SIZE
@@ -121,7 +121,7 @@ def _classify_part(task: PartTask) -> PartResult:
         partial = target.with_name(f".{name}.partial")
         write(partial)
         partial.replace(target)
-        done.files[f"{folder}/{name}"] = _sha256(target)
+        done.files[f"{folder}/{name}"] = file_sha256(target)
     done.ladder = result.standing.groupby(["rung", "highest"], sort=True).size().rename("firms").reset_index()
     done.summary, done.provenance = result.summary, result.provenance
     return done
@@ -269,11 +269,3 @@ def _write_reduced(run: PartitionedRun, rejects: pd.DataFrame) -> None:
         escape_formulas(rejects).to_csv(run.out_dir / REJECTS_FILE, index=False, encoding="utf-8-sig")
     about = run.provenance.as_dict() | {"partitions": run.partitions, "parts": run.files}
     (run.out_dir / "provenance.json").write_text(json.dumps(about, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
