@@ -8,13 +8,10 @@ only by a 64-hex-digit hash: no request can reach a path outside that folder.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from tiering.audit.blobs import blob_problem, is_sha256, save_blob
 from tiering.errors import TieringError
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -29,7 +26,6 @@ TYPES: dict[str, tuple[tuple[str, ...], bytes, str]] = {
 }
 """Accepted kinds: extensions, the bytes a file of the kind starts with, and the type it is served as."""
 
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class EvidenceRefused(TieringError, ValueError, error_id="evidence-refused"):
@@ -60,24 +56,14 @@ def save_evidence(store: Path, name: str, data: bytes) -> dict[str, Any]:
         raise EvidenceRefused(f"证据文件 {name} 大小 {len(data) / 1048576:.1f} MiB 超过上限 "
                               f"{MAX_BYTES // 1048576} MiB evidence file too large")
     kind = kind_of(name, data)
-    digest = hashlib.sha256(data).hexdigest()
-    folder = evidence_dir(store)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / digest
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+    digest = save_blob(evidence_dir(store), data, ".upload-")
     return {"sha256": digest, "name": Path(name).name, "size": len(data), "type": kind}
 
 
 def evidence_file(store: Path, digest: str) -> Path:
     """The stored file of ``digest``; ValueError unless ``digest`` is exactly a SHA-256 in hex, FileNotFoundError
     when no such file is kept. Nothing else reaches the disk, so a crafted name cannot leave the folder."""
-    if not _HASH.fullmatch(digest):
+    if not is_sha256(digest):
         raise ValueError(f"not an evidence hash: {digest[:80]!r}")
     path = evidence_dir(store) / digest
     if not path.is_file():
@@ -94,6 +80,6 @@ def check_attachment(store: Path, body: dict[str, Any]) -> str | None:
         path = evidence_file(store, cited["sha256"])
     except (ValueError, FileNotFoundError):
         return f"the evidence file {cited.get('name')} ({str(cited.get('sha256'))[:12]}…) is missing"
-    if hashlib.sha256(path.read_bytes()).hexdigest() != cited["sha256"]:
+    if blob_problem(path, cited["sha256"]) == "changed":
         return f"the evidence file {cited.get('name')} ({cited['sha256'][:12]}…) was changed"
     return None

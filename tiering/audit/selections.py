@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import hashlib
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tiering.audit.blobs import blob_problem, is_sha256, save_blob
 from tiering.errors import TieringError
 
 if TYPE_CHECKING:
     from tiering.selection.run import Selection
 
 _FRAMES = ("ranked", "firms")
-_HASH_LENGTH = 64
 
 
 class BriefInputsMissing(TieringError, error_id="brief-inputs-missing"):
@@ -63,23 +60,13 @@ def brief_inputs(selection: Selection) -> bytes:
 def save_brief_inputs(store: Path, data: bytes) -> dict[str, Any]:
     """Keep ``data`` (from :func:`brief_inputs`) by its hash; return what the run record cites. Written before the
     record: a run that fails to commit leaves at most a file no record cites."""
-    digest = hashlib.sha256(data).hexdigest()
-    folder = selections_dir(store)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / digest
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".write-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+    digest = save_blob(selections_dir(store), data, ".write-")
     return {"sha256": digest, "size": len(data)}
 
 
 def _file(store: Path, cited: dict[str, Any]) -> Path:
     digest = str(cited.get("sha256", ""))
-    if len(digest) != _HASH_LENGTH or any(c not in "0123456789abcdef" for c in digest):
+    if not is_sha256(digest):
         raise BriefInputsMissing(f"the run record cites no brief-inputs file by hash ({digest[:80]!r})")
     return selections_dir(store) / digest
 
@@ -94,9 +81,10 @@ def check_brief_inputs(store: Path, body: dict[str, Any]) -> str | None:
         path = _file(store, cited)
     except BriefInputsMissing as exc:
         return str(exc)
-    if not path.is_file():
+    problem = blob_problem(path, cited["sha256"])
+    if problem == "missing":
         return f"the brief inputs of this select run ({cited['sha256'][:12]}…) are missing from {path.parent}"
-    if hashlib.sha256(path.read_bytes()).hexdigest() != cited["sha256"]:
+    if problem == "changed":
         return f"the brief inputs of this select run ({cited['sha256'][:12]}…) were changed"
     return None
 
