@@ -56,25 +56,25 @@ class Classification:
     def eval_date(self) -> dt.date:
         return self.evaluation.eval_date
 
+    def _step(self, name: str, work: Callable[[Evaluation], pd.DataFrame]) -> pd.DataFrame:
+        """``work`` on the evaluation, reported to the caller's progress callback as one step."""
+        if self.progress is not None:
+            self.progress(name, 0, 1)
+        table = work(self.evaluation)
+        if self.progress is not None:
+            self.progress(name, 1, 1)
+        return table
+
     @cached_property
     def outcomes(self) -> pd.DataFrame:
         """One row per firm × rule set: outcome, score, path and the unmet and undetermined criteria."""
-        if self.progress is not None:  # on a large register this step takes longer than the evaluation itself
-            self.progress(REASONS, 0, 1)
-        table = outcome_frame(self.evaluation)
-        if self.progress is not None:
-            self.progress(REASONS, 1, 1)
-        return table
+        # on a large register this step takes longer than the evaluation itself
+        return self._step(REASONS, outcome_frame)
 
     @cached_property
     def lacks(self) -> pd.DataFrame:
         """What each firm still lacks per rule set it does not meet (see :func:`tiering.ladder.lacks.lacks`)."""
-        if self.progress is not None:
-            self.progress(LACKS, 0, 1)
-        table = lacks(self.evaluation)
-        if self.progress is not None:
-            self.progress(LACKS, 1, 1)
-        return table
+        return self._step(LACKS, lacks)
 
     @cached_property
     def results(self) -> pd.DataFrame:
