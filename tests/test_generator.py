@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 
 from tiering import uscc
 from tiering.cli import main
-from tiering.cli.datasets_cmd import datasets, latent_path
+from tiering.cli.datasets_cmd import datasets, hidden_path, latent_path
 from tiering.datasets import GeneratedPanel, calibration_report, generate_panel, register_frame, write_register
 from tiering.datasets import writer as writer_module
 from tiering.datasets.districts import INDUSTRY_WORDS
@@ -347,6 +347,8 @@ def test_shipped_sample_regenerates_identically() -> None:
     pd.testing.assert_frame_equal(
         shipped_latent, generated.latent.astype({"exit_year": "float64"}), check_exact=True
     )
+    shipped_hidden = pd.read_csv(hidden_path(SAMPLE), encoding="utf-8-sig", dtype={"uscc": str})
+    pd.testing.assert_frame_equal(shipped_hidden, generated.hidden, check_exact=True)
     assert SAMPLE.stat().st_size < 3_000_000
 
 
@@ -359,11 +361,13 @@ def test_cli_generate_writes_register_latent_and_summary(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     panel = generate_panel(60, (2020, 2023), 9, "蓟县").panel
-    assert lines[0] == f"wrote {out} and {tmp_path / 'dongli.latent.csv'}"
+    assert lines[0] == f"wrote {out}, {tmp_path / 'dongli.latent.csv'} and {tmp_path / 'dongli.hidden.csv'}"
     assert lines[1] == f"firms: {panel['uscc'].nunique()} (60 in 2023); firm-years: {len(panel)}; years: 2020–2023"
     assert lines[2] == "calibration, 2023 against the published figures (counts scaled to the firms of 2023):"
     assert len(lines) == 3 + len(calibration_report(panel, 2023))
     assert (tmp_path / "dongli.latent.csv").is_file()
+    hidden = pd.read_csv(tmp_path / "dongli.hidden.csv", encoding="utf-8-sig", dtype={"uscc": str})
+    assert hidden[["uscc", "year"]].equals(panel[["uscc", "year"]].reset_index(drop=True).astype({"uscc": str}))
     assert set(pd.read_csv(out, encoding="utf-8-sig")["所在区"]) == {"蓟州区"}
 
 

@@ -387,7 +387,8 @@ def test_out_of_time_on_generated_panel_beats_past_growth(generated: tuple[pd.Da
                                                           labelled: tuple[pd.DataFrame, tuple[str, ...]]) -> None:
     _, latent = generated
     data, used = labelled
-    result = out_of_time(data, used, test_years=[2016, 2017, 2018], latent=latent)
+    result = out_of_time(data, used, test_years=[2016, 2017, 2018],
+                         oracles=latent.rename(columns={"latent_potential": "oracle"}))
     summary = result.summary.set_index("model")
     assert list(summary.index) == ["scorecard", "challenger", "past_growth_3y", "past_growth_1y", "oracle"]
     assert summary.loc["oracle", "roc_auc"] > summary.loc["scorecard", "roc_auc"]
@@ -401,21 +402,21 @@ def test_out_of_time_with_the_shared_panel_generator_when_it_exists() -> None:
     if not hasattr(datasets, "generate_panel"):
         pytest.skip("tiering.datasets.generate_panel is not written yet")
     generated = datasets.generate_panel(200, range(2012, 2024), 3)
-    column = "latent_potential" if "latent_potential" in generated.latent.columns else "growth_potential"
     built = build_features(generated.panel)
     data = built.frame.assign(label=growth_label(generated.panel.reset_index(drop=True))["label"].to_numpy())
-    result = out_of_time(data, built.used, test_years=[2018, 2019, 2020], latent=generated.latent,
-                         latent_column=column)
+    oracles = generated.latent[["uscc", "growth_potential"]].rename(columns={"growth_potential": "potential_only"})
+    result = out_of_time(data, built.used, test_years=[2018, 2019, 2020], oracles=oracles)
     summary = result.summary.set_index("model")
-    assert summary.loc["oracle", "roc_auc"] > summary.loc["past_growth_1y", "roc_auc"]
+    assert summary.loc["potential_only", "roc_auc"] > summary.loc["past_growth_1y", "roc_auc"]
     assert summary.loc["scorecard", "roc_auc"] > 0.5
 
 
-def test_out_of_time_names_a_latent_frame_without_the_column(labelled: tuple[pd.DataFrame, tuple[str, ...]]
+def test_out_of_time_names_an_oracle_frame_without_a_ranking(labelled: tuple[pd.DataFrame, tuple[str, ...]]
                                                              ) -> None:
     data, used = labelled
-    with pytest.raises(ValueError, match=r"latent needs columns uscc and latent_potential; it has \['uscc', 'z'\]"):
-        out_of_time(data, used, latent=pd.DataFrame({"uscc": ["a"], "z": [1.0]}))
+    with pytest.raises(ValueError, match=r"oracles needs columns uscc \(and year\) and at least one ranking; "
+                                         r"it has \['uscc', 'year'\]"):
+        out_of_time(data, used, oracles=pd.DataFrame({"uscc": ["a"], "year": [2016]}))
 
 
 # --- model card -------------------------------------------------------------------------------------------

@@ -34,6 +34,11 @@ def latent_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.latent.csv")
 
 
+def hidden_path(out: Path) -> Path:
+    """Where the hidden state of each firm-year of a register written to ``out`` goes: ``<stem>.hidden.csv``."""
+    return out.with_name(f"{out.stem}.hidden.csv")
+
+
 @click.group(cls=SuggestingGroup)
 def datasets() -> None:
     """Synthetic registers calibrated to the published district figures."""
@@ -55,9 +60,10 @@ def datasets() -> None:
                    "Put every firm in one district: 东丽区, 宝坻区, 蓟州区 (蓟县), 包头市. "
                    "Default: a mix of the three Tianjin districts.")
 def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district: str | None) -> None:
-    """生成带随机种子的模拟名录，并在旁边写出其隐藏真值（<stem>.latent.csv）。
+    """生成带随机种子的模拟名录，并在旁边写出其隐藏真值（<stem>.latent.csv 与逐年的 <stem>.hidden.csv）。
 
-    Generate a seeded register and write it with its hidden truth (<stem>.latent.csv) beside it.
+    Generate a seeded register and write its hidden truth beside it: <stem>.latent.csv (one row per firm) and
+    <stem>.hidden.csv (the hidden state of revenue, one row per firm-year).
 
     The last year reproduces the 东丽区 figures of the seed documents (revenue classes, R&D 4.86 % of revenue,
     科技人员 25.92 % of staff, patents); the summary prints that comparison.
@@ -74,11 +80,12 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
     if progress is not None:
         progress(WRITING, 0, 1)
     write_register(generated.panel, out)
-    latent = latent_path(out)
+    latent, hidden = latent_path(out), hidden_path(out)
     generated.latent.to_csv(latent, index=False, encoding="utf-8-sig")
+    generated.hidden.to_csv(hidden, index=False, encoding="utf-8-sig")
     panel = generated.panel
     first, last = years
-    click.echo(f"wrote {out} and {latent}")
+    click.echo(f"wrote {out}, {latent} and {hidden}")
     click.echo(
         f"firms: {panel['uscc'].nunique():,} ({int((panel['year'] == last).sum()):,} in {last}); "
         f"firm-years: {len(panel):,}; years: {first}–{last}"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from tiering.cli import SuggestingGroup, main
 from tiering.cli.progress import terminal_progress
+from tiering.datasets.oracle import best_ranking
 from tiering.errors import TieringError
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.directions import Declarations, load_declarations
@@ -203,6 +204,26 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     click.echo(f"\nbase points {model_.base_points_}; saved {path}")
 
 
+def _hidden_truth(latent: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(hidden, latent) frames of a generated register: NAME.latent.csv and the NAME.hidden.csv beside it."""
+    path = Path(latent)
+    hidden = path.with_name(path.name.removesuffix(".latent.csv") + ".hidden.csv")
+    if not path.name.endswith(".latent.csv") or not hidden.is_file():
+        raise UnusableInput(f"{latent}: 找不到同目录的逐年隐藏真值 {hidden.name}",
+                            hint="用 tiering datasets generate 重新生成名录（写出 NAME.latent.csv 和 NAME.hidden.csv）")
+    try:
+        return (pd.read_csv(hidden, dtype={"uscc": str}, encoding="utf-8-sig"),
+                pd.read_csv(path, dtype={"uscc": str}, encoding="utf-8-sig"))
+    except (OSError, ValueError) as error:
+        raise UnusableInput(f"{latent}: {error}") from error
+
+
+def _one_district(frame: pd.DataFrame) -> str | None:
+    """The district every firm of a generated register is in, or None for the default mix of districts."""
+    districts = frame["district"].dropna().unique() if "district" in frame.columns else []
+    return str(districts[0]) if len(districts) == 1 else None
+
+
 @model.command()
 @click.option("--register", type=click.Path(dir_okay=False), help="名录文件（register）：企业-年度面板。")
 @_UNIT
@@ -213,7 +234,8 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
 @_DIRECTIONS
 @click.option("--latent", type=click.Path(dir_okay=False), default=None,
               help="隐藏真值（latent），仅用于模拟数据。"
-                   "Generated data only: the hidden truth (uscc, growth_potential), to add the oracle ranking.")
+                   "Generated data only: the hidden truth NAME.latent.csv (NAME.hidden.csv must be beside it), "
+                   "to add the best ranking it allows (oracle).")
 @_label_options
 def evaluate(register: str | None, unit: str | None, panel: str | None, mapping: str | None,
              real_data: str | None, directions: str | None, latent: str | None, label_threshold: float,
@@ -225,7 +247,9 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
     Prints ROC AUC, average precision, precision@10/15 and lift@10/15 for the scorecard, the monotone
     boosted challenger, a plain boosted-tree reference on the raw columns (boosted_raw) and the past-growth
     baselines, and the scorecard's out-of-time calibration table. With --latent (generated data), the
-    oracle ranking by the hidden growth potential shows the best any model could do.
+    rankings the hidden truth allows: oracle (the best: the probability of the label given the whole hidden
+    state of the firm in the cohort year), oracle_forward (expected growth from potential, age and the
+    transient part of revenue) and potential_only.
 
     Example:
 
@@ -233,18 +257,13 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
     """
     spec = _spec(label_threshold, horizon, measure, strict, size_floor)
     declarations = _declarations(directions)
-    truth = None
-    if latent is not None:
-        try:
-            truth = pd.read_csv(latent, dtype={"uscc": str}, encoding="utf-8-sig")
-        except (OSError, ValueError) as error:
-            raise UnusableInput(f"{latent}: {error}") from error
+    truth = _hidden_truth(latent) if latent is not None else None
     for source, (frame, chosen) in _panels(register, real_data, unit, panel, mapping).items():
         data, used, dropped = _labelled(frame, spec, chosen)
         try:
+            oracles = None if truth is None else best_ranking(*truth, spec, _one_district(frame))
             evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
-                                     declarations=declarations, latent=truth, latent_column="growth_potential",
-                                     progress=terminal_progress())
+                                     declarations=declarations, oracles=oracles, progress=terminal_progress())
         except ValueError as error:
             raise UnusableInput(f"{source}: {error}") from error
         click.echo(f"== {source}（列映射 {chosen.id}）: {spec.describe()}")

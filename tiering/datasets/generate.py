@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from tiering.app import Progress
 
 CHUNK = 1 << 16
+HIDDEN_AGE, HIDDEN_LEVEL, HIDDEN_TRANSIENT, HIDDEN_PART_YEAR = "age", "log_level", "transient", "part_year"
+HIDDEN_COLUMNS = ("uscc", "year", HIDDEN_AGE, HIDDEN_LEVEL, HIDDEN_TRANSIENT, HIDDEN_PART_YEAR)
 """Firms simulated together; fixed, because the random streams are drawn per chunk."""
 OWNERSHIP = (("民营", 0.94), ("国有", 0.02), ("外资", 0.025), ("混合", 0.015))
 """民营 share from 蓟县 (seed 000: 94 %); the rest split by assumption."""
@@ -60,11 +62,15 @@ class GeneratedPanel:
     tiering.fields in registry order, money in 万元; fields in NOT_GENERATED (and any field the generator does not
     know) are blank. ``latent`` has one row per firm, in the panel's firm order: uscc, growth_potential (yearly
     log growth premium), innovation, size_quantile (revenue quantile in the anchor year), exit_year (last year
-    on the register; missing for firms still on it).
+    on the register; missing for firms still on it). ``hidden`` has one row per panel row, in the panel's order:
+    uscc, year, age (years since registration), log_level (the persistent log revenue level, log 万元),
+    transient (the mean-reverting deviation of log revenue from it) and part_year (log of the share of the
+    registration year operated, 0 in other years): the state of revenue that no register shows.
     """
 
     panel: pd.DataFrame
     latent: pd.DataFrame
+    hidden: pd.DataFrame
 
 
 def _year_list(years: range | tuple[int, int]) -> np.ndarray:
@@ -134,7 +140,8 @@ def _simulate_chunk(
     f: Firms, province: np.ndarray, years: np.ndarray, active: np.ndarray, seed: Seed
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """(firms × years) grids of every yearly field; cells outside a firm's life are dropped by the caller."""
-    level, revenue = simulate_revenue(f, years, seed)
+    paths = simulate_revenue(f, years, seed)
+    level, revenue = paths.level, paths.revenue
     age = years[None, :] - f.reg_year[:, None]
     grids = staff(f, level, age == 0, seed)
     grids.update(finances(f, level, revenue, seed))
@@ -144,6 +151,9 @@ def _simulate_chunk(
     grids.update(recognition(f, province, age, level, ip1, ip2, active, seed))
     grids.update(business_profile(f, years, age, level, revenue, seed))
     grids.update(financing_and_incidents(f, years, age, level, seed))
+    # The hidden state of revenue, for the oracle ranking (tiering.datasets.oracle); no field of the panel.
+    grids.update({HIDDEN_AGE: age, HIDDEN_LEVEL: level,
+                  HIDDEN_TRANSIENT: paths.transient, HIDDEN_PART_YEAR: paths.part_year})
     return grids, expiry
 
 
@@ -204,7 +214,9 @@ def _assemble(
         "size_quantile": f.size_quantile,
         "exit_year": pd.array(np.where(f.survivor, np.nan, f.anchor_year.astype(float)), dtype="Int64"),
     })
-    return GeneratedPanel(panel=panel, latent=latent)
+    hidden = pd.DataFrame({"uscc": columns["uscc"], "year": columns["year"],
+                           **{name: yearly[name] for name in HIDDEN_COLUMNS[2:]}})
+    return GeneratedPanel(panel=panel, latent=latent, hidden=hidden)
 
 
 def _blank(dtype: DType, length: int) -> object:

@@ -9,6 +9,8 @@ months operated, and some firms sell nothing in it.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tiering.datasets.calibration import DONGLI_FIRMS, REVENUE_CLASSES
@@ -41,8 +43,21 @@ def revenue_at_quantile(quantile: np.ndarray) -> np.ndarray:
     return np.exp(np.interp(quantile, probs, np.log(values)))
 
 
-def simulate_revenue(f: Firms, years: np.ndarray, seed: Seed) -> tuple[np.ndarray, np.ndarray]:
-    """(log revenue level, revenue in 万元) as (firms × years) grids, built backwards from each anchor year."""
+class RevenuePaths(NamedTuple):
+    """(firms × years) grids of one simulation: what the panel shows and the hidden state behind it."""
+
+    level: np.ndarray
+    """Log revenue level (log 万元): the persistent part, moved each year by drift + potential + shock."""
+    revenue: np.ndarray
+    """Revenue in 万元, as the panel shows it."""
+    transient: np.ndarray
+    """Mean-reverting deviation of log revenue from its level (AR(1), TRANSIENT_RHO)."""
+    part_year: np.ndarray
+    """Log of the share of the registration year operated (0 in every other year)."""
+
+
+def simulate_revenue(f: Firms, years: np.ndarray, seed: Seed) -> RevenuePaths:
+    """Revenue paths as (firms × years) grids, built backwards from each anchor year."""
     rng = stream(seed, "revenue")
     n, span = len(f.survivor), len(years)
     anchor_revenue = np.log(revenue_at_quantile(f.size_quantile))
@@ -59,10 +74,14 @@ def simulate_revenue(f: Firms, years: np.ndarray, seed: Seed) -> tuple[np.ndarra
         at_anchor = f.anchor_year == years[j]
         current = np.where(at_anchor, anchor_revenue - transient[:, j], current - growth_into_next)
         level[:, j] = current
-        age = np.maximum(years[j] - f.reg_year, 1)
-        growth_into_next = G_MATURE + G_YOUNG * np.exp(-(age - 1) / AGE_DECAY) + f.growth_potential + shocks[:, j]
-    log_revenue = level + transient
+        growth_into_next = drift(years[j] - f.reg_year) + f.growth_potential + shocks[:, j]
     first_year = (years[None, :] == f.reg_year[:, None]) & (years[None, :] < f.anchor_year[:, None])
-    log_revenue = np.where(first_year, log_revenue + np.log(f.reg_fraction)[:, None], log_revenue)
+    part_year = np.where(first_year, np.log(f.reg_fraction)[:, None], 0.0)
+    log_revenue = level + transient + part_year
     no_sales = first_year & (rng.uniform(size=n) < ZERO_FIRST_YEAR)[:, None]
-    return level, np.where(no_sales, 0.0, money(np.exp(log_revenue)))
+    return RevenuePaths(level, np.where(no_sales, 0.0, money(np.exp(log_revenue))), transient, part_year)
+
+
+def drift(age: np.ndarray) -> np.ndarray:
+    """Expected yearly log revenue growth into a year at ``age`` (years since registration), before potential."""
+    return G_MATURE + G_YOUNG * np.exp(-(np.maximum(age, 1) - 1) / AGE_DECAY)

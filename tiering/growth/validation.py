@@ -3,7 +3,7 @@
 Random k-fold cross-validation mixes years and overstates the score of a growth model by 0.08–0.16 AUC
 on data like ours, so it is not offered. Every test cohort is scored by the scorecard, the monotone
 challenger, a plain boosted-tree reference on the raw amounts, the "past growth only" baselines and, on
-generated data, the oracle ranking by latent potential.
+generated data, the rankings its hidden truth allows (tiering.datasets.oracle).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ Ranker = Callable[[pd.DataFrame, pd.DataFrame, list[str]], np.ndarray]
 METRICS = ("n_train", "n_test", "base_rate", "roc_auc", "average_precision", "precision_at_10",
            "precision_at_15", "lift_at_10", "lift_at_15")
 MIN_TRAIN_ROWS = 30
+ORACLE_PREFIX = "oracle:"
 RAW_PREFIX = "raw:"
 """Columns of the evaluation frame that hold a panel's raw amounts, for the plain boosted-tree reference."""
 
@@ -116,7 +117,7 @@ OUT_OF_TIME = "样本外检验 out-of-time test cohorts"
 
 
 def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequence[int] | None = None,
-                gap: int = 3, latent: pd.DataFrame | None = None, latent_column: str = "latent_potential",
+                gap: int = 3, oracles: pd.DataFrame | None = None,
                 rankers: dict[str, Ranker] | None = None,
                 declarations: Declarations | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> OutOfTime:
@@ -127,8 +128,9 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     a cohort's label is known only ``gap`` years later, so this is what a user in year T has. Each split trains
     the scorecard exactly as ``tiering model train`` does, direction and Missing-bin policies included, on its
     own training cohorts only (nested: the policies' time folds are blocks of those cohorts). Without
-    ``test_years`` every labelled year with at least 30 training rows of both classes is tested. ``latent``
-    (columns uscc and ``latent_column``) adds the oracle ranking of generated data. ``progress``
+    ``test_years`` every labelled year with at least 30 training rows of both classes is tested. ``oracles``
+    (generated data: uscc, optionally year, and one column per ranking the hidden truth gives, e.g. from
+    :func:`tiering.datasets.oracle.best_ranking`) adds each of its columns as a ranking. ``progress``
     (:data:`tiering.app.Progress`) hears of every test cohort done.
     """
     absent = [c for c in ("uscc", "year", "label", *features) if c not in data.columns]
@@ -137,12 +139,16 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     declarations = declarations if declarations is not None else load_declarations()
     rankers = dict(rankers if rankers is not None else DEFAULT_RANKERS)
     labelled = data[data["label"].notna()].reset_index(drop=True)
-    if latent is not None:
-        if latent_column not in latent.columns or "uscc" not in latent.columns:
-            raise ValueError(f"latent needs columns uscc and {latent_column}; it has {list(latent.columns)}")
-        potential = latent.drop_duplicates("uscc").set_index("uscc")[latent_column]
-        labelled = labelled.assign(latent_potential=labelled["uscc"].map(potential).astype("float64"))
-        rankers["oracle"] = _column("latent_potential")
+    if oracles is not None:
+        keys = ["uscc", "year"] if "year" in oracles.columns else ["uscc"]
+        scores = [c for c in oracles.columns if c not in keys]
+        if "uscc" not in oracles.columns or not scores:
+            raise ValueError(f"oracles needs columns uscc (and year) and at least one ranking; "
+                             f"it has {list(oracles.columns)}")
+        truth = oracles.assign(uscc=oracles["uscc"].astype(str)).drop_duplicates(keys)
+        labelled = labelled.merge(truth.rename(columns={c: f"{ORACLE_PREFIX}{c}" for c in scores}),
+                                  on=keys, how="left", validate="many_to_one")
+        rankers.update({c: _column(f"{ORACLE_PREFIX}{c}") for c in scores})
     for baseline in ("past_growth_3y", "past_growth_1y"):
         column = {"past_growth_3y": "revenue_growth_3y", "past_growth_1y": "revenue_growth_1y"}[baseline]
         if baseline in rankers and column not in labelled.columns:

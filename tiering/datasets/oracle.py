@@ -1,0 +1,100 @@
+"""The best ranking a generated panel's hidden state allows: the yardstick for a growth model on generated data.
+
+A model sees a firm's register up to year t. The generator knows more at t: the firm's growth potential, the
+persistent level of its revenue and the transient deviation of this year's revenue from that level. What it
+does not know at t are the shocks still to come. Two rankings of (firm, t) follow from that:
+
+* ``oracle_forward``, the expected log revenue growth t → t + h from the generator's law read forwards (each year
+  drift(age) + growth potential + a shock; the transient is AR(1) with ρ = TRANSIENT_RHO)::
+
+      Σ_{k<h} drift(age + 1 + k) + h · potential + (ρ^h − 1) · transient − part_year
+
+  Future shocks and transient innovations are independent of this state and their variance is the same for
+  every firm, so ranking by this mean is ranking by P(label | potential, age, transient).
+* ``oracle``, the best ranking: P(label | the whole hidden state at t). Revenue paths are built backwards from
+  each firm's calibrated snapshot size, so the persistent level at t also tells something about the shocks still
+  to come (a firm small today for the size it ends at will grow), which the closed form leaves out. A logistic
+  regression of the label on (oracle_forward, log_level) is fitted on independent generated panels (seeds
+  REFERENCE_SEEDS, REFERENCE_SCALE times the firms, same years and districts), never on the panel evaluated.
+
+The old yardstick, ranking by growth potential alone, ignored the age premium every model sees and the mean
+reversion of revenue; models beat it, so it was no upper bound. It is kept as ``potential_only``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from tiering.datasets.generate import HIDDEN_COLUMNS, generate_panel
+from tiering.datasets.revenue import TRANSIENT_RHO, drift
+from tiering.growth.labels import LabelSpec, growth_label
+
+REFERENCE_SEEDS = (1_000_001, 1_000_002, 1_000_003)
+REFERENCE_SCALE = 10
+ORACLE_COLUMNS = ("oracle", "oracle_forward", "potential_only")
+
+
+def forward_expectation(hidden: pd.DataFrame, potential: pd.Series, horizon: int) -> np.ndarray:
+    """Expected log revenue growth over ``horizon`` years of each row of ``hidden`` (see the module docstring).
+
+    ``potential`` is the firm's growth potential, one per row of ``hidden``.
+    """
+    age = hidden["age"].to_numpy("float64")
+    total = sum(drift(age + 1 + k) for k in range(horizon))
+    transient = hidden["transient"].to_numpy("float64")
+    return (total + horizon * potential.to_numpy("float64") + (TRANSIENT_RHO ** horizon - 1.0) * transient
+            - hidden["part_year"].to_numpy("float64"))
+
+
+def _state(hidden: pd.DataFrame, latent: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    absent = [c for c in HIDDEN_COLUMNS if c not in hidden.columns]
+    absent += [f"latent:{c}" for c in ("uscc", "growth_potential") if c not in latent.columns]
+    if absent:
+        raise ValueError(f"隐藏真值缺少列 {absent}；请用 tiering datasets generate 重新生成名录及其隐藏真值")
+    by_firm = latent.assign(uscc=latent["uscc"].astype(str)).drop_duplicates("uscc").set_index("uscc")
+    potential = hidden["uscc"].astype(str).map(by_firm["growth_potential"])
+    if potential.isna().any():
+        first = hidden.loc[potential.isna(), "uscc"].iloc[0]
+        raise ValueError(f"隐藏真值与名录不对应：企业 {first} 没有 growth_potential")
+    return pd.DataFrame({"uscc": hidden["uscc"].astype(str).to_numpy(), "year": hidden["year"].to_numpy(),
+                         "oracle_forward": forward_expectation(hidden, potential, horizon),
+                         "log_level": hidden["log_level"].to_numpy("float64"),
+                         "potential_only": potential.to_numpy("float64")})
+
+
+def _reference(firms: int, years: tuple[int, int], district: str | None, spec: LabelSpec) -> pd.DataFrame:
+    """Hidden state and label of independent generated panels, to learn P(label | hidden state)."""
+    parts = []
+    for seed in REFERENCE_SEEDS:
+        generated = generate_panel(firms * REFERENCE_SCALE, years, seed, district)
+        state = _state(generated.hidden, generated.latent, spec.horizon)
+        parts.append(state.assign(label=growth_label(generated.panel.reset_index(drop=True), spec)["label"]
+                                  .to_numpy()))
+    reference = pd.concat(parts, ignore_index=True)
+    return reference[reference["label"].notna() & reference["oracle_forward"].notna()]
+
+
+def best_ranking(hidden: pd.DataFrame, latent: pd.DataFrame, spec: LabelSpec | None = None,
+                 district: str | None = None) -> pd.DataFrame:
+    """uscc, year and the rankings ``oracle``, ``oracle_forward``, ``potential_only`` of every row of ``hidden``.
+
+    ``hidden`` and ``latent`` are a generated panel's hidden truth (:class:`GeneratedPanel`, or the files
+    ``tiering datasets generate`` writes beside the register); ``district`` must be the one it was generated
+    for (None: the default Tianjin mix). The label must be revenue growth: the generator's law is about revenue.
+    """
+    spec = spec or LabelSpec()
+    if spec.measure != "revenue":
+        raise ValueError(f"隐藏真值只描述营业收入的增长，无法为 {spec.measure} 标签给出最佳排序")
+    state = _state(hidden, latent, spec.horizon)
+    years = (int(state["year"].min()), int(state["year"].max()))
+    firms = int((state["year"] == years[1]).sum())
+    reference = _reference(firms, years, district, spec)
+    inputs = ["oracle_forward", "log_level"]
+    model = LogisticRegression().fit(reference[inputs], reference["label"])
+    known = state["oracle_forward"].notna().to_numpy()
+    oracle = np.full(len(state), np.nan)
+    oracle[known] = model.decision_function(state.loc[known, inputs])
+    return state[["uscc", "year"]].assign(oracle=oracle, oracle_forward=state["oracle_forward"],
+                                          potential_only=state["potential_only"])
