@@ -294,40 +294,50 @@ class _Search:
 
     def _bisect(self, sel: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
         """First doubling the change until the condition holds, then bisecting. A row whose answer is known to lie
-        in (``below``, ``above``] is evaluated only at changes inside it; the steps, and so every number, are the
-        same as evaluating it everywhere."""
+        in (``below``, ``above``] is evaluated only at changes inside it, and any row only while the outcome can
+        still change its answer: the steps, and so every number, are the same as evaluating every row at every
+        step."""
         step, base, sign, cap = self.step, self.base[sel], self.sign[sel], self.cap[sel]
         scale = np.maximum(np.abs(base), step)
 
-        def test(d: np.ndarray) -> np.ndarray:
+        def test(d: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            """The condition at ``d`` for the rows where ``rows`` is true; elsewhere as if it held from ``above``
+            on (rows whose outcome is not read)."""
             out = d >= above
-            unsure = np.flatnonzero((d > below) & (d < above))
+            unsure = np.flatnonzero(rows & (d > below) & (d < above))
             out[unsure] = self.test(sel[unsure], d[unsure])
             return out
 
+        def shown(x: np.ndarray) -> np.ndarray:
+            """The multiple of the step the answer starts from when the bisection ends with its lower end at x."""
+            return np.maximum(np.ceil(x / step - 1e-6), 1.0)
+
         lo = np.zeros(len(base))
         hi = np.minimum(np.where(sign < 0, cap, scale / 64.0), cap)
-        ok = test(hi)
+        ok = test(hi, np.ones(len(base), dtype=bool))
         for _ in range(_EXPAND):
             grow = ~ok & (hi < cap)
             if not grow.any():
                 break
             lo = np.where(grow, hi, lo)
             hi = np.where(grow, np.minimum(hi * 2.0, cap), hi)
-            ok = np.where(grow, test(hi), ok)
+            ok = np.where(grow, test(hi, grow), ok)
         for _ in range(_BISECT):
-            if not (ok & (hi - lo > step / 4)).any():
+            wide = ok & (hi - lo > step / 4)
+            if not wide.any():
                 break  # every bracket is narrower than what is shown
             mid = (lo + hi) / 2.0
-            m_ok = test(mid)
+            # the lower end only moves within its bracket: once both ends start from the same multiple of the
+            # step, the outcome changes nothing but the bracket's width, which halves either way
+            m_ok = test(mid, ok & (shown(lo) != shown(hi)))
             hi = np.where(ok & m_ok, mid, hi)
             lo = np.where(ok & ~m_ok, mid, lo)
         # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or
         # else the next one (so the shown number never overshoots by a step)
-        rounded = np.maximum(np.ceil(lo / step - 1e-6), 1.0) * step
+        rounded = shown(lo) * step
         if sign.min() < 0:
             rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
-        again = ok & ~test(rounded)
+        again = ok & ~test(rounded, ok)
         rounded = np.where(again, rounded + step, rounded)
-        ok = ok & test(rounded)
+        ok = ok & (~again | test(rounded, again))
         return np.where(ok, sign * rounded, math.nan)
