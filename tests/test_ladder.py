@@ -12,6 +12,7 @@ from tiering.engine.evaluate import evaluate
 from tiering.explain.outcomes import outcome_frame
 from tiering.ladder.samples import load_sample
 from tiering.ladder.summary import tier_summary
+from tiering.report.tiers import pyramid_levels, tier_table, transition_matrix
 from tiering.rules.library import load_library
 
 
@@ -80,3 +81,25 @@ def test_the_tier_column_sorts_by_rung(summary) -> None:
     table, _ = summary
     ordered = table.sort_values("tier")
     assert ordered["rung"].is_monotonic_increasing
+
+
+def test_the_report_names_each_rung_as_the_tier_sheet_does_provisional_included() -> None:
+    """The report's 尚缺 sheet, pyramid and transitions name a rung by the rule set's shown title, like explain and
+    the 层级 sheet: a provisional rung says （暂定）."""
+    panel, _, year = load_sample()
+    rulesets = load_library().in_force(dt.date(year, 6, 30))
+    ev = evaluate(panel, rulesets, year)
+    outcomes = outcome_frame(ev)
+    tiers = tier_table(outcomes, rulesets, pd.DataFrame({"uscc": [], "program": [], "lacks": []}))
+    sheet = tier_summary(ev, outcomes).set_index("uscc")
+    for row in tiers.itertuples():
+        assert sheet.loc[row.uscc, "highest"].startswith(row.highest_rung), row
+    by_name = tiers.set_index("name")
+    assert by_name.loc["滨海激光装备有限公司", "highest_rung"] == "科技小巨人（暂定）"
+    assert by_name.loc["滨海激光装备有限公司", "next_rung"] == "科技领军培育企业（暂定）"
+    assert by_name.loc["河东智能视觉有限公司", "highest_rung"] == "雏鹰企业"
+    assert "瞪羚企业（暂定）" in by_name.loc["津门储能科技有限公司", "programs_qualified"]
+    levels = [title for title, _ in pyramid_levels(tiers, rulesets)]
+    assert levels[0] == "未入梯队" and "科技领军企业（暂定）" in levels and "科技小巨人" not in levels
+    moved = transition_matrix(tiers.assign(rung=0), tiers, rulesets, year - 1, year)
+    assert moved.loc["未入梯队", "科技小巨人（暂定）"] == (tiers["rung"] == 4).sum()

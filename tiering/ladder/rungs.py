@@ -20,8 +20,10 @@ NO_RUNG_TEXT = "未入梯队"
 
 
 def ladder(rulesets: Sequence[CompiledRuleSet]) -> list[tuple[int, str, str]]:
-    """(rung, program, program title) of the rule sets that declare a rung, bottom first."""
-    return sorted({(int(rs.meta.rung), rs.program, rs.meta.program_title) for rs in rulesets
+    """(rung, program, title) of the rule sets that declare a rung, bottom first; the title is the rule set's
+    :attr:`~tiering.rules.compile.CompiledRuleSet.shown_title` (with （暂定） when provisional), as every output
+    names the rung."""
+    return sorted({(int(rs.meta.rung), rs.program, rs.shown_title) for rs in rulesets
                    if rs.meta.rung is not None})
 
 

@@ -127,7 +127,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
     previous, why = _previous(register, library, rulesets, year)
     transitions = None
     if previous is not None:
-        transitions = transition_matrix(previous, tiers, levels, year - 1, year)
+        transitions = transition_matrix(previous, tiers, rulesets, year - 1, year)
     elif why:
         notes.append(why)
     indicators, missing = indicators_of(trace, rulesets, wanted)

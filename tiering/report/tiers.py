@@ -34,8 +34,9 @@ def tier_table(outcomes: pd.DataFrame, rulesets: list[CompiledRuleSet], gaps: pd
     title_of = {rung: title for rung, _, title in steps}
     program_at = {rung: program for rung, program, _ in steps}
     firms = outcomes[["uscc", "name"]].drop_duplicates("uscc").set_index("uscc")
+    shown = {rs.program: rs.shown_title for rs in rulesets}
     qualified = outcomes[outcomes["outcome"] == "qualified"]
-    names = qualified.groupby("uscc")["program_title"].agg(lambda s: "、".join(s.astype(str)))
+    names = qualified["program"].map(shown).groupby(qualified["uscc"]).agg(lambda s: "、".join(s.astype(str)))
     table = firms.assign(rung=highest_rung(outcomes, rung_of).reindex(firms.index).to_numpy(),
                          programs_qualified=names.reindex(firms.index).fillna(""))
     table["highest_rung"] = table["rung"].map(title_of).fillna(NO_RUNG_TEXT)
@@ -62,11 +63,16 @@ def pyramid_levels(tiers: pd.DataFrame, rulesets: list[CompiledRuleSet]) -> list
                                                  for rung, _, title in ladder(rulesets)]
 
 
-def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, order: list[str], before_year: int,
+def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, rulesets: list[CompiledRuleSet], before_year: int,
                       after_year: int) -> pd.DataFrame:
-    """Counts of firms by last year's highest rung (rows) and this year's (columns); firms new or gone included."""
-    joined = before[["uscc", "highest_rung"]].merge(after[["uscc", "highest_rung"]], on="uscc", how="outer",
-                                                   suffixes=("_before", "_after"))
+    """Counts of firms by last year's highest rung (rows) and this year's (columns); firms new or gone included.
+
+    Both years' rungs are named by this year's ``rulesets`` (last year's versions may differ in being provisional,
+    and a rung is the same step of the ladder either way)."""
+    titles = {NO_RUNG: NO_RUNG_TEXT, **{rung: title for rung, _, title in ladder(rulesets)}}
+    order = list(titles.values())
+    named = [t.assign(highest_rung=t["rung"].map(titles))[["uscc", "highest_rung"]] for t in (before, after)]
+    joined = named[0].merge(named[1], on="uscc", how="outer", suffixes=("_before", "_after"))
     joined = joined.fillna({"highest_rung_before": "（上年无数据）", "highest_rung_after": "（本年无数据）"})
     matrix = pd.crosstab(joined["highest_rung_before"], joined["highest_rung_after"])
     rows = [x for x in ["（上年无数据）", *order] if x in matrix.index]
