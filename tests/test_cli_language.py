@@ -102,3 +102,41 @@ def test_converted_help_shows_chinese_then_english_id() -> None:
     assert "按分数给一个年度的企业排序" in out and "列出的企业数（top）" in out
     assert "显示本帮助并退出（help）" in out
     assert "显示版本并退出（version）" in CliRunner().invoke(main, ["--help"]).output
+
+
+def _usage_error(*args: str) -> list[str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Usage:" not in result.output
+    return result.output.splitlines()
+
+
+def test_clicks_own_usage_errors_are_said_in_chinese_with_their_id_and_clicks_suggestion() -> None:
+    usage = "  建议 hint: 用法 usage: tiering classify [OPTIONS] REGISTER；各选项见 tiering classify --help"
+    assert _usage_error("classify", SAMPLE, "--year", "2025", "--no-audti") == [
+        "错误 / error: 没有选项 --no-audti；是否要用：--no-audit、--out、--encoding？（No such option '--no-audti'. "
+        "(Did you mean one of: '--encoding', '--no-audit', '--out'?)） [unknown-option]", usage]
+    assert _usage_error("classify") == [
+        "错误 / error: 缺少参数 REGISTER（Missing argument 'REGISTER'.） [missing-parameter]", usage]
+    assert _usage_error("classify", SAMPLE, "--year", "3000") == [
+        "错误 / error: 选项 --year 的取值无效：应为 1981–2100 之间的整数（Invalid value for '--year': 3000 is not in "
+        "the range 1981<=x<=2100.） [invalid-value]", usage]
+    assert _usage_error("classify", SAMPLE, "--year", "2025", "--unit", "千元")[0] == (
+        "错误 / error: 选项 --unit 的取值无效：应为 万元、元 之一（Invalid value for '--unit': '千元' is not one of "
+        "'万元', '元'.） [invalid-value]")
+    assert _usage_error("classify", SAMPLE, "extra", "more", "--year", "2025") == [
+        "错误 / error: 多余的参数：extra more（Got unexpected extra arguments (extra more)） [extra-arguments]", usage]
+    assert _usage_error("classify", "nope.xlsx", "--year", "2025")[0] == (
+        "错误 / error: 参数 REGISTER 的取值无效：路径不存在（Invalid value for 'REGISTER': Path 'nope.xlsx' does not "
+        "exist.） [invalid-value]")
+    assert _usage_error("classify", SAMPLE, "--year") == [
+        "错误 / error: 选项 --year 需要一个值（Option '--year' requires an argument.） [option-usage]"]
+    assert _usage_error("datasets", "generate", "--years", "2020-2021") == [
+        "错误 / error: 缺少选项 --firms（Missing option '--firms'.） [missing-parameter]",
+        "  建议 hint: 用法 usage: tiering datasets generate [OPTIONS]；各选项见 tiering datasets generate --help"]
+    assert _usage_error("--bogus")[0] == "错误 / error: 没有选项 --bogus（No such option '--bogus'.） [unknown-option]"
+
+
+def test_a_group_without_a_command_still_shows_its_help() -> None:
+    result = CliRunner().invoke(main, ["audit"])
+    assert result.exit_code == 2 and "verify" in result.output and "错误" not in result.output

@@ -57,12 +57,12 @@ def test_a_date_that_is_not_one_is_a_usage_error_naming_the_option(tmp_path: Pat
     result = CliRunner().invoke(main, ["watch", SAMPLE, EVENTS, "--state", str(tmp_path / "w"),
                                        "--clock", "2025-13-01"])
     assert result.exit_code == exit_codes.USAGE
-    assert ("Invalid value for '--clock': 应为日期 YYYY-MM-DD，如 2025-06-30；得到 '2025-13-01'（a date YYYY-MM-DD）"
-            in result.output)
+    assert ("错误 / error: 选项 --clock 的取值无效：应为日期 YYYY-MM-DD，如 2025-06-30；得到 '2025-13-01'（a date "
+            "YYYY-MM-DD） [invalid-value]" in result.output)
     summary = CliRunner().invoke(main, ["watch", "--summary", "--state", str(tmp_path / "w"), "--since", "6/1/2025"])
-    assert summary.exit_code == exit_codes.USAGE and "Invalid value for '--since'" in summary.output
+    assert summary.exit_code == exit_codes.USAGE and "选项 --since 的取值无效" in summary.output
     classify = CliRunner().invoke(main, ["classify", SAMPLE, "--year", "2025", "--date", "30.06.2025"])
-    assert classify.exit_code == exit_codes.USAGE and "Invalid value for '--date'" in classify.output
+    assert classify.exit_code == exit_codes.USAGE and "选项 --date 的取值无效" in classify.output
 
 
 def test_watch_takes_the_register_first_and_still_the_earlier_register_option(tmp_path: Path) -> None:

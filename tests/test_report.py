@@ -81,7 +81,7 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
     assert [c.value for c in wb["追溯"][1]][:9] == ["统一社会信用代码", "企业名称", "规则集", "条件代码", "条件",
                                                    "类型", "取值", "门槛", "单位"]
     assert [c.value for c in wb["计划目标"][1]][:2] == ["目标代码", "目标"]
-    assert wb["梯队"]["A2"].value == "科技领军企业"
+    assert wb["梯队"]["A2"].value == "科技领军企业（暂定）"  # as explain and the 层级 sheet name it
     notes = [r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)]
     assert "候选池 9 家，只选出 9 家，少于要求的 15 家" in notes
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from tiering import __version__
 from tiering.cli.help_zh import COMMAND_HELP_ZH
+from tiering.cli.usage_errors import UnknownCommand, command_path, in_chinese
 from tiering.errors import TieringError
 from tiering.exit_codes import EXIT_CODES_HELP
 
@@ -51,10 +52,9 @@ class SuggestingGroup(click.Group):
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.5)
-            where = " ".join(["tiering", *ctx.command_path.split()[1:]])  # the program is tiering, however run
-            hint = f"是否要用：{'、'.join(near)}？" if near else f"可用的命令见 {where} --help。"
+            hint = f"是否要用：{'、'.join(near)}？" if near else f"可用的命令见 {command_path(ctx)} --help。"
             english = f" Did you mean: {', '.join(near)}?" if near else ""
-            ctx.fail(f"没有命令 '{name}'；{hint}（No such command '{name}'.{english}）")
+            raise UnknownCommand(f"没有命令 '{name}'；{hint}（No such command '{name}'.{english}）")
         return super().resolve_command(ctx, args)
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
@@ -88,15 +88,37 @@ class LazyGroup(SuggestingGroup):
         chinese_help_option(command, ctx)
         return command
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """Parse the program's own options (``tiering --bogus``); a usage error is shown by :func:`show_error`."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            show_error(in_chinese(exc))
+
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; any error of the family (:class:`tiering.errors.TieringError`) becomes its message on
-        stderr and its exit code — the one place where errors meet the command line."""
+        """Run the command; any error of the family (:class:`tiering.errors.TieringError`), and click's own usage
+        errors put into it, is shown by :func:`show_error`."""
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            show_error(in_chinese(exc))
         except TieringError as exc:
-            for line in exc.lines():
-                click.echo(f"错误 / error: {line}" if line == exc.lines()[0] else f"  {line}", err=True)
-            sys.exit(exc.exit_code)
+            show_error(exc)
+
+
+def show_error(error: TieringError) -> NoReturn:
+    """Print ``error`` on stderr — where, message and id, each listed problem at its place, what to do — and exit
+    with its code: the one place where errors meet the command line."""
+    first, *rest = error.lines()
+    click.echo(f"错误 / error: {first}", err=True)
+    for line in rest:
+        click.echo(f"  {line}", err=True)
+    sys.exit(error.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
