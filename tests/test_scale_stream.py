@@ -118,10 +118,10 @@ def test_a_failing_partition_ends_the_run_cleanly_with_nothing_recorded(panel, t
             raise OSError("磁盘已满 (simulated)")
         return real(register, *args, **kwargs)
 
-    monkeypatch.setattr(scale_run, "classify", second_fails)
+    monkeypatch.setattr(scale_run, "classify", second_fails)  # in this process: one worker, this one
     store, out = tmp_path / "audit.sqlite", tmp_path / "out"
     done = CliRunner().invoke(main, ["classify", str(path), "--year", str(YEAR), "--out", str(out), "--engine",
-                                     "local", "--partition-size", "25", "--store", str(store)])
+                                     "local", "--workers", "1", "--partition-size", "25", "--store", str(store)])
     assert done.exit_code == 6, done.output
     assert "分区 1 评价失败：OSError: 磁盘已满 (simulated) [partition-failed]" in done.output
     assert "审计库中没有这次运行" in done.output

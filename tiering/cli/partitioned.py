@@ -17,7 +17,8 @@ from tiering.output.workbook import escape_formulas
 from tiering.output.write import zh
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale import DEFAULT_PARTITION_SIZE, PartitionedRun, ReadOptions, classify_partitioned
-from tiering.scale.run import LADDER_FILE, REJECTS_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE, run_here
+from tiering.scale.local_engine import process_runner
+from tiering.scale.run import LADDER_FILE, REJECTS_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE
 
 ENGINES = ("single", "local", "dask")
 
@@ -26,15 +27,16 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--engine, --partition-size, --scheduler and --workers."""
     for option in reversed([
         click.option("--engine", type=click.Choice(ENGINES), default=None,
-                     help="运行引擎（engine）：single 整个名录一次评价（默认）；local 按企业分区在本进程逐个评价"
-                          "（只占一个分区的内存）；dask 把分区交给 Dask 集群（本地集群或 --scheduler）。分区运行写出 "
-                          "Parquet 数据集。"),
+                     help="运行引擎（engine）：single 整个名录一次评价（默认）；local 按企业分区在本机的 --workers "
+                          "个进程中评价（每个进程占一个分区的内存；--workers 1 则在本进程逐个评价）；dask 把分区交给 "
+                          "Dask 集群（本地集群或 --scheduler）。分区运行写出 Parquet 数据集。"),
         click.option("--partition-size", type=click.IntRange(min=1), default=DEFAULT_PARTITION_SIZE,
                      show_default=True, help="每个分区的企业数（partition-size），用于 local 与 dask 引擎。"),
         click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
                      help="已运行的 Dask 调度器地址（scheduler），分区发往该处（即 --engine dask）。"),
         click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-                     help="未给 --scheduler 时所启动本地 Dask 集群的工作进程数（workers）。"),
+                     help="工作进程数（workers）：--engine local 同时评价的分区数；--engine dask 未给 --scheduler "
+                          "时所启动本地集群的工作进程数。"),
     ]):
         command = option(command)
     return command
@@ -74,8 +76,9 @@ def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[Compi
         click.echo(f"分区运行 partitioned run on Dask（{where}），每区约 {partition_size} 家企业", err=True)
         runner = dask_runner(scheduler, workers)
     else:
-        click.echo(f"分区运行 partitioned run in this process，每区约 {partition_size} 家企业", err=True)
-        runner = run_here
+        where = "this process" if workers == 1 else f"{workers} local processes"
+        click.echo(f"分区运行 partitioned run in {where}，每区约 {partition_size} 家企业", err=True)
+        runner = process_runner(workers)
     return classify_partitioned(source, rulesets, year, on, out, partition_size, runner, read, terminal_progress())
 
 
