@@ -15,7 +15,7 @@ from pathlib import Path
 from tiering.audit import chain
 from tiering.audit.db import connect
 from tiering.audit.replay import reclassify
-from tiering.audit.store import FIRM_COLUMNS, decision_rows, firm_rows, run_record, write_transaction
+from tiering.audit.store import FIRM_COLUMNS, decision_rows, firm_rows, run_record, write_transaction, year_facts
 from tiering.errors import TieringError
 from tiering.register import Register
 
@@ -45,7 +45,7 @@ def backfill_firms(store: Path, run_id: str, register: Register) -> int:
     if chain.rows_sha256([r[2:] for r in rows]) != run["decisions"]["sha256"]:
         raise BackfillRefused(f"用记录的规则重新评价名录，结果与运行 {run_id} 的记录不同；运行 tiering audit replay "
                               f"{run_id} --register {register.path} 查看差异 (the replay differs from the record)")
-    firms = firm_rows(result)
+    firms = firm_rows(result.standing, year_facts(result.register.frame, run["year"]))
     with write_transaction(store) as conn:
         if conn.execute("SELECT 1 FROM firms WHERE run = ? LIMIT 1", (seq,)).fetchone() is None:
             conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "

@@ -38,14 +38,46 @@ def trace_sha256(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def rows_sha256(rows: Sequence[Sequence[Any]], chunk: int = 100_000) -> str:
+def rows_sha256(rows: Sequence[Sequence[Any]]) -> str:
     """SHA-256 of table rows as JSON (NaN must already be None); the same rows read back from SQLite hash the same.
 
     JSON is written by C code and prints floats by their shortest round-trip form, so a million rows hash in a
     fraction of a second and a REAL stored in SQLite reads back to the same text.
     """
-    h = hashlib.sha256()
-    for start in range(0, len(rows), chunk):
-        h.update(json.dumps(rows[start:start + chunk], ensure_ascii=False,
-                            separators=(",", ":")).encode())
-    return h.hexdigest()
+    hasher = RowsHasher()
+    hasher.add(rows)
+    return hasher.hexdigest()
+
+
+class RowsHasher:
+    """:func:`rows_sha256` of rows given a batch at a time (a partitioned run's parts, a cursor's pages): the
+    rows are hashed as JSON arrays of ``chunk`` rows each, whatever the batches, so the digest is that of all
+    the rows at once while only one chunk is held."""
+
+    def __init__(self, chunk: int = 100_000) -> None:
+        self._hash = hashlib.sha256()
+        self._chunk = chunk
+        self._waiting: list[Sequence[Any]] = []
+        self.rows = 0
+        """Rows added so far."""
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Hash ``rows`` after the rows added before."""
+        self.rows += len(rows)
+        start = 0
+        while start < len(rows):
+            take = self._chunk - len(self._waiting)
+            self._waiting.extend(rows[start:start + take])
+            start += take
+            if len(self._waiting) == self._chunk:
+                self._flush()
+
+    def hexdigest(self) -> str:
+        """The digest of every row added."""
+        if self._waiting:
+            self._flush()
+        return self._hash.hexdigest()
+
+    def _flush(self) -> None:
+        self._hash.update(json.dumps(self._waiting, ensure_ascii=False, separators=(",", ":")).encode())
+        self._waiting = []

@@ -87,8 +87,9 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
 
 
-def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """The outcome table as rows of the ``decisions`` table (plain Python values, NaN as NULL)."""
+def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame, start: int = 0) -> list[tuple[Any, ...]]:
+    """The outcome table as rows of the ``decisions`` table (plain Python values, NaN as NULL), numbered from
+    ``start`` (a piece of a run's outcomes)."""
     columns = []
     for key in DECISION_COLUMNS:
         col = outcomes[key]
@@ -96,29 +97,44 @@ def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame) -> list[tuple[
             columns.append([None if math.isnan(x) else x for x in col.to_numpy(dtype=float).tolist()])
         else:
             columns.append([None if x is None else str(x) for x in col.astype(object).where(col.notna(), None)])
-    return list(zip(repeat(run_id), range(len(outcomes)), repeat(int(year)), *columns, strict=False))
+    return list(zip(repeat(run_id), range(start, start + len(outcomes)), repeat(int(year)), *columns,
+                    strict=False))
 
 
 FIRM_COLUMNS = ("i", "uscc", "name", "district", "industry", "rung", "highest", "programs")
 
+PIECE_ROWS = 100_000
+"""Decision rows built, hashed and inserted at a time: a large run is recorded in bounded memory."""
 
-def firm_rows(run: Recorded) -> list[tuple[Any, ...]]:
-    """One row per firm evaluated: its 所在区 and 行业 in the fiscal year read, and its place on the ladder as the
-    run's tier summary gives it (what the review desk filters by)."""
-    standing = run.standing
-    frame = run.register.frame
-    year_rows = frame[frame["year"] == run.provenance.year - 1].drop_duplicates("uscc").set_index("uscc")
 
-    def column(name: str) -> dict[str, Any]:
-        if name not in year_rows.columns:
-            return {}
-        col = year_rows[name]
-        return {k: str(v) for k, v in col[col.notna()].items()}
+def year_facts(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The register's rows of the fiscal year read (the year before application ``year``), one per firm, by
+    统一社会信用代码: where each firm's 所在区 and 行业 come from."""
+    return frame[frame["year"] == year - 1].drop_duplicates("uscc").set_index("uscc")
 
-    district, industry = column("district"), column("industry")
-    return [(i, str(u), str(n), district.get(u), industry.get(u), int(r), str(h), str(p))
-            for i, (u, n, r, h, p) in enumerate(zip(standing["uscc"], standing["name"], standing["rung"],
-                                                    standing["highest"], standing["programs"], strict=True))]
+
+def firm_rows(standing: pd.DataFrame, facts: pd.DataFrame, start: int = 0) -> list[tuple[Any, ...]]:
+    """One row per firm of ``standing`` (a run's tier summary, or a part of it whose first firm is number
+    ``start`` of the run): its 所在区 and 行业 from ``facts`` (:func:`year_facts`), and its place on the ladder
+    (what the review desk filters by)."""
+    usccs = standing["uscc"].astype(str)
+
+    def column(name: str) -> list[str | None]:
+        if name not in facts.columns:
+            return [None] * len(standing)
+        col = facts[name].reindex(usccs)
+        return [None if v is None else str(v) for v in col.astype(object).where(col.notna(), None)]
+
+    return list(zip(range(start, start + len(standing)), usccs, standing["name"].astype(str), column("district"),
+                    column("industry"), standing["rung"].astype(int).tolist(), standing["highest"].astype(str),
+                    standing["programs"].astype(str), strict=True))
+
+
+def _pieces(run: Recorded) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The run's (outcomes, standing) piece by piece: a partitioned run's parts one at a time (its ``parts``),
+    so that recording it never holds every part; a whole run as one piece."""
+    parts = getattr(run, "parts", None)
+    return parts() if parts is not None else iter([(run.outcomes, run.standing)])
 
 
 def _plain(selection: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -136,14 +152,15 @@ def _plain(selection: list[dict[str, Any]] | None) -> list[dict[str, Any]] | Non
     return out
 
 
-def _append(conn: sqlite3.Connection, kind: str, ref: str, body: dict[str, Any]) -> str:
-    """Insert one chained record; the caller holds the write transaction."""
+def _append(conn: sqlite3.Connection, kind: str, ref: str, body: dict[str, Any], seq: int | None = None) -> str:
+    """Insert one chained record (as number ``seq`` when given, else the next); the caller holds the write
+    transaction."""
     last = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
     prev = last[0] if last else chain.GENESIS
     text = chain.canonical(body)
     digest = chain.record_hash(prev, text)
-    conn.execute("INSERT INTO records (kind, ref, created, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-                 (kind, ref, body["time"], text, prev, digest))
+    conn.execute("INSERT INTO records (seq, kind, ref, created, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (seq, kind, ref, body["time"], text, prev, digest))
     return digest
 
 
@@ -213,8 +230,6 @@ def _write_run(store: Path, run: Recorded, command: Sequence[str], attachments: 
             with part.open("rb+") as f:
                 os.fsync(f.fileno())
         _sync_dir(tmp)
-        rows = decision_rows(run_id, year, run.outcomes)
-        firms = firm_rows(run)
         body = {
             "format": chain.FORMAT, "kind": "run", "run_id": run_id, "time": _now(), "user": getpass.getuser(),
             "command": list(command), "tool_version": __version__, "year": year,
@@ -226,15 +241,13 @@ def _write_run(store: Path, run: Recorded, command: Sequence[str], attachments: 
                           "path": str(rs.path.resolve()), **base_records(rs), **purpose_record(rs)}
                          for rs in run.rulesets],
             "trace": {"file": final.name, "sha256": chain.trace_sha256(tmp), "rows": trace_rows},
-            "decisions": {"rows": len(rows), "sha256": chain.rows_sha256([r[2:] for r in rows])},
-            "firms": {"rows": len(firms), "sha256": chain.rows_sha256(firms)},
             "firms_evaluated": run.provenance.firms_evaluated,
             "attachments": dict(sorted((attachments or {}).items())),
             "selection": _plain(selection),
         }
         if brief_inputs is not None:
             body["brief_inputs"] = brief_inputs
-        _commit_run(store, run, rows, firms, body, tmp, final)
+        _commit_run(store, run, body, tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -252,38 +265,64 @@ def record_hash_of(store: Path, ref: str) -> str:
 _TEXT_COLUMNS = ("program", "ruleset_id", "version", "outcome", "path", "failed", "missing")
 
 
-def _insert_decisions(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert decision rows under the run just appended, their repeated texts as numbers into ``texts``."""
-    run = conn.execute("SELECT MAX(seq) FROM records").fetchone()[0]
-    positions = [3 + DECISION_COLUMNS.index(c) for c in _TEXT_COLUMNS]
-    distinct = {row[p] for row in rows for p in positions} - {None}
-    conn.executemany("INSERT OR IGNORE INTO texts (text) VALUES (?)", [(t,) for t in sorted(distinct)])
-    ids: dict[Any, Any] = {None: None}
-    for start in range(0, len(distinct), 500):
-        chunk = sorted(distinct)[start:start + 500]
-        ids.update(conn.execute(f"SELECT text, id FROM texts WHERE text IN ({', '.join('?' * len(chunk))})",
-                                chunk).fetchall())
-    coded = []
-    for row in rows:
-        values = list(row)
-        values[0] = run
-        for p in positions:
-            values[p] = ids[values[p]]
-        coded.append(values)
-    conn.executemany(f"INSERT INTO decisions (run, i, year, {', '.join(DECISION_COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", coded)
+class _Texts:
+    """The numbers of the decisions' repeated texts in ``texts``, inserted as first met and remembered."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.ids: dict[Any, Any] = {None: None}
+
+    def coded(self, seq: int, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+        """Decision rows as inserted: under record ``seq``, their texts as numbers."""
+        positions = [3 + DECISION_COLUMNS.index(c) for c in _TEXT_COLUMNS]
+        new = sorted({row[p] for row in rows for p in positions} - self.ids.keys())
+        self.conn.executemany("INSERT OR IGNORE INTO texts (text) VALUES (?)", [(t,) for t in new])
+        for start in range(0, len(new), 500):
+            chunk = new[start:start + 500]
+            self.ids.update(self.conn.execute(
+                f"SELECT text, id FROM texts WHERE text IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+        coded = []
+        for row in rows:
+            values = list(row)
+            values[0] = seq
+            for p in positions:
+                values[p] = self.ids[values[p]]
+            coded.append(values)
+        return coded
 
 
-def _commit_run(store: Path, run: Recorded, rows: list[tuple[Any, ...]], firms: list[tuple[Any, ...]],
-                body: dict[str, Any], tmp: Path, final: Path) -> None:
-    """Insert everything and rename the trace inside one write transaction; undo both if anything fails."""
+def _insert_rows(conn: sqlite3.Connection, seq: int, run: Recorded, run_id: str) -> dict[str, dict[str, Any]]:
+    """Insert the run's decisions and firms under record ``seq``, piece by piece (:data:`PIECE_ROWS` decisions
+    at a time), hashing them as they go; return their counts and digests for the record."""
+    year = run.provenance.year
+    facts = year_facts(run.register.frame, year)
+    texts = _Texts(conn)
+    decisions, firms = chain.RowsHasher(), chain.RowsHasher()
+    for outcomes, standing in _pieces(run):
+        for start in range(0, len(outcomes), PIECE_ROWS):
+            rows = decision_rows(run_id, year, outcomes.iloc[start:start + PIECE_ROWS], decisions.rows)
+            decisions.add([r[2:] for r in rows])
+            conn.executemany(f"INSERT INTO decisions (run, i, year, {', '.join(DECISION_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", texts.coded(seq, rows))
+        rows = firm_rows(standing, facts, firms.rows)
+        firms.add(rows)
+        conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "
+                         f"(?, {', '.join('?' * len(FIRM_COLUMNS))})", [(seq, *r) for r in rows])
+        del outcomes, standing, rows  # let this part go before the next is read: one part in memory at a time
+    return {"decisions": {"rows": decisions.rows, "sha256": decisions.hexdigest()},
+            "firms": {"rows": firms.rows, "sha256": firms.hexdigest()}}
+
+
+def _commit_run(store: Path, run: Recorded, body: dict[str, Any], tmp: Path, final: Path) -> None:
+    """Insert everything and rename the trace inside one write transaction; undo both if anything fails. The
+    decisions and firms go in before the record that counts and hashes them, under the number the record then
+    takes (the transaction holds the store, so no other record can take it)."""
     try:
         with write_transaction(store) as conn:
             save_texts(conn, run.rulesets)
-            _append(conn, "run", body["run_id"], body)
-            _insert_decisions(conn, rows)
-            conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "
-                             f"((SELECT MAX(seq) FROM records), {', '.join('?' * len(FIRM_COLUMNS))})", firms)
+            seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM records").fetchone()[0]
+            body.update(_insert_rows(conn, seq, run, body["run_id"]))
+            _append(conn, "run", body["run_id"], body, seq)
             os.replace(tmp, final)
             _sync_dir(final.parent)
     except BaseException:

@@ -50,6 +50,14 @@ _UNREADABLE = (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError, I
 """What reading a store changed behind the tool's back can raise; each is reported as tampering."""
 
 
+def _hashed(cursor: sqlite3.Cursor, page: int = 100_000) -> chain.RowsHasher:
+    """The cursor's rows hashed a page at a time (a large run's millions of decisions are never all held)."""
+    hasher = chain.RowsHasher()
+    while rows := cursor.fetchmany(page):
+        hasher.add(rows)
+    return hasher
+
+
 def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
     """What is wrong with the content a run record covers, or None."""
     run_id = body["run_id"]
@@ -60,15 +68,15 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
     if digest != body["trace"]["sha256"]:
         return f"trace file {trace} was changed (SHA-256 {body['trace']['sha256'][:12]}… recorded, {digest[:12]}… now)"
     columns = ", ".join(("year", *DECISION_COLUMNS))
-    rows = conn.execute(f"SELECT {columns} FROM decision_view WHERE run_id = ? ORDER BY i", (run_id,)).fetchall()
-    if len(rows) != body["decisions"]["rows"]:
-        return f"{body['decisions']['rows']} decisions recorded, {len(rows)} now in the decisions table"
-    if chain.rows_sha256(rows) != body["decisions"]["sha256"]:
+    rows = _hashed(conn.execute(f"SELECT {columns} FROM decision_view WHERE run_id = ? ORDER BY i", (run_id,)))
+    if rows.rows != body["decisions"]["rows"]:
+        return f"{body['decisions']['rows']} decisions recorded, {rows.rows} now in the decisions table"
+    if rows.hexdigest() != body["decisions"]["sha256"]:
         return "the decisions table rows of this run were changed"
     if "firms" in body:  # runs recorded before firms were
-        firms = conn.execute(f"SELECT {', '.join(FIRM_COLUMNS)} FROM firms WHERE run = (SELECT seq FROM records "
-                             f"WHERE ref = ?) ORDER BY i", (run_id,)).fetchall()
-        if len(firms) != body["firms"]["rows"] or chain.rows_sha256(firms) != body["firms"]["sha256"]:
+        firms = _hashed(conn.execute(f"SELECT {', '.join(FIRM_COLUMNS)} FROM firms WHERE run = (SELECT seq FROM "
+                                     f"records WHERE ref = ?) ORDER BY i", (run_id,)))
+        if firms.rows != body["firms"]["rows"] or firms.hexdigest() != body["firms"]["sha256"]:
             return "the firms table rows of this run were changed"
     problem = check_brief_inputs(store, body)
     if problem is not None:

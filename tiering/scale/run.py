@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -144,7 +143,7 @@ def run_here(tasks: Sequence[PartTask], done: Done) -> list[PartResult]:
 @dataclass
 class PartitionedRun:
     """The reduced tables of a partitioned run and the files it wrote; what the audit store records of any run
-    (the outcomes and the standing) is read back from the parts on first use.
+    (the outcomes and the standing) is read back from the parts, one part at a time (:meth:`parts`).
 
     ``register`` describes the register as a whole read would (path, hash, row counts, refusals, notes); its
     ``frame`` holds only the data year's :data:`FIRM_FACTS` of every firm, not the register's rows."""
@@ -159,19 +158,14 @@ class PartitionedRun:
     files: dict[str, str] = field(default_factory=dict)
     """Relative path of every part file -> SHA-256, in partition order."""
 
-    @cached_property
-    def outcomes(self) -> pd.DataFrame:
-        """Every firm × rule set row (the 结果 dataset), partition by partition."""
-        return self._read(RESULTS_DIR)
-
-    @cached_property
-    def standing(self) -> pd.DataFrame:
-        """Every firm's place on the ladder (the 层级 dataset), partition by partition."""
-        return self._read(STANDING_DIR)
-
-    def _read(self, folder: str) -> pd.DataFrame:
-        parts = [self.out_dir / name for name in self.files if name.startswith(f"{folder}/")]
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    def parts(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """(outcomes, standing) of each partition in turn — its firm × rule set rows (the 结果 part) and its
+        firms' places on the ladder (the 层级 part) — read only when reached, so that only one part is in
+        memory at a time; together, in this order, they are the run's outcomes and standing."""
+        for name in self.files:
+            if name.startswith(f"{RESULTS_DIR}/"):
+                standing = self.out_dir / STANDING_DIR / Path(name).name
+                yield pd.read_parquet(self.out_dir / name), pd.read_parquet(standing)
 
 
 def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year: int, on: dt.date,
