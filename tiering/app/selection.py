@@ -17,9 +17,10 @@ from tiering.ladder.rungs import rungs_of
 from tiering.rules.library import RULES_DIR
 from tiering.selection.policy import Policy, load_policy
 from tiering.selection.pool import read_cultivated
-from tiering.selection.run import Selection, select_firms
+from tiering.selection.run import Selection, SelectionPart, select_from_parts, select_part
 
 if TYPE_CHECKING:
+    from tiering.growth.card import ModelCard
     from tiering.growth.scorecard import Scorecard
 
 
@@ -44,15 +45,18 @@ class SelectionInputs:
     model_sha256: str | None
     cultivated: dict[str, int | None]
     cultivated_files: list[Path]
+    card: ModelCard | None = None
+    """The model card, when its features are checked against data read in parts (``panel=None``)."""
 
 
 def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_paths: Sequence[Path],
-                     panel: pd.DataFrame) -> SelectionInputs:
-    """Load the policy, the model card (checked against ``panel``'s columns) and every list of earlier cultivated
-    firms (the policy's own and ``cultivated_paths``). Raises :class:`tiering.selection.policy.PolicyError`,
+                     panel: pd.DataFrame | None) -> SelectionInputs:
+    """Load the policy, the model card (checked against ``panel``'s columns; with ``panel=None``, a register read
+    in parts, against the parts' features by :func:`select_parts`) and every list of earlier cultivated firms (the
+    policy's own and ``cultivated_paths``). Raises :class:`tiering.selection.policy.PolicyError`,
     :class:`ModelUnusable` or :class:`tiering.selection.pool.SelectionInputError`."""
     policy, policy_sha = load_policy(policy_path)
-    model, model_text, model_sha = None, "未使用（按政策中的成长指标排序）", None
+    model, model_text, model_sha, card = None, "未使用（按政策中的成长指标排序）", None, None
     if model_path is not None:
         # scikit-learn (the scorecard's base) loads only here: a selection without a model starts faster
         from tiering.growth.card import ModelCardError, load_card
@@ -60,7 +64,8 @@ def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_path
 
         try:
             card = load_card(model_path)
-            card.check_features(panel)
+            if panel is not None:
+                card.check_features(panel)
         except (OSError, ModelCardError, FeatureMismatchError) as exc:
             raise ModelUnusable(str(exc)) from exc
         model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
@@ -72,12 +77,36 @@ def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_path
         for uscc, year in read_cultivated(path).items():
             earlier = merged.get(uscc, year)
             merged[uscc] = None if earlier is None or year is None else min(earlier, year)
-    return SelectionInputs(policy, policy_path, policy_sha, model, model_text, model_sha, merged, files)
+    return SelectionInputs(policy, policy_path, policy_sha, model, model_text, model_sha, merged, files,
+                           card if panel is None else None)
+
+
+def selection_part(result: Classification, inputs: SelectionInputs) -> SelectionPart:
+    """What the classified firms of ``result`` give the list before the ranking (a partition's share of it, or a
+    whole register's): their status, standing and component values, from the same result every output reads."""
+    lacks = result.lacks[["uscc", "program", "lacks"]]
+    return select_part(result.register.frame, result.outcomes, rungs_of(result.rulesets), inputs.policy,
+                       result.year, inputs.model, inputs.cultivated, lacks)
+
+
+def select_parts(parts: Sequence[SelectionPart], inputs: SelectionInputs, year: int,
+                 n: int | None = None) -> Selection:
+    """The cultivation list of ``n`` firms (default: the policy's) ranked over the candidates of every part as
+    one pool: the list :func:`select` makes when the parts are the partitions of one register."""
+    if inputs.card is not None:
+        from tiering.growth.scorecard import FeatureMismatchError
+
+        used = frozenset().union(*(p.features for p in parts))
+        reasons = {f: why for p in reversed(parts) for f, why in p.dropped.items()}
+        try:
+            inputs.card.check_used(used, lambda f: reasons.get(f, "无数据"))
+        except FeatureMismatchError as exc:
+            raise ModelUnusable(str(exc)) from exc
+    policy = inputs.policy
+    return select_from_parts(list(parts), policy, year, n if n is not None else policy.count.default,
+                             inputs.model is not None)
 
 
 def select(result: Classification, inputs: SelectionInputs, n: int | None = None) -> Selection:
     """The cultivation list of ``n`` firms (default: the policy's) for the classification's year."""
-    policy = inputs.policy
-    lacks = result.lacks[["uscc", "program", "lacks"]]
-    return select_firms(result.register.frame, result.outcomes, rungs_of(result.rulesets), policy, result.year,
-                        n if n is not None else policy.count.default, inputs.model, inputs.cultivated, lacks)
+    return select_parts([selection_part(result, inputs)], inputs, result.year, n)

@@ -18,9 +18,20 @@ from tiering.output.write import zh
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale import DEFAULT_PARTITION_SIZE, PartitionedRun, ReadOptions, classify_partitioned
 from tiering.scale.local_engine import process_runner
-from tiering.scale.run import LADDER_FILE, REJECTS_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE
+from tiering.scale.run import (
+    LADDER_FILE,
+    REJECTS_FILE,
+    RESULTS_DIR,
+    STANDING_DIR,
+    SUMMARY_FILE,
+    WORK_DIR,
+    Reduce,
+)
 
 ENGINES = ("single", "local", "dask")
+PARTITIONED_RUN_FILES = (RESULTS_DIR, STANDING_DIR, TRACE_DIR, SUMMARY_FILE, LADDER_FILE, "provenance.json",
+                         REJECTS_FILE, WORK_DIR)
+"""What a partitioned run writes into its folder."""
 
 
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -67,8 +78,9 @@ def engine_format(engine: str, fmt: str, given: bool) -> str:
 
 def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[CompiledRuleSet], year: int, on: dt.date,
                            out: Path, engine: str, partition_size: int, scheduler: str | None,
-                           workers: int) -> PartitionedRun:
-    """Run the partitions here or on Dask (progress on a terminal) and return the reduced run."""
+                           workers: int, reduce: Reduce | None = None) -> PartitionedRun:
+    """Run the partitions here or on Dask (progress on a terminal) and return the reduced run (with what
+    ``reduce`` gave for each partition, see :func:`tiering.scale.classify_partitioned`)."""
     if engine == "dask":
         from tiering.scale.dask_engine import dask_runner
 
@@ -79,7 +91,8 @@ def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[Compi
         where = "this process" if workers == 1 else f"{workers} local processes"
         click.echo(f"分区运行 partitioned run in {where}，每区约 {partition_size} 家企业", err=True)
         runner = process_runner(workers)
-    return classify_partitioned(source, rulesets, year, on, out, partition_size, runner, read, terminal_progress())
+    return classify_partitioned(source, rulesets, year, on, out, partition_size, runner, read, terminal_progress(),
+                                reduce)
 
 
 def write_partitioned_extras(run: PartitionedRun, fmt: str, overrides: pd.DataFrame) -> list[Path]:

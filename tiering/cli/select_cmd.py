@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
 
 from tiering import exit_codes
 from tiering.app import classify
-from tiering.app.selection import DEFAULT_POLICY, SelectionInputs, selection_inputs
+from tiering.app.selection import DEFAULT_POLICY, SelectionInputs, select_parts, selection_inputs, selection_part
 from tiering.app.selection import select as select_list
 from tiering.audit.db import store_path
 from tiering.audit.lists import decided_list
@@ -20,9 +21,11 @@ from tiering.cli import main
 from tiering.cli.common import (
     audit_options,
     echo_head,
+    echo_intake,
     evaluation_purpose,
     fail,
     fail_listing,
+    header_row,
     load_rules,
     out_folder_options,
     pick_rulesets,
@@ -32,8 +35,17 @@ from tiering.cli.common import (
     rules_options,
     year_option,
 )
+from tiering.cli.partitioned import (
+    PARTITIONED_RUN_FILES,
+    chosen_engine,
+    classify_in_partitions,
+    engine_options,
+    part_attachments,
+)
 from tiering.cli.progress import terminal_progress
 from tiering.output.provenance import today
+from tiering.output.trace_file import TRACE_DIR
+from tiering.scale import ReadOptions
 from tiering.selection.brief_pdf import BriefStamp
 from tiering.selection.policy import PolicyError
 from tiering.selection.run import Selection
@@ -44,7 +56,7 @@ EARLIER_LIST_FILES = (LIST_FILE, BRIEFS_DIR, COMBINED_FILE)
 
 
 def _inputs(policy_path: Path, model_path: Path | None, cultivated_paths: tuple[Path, ...],
-            panel: object) -> SelectionInputs:
+            panel: object | None) -> SelectionInputs:
     try:
         return selection_inputs(policy_path, model_path, cultivated_paths, panel)  # type: ignore[arg-type]
     except PolicyError as exc:
@@ -85,12 +97,13 @@ def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_nam
 @register_options
 @rules_options
 @audit_options
+@engine_options
 def select(register_path: Path, year: int, count: int | None, policy_path: Path | None, model_path: Path | None,
            cultivated_paths: tuple[Path, ...], out_dir: Path | None, overwrite: bool, money_unit: str | None,
            encoding: str | None,
            sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.date | None,
            programs: tuple[str, ...], purpose: str, certified: int | None, audit_store: Path | None,
-           no_audit: bool) -> None:
+           no_audit: bool, engine: str | None, partition_size: int, scheduler: str | None, workers: int) -> None:
     """Select the year's firms for cultivation (技术水平高、发展潜力大) and write the list with a brief per firm.
 
     The policy decides everything: the scope (districts), eligibility as program outcomes (default: 科技型中小企业
@@ -103,22 +116,41 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
     every brief). The same inputs give the same Markdown bytes and workbook cells; only the run id (workbook, PDF)
     and the date (PDF) differ.
 
+    With --engine local or dask the register is classified in partitions of whole firms as by classify (its
+    Parquet parts written into --out too): each partition gives its firms' statuses and component values, and
+    the percentiles, the order and the pick are made over all candidates at once, so the list is the same as
+    without an engine while memory holds one partition and the candidates' values.
+
     Example: tiering select datasets/generated/panel_s42.csv --year 2025 --n 15 --out out/select-2025
     """
     out = out_dir or Path("out") / f"select-{year}"
-    prepare_out_dir(out, overwrite, EARLIER_LIST_FILES)
+    engine = chosen_engine(engine, scheduler)
+    prepare_out_dir(out, overwrite, EARLIER_LIST_FILES + (PARTITIONED_RUN_FILES if engine != "single" else ()))
     policy_path = policy_path or DEFAULT_POLICY
     library = load_rules(rules_dir)
     rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
                                  evaluation_purpose(purpose, certified))
-    register = read_usable_register(register_path, money_unit, encoding, sheet)
-    inputs = _inputs(policy_path, model_path, cultivated_paths, register.frame)
+    register = None if engine != "single" else read_usable_register(register_path, money_unit, encoding, sheet)
+    # read in partitions, the model card is checked against the features of all of them (select_parts)
+    inputs = _inputs(policy_path, model_path, cultivated_paths, None if register is None else register.frame)
     policy = inputs.policy
     n = count if count is not None else policy.count.default
     if not policy.count.min <= n <= policy.count.max:
         fail(f"--n {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内", exit_codes.USAGE)
-    run = classify(register, rulesets, year, on, progress=terminal_progress())
-    selection = select_list(run, inputs, n)
+    parts = None
+    if register is None:
+        read = ReadOptions(money_unit, encoding, sheet, header_row())
+        parts = classify_in_partitions(register_path, read, rulesets, year, on, out, engine, partition_size,
+                                       scheduler, workers, partial(selection_part, inputs=inputs))
+        register = parts.register
+        echo_intake(register)
+        if not parts.provenance.rows_accepted:
+            fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
+        run = parts
+        selection = select_parts(parts.reduced, inputs, year, n)
+    else:
+        run = classify(register, rulesets, year, on, progress=terminal_progress())
+        selection = select_list(run, inputs, n)
     rules_text = "、".join(f"{rs.id}（{rs.version}）" for rs in rulesets)
     lacks_source = str(selection.ranked["lacks_source"].iloc[0]) if len(selection.ranked) else "—"
     meta = _meta(selection, policy_path, inputs.policy_sha256, register_path.name, register.sha256, rules_text,
@@ -131,9 +163,12 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         attachments = {"selection_policy": inputs.policy_sha256}
         if inputs.model_sha256 is not None:
             attachments["model_card"] = inputs.model_sha256
+        if parts is not None:
+            attachments |= part_attachments(parts)
         store = store_path(audit_store)
         kept = save_brief_inputs(store, brief_inputs(selection))
-        record_run(store, run, sys.argv, attachments, list_entries(selection), run_id=run_id, brief_inputs=kept)
+        record_run(store, run, sys.argv, attachments, list_entries(selection), run_id=run_id, brief_inputs=kept,
+                   trace_folder=None if parts is None else out / TRACE_DIR)
         click.echo(f"审计记录 audit run {run_id} in {store}")
         echo_head(store, run_id)
     sys.exit(exit_codes.ROWS_REFUSED if register.refusals else exit_codes.OK)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import platform
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -109,13 +110,18 @@ class ModelCard:
         features the direction policy dropped were seen and are not extra.
         """
         built = build_features(panel)
-        missing = [f for f in self.features if f not in built.used]
-        extra = [f for f in built.used if f not in self.candidates]
+        self.check_used(built.used, lambda f: _why_absent(panel, f, built.dropped))
+
+    def check_used(self, used: Collection[str], why: Callable[[str], str]) -> None:
+        """:meth:`check_features` given the features the data supplies (``used``) and why a feature is absent
+        (``why``): for data read in parts, whose features are those of any part."""
+        missing = [f for f in self.features if f not in used]
+        extra = [f for f in used if f not in self.candidates]
         if not missing and not extra:
             return
         problems = []
         if missing:
-            named = "；".join(f"{f}（{BY_ID[f].label}，{_why_absent(panel, f, built.dropped)}）" for f in missing)
+            named = "；".join(f"{f}（{BY_ID[f].label}，{why(f)}）" for f in missing)
             problems.append(f"数据缺少模型所需的特征 {missing}：{named}")
         if extra:
             problems.append(f"数据含有模型未使用的特征 {extra}（训练数据没有它们）")

@@ -22,11 +22,12 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from tiering import exit_codes
-from tiering.app import Progress, classify
+from tiering.app import Classification, Progress, classify
 from tiering.errors import TieringError
 from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.trace_file import TRACE_DIR, write_trace_part
@@ -56,6 +57,12 @@ class PartitionFailed(TieringError, error_id="partition-failed", exit_code=exit_
                                        "已写出的分区结果已删除，审计库中没有这次运行")
 
 
+Reduce = Callable[[Classification], Any]
+"""What a command needs of each partition's classification besides its parts (e.g. its share of the cultivation
+list, :func:`tiering.app.selection.selection_part`): small, since it travels back from the worker; picklable, since
+it travels to it."""
+
+
 @dataclass(frozen=True)
 class PartTask:
     """What a worker needs for one partition: the partition's files (never its rows), the register's path, the
@@ -67,6 +74,7 @@ class PartTask:
     year: int
     on: dt.date
     out_dir: Path
+    reduce: Reduce | None = None
 
 
 @dataclass
@@ -88,6 +96,8 @@ class PartResult:
     notes: list[str]
     firms: pd.DataFrame
     """The data year's rows of the partition's firms, :data:`FIRM_FACTS` columns only."""
+    reduced: Any = None
+    """What the task's ``reduce`` gave for the partition's classification (None without one)."""
 
 
 def classify_part(task: PartTask) -> PartResult:
@@ -123,6 +133,8 @@ def _classify_part(task: PartTask) -> PartResult:
         done.files[f"{folder}/{name}"] = file_sha256(target)
     done.ladder = result.standing.groupby(["rung", "highest"], sort=True).size().rename("firms").reset_index()
     done.summary, done.provenance = result.summary, result.provenance
+    if task.reduce is not None:
+        done.reduced = task.reduce(result)
     return done
 
 
@@ -157,6 +169,8 @@ class PartitionedRun:
     partitions: int
     files: dict[str, str] = field(default_factory=dict)
     """Relative path of every part file -> SHA-256, in partition order."""
+    reduced: list[Any] = field(default_factory=list)
+    """What ``reduce`` gave for each classified partition, in partition order."""
 
     def parts(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """(outcomes, standing) of each partition in turn — its firm × rule set rows (the 结果 part) and its
@@ -170,12 +184,15 @@ class PartitionedRun:
 
 def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year: int, on: dt.date,
                          out_dir: Path, partition_size: int = DEFAULT_PARTITION_SIZE, runner: Runner = run_here,
-                         read: ReadOptions | None = None, progress: Progress | None = None) -> PartitionedRun:
+                         read: ReadOptions | None = None, progress: Progress | None = None,
+                         reduce: Reduce | None = None) -> PartitionedRun:
     """Classify the register at ``source`` (a file or a register folder) in partitions of about
     ``partition_size`` firms and write the run into ``out_dir`` (see the module text). The register is read
     piece by piece and cut (tiering.scale.buckets), never held whole; ``runner`` runs the partitions
     (:func:`run_here`, or a Dask cluster's :func:`tiering.scale.dask_engine.dask_runner`); ``progress`` hears of
-    the cutting, file by file, and of each partition done. Every row of the results is the single-process run's
+    the cutting, file by file, and of each partition done; ``reduce``, when given, is applied to each
+    partition's classification where it is made, and what it gives is kept in order in
+    ``PartitionedRun.reduced``. Every row of the results is the single-process run's
     row. RegisterError when a file cannot be a register; on any failure no part is left in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / WORK_DIR
@@ -183,7 +200,7 @@ def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year
     try:
         cut = bucket_register(source, work, partition_size, read or ReadOptions(),
                               None if progress is None else (lambda k, n: progress(CUTTING, k, n)))
-        tasks = [PartTask(p, source, list(rulesets), year, on, out_dir) for p in cut.partitions]
+        tasks = [PartTask(p, source, list(rulesets), year, on, out_dir, reduce) for p in cut.partitions]
         finished = iter(range(1, len(tasks) + 1))
         if progress is not None:
             progress(PARTITIONS, 0, len(tasks))
@@ -209,7 +226,8 @@ def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year
     )
     run = PartitionedRun(out_dir, register, list(rulesets), _summary(parts, rulesets), _ladder(parts),
                          _provenance(register, parts, rulesets, year, on), len(parts),
-                         {k: v for p in parts for k, v in p.files.items()})
+                         {k: v for p in parts for k, v in p.files.items()},
+                         [p.reduced for p in parts if p.provenance is not None])
     _write_reduced(run, _concat([p.rejects for p in parts]))
     return run
 

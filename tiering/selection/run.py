@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from tiering.errors import UsageError
 from tiering.fields import BY_ID as FIELDS_BY_ID
+from tiering.growth.features import build_features
 from tiering.selection.policy import Policy
 from tiering.selection.pool import CANDIDATE, firm_attributes, pool_status, unreadable_credit_fields
 from tiering.selection.rank import rank_pool
@@ -84,6 +86,89 @@ class ListSizeRefused(UsageError, ValueError):
     id = "list-size"
 
 
+@dataclass(frozen=True)
+class SelectionPart:
+    """What some firms give the list before any ranking: each firm's status and standing, and the raw and shown
+    component values of its candidates. A firm's part reads only that firm's rows and outcomes, so the parts of a
+    register cut into partitions of whole firms together hold what the whole register gives
+    (:func:`select_from_parts` ranks them as one pool)."""
+
+    firms: pd.DataFrame
+    """Every evaluated firm (uscc, name, district, industry, cluster, status, status_reason and standing), then
+    the firms without a data-year row."""
+    values: pd.DataFrame
+    shown: pd.DataFrame
+    model_reasons: pd.Series
+    model_notes: pd.Series
+    model_deductions: pd.Series
+    warnings: list[str]
+    """Credit flags the policy names that these rows have no column for."""
+    notes: list[str]
+    """Components that could not be computed from these rows (see :class:`tiering.selection.signals.Signals`)."""
+    features: frozenset[str] = frozenset()
+    """With a growth model: the growth features these rows supply (a model card is checked against all parts')."""
+    dropped: dict[str, str] = field(default_factory=dict)
+    """With a growth model: why each feature these rows do not supply is absent."""
+
+
+def select_part(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str, int], policy: Policy, year: int,
+                model: Scorecard | None = None, cultivated: Mapping[str, int | None] | None = None,
+                lacks: pd.DataFrame | None = None) -> SelectionPart:
+    """The :class:`SelectionPart` of the firms in ``outcomes`` (and of the firms of ``panel`` without a data-year
+    row): see :func:`select_firms` for the arguments."""
+    data_year = year - 1
+    firms = pd.Index(sorted(outcomes["uscc"].unique()), name="uscc")
+    attributes = firm_attributes(panel, firms.to_numpy(), data_year, policy)
+    status = pool_status(attributes, outcomes, panel, policy, data_year, dict(cultivated or {}), year)
+    standing = standing_frame(outcomes, rungs, lacks, policy.goal)
+    status = status.merge(standing, on="uscc", how="left", validate="one_to_one")
+    status = pd.concat([status, _not_evaluated(panel, firms, data_year)], ignore_index=True)
+    warnings = [f"登记表没有 {FIELDS_BY_ID[f].label}（{f}）列，未据此排除任何企业"
+                for f in unreadable_credit_fields(panel, policy)]
+    pool = pd.Index(status.loc[status["status"] == CANDIDATE, "uscc"])
+    signals = component_signals(panel, outcomes, policy, pool, data_year, model)
+    built = build_features(panel) if model is not None else None
+    return SelectionPart(status, signals.values, signals.shown, signals.model_reasons, signals.model_notes,
+                         signals.model_deductions, warnings, signals.notes,
+                         frozenset(built.used) if built else frozenset(), dict(built.dropped) if built else {})
+
+
+def _in_every(parts: list[list[str]]) -> list[str]:
+    """The texts every part gives, in the first part's order: a component is missing from the whole register
+    only when it is missing from each part of it."""
+    return [t for t in dict.fromkeys(parts[0] if parts else []) if all(t in p for p in parts[1:])]
+
+
+def select_from_parts(parts: list[SelectionPart], policy: Policy, year: int, n: int,
+                      with_model: bool) -> Selection:
+    """Rank the candidates of every part as one pool — percentiles, combined scores, order, quotas and the pick
+    over all of them — and choose ``n`` firms: the list :func:`select_firms` makes of the same firms at once."""
+    if not policy.count.min <= n <= policy.count.max:
+        raise ListSizeRefused(f"名单人数 {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内")
+    status = pd.concat([p.firms for p in parts], ignore_index=True)
+    # as one part lists them: the evaluated firms by 统一社会信用代码, then those without a data-year row
+    later = (status["status"] == NOT_EVALUATED).to_numpy()
+    status = status.iloc[np.lexsort((status["uscc"].to_numpy(dtype=str), later))].reset_index(drop=True)
+    warnings = list(dict.fromkeys(w for p in parts for w in p.warnings))
+    warnings += _in_every([p.notes for p in parts])
+    pool = status[status["status"] == CANDIDATE]
+    values = pd.concat([p.values for p in parts]).reindex(pool["uscc"])
+    shown = pd.concat([p.shown for p in parts])
+    ranked = rank_pool(pool[["uscc", "name", "district", "industry", "cluster"]], values, policy, n, with_model)
+    warnings += ranked.warnings
+    table = ranked.table
+    shown = shown.add_prefix("value_").reindex(table["uscc"]).reset_index(drop=True)
+    raw = values.add_prefix("raw_").reindex(table["uscc"]).reset_index(drop=True)
+    extra = status.set_index("uscc").drop(columns=["name", "district", "industry", "cluster", "status",
+                                                   "status_reason"]).reindex(table["uscc"]).reset_index(drop=True)
+    table = pd.concat([table, shown, raw, extra], axis=1)
+    for column in ("model_reasons", "model_notes", "model_deductions"):
+        texts = pd.concat([getattr(p, column) for p in parts])
+        table[column] = texts.reindex(table["uscc"]).fillna("").to_numpy()
+    table["reasons"] = _top_contributions(table, policy, with_model)
+    return Selection(policy, year, n, with_model, status, table, warnings)
+
+
 def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str, int], policy: Policy,
                  year: int, n: int, model: Scorecard | None = None,
                  cultivated: Mapping[str, int | None] | None = None,
@@ -94,31 +179,5 @@ def select_firms(panel: pd.DataFrame, outcomes: pd.DataFrame, rungs: Mapping[str
     ``rungs`` maps programs to their ladder rung; ``lacks`` (uscc, program, lacks) comes from the tier ladder when
     available. The model, when given, only orders the eligible firms.
     """
-    if not policy.count.min <= n <= policy.count.max:
-        raise ListSizeRefused(f"名单人数 {n} 不在政策 {policy.id} 允许的 {policy.count.min}–{policy.count.max} 家之内")
-    data_year = year - 1
-    firms = pd.Index(sorted(outcomes["uscc"].unique()), name="uscc")
-    attributes = firm_attributes(panel, firms.to_numpy(), data_year, policy)
-    status = pool_status(attributes, outcomes, panel, policy, data_year, dict(cultivated or {}), year)
-    standing = standing_frame(outcomes, rungs, lacks, policy.goal)
-    status = status.merge(standing, on="uscc", how="left", validate="one_to_one")
-    status = pd.concat([status, _not_evaluated(panel, firms, data_year)], ignore_index=True)
-    warnings = [f"登记表没有 {FIELDS_BY_ID[f].label}（{f}）列，未据此排除任何企业"
-                for f in unreadable_credit_fields(panel, policy)]
-    pool = status[status["status"] == CANDIDATE]
-    signals = component_signals(panel, outcomes, policy, pd.Index(pool["uscc"]), data_year, model)
-    warnings += signals.notes
-    ranked = rank_pool(pool[["uscc", "name", "district", "industry", "cluster"]], signals.values, policy, n,
-                       model is not None)
-    warnings += ranked.warnings
-    table = ranked.table
-    shown = signals.shown.add_prefix("value_").reindex(table["uscc"]).reset_index(drop=True)
-    raw = signals.values.add_prefix("raw_").reindex(table["uscc"]).reset_index(drop=True)
-    extra = status.set_index("uscc").drop(columns=["name", "district", "industry", "cluster", "status",
-                                                   "status_reason"]).reindex(table["uscc"]).reset_index(drop=True)
-    table = pd.concat([table, shown, raw, extra], axis=1)
-    table["model_reasons"] = signals.model_reasons.reindex(table["uscc"]).fillna("").to_numpy()
-    table["model_notes"] = signals.model_notes.reindex(table["uscc"]).fillna("").to_numpy()
-    table["model_deductions"] = signals.model_deductions.reindex(table["uscc"]).fillna("").to_numpy()
-    table["reasons"] = _top_contributions(table, policy, model is not None)
-    return Selection(policy, year, n, model is not None, status, table, warnings)
+    part = select_part(panel, outcomes, rungs, policy, year, model, cultivated, lacks)
+    return select_from_parts([part], policy, year, n, model is not None)
