@@ -65,10 +65,11 @@ def test_lacks_are_computed_once_and_read_by_results_and_explanations(result) ->
 
 def test_one_firm_of_a_register_is_explained_from_its_rows_alone(register, result) -> None:
     rulesets, on = rules_in_force(LIBRARY, YEAR)
-    uscc, one = classify_firm(register, "东丽智能装备有限公司", rulesets, YEAR, on)
-    assert list(one.evaluation.firms) == [uscc]
-    assert one.explain(uscc) == result.explain(uscc)
-    assert classify_firm(register, "东丽智能", rulesets, YEAR, on)[0] == uscc
+    one = classify_firm(register, "东丽智能装备有限公司", rulesets, YEAR, on)
+    uscc = one.uscc
+    assert list(one.evaluation.firms) == [uscc] and one.name == "东丽智能装备有限公司"
+    assert one.explain() == result.explain(uscc)
+    assert classify_firm(register, "东丽智能", rulesets, YEAR, on).uscc == uscc
     with pytest.raises(FirmNotFound, match="is not among the accepted rows"):
         classify_firm(register, "不存在的公司", rulesets, YEAR, on)
     with pytest.raises(FirmNotFound, match="no row for fiscal year 2029"):

@@ -96,9 +96,9 @@ def test_the_register_loader_numbers_the_firms_once_for_the_classification(monke
     register put in its place are numbered afresh."""
     import dataclasses
 
+    from tiering import numbering
     from tiering.app import classify, rules_in_force
-    from tiering.engine import evaluate
-    from tiering.register import load_register, refusals
+    from tiering.register import load_register
     from tiering.rules.library import load_library
 
     register = load_register(ROOT / "datasets" / "sample_register_with_errors.xlsx")
@@ -113,8 +113,7 @@ def test_the_register_loader_numbers_the_firms_once_for_the_classification(monke
         return number_firms(codes)
 
     calls: list[int] = []
-    monkeypatch.setattr(evaluate, "number_firms", counted)
-    monkeypatch.setattr(refusals, "number_firms", counted)
+    monkeypatch.setattr(numbering, "number_firms", counted)  # where evaluate and the register import it from
     rulesets, on = rules_in_force(load_library(), 2025, programs=["kjxzxqy"])
     result = classify(register, rulesets, 2025, on)
     frame = register.frame

@@ -84,3 +84,27 @@ def test_explain_reads_the_same_from_the_cache(cache: Path) -> None:
     second = CliRunner().invoke(main, args)
     assert second.output == first.output
     assert "企业：东丽智能装备有限公司（91120116MA0500004A）" in second.output
+
+
+def test_one_firm_is_found_in_the_cache_as_the_register_finds_it(cache: Path) -> None:
+    """The one-firm lookup (explain without pandas) gives the rows firm_rows gives — by code, exact name or a name
+    fragment only one firm has — and leaves everything else (not read yet, unknown, ambiguous, no row of the data
+    year) to reading the register."""
+    from tiering.app import firm_rows
+    from tiering.register.cache import cached_firm
+
+    assert cached_firm(SAMPLE, OPTIONS, "东丽智能装备有限公司", 2024) is None  # not read this way yet
+    register = cached_register(SAMPLE, OPTIONS, lambda: load_register(SAMPLE))
+    for firm_id in ("91120116MA0500004A", "东丽智能装备有限公司", "东丽智能"):
+        found = cached_firm(SAMPLE, OPTIONS, firm_id, 2024)
+        assert found is not None and found.sha256 == register.sha256
+        assert (found.uscc, found.name) == ("91120116MA0500004A", "东丽智能装备有限公司")
+        rows = firm_rows(register, firm_id, 2025)
+        assert [r["year"] for r in found.rows] == rows["year"].tolist()
+        expected = [{k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in r.items()
+                     if not pd.isna(v)} for r in rows.to_dict("records")]
+        assert found.rows == expected
+    assert cached_firm(SAMPLE, OPTIONS, "东丽", 2024) is None  # several firms' names hold it
+    assert cached_firm(SAMPLE, OPTIONS, "不存在的公司", 2024) is None
+    assert cached_firm(SAMPLE, OPTIONS, "91120116MA0500004A", 2029) is None
+    assert cached_firm(SAMPLE, {**OPTIONS, "money_unit": "元"}, "91120116MA0500004A", 2024) is None

@@ -4,9 +4,12 @@ missing), ages in years divide days by 365.25."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
 DAYS_PER_YEAR = 365.25
@@ -19,6 +22,8 @@ def day_number(d: dt.date) -> float:
 
 def day_numbers(dates: pd.Series) -> np.ndarray:
     """Each date of a column as a day number (NaN where it is missing or not a date)."""
+    import pandas as pd  # only with a pandas column in hand: one firm's explanation does not load pandas
+
     values = pd.to_datetime(dates, errors="coerce").to_numpy(dtype="datetime64[D]")
     out = values.astype("int64").astype(float)
     out[np.isnat(values)] = np.nan

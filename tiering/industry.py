@@ -13,13 +13,16 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from tiering.bundled import bundled
 from tiering.errors import TieringError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CODE_FIELD = "industry_code"
 """The register field that holds a GB/T 4754-2017 code; rule tests on it compare by prefix."""
@@ -122,6 +125,8 @@ def membership(codes: np.ndarray, listed: tuple[str, ...]) -> np.ndarray:
 def codes_of(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Stored codes for a column of 行业代码 cells, each distinct cell read once, and a mask of the cells read
     (blank or a code or exact name); the others are left for the cell-by-cell reader, which says why."""
+    import pandas as pd  # reading a register column; what only tests codes (the criteria) does not load pandas
+
     table = classification()
     stored: dict[object, str | None] = {}
     for cell in cells.dropna().unique():

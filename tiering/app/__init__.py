@@ -21,9 +21,11 @@ own. Nothing here prints or imports click: progress is a callback the caller pas
     selection = select(result, inputs, n=15)    # the cultivation list, as `tiering select` and `report` make it
 
     # one firm of a register (code, exact name or a fragment only its name contains), without classifying the
-    # other firms (the CLI's `tiering explain`):
-    uscc, one = classify_firm(register, "蓟州生物医药", rulesets, 2025, on)
-    one.explain(uscc); one.firm_results(uscc); one.firm_lacks(uscc)
+    # other firms, by the per-firm path (the CLI's `tiering explain`):
+    one = classify_firm(register, "蓟州生物医药", rulesets, 2025, on)    # -> FirmResult
+    one.explain(); one.verdicts(); one.results; one.lacks()
+    # the same from rows at hand (the register cache's, without pandas):
+    one = classify_one(rows, uscc, name, rulesets, 2025, on)
 
     # some rows in place of the register's panel (a plan's districts for `tiering targets`, the panel as events
     # changed it for `tiering watch`), with the register's provenance:
@@ -32,11 +34,26 @@ own. Nothing here prints or imports click: progress is a callback the caller pas
 
 from __future__ import annotations
 
-from tiering.app.classification import Classification, Progress, classify, classify_firm, classify_rows
-from tiering.app.firm import FirmAmbiguous, FirmNotFound, firm_rows
-from tiering.app.rules import rules_in_force
+import importlib
+from typing import Any
 
 __all__ = [
-    "Classification", "FirmAmbiguous", "FirmNotFound", "Progress", "classify", "classify_firm", "classify_rows",
-    "firm_rows", "rules_in_force",
+    "Classification", "FirmAmbiguous", "FirmNotFound", "FirmResult", "Progress", "classify", "classify_firm",
+    "classify_one", "classify_rows", "firm_rows", "rules_in_force",
 ]
+
+_HOMES = {
+    "Classification": "classification", "Progress": "classification", "classify": "classification",
+    "classify_firm": "classification", "classify_rows": "classification",
+    "FirmAmbiguous": "firm", "FirmNotFound": "firm", "firm_rows": "firm",
+    "FirmResult": "one_firm", "classify_one": "one_firm",
+    "rules_in_force": "rules",
+}
+"""Each name's module, imported on first use: a classification loads pandas and Arrow, which one firm explained
+from the register cache (``tiering explain``) does without."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"tiering.app.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'tiering.app' has no attribute '{name}'")

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from tiering import strings
 from tiering.app.firm import firm_code, firm_rows
+from tiering.app.one_firm import FirmResult, classify_one
 from tiering.engine.evaluate import Evaluation, default_eval_date, firm_slice, prepare, run
 from tiering.explain.columns import column_gaps
 from tiering.explain.outcomes import outcome_frame, summary_counts
@@ -164,9 +165,11 @@ def classify_rows(register: Register, rows: pd.DataFrame, rulesets: Sequence[Com
 
 
 def classify_firm(register: Register, firm_id: str, rulesets: Sequence[CompiledRuleSet], year: int,
-                  on: dt.date | None = None) -> tuple[str, Classification]:
-    """(统一社会信用代码, classification) of one firm of ``register`` (see :func:`tiering.app.firm.firm_rows` for
-    how ``firm_id`` is matched): its rows alone classified once, so that its explanation, results and lacks are
-    read from that result without evaluating the other firms."""
+                  on: dt.date | None = None) -> FirmResult:
+    """One firm of ``register`` (see :func:`tiering.app.firm.firm_rows` for how ``firm_id`` is matched): its rows
+    alone classified once by the per-firm path (:func:`tiering.app.one_firm.classify_one`), so that its explanation,
+    results and lacks are read from that result without evaluating the other firms."""
     rows = firm_rows(register, firm_id, year)
-    return str(rows["uscc"].iloc[0]), classify_rows(register, rows, rulesets, year, on)
+    uscc = str(rows["uscc"].iloc[0])
+    name = str(rows.loc[rows["year"] == year - 1, "name"].iloc[0])
+    return classify_one(rows, uscc, name, rulesets, year, on)

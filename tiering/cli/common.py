@@ -13,9 +13,9 @@ import click
 
 from tiering import exit_codes
 from tiering.app import rules_in_force
-from tiering.audit.store import record_hash_of
 from tiering.errors import BY_EXIT_CODE, Unusable
 from tiering.register import Register, RegisterError
+from tiering.register.cache import CachedFirm, cached_firm, cached_register
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.currency import currency_warnings
 from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library, rule_files
@@ -37,6 +37,8 @@ def fail_listing(problems: Sequence[object], message: str) -> NoReturn:
 def echo_head(store: Path, ref: str) -> None:
     """Print the chain head record ``ref`` made: a bureau copies that hash somewhere the store's owner cannot edit,
     and `audit verify --anchor HASH` later proves nothing was cut off or re-chained."""
+    from tiering.audit.store import record_hash_of  # the store's writer (pandas, Arrow): not for explain's lookups
+
     click.echo(f"链头 chain head {record_hash_of(store, ref)}  （请另行保存，用于 audit verify --anchor；keep it "
                f"outside the store）")
 
@@ -229,20 +231,33 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
 
     ``cached``: a file read the same way before comes from the register cache (:mod:`tiering.register.cache`),
     for the commands that look at one firm and would otherwise spend most of their time reading the file."""
-    options = {"money_unit": money_unit, "encoding": encoding, "sheet": sheet, "header_row": header_row()}
+    options = _reading(money_unit, encoding, sheet)
     try:
         if path.is_dir():  # a folder of parts, e.g. a Parquet dataset
             from tiering.register.dataset import load_dataset
 
             return load_dataset(path, **options)
         if cached:
-            from tiering.register.cache import cached_register
-
             return cached_register(path, options, lambda: _load_file(path, options))
         return _load_file(path, options)
     except RegisterError as exc:
         message = str(exc)
         fail(message if path.name in message else f"{path}: {message}")
+
+
+def cached_firm_rows(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None, firm_id: str,
+                     data_year: int) -> CachedFirm | None:
+    """The rows of the one firm ``firm_id`` names, with a row of ``data_year``, from the register cache when the
+    file was read the same way before (see :func:`tiering.register.cache.cached_firm`); None otherwise — then
+    :func:`read_register` reads it and says what is wrong."""
+    if path.is_dir():
+        return None
+    return cached_firm(path, _reading(money_unit, encoding, sheet), firm_id, data_year)
+
+
+def _reading(money_unit: str | None, encoding: str | None, sheet: str | None) -> dict[str, Any]:
+    """How the register is read: its options as the register cache keys them."""
+    return {"money_unit": money_unit, "encoding": encoding, "sheet": sheet, "header_row": header_row()}
 
 
 def _load_file(path: Path, options: dict[str, Any]) -> Register:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from tiering.dates import years_of_days
 from tiering.fields import BY_ID, DType, Kind
+from tiering.missing import is_missing
 from tiering.rules.expr import Equivalence, equivalent_reads, reads
 from tiering.rules.nodes import Node
 
@@ -40,7 +40,7 @@ def cells_read(node: Node) -> list[tuple[str, int, Equivalence | None]]:
 def _blank(ctx: Any, field: str, lag: int, eq: Equivalence | None) -> np.ndarray:
     if BY_ID[field].dtype == DType.TEXT:
         texts = np.atleast_1d(np.asarray(ctx.text(field), dtype=object))
-        return np.array([t is None or t == "" or bool(pd.isna(t)) for t in texts], dtype=bool)
+        return np.array([is_missing(t) or t == "" for t in texts], dtype=bool)
     # a field read under a declared equivalent is missing only when the column it equals is missing too
     value = ctx.col(field, lag) if eq is None else ctx.derived(field, eq.equals, lag)
     return np.isnan(np.atleast_1d(np.asarray(value, dtype=float)))

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tiering.dates import day_number, day_numbers
 from tiering.fields import BY_ID, DType, Kind
+from tiering.missing import is_missing
 from tiering.rules.expr import Equivalence, derive
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class BatchContext:
@@ -135,12 +138,13 @@ class SubsetContext:
 
 
 class FirmContext:
-    """The same view for one firm, read cell by cell from its rows (the per-firm path)."""
+    """The same view for one firm, read cell by cell from its rows (the per-firm path): one mapping per firm-year,
+    field id -> cell, as a frame's records give them or as the register cache keeps them (dates as ISO text)."""
 
     size = 1
 
-    def __init__(self, rows: pd.DataFrame, data_year: int, eval_date: dt.date) -> None:
-        self.by_year: dict[int, dict[str, Any]] = {int(r["year"]): r for r in rows.to_dict("records")}
+    def __init__(self, rows: Sequence[Mapping[str, Any]], data_year: int, eval_date: dt.date) -> None:
+        self.by_year: dict[int, Mapping[str, Any]] = {int(r["year"]): r for r in rows}
         self.data_year = data_year
         self._eval_date = day_number(eval_date)
 
@@ -148,10 +152,10 @@ class FirmContext:
         f = BY_ID[field]
         row = self.by_year.get(self.data_year - (0 if f.kind == Kind.FIRM else lag))
         value = None if row is None else row.get(field)
-        if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        if is_missing(value):
             return math.nan
         if f.dtype == DType.DATE:
-            return day_number(pd.Timestamp(value).date())
+            return day_number(_date(value))
         return float(value)
 
     def derived(self, field: str, equals: str, lag: int) -> float:
@@ -166,3 +170,51 @@ class FirmContext:
 
     def eval_date(self) -> float:
         return self._eval_date
+
+
+class FirmArrays:
+    """A :class:`FirmContext` seen as a batch context of its one firm (arrays of length one): the batch code that
+    reads an evaluation's contexts — the 尚缺 searches — runs on one firm's cells without a panel."""
+
+    size = 1
+
+    def __init__(self, firm: FirmContext) -> None:
+        self.firm = firm
+        self.data_year = firm.data_year
+        self._cols: dict[tuple[str, ...], np.ndarray] = {}
+
+    def col(self, field: str, lag: int) -> np.ndarray:
+        key = (field, str(lag))
+        if key not in self._cols:
+            self._cols[key] = np.array([self.firm.col(field, lag)])
+        return self._cols[key]
+
+    def derived(self, field: str, equals: str, lag: int) -> np.ndarray:
+        key = (field, equals, str(lag))
+        if key not in self._cols:
+            self._cols[key] = np.array([self.firm.derived(field, equals, lag)])
+        return self._cols[key]
+
+    def text(self, field: str) -> np.ndarray:
+        return np.array([self.firm.text(field)], dtype=object)
+
+    def data_year_end(self, lag: int) -> float:
+        return self.firm.data_year_end(lag)
+
+    def eval_date(self) -> float:
+        return self.firm.eval_date()
+
+    def subset(self, positions: np.ndarray) -> FirmArrays:
+        """The firms at ``positions``: this one firm (the only position there is)."""
+        assert positions.tolist() == [0], positions
+        return self
+
+
+def _date(value: Any) -> dt.date:
+    """A date cell as a date: a pandas Timestamp or datetime (a frame's records), a date, or ISO text (the register
+    cache's records)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

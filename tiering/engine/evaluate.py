@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tiering.engine.blanks import cells_read, firm_blank_cells
-from tiering.engine.context import BatchContext, FirmContext
-from tiering.numbering import FirmNumbers, number_firms
+from tiering.engine.context import BatchContext, FirmArrays, FirmContext
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.expr import Context
 from tiering.rules.nodes import One, Vec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tiering.numbering import FirmNumbers
 
 
 def default_eval_date(year: int) -> dt.date:
@@ -80,7 +83,7 @@ class Evaluation:
     names: np.ndarray
     results: list[RuleSetResult]
     not_evaluated: list[str]
-    contexts: dict[int, BatchContext]
+    contexts: dict[int, BatchContext | FirmArrays]
 
     def result(self, program_or_id: str) -> RuleSetResult:
         for r in self.results:
@@ -118,6 +121,8 @@ def prepare(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
 
     ``numbering`` is the panel's firm numbering when one was already made (the register loader's, see
     :meth:`tiering.register.Register.firm_numbers`); otherwise the firms are numbered here."""
+    from tiering.numbering import number_firms  # pandas and Arrow: a panel is in hand here
+
     eval_date = eval_date or default_eval_date(year)
     row_firm, ids = numbering if numbering is not None else number_firms(panel["uscc"])
     codes, names, others = _year_firms(panel, row_firm, ids, year - 1)
@@ -158,20 +163,57 @@ def evaluate(panel: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int
     return run(prepare(panel, rulesets, year, eval_date), rulesets, on_ruleset)
 
 
-def evaluate_firm(rows: pd.DataFrame, rulesets: Sequence[CompiledRuleSet], year: int,
+def _records(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    return rows.to_dict("records") if hasattr(rows, "to_dict") else rows  # type: ignore[return-value]
+
+
+def evaluate_firm(rows: pd.DataFrame | Sequence[Mapping[str, Any]], rulesets: Sequence[CompiledRuleSet], year: int,
                   eval_date: dt.date | None = None) -> dict[str, dict[str, One]]:
-    """The per-firm path: the same rule sets for one firm's rows, cell by cell. Keys: rule-set id, criterion id."""
+    """The per-firm path: the same rule sets for one firm's rows (a frame, or one mapping of field id -> cell per
+    firm-year), cell by cell. Keys: rule-set id, criterion id."""
     eval_date = eval_date or default_eval_date(year)
+    records = _records(rows)
     outcomes: dict[str, int] = {}
     out: dict[str, dict[str, One]] = {}
     for rs in rulesets:
-        ctx = FirmContext(rows, year - rs.meta.data_year_offset, eval_date)
+        ctx = FirmContext(records, year - rs.meta.data_year_offset, eval_date)
         run = _Run(rs, ctx, outcomes, batch=False)
         nodes = run.all_nodes()
         _name_blanks(rs, nodes, ctx, year - rs.meta.data_year_offset, 0)
         out[rs.id] = nodes
         outcomes[rs.program] = nodes[rs.root.id].status
     return out
+
+
+def firm_evaluation(rows: pd.DataFrame | Sequence[Mapping[str, Any]], uscc: str, name: str,
+                    rulesets: Sequence[CompiledRuleSet], year: int, eval_date: dt.date | None = None,
+                    ) -> tuple[Evaluation, dict[str, dict[str, One]]]:
+    """One firm by the per-firm path (:func:`evaluate_firm`), and the same records as an :class:`Evaluation` of that
+    firm alone (arrays of length one, its cells as :class:`FirmArrays`): what reads a batch evaluation — what the
+    firm lacks — reads it unchanged, without a panel, pandas or a second evaluation."""
+    eval_date = eval_date or default_eval_date(year)
+    records = _records(rows)
+    results = evaluate_firm(records, rulesets, year, eval_date)
+    contexts: dict[int, BatchContext | FirmArrays] = {}
+    evaluated: list[RuleSetResult] = []
+    for rs in rulesets:
+        data_year = year - rs.meta.data_year_offset
+        if data_year not in contexts:
+            contexts[data_year] = FirmArrays(FirmContext(records, data_year, eval_date))
+        nodes = {node_id: _as_vec(one, getattr(rs.nodes[node_id], "text_field", None) is not None)
+                 for node_id, one in results[rs.id].items()}
+        evaluated.append(RuleSetResult(rs, nodes, data_year))
+    evaluation = Evaluation(year, eval_date, np.array([uscc], dtype=object), np.array([name], dtype=object),
+                            evaluated, [], contexts)
+    return evaluation, results
+
+
+def _as_vec(one: One, reads_text: bool) -> Vec:
+    """A per-firm record as the batch path's arrays for one firm: a text criterion always has its text array (None
+    where the cell is blank), any other criterion one only where a value was derived under an equivalence."""
+    text = np.array([one.text], dtype=object) if reads_text or one.text is not None else None
+    return Vec(np.array([one.value]), np.array([one.threshold]), np.array([one.status], dtype=np.int8),
+               np.array([one.pmin]), np.array([one.pmax]), np.array([one.band], dtype=np.int16), text)
 
 
 def firm_slice(evaluation: Evaluation, uscc: str) -> dict[str, dict[str, One]]:

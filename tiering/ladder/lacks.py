@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from tiering import strings
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
@@ -37,6 +36,9 @@ from tiering.rules.nodes import (
     Vec,
 )
 from tiering.rules.operators import compare, op_zh
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SEP = "；"
 PROVISIONAL = "（暂定条件）"
@@ -368,6 +370,10 @@ def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
     The amounts to change are worked out on the columns the evaluation read (``evaluation.contexts``); with
     ``amounts=False`` the text names the gaps of each criterion but not the amounts.
     """
+    import pandas as pd  # the table only: one firm's lacks (lacks_for_firm, explain) do not load pandas
+
+    from tiering import strings
+
     plans = [(result, sub, cost, texts) for result, sub, cost, texts in _plans(evaluation, amounts) if len(sub)]
     if not plans:
         return pd.DataFrame(columns=["uscc", "name", "program", "ruleset_id", "outcome", "cost", "lacks"])

@@ -1,4 +1,5 @@
-"""A cache of read registers, keyed by the file's content hash and how it was read, stored as Parquet and JSON.
+"""A cache of read registers, keyed by the file's content hash and how it was read, stored as Parquet, JSON and
+SQLite.
 
 Reading a spreadsheet (finding the header, mapping columns, cleaning and checking every cell) costs far more than
 explaining one firm of it; an analyst explains firm after firm of the same file. So a register read once is kept
@@ -7,39 +8,55 @@ SHA-256 of the file's bytes, the path as given (messages name the file), the rea
 the code that reads it (so a changed reader never serves an old reading). The cache is only a shortcut: a
 missing, unreadable or unwritable entry is ignored and the file is read.
 
+Beside them, ``firms.sqlite`` holds every accepted row as JSON (field id -> cell; dates as ISO text, blank cells
+left out), indexed by 统一社会信用代码 and name: :func:`cached_firm` finds one firm's rows in it without loading
+pandas or reading the whole panel, which is most of what a cold ``tiering explain`` would otherwise cost.
+
 The folder is ``register/`` inside the compiled-rule cache's folder (:func:`tiering.rules.cache.cache_dir`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from tiering import __version__
+from tiering.missing import is_missing
 from tiering.register.refusals import Refusal, Register
 from tiering.rules.cache import cache_dir
 
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever the stored form changes, so old entries are never read."""
 
 _READER_SOURCES = ("register", "fields.py", "fields.yaml", "uscc.py", "industry.py", "numbering.py", "dates.py")
 """The code and data that decide what reading a register gives, hashed into every key (paths under tiering/)."""
 
 
+def _pandas_version() -> bytes:
+    """pandas' version module(s): pandas reads the register and the cached frames, and asking its version by
+    importing it would cost a one-firm lookup more than the lookup."""
+    spec = importlib.util.find_spec("pandas")
+    if spec is None or spec.origin is None:
+        return b""
+    return b"".join(path.read_bytes() for path in sorted(Path(spec.origin).parent.glob("_version*.py")))
+
+
 @cache
 def _reader_hash() -> str:
     root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(f"{FORMAT}|{__version__}|{pd.__version__}".encode())
+    digest = hashlib.sha256(f"{FORMAT}|{__version__}|".encode() + _pandas_version())
     for name in _READER_SOURCES:
         target = root / name
         for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
@@ -72,7 +89,50 @@ def cached_register(path: Path, options: dict[str, Any], read: Callable[[], Regi
     return register
 
 
+@dataclass(frozen=True)
+class CachedFirm:
+    """One firm's accepted rows as the register cache keeps them (see :func:`cached_firm`)."""
+
+    sha256: str
+    """The register file's SHA-256."""
+    uscc: str
+    name: str
+    """Its name in the data year's row."""
+    rows: list[dict[str, Any]]
+    """One mapping per firm-year: field id -> cell (dates as ISO text; blank cells left out)."""
+
+
+def cached_firm(path: Path, options: dict[str, Any], firm_id: str, data_year: int) -> CachedFirm | None:
+    """The rows of the firm ``firm_id`` names in the register at ``path`` read with ``options``, from the cache
+    alone (no pandas), matched as :func:`tiering.app.firm.firm_rows` matches them: the rows whose code or exact
+    name it is, else the rows whose name contains it. None when this content was not read this way before, or when
+    those rows are not one firm's with a row of ``data_year`` — the caller then reads the register, whose lookup
+    says what is wrong."""
+    try:
+        folder = cache_dir() / "register" / key_of(path, options)
+        if not (folder / "firms.sqlite").is_file():
+            return None
+        conn = sqlite3.connect(f"{(folder / 'firms.sqlite').as_uri()}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT uscc, name, year, cells FROM rows WHERE uscc = ? OR name = ? ORDER BY row",
+                                 (firm_id, firm_id)).fetchall()
+            if not found:
+                found = conn.execute("SELECT uscc, name, year, cells FROM rows WHERE instr(name, ?) > 0 ORDER BY row",
+                                     (firm_id,)).fetchall()
+            (sha256,) = conn.execute("SELECT sha256 FROM register").fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error, TypeError, ValueError):
+        return None
+    names = [name for _, name, year, _ in found if year == data_year]
+    if len({uscc for uscc, _, _, _ in found}) != 1 or not names:
+        return None
+    return CachedFirm(sha256, found[0][0], names[0], [json.loads(cells) for _, _, _, cells in found])
+
+
 def _load(folder: Path, path: Path) -> Register | None:
+    import pandas as pd
+
     try:
         meta = json.loads((folder / "register.json").read_text(encoding="utf-8"))
         frame = pd.read_parquet(folder / "frame.parquet")
@@ -95,8 +155,37 @@ def _store(folder: Path, register: Register) -> None:
             register.frame.to_parquet(tmp / "frame.parquet")
             register.rejected.to_parquet(tmp / "rejected.parquet")
             (tmp / "register.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            _store_firms(tmp / "firms.sqlite", register)
             os.replace(tmp, folder)  # whole or not at all: another process may be reading the same key
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, sqlite3.Error):
         return
+
+
+def _store_firms(target: Path, register: Register) -> None:
+    """Every accepted row as JSON in an SQLite table indexed by code and name (see :func:`cached_firm`)."""
+    conn = sqlite3.connect(target)
+    try:
+        with conn:
+            conn.execute("CREATE TABLE register (sha256 TEXT NOT NULL)")
+            conn.execute("INSERT INTO register VALUES (?)", (register.sha256,))
+            conn.execute("CREATE TABLE rows (row INTEGER PRIMARY KEY, uscc TEXT NOT NULL, name TEXT NOT NULL, "
+                         "year INTEGER NOT NULL, cells TEXT NOT NULL)")
+            conn.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", (
+                (i, str(r["uscc"]), str(r["name"]), int(r["year"]), json.dumps(
+                    {k: v for k, v in r.items() if not is_missing(v)}, ensure_ascii=False, default=_cell))
+                for i, r in enumerate(register.frame.to_dict("records"))))
+            conn.execute("CREATE INDEX rows_uscc ON rows (uscc)")
+            conn.execute("CREATE INDEX rows_name ON rows (name)")
+    finally:
+        conn.close()
+
+
+def _cell(value: Any) -> Any:
+    """A cell JSON has no type for: a date or timestamp as ISO text, a NumPy number as a Python one."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cell {value!r} cannot be kept in the register cache")

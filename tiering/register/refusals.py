@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from tiering.errors import TieringError
 from tiering.fields import split_header
-from tiering.numbering import FirmNumbers, number_firms
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from tiering.numbering import FirmNumbers
 
 REJECT_COLUMNS: tuple[str, ...] = ("文件", "工作表", "行号", "列", "值", "原因")
 """Columns write_rejects puts in front of the original cells."""
@@ -20,6 +23,14 @@ class RegisterError(TieringError):
     """The file cannot be used as a register at all; the message says what is wrong and how to fix it (exit 3)."""
 
     id = "register-unusable"
+
+
+def _frame() -> pd.DataFrame:
+    """An empty frame; pandas is loaded only when a register is made (the register cache's one-firm lookup, which
+    imports this module, does without it)."""
+    import pandas as pd
+
+    return pd.DataFrame()
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ class Register:
     money_units: dict[str, str]
     columns: dict[str, str]
     warnings: list[str]
-    rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rejected: pd.DataFrame = field(default_factory=_frame)
     notes: list[str] = field(default_factory=list)
     unused_columns: list[str] = field(default_factory=list)
     numbering: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
@@ -77,6 +88,8 @@ class Register:
         together elsewhere) numbered now."""
         if self.numbering is not None and self.numbering[0] is self.frame:
             return self.numbering[1], self.numbering[2]
+        from tiering.numbering import number_firms
+
         return number_firms(self.frame["uscc"])
 
     @property
@@ -105,6 +118,8 @@ def write_rejects(register: Register, path: str | Path) -> None:
     suffix = target.suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
         raise RegisterError(f"拒收文件 {target.name} 的扩展名应为 .csv 或 .xlsx，实为 {suffix or '（无）'}")
+    import pandas as pd
+
     frame = rejects_frame(register)
     if suffix == ".csv":
         # utf-8-sig: Excel on Windows only detects UTF-8 (and so shows Chinese correctly) when a BOM is present
@@ -123,6 +138,8 @@ def write_rejects(register: Register, path: str | Path) -> None:
 
 def rejects_frame(register: Register) -> pd.DataFrame:
     """The rejects table: 文件, 工作表, 行号, 列, 值, 原因, then the original cells of the refused row."""
+    import pandas as pd
+
     reasons = pd.DataFrame(
         [(r.file, r.sheet, r.row, r.column, r.value, r.reason) for r in register.refusals], columns=list(REJECT_COLUMNS)
     )
@@ -131,4 +148,3 @@ def rejects_frame(register: Register) -> pd.DataFrame:
     where = pd.MultiIndex.from_arrays([reasons["工作表"].to_numpy(), reasons["行号"].to_numpy()])
     cells = register.rejected.reindex(where).reset_index(drop=True)
     return pd.concat([reasons, cells], axis=1)
-

@@ -18,7 +18,6 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from tiering.industry import membership
 from tiering.rules.bands import MISSING, OUT_OF_DOMAIN, BandTable, tidy
@@ -233,6 +232,8 @@ class TestNode(Node):
         nan = _missing(n)
         band = _no_band(n)
         if self.text_field is not None:
+            import pandas as pd  # a batch text column comes from a pandas panel; one firm's cells go through one()
+
             text = np.asarray(ev.ctx.text(self.text_field), dtype=object)
             missing = pd.isna(text)
             if self.prefix:
