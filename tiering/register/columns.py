@@ -144,7 +144,10 @@ def _fast_bools(cells: pd.Series) -> tuple[pd.Series, pd.Series | np.ndarray]:
         return (number if ok.all() else number.where(ok)), ok
     text = cells.astype("str").str.strip().str.lower()
     blank = text.isna() | (text == "")
-    values = text.map(BOOL_WORDS).astype("float64")
+    # a column holds a handful of distinct words: look each up once, not once per row
+    codes, distinct = pd.factorize(text)
+    words = np.array([BOOL_WORDS.get(word, np.nan) for word in distinct] + [np.nan], dtype="float64")
+    values = pd.Series(words[codes], index=text.index, name=text.name)
     return values, blank | values.notna()
 
 
@@ -159,10 +162,11 @@ def _fast_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
         stamps = cells.dt.tz_localize(None) if cells.dt.tz is not None else cells
         stamps = _in_range_ns(stamps.dt.normalize())
     else:
-        objects = cells.where(cells.map(lambda v: isinstance(v, date)))
         stamps = _date_texts(cells.where(_is_str(cells)).astype("str").str.strip())
-        # datetime/date objects (Excel date cells, parquet date32) need no text parsing
-        stamps = stamps.fillna(_in_range_ns(pd.to_datetime(objects, errors="coerce").dt.normalize()))
+        if cells.dtype == object:  # only an object column can hold them: a string column holds none
+            # datetime/date objects (Excel date cells, parquet date32) need no text parsing
+            objects = cells.where(cells.map(lambda v: isinstance(v, date)))
+            stamps = stamps.fillna(_in_range_ns(pd.to_datetime(objects, errors="coerce").dt.normalize()))
     years = stamps.dt.year
     ok = stamps.notna() & years.between(*DATE_YEARS)
     return stamps.where(ok), cells.isna() | ok
