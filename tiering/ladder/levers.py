@@ -213,6 +213,8 @@ class _Search:
 
     def test(self, sel: np.ndarray, d: np.ndarray) -> np.ndarray:
         """Whether the condition holds for rows ``sel`` (positions in the chunk) changed by ``d``."""
+        if not len(sel):  # no row left to ask: evaluating the rule on empty arrays costs as much as on one firm
+            return np.zeros(0, dtype=bool)
         return np.asarray(self.holds(self._patched(sel, d), self.part[sel]), dtype=bool)
 
     def run(self) -> np.ndarray:
