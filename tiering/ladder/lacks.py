@@ -21,7 +21,7 @@ import numpy as np
 
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
-from tiering.ladder.moves import INF, STUCK, Mover, Option, Render
+from tiering.ladder.moves import INF, STUCK, Mover, Option, Render, constant
 from tiering.patterns import distinct_rows
 from tiering.rules.nodes import (
     FAIL,
@@ -86,19 +86,33 @@ class _RuleSetLacks:
         return self._vecs[node_id]
 
     def texts(self, plan: _Plan) -> list[str]:
-        """Each firm's lacks text."""
-        out: list[list[str]] = [[] for _ in range(self.m)]
+        """Each firm's lacks text: every item worded for all its firms at once, then each firm's items joined."""
+        firms: list[np.ndarray] = []
+        said: list[str] = []
         for k, where in plan.items:
-            render = self.renders[k]
-            for i in np.flatnonzero(where).tolist():
-                out[i].append(render(i))
-        return [_finish(parts) for parts in out]
+            at = np.flatnonzero(where)
+            firms.append(at)
+            said += self.renders[k](at)
+        if not firms:
+            return ["—"] * self.m
+        # each firm's items in plan order: a stable sort by firm
+        order = np.argsort(np.concatenate(firms), kind="stable").tolist()
+        counts = np.bincount(np.concatenate(firms), minlength=self.m).tolist()
+        out: list[str] = []
+        at = 0
+        for n in counts:
+            if n == 1:
+                out.append(said[order[at]] or "—")
+            else:
+                out.append(_finish([said[j] for j in order[at: at + n]]))
+            at += n
+        return out
 
     def _register(self, render: Render, suffix: str, where: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Items (one text) for the firms in ``where``."""
         if not where.any():
             return []
-        self.renders.append(render if not suffix else (lambda i: render(i) + suffix))
+        self.renders.append(render if not suffix else (lambda firms: [t + suffix for t in render(firms)]))
         return [(len(self.renders) - 1, where.copy())]
 
     def plan(self, node: Node) -> _Plan:
@@ -151,11 +165,10 @@ class _RuleSetLacks:
 
         described = self.mover.describe(node)
 
-        def missing(i: int) -> str:
-            cells = cells_of(i) if cells_of is not None else ""
-            if cells:
-                return f"{wording.MISSING}：{described}{cells}"
-            return f"{described}无法计算（数据齐全但分母为0），待定"
+        def missing(firms: np.ndarray) -> list[str]:
+            cells = cells_of(firms) if cells_of is not None else [""] * len(firms)
+            return [f"{wording.MISSING}：{described}{c}" if c else f"{described}无法计算（数据齐全但分母为0），待定"
+                    for c in cells]
 
         items += self._register(missing, suffix, unknown)
         return _Plan(np.where(fail, move.cost, 0.0), items)
@@ -165,8 +178,8 @@ class _RuleSetLacks:
         dep = self.dep_costs.get(node.program)
         fail = status == FAIL
         cost = np.where(fail, dep[self.sub] if dep is not None else STUCK, 0.0)
-        items = self._register(lambda i: f"须先符合「{title}」（所缺见该项目）", suffix, fail)
-        items += self._register(lambda i: f"{wording.MISSING}：「{title}」待定（见该项目）", suffix, status == UNKNOWN)
+        items = self._register(constant(f"须先符合「{title}」（所缺见该项目）"), suffix, fail)
+        items += self._register(constant(f"{wording.MISSING}：「{title}」待定（见该项目）"), suffix, status == UNKNOWN)
         return _Plan(cost, items)
 
     # --- scores: the cheapest band moves that close the gap -----------------------------------------------------
@@ -181,9 +194,10 @@ class _RuleSetLacks:
         shown = self.vec(node.id).pmin
         stuck = given & (status != PASS)
 
-        def render(i: int) -> str:
-            return (f"{node.label}：按登记的得分{shown[i]:g}分（人工覆盖），要求{op_zh(node.op)}{node.mark:g}分，"
-                    "须经重新评价")
+        def render(firms: np.ndarray) -> list[str]:
+            need = f"要求{op_zh(node.op)}{node.mark:g}分"
+            return [f"{node.label}：按登记的得分{score:g}分（人工覆盖），{need}，须经重新评价"
+                    for score in shown[firms].tolist()]
 
         return _Plan(np.where(stuck, STUCK, plan.cost), plan.items + self._register(render, suffix, stuck))
 
@@ -208,24 +222,38 @@ class _RuleSetLacks:
             elif not (unknown[i] and open_parts_of(i)):
                 cost[i] = STUCK
 
-        def render(i: int) -> str:
-            got = f"{lo[i]:g}分" if lo[i] == hi[i] else f"{lo[i]:g}–{hi[i]:g}分"
-            head = f"{node.label}：当前{got}，要求{op_zh(op)}{mark[i]:g}分"
-            picked = choice[i]
-            if picked is None:
-                open_parts = open_parts_of(i)
-                if unknown[i] and open_parts:
-                    named = "、".join(_short(t) for t in open_parts[:3])
-                    more = f"等{len(open_parts)}项" if len(open_parts) > 3 else ""
-                    return f"{head}，取决于尚未确定的评分项（{named}{more}）"
-                return f"{head}，仅调整当年数据无法补足"
-            moves = "；".join(options[o].render(i) for o in picked)
-            if unknown[i]:
-                return f"{head}，确保通过需：{moves}"
-            best_case = "（待定评分项按最高分计）" if lo[i] != hi[i] else ""
-            return f"{head}{best_case}，需：{moves}"
+        def render(firms: np.ndarray) -> list[str]:
+            rows = firms.tolist()
+            # each option picked, worded at once for the firms that picked it
+            picked_by: dict[int, list[int]] = {}
+            for i in rows:
+                for o in choice[i] or ():
+                    picked_by.setdefault(o, []).append(i)
+            said = {o: dict(zip(who, options[o].render(np.array(who)), strict=True)) for o, who in picked_by.items()}
+            return [self._score_text(node, op, i, float(lo[i]), float(hi[i]), float(mark[i]), bool(unknown[i]),
+                                     choice[i], said, open_parts_of) for i in rows]
 
         return _Plan(cost, self._register(render, suffix, active))
+
+    @staticmethod
+    def _score_text(node: Node, op: str, i: int, lo: float, hi: float, mark: float, unknown: bool,
+                    picked: list[int] | None, said: dict[int, dict[int, str]],
+                    open_parts_of: Callable[[int], list[str]]) -> str:
+        """Firm i's text for a score: where it stands, and the band moves chosen (``said``: their texts)."""
+        got = f"{lo:g}分" if lo == hi else f"{lo:g}–{hi:g}分"
+        head = f"{node.label}：当前{got}，要求{op_zh(op)}{mark:g}分"
+        if picked is None:
+            open_parts = open_parts_of(i)
+            if unknown and open_parts:
+                named = "、".join(_short(t) for t in open_parts[:3])
+                more = f"等{len(open_parts)}项" if len(open_parts) > 3 else ""
+                return f"{head}，取决于尚未确定的评分项（{named}{more}）"
+            return f"{head}，仅调整当年数据无法补足"
+        moves = "；".join(said[o][i] for o in picked)
+        if unknown:
+            return f"{head}，确保通过需：{moves}"
+        best_case = "（待定评分项按最高分计）" if lo != hi else ""
+        return f"{head}{best_case}，需：{moves}"
 
     def _open(self, parts: list[Node]) -> Callable[[int], list[str]]:
         """For firm i, the parts whose points are still a range (expert scores not given, data missing); one list

@@ -295,51 +295,82 @@ class _Search:
         return first, last
 
     def _bisect(self, sel: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
-        """First doubling the change until the condition holds, then bisecting. A row whose answer is known to lie
-        in (``below``, ``above``] is evaluated only at changes inside it, and any row only while the outcome can
-        still change its answer: the steps, and so every number, are the same as evaluating every row at every
-        step."""
-        step, base, sign, cap = self.step, self.base[sel], self.sign[sel], self.cap[sel]
-        scale = np.maximum(np.abs(base), step)
+        """First doubling the change until the condition holds, then bisecting every row while any bracket is wider
+        than a quarter of the step. A row whose answer is known to lie in (``below``, ``above``] is evaluated only
+        at changes inside it, and any row only while the outcome can still change its answer: where the condition
+        does not turn back between the changes checked, the steps, and so every number, are those of evaluating
+        every row at every step (tests/test_lacks_golden.py compares the two)."""
+        step = self.step
+        lo, hi = np.zeros(len(sel)), np.zeros(len(sel))
+        ok = np.isfinite(above)
+        guessed = np.flatnonzero(ok)
+        lo[guessed], hi[guessed] = self._doubling(sel[guessed], above[guessed])  # as verified by the guess
+        rest = np.flatnonzero(~ok)
+        lo[rest], hi[rest], ok[rest] = self._double(sel[rest])
+        # a guessed row ends on the step it was guessed at or on the one below plus a step: where these are the
+        # same number, nothing the bisection meets changes its answer; its bracket still keeps the bisection of
+        # the other rows going while it is wide (as if it held from the guess on: only its width counts)
+        settled = np.isfinite(above) & (below + step == above)
+        out = np.where(settled, self.sign[sel] * above, math.nan)
+        s = np.flatnonzero(settled)
+        s_lo, s_hi, s_above = lo[s], hi[s], above[s]
+        r = np.flatnonzero(~settled)
+        lo, hi, ok, below, above = lo[r], hi[r], ok[r], below[r], above[r]
 
         def test(d: np.ndarray, rows: np.ndarray) -> np.ndarray:
             """The condition at ``d`` for the rows where ``rows`` is true; elsewhere as if it held from ``above``
             on (rows whose outcome is not read)."""
             out = d >= above
             unsure = np.flatnonzero(rows & (d > below) & (d < above))
-            out[unsure] = self.test(sel[unsure], d[unsure])
+            out[unsure] = self.test(sel[r[unsure]], d[unsure])
             return out
 
-        def shown(x: np.ndarray) -> np.ndarray:
-            """The multiple of the step the answer starts from when the bisection ends with its lower end at x."""
-            return np.maximum(np.ceil(x / step - 1e-6), 1.0)
-
-        lo = np.zeros(len(base))
-        hi = np.minimum(np.where(sign < 0, cap, scale / 64.0), cap)
-        ok = test(hi, np.ones(len(base), dtype=bool))
-        for _ in range(_EXPAND):
-            grow = ~ok & (hi < cap)
-            if not grow.any():
-                break
-            lo = np.where(grow, hi, lo)
-            hi = np.where(grow, np.minimum(hi * 2.0, cap), hi)
-            ok = np.where(grow, test(hi, grow), ok)
         for _ in range(_BISECT):
-            wide = ok & (hi - lo > step / 4)
-            if not wide.any():
+            wide = s_hi - s_lo > step / 4
+            s, s_lo, s_hi, s_above = s[wide], s_lo[wide], s_hi[wide], s_above[wide]
+            if not len(s) and not (ok & (hi - lo > step / 4)).any():
                 break  # every bracket is narrower than what is shown
             mid = (lo + hi) / 2.0
             # the lower end only moves within its bracket: once both ends start from the same multiple of the
             # step, the outcome changes nothing but the bracket's width, which halves either way
-            m_ok = test(mid, ok & (shown(lo) != shown(hi)))
+            m_ok = test(mid, ok & (_shown(lo, step) != _shown(hi, step)))
             hi = np.where(ok & m_ok, mid, hi)
             lo = np.where(ok & ~m_ok, mid, lo)
+            s_mid = (s_lo + s_hi) / 2.0
+            s_ok = s_mid >= s_above
+            s_hi, s_lo = np.where(s_ok, s_mid, s_hi), np.where(s_ok, s_lo, s_mid)
         # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or
         # else the next one (so the shown number never overshoots by a step)
-        rounded = shown(lo) * step
-        if sign.min() < 0:
+        sign, cap = self.sign[sel[r]], self.cap[sel[r]]
+        rounded = _shown(lo, step) * step
+        if len(sign) and sign.min() < 0:
             rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
         again = ok & ~test(rounded, ok)
         rounded = np.where(again, rounded + step, rounded)
         ok = ok & (~again | test(rounded, again))
-        return np.where(ok, sign * rounded, math.nan)
+        out[r] = np.where(ok, sign * rounded, math.nan)
+        return out
+
+    def _double(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The doubling: from a 64th of the lever's size (or the whole decrease), doubling the change until the
+        condition holds or the cap is reached. Per row: the last change that failed (0 if none), the last
+        change tried, and whether it holds."""
+        step, base, sign, cap = self.step, self.base[sel], self.sign[sel], self.cap[sel]
+        lo = np.zeros(len(sel))
+        if not len(sel):
+            return lo, lo.copy(), np.zeros(0, dtype=bool)
+        hi = np.minimum(np.where(sign < 0, cap, np.maximum(np.abs(base), step) / 64.0), cap)
+        ok = self.test(sel, hi)
+        for _ in range(_EXPAND):
+            grow = np.flatnonzero(~ok & (hi < cap))
+            if not len(grow):
+                break
+            lo[grow] = hi[grow]
+            hi[grow] = np.minimum(hi[grow] * 2.0, cap[grow])
+            ok[grow] = self.test(sel[grow], hi[grow])
+        return lo, hi, ok
+
+
+def _shown(x: np.ndarray, step: float) -> np.ndarray:
+    """The multiple of the step a search's answer starts from when its bisection ends with the lower end at x."""
+    return np.maximum(np.ceil(x / step - 1e-6), 1.0)

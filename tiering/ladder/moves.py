@@ -3,8 +3,8 @@
 Costs compare alternatives (the cheaper 直通车 or score path, the cheaper pair of band moves): a numeric change costs
 its relative size (+16 % = 0.16), one unit of a count from zero or a yes/no item (a certificate, an institution)
 costs 1, waiting costs the years waited, registering elsewhere costs 5, and what cannot be changed costs ∞.
-Everything numeric is computed for all the firms of a rule set at once; a text is written only for the moves that
-end up chosen (``render(i)``).
+Everything numeric is computed for all the firms of a rule set at once; texts are written only for the moves that
+end up chosen, for all the firms that need one text at once (``render(firms)``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ STUCK = 10.0
 """Cost of a gap that no change of this year's own numbers closes (it may still close by other means)."""
 _SIZES = (DType.MONEY, DType.INT)
 
-Render = Callable[[int], str]
+Render = Callable[[np.ndarray], list[str]]
+"""The texts of one move for the firms at the given positions (in that order)."""
 
 
 class _Ev:
@@ -56,7 +57,7 @@ class _Ev:
 
 @dataclass
 class Move:
-    """Per firm: the cost of a change, and how to say it for firm i (only asked for firms that need it)."""
+    """Per firm: the cost of a change, and how to say it for some firms (only asked for firms that need it)."""
 
     cost: np.ndarray
     render: Render
@@ -73,8 +74,14 @@ class Option:
     render: Render
 
 
-def _const(text: str) -> Render:
-    return lambda i: text
+def constant(text: str) -> Render:
+    """The same text for every firm."""
+    return lambda firms: [text] * len(firms)
+
+
+def _each(say: Callable[[int], str]) -> Render:
+    """A render from the text of one firm (for texts of a few firms: a criterion few firms fail)."""
+    return lambda firms: [say(i) for i in firms.tolist()]
 
 
 class Mover:
@@ -90,11 +97,13 @@ class Mover:
         """The criterion's short name: its metric's label when it tests a named metric, else its own label."""
         return self.metric_labels.get(id(node.expr), node.label) if node.expr is not None else node.label
 
-    def shown(self, node: TestNode, i: int) -> str:
-        """'研发费用占比（当前3.90%，要求≥4.00%）'."""
+    def shown(self, node: TestNode, firms: np.ndarray) -> list[str]:
+        """'研发费用占比（当前3.90%，要求≥4.00%）' for each of ``firms``."""
         v = self.vec(node.id)
-        now, need = wording.pair(float(v.value[i]), float(v.threshold[i]), node.unit)
-        return f"{self.describe(node)}（当前{now}，要求{op_zh(node.op)}{need}）"
+        name, op, unit = self.describe(node), op_zh(node.op), node.unit
+        pairs = (wording.pair(x, t, unit) for x, t in zip(v.value[firms].tolist(), v.threshold[firms].tolist(),
+                                                          strict=True))
+        return [f"{name}（当前{now}，要求{op}{need}）" for now, need in pairs]
 
     def test(self, node: TestNode, fail: np.ndarray) -> Move:
         """The cheapest change that makes a failing test pass, for the firms in ``fail``."""
@@ -102,41 +111,42 @@ class Mover:
         if node.text_field is not None:
             texts = v.text
             return Move(np.where(fail, RELOCATE, 0.0),
-                        lambda i: f"须满足：{node.label}（当前：{texts[i] if texts is not None else '缺失'}）")
+                        _each(lambda i: f"须满足：{node.label}（当前：{texts[i] if texts is not None else '缺失'}）"))
         assert node.expr is not None
         expr = node.expr
         bare = expr.field if isinstance(expr, FieldRef) else None
         if bare is not None and BY_ID[bare].dtype == DType.BOOL:
             want = bool(v.threshold[0]) if node.op == "==" else not bool(v.threshold[0])
             if want:
-                return Move(np.where(fail, YES_NO, 0.0), _const(f"需满足：{node.label}"))
+                return Move(np.where(fail, YES_NO, 0.0), constant(f"需满足：{node.label}"))
             text = f"{wording.IMPOSSIBLE}：{node.label}（当前：{BY_ID[bare].label}为是）"
-            return Move(np.where(fail, INF, 0.0), _const(text))
+            return Move(np.where(fail, INF, 0.0), constant(text))
         if node.op not in UPWARD:
-            return Move(np.where(fail, YES_NO, 0.0), lambda i: self.shown(node, i))
+            return Move(np.where(fail, YES_NO, 0.0), lambda firms: self.shown(node, firms))
         if bare is not None and BY_ID[bare].dtype in _SIZES and UPWARD[node.op] < 0:
             # a size cap (职工 ≤ 500, 销售收入 ≤ 2亿): shrinking the firm is not advice; a value derived under a
             # declared equivalent is named by the column the firm holds (当前营业收入…)
             held = _held_label(expr, v)
-            return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}，"
-                        f"当前{held(i)}{wording.of_field(bare, float(v.value[i]))}，超过上限")
+            return Move(np.where(fail, INF, 0.0), _each(lambda i: f"{wording.IMPOSSIBLE}：{node.label}，"
+                        f"当前{held(i)}{wording.of_field(bare, float(v.value[i]))}，超过上限"))
         fields = levers(expr, node.threshold.by)
         if fields and self.ctx is not None:
             return self._lever_test(node, fail, fields, bare is not None)
         if uses_age(expr) and not fields:
             return self._age(node, v, fail)
         if not fields and self.ctx is not None:
-            return Move(np.where(fail, INF, 0.0),
-                        lambda i: f"{wording.IMPOSSIBLE}：{self.shown(node, i)}，取决于往年数据")
-        return Move(np.where(fail, YES_NO, 0.0), lambda i: self.shown(node, i))
+            return Move(np.where(fail, INF, 0.0), lambda firms: [f"{wording.IMPOSSIBLE}：{t}，取决于往年数据"
+                                                                 for t in self.shown(node, firms)])
+        return Move(np.where(fail, YES_NO, 0.0), lambda firms: self.shown(node, firms))
 
     def _age(self, node: TestNode, v: Vec, fail: np.ndarray) -> Move:
         per_day = 1.0 / DAYS_PER_YEAR if node.unit == Unit.YEARS else 1.0
         if UPWARD[node.op] > 0:
             days = np.ceil((v.threshold - v.value) / per_day + (1 if node.op == ">" else 0) - 1e-9)
-            return Move(np.where(fail, days / DAYS_PER_YEAR, 0.0), lambda i: f"{node.label}：尚需等待{days[i]:g}天")
-        return Move(np.where(fail, INF, 0.0), lambda i: f"{wording.IMPOSSIBLE}：{node.label}"
-                    f"（当前{wording.of_unit(float(v.value[i]), node.unit)}）")
+            return Move(np.where(fail, days / DAYS_PER_YEAR, 0.0),
+                        _each(lambda i: f"{node.label}：尚需等待{days[i]:g}天"))
+        return Move(np.where(fail, INF, 0.0), _each(lambda i: f"{wording.IMPOSSIBLE}：{node.label}"
+                    f"（当前{wording.of_unit(float(v.value[i]), node.unit)}）"))
 
     def _lever_test(self, node: TestNode, fail: np.ndarray, fields: list[str], bare: bool) -> Move:
         assert self.ctx is not None and node.expr is not None
@@ -152,18 +162,23 @@ class Mover:
                                 sign * UPWARD[node.op], fail, gap))
         pick = _Pick(shifts, fail)
 
-        def render(i: int) -> str:
-            if not pick.found(i):
-                return f"{self.shown(node, i)}：仅调整{self.data_year}年数据无法满足（取决于往年数据）"
-            text = pick.say(i, self.change)
-            return text if bare else f"{self.shown(node, i)}：{text}"
+        def render(firms: np.ndarray) -> list[str]:
+            said = pick.say(firms, self.change)
+            if bare:
+                nowhere = f"：仅调整{self.data_year}年数据无法满足（取决于往年数据）"
+                lost = np.flatnonzero(~pick.found[firms])
+                for k, text in zip(lost.tolist(), self.shown(node, firms[lost]), strict=True):
+                    said[k] = text + nowhere
+                return said
+            return [f"{shown}：{text}" if text else f"{shown}：仅调整{self.data_year}年数据无法满足（取决于往年数据）"
+                    for shown, text in zip(self.shown(node, firms), said, strict=True)]
 
         return Move(np.where(fail, np.where(np.isfinite(pick.cost), pick.cost, STUCK), 0.0), render)
 
-    def change(self, s: Shift, i: int) -> str:
-        """'研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）'."""
-        old = float(s.base[i])
-        return wording.change(s.field, old, old + float(s.delta[i]), self.data_year)
+    def change(self, s: Shift, firms: np.ndarray) -> list[str]:
+        """'研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）' for each of ``firms``."""
+        old = s.base[firms]
+        return wording.changes(s.field, old, old + s.delta[firms], self.data_year)
 
     # --- points items ----------------------------------------------------------------------------------------
     def options(self, node: Node, item: int, active: np.ndarray) -> list[Option]:
@@ -221,7 +236,7 @@ class Mover:
                 reach = target & (node.table.index_vec(1.0 - v.value) == j)
                 band = node.table.bands[j]
                 want = f"需满足：{BY_ID[expr.field].label}（{node.label} {band.label}，得{node.band_range(j)[1]:g}分）"
-                out.append(Option(item, gain_lo, gain_hi, np.where(reach, YES_NO, INF), _const(want)))
+                out.append(Option(item, gain_lo, gain_hi, np.where(reach, YES_NO, INF), constant(want)))
             return out
         return self._band_moves(node, targets, fields, item)
 
@@ -280,9 +295,11 @@ class Mover:
         band = table.bands[j]
         gets = wording.of_unit(node.band_range(j)[1], Unit.POINTS)
 
-        def render(i: int) -> str:
-            now = table.bands[v.band[i]].label if v.band[i] >= 0 else "缺失"
-            return f"{node.label} {now} → {band.label}（{gets}）：{pick.say(i, self.change)}"
+        labels = [b.label for b in table.bands]
+
+        def render(firms: np.ndarray) -> list[str]:
+            return [f"{node.label} {labels[now] if now >= 0 else '缺失'} → {band.label}（{gets}）：{text}"
+                    for now, text in zip(v.band[firms].tolist(), pick.say(firms, self.change), strict=True)]
 
         return render
 
@@ -291,21 +308,21 @@ class Mover:
         """Renders '（缺失：2023年 销售收入（revenue）、2024年 研发费用总额（rd_expense））' for firm i: the blank
         cells the node's expressions read (:func:`tiering.engine.blanks.blank_cells`)."""
         if self.ctx is None:
-            return _const("")
+            return constant("")
         cells, blank = blank_cells(node, self.ctx, self.data_year)
         # one text per distinct set of blank cells: firm by firm, a NumPy call each costs seconds on 100k firms
         patterns, firm_pattern = distinct_rows(blank.T)
         texts = [_missing_text([c for c, gap in zip(cells, p, strict=True) if gap]) for p in patterns]
-        return lambda i: texts[firm_pattern[i]]
+        return lambda firms: [texts[k] for k in firm_pattern[firms].tolist()]
 
 
-def _held_label(expr: FieldRef, v: Vec) -> Render:
+def _held_label(expr: FieldRef, v: Vec) -> Callable[[int], str]:
     """'' for a firm whose value is its own; the label of the column it was derived from where a declared
     equivalent supplied it (the firm holds that column, not this one)."""
     eq = expr.equivalence
     texts = v.text
     if eq is None or texts is None:
-        return _const("")
+        return lambda i: ""
     other = BY_ID[eq.equals].label
     return lambda i: other if texts[i] else ""
 
@@ -329,20 +346,24 @@ class _Pick:
         self.up_cost, self.down_cost = up_costs[self.up, cols], down_costs[self.down, cols]
         self.cost = np.where(np.isfinite(self.up_cost), self.up_cost, self.down_cost)
         self.shifts = shifts
-        # read firm by firm while writing texts: plain lists are much faster to index than arrays
-        self._up, self._down = self.up.tolist(), self.down.tolist()
-        self._has_up, self._has_down = np.isfinite(self.up_cost).tolist(), np.isfinite(self.down_cost).tolist()
+        self.found = np.isfinite(self.up_cost) | np.isfinite(self.down_cost)
 
-    def found(self, i: int) -> bool:
-        return self._has_up[i] or self._has_down[i]
+    def say(self, firms: np.ndarray, change: Callable[[Shift, np.ndarray], list[str]]) -> list[str]:
+        """For each of ``firms``, the cheapest increase, with '，或' the cheapest decrease when there is one, else
+        the cheapest decrease; '' where no change is found. Each lever's changes are worded at once."""
+        has_up, has_down = np.isfinite(self.up_cost[firms]), np.isfinite(self.down_cost[firms])
+        up_texts = self._worded(firms, has_up, self.up[firms], change)
+        down_texts = self._worded(firms, has_down, self.down[firms], change)
+        return [u + "，或" + d if u and d else u or d for u, d in zip(up_texts, down_texts, strict=True)]
 
-    def say(self, i: int, change: Callable[[Shift, int], str]) -> str:
-        if self._has_up[i]:
-            text = change(self.shifts[self._up[i]], i)
-            if self._has_down[i]:
-                text += f"，或{change(self.shifts[self._down[i]], i)}"
-            return text
-        return change(self.shifts[self._down[i]], i)
+    def _worded(self, firms: np.ndarray, has: np.ndarray, which: np.ndarray,
+                change: Callable[[Shift, np.ndarray], list[str]]) -> list[str]:
+        out = [""] * len(firms)
+        for k, shift in enumerate(self.shifts):
+            at = np.flatnonzero(has & (which == k))
+            for j, text in zip(at.tolist(), change(shift, firms[at]), strict=True):
+                out[j] = text
+        return out
 
 
 def _missing_text(cells: list[tuple[str, int, str | None]]) -> str:

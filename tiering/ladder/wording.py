@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+
 from tiering.explain.format import value
 from tiering.fields import BY_ID, DType
 from tiering.rules.schema import Unit
@@ -57,37 +61,42 @@ def pair(x: float, t: float, unit: Unit) -> tuple[str, str]:
     return a, b
 
 
+def _formatter(dtype: DType, unit: str) -> Callable[[float], str]:
+    if dtype == DType.MONEY:
+        return money
+    if dtype == DType.RATIO:
+        return lambda x: "缺失" if x != x else percent(x)
+    return lambda x: "缺失" if x != x else f"{x:g}{unit}"
+
+
 _KIND = {f.id: f.dtype for f in BY_ID.values()}
 _UNIT = {f.id: f.unit for f in BY_ID.values()}
 _LABEL = {f.id: f.label for f in BY_ID.values()}
+_FORMAT = {f.id: _formatter(f.dtype, f.unit) for f in BY_ID.values()}
 
 
 def of_field(field: str, x: float) -> str:
     """A value of a field in its registry unit."""
-    if x != x:
-        return "缺失"
-    dtype = _KIND[field]
-    if dtype == DType.MONEY:
-        return money(x)
-    if dtype == DType.RATIO:
-        return percent(x)
-    return f"{x:g}{_UNIT[field]}"
+    return _FORMAT[field](x)
 
 
-def change(field: str, old: float, new: float, year: int | None = None) -> str:
-    """'研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）', 'Ⅰ类知识产权数量 还需1项（0项 → 1项）',
-    '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）'."""
-    dtype = _KIND[field]
+def changes(field: str, old: np.ndarray, new: np.ndarray, year: int | None = None) -> list[str]:
+    """Per pair of values, '研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）',
+    'Ⅰ类知识产权数量 还需1项（0项 → 1项）', '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）'."""
+    dtype, shown = _KIND[field], _FORMAT[field]
     name = _LABEL[field] if year is None else f"{_LABEL[field]}（{year}年）"
-    delta = new - old
-    span = f"{of_field(field, old)} → {of_field(field, new)}"
+    triples = zip(old.tolist(), new.tolist(), (new - old).tolist(), strict=True)
     if dtype == DType.INT:
         unit = _UNIT[field]
-        verb = f"还需{delta:g}{unit}" if delta > 0 else f"需减少{-delta:g}{unit}"
-        return f"{name} {verb}（{span}）"
+        return [f"{name} {f'还需{d:g}{unit}' if d > 0 else f'需减少{-d:g}{unit}'}（{shown(o)} → {shown(n)}）"
+                for o, n, d in triples]
     if dtype == DType.RATIO:
-        verb = "需提高" if delta > 0 else "需降低"
-        return f"{name} {verb}{_trim(f'{abs(delta) * 100:.2f}')}个百分点（{span}）"
-    verb = "需增加" if delta > 0 else "需减少"
-    rel = f"，{'+' if delta > 0 else '−'}{abs(delta) / abs(old) * 100:.1f}%" if old else ""
-    return f"{name} {verb}{money(abs(delta))}（{span}{rel}）"
+        return [f"{name} {'需提高' if d > 0 else '需降低'}{_trim(f'{abs(d) * 100:.2f}')}个百分点"
+                f"（{shown(o)} → {shown(n)}）" for o, n, d in triples]
+    return [f"{name} {'需增加' if d > 0 else '需减少'}{money(abs(d))}（{shown(o)} → {shown(n)}"
+            f"{_relative(o, d)}）" for o, n, d in triples]
+
+
+def _relative(old: float, delta: float) -> str:
+    """'，+4.7%': the change relative to the old amount ('' from zero)."""
+    return f"，{'+' if delta > 0 else '−'}{abs(delta) / abs(old) * 100:.1f}%" if old else ""
