@@ -193,7 +193,7 @@ def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: n
     return out
 
 
-_SECANT = 4
+_SECANT = 8
 INF = math.inf
 
 
@@ -238,15 +238,27 @@ class _Search:
         f0 = np.asarray(self.gap(self._patched(sel, d0), self.part[sel]), dtype=float)
         d1 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
         f1 = np.asarray(self.gap(self._patched(sel, d1), self.part[sel]), dtype=float)
+        going = np.ones(len(sel), dtype=bool)
         for _ in range(_SECANT):
             with np.errstate(divide="ignore", invalid="ignore"):
                 d2 = np.clip(d1 - f1 * (d1 - d0) / (f1 - f0), 0.0, cap)
-            moving = np.flatnonzero(np.isfinite(d2) & (np.abs(d2 - d1) > step / 8))
-            d0, f0 = d1.copy(), f1.copy()
-            d1 = np.where(np.isfinite(d2), d2, d1)
+            # a row stops once its step is below an eighth of the lever's (or cannot be taken): later steps would
+            # divide by a gap that no longer changes
+            close = going & np.isfinite(d2) & (np.abs(d2 - d1) <= step / 8)
+            d1[close] = d2[close]
+            going &= np.isfinite(d2) & ~close
+            moving = np.flatnonzero(going)
             if not len(moving):
                 break
-            f1[moving] = self.gap(self._patched(sel[moving], d1[moving]), self.part[sel[moving]])
+            f2 = np.asarray(self.gap(self._patched(sel[moving], d2[moving]), self.part[sel[moving]]), dtype=float)
+            # once the gap changes sign the root is kept between two changes (Illinois): the older end stays, its
+            # gap halved, while the newer ones fall on the same side; a convex gap (a ratio whose denominator the
+            # lever moves) would otherwise creep toward the root from one side
+            crossed = np.sign(f2) != np.sign(f1[moving])
+            held = ~crossed & (np.sign(f0[moving]) != np.sign(f1[moving]))
+            d0[moving] = np.where(held, d0[moving], d1[moving])
+            f0[moving] = np.where(held, f0[moving] / 2.0, f1[moving])
+            d1[moving], f1[moving] = d2[moving], f2
         below, above = np.full(len(sel), -INF), np.full(len(sel), INF)
         tried = np.flatnonzero(np.isfinite(f1))  # a value that cannot be computed gives no guess
         if len(tried):
