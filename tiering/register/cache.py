@@ -8,8 +8,8 @@ SHA-256 of the file's bytes, the path as given (messages name the file), the rea
 the code that reads it (so a changed reader never serves an old reading). The cache is only a shortcut: a
 missing, unreadable or unwritable entry is ignored and the file is read.
 
-Beside them, ``firms.sqlite`` holds every accepted row as JSON (field id -> cell; dates as ISO text, blank cells
-left out), indexed by 统一社会信用代码 and name: :func:`cached_firm` finds one firm's rows in it without loading
+Beside them, ``firms.sqlite`` holds every accepted row (one column per field; dates as ISO text, blank cells
+NULL), indexed by 统一社会信用代码 and name: :func:`cached_firm` finds one firm's rows in it without loading
 pandas or reading the whole panel, which is most of what a cold ``tiering explain`` would otherwise cost.
 
 The folder is ``register/`` inside the compiled-rule cache's folder (:func:`tiering.rules.cache.cache_dir`).
@@ -99,7 +99,8 @@ class CachedFirm:
     name: str
     """Its name in the data year's row."""
     rows: list[dict[str, Any]]
-    """One mapping per firm-year: field id -> cell (dates as ISO text; blank cells left out)."""
+    """One mapping per firm-year, in the register's order: field id -> cell (dates as ISO text; blank cells left
+    out)."""
 
 
 def cached_firm(path: Path, options: dict[str, Any], firm_id: str, data_year: int) -> CachedFirm | None:
@@ -114,20 +115,22 @@ def cached_firm(path: Path, options: dict[str, Any], firm_id: str, data_year: in
             return None
         conn = sqlite3.connect(f"{(folder / 'firms.sqlite').as_uri()}?mode=ro", uri=True)
         try:
-            found = conn.execute("SELECT uscc, name, year, cells FROM rows WHERE uscc = ? OR name = ? ORDER BY row",
-                                 (firm_id, firm_id)).fetchall()
+            cursor = conn.execute("SELECT * FROM rows WHERE uscc = ? OR name = ? ORDER BY rowid", (firm_id, firm_id))
+            found = cursor.fetchall()
             if not found:
-                found = conn.execute("SELECT uscc, name, year, cells FROM rows WHERE instr(name, ?) > 0 ORDER BY row",
-                                     (firm_id,)).fetchall()
+                cursor = conn.execute("SELECT * FROM rows WHERE instr(name, ?) > 0 ORDER BY rowid", (firm_id,))
+                found = cursor.fetchall()
+            columns = [d[0] for d in cursor.description]
             (sha256,) = conn.execute("SELECT sha256 FROM register").fetchone()
         finally:
             conn.close()
     except (OSError, sqlite3.Error, TypeError, ValueError):
         return None
-    names = [name for _, name, year, _ in found if year == data_year]
-    if len({uscc for uscc, _, _, _ in found}) != 1 or not names:
+    rows = [{c: v for c, v in zip(columns, row, strict=True) if v is not None} for row in found]
+    names = [r["name"] for r in rows if r["year"] == data_year]
+    if len({r["uscc"] for r in rows}) != 1 or not names:
         return None
-    return CachedFirm(sha256, found[0][0], names[0], [json.loads(cells) for _, _, _, cells in found])
+    return CachedFirm(sha256, rows[0]["uscc"], names[0], rows)
 
 
 def _load(folder: Path, path: Path) -> Register | None:
@@ -164,28 +167,43 @@ def _store(folder: Path, register: Register) -> None:
 
 
 def _store_firms(target: Path, register: Register) -> None:
-    """Every accepted row as JSON in an SQLite table indexed by code and name (see :func:`cached_firm`)."""
+    """Every accepted row in an SQLite table, one column per field, indexed by code and name (see
+    :func:`cached_firm`); written column by column, so a large register costs seconds, not a JSON text per row."""
+    frame = register.frame
+    names = ", ".join(_quoted(c) for c in frame.columns)
     conn = sqlite3.connect(target)
     try:
         with conn:
             conn.execute("CREATE TABLE register (sha256 TEXT NOT NULL)")
             conn.execute("INSERT INTO register VALUES (?)", (register.sha256,))
-            conn.execute("CREATE TABLE rows (row INTEGER PRIMARY KEY, uscc TEXT NOT NULL, name TEXT NOT NULL, "
-                         "year INTEGER NOT NULL, cells TEXT NOT NULL)")
-            conn.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", (
-                (i, str(r["uscc"]), str(r["name"]), int(r["year"]), json.dumps(
-                    {k: v for k, v in r.items() if not is_missing(v)}, ensure_ascii=False, default=_cell))
-                for i, r in enumerate(register.frame.to_dict("records"))))
+            conn.execute(f"CREATE TABLE rows ({names})")
+            conn.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * len(frame.columns))})",
+                             zip(*(_column(frame[c]) for c in frame.columns), strict=True))
             conn.execute("CREATE INDEX rows_uscc ON rows (uscc)")
             conn.execute("CREATE INDEX rows_name ON rows (name)")
     finally:
         conn.close()
 
 
+def _quoted(name: object) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _column(values: Any) -> list[Any]:
+    """A column of the panel as SQLite values: NULL for a blank cell (SQLite stores NaN as NULL), dates as ISO
+    text, numbers and texts as they are."""
+    kind = values.dtype.kind
+    if kind in "fiub":
+        return values.tolist()  # type: ignore[no-any-return]
+    if kind == "M":
+        values = values.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return [None if is_missing(v) else _cell(v) for v in values.tolist()]
+
+
 def _cell(value: Any) -> Any:
-    """A cell JSON has no type for: a date or timestamp as ISO text, a NumPy number as a Python one."""
+    """A cell of a column of mixed values: a date or timestamp as ISO text, a NumPy number as a Python one."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if hasattr(value, "item"):
         return value.item()
-    raise TypeError(f"cell {value!r} cannot be kept in the register cache")
+    return value
