@@ -6,15 +6,18 @@ import datetime as dt
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from tiering import exit_codes
-from tiering.app.selection import DEFAULT_POLICY, selection_inputs
+from tiering.app.selection import DEFAULT_POLICY, SelectionInputs, selection_inputs
 from tiering.audit.db import store_path
 from tiering.audit.lists import decided_list
 from tiering.cli.common import (
+    echo_intake,
     evaluation_purpose,
     fail,
     fail_listing,
+    header_row,
     load_rules,
     out_folder_options,
     parse_pins,
@@ -25,13 +28,22 @@ from tiering.cli.common import (
     rules_options,
     year_option,
 )
+from tiering.cli.partitioned import PARTITIONED_RUN_FILES, chosen_engine, classify_in_partitions, engine_options
 from tiering.cli.progress import terminal_progress
 from tiering.register import Register
-from tiering.report.data import DEFAULT_INDICATORS, build_report_data
-from tiering.report.from_run import recorded_run
+from tiering.report.data import (
+    DEFAULT_INDICATORS,
+    ReportData,
+    ReportReduce,
+    build_report_data,
+    previous_rules,
+    report_from_parts,
+)
+from tiering.report.from_run import RecordedRun, recorded_run
 from tiering.report.write import WRITTEN as REPORT_FILES
 from tiering.report.write import write_briefs, write_report
 from tiering.rules.compile import CompiledRuleSet
+from tiering.scale import ReadOptions
 from tiering.selection.policy import PolicyError
 from tiering.targets import PlanError, load_plan, track_plan
 
@@ -50,21 +62,33 @@ def _indicators(specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _from_run(run_id: str, register_path: Path | None, store: Path | None, year: int | None,
-              read: tuple[str | None, str | None, str | None]) -> tuple[Register, list[CompiledRuleSet], int, dt.date,
-                                                                       str]:
-    """Register, rule sets, year and date of recorded run ``run_id``, with a note naming the run."""
+def _recorded(run_id: str, register_path: Path | None, store: Path | None, year: int | None) -> RecordedRun:
+    """Recorded run ``run_id`` (its rule sets, year and date), given with the register it classified."""
     if register_path is None:
         fail(f"'{run_id}' is not a file, so it is read as an audit run id; give the register that run classified "
              "with --register FILE (the store keeps decisions and trace, not the register's data)", exit_codes.USAGE)
     run = recorded_run(store_path(store), run_id)
     if year is not None and year != run.year:
         fail(f"run {run_id} classified application year {run.year}, not --year {year}; drop --year", exit_codes.USAGE)
-    register = read_register(register_path, *read)
-    if register.sha256 != run.input_sha256:
-        fail(f"{register_path} is not the file run {run_id} classified: SHA-256 {register.sha256[:16]}… ≠ recorded "
+    return run
+
+
+def _check_register(run: RecordedRun, register_path: Path, sha256: str) -> str:
+    """A note naming the run, once ``register_path`` (of SHA-256 ``sha256``) is the register it classified."""
+    if sha256 != run.input_sha256:
+        fail(f"{register_path} is not the file run {run.run_id} classified: SHA-256 {sha256[:16]}… ≠ recorded "
              f"{run.input_sha256[:16]}… ({run.input_file}); use that file, or report on today's data without a run id")
-    note = f"报告依据审计记录 {run_id}：规则版本 {'、'.join(r.id for r in run.rulesets)}，评价日期 {run.eval_date}"
+    return f"报告依据审计记录 {run.run_id}：规则版本 {'、'.join(r.id for r in run.rulesets)}，评价日期 {run.eval_date}"
+
+
+def _from_run(run_id: str, register_path: Path | None, store: Path | None, year: int | None,
+              read: tuple[str | None, str | None, str | None]) -> tuple[Register, list[CompiledRuleSet], int, dt.date,
+                                                                       str]:
+    """Register, rule sets, year and date of recorded run ``run_id``, with a note naming the run."""
+    run = _recorded(run_id, register_path, store, year)
+    assert register_path is not None
+    register = read_register(register_path, *read)
+    note = _check_register(run, register_path, register.sha256)
     return register, run.rulesets, run.year, run.eval_date, note
 
 
@@ -109,6 +133,7 @@ def _from_run(run_id: str, register_path: Path | None, store: Path | None, year:
                                               "(briefs/NN_统一社会信用代码.pdf).")
 @register_options
 @rules_options
+@engine_options
 def report(source: str, year: int | None, run_register: Path | None, store: Path | None, out_dir: Path | None,
            overwrite: bool,
            plan_path: Path | None, plan_years: tuple[int, ...], firms: tuple[str, ...], all_firms: bool,
@@ -116,7 +141,8 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
            cultivated_paths: tuple[Path, ...], no_selection: bool, briefs: bool,
            money_unit: str | None, encoding: str | None, sheet: str | None, rules_dir: Path | None,
            pins: tuple[str, ...], eval_date: dt.date | None, programs: tuple[str, ...], purpose: str,
-           certified: int | None) -> None:
+           certified: int | None, engine: str | None, partition_size: int, scheduler: str | None,
+           workers: int) -> None:
     """Write report.xlsx, report.html and firms/<统一社会信用代码>.html for one application year.
 
     SOURCE is a register file (classified now with the rules in force), or the id of a run recorded by
@@ -125,12 +151,52 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     Examples: tiering report datasets/generated/panel_s42.csv --year 2025 --out out/report-2025
     --plan rules/plans/dongli-kjxzxqy-2011.yaml --plan-year 2015 --plan-year 2024;
     tiering report RUN_ID --register datasets/generated/panel_s42.csv --out out/report-run
+
+    With --engine local or dask the register is classified in partitions of whole firms (its Parquet parts written
+    into --out): the counts, pyramid, transitions, indicator distributions and cultivation list are reduced from
+    the partitions and equal a whole report's, while memory holds one partition; the per-firm tables stay in the
+    parts (no per-program, 尚缺 or 追溯 sheets, no firm pages), and --plan is left to tiering targets.
     """
+    engine = chosen_engine(engine, scheduler)
+    written_here = REPORT_FILES + (PARTITIONED_RUN_FILES if engine != "single" else ())
     if out_dir is not None:
-        prepare_out_dir(out_dir, overwrite, REPORT_FILES)
+        prepare_out_dir(out_dir, overwrite, written_here)
     library = load_rules(rules_dir)
     read = (money_unit, encoding, sheet)
     notes: list[str] = []
+    if engine != "single":
+        if plan_path is not None or firms or all_firms:
+            raise click.UsageError(f"--engine {engine} 的报告不含计划跟踪与逐家说明页：去掉 --plan、--firm、--all-firms"
+                                   "（计划用 tiering targets，单家企业用 tiering explain）")
+        if Path(source).exists():
+            if year is None:
+                fail("--year is required when reporting on a register, e.g. --year 2025", exit_codes.USAGE)
+            rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
+                                         evaluation_purpose(purpose, certified))
+            register_path, recorded = Path(source), None
+        else:
+            recorded = _recorded(source, run_register, store, year)
+            rulesets, year, on, register_path = recorded.rulesets, recorded.year, recorded.eval_date, run_register
+        folder = out_dir or Path("out") / f"report-{year}"
+        if out_dir is None:
+            prepare_out_dir(folder, overwrite, written_here)
+        inputs = None if no_selection else _selection_inputs(policy_path, model_path, cultivated_paths, None)
+        before, before_on, why = previous_rules(library, rulesets, year)
+        reduce = ReportReduce(_indicators(indicators), before, before_on, inputs)
+        assert register_path is not None
+        parts = classify_in_partitions(register_path, ReadOptions(money_unit, encoding, sheet, header_row()),
+                                       rulesets, year, on, folder, engine, partition_size, scheduler, workers, reduce)
+        echo_intake(parts.register)
+        if not parts.provenance.rows_accepted:
+            fail(f"no usable rows in {register_path} ({parts.register.rows_read} read, "
+                 f"{parts.register.rows_refused} refused)")
+        if recorded is not None:
+            notes.append(_check_register(recorded, register_path, parts.register.sha256))
+        data = report_from_parts(parts.reduced, parts.provenance, parts.summary, rulesets, year, reduce, why, count)
+        data.notes[:0] = [*notes, f"分区运行（每区约 {partition_size} 家企业）：逐家结果、层级与追溯在 {folder} 的 "
+                                  "结果/、层级/、trace/（Parquet 数据集），报告中的计数与分布由各分区汇总"]
+        _write(data, folder, [], briefs, store, source)
+        return
     if Path(source).is_file():
         if year is None:
             fail("--year is required when reporting on a register file, e.g. --year 2025", exit_codes.USAGE)
@@ -155,19 +221,11 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
             fail_listing(exc.problems, f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
         tracking = track_plan(register, library, plan, list(plan_years), parse_pins(pins))
     progress = terminal_progress()
-    inputs = None
-    if not no_selection:
-        try:
-            inputs = selection_inputs(policy_path, model_path, cultivated_paths, register.frame)
-        except PolicyError as exc:
-            fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按下面的行号修改")
+    inputs = None if no_selection else _selection_inputs(policy_path, model_path, cultivated_paths, register.frame)
     data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators), inputs,
                              count, progress)
     data.notes[:0] = notes
-    if data.selection is not None:
-        data.decided = decided_list(store_path(store), year)
-    if not Path(source).is_file():
-        data.run_id = source
+    assert data.run is not None
     evaluated = [str(u) for u in data.run.evaluation.firms]
     chosen = list(firms)
     if all_firms or (not chosen and len(evaluated) <= MAX_AUTO_FIRM_PAGES):
@@ -179,7 +237,25 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
     if unknown:
         fail(f"--firm {', '.join(unknown)}: not among the firms evaluated for {year} "
              f"(no accepted row of fiscal year {year - 1} in {source_path})")
-    for path in write_report(data, folder, chosen, progress)[:2]:
+    _write(data, folder, chosen, briefs, store, source)
+
+
+def _selection_inputs(policy_path: Path, model_path: Path | None, cultivated_paths: tuple[Path, ...],
+                      panel: pd.DataFrame | None) -> SelectionInputs:
+    try:
+        return selection_inputs(policy_path, model_path, cultivated_paths, panel)
+    except PolicyError as exc:
+        fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按下面的行号修改")
+
+
+def _write(data: ReportData, folder: Path, chosen: list[str], briefs: bool, store: Path | None, source: str) -> None:
+    """The committee's decisions beside the list, then the workbook, the HTML report, the firm pages in ``chosen``
+    and (with ``briefs``) the list's PDF briefs, each file named as written."""
+    if data.selection is not None:
+        data.decided = decided_list(store_path(store), data.year)
+    if not Path(source).exists():
+        data.run_id = source
+    for path in write_report(data, folder, chosen, terminal_progress())[:2]:
         click.echo(f"写出 wrote {path}")
     if chosen:
         click.echo(f"写出 wrote {len(chosen)} firm pages in {folder / 'firms'}")

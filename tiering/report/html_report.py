@@ -28,7 +28,7 @@ def _img(uri: str, alt: str) -> str:
 
 
 def _header(data: ReportData) -> str:
-    p = data.run.provenance
+    p = data.provenance
     return (f"<h1>{TITLE}（{data.year} 年申报，依据 {data.year - 1} 年度数据）</h1>"
             f'<p class="meta">名录 {esc(p.input_file)}（SHA-256 {p.input_sha256[:12]}…）；评价日期 {p.eval_date}；'
             f"读取 {p.rows_read} 行，接受 {p.rows_accepted} 行，拒收 {p.rows_refused} 行；"
@@ -36,12 +36,11 @@ def _header(data: ReportData) -> str:
 
 
 def _summary(data: ReportData) -> str:
-    return "<section><h2>一、各项目评价结果</h2>" + table(headers_zh(data.run.summary)) + "</section>"
+    return "<section><h2>一、各项目评价结果</h2>" + table(headers_zh(data.summary)) + "</section>"
 
 
 def _pyramid(data: ReportData) -> str:
-    counts = data.tiers["highest_rung"].value_counts()
-    levels = [(name, int(counts.get(name, 0))) for name in data.levels]
+    levels = data.levels
     chart = charts.pyramid(levels, f"{data.year} 年梯队金字塔（按企业达到的最高层级）")
     frame = pd.DataFrame(levels[::-1], columns=["层级", "企业数"])
     return (f"<section><h2>二、梯队金字塔</h2>{_img(chart, '梯队金字塔')}{table(frame)}"

@@ -69,12 +69,23 @@ def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, rulesets: list[
 
     Both years' rungs are named by this year's ``rulesets`` (last year's versions may differ in being provisional,
     and a rung is the same step of the ladder either way)."""
-    titles = {NO_RUNG: NO_RUNG_TEXT, **{rung: title for rung, _, title in ladder(rulesets)}}
-    order = list(titles.values())
+    titles = _titles(rulesets)
     named = [t.assign(highest_rung=t["rung"].map(titles))[["uscc", "highest_rung"]] for t in (before, after)]
     joined = named[0].merge(named[1], on="uscc", how="outer", suffixes=("_before", "_after"))
     joined = joined.fillna({"highest_rung_before": "（上年无数据）", "highest_rung_after": "（本年无数据）"})
     matrix = pd.crosstab(joined["highest_rung_before"], joined["highest_rung_after"])
+    return ordered_matrix(matrix, rulesets, before_year, after_year)
+
+
+def _titles(rulesets: list[CompiledRuleSet]) -> dict[int, str]:
+    return {NO_RUNG: NO_RUNG_TEXT, **{rung: title for rung, _, title in ladder(rulesets)}}
+
+
+def ordered_matrix(matrix: pd.DataFrame, rulesets: list[CompiledRuleSet], before_year: int,
+                   after_year: int) -> pd.DataFrame:
+    """A transition count table (rungs by title) with its rows and columns in ladder order, named by year; the
+    sum of several firms' tables (each partition's) reads as one."""
+    order = list(_titles(rulesets).values())
     rows = [x for x in ["（上年无数据）", *order] if x in matrix.index]
     cols = [x for x in [*order, "（本年无数据）"] if x in matrix.columns]
     matrix = matrix.reindex(index=rows, columns=cols, fill_value=0)

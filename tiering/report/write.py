@@ -31,18 +31,17 @@ WRITTEN = (WORKBOOK_FILE, HTML_FILE, FIRMS_DIR, BRIEFS_DIR)
 
 def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     """Sheet name → table, in the order the bureau reads them."""
-    run = data.run
-    sheets: dict[str, pd.DataFrame] = {"汇总": run.summary}
-    levels = data.tiers["highest_rung"].value_counts()
-    sheets["梯队"] = pd.DataFrame({"level": data.levels[::-1],
-                                  "firms": [int(levels.get(x, 0)) for x in data.levels[::-1]]})
+    sheets: dict[str, pd.DataFrame] = {"汇总": data.summary}
+    sheets["梯队"] = pd.DataFrame(data.levels[::-1], columns=["level", "firms"])
     outcome_cols = ["uscc", "name", "program_title", "ruleset_id", "outcome_zh", "score_min", "score_max",
                     "score_source", "path", "failed", "missing"]
-    for title, group in run.outcomes.groupby("program_title", sort=False, observed=True):
-        sheets[str(title)[:31]] = group[outcome_cols]
-    sheets["尚缺"] = data.tiers
-    if len(data.trace) <= EXCEL_MAX_ROWS:
-        sheets["追溯"] = unit_column(data.trace[READABLE_COLUMNS], data.run.rulesets)
+    if data.run is not None:  # a report of partitions has its per-firm tables in the run's Parquet datasets
+        for title, group in data.run.outcomes.groupby("program_title", sort=False, observed=True):
+            sheets[str(title)[:31]] = group[outcome_cols]
+    if data.tiers is not None:
+        sheets["尚缺"] = data.tiers
+    if data.trace is not None and len(data.trace) <= EXCEL_MAX_ROWS:
+        sheets["追溯"] = unit_column(data.trace[READABLE_COLUMNS], data.rulesets)
     if data.selection is not None:
         decided = list_table(data.decided) if data.decided is not None else pd.DataFrame()
         sheets["培育名单"] = beside_list(data.selection.selected[SELECTION_COLUMNS], decided)
@@ -58,18 +57,22 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
 def about_rows(data: ReportData) -> list[tuple[str, str]]:
     """The 说明 sheet: run id, input hash, rule versions and the report's notes."""
     decided = [("名单决定", decided_note(data.decided))] if data.decided is not None else []
-    return [("运行编号", data.run_id), *data.run.provenance.rows(), ("生成日期", today()), *decided,
+    return [("运行编号", data.run_id), *data.provenance.rows(), ("生成日期", today()), *decided,
             *[("说明", n) for n in data.notes]]
 
 
 def firm_pages(data: ReportData, firms: list[str], progress: Progress | None = None) -> dict[str, tuple[str, str]]:
     """uscc → (title, HTML body) of the printable page of each firm in ``firms`` (firms without data for the year
-    are skipped): ladder programs first (bottom rung up), then the others; ``progress`` hears of every firm done."""
+    are skipped): ladder programs first (bottom rung up), then the others; ``progress`` hears of every firm done.
+    Only a report of a whole run has them (``data.run``)."""
+    if not firms:
+        return {}
+    assert data.run is not None and data.tiers is not None
     evaluation = data.run.evaluation
     names = dict(zip(evaluation.firms, evaluation.names, strict=True))
     tiers = data.tiers.set_index("uscc")
-    ordered = sorted(data.run.rulesets, key=lambda r: (r.meta.rung is None, r.meta.rung or 0, r.program))
-    p = data.run.provenance
+    ordered = sorted(data.rulesets, key=lambda r: (r.meta.rung is None, r.meta.rung or 0, r.program))
+    p = data.provenance
     rules = "、".join(f"{r['id']}（{r['version']}，SHA-256 {r['sha256'][:12]}）" for r in p.rulesets)
     stamp = (f"运行编号 {data.run_id}；名录 {Path(p.input_file).name} SHA-256 {p.input_sha256}；"
              f"评价日期 {p.eval_date}；生成日期 {today()}；规则版本 {rules}")
@@ -108,7 +111,7 @@ def write_briefs(data: ReportData, out_dir: Path) -> list[Path]:
     # fpdf and pypdf load only when briefs are asked for (--briefs): a report without them starts faster
     from tiering.selection.brief_pdf import BriefStamp, write_pdf_briefs
 
-    p = data.run.provenance
+    p = data.provenance
     rules = "、".join(f"{r['id']}（{r['version']}）" for r in p.rulesets)
     stamp = BriefStamp(data.run_id, Path(p.input_file).name, p.input_sha256, rules, today())
     return write_pdf_briefs(data.selection, out_dir / BRIEFS_DIR, stamp)

@@ -1,12 +1,14 @@
-"""The cultivation list of a register classified in partitions is the list of the whole register: each partition
-gives its firms' statuses and component values (tiering.app.selection.selection_part), and the percentiles, order
-and pick are made over every candidate at once (select_parts)."""
+"""What needs every firm, reduced from the partitions of a register: the cultivation list (each partition gives its
+firms' statuses and component values, tiering.app.selection.selection_part; the percentiles, order and pick are
+made over every candidate at once, select_parts) and the report's counts, pyramid, transitions and indicator
+distributions (tiering.report.data.ReportReduce) equal those of the whole register."""
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -16,6 +18,7 @@ from tiering.app.selection import DEFAULT_POLICY, select, select_parts, selectio
 from tiering.cli import main
 from tiering.datasets import generate_panel, write_register
 from tiering.register import load_register
+from tiering.report.data import DEFAULT_INDICATORS, ReportReduce, build_report_data, previous_rules, report_from_parts
 from tiering.rules.library import load_library
 from tiering.scale import classify_partitioned
 
@@ -31,8 +34,13 @@ def register_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def rules():
-    return rules_in_force(load_library(), YEAR)
+def library():
+    return load_library()
+
+
+@pytest.fixture(scope="module")
+def rules(library):
+    return rules_in_force(library, YEAR)
 
 
 @pytest.mark.parametrize("model", [None, MODEL], ids=["policy", "model"])
@@ -75,3 +83,45 @@ def test_select_with_an_engine_writes_the_same_list_and_records_the_run(register
     assert len(list((tmp_path / "parts" / "结果").glob("part-*.parquet"))) >= 7
     verified = CliRunner().invoke(main, ["audit", "verify", "--store", str(store)])
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_report_reduced_from_partitions_shows_the_whole_registers_counts_and_distributions(register_file, library,
+                                                                                            rules, tmp_path) -> None:
+    rulesets, on = rules
+    register = load_register(register_file)
+    whole = build_report_data(register, library, rulesets, YEAR, on, None, DEFAULT_INDICATORS,
+                              selection_inputs(DEFAULT_POLICY, None, [], register.frame), 12)
+    before, before_on, why = previous_rules(library, rulesets, YEAR)
+    reduce = ReportReduce(DEFAULT_INDICATORS, before, before_on, selection_inputs(DEFAULT_POLICY, None, [], None))
+    run = classify_partitioned(register_file, rulesets, YEAR, on, tmp_path, 40, reduce=reduce)
+    parts = report_from_parts(run.reduced, run.provenance, run.summary, rulesets, YEAR, reduce, why, 12)
+    assert run.partitions >= 7 and parts.run is None and parts.trace is None
+    pd.testing.assert_frame_equal(parts.summary, whole.summary)
+    assert parts.levels == whole.levels and sum(n for _, n in parts.levels) == len(whole.tiers)
+    assert dict(parts.levels)["科技型中小企业"] > 50
+    pd.testing.assert_frame_equal(parts.transitions, whole.transitions)
+    assert int(parts.transitions.to_numpy().sum()) > len(whole.tiers)  # firms of either year, new and gone ones too
+    assert [(i.program, i.criterion_id, i.label, i.thresholds, i.unit) for i in parts.indicators] == \
+        [(i.program, i.criterion_id, i.label, i.thresholds, i.unit) for i in whole.indicators]
+    for mine, theirs in zip(parts.indicators, whole.indicators, strict=True):
+        np.testing.assert_array_equal(np.sort(mine.values), np.sort(theirs.values))
+    pd.testing.assert_frame_equal(parts.selection.ranked, whole.selection.ranked)
+    assert parts.notes == whole.notes
+
+
+def test_report_with_an_engine_writes_the_whole_reports_counts_and_list(register_file, tmp_path) -> None:
+    args = ["report", str(register_file), "--year", str(YEAR), "--n", "12"]
+    whole = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    parted = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "parts"), "--engine", "local",
+                                       "--partition-size", "40", "--workers", "1"])
+    assert parted.exit_code == 0, parted.output
+    assert "报告中的计数与分布由各分区汇总" in parted.output
+    for sheet in ("汇总", "梯队", "培育名单", "递补"):
+        pd.testing.assert_frame_equal(pd.read_excel(tmp_path / "parts" / "report.xlsx", sheet_name=sheet),
+                                      pd.read_excel(tmp_path / "whole" / "report.xlsx", sheet_name=sheet))
+    assert "尚缺" not in pd.ExcelFile(tmp_path / "parts" / "report.xlsx").sheet_names
+    page = (tmp_path / "parts" / "report.html").read_text(encoding="utf-8")
+    assert "四、年度层级变化" in page and "三、关键指标分布与门槛" in page
+    refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "p2"), "--engine", "local", "--all-firms"])
+    assert refused.exit_code == 2 and "tiering explain" in refused.output
