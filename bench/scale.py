@@ -5,9 +5,10 @@
 
 Each case is the command an analyst types (``tiering classify … --engine local|dask``), run in a fresh process;
 wall time is measured around it, CPU time and peak memory from the operating system's accounting of the finished
-process and every process it waited for (``getrusage(RUSAGE_CHILDREN)``). Peak memory is the largest single
-process's high-water mark (for Dask, the driver or one worker, whichever is larger), not a sum. Registers are
-generated once into ``--work`` and reused.
+process and every process it waited for (``getrusage(RUSAGE_CHILDREN)``). "peak" is the largest single
+process's high-water mark (the driver or one worker, whichever is larger); "all" is the largest sum of resident
+memory over the command and every process under it (the local engine's and Dask's workers, the driver), sampled
+every 0.2 s — what the machine must hold. Registers are generated once into ``--work`` and reused.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,14 +51,37 @@ def measure(label: str, firms: int, args: list[str]) -> dict[str, object]:
     CPU time much less)."""
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", WATCH, *TIERING, *args], capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    code, cpu, peak = json.loads(done.stdout.strip().splitlines()[-1])
-    if code not in (0, 1):
-        print(done.stderr[-2000:], file=sys.stderr)
+    with tempfile.TemporaryFile() as err:
+        watch = subprocess.Popen([sys.executable, "-c", WATCH, *TIERING, *args], stdout=subprocess.PIPE, stderr=err)
+        total = _tree_peak(watch)
+        out = watch.communicate()[0].decode()
+        wall = time.perf_counter() - start
+        code, cpu, peak = json.loads(out.strip().splitlines()[-1])
+        if code not in (0, 1):
+            err.seek(0)
+            print(err.read().decode(errors="replace")[-2000:], file=sys.stderr)
     return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "ms_per_firm": round(cpu / firms * 1000, 3), "peak_gib": round(peak / 2**20, 2), "exit": code,
+            "ms_per_firm": round(cpu / firms * 1000, 3), "peak_gib": round(peak / 2**20, 2),
+            "total_gib": round(total / 2**30, 2), "exit": code,
             "load": f"{load_before:.1f}–{os.getloadavg()[0]:.1f}"}
+
+
+def _tree_peak(watch: subprocess.Popen[bytes]) -> int:
+    """The largest sum of resident memory over the command and every process under it (the local engine's and
+    Dask's workers run at once), sampled every 0.2 s until it ends: what the machine must hold."""
+    import psutil
+
+    root, peak = psutil.Process(watch.pid), 0
+    while watch.poll() is None:
+        total = 0
+        try:
+            for proc in [root, *root.children(recursive=True)]:
+                total += proc.memory_info().rss
+        except psutil.Error:  # a process ended while being read: this sample is short, the next one is not
+            pass
+        peak = max(peak, total)
+        time.sleep(0.2)
+    return peak
 
 
 def main() -> None:
@@ -65,6 +90,8 @@ def main() -> None:
     parser.add_argument("--panel-firms", type=int, default=500_000,
                         help="firms of the long panel (10 years each: 5M firm-years by default; 0 skips it)")
     parser.add_argument("--partition-size", type=int, default=None, help="firms per partition (default: the CLI's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of the local engine's cases (default: the CLI's, 2)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask cases")
     parser.add_argument("--dask-firms", type=int, default=None,
                         help="firms of the register the Dask cases classify (default: --firms)")
@@ -72,6 +99,7 @@ def main() -> None:
     ns = parser.parse_args()
     ns.work.mkdir(parents=True, exist_ok=True)
     size = [] if ns.partition_size is None else ["--partition-size", str(ns.partition_size)]
+    local = ["--engine", "local", *([] if ns.workers is None else ["--workers", str(ns.workers)])]
 
     def classify(register: Path, out: str, *engine: str) -> list[str]:
         return ["classify", str(register), "--year", "2025", "--out", str(ns.work / out), "--overwrite",
@@ -79,11 +107,11 @@ def main() -> None:
 
     main_register = generated(ns.work, ns.firms, "2021-2024", 1)
     rows = [measure(f"{ns.firms:,} firms × 4 years, local engine", ns.firms,
-                    classify(main_register, "local", "--engine", "local"))]
+                    classify(main_register, "local", *local))]
     if ns.panel_firms:
         panel = generated(ns.work, ns.panel_firms, "2015-2024", 2)
         rows.append(measure(f"{ns.panel_firms:,} firms × 10 years, local engine", ns.panel_firms,
-                            classify(panel, "panel", "--engine", "local")))
+                            classify(panel, "panel", *local)))
     if not ns.skip_dask:
         dask_firms = ns.dask_firms or ns.firms
         dask_register = generated(ns.work, dask_firms, "2021-2024", 1)
@@ -92,10 +120,11 @@ def main() -> None:
                                 classify(dask_register, f"dask{workers}", "--engine", "dask", "--workers",
                                          str(workers))))
     width = max(len(str(r["case"])) for r in rows)
-    print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'CPU ms/firm':>11}  {'peak GiB':>8}  exit  load avg")
+    print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'CPU ms/firm':>11}  {'peak GiB':>8}  {'all GiB':>7}"
+          f"  exit  load avg")
     for r in rows:
         print(f"{r['case']:<{width}}  {r['wall_s']:>8}  {r['cpu_s']:>8}  {r['ms_per_firm']:>11}  {r['peak_gib']:>8}"
-              f"  {r['exit']:>4}  {r['load']}")
+              f"  {r['total_gib']:>7}  {r['exit']:>4}  {r['load']}")
     first = rows[0]
     if ns.firms < 1_000_000:
         at_1m = float(first["ms_per_firm"]) * 1000  # type: ignore[arg-type]
