@@ -132,6 +132,16 @@ def test_label_oecd_employment_floor_of_ten() -> None:
     assert oecd.describe() == "未来3年职工总数年均复合增长率 > 20%，且基期职工总数 ≥ 10"
 
 
+def test_label_revenue_floor_of_the_torch_centre_gazelle_route() -> None:
+    # 火炬中心/长城 瞪羚: three-year revenue CAGR ≥ 20 % with base-year revenue above 1000万元 (criteria.md §5).
+    panel = _frame([("A", 2020, 999, 5), ("A", 2023, 3000, 5), ("B", 2020, 1000, 5), ("B", 2023, 1728, 5),
+                    ("C", 2020, 5000, 5), ("C", 2023, 6000, 5)])
+    spec = LabelSpec("revenue", 0.20, 3, size_floor=1000, size_field="revenue")
+    out = growth_label(panel, spec).set_index(["uscc", "year"])["label"]
+    assert [out[(u, 2020)] for u in "ABC"] == pytest.approx([np.nan, 1.0, 0.0], nan_ok=True)
+    assert spec.describe() == "未来3年销售收入年均复合增长率 ≥ 20%，且基期销售收入 ≥ 1000"
+
+
 def test_label_refuses_duplicates_and_missing_columns() -> None:
     panel = _frame([("A", 2020, 1, 9), ("A", 2020, 2, 9)])
     with pytest.raises(ValueError, match=r"1 duplicate \(uscc, year\) rows, e.g. uscc=A year=2020"):

@@ -14,8 +14,8 @@ from tiering.cli import main
 from tiering.growth.directions import Declaration, Declarations, check_directions, load_declarations, time_folds
 from tiering.growth.features import FEATURES, build_features
 from tiering.growth.mapping import MappingError, load_mapping, read_panel
-from tiering.growth.scorecard import Scorecard
-from tiering.growth.training import train_scorecard
+from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+from tiering.growth.training import CANDIDATES, select_settings, train_scorecard
 from tiering.growth.validation import calibration_table, out_of_time
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,6 +158,54 @@ def test_direction_policy_keeps_declared_drops_contradicting_unstable_and_undecl
     assert trained.model.bins_["good"].direction == "increasing"
     assert trained.model.bins_["good"].rationale == "越高越好"
     assert set(trained.dropped) == {"against", "flip", "noise"}
+
+
+def _drifting_panel(seed: int = 2) -> pd.DataFrame:
+    """Ten cohorts; growth follows ``good``'s rank within its year, but its values rise by 0.8 a year (prices)."""
+    rng = np.random.default_rng(seed)
+    years = np.repeat(np.arange(2000, 2010), 200)
+    good = rng.normal(size=len(years))
+    label = (rng.uniform(size=len(years)) < 1 / (1 + np.exp(-1.5 * good))).astype(float)
+    return pd.DataFrame({"uscc": [f"F{i:05d}" for i in range(len(years))], "year": years,
+                         "good": good + 0.8 * (years - 2000), "label": label})
+
+
+def test_relative_scorecard_bins_percentiles_within_each_year() -> None:
+    train = _drifting_panel()
+    model = Scorecard(features=["good"], directions={"good": "increasing"}, relative=True).fit(
+        train[["uscc", "year", "good"]], train["label"])
+    cohort = train[train["year"] == 2009].reset_index(drop=True)
+    # A firm is scored by its place in its own year: the same cohort in other units scores the same.
+    rescaled = cohort.assign(good=cohort["good"] * 3 + 100)
+    pd.testing.assert_series_equal(model.score(cohort), model.score(rescaled))
+    assert model.bins_["good"].labels[0].startswith("同年百分位 < ")
+    assert model.bins_["good"].labels[-2].startswith("同年百分位 ≥ ")
+    best = int(cohort["good"].idxmax())
+    explained = model.explain(cohort)
+    reason = explained[(explained["uscc"] == cohort["uscc"][best])]["reason"].iloc[0]
+    points = model.bins_["good"].points[-2]
+    assert reason == f"good {cohort['good'][best]:.3g}（{model.bins_['good'].labels[-2]}，+{points}分）"
+    with pytest.raises(FeatureMismatchError, match="评分卡按同年百分位评分，数据须有 year（年度）列"):
+        model.score(cohort[["uscc", "good"]])
+
+
+def test_settings_are_chosen_on_inner_time_splits_of_the_training_cohorts_only() -> None:
+    train = _drifting_panel()
+    declared = Declarations((Declaration(match="good", direction="increasing", reason="越高越好"),), "test")
+    selection = select_settings(train, ["good"], declared)
+    # the last three training cohorts, each validated by a scorecard trained on the cohorts before it
+    assert selection.inner_years == (2007, 2008, 2009)
+    assert all(len(aucs) == 3 for aucs in selection.auc.values())
+    # values that drift with the years mislead bins cut on values; percentiles within the year do not
+    assert selection.chosen.relative
+    best_raw = max(np.mean(a) for s, a in selection.auc.items() if not s.relative)
+    assert np.mean(selection.auc[selection.chosen]) > best_raw + 0.05
+    trained = train_scorecard(train[train["year"] <= 2006], ["good"], declared)
+    assert trained.selection.inner_years == (2004, 2005, 2006) and trained.model.relative
+    # one cohort allows no inner split: the first candidate, fixed beforehand, is used
+    alone = select_settings(train[train["year"] == 2000], ["good"], declared)
+    assert alone.inner_years == () and alone.chosen == CANDIDATES[0]
+    assert select_settings(train, ["good"], declared).to_dict()["chosen"]["description"].startswith("同年百分位分箱")
 
 
 def test_card_of_the_generated_sample_says_which_features_were_dropped_and_why() -> None:

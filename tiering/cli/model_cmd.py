@@ -89,7 +89,11 @@ def _label_options(command: click.Command) -> click.Command:
         click.option("--strict/--no-strict", default=False, show_default=True,
                      help="严格（strict）：增长须超过阈值（OECD 表述），而非达到即可。"),
         click.option("--size-floor", type=float, default=None,
-                     help="规模下限（size-floor）：基年最少职工人数（OECD 为 10），更小的企业不设标签。"),
+                     help="规模下限（size-floor）：基年 --size-field 的最小值（OECD 为职工 10 人；"
+                          "火炬中心瞪羚为收入 1000 万元），更小的企业不设标签。默认不设。"),
+        click.option("--size-field", type=click.Choice(["employees", "revenue"]), default="employees",
+                     show_default=True,
+                     help="规模下限所用指标（size-field）：employees 职工人数或 revenue 营业收入（万元）。"),
         click.option("--test-from", type=int, default=None,
                      help="首个跨期检验年度（test-from），默认为有足够前期数据的每个年度。"),
     ]
@@ -104,9 +108,10 @@ def _test_years(data: pd.DataFrame, test_from: int | None) -> list[int] | None:
     return sorted(int(y) for y in data["year"].unique() if y >= test_from)
 
 
-def _spec(label_threshold: float, horizon: int, measure: str, strict: bool, size_floor: float | None) -> LabelSpec:
+def _spec(label_threshold: float, horizon: int, measure: str, strict: bool, size_floor: float | None,
+          size_field: str) -> LabelSpec:
     try:
-        return LabelSpec(measure, label_threshold, horizon, strict, size_floor)
+        return LabelSpec(measure, label_threshold, horizon, strict, size_floor, size_field)
     except ValueError as error:
         raise click.BadParameter(str(error)) from error
 
@@ -118,6 +123,8 @@ def model() -> None:
 
 def _echo_evaluation(evaluation: OutOfTime) -> None:
     click.echo("out-of-time by test year\n" + format_table(evaluation.by_year))
+    click.echo("\nscorecard settings chosen for each test year by nested time splits of its own training cohorts\n"
+               + evaluation.settings.to_string(index=False))
     click.echo("\nout-of-time mean over test years (lift = precision@k / base rate)\n"
                + format_table(evaluation.summary))
     click.echo("\ncalibration of the scorecard, out of time (test cohorts pooled; decile 1 = lowest predicted; "
@@ -145,7 +152,7 @@ def _declarations(path: str | None) -> Declarations:
               help="模型卡保存位置（out）。Where to save the card: models/NAME → models/NAME.card.yaml.")
 def train(register: str | None, unit: str | None, panel: str | None, mapping: str | None, real_data: str | None,
           directions: str | None, label_threshold: float, horizon: int, measure: str, strict: bool,
-          size_floor: float | None, test_from: int | None, out: str) -> None:
+          size_floor: float | None, size_field: str, test_from: int | None, out: str) -> None:
     """用每个有标签的年度训练评分卡，跨期检验并保存模型卡。
 
     Train the scorecard on every labelled cohort, evaluate it out of time and save its model card.
@@ -158,7 +165,7 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
         tiering model train --register firms.xlsx --out models/tianjin_2024
         tiering model train --panel firms.csv --mapping my_columns.yaml --out models/mine
     """
-    spec = _spec(label_threshold, horizon, measure, strict, size_floor)
+    spec = _spec(label_threshold, horizon, measure, strict, size_floor, size_field)
     panels = _panels(register, real_data, unit, panel, mapping)
     if len(panels) != 1:
         raise click.UsageError("train on one data set: give one of --register, --panel or --real-data")
@@ -189,10 +196,13 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     model_ = trained.model
     card = build_card(Path(out).name.removesuffix(".card.yaml"), model_, spec,
                       training[["uscc", "year", *model_.feature_names_, "label"]], dropped, source, metrics,
-                      checks=trained.checks, directions_source=declarations.source, mapping=chosen.id)
+                      checks=trained.checks, directions_source=declarations.source, mapping=chosen.id,
+                      selection=trained.selection)
     path = save_card(card, out)
     click.echo(f"{source}: {spec.describe()}; {len(training)} labelled firm-years, "
                f"cohorts {training['year'].min()}–{training['year'].max()}")
+    click.echo(f"settings chosen by nested time splits (inner cohorts {list(trained.selection.inner_years)}): "
+               f"{trained.selection.chosen.describe()}")
     click.echo(f"features used: {', '.join(model_.feature_names_)}")
     for feature, reason in {**dropped, **trained.dropped}.items():
         click.echo(f"feature dropped: {feature} — {reason}")
@@ -239,7 +249,8 @@ def _one_district(frame: pd.DataFrame) -> str | None:
 @_label_options
 def evaluate(register: str | None, unit: str | None, panel: str | None, mapping: str | None,
              real_data: str | None, directions: str | None, latent: str | None, label_threshold: float,
-             horizon: int, measure: str, strict: bool, size_floor: float | None, test_from: int | None) -> None:
+             horizon: int, measure: str, strict: bool, size_floor: float | None, size_field: str,
+             test_from: int | None) -> None:
     """跨期检验：用 T − 前瞻年数及以前的年度训练，在年度 T 上检验，逐个 T。
 
     Out-of-time evaluation: train on cohorts ≤ T − horizon, test on cohort T, for every possible T.
@@ -255,7 +266,7 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
 
         tiering model evaluate --real-data ../shared/data/cn_machinery_listed_2000_2013.csv --test-from 2005
     """
-    spec = _spec(label_threshold, horizon, measure, strict, size_floor)
+    spec = _spec(label_threshold, horizon, measure, strict, size_floor, size_field)
     declarations = _declarations(directions)
     truth = _hidden_truth(latent) if latent is not None else None
     for source, (frame, chosen) in _panels(register, real_data, unit, panel, mapping).items():

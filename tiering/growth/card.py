@@ -26,6 +26,7 @@ from tiering.growth.directions import DirectionCheck
 from tiering.growth.features import BY_ID, build_features, missing_fields
 from tiering.growth.labels import LabelSpec
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
+from tiering.growth.training import Selection
 from tiering.rules.yamlsrc import read_plain
 
 CARD_VERSION = 1
@@ -133,11 +134,12 @@ class ModelCard:
 def build_card(name: str, model: Scorecard, spec: LabelSpec, training: pd.DataFrame,
                dropped: dict[str, str], source: str, metrics: dict[str, Any] | None = None,
                checks: list[DirectionCheck] | None = None, directions_source: str | None = None,
-               mapping: str | None = None) -> ModelCard:
+               mapping: str | None = None, selection: Selection | None = None) -> ModelCard:
     """Assemble the card of a scorecard fitted on ``training`` (uscc, year, features, label).
 
     ``checks`` is the direction policy's verdict on every candidate feature; the card lists the kept ones with
     their declared direction and reason, the dropped ones with why, and each feature's Missing-bin policy.
+    ``selection`` is how the settings were chosen (nested time splits, :mod:`tiering.growth.training`).
     """
     fitted = model.to_spec()
     reasons = {c.feature: c.reason for c in checks or []}
@@ -172,6 +174,7 @@ def build_card(name: str, model: Scorecard, spec: LabelSpec, training: pd.DataFr
             "dropped": {c.feature: c.why for c in checks or [] if c.status != "kept"},
             "checks": [c.to_dict() for c in checks or []],
         },
+        "settings_selection": selection.to_dict() if selection is not None else None,
         "missing_bins": missing_bins,
         "zero_weight_features": zero,
         "scorecard": fitted,

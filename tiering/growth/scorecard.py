@@ -8,6 +8,12 @@ too. Points are scaled "points to double the odds" (PDO) style, rounded to integ
 feature's average training firm scores 0: ``+18分`` means better than the average firm on that feature. A
 Missing bin scores 0 unless its effect is stable across blocks of the training cohorts (``missing_folds``).
 
+With ``relative=True`` each feature is first turned into the firm's percentile within its own year (the
+``year`` column of the data): growth rates, margins and sizes all drift with the business cycle and with
+prices, so a bin cut on one year's values means something else in another year, while "top 20 % of its
+year" keeps its meaning. Bins are then cut on percentiles and labelled so (``同年百分位 ≥ 80%``), and every reason
+still shows the firm's own value.
+
 The total score is ``base_points_ + Σ points``; everything needed to compute it (bin edges, points, base)
 is in :meth:`Scorecard.to_spec`, from which :meth:`Scorecard.from_spec` rebuilds the same scorecard.
 """
@@ -71,9 +77,13 @@ def _format_edge(feature: str, value: float) -> str:
     return definition.format_value(value)
 
 
-def _bin_labels(feature: str, edges: list[float]) -> list[str]:
+def _bin_labels(feature: str, edges: list[float], relative: bool = False) -> list[str]:
     if not edges:
         return ["全部", MISSING_LABEL]
+    if relative:
+        text = [f"{e:.0%}" for e in edges]
+        inner = [f"同年百分位 {lo}–{hi}" for lo, hi in zip(text[:-1], text[1:], strict=True)]
+        return [f"同年百分位 < {text[0]}", *inner, f"同年百分位 ≥ {text[-1]}", MISSING_LABEL]
     text = [_format_edge(feature, e) for e in edges]
     inner = [f"[{lo}, {hi})" for lo, hi in zip(text[:-1], text[1:], strict=True)]
     return [f"< {text[0]}", *inner, f"≥ {text[-1]}", MISSING_LABEL]
@@ -139,6 +149,11 @@ def _woe(count: np.ndarray, events: np.ndarray) -> np.ndarray:
     return np.where(count > 0, woe, 0.0)
 
 
+def within_year(frame: pd.DataFrame, years: pd.Series) -> pd.DataFrame:
+    """Each column as the row's percentile within its year, in (0, 1] (ties share the mean rank; NaN stays)."""
+    return frame.groupby(years.to_numpy(), sort=False).rank(pct=True).astype("float64")
+
+
 def _missing_policy(missing: np.ndarray, y: np.ndarray, fold: np.ndarray | None) -> tuple[str, str]:
     """Whether the Missing bin may keep its own points: only if its effect has one sign in every time fold.
 
@@ -200,6 +215,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         Missing bin keeps points of its own only if its effect has the same sign in every block, otherwise
         (and always when X has no ``year``) a missing value scores 0 points, as the average firm.
     C : inverse L2 penalty strength of the logistic regression.
+    relative : bin each feature's percentile within its year (X needs a ``year`` column) instead of its value.
     pdo, base_points, base_odds : points scale — ``base_points`` at odds ``base_odds``, ``pdo`` more points
         for each doubling of the odds.
 
@@ -209,7 +225,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
     def __init__(self, features: list[str] | None = None, directions: dict[str, str] | None = None,
                  n_bins: int = 5, min_bin_share: float = 0.05, C: float = 1.0, pdo: float = 20.0,
-                 base_points: float = 500.0, base_odds: float = 1.0, missing_folds: int = 3) -> None:
+                 base_points: float = 500.0, base_odds: float = 1.0, missing_folds: int = 3,
+                 relative: bool = False) -> None:
         self.features = features
         self.directions = directions
         self.n_bins = n_bins
@@ -219,6 +236,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.base_points = base_points
         self.base_odds = base_odds
         self.missing_folds = missing_folds
+        self.relative = relative
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -258,6 +276,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         columns = [f"x{i}" for i in range(values.shape[1])] if reset else list(self.feature_names_)
         return pd.DataFrame(values, columns=columns)
 
+    def _binned(self, X: object, frame: pd.DataFrame) -> pd.DataFrame:
+        """What the bins cut: the features themselves, or with ``relative`` their percentiles within each year."""
+        if not self.relative:
+            return frame
+        if not isinstance(X, pd.DataFrame) or "year" not in X.columns:
+            raise FeatureMismatchError("评分卡按同年百分位评分，数据须有 year（年度）列")
+        return within_year(frame, X["year"])
+
     def fit(self, X: pd.DataFrame, y: object) -> Scorecard:
         """Bin every feature, pool bins to the declared direction, fit weights and build the points table."""
         self._validate_params()
@@ -279,6 +305,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         yb = (target == classes[1]).astype("float64")
         self.feature_names_ = list(frame.columns)
+        frame = self._binned(X, frame)
         fold = (time_folds(X["year"].reset_index(drop=True), self.missing_folds)
                 if isinstance(X, pd.DataFrame) and "year" in X.columns else None)
         min_count = max(1, int(np.ceil(self.min_bin_share * len(frame))))
@@ -291,7 +318,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             declared = (self.directions or {}).get(feature, AUTO)
             direction = _resolve_direction(x[present], yb[present], declared)
             edges = _fit_edges(x[present], yb[present], direction, self.n_bins, min_count)
-            bins = FeatureBins(feature, direction, edges, _bin_labels(feature, edges), [], [], [], [])
+            bins = FeatureBins(feature, direction, edges, _bin_labels(feature, edges, self.relative), [], [], [], [])
             index = bins.bin_index(x)
             count, events = _counts(index, yb, len(edges) + 2)
             woe = _woe(count, events)
@@ -323,9 +350,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def _points(self, X: object) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         check_is_fitted(self, "bins_")
         frame = self._feature_frame(X, reset=False)
+        binned = self._binned(X, frame)
         points, labels = {}, {}
         for feature, bins in self.bins_.items():
-            index = bins.bin_index(frame[feature].to_numpy())
+            index = bins.bin_index(binned[feature].to_numpy())
             points[feature] = np.asarray(bins.points)[index]
             labels[feature] = np.asarray(bins.labels, dtype=object)[index]
         return frame, pd.DataFrame(points, index=frame.index), pd.DataFrame(labels, index=frame.index)
@@ -392,8 +420,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             shown = [definition.format_value(v) if definition is not None else format_number(v) for v in value]
             past = definition is not None and definition.past
             part["reason"] = [
-                (f"{NO_PAST_DATA if past else '数据缺失'}：{p:+d}分（{name}）" if m else f"{name} {v}（{p:+d}分）")
-                for v, p, m in zip(shown, part["points"], part["missing"], strict=True)]
+                (f"{NO_PAST_DATA if past else '数据缺失'}：{p:+d}分（{name}）" if m
+                 else f"{name} {v}（{b}，{p:+d}分）" if self.relative else f"{name} {v}（{p:+d}分）")
+                for v, b, p, m in zip(shown, part["bin"], part["points"], part["missing"], strict=True)]
             negative_rate = (bins.direction == INCREASING and definition is not None and definition.percent
                              and np.nan_to_num(value, nan=0.0) < 0)
             part["creditable"] = (part["points"] > 0) & ~part["missing"] & ~negative_rate

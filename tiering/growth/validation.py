@@ -86,7 +86,7 @@ def ranking_metrics(y: np.ndarray, score: np.ndarray, tiebreak: np.ndarray,
 
 @dataclass(frozen=True)
 class OutOfTime:
-    """Per-cohort metrics (one row per test year and model), their means, and the scorecard's calibration.
+    """Per-cohort metrics (one row per test year and model), their means, the scorecard's calibration and settings.
 
     ``calibration`` pools the scorecard's out-of-time predictions of every test cohort and cuts them into
     deciles of predicted probability (1 = lowest): rows, mean predicted probability, observed rate.
@@ -95,6 +95,8 @@ class OutOfTime:
     by_year: pd.DataFrame
     summary: pd.DataFrame
     calibration: pd.DataFrame
+    settings: pd.DataFrame
+    """Per test year: the scorecard settings chosen on its training cohorts, the inner cohorts and their mean AUC."""
 
 
 def calibration_table(predicted: np.ndarray, observed: np.ndarray, bins: int = 10) -> pd.DataFrame:
@@ -165,7 +167,7 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     if not years:
         raise ValueError(f"no test cohort has labelled firms and ≥ {MIN_TRAIN_ROWS} labelled training rows "
                          f"of both classes {gap}+ years earlier; the panel needs more years")
-    rows, predicted, observed = [], [], []
+    rows, predicted, observed, chosen = [], [], [], []
     if progress is not None:
         progress(OUT_OF_TIME, 0, len(years))
     for done, year in enumerate(years, start=1):
@@ -173,7 +175,12 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
         test = labelled[labelled["year"] == year]
         y = test["label"].to_numpy("float64")
         tiebreak = test["uscc"].astype(str).to_numpy()
-        model = train_scorecard(train, list(features), declarations).model
+        trained = train_scorecard(train, list(features), declarations)
+        model, selection = trained.model, trained.selection
+        inner = selection.auc[selection.chosen]
+        chosen.append({"test_year": year, "settings": selection.chosen.describe(),
+                       "inner_years": ",".join(map(str, selection.inner_years)) or "-",
+                       "inner_auc": f"{np.mean(inner):.3f}" if inner else "-"})
         rows.append({"test_year": year, "model": "scorecard", "n_train": float(len(train)),
                      **ranking_metrics(y, model.score(test).to_numpy("float64"), tiebreak)})
         predicted.append(model.predict_proba(test)[:, 1])
@@ -188,7 +195,7 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     summary = (by_year.drop(columns="test_year").groupby("model", sort=False).mean()
                .reset_index().assign(years=len(years)))
     calibration = calibration_table(np.concatenate(predicted), np.concatenate(observed))
-    return OutOfTime(by_year=by_year, summary=summary, calibration=calibration)
+    return OutOfTime(by_year=by_year, summary=summary, calibration=calibration, settings=pd.DataFrame(chosen))
 
 
 def format_table(table: pd.DataFrame) -> str:
