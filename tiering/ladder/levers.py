@@ -153,33 +153,36 @@ def direction(value_of: Callable[[Any], np.ndarray], ctx: Context, field: str, a
 
 
 def solve(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: str, sign: np.ndarray,
-          active: np.ndarray, gap: Callable[[Any, np.ndarray], np.ndarray] | None = None) -> Shift:
+          active: np.ndarray, gap: Gap | None = None) -> Shift:
     """The smallest change of ``field`` in direction ``sign`` (per firm) for which ``holds`` is true.
 
     ``holds(context, rows)`` evaluates the condition on a patched context of the firms searched at ``rows`` (see
     :func:`solve_rows`) and returns a boolean per firm; ``gap``, if given, the same way how far the value is from
-    the edge it must cross (for a first guess). Firms not ``active``, with a missing lever, or with no solution
-    within reach get NaN.
+    the edge it must cross, with that distance per firm as evaluated (for a first guess). Firms not ``active``,
+    with a missing lever, or with no solution within reach get NaN.
     """
     full_base = np.asarray(ctx.col(field, 0), dtype=float)
     delta = np.full(len(full_base), math.nan)
     idx = np.flatnonzero(active & (sign != 0) & ~np.isnan(full_base))
     if len(idx):
-        delta[idx] = solve_rows(holds, ctx, field, idx, sign[idx], gap)
+        delta[idx] = solve_rows(holds, ctx, field, idx, sign[idx], None if gap is None else (gap[0], gap[1][idx]))
     return Shift(field, full_base, delta)
 
 
 Probe = Callable[[Any, np.ndarray], np.ndarray]
+Gap = tuple[Probe, np.ndarray]
+"""How far the value is from the edge it must cross, on a patched context (a :data:`Probe`), and per row with no
+change at all (as the evaluation found it, so a first guess need not evaluate it again)."""
 
 
 def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: np.ndarray,
-               gap: Probe | None = None) -> np.ndarray:
+               gap: Gap | None = None) -> np.ndarray:
     """The same search over rows that may repeat a firm, so several targets of one firm are searched in one pass.
 
     ``rows`` are firm positions in ``ctx`` whose lever is known, with a non-zero ``sign`` each. Rows are searched
     in chunks of ``SEARCH_CHUNK``; ``holds(context, part)`` is called on a context of the rows ``rows[part]`` and
-    returns one boolean per row, ``gap(context, part)`` likewise the signed distance of the value from the edge
-    it must cross. Returns the signed changes (NaN = none).
+    returns one boolean per row; ``gap`` is a probe ``gap(context, part)`` of the signed distance of the value from
+    the edge it must cross, and that distance per row with no change. Returns the signed changes (NaN = none).
 
     With ``gap``, each row first tries the change a few secant steps on the gap point to, rounded to the lever's
     step: it is taken only when the condition holds there and not one step below, which is exactly what the
@@ -200,9 +203,10 @@ INF = math.inf
 class _Search:
     """One chunk of rows: a verified guess where the gap allows one, the doubling-and-bisecting search elsewhere."""
 
-    def __init__(self, holds: Probe, gap: Probe | None, ctx: Context, field: str, rows: np.ndarray,
+    def __init__(self, holds: Probe, gap: Gap | None, ctx: Context, field: str, rows: np.ndarray,
                  part: np.ndarray, base: np.ndarray, sign: np.ndarray) -> None:
-        self.holds, self.gap, self.ctx, self.field = holds, gap, ctx, field
+        self.holds, self.ctx, self.field = holds, ctx, field
+        self.gap, self.gap0 = (None, None) if gap is None else (gap[0], np.asarray(gap[1], dtype=float)[part])
         self.rows, self.part, self.base, self.sign = rows, part, base, sign
         self.step = step = _step(field)
         # a decrease cannot take an amount or a count below zero; an increase is searched up to a generous bound
@@ -232,10 +236,10 @@ class _Search:
         """Per row, a change known to fail and the next step of the lever known to pass (−∞ and ∞ where no guess
         is verified): secant steps on the gap from no change to a first probe, rounded to the step and checked
         either side, and against where the search's doubling would stop."""
-        assert self.gap is not None
+        assert self.gap is not None and self.gap0 is not None
         step, cap = self.step, self.cap[sel]
         d0 = np.zeros(len(sel))
-        f0 = np.asarray(self.gap(self._patched(sel, d0), self.part[sel]), dtype=float)
+        f0 = self.gap0[sel].copy()
         d1 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
         f1 = np.asarray(self.gap(self._patched(sel, d1), self.part[sel]), dtype=float)
         going = np.ones(len(sel), dtype=bool)

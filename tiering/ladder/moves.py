@@ -155,9 +155,10 @@ class Mover:
         # a lever that also picks the threshold (研发费用占比 by 销售收入) can pass, fail and pass again as it
         # moves: there the search is not guessed ahead of
         moves_threshold = set(levers(node.threshold.by))
+        now = _gap(self.vec(node.id))
         for field in fields:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
-            gap = None if field in moves_threshold else (lambda c, _part: _gap(node.vec(_Ev(c))))
+            gap = None if field in moves_threshold else (lambda c, _part: _gap(node.vec(_Ev(c))), now)
             shifts.append(solve(lambda c, _part: node.vec(_Ev(c)).status == PASS, self.ctx, field,
                                 sign * UPWARD[node.op], fail, gap))
         pick = _Pick(shifts, fail)
@@ -279,7 +280,7 @@ class Mover:
             def gap(c: Any, part: np.ndarray, edge: np.ndarray = edge) -> np.ndarray:
                 return np.broadcast_to(expr.vec(c, 0), c.size) - edge[part]
 
-            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs), gap)
+            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs), (gap, v.value[row] - edge))
             deltas[field][np.concatenate(which), row] = found
         out = []
         for k, (j, target, gain_lo, gain_hi) in enumerate(targets):
