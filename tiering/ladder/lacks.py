@@ -350,12 +350,12 @@ def _finish(items: list[str]) -> str:
     if len(items) == 1:
         return items[0] or "—"
     # each text once; what no effort can change first, otherwise in the order found
-    impossible: list[str] = []
-    possible: list[str] = []
-    for t in dict.fromkeys(items):
-        if t:
-            (impossible if t.startswith(wording.IMPOSSIBLE) else possible).append(t)
-    return SEP.join(impossible + possible) or "—"
+    texts = dict.fromkeys(items)
+    texts.pop("", None)
+    impossible = [t for t in texts if t.startswith(wording.IMPOSSIBLE)]
+    if impossible and len(impossible) < len(texts):
+        return SEP.join(impossible + [t for t in texts if not t.startswith(wording.IMPOSSIBLE)])
+    return SEP.join(texts) or "—"
 
 
 FIRMS_PER_PLAN = 1 << 17

@@ -101,8 +101,7 @@ class Mover:
         """'研发费用占比（当前3.90%，要求≥4.00%）' for each of ``firms``."""
         v = self.vec(node.id)
         name, op, unit = self.describe(node), op_zh(node.op), node.unit
-        pairs = (wording.pair(x, t, unit) for x, t in zip(v.value[firms].tolist(), v.threshold[firms].tolist(),
-                                                          strict=True))
+        pairs = wording.pairs(v.value[firms].tolist(), v.threshold[firms].tolist(), unit)
         return [f"{name}（当前{now}，要求{op}{need}）" for now, need in pairs]
 
     def test(self, node: TestNode, fail: np.ndarray) -> Move:

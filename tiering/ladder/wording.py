@@ -61,6 +61,17 @@ def pair(x: float, t: float, unit: Unit) -> tuple[str, str]:
     return a, b
 
 
+def pairs(values: list[float], thresholds: list[float], unit: Unit) -> list[tuple[str, str]]:
+    """:func:`pair` for many values, each distinct threshold written once (a criterion's threshold is mostly one
+    number for every firm)."""
+    need_of = {t: of_unit(t, unit) for t in set(thresholds)}
+    out = []
+    for x, t in zip(values, thresholds, strict=True):
+        now, need = of_unit(x, unit), need_of[t]
+        out.append(pair(x, t, unit) if now == need else (now, need))
+    return out
+
+
 def _formatter(dtype: DType, unit: str) -> Callable[[float], str]:
     if dtype == DType.MONEY:
         return money
