@@ -218,6 +218,19 @@ def test_card_of_the_generated_sample_says_which_features_were_dropped_and_why()
     for feature in card.data["features"]:
         assert feature["direction"] in ("increasing", "decreasing") and feature["direction_reason"]
     assert len(card.data["metrics"]["calibration_out_of_time"]) == 10
+    # the settings were chosen on the last three training cohorts, and so were those of every out-of-time split
+    selection = card.data["settings_selection"]
+    assert selection["inner_years"] == card.data["training"]["cohorts"][-3:]
+    assert len(selection["candidates"]) == len(CANDIDATES)
+    best = max(selection["candidates"], key=lambda c: c["mean_auc"])
+    assert {k: best[k] for k in ("relative", "C", "n_bins")} == {
+        k: selection["chosen"][k] for k in ("relative", "C", "n_bins")}
+    assert card.scorecard().get_params()["n_bins"] == selection["chosen"]["n_bins"]
+    by_year = card.data["metrics"]["settings_by_test_year"]
+    tested = sorted({row["test_year"] for row in card.data["metrics"]["out_of_time_by_year"]})
+    assert [row["test_year"] for row in by_year] == tested
+    assert all(row["inner_years"] == "-" or max(map(int, row["inner_years"].split(","))) <= row["test_year"] - 3
+               for row in by_year)
 
 
 # --- the Missing-bin policy -------------------------------------------------------------------------------

@@ -184,7 +184,8 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
                                  declarations=declarations, progress=progress)
         metrics = {"out_of_time_summary": evaluation.summary.to_dict("records"),
                    "out_of_time_by_year": evaluation.by_year.to_dict("records"),
-                   "calibration_out_of_time": evaluation.calibration.to_dict("records")}
+                   "calibration_out_of_time": evaluation.calibration.to_dict("records"),
+                   "settings_by_test_year": evaluation.settings.to_dict("records")}
     except ValueError as error:
         evaluation, metrics = None, {"out_of_time": f"not evaluated: {error}"}
     if progress is not None:
