@@ -111,3 +111,16 @@ def test_classify_engine_local_runs_on_workers_processes(register: Path, here: P
             assert sorted(p.name for p in (tmp_path / out / folder).glob("part-*.parquet")) == parts
             for name in parts:
                 assert (tmp_path / out / folder / name).read_bytes() == (here / folder / name).read_bytes()
+
+
+def test_the_command_line_runs_on_the_c_librarys_allocator_unless_told_otherwise() -> None:
+    import subprocess
+    import sys
+
+    show = "import tiering.cli, pyarrow; print(pyarrow.default_memory_pool().backend_name)"
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    chosen = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, check=True)
+    assert chosen.stdout.strip() == "system"
+    kept = subprocess.run([sys.executable, "-c", show], env=env | {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"},
+                          capture_output=True, text=True, check=True)
+    assert kept.stdout.strip() == "jemalloc"

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 import sys
 from typing import Any, NoReturn
+
+# Arrow's own allocator (mimalloc) hands large freed blocks back to the system at once and takes them again for
+# the next table: a whole classify spent about a quarter of its CPU in the kernel (3.8–4.2 s of 16 s for 50,000
+# firms), the C library's allocator 2.2–2.3 s, with the same user time and about 8 % more peak memory. Arrow reads
+# this once, when pandas first imports it; worker processes (local engine, Dask) inherit it. A value set by the
+# user is kept.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 import click
 
