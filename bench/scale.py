@@ -2,6 +2,7 @@
 
     python bench/scale.py                       # 1M firms × 4 years; 5M firm-years; Dask with 1 and 2 workers
     python bench/scale.py --firms 100000 --panel-firms 0 --skip-dask   # a quick look
+    python bench/scale.py --firms 50000 --panel-firms 0 --partition-size 12500 --bound   # Dask and its bound
 
 Each case is the command an analyst types (``tiering classify … --engine local|dask``), run in a fresh process;
 wall time is measured around it, CPU time and peak memory from the operating system's accounting of the finished
@@ -9,6 +10,12 @@ process and every process it waited for (``getrusage(RUSAGE_CHILDREN)``). "peak"
 process's high-water mark (the driver or one worker, whichever is larger); "all" is the largest sum of resident
 memory over the command and every process under it (the local engine's and Dask's workers, the driver), sampled
 every 0.2 s — what the machine must hold. Registers are generated once into ``--work`` and reused.
+
+``--bound`` also classifies the Dask cases' partitions one after another in one process, timing each
+partition's CPU and the driver's serial part (imports, rules, reading and cutting the register, reducing and
+writing), and prints the speed-up two workers could reach on those partitions: serial + all partitions, over
+serial + the busier worker's partitions (largest first to the less busy worker, as the run gives them). On a
+machine busy with other work, wall times cannot show a speed-up; this bound is what CPU time says.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tiering.scale import DEFAULT_PARTITION_SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
 TIERING = [sys.executable, str(ROOT / "cli.py")]
@@ -84,6 +93,43 @@ def _tree_peak(watch: subprocess.Popen[bytes]) -> int:
     return peak
 
 
+BOUND = (
+    "import json, sys, time\n"
+    "from pathlib import Path\n"
+    "from tiering.app import rules_in_force\n"
+    "from tiering.rules.library import load_library\n"
+    "from tiering.scale import classify_partitioned\n"
+    "from tiering.scale.run import classify_part\n"
+    "register, out, size, slots = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])\n"
+    "rulesets, on = rules_in_force(load_library(), 2025)\n"
+    "parts = []\n"
+    "def timed(tasks, done):\n"
+    "    results = []\n"
+    "    for task in tasks:\n"
+    "        start = time.process_time()\n"
+    "        results.append(classify_part(task))\n"
+    "        parts.append(time.process_time() - start)\n"
+    "        done(results[-1])\n"
+    "    return results\n"
+    "classify_partitioned(register, rulesets, 2025, on, out, size, timed, slots=slots)\n"
+    "print(json.dumps([time.process_time(), parts]))\n"
+)
+"""One process: the partitions of a 2-worker run classified in turn, each timed; its whole CPU time at the end."""
+
+
+def bound(register: Path, out: Path, partition_size: int, workers: int = 2) -> tuple[float, list[float], float]:
+    """(driver's serial CPU seconds, each partition's CPU seconds largest first, the speed-up ``workers`` workers
+    can reach over one on these partitions)."""
+    done = subprocess.run([sys.executable, "-c", BOUND, str(register), str(out), str(partition_size), str(workers)],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    total, parts = json.loads(done.stdout.strip().splitlines()[-1])
+    serial = total - sum(parts)
+    loads = [0.0] * workers
+    for seconds in sorted(parts, reverse=True):
+        loads[loads.index(min(loads))] += seconds
+    return serial, sorted(parts, reverse=True), (serial + sum(parts)) / (serial + max(loads))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, default=1_000_000, help="firms of the main case (4 years each)")
@@ -95,6 +141,9 @@ def main() -> None:
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask cases")
     parser.add_argument("--dask-firms", type=int, default=None,
                         help="firms of the register the Dask cases classify (default: --firms)")
+    parser.add_argument("--bound", action="store_true",
+                        help="also time the Dask cases' partitions and the driver's serial part in one process, "
+                             "and print the speed-up two workers can reach on them")
     parser.add_argument("--work", type=Path, default=ROOT / "out" / "bench-scale")
     ns = parser.parse_args()
     ns.work.mkdir(parents=True, exist_ok=True)
@@ -119,6 +168,8 @@ def main() -> None:
             rows.append(measure(f"{dask_firms:,} firms × 4 years, Dask {workers} worker(s)", dask_firms,
                                 classify(dask_register, f"dask{workers}", "--engine", "dask", "--workers",
                                          str(workers))))
+            about = json.loads((ns.work / f"dask{workers}" / "provenance.json").read_text(encoding="utf-8"))
+            rows[-1]["case"] = f"{rows[-1]['case']}, {about['partitions']} partitions"
     width = max(len(str(r["case"])) for r in rows)
     print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'CPU ms/firm':>11}  {'peak GiB':>8}  {'all GiB':>7}"
           f"  exit  load avg")
@@ -130,10 +181,15 @@ def main() -> None:
         at_1m = float(first["ms_per_firm"]) * 1000  # type: ignore[arg-type]
         print(f"1,000,000 firms at the main case's CPU per firm (linear in firms, an extrapolation): {at_1m:.0f} s "
               f"CPU, at best {at_1m / 2:.0f} s wall on two free cores")
-    dask = {r["case"]: r["wall_s"] for r in rows if "Dask" in str(r["case"])}
+    dask = [r for r in rows if "Dask" in str(r["case"])]
     if len(dask) == 2:
-        one, two = dask.values()
-        print(f"Dask speed-up, 2 workers over 1: {float(one) / float(two):.2f}× (wall time; see the load average)")
+        one, two = (float(r["wall_s"]) for r in dask)  # type: ignore[arg-type]
+        print(f"Dask speed-up, 2 workers over 1: {one / two:.2f}× (wall time; see the load average)")
+    if ns.bound and not ns.skip_dask:
+        serial, parts, most = bound(dask_register, ns.work / "bound", ns.partition_size or DEFAULT_PARTITION_SIZE)
+        print(f"Dask cases' partitions in one process: driver's serial part {serial:.1f} s CPU, {len(parts)} "
+              f"partitions of {', '.join(f'{p:.1f}' for p in parts)} s CPU; two workers can reach {most:.2f}× "
+              f"on them (load average {os.getloadavg()[0]:.1f})")
 
 if __name__ == "__main__":
     main()

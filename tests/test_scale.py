@@ -3,6 +3,7 @@ worker processes on 127.0.0.1, and when a worker is killed mid-run."""
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -21,7 +22,7 @@ from tiering.register import load_register
 from tiering.rules.library import load_library
 from tiering.scale import classify_partitioned, partition_of
 from tiering.scale.dask_engine import dask_runner
-from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE
+from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE, run_here
 
 YEAR = 2025
 KEYS = {RESULTS_DIR: ["uscc", "ruleset_id"], STANDING_DIR: ["uscc"],
@@ -86,6 +87,23 @@ def test_partitioned_in_one_process_equals_the_single_run(register, rules, singl
     assert run.provenance.firms_evaluated == single[1].provenance.firms_evaluated
     assert run.provenance.rows_read == register.rows_read
     assert set(run.files) == {f"{d}/{p.name}" for d in KEYS for p in (tmp_path / d).glob("part-*.parquet")}
+
+
+def test_partitions_are_a_multiple_of_the_workers_and_start_largest_first(register, rules, single,
+                                                                          tmp_path: Path) -> None:
+    given = []
+
+    def spy(tasks, done):
+        given.extend(t.partition.rows for t in tasks)
+        return run_here(tasks, done)
+
+    run = classify_partitioned(register.path, rules[0], YEAR, rules[1], tmp_path, partition_size=60, runner=spy,
+                               slots=2)
+    firms = register.frame["uscc"].nunique()
+    assert math.ceil(firms / 60) % 2 == 1  # so that ceil(firms / size) partitions would leave a worker idle
+    assert run.partitions == len(given) == math.ceil(firms / 60) + 1
+    assert given == sorted(given, reverse=True) and sum(given) == register.rows_read
+    _same_as_single(tmp_path, single)
 
 
 def _free_port() -> int:
@@ -178,3 +196,49 @@ def test_classify_engine_local_is_recorded_once_and_verifies(register, single, t
     dask = CliRunner().invoke(main, ["classify", str(register.path), "--year", str(YEAR), "--out", str(tmp_path / "o"),
                                      "--engine", "local", "--scheduler", "tcp://127.0.0.1:1", "--no-audit"])
     assert dask.exit_code == 2 and "--scheduler 只用于 --engine dask" in dask.output
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_classify_on_dask_through_the_command_line_writes_the_local_runs_files(register, single, cluster,
+                                                                                 tmp_path) -> None:
+    """`tiering classify --engine dask` (a local cluster started for the run) and `--scheduler tcp://…` (the running
+    cluster) write every file the local engine writes, byte for byte, and say where the partitions went."""
+    from click.testing import CliRunner
+
+    from tiering.cli import main
+
+    address, _ = cluster
+    args = ["classify", str(register.path), "--year", str(YEAR), "--partition-size", "40", "--format", "csv",
+            "--no-audit"]
+    runs = {}
+    for name, engine in (("local", ["--engine", "local"]), ("cluster", ["--engine", "dask", "--workers", "2"]),
+                         ("scheduler", ["--scheduler", address])):
+        done = CliRunner().invoke(main, [*args, "--out", str(tmp_path / name), *engine])
+        assert done.exit_code == 0, done.output
+        assert f"读取 {register.rows_read} 行 = 接受 {len(register.frame)} 行 + 拒收 0 行" in done.output
+        runs[name] = done.output
+    assert "Dask（本机 2 个工作进程 local cluster）" in runs["cluster"]
+    assert f"Dask（{address}，2 个工作线程）" in runs["scheduler"]
+    _same_as_single(tmp_path / "cluster", single)
+    local = _files(tmp_path / "local")
+    assert {"结果.csv", "层级.csv", SUMMARY_FILE, LADDER_FILE, "provenance.json"} <= set(local)
+    for name in ("cluster", "scheduler"):
+        assert _files(tmp_path / name) == local, name
+
+
+def test_classify_at_a_scheduler_nobody_listens_on_fails_cleanly(register, tmp_path) -> None:
+    import dask
+    from click.testing import CliRunner
+
+    from tiering.cli import main
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        done = CliRunner().invoke(main, ["classify", str(register.path), "--year", str(YEAR), "--out",
+                                         str(tmp_path / "o"), "--scheduler", address, "--no-audit"])
+    assert done.exit_code == 6, done.output
+    assert f"连接不上 Dask 调度器 {address}" in done.output and "[partition-failed]" in done.output
+    assert not (tmp_path / "o" / RESULTS_DIR).exists()

@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -70,13 +71,17 @@ def _left(out: Path) -> list[str]:
 
 
 def test_a_partition_failing_in_a_worker_ends_the_run_with_no_part_left(register: Path, rules, tmp_path) -> None:
+    lost = []
+
     def damaged(tasks, done):  # a partition's spilled rows lost before the workers read them
+        lost.append(tasks[2].partition.index)
         for spill in tasks[2].partition.files[0].spills:
             spill.unlink()
         return process_runner(2)(tasks, done)
 
-    with pytest.raises(PartitionFailed, match=r"^分区 2 评价失败：FileNotFoundError"):
+    with pytest.raises(PartitionFailed, match=r"^分区 \d+ 评价失败：FileNotFoundError") as failed:
         classify_partitioned(register, rules[0], YEAR, rules[1], tmp_path, partition_size=20, runner=damaged)
+    assert str(failed.value).startswith(f"分区 {lost[0]} 评价失败")
     assert _left(tmp_path) == []
 
 
@@ -105,12 +110,18 @@ def test_classify_engine_local_runs_on_workers_processes(register: Path, here: P
     one = CliRunner().invoke(main, [*base, "--out", str(tmp_path / "one"), "--workers", "1"])
     assert one.exit_code == 0, one.output
     assert "partitioned run in this process，每区约 20 家企业" in one.output
-    for folder in DATASETS:
+    for folder, keys in zip(DATASETS, (["uscc", "ruleset_id"], ["uscc"], ["uscc", "ruleset_id", "criterion_id"]),
+                            strict=True):
         parts = sorted(p.name for p in (here / folder).glob("part-*.parquet"))
-        for out in ("two", "one"):
-            assert sorted(p.name for p in (tmp_path / out / folder).glob("part-*.parquet")) == parts
-            for name in parts:
-                assert (tmp_path / out / folder / name).read_bytes() == (here / folder / name).read_bytes()
+        assert sorted(p.name for p in (tmp_path / "one" / folder).glob("part-*.parquet")) == parts
+        for name in parts:
+            assert (tmp_path / "one" / folder / name).read_bytes() == (here / folder / name).read_bytes()
+        # two workers: the partitions made a multiple of two (none idles at the end), the same rows
+        shared = sorted((tmp_path / "two" / folder).glob("part-*.parquet"))
+        assert len(shared) % 2 == 0 and len(shared) >= len(parts)
+        got, expected = (pd.concat([pd.read_parquet(p) for p in ps]).sort_values(keys).reset_index(drop=True)
+                         for ps in (shared, [here / folder / n for n in parts]))
+        pd.testing.assert_frame_equal(got, expected)
 
 
 def test_the_command_line_runs_on_the_c_librarys_allocator_unless_told_otherwise() -> None:

@@ -82,17 +82,19 @@ def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[Compi
     """Run the partitions here or on Dask (progress on a terminal) and return the reduced run (with what
     ``reduce`` gave for each partition, see :func:`tiering.scale.classify_partitioned`)."""
     if engine == "dask":
-        from tiering.scale.dask_engine import dask_runner
+        from tiering.scale.dask_engine import cluster_slots, dask_runner
 
-        where = scheduler or f"本机 {workers} 个工作进程 local cluster"
+        slots = workers if scheduler is None else cluster_slots(scheduler)
+        where = f"{scheduler}，{slots} 个工作线程" if scheduler else f"本机 {workers} 个工作进程 local cluster"
         click.echo(f"分区运行 partitioned run on Dask（{where}），每区约 {partition_size} 家企业", err=True)
         runner = dask_runner(scheduler, workers)
     else:
+        slots = workers
         where = "this process" if workers == 1 else f"{workers} local processes"
         click.echo(f"分区运行 partitioned run in {where}，每区约 {partition_size} 家企业", err=True)
         runner = process_runner(workers)
     return classify_partitioned(source, rulesets, year, on, out, partition_size, runner, read, terminal_progress(),
-                                reduce)
+                                reduce, slots)
 
 
 def write_partitioned_extras(run: PartitionedRun, fmt: str, overrides: pd.DataFrame) -> list[Path]:

@@ -63,6 +63,8 @@ class PartitionFiles:
     index: int
     files: tuple[FileRows, ...]
     money_unit: str | None = None
+    rows: int = 0
+    """Rows of the register in it: what the partition costs, to start the largest first."""
 
 
 @dataclass
@@ -86,10 +88,12 @@ Reading = Callable[[int, int], None]
 
 
 def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptions,
-                    reading: Reading | None = None) -> Bucketed:
+                    reading: Reading | None = None, slots: int = 1) -> Bucketed:
     """Cut the register at ``path`` (a file or a register folder) into partitions of about ``partition_size``
-    firms under ``work`` (see the module text). RegisterError when a file cannot be a register, before any row
-    is cut."""
+    firms under ``work`` (see the module text). ``slots`` is how many partitions run at once: their number is
+    made a multiple of it, so that the workers get the same share of firms and none idles at the end while
+    another finishes a last partition (partitions are a little smaller than ``partition_size`` then). RegisterError
+    when a file cannot be a register, before any row is cut."""
     if partition_size < 1:
         raise ValueError(f"partition_size 应为正整数，实为 {partition_size}")
     files = _opened(path, read)
@@ -104,6 +108,7 @@ def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptio
     spills: dict[tuple[int, int], Path] = {}
     flags: dict[tuple[int, int], list[Flag]] = {}
     hashes: list[np.ndarray] = []
+    sizes = np.zeros(buckets, dtype=np.int64)
     rows_read = 0
     notes = [f"读入文件夹 {path} 的 {len(files)} 个文件"] if path.is_dir() else []
     if reading is not None:
@@ -113,11 +118,11 @@ def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptio
         for table in f.pieces():
             notes += _named(f, table.notes)
             rows_read += len(table.frame)
-            _spill(table, f, number, buckets, work, spills, flags, hashes)
+            _spill(table, f, number, work, spills, flags, hashes, sizes)
         if reading is not None:
             reading(number + 1, len(files))
     firms = len(np.unique(np.concatenate(hashes))) if hashes else 0
-    count = max(1, min(buckets, math.ceil(firms / partition_size)))
+    count = max(1, min(buckets, math.ceil(math.ceil(firms / partition_size) / slots) * slots))
     partitions = []
     for k in range(count):
         mine = range(math.ceil(k * buckets / count), math.ceil((k + 1) * buckets / count))
@@ -127,7 +132,7 @@ def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptio
                      tuple(x for b in mine for x in flags.get((n, b), [])))
             for n, f in enumerate(files) if any((n, b) in spills for b in mine))
         if rows:
-            partitions.append(PartitionFiles(k, rows, read.money_unit))
+            partitions.append(PartitionFiles(k, rows, read.money_unit, int(sizes[mine.start:mine.stop].sum())))
     first = files[0]
     return Bucketed(
         path=path, sha256=_register_sha(path, files), rows_read=rows_read, firms=firms, partitions=partitions,
@@ -168,16 +173,18 @@ def _register_sha(path: Path, files: list[StreamedFile]) -> str:
     return folder_sha256((f.name, f.sha256) for f in files)
 
 
-def _spill(table: RawTable, f: StreamedFile, number: int, buckets: int, work: Path,
-           spills: dict[tuple[int, int], Path], flags: dict[tuple[int, int], list[Flag]],
-           hashes: list[np.ndarray]) -> None:
-    """Append each bucket's rows of one piece to that bucket's spill file of this file."""
+def _spill(table: RawTable, f: StreamedFile, number: int, work: Path, spills: dict[tuple[int, int], Path],
+           flags: dict[tuple[int, int], list[Flag]], hashes: list[np.ndarray], sizes: np.ndarray) -> None:
+    """Append each bucket's rows of one piece to that bucket's spill file of this file (``sizes``: rows per
+    bucket so far)."""
     frame = table.frame
     if frame.empty:
         return
+    buckets = len(sizes)
     hashed = firm_hash(frame[f.columns.positions["uscc"]])
     hashes.append(np.unique(hashed))
     which = (hashed % np.uint64(buckets)).astype(np.int64)
+    sizes += np.bincount(which, minlength=buckets)
     for key, column, value, reason in table.flags:
         at = frame.index.get_loc(key)
         flags.setdefault((number, int(which[at])), []).append((key, column, value, reason))

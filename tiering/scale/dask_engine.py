@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tiering.scale.run import Done, PartResult, PartTask, Runner, classify_part
+from tiering.scale.run import Done, PartitionFailed, PartResult, PartTask, Runner, classify_part
 
 LOCAL_WORKERS = 2
 """Worker processes of a local cluster: the machine's two cores, one partition each at a time."""
+TRIM_SETTING = "MALLOC_TRIM_THRESHOLD_"
+"""What Dask sets in a local cluster's worker processes (64 KiB: give freed memory back to the system at once).
+A partition's classify frees and allocates many mid-sized blocks, and with that setting a run of 50,000 firms on
+one worker spent 9.7 s of system time against 2.5 s without it (the local engine: 2.7 s), so the local cluster's
+workers keep the C library's default."""
 
 
 def dask_runner(scheduler: str | None = None, workers: int = LOCAL_WORKERS) -> Runner:
@@ -28,11 +33,28 @@ def dask_runner(scheduler: str | None = None, workers: int = LOCAL_WORKERS) -> R
         if scheduler is not None:
             with Client(scheduler) as client:
                 return _gather(client, tasks, done)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        import dask
+
+        environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+                   if k != TRIM_SETTING}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                             dashboard_address=None) as cluster, Client(cluster) as client:
             return _gather(client, tasks, done)
 
     return run
+
+
+def cluster_slots(scheduler: str) -> int:
+    """How many partitions the cluster at ``scheduler`` runs at once: its workers' threads (at least 1).
+    :class:`PartitionFailed` (exit 6) when the scheduler cannot be reached."""
+    from distributed import Client
+
+    try:
+        with Client(scheduler) as client:
+            return max(1, sum(client.nthreads().values()))
+    except (OSError, TimeoutError) as exc:
+        raise PartitionFailed(f"连接不上 Dask 调度器 {scheduler}：{type(exc).__name__}: {exc}") from exc
 
 
 def _gather(client: object, tasks: Sequence[PartTask], done: Done) -> list[PartResult]:

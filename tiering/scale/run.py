@@ -185,22 +185,25 @@ class PartitionedRun:
 def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year: int, on: dt.date,
                          out_dir: Path, partition_size: int = DEFAULT_PARTITION_SIZE, runner: Runner = run_here,
                          read: ReadOptions | None = None, progress: Progress | None = None,
-                         reduce: Reduce | None = None) -> PartitionedRun:
+                         reduce: Reduce | None = None, slots: int = 1) -> PartitionedRun:
     """Classify the register at ``source`` (a file or a register folder) in partitions of about
     ``partition_size`` firms and write the run into ``out_dir`` (see the module text). The register is read
     piece by piece and cut (tiering.scale.buckets), never held whole; ``runner`` runs the partitions
-    (:func:`run_here`, or a Dask cluster's :func:`tiering.scale.dask_engine.dask_runner`); ``progress`` hears of
-    the cutting, file by file, and of each partition done; ``reduce``, when given, is applied to each
-    partition's classification where it is made, and what it gives is kept in order in
-    ``PartitionedRun.reduced``. Every row of the results is the single-process run's
-    row. RegisterError when a file cannot be a register; on any failure no part is left in ``out_dir``."""
+    (:func:`run_here`, or a Dask cluster's :func:`tiering.scale.dask_engine.dask_runner`), ``slots`` partitions
+    at once: the partitions are made a multiple of ``slots`` and given to it largest first, so that no worker
+    idles at the end while another finishes a last one; ``progress`` hears of the cutting, file by file, and of
+    each partition done; ``reduce``, when given, is applied to each partition's classification where it is
+    made, and what it gives is kept in order in ``PartitionedRun.reduced``. Every row of the results is the
+    single-process run's row. RegisterError when a file cannot be a register; on any failure no part is left in
+    ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / WORK_DIR
     shutil.rmtree(work, ignore_errors=True)
     try:
         cut = bucket_register(source, work, partition_size, read or ReadOptions(),
-                              None if progress is None else (lambda k, n: progress(CUTTING, k, n)))
-        tasks = [PartTask(p, source, list(rulesets), year, on, out_dir, reduce) for p in cut.partitions]
+                              None if progress is None else (lambda k, n: progress(CUTTING, k, n)), slots)
+        largest_first = sorted(cut.partitions, key=lambda p: p.rows, reverse=True)
+        tasks = [PartTask(p, source, list(rulesets), year, on, out_dir, reduce) for p in largest_first]
         finished = iter(range(1, len(tasks) + 1))
         if progress is not None:
             progress(PARTITIONS, 0, len(tasks))
