@@ -96,6 +96,7 @@ def _tree_peak(watch: subprocess.Popen[bytes]) -> int:
 BOUND = (
     "import json, sys, time\n"
     "from pathlib import Path\n"
+    "import tiering.cli  # the command line's process settings (Arrow's allocator)\n"
     "from tiering.app import rules_in_force\n"
     "from tiering.rules.library import load_library\n"
     "from tiering.scale import classify_partitioned\n"
