@@ -14,6 +14,7 @@ import pandas as pd
 
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder.rungs import NO_RUNG, NO_RUNG_TEXT, highest_rung, rungs_of
+from tiering.patterns import distinct_rows
 from tiering.rules.nodes import PASS, UNKNOWN, ClassesNode
 
 SEP = "、"
@@ -33,10 +34,25 @@ def _class_labels(result: RuleSetResult) -> np.ndarray:
     for node in result.ruleset.root.walk():
         if isinstance(node, ClassesNode):
             band = result.nodes[node.id].band
-            for i in np.flatnonzero(band >= 0):
-                labels[i] = node.label_of(int(band[i])) or ""
+            for b in np.unique(band[band >= 0]).tolist():  # a label per class, not per firm
+                labels[band == b] = node.label_of(b) or ""
             break
     return labels
+
+
+def _firm_by_programme(order: list[RuleSetResult], outcome: int, n: int) -> np.ndarray:
+    """Whether each firm (row) has ``outcome`` in each programme (column, in ``order``)."""
+    if not order:
+        return np.zeros((n, 0), dtype=bool)
+    return np.stack([r.outcome == outcome for r in order], axis=1)
+
+
+def _listed(chosen: np.ndarray, titles: list[str], empty: str) -> np.ndarray:
+    """Per firm (row of ``chosen``, firm × programme), the titles of its programmes joined, ``empty`` for none;
+    each text made once per distinct row (tiering.patterns)."""
+    patterns, inverse = distinct_rows(chosen)
+    texts = [SEP.join(t for t, on in zip(titles, row, strict=True) if on) or empty for row in patterns.tolist()]
+    return np.array(texts, dtype=object)[inverse]
 
 
 def tier_summary(evaluation: Evaluation, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -49,28 +65,24 @@ def tier_summary(evaluation: Evaluation, outcomes: pd.DataFrame) -> pd.DataFrame
     n = len(evaluation.firms)
     highest = np.full(n, NO_RUNG_TEXT, dtype=object)
     named = rung == NO_RUNG
-    programs: list[list[str]] = [[] for _ in range(n)]
-    pending: list[list[str]] = [[] for _ in range(n)]
-    for result in _order(evaluation):
-        title = result.ruleset.shown_title
-        qualified = result.outcome == PASS
-        for i in np.flatnonzero(qualified):
-            programs[i].append(title)
-        for i in np.flatnonzero(result.outcome == UNKNOWN):
-            pending[i].append(title)
+    order = _order(evaluation)
+    for result in order:
         if result.ruleset.meta.rung is None:
             continue
-        classes = _class_labels(result)
-        for i in np.flatnonzero(qualified & (rung == result.ruleset.meta.rung) & ~named):
-            highest[i] = title + (f"（{classes[i]}）" if classes[i] else "")
-            named[i] = True
-    listed = np.array([SEP.join(p) if p else "—" for p in programs], dtype=object)
+        firms = np.flatnonzero((result.outcome == PASS) & (rung == result.ruleset.meta.rung) & ~named)
+        classes = _class_labels(result)[firms]
+        for label in dict.fromkeys(classes.tolist()):
+            highest[firms[classes == label]] = result.ruleset.shown_title + (f"（{label}）" if label else "")
+        named[firms] = True
+    titles = [r.ruleset.shown_title for r in order]
+    listed = _listed(_firm_by_programme(order, PASS, n), titles, "—")
+    pending = _listed(_firm_by_programme(order, UNKNOWN, n), titles, "")
     return pd.DataFrame({
         "uscc": evaluation.firms,
         "name": evaluation.names,
         "rung": rung,
         "highest": highest,
         "programs": listed,
-        "pending": [SEP.join(p) for p in pending],
-        "tier": [f"{r} {h}｜{p}" for r, h, p in zip(rung, highest, listed, strict=True)],
+        "pending": pending.tolist(),
+        "tier": [f"{r} {h}｜{p}" for r, h, p in zip(rung.tolist(), highest.tolist(), listed.tolist(), strict=True)],
     })
