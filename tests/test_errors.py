@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
+from rulefiles import DEMO_HEADER
 
 import tiering
 from tiering import exit_codes
@@ -45,8 +46,8 @@ def test_an_error_says_where_what_to_do_and_its_id() -> None:
                          hint="写成 0.6 而不是 60%")
     assert error.lines() == ["rules/x.yaml:12 threshold [c4]: 阈值必须是数字 [tiering-error]",
                              "建议 hint: 写成 0.6 而不是 60%"]
-    cell = Where(file="名录.xlsx", sheet="2024", row=7, column="销售收入(万元)")
-    assert str(cell) == "名录.xlsx 工作表 2024 第 7 行 列 销售收入(万元)"
+    cell = Where(file="名录.xlsx", sheet="2024", row=7, column="销售收入(万元)", field="revenue")
+    assert str(cell) == '名录.xlsx 工作表“2024” 行 7 列 "销售收入(万元)" revenue'
 
 
 def test_the_command_line_maps_an_error_to_its_message_and_exit_code(sample_register: Path) -> None:
@@ -87,7 +88,7 @@ def test_named_bad_inputs_give_their_message_id_hint_and_exit_code(sample_regist
         "  建议 hint: 例如 --rules-version kjxzxqy=2017.1")
     assert _run("explain", register, "91120116MA0500004Z", "--year", "2025") == (
         exit_codes.UNUSABLE_INPUT,
-        f"错误 / error: 名录 {register} 的有效行中没有企业“91120116MA0500004Z”（firm '91120116MA0500004Z' is not "
+        f"错误 / error: {register}: 名录的有效行中没有企业“91120116MA0500004Z”（firm '91120116MA0500004Z' is not "
         "among the accepted rows） [firm-not-found]")
     assert not (tmp_path / "c").exists()
 
@@ -101,6 +102,163 @@ def test_a_listed_file_shows_each_problem_with_its_place_under_the_message(tmp_p
                         "--out", str(tmp_path / "c"))
     lines = output.splitlines()
     assert code == exit_codes.UNUSABLE_INPUT
-    assert lines[0] == ("错误 / error: 1 problem(s) in the rule files; run `tiering rules check` for the list "
-                        "[unusable]")
-    assert lines[1].startswith(f"  {rules / 'bad.yaml'}:3 ")
+    assert lines[0] == (f"错误 / error: {rules / 'bad.yaml'}: 规则文件有 1 处问题，请按各行所列位置修改（1 problem(s) "
+                        "in the rule files） [rules-unusable]")
+    assert lines[1].startswith(f"  {rules / 'bad.yaml'}:3: YAML 语法错误")
+    assert lines[-1] == "  建议 hint: 改正后可用 tiering rules check 再查一遍"
+
+
+def _error(*args: str) -> tuple[int, list[str], BaseException | None]:
+    """Exit code, stderr lines and the family error behind them (click's runner keeps it on the exit's context)."""
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    error = result.exception.__context__
+    return result.exit_code, [line for line in result.output.splitlines() if not line.startswith("注意")], error
+
+
+DATASETS = Path(__file__).resolve().parent.parent / "datasets"
+
+
+def test_a_firm_whose_row_was_refused_names_the_refused_cell_by_file_sheet_row_column_and_field() -> None:
+    register = DATASETS / "sample_register_with_errors.xlsx"
+    code, lines, error = _error("explain", str(register), "91120116MA0500010X", "--year", "2025")
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "firm-not-found"
+    assert error.where == Where(file=str(register))
+    (cell,) = error.problems
+    assert cell.where == Where(file=register.name, sheet="企业名录", row=11, column="统一社会信用代码", field="uscc")
+    assert lines == [
+        f"错误 / error: {register}: 名录的有效行中没有企业“91120116MA0500010X”（firm '91120116MA0500010X' is not "
+        "among the accepted rows） [firm-not-found]",
+        '  sample_register_with_errors.xlsx 工作表“企业名录” 行 11 列 "统一社会信用代码" uscc: 其行被拒收：'
+        '值 "91120116MA0500010X": 校验位错误：第18位应为 Y，实为 X']
+
+
+def test_a_bad_rule_file_is_refused_at_file_line_and_field(tmp_path: Path, sample_register: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    text = DEMO_HEADER + ("id: demo\ncriteria:\n  id: revenue\n  label: 收入\n"
+                          "  source: {document: 测试文件, clause: 一}\n"
+                          "  test:\n    value: revenue\n    op: '>='\n    threshold: 六十\n")
+    (rules / "demo.yaml").write_text(text, encoding="utf-8")
+    code, lines, error = _error("classify", str(sample_register), "--year", "2025", "--rules", str(rules),
+                                "--no-audit", "--out", str(tmp_path / "c"))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "rules-unusable"
+    assert error.where == Where(file=str(rules / "demo.yaml"))
+    (problem,) = error.problems
+    line = text.splitlines().index("    threshold: 六十") + 1
+    assert problem.where == Where(file=str(rules / "demo.yaml"), line=line, field="criteria.test.threshold")
+    assert lines[1] == f"  {rules / 'demo.yaml'}:{line} criteria.test.threshold: {problem.message}" + (
+        f" [{problem.code}]" if problem.code else "")
+    assert not (tmp_path / "c").exists()
+
+
+def test_an_unknown_rule_set_or_version_names_it_and_the_rule_folder(sample_register: Path) -> None:
+    code, lines, error = _error("rules", "diff", "--old", "kjxzxqy-2017", "--new", "kjxzxqy@1999", str(sample_register),
+                                "--year", "2025")
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "rule-spec"
+    assert error.where is not None and error.where.rule_id == "kjxzxqy@1999"
+    assert lines[0].startswith(f"错误 / error: {error.where.file} [kjxzxqy@1999]: 没有规则集 kjxzxqy@1999（no rule "
+                               "set ")
+    code, lines, error = _error("classify", str(sample_register), "--year", "2025", "--rules-version",
+                                "kjxzxqy=1999", "--no-audit")
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "no-rule-set"
+    assert error.where is not None and error.where.rule_id == "1999"
+    assert "项目 'kjxzxqy' 没有版本 '1999'（program 'kjxzxqy' has no version '1999'; versions: " in lines[0]
+
+
+def test_a_bad_plan_file_lists_each_problem_at_its_line_and_field(tmp_path: Path, sample_register: Path) -> None:
+    plan = tmp_path / "dongli-kjxzxqy-2011.yaml"
+    text = (DATASETS.parent / "rules" / "plans" / "dongli-kjxzxqy-2011.yaml").read_text(encoding="utf-8")
+    plan.write_text(text.replace("measure: stock\n    year: 2015\n    count: 2000",
+                                 "measure: stock\n    year: 2015\n    count: 两千", 1), encoding="utf-8")
+    line = next(i for i, t in enumerate(plan.read_text(encoding="utf-8").splitlines(), start=1) if "两千" in t)
+    code, lines, error = _error("targets", str(sample_register), "--plan", str(plan))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "plan-unusable"
+    assert error.where == Where(file=str(plan))
+    (problem,) = error.problems
+    assert problem.where == Where(file=str(plan), line=line, field="targets[0].count")
+    assert lines == [f"错误 / error: {plan}: 计划文件有 1 处问题，请按各行所列位置修改（1 problem(s) in the plan "
+                     "file） [plan-unusable]",
+                     f"  {plan}:{line} targets[0].count: {problem.message}"]
+
+
+def test_a_bad_selection_policy_lists_each_problem_at_its_line_and_field(tmp_path: Path,
+                                                                         sample_register: Path) -> None:
+    source = DATASETS.parent / "rules" / "selection" / "jx-xjr-peiyu.yaml"
+    policy = tmp_path / source.name
+    text = source.read_text(encoding="utf-8")
+    policy.write_text(text.replace("tie_break:", "tie_brake:", 1), encoding="utf-8")
+    line = next(i for i, t in enumerate(policy.read_text(encoding="utf-8").splitlines(), start=1) if "tie_brake" in t)
+    code, lines, error = _error("select", str(sample_register), "--year", "2025", "--policy", str(policy),
+                                "--no-audit", "--out", str(tmp_path / "s"))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "policy-unusable"
+    assert error.where == Where(file=str(policy))
+    assert Where(file=str(policy), line=line, field="tie_brake") in [p.where for p in error.problems]
+    assert lines[0].startswith(f"错误 / error: {policy}: 遴选政策有 ")
+
+
+def test_a_bad_model_card_names_the_card_line_and_field(tmp_path: Path, sample_register: Path) -> None:
+    card = tmp_path / "old.card.yaml"
+    text = (DATASETS.parent / "models" / "panel_s42.card.yaml").read_text(encoding="utf-8")
+    card.write_text(text.replace("card_version: 1\n", "card_version: 9\n", 1), encoding="utf-8")
+    line = next(i for i, t in enumerate(card.read_text(encoding="utf-8").splitlines(), start=1)
+                if t.startswith("card_version"))
+    code, lines, error = _error("model", "score", "--model", str(card), "--register", str(sample_register),
+                                "--year", "2025")
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "model-card"
+    assert error.where == Where(file=str(card), line=line, field="card_version")
+    assert lines[0].startswith(f"错误 / error: {card}:{line} card_version: card_version 9")
+
+
+def test_a_bad_column_mapping_lists_each_problem_at_its_line_and_field(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    text = (DATASETS.parent / "models" / "mappings" / "register.yaml").read_text(encoding="utf-8")
+    mapping.write_text(text.replace("reader: register", "reader: excel", 1), encoding="utf-8")
+    line = next(i for i, t in enumerate(mapping.read_text(encoding="utf-8").splitlines(), start=1)
+                if t.startswith("reader:"))
+    code, lines, error = _error("model", "train", "--panel", str(DATASETS / "sample_register.xlsx"), "--mapping",
+                                str(mapping), "--out", str(tmp_path / "x.card.yaml"))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "column-mapping"
+    assert error.where == Where(file=str(mapping))
+    assert [p.where for p in error.problems] == [Where(file=str(mapping), line=line, field="reader")]
+    assert lines[0] == f"错误 / error: {mapping}: 列映射有 1 处问题 [column-mapping]"
+    assert lines[1].startswith(f"  {mapping}:{line} reader: ")
+
+
+BAD_INPUTS = [
+    ("classify", "{register}", "--year", "2025", "--no-audit", "--out", "{tmp}/a", "--rules", "{tmp}"),
+    ("explain", "{register}", "不存在的企业", "--year", "2025"),
+    ("explain", "{tmp}/none.xlsx", "x", "--year", "2025"),
+    ("explain", "{tmp}/notes.txt", "x", "--year", "2025"),
+    ("select", "{register}", "--year", "2025", "--n", "99", "--no-audit", "--out", "{tmp}/s"),
+    ("targets", "{register}", "--plan", "{tmp}/notes.txt"),
+    ("report", "{register}", "--year", "2025", "--policy", "{tmp}/notes.txt", "--out", "{tmp}/r"),
+    ("rules", "check", "{tmp}"),
+    ("rules", "diff", "--old", "nope", "--new", "kjxzxqy-2022", "{register}", "--year", "2025"),
+    ("audit", "replay", "{register}", "no-such-run", "--store", "{tmp}/none.sqlite"),
+    ("audit", "verify", "--store", "{tmp}/notes.txt"),
+    ("model", "score", "--model", "{tmp}/notes.txt", "--register", "{register}", "--year", "2025"),
+    ("model", "train", "--panel", "{register}", "--mapping", "{tmp}/notes.txt", "--out", "{tmp}/m.card.yaml"),
+    ("watch", "{tmp}/notes.txt", "--state", "{tmp}/w", "--clock", "2025-06-30"),
+    ("datasets", "generate", "--firms", "0", "--out", "{tmp}/g.csv"),
+    ("classify", "{register}", "--year", "2025", "--purpose", "复核"),
+    ("classify", "{register}", "--year", "twenty"),
+    ("clasify",),
+]
+
+
+def test_no_bad_input_ends_in_a_traceback(tmp_path: Path, sample_register: Path) -> None:
+    """Each named bad input ends in a message of the family and its exit code, never a Python traceback."""
+    (tmp_path / "notes.txt").write_text("id: [unclosed\n", encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text("id: bad\nprogram: [\n", encoding="utf-8")
+    for args in BAD_INPUTS:
+        filled = [a.replace("{register}", str(sample_register)).replace("{tmp}", str(tmp_path)) for a in args]
+        result = CliRunner().invoke(main, filled)
+        assert isinstance(result.exception, SystemExit), (args, result.exception, result.output)
+        assert "Traceback" not in result.output, args
+        if result.exit_code == exit_codes.CHECK_FAILED:  # a check's own report (e.g. audit verify), not an error
+            continue
+        assert result.exit_code in (exit_codes.USAGE, exit_codes.UNUSABLE_INPUT), (args, result.output)
+        errors = [t for t in result.output.splitlines() if t.startswith("错误 / error: ")]
+        assert len(errors) == 1 and re.search(r" \[[a-z-]+\]$", errors[0]), (args, result.output)

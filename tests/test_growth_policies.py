@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 import tiering.cli.model_cmd  # noqa: F401  (registers the ``model`` group on ``main``)
 from tiering.cli import main
+from tiering.errors import Where
 from tiering.growth.directions import Declaration, Declarations, check_directions, load_declarations, time_folds
 from tiering.growth.features import FEATURES, build_features
 from tiering.growth.mapping import MappingError, load_mapping, read_panel
@@ -69,16 +70,26 @@ def test_a_documented_mapping_reads_any_panel_with_units(tmp_path: Path) -> None
 
 def test_mapping_refusals_name_the_file_and_the_problem(tmp_path: Path) -> None:
     bad_field = _write(tmp_path / "f.yaml", MY_MAPPING.replace("net_profit:", "net_profits:"))
-    with pytest.raises(MappingError, match=r"f\.yaml: 列映射有误：amounts: .*未知金额字段 \['net_profits'\]"):
+    with pytest.raises(MappingError, match=r"f\.yaml: 列映射有 1 处问题") as caught:
         load_mapping(bad_field)
+    (problem,) = caught.value.problems
+    assert problem.where == Where(file=str(bad_field), line=MY_MAPPING.split("\n").index("amounts:") + 2,
+                                  field="amounts")
+    assert "未知金额字段 ['net_profits']" in problem.message
     bad_unit = _write(tmp_path / "u.yaml", MY_MAPPING.replace("unit: 万元", "unit: 千元"))
-    with pytest.raises(MappingError, match=r"金额单位须为 .* 之一；得到 \{'total_assets': '千元'\}"):
+    with pytest.raises(MappingError) as caught:
         load_mapping(bad_unit)
+    assert caught.value.problems[0].message.endswith("之一；得到 {'total_assets': '千元'}")
     mapping = load_mapping(_write(tmp_path / "ok.yaml", MY_MAPPING))
     short = _write(tmp_path / "short.csv",
                    "企业编号,年度,成立年份,企业,收入（元）,资产（万元）,人数\n007,2020,2015,甲,1,2,3\n")
-    with pytest.raises(MappingError, match=r"short\.csv: 缺少列映射 my_panel 所需的列 \['利润（元）'\]"):
+    with pytest.raises(MappingError, match=r"short\.csv 列 \"利润（元）\": 缺少列映射 my_panel 所需的列"):
         read_panel(short, mapping)
+    bad_year = _write(tmp_path / "y.csv", "企业编号,年度,成立年份,企业,收入（元）,资产（万元）,人数,利润（元）\n"
+                                          "007,2020,2015,甲,1,2,3,4\n007,二〇二一,2015,甲,1,2,3,4\n")
+    with pytest.raises(MappingError) as caught:
+        read_panel(bad_year, mapping)
+    assert caught.value.where == Where(file=str(bad_year), row=3, column="年度", field="year")
     with pytest.raises(MappingError, match="找不到列映射文件"):
         load_mapping("no_such_mapping")
 
@@ -92,8 +103,14 @@ def test_shipped_mappings_load_and_the_register_headers_are_the_registers_own(tm
     assert register.reader == "register" and register.amounts["revenue"].column == "销售收入"
     wrong = (ROOT / "models" / "mappings" / "register.yaml").read_text(encoding="utf-8").replace(
         "{column: 负债总额,", "{column: 资产总额,")
-    with pytest.raises(MappingError, match=r"这些表头不是登记表中对应字段的表头：\{'total_liabilities': '资产总额'\}"):
-        load_mapping(_write(tmp_path / "register.yaml", wrong))
+    path = _write(tmp_path / "register.yaml", wrong)
+    with pytest.raises(MappingError, match="1 个表头不是登记表中对应字段的表头") as caught:
+        load_mapping(path)
+    (problem,) = caught.value.problems
+    line = wrong.split("\n").index(next(t for t in wrong.split("\n") if "{column: 资产总额," in t
+                                         and "total_liabilities" in t)) + 1
+    assert problem.where == Where(file=str(path), line=line, field="amounts.total_liabilities.column")
+    assert problem.message == "表头“资产总额”不是登记表中字段 total_liabilities 的表头（见 tiering template）"
 
 
 def test_register_mapping_reads_the_generated_register_and_the_model_uses_its_rd_staff_ip() -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tiering import uscc
+from tiering.errors import Where
 from tiering.fields import BY_ID, FIELDS, DType, Field, Kind
 from tiering.register import (
     Refusal,
@@ -329,15 +330,17 @@ def test_undecodable_csv_suggests_an_encoding(tmp_path: Path) -> None:
     path.write_bytes("统一社会信用代码,企业名称,年度\n".encode() + b"\xff\xfe\x80,\x81\n")
     with pytest.raises(RegisterError) as caught:
         load_register(path)
-    assert str(caught.value) == (
-        "f.csv 无法按 UTF-8、GB18030 或 UTF-16 解码：请在 Excel 中另存为“CSV UTF-8”，或加 --encoding 指明编码"
+    assert caught.value.where == Where(file=str(path))
+    assert caught.value.message == (
+        "无法按 UTF-8、GB18030 或 UTF-16 解码：请在 Excel 中另存为“CSV UTF-8”，或加 --encoding 指明编码"
     )
 
 
 def test_declared_encoding_is_the_only_one_tried(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "f.csv", HEADER, [list(GOOD)], encoding="gb18030")
-    with pytest.raises(RegisterError, match=r"^f\.csv 无法按 utf-8 解码（第 1 行）：请确认文件编码"):
+    with pytest.raises(RegisterError, match=r"^\S*f\.csv 行 1: 无法按 utf-8 解码：请确认文件编码") as caught:
         load_register(path, encoding="utf-8")
+    assert caught.value.where == Where(file=str(path), row=1)
     assert load_register(path, encoding="gb18030").frame.at[0, "name"] == "甲公司"
 
 
@@ -377,7 +380,7 @@ def test_xlsx_typed_cells_and_sheet_choice(tmp_path: Path) -> None:
     book.save(path)
     with pytest.raises(RegisterError) as caught:
         load_register(path, sheet="企业")
-    assert str(caught.value) == "firms.xlsx 中没有名为“企业”的工作表；现有工作表：说明、数据"
+    assert str(caught.value) == f"{path}: 没有名为“企业”的工作表；现有工作表：说明、数据"
     register = load_register(path, sheet="数据")
     assert messages(register) == [
         'firms.xlsx 工作表“数据” 行 3 列 "统一社会信用代码" 值 "911201160000000000": '
@@ -392,16 +395,19 @@ def test_unreadable_files_raise_register_error(tmp_path: Path) -> None:
         load_register(tmp_path / "none.xlsx")
     old = tmp_path / "old.xls"
     old.write_bytes(b"x")
-    with pytest.raises(RegisterError, match=r"^old\.xls 是旧版 \.xls 文件"):
+    with pytest.raises(RegisterError, match=r"是旧版 \.xls 文件") as caught:
         load_register(old)
+    assert caught.value.where == Where(file=str(old))
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(RegisterError, match=r"^broken\.xlsx 不是可读的 \.xlsx 文件"):
+    with pytest.raises(RegisterError, match=r"不是可读的 \.xlsx 文件") as caught:
         load_register(broken)
+    assert caught.value.where == Where(file=str(broken))
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    with pytest.raises(RegisterError, match=r"^empty\.csv 是空文件"):
+    with pytest.raises(RegisterError, match=r"是空文件") as caught:
         load_register(empty)
+    assert str(caught.value).startswith(f"{empty}: 是空文件")
 
 
 def test_sha256_and_path_are_recorded(tmp_path: Path) -> None:

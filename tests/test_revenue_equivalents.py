@@ -138,6 +138,7 @@ criteria:
 """, encoding="utf-8")
     with pytest.raises(RuleLoadError) as caught:
         load_library(tmp_path)
-    assert message in str(caught.value) and "demo.yaml:13" in str(caught.value)
+    (problem,) = caught.value.problems
+    assert message in problem.message and problem.where.line == 13 and problem.where.file.endswith("demo.yaml")
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
     assert result.exit_code == 3 and message in result.output

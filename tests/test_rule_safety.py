@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tiering.cli import main
+from tiering.errors import Where
 from tiering.rules.yamlsrc import MAX_BYTES, MAX_DEPTH, read_yaml
 
 
@@ -86,7 +87,8 @@ def test_reader_refuses_with_line_and_id(tmp_path: Path, name: str) -> None:
     doc, problems = read_yaml(path)
     assert doc is None
     assert [(p.line, p.code) for p in problems] == [(line, code)]
-    assert str(problems[0]).startswith(f"{path}:{line} ")
+    assert problems[0].where == Where(file=str(path), line=line)
+    assert str(problems[0]).startswith(f"{path}:{line}: ")
     assert any("\u4e00" <= ch <= "\u9fff" for ch in problems[0].message), problems[0].message
 
 
@@ -101,7 +103,7 @@ def test_rules_check_exits_3_naming_the_file_and_line(tmp_path: Path, root: Path
     result = CliRunner().invoke(main, ["rules", "check", str(tmp_path)])
     assert result.exit_code == 3, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert f"{bad}:{line} " in result.output and f"[{code}]" in result.output
+    assert f"  {bad}:{line}: " in result.output and f"[{code}]" in result.output
 
 
 def test_classify_with_a_bomb_among_the_rules_exits_3(tmp_path: Path, root: Path, sample_register: Path) -> None:
@@ -112,7 +114,7 @@ def test_classify_with_a_bomb_among_the_rules_exits_3(tmp_path: Path, root: Path
     result = CliRunner().invoke(main, ["classify", str(sample_register), "--year", "2025", "--rules", str(rules),
                                        "--out", str(tmp_path / "out"), "--no-audit"])
     assert result.exit_code == 3, result.output
-    assert f"{bomb}:6 " in result.output and "[yaml-too-many-nodes]" in result.output
+    assert f"  {bomb}:6: " in result.output and "[yaml-too-many-nodes]" in result.output
     assert not (tmp_path / "out" / "provenance.json").exists()
 
 
@@ -124,7 +126,7 @@ def test_cases_file_with_a_recursive_alias_fails_the_run(tmp_path: Path, root: P
                    encoding="utf-8")
     result = CliRunner().invoke(main, ["rules", "test", str(tmp_path)])
     assert result.exit_code == 4, result.output
-    assert f"{bad}:3 " in result.output and "[yaml-recursive-alias]" in result.output
+    assert f"{bad}:3: " in result.output and "[yaml-recursive-alias]" in result.output
 
 
 def test_aliases_within_the_limits_still_work(tmp_path: Path) -> None:
@@ -139,14 +141,16 @@ def test_aliases_within_the_limits_still_work(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("load", ["card", "mapping", "directions"])
 def test_model_files_given_on_the_command_line_are_read_by_the_same_guarded_reader(tmp_path: Path, load: str) -> None:
-    from tiering.growth.card import load_card
+    from tiering.growth.card import ModelCardError, load_card
     from tiering.growth.directions import DirectionsError, load_declarations
     from tiering.growth.mapping import MappingError, load_mapping
 
     text, _ = alias_bomb()
     path = tmp_path / f"bomb.{load}.yaml"
     path.write_text(text, encoding="utf-8")
-    reader, error = {"card": (load_card, ValueError), "mapping": (load_mapping, MappingError),
+    reader, error = {"card": (load_card, ModelCardError), "mapping": (load_mapping, MappingError),
                      "directions": (load_declarations, DirectionsError)}[load]
-    with pytest.raises(error, match=r"\[yaml-too-many-nodes\]"):
+    with pytest.raises(error) as caught:
         reader(path)
+    assert caught.value.where == Where(file=str(path))
+    assert [(p.where.line, p.code) for p in caught.value.problems] == [(6, "yaml-too-many-nodes")]

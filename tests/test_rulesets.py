@@ -252,7 +252,7 @@ def test_misused_extensions_are_refused(tmp_path: Path, snippet: str, message: s
     (tmp_path / "bad.yaml").write_text(head + root + snippet, encoding="utf-8")
     with pytest.raises(RuleLoadError) as err:
         load_library(tmp_path)
-    assert message in str(err.value)
+    assert any(message in line for line in err.value.lines())
 
 
 # --- growth formulas: compound (OECD, 火炬) vs the mean of yearly ratios (高企, 领军) ------------------------------
@@ -302,8 +302,9 @@ def test_a_cycle_between_ladder_programmes_is_refused(tmp_path: Path) -> None:
         text += (f"criteria:\n  id: r\n  label: 依赖\n  source: {{document: t, clause: '1'}}\n"
                  f"  requires: {{program: {other}}}\n")
         (tmp_path / f"{name}.yaml").write_text(text, encoding="utf-8")
-    with pytest.raises(RuleLoadError, match="programs depend on each other in a cycle"):
+    with pytest.raises(RuleLoadError) as err:
         load_library(tmp_path)
+    assert any("programs depend on each other in a cycle" in p.message for p in err.value.problems)
 
 
 # --- a score the register gives overrides the computed one -------------------------------------------------------

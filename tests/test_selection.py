@@ -248,9 +248,9 @@ def test_policy_weights_must_sum_to_one_with_line(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
-    assert len(caught.value.problems) == 1
-    assert caught.value.problems[0].startswith(f"{path}:")
-    assert caught.value.problems[0].endswith("ranking: Value error, group weights must sum to 1; got 0.9")
+    (problem,) = caught.value.problems
+    assert (problem.where.file, problem.where.field) == (str(path), "ranking")
+    assert str(problem).endswith(" ranking: group weights must sum to 1; got 0.9")
 
 
 def test_policy_refuses_model_component_without_model_and_unknown_feature(tmp_path: Path) -> None:
@@ -262,7 +262,7 @@ def test_policy_refuses_model_component_without_model_and_unknown_feature(tmp_pa
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
-    messages = " | ".join(caught.value.problems)
+    messages = " | ".join(p.message for p in caught.value.problems)
     assert "unknown feature 'patents'" in messages
     assert "a model component belongs under with_model" in messages
 
@@ -413,7 +413,8 @@ def test_cli_bad_policy_names_file_and_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["select", str(SAMPLE), "--year", "2025", "--policy", str(path)])
     assert result.exit_code == 3
     line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if "years: 0" in t)
-    assert (f"错误 / error: 遴选政策 {path} 有 1 处问题，请按下面的行号修改 [unusable]\n"
+    assert (f"错误 / error: {path}: 遴选政策有 1 处问题，请按各行所列位置修改（1 problem(s) in the selection policy） "
+            "[policy-unusable]\n"
             f"  {path}:{line} exclusions.credit.years: Input should be greater than or equal to 1\n") in result.output
 
 

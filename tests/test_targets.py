@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from tiering.cli import main
 from tiering.cli.targets_cmd import targets
+from tiering.errors import Where
 from tiering.register import Register, load_register
 from tiering.rules.library import load_library
 from tiering.targets import Plan, PlanError, load_plan, track_plan
@@ -87,7 +88,8 @@ def test_unknown_key_is_refused_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as err:
         load_plan(path)
     line = source.splitlines().index("    count: 50") + 2
-    assert err.value.problems == [f"{path}:{line} targets[0].cuont: Extra inputs are not permitted"]
+    assert [str(p) for p in err.value.problems] == [f"{path}:{line} targets[0].cuont: Extra inputs are not permitted"]
+    assert err.value.problems[0].where == Where(file=str(path), line=line, field="targets[0].cuont")
 
 
 def test_new_measure_needs_a_base_year() -> None:

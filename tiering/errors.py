@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from tiering import exit_codes
 
@@ -30,15 +30,17 @@ class Where:
     rule_id: str | None = None
 
     def __str__(self) -> str:
+        """``rules/x.yaml:12 criteria.rd.threshold [c4]`` or ``名录.xlsx 工作表“2024” 行 7 列 "销售收入(万元)"
+        revenue``: the one way every output writes a place (a register's refused cells too)."""
         parts: list[str] = []
         if self.file is not None:
             parts.append(self.file if self.line is None else f"{self.file}:{self.line}")
         if self.sheet is not None:
-            parts.append(f"工作表 {self.sheet}")
+            parts.append(f"工作表“{self.sheet}”")
         if self.row is not None:
-            parts.append(f"第 {self.row} 行")
+            parts.append(f"行 {self.row}")
         if self.column is not None:
-            parts.append(f"列 {self.column}")
+            parts.append(f'列 "{self.column}"')
         if self.field is not None:
             parts.append(self.field)
         if self.rule_id is not None:
@@ -46,8 +48,40 @@ class Where:
         return " ".join(parts)
 
 
+def placed(where: Where | None, message: str, code: str = "") -> str:
+    """A message at its place as every output shows it: ``file:line field: message [code]`` (the place from the
+    structure, never from the message's text)."""
+    place = str(where) if where is not None else ""
+    text = f"{place}: {message}" if place else message
+    return f"{text} [{code}]" if code else text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem at its place, for an error that lists several (see :class:`Placed`)."""
+
+    where: Where
+    message: str
+    code: str = ""
+
+
+class Placed(Protocol):
+    """One problem of a file at its place (e.g. :class:`tiering.rules.yamlsrc.SourceProblem`), as an error lists
+    every problem of a file it refuses."""
+
+    @property
+    def where(self) -> Where: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def code(self) -> str: ...
+
+
 class TieringError(Exception):
-    """Base of every error meant for a person. ``str(error)`` is the message; :meth:`lines` the full text."""
+    """Base of every error meant for a person. ``str(error)`` is the message at its place; :meth:`lines` the full
+    text. ``problems``: every problem of a refused file, each at its own place."""
 
     id: ClassVar[str] = "tiering-error"
     exit_code: ClassVar[int] = exit_codes.UNUSABLE_INPUT
@@ -61,24 +95,27 @@ class TieringError(Exception):
             cls.exit_code = exit_code
 
     def __init__(self, message: str, *, where: Where | None = None, hint: str | None = None,
-                 details: Sequence[str] = ()) -> None:
+                 problems: Sequence[Placed] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.where = where
         self.hint = hint
-        self._details = list(details)
+        self.problems = list(problems)
 
     def __str__(self) -> str:
-        where = str(self.where) if self.where is not None else ""
-        return f"{where}: {self.message}" if where and not self.message.startswith(where) else self.message
+        return placed(self.where, self.message)
 
-    def details(self) -> list[str]:
-        """Further lines shown under the message (e.g. every problem of a rule file, each with its own place)."""
-        return list(self._details)
+    def located(self, where: Where) -> TieringError:
+        """This error, placed at ``where`` unless it knows its own place: a reader's error (e.g. of a file's
+        headers) given its file by the caller that knows it. Returns the error itself, to be raised again."""
+        if self.where is None:
+            self.where = where
+        return self
 
     def lines(self) -> list[str]:
-        """The error as people read it: the message with its id, the details, then what to do."""
-        out = [f"{self} [{self.id}]", *self.details()]
+        """The error as people read it: where and the message with its id, each problem at its place, then what
+        to do."""
+        out = [placed(self.where, self.message, self.id), *(placed(p.where, p.message, p.code) for p in self.problems)]
         if self.hint:
             out.append(f"建议 hint: {self.hint}")
         return out

@@ -7,7 +7,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from tiering.errors import NotFound, UsageError
+from tiering.errors import NotFound, Problem, UsageError, Where
 from tiering.register import Register
 
 
@@ -30,6 +30,7 @@ def firm_rows(register: Register, firm_id: str, year: int) -> pd.DataFrame:
     :class:`FirmNotFound` (with the names closest to it, and its refused rows) or :class:`FirmAmbiguous` (with the
     candidates)."""
     frame = register.frame
+    where = Where(file=str(register.path))
     rows = frame[(frame["uscc"] == firm_id) | (frame["name"] == firm_id)]
     if rows.empty:
         partial = frame[frame["name"].astype(str).str.contains(firm_id, regex=False)]
@@ -39,23 +40,22 @@ def firm_rows(register: Register, firm_id: str, year: int) -> pd.DataFrame:
             listed = "；".join(f"{n}（{u}）" for u, n in zip(shown["uscc"], shown["name"], strict=True))
             more = f" 等 {len(firms)} 家" if len(firms) > 10 else ""
             raise FirmAmbiguous(f"“{firm_id}”与多家企业的名称相符：{listed}{more}（'{firm_id}' matches {len(firms)} "
-                                "firms）", hint="请给出统一社会信用代码或完整名称")
+                                "firms）", where=where, hint="请给出统一社会信用代码或完整名称")
         if firms.empty:
             names = sorted(set(frame["name"].astype(str)))
             near = difflib.get_close_matches(firm_id, names, n=5, cutoff=0.4)
-            refused = [r.message() for r in register.refusals if firm_id in r.value]
-            hint = ("；其行被拒收：" + " | ".join(refused)) if refused else ""
+            refused = [Problem(r.where, f"其行被拒收：{r.problem()}") for r in register.refusals if firm_id in r.value]
             close = f"；相近的名称：{'、'.join(near)}" if near else ""
-            raise FirmNotFound(f"名录 {register.path} 的有效行中没有企业“{firm_id}”{hint}{close}"
-                               f"（firm '{firm_id}' is not among the accepted rows）")
+            raise FirmNotFound(f"名录的有效行中没有企业“{firm_id}”{close}（firm '{firm_id}' is not among the accepted "
+                               "rows）", where=where, problems=refused)
         rows = partial
     if rows["uscc"].nunique() > 1:
-        raise FirmAmbiguous(f"“{firm_id}”对应多家企业（{'、'.join(sorted(rows['uscc'].unique()))}）",
+        raise FirmAmbiguous(f"“{firm_id}”对应多家企业（{'、'.join(sorted(rows['uscc'].unique()))}）", where=where,
                             hint="请用统一社会信用代码")
     if not (rows["year"] == year - 1).any():
         present = "、".join(map(str, sorted(rows["year"].unique())))
         raise FirmNotFound(f"企业“{firm_id}”没有 {year - 1} 年度的数据行；已有年度：{present}"
-                           f"（no row for fiscal year {year - 1}）")
+                           f"（no row for fiscal year {year - 1}）", where=where)
     return rows
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from tiering.app.classification import Classification
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.ladder.rungs import rungs_of
 from tiering.rules.library import RULES_DIR
 from tiering.selection.policy import Policy, load_policy
@@ -66,8 +66,11 @@ def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_path
             card = load_card(model_path)
             if panel is not None:
                 card.check_features(panel)
-        except (OSError, ModelCardError, FeatureMismatchError) as exc:
-            raise ModelUnusable(str(exc)) from exc
+        except (ModelCardError, FeatureMismatchError) as exc:
+            raise ModelUnusable(exc.message, where=exc.where or Where(file=str(model_path)), hint=exc.hint,
+                                problems=exc.problems) from exc
+        except OSError as exc:
+            raise ModelUnusable(f"模型卡无法读取（{exc.strerror or exc}）", where=Where(file=str(model_path))) from exc
         model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
         model = card.scorecard()
         model_text = f"{card.data['name']}（{model_path.name}，SHA-256 {model_sha}）"
@@ -101,7 +104,7 @@ def select_parts(parts: Sequence[SelectionPart], inputs: SelectionInputs, year: 
         try:
             inputs.card.check_used(used, lambda f: reasons.get(f, "无数据"))
         except FeatureMismatchError as exc:
-            raise ModelUnusable(str(exc)) from exc
+            raise ModelUnusable(exc.message, where=exc.where, hint=exc.hint, problems=exc.problems) from exc
     policy = inputs.policy
     return select_from_parts(list(parts), policy, year, n if n is not None else policy.count.default,
                              inputs.model is not None)

@@ -16,7 +16,7 @@ from tiering.audit import chain
 from tiering.audit.db import connect
 from tiering.audit.replay import reclassify
 from tiering.audit.store import FIRM_COLUMNS, decision_rows, firm_rows, run_record, write_transaction, year_facts
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.register import Register
 
 
@@ -37,9 +37,9 @@ def backfill_firms(store: Path, run_id: str, register: Register) -> int:
     if has:
         raise BackfillRefused(f"运行 {run_id} 已有企业明细，无需补录 (the run has its firm rows)")
     if register.sha256 != run["input"]["sha256"]:
-        raise BackfillRefused(f"{register.path} 不是运行 {run_id} 评价的名录：SHA-256 {register.sha256[:16]}… ≠ 记录的 "
+        raise BackfillRefused(f"不是运行 {run_id} 评价的名录：SHA-256 {register.sha256[:16]}… ≠ 记录的 "
                               f"{run['input']['sha256'][:16]}…（{run['input']['file']}）；请用那个文件 "
-                              f"(not the register that run classified)")
+                              f"(not the register that run classified)", where=Where(file=str(register.path)))
     run, result = reclassify(store, run_id, register)
     rows = decision_rows(run_id, run["year"], result.outcomes)
     if chain.rows_sha256([r[2:] for r in rows]) != run["decisions"]["sha256"]:

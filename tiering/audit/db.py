@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tiering import exit_codes
-from tiering.errors import NotFound, TieringError
+from tiering.errors import NotFound, TieringError, Where
 
 DEFAULT_STORE = Path("out") / "audit.sqlite"
 """Where the store lives unless ``--store`` or ``TIERING_AUDIT_STORE`` says otherwise (relative to the CWD)."""
@@ -182,8 +182,8 @@ def connect(store: Path, create: bool = True) -> sqlite3.Connection:
                 time.sleep(0.05)
                 continue
             conn.close()
-            raise StoreTampered(f"{store} cannot be opened as an audit store ({exc}): the file was damaged or "
-                                f"replaced") from exc
+            raise StoreTampered(f"无法作为审计库打开，文件已损坏或被替换（cannot be opened as an audit store ({exc}): "
+                                "the file was damaged or replaced）", where=Where(file=str(store))) from exc
 
 
 def _initialise(conn: sqlite3.Connection) -> None:

@@ -25,6 +25,7 @@ from tiering.audit.store import DECISION_COLUMNS, decision_rows, run_record
 from tiering.audit.traces import firms_of
 from tiering.audit.verify import check_run_record
 from tiering.engine.trace import trace_table
+from tiering.errors import Where
 from tiering.register import Register
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import NoRuleSet, RuleLibrary
@@ -155,7 +156,9 @@ def _pick(stored: list[CompiledRuleSet], current: RuleLibrary | None) -> list[Co
         return stored
     missing = [rs.id for rs in stored if rs.id not in current.by_id]
     if missing:
-        raise NoRuleSet(f"the current rule folder has no rule set {', '.join(missing)}; replay without --current-rules")
+        raise NoRuleSet(f"当前规则文件夹中没有规则集 {'、'.join(missing)}（the current rule folder has no rule set "
+                        f"{', '.join(missing)}）", where=Where(file=str(current.folder), rule_id=missing[0]),
+                        hint="不加 --current-rules 重放（replay without --current-rules）")
     return [current.by_id[rs.id] for rs in stored]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tiering.audit.db import StoreTampered
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RULES_DIR, load_file
 
@@ -26,8 +26,9 @@ def save_texts(conn: sqlite3.Connection, rulesets: list[CompiledRuleSet]) -> Non
         for ruleset_id, path, sha256 in ((rs.id, rs.path, rs.sha256), *((b.id, b.path, b.sha256) for b in rs.bases)):
             content = path.read_bytes()
             if hashlib.sha256(content).hexdigest() != sha256:
-                raise StoredRulesError(f"{path} changed on disk after it was loaded (SHA-256 no longer "
-                                       f"{sha256[:12]}…); run the command again")
+                raise StoredRulesError(f"规则文件在载入后被改动（changed on disk after it was loaded: SHA-256 no "
+                                       f"longer {sha256[:12]}…）", where=Where(file=str(path), rule_id=ruleset_id),
+                                       hint="重新运行这条命令 (run the command again)")
             conn.execute("INSERT OR IGNORE INTO rule_texts (sha256, ruleset_id, content) VALUES (?, ?, ?)",
                          (sha256, ruleset_id, content))
 

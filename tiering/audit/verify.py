@@ -145,7 +145,7 @@ def verify(store: Path, anchors: tuple[str, ...] = ()) -> VerifyReport:
     try:
         conn = connect(store, create=False)
     except StoreTampered as exc:
-        report.broken = Broken(0, str(store), str(exc))
+        report.broken = Broken(0, str(store), exc.message)
         return report
     try:
         _walk(conn, store, anchors, report, referenced)

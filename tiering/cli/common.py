@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -13,12 +13,12 @@ import click
 
 from tiering import exit_codes
 from tiering.app import rules_in_force
-from tiering.errors import BY_EXIT_CODE, Unusable
+from tiering.errors import BY_EXIT_CODE, Where
 from tiering.register import Register, RegisterError
 from tiering.register.cache import CachedFirm, cached_firm, cached_register
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.currency import currency_warnings
-from tiering.rules.library import RULES_DIR, RuleLibrary, RuleLoadError, load_library, rule_files
+from tiering.rules.library import RULES_DIR, RuleLibrary, load_library, rule_files
 from tiering.rules.purpose import CERTIFY, EvaluationPurpose, Purpose
 
 
@@ -26,12 +26,6 @@ def fail(message: str, code: int = exit_codes.UNUSABLE_INPUT, *, hint: str | Non
     """Stop the command with an error of the family for exit ``code`` (2, 3 or 4); :func:`tiering.cli.main` prints
     it and exits, as for every other error."""
     raise BY_EXIT_CODE[code](message, hint=hint)
-
-
-def fail_listing(problems: Sequence[object], message: str) -> NoReturn:
-    """Stop the command with ``message`` (exit 3), each problem of the unusable file (``file:line field:
-    message``) shown under it."""
-    raise Unusable(message, details=[str(p) for p in problems])
 
 
 def echo_head(store: Path, ref: str) -> None:
@@ -158,11 +152,7 @@ def load_rules(rules_dir: Path | None) -> RuleLibrary:
         # an installed copy without the checkout's rules/ would otherwise classify against no rule set at all
         fail(f"没有找到规则文件 no rule files in {folder}: pass --rules DIR (the project's rules/ folder) "
              f"or set TIERING_RULES=DIR", exit_codes.UNUSABLE_INPUT)
-    try:
-        return load_library(folder)
-    except RuleLoadError as exc:
-        fail_listing(exc.problems,
-                     f"{len(exc.problems)} problem(s) in the rule files; run `tiering rules check` for the list")
+    return load_library(folder)
 
 
 def parse_pins(pins: tuple[str, ...]) -> dict[str, str]:
@@ -241,8 +231,7 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
             return cached_register(path, options, lambda: _load_file(path, options))
         return _load_file(path, options)
     except RegisterError as exc:
-        message = str(exc)
-        fail(message if path.name in message else f"{path}: {message}")
+        raise exc.located(Where(file=str(path))) from None
 
 
 def cached_firm_rows(path: Path, money_unit: str | None, encoding: str | None, sheet: str | None, firm_id: str,

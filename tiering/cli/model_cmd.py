@@ -12,7 +12,7 @@ from tiering.cli.progress import terminal_progress
 from tiering.datasets.oracle import best_ranking
 from tiering.errors import TieringError
 from tiering.growth.card import build_card, load_card, save_card
-from tiering.growth.directions import Declarations, load_declarations
+from tiering.growth.directions import load_declarations
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
 from tiering.growth.mapping import PanelMapping, load_mapping, read_panel
@@ -59,7 +59,9 @@ def _panels(register: str | None, real_data: str | None, unit: str | None = None
                 click.echo(f"{path}: {frame.attrs['refused']} 处问题使部分行未被读入（见 tiering 的 rejects 输出）；"
                            f"读入 {len(frame)} / {frame.attrs['rows_read']} 行", err=True)
             panels[source] = (frame, chosen)
-    except (OSError, ValueError) as error:
+    except TieringError:
+        raise  # a mapping's or register's own error, with its place and id
+    except (OSError, ValueError) as error:  # the CSV reader's (pandas) own: a damaged or unreadable file
         raise UnusableInput(str(error)) from error
     return panels
 
@@ -131,13 +133,6 @@ def _echo_evaluation(evaluation: OutOfTime) -> None:
                "probabilities are relative to the training cohorts)\n" + format_table(evaluation.calibration))
 
 
-def _declarations(path: str | None) -> Declarations:
-    try:
-        return load_declarations(path)
-    except ValueError as error:
-        raise UnusableInput(str(error)) from error
-
-
 @model.command()
 @click.option("--register", type=click.Path(dir_okay=False), help="名录文件（register）：企业-年度面板。")
 @_UNIT
@@ -169,7 +164,7 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     panels = _panels(register, real_data, unit, panel, mapping)
     if len(panels) != 1:
         raise click.UsageError("train on one data set: give one of --register, --panel or --real-data")
-    declarations = _declarations(directions)
+    declarations = load_declarations(directions)
     (source, (frame, chosen)), = panels.items()
     progress = terminal_progress()
     if progress is not None:
@@ -268,7 +263,7 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
         tiering model evaluate --real-data ../shared/data/cn_machinery_listed_2000_2013.csv --test-from 2005
     """
     spec = _spec(label_threshold, horizon, measure, strict, size_floor, size_field)
-    declarations = _declarations(directions)
+    declarations = load_declarations(directions)
     truth = _hidden_truth(latent) if latent is not None else None
     for source, (frame, chosen) in _panels(register, real_data, unit, panel, mapping).items():
         data, used, dropped = _labelled(frame, spec, chosen)

@@ -6,17 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from tiering import exit_codes
-from tiering.app.selection import DEFAULT_POLICY, SelectionInputs, selection_inputs
+from tiering.app.selection import DEFAULT_POLICY, selection_inputs
 from tiering.audit.db import store_path
 from tiering.audit.lists import decided_list
 from tiering.cli.common import (
     echo_intake,
     evaluation_purpose,
     fail,
-    fail_listing,
     header_row,
     load_rules,
     out_folder_options,
@@ -44,8 +42,7 @@ from tiering.report.write import WRITTEN as REPORT_FILES
 from tiering.report.write import write_briefs, write_report
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale import ReadOptions
-from tiering.selection.policy import PolicyError
-from tiering.targets import PlanError, load_plan, track_plan
+from tiering.targets import load_plan, track_plan
 
 MAX_AUTO_FIRM_PAGES = 100
 
@@ -180,7 +177,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         folder = out_dir or Path("out") / f"report-{year}"
         if out_dir is None:
             prepare_out_dir(folder, overwrite, written_here)
-        inputs = None if no_selection else _selection_inputs(policy_path, model_path, cultivated_paths, None)
+        inputs = None if no_selection else selection_inputs(policy_path, model_path, cultivated_paths, None)
         before, before_on, why = previous_rules(library, rulesets, year)
         reduce = ReportReduce(_indicators(indicators), before, before_on, inputs)
         assert register_path is not None
@@ -215,13 +212,10 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         prepare_out_dir(folder, overwrite, REPORT_FILES)
     tracking = None
     if plan_path is not None:
-        try:
-            plan = load_plan(plan_path)
-        except PlanError as exc:
-            fail_listing(exc.problems, f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
+        plan = load_plan(plan_path)
         tracking = track_plan(register, library, plan, list(plan_years), parse_pins(pins))
     progress = terminal_progress()
-    inputs = None if no_selection else _selection_inputs(policy_path, model_path, cultivated_paths, register.frame)
+    inputs = None if no_selection else selection_inputs(policy_path, model_path, cultivated_paths, register.frame)
     data = build_report_data(register, library, rulesets, year, on, tracking, _indicators(indicators), inputs,
                              count, progress)
     data.notes[:0] = notes
@@ -238,14 +232,6 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         fail(f"--firm {', '.join(unknown)}: not among the firms evaluated for {year} "
              f"(no accepted row of fiscal year {year - 1} in {source_path})")
     _write(data, folder, chosen, briefs, store, source)
-
-
-def _selection_inputs(policy_path: Path, model_path: Path | None, cultivated_paths: tuple[Path, ...],
-                      panel: pd.DataFrame | None) -> SelectionInputs:
-    try:
-        return selection_inputs(policy_path, model_path, cultivated_paths, panel)
-    except PolicyError as exc:
-        fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按下面的行号修改")
 
 
 def _write(data: ReportData, folder: Path, chosen: list[str], briefs: bool, store: Path | None, source: str) -> None:

@@ -14,7 +14,7 @@ from tiering.cli.diff_cmd import diff
 from tiering.engine.cases import cases_files, run_cases
 from tiering.rules.currency import program_status, provisional_count
 from tiering.rules.labels import label_problems
-from tiering.rules.library import RULES_DIR, RuleLoadError, load_library, rule_files
+from tiering.rules.library import RULES_DIR, load_library, rule_files
 from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
 
@@ -42,13 +42,7 @@ def check(path: Path | None) -> None:
     Example: tiering rules check rules/
     """
     folder, files = _paths(path)
-    try:
-        library = load_library(folder, files)
-    except RuleLoadError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        click.echo(f"{len(exc.problems)} problem(s) in {folder}", err=True)
-        sys.exit(exit_codes.UNUSABLE_INPUT)
+    library = load_library(folder, files)
     disagreements = [SourceProblem(str(r.path), doc.line_of(loc) if doc else 1, dotted(loc), message, code)
                      for r in library.rulesets for doc in (read_yaml(r.path)[0],)
                      for loc, message, code in label_problems(r)]
@@ -76,12 +70,7 @@ def test(path: Path | None, strict_coverage: bool) -> None:
     Example: tiering rules test rules/
     """
     folder, files = _paths(path)
-    try:
-        library = load_library(folder, None if files is None else [f for f in files if f in rule_files(folder)])
-    except RuleLoadError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(exit_codes.UNUSABLE_INPUT)
+    library = load_library(folder, None if files is None else [f for f in files if f in rule_files(folder)])
     targets = [f for f in (files or []) if f.name.endswith(".cases.yaml")] or cases_files(folder)
     failed = todo = passed = gaps = 0
     for cases_path in targets:
@@ -126,13 +115,7 @@ def status(path: Path | None, on: dt.datetime | None) -> None:
     """
     folder, _ = _paths(path)
     day = on.date() if on is not None else dt.date.today()
-    try:
-        library = load_library(folder)
-        programs = program_status(library, day)
-    except RuleLoadError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(exit_codes.UNUSABLE_INPUT)
+    programs = program_status(load_library(folder), day)
     click.echo(f"规则现行状况 rules status，日期 {day}（▶ 为该日在用版本）")
     for p in programs:
         click.echo("")

@@ -24,7 +24,6 @@ from tiering.cli.common import (
     echo_intake,
     evaluation_purpose,
     fail,
-    fail_listing,
     header_row,
     load_rules,
     out_folder_options,
@@ -47,7 +46,6 @@ from tiering.output.provenance import today
 from tiering.output.trace_file import TRACE_DIR
 from tiering.scale import ReadOptions
 from tiering.selection.brief_pdf import BriefStamp
-from tiering.selection.policy import PolicyError
 from tiering.selection.run import Selection
 from tiering.selection.write import BRIEFS_DIR, COMBINED_FILE, LIST_FILE, write_selection
 
@@ -57,10 +55,7 @@ EARLIER_LIST_FILES = (LIST_FILE, BRIEFS_DIR, COMBINED_FILE)
 
 def _inputs(policy_path: Path, model_path: Path | None, cultivated_paths: tuple[Path, ...],
             panel: object | None) -> SelectionInputs:
-    try:
-        return selection_inputs(policy_path, model_path, cultivated_paths, panel)  # type: ignore[arg-type]
-    except PolicyError as exc:
-        fail_listing(exc.problems, f"遴选政策 {policy_path} 有 {len(exc.problems)} 处问题，请按下面的行号修改")
+    return selection_inputs(policy_path, model_path, cultivated_paths, panel)  # type: ignore[arg-type]
 
 
 def _meta(selection: Selection, policy_path: Path, policy_sha: str, register_name: str, register_sha: str,

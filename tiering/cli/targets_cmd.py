@@ -8,7 +8,6 @@ import click
 import pandas as pd
 
 from tiering.cli.common import (
-    fail_listing,
     load_rules,
     parse_pins,
     read_register,
@@ -16,7 +15,7 @@ from tiering.cli.common import (
     rules_dir_option,
 )
 from tiering.output.provenance import today
-from tiering.targets import PlanError, TargetTracking, load_plan, track_plan
+from tiering.targets import TargetTracking, load_plan, track_plan
 from tiering.targets.years import application_year
 
 
@@ -77,10 +76,7 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
 
     Example: tiering targets datasets/generated/panel_s42.csv --plan rules/plans/baotou-xjr-2015.yaml
     """
-    try:
-        plan = load_plan(plan_path)
-    except PlanError as exc:
-        fail_listing(exc.problems, f"{len(exc.problems)} problem(s) in the plan file {plan_path}")
+    plan = load_plan(plan_path)
     library = load_rules(rules_dir)
     register = read_register(register_path, money_unit, encoding, sheet)
     tracking = track_plan(register, library, plan, list(years), parse_pins(pins), limit)

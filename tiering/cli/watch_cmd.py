@@ -69,25 +69,14 @@ def watch(paths: tuple[Path, ...], state_dir: Path, register_path: Path | None, 
             fail("处理事件需要名录 REGISTER（企业的起始数据），写在事件来源之前（the register comes first: "
                  "tiering watch REGISTER [EVENTS]...）", exit_codes.USAGE)
         register_path, sources = paths[0], paths[1:]
-    try:
-        from tiering.watch.routing import DurableMissing
-    except ImportError as exc:
-        fail(f"tiering.watch could not be loaded: {exc}")
-    from tiering.register import RegisterError
-    from tiering.rules.library import RuleLoadError
     from tiering.watch.clock import SimulatedClock, SystemClock
-    from tiering.watch.monitor import Monitor, WatchError, check
+    from tiering.watch.monitor import Monitor, check
     from tiering.watch.sources import lines_ahead, read_path, read_stdin
 
     clock = SimulatedClock(clock_day) if clock_day is not None else SystemClock()
-    try:
-        read = {"money_unit": money_unit, "encoding": encoding, "sheet": sheet, "header_row": header_row()}
-        monitor = Monitor(state_dir, register_path, year=year, rules_dir=rules_dir, clock=clock,
-                          batch_size=batch_size, read=read)
-    except DurableMissing as exc:
-        fail(str(exc), exit_codes.UNUSABLE_INPUT)
-    except (WatchError, RegisterError, RuleLoadError, KeyError) as exc:
-        fail(str(exc))
+    read = {"money_unit": money_unit, "encoding": encoding, "sheet": sheet, "header_row": header_row()}
+    monitor = Monitor(state_dir, register_path, year=year, rules_dir=rules_dir, clock=clock, batch_size=batch_size,
+                      read=read)
     positions = monitor.positions()
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends the run like Ctrl-C: between batches
     try:

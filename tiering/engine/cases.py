@@ -36,6 +36,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tiering.engine.evaluate import evaluate, evaluate_firm, firm_slice
+from tiering.errors import TieringError, Where
 from tiering.fields import BY_ID, FIELDS, DType
 from tiering.outcome import OUTCOME_TEXT
 from tiering.rules.bands import MISSING
@@ -55,6 +56,10 @@ from tiering.rules.purpose import EvaluationPurpose, Purpose
 from tiering.rules.yamlsrc import SourceProblem, dotted, read_yaml
 
 Number = float | tuple[float, float]
+
+
+class UnknownCaseField(TieringError, error_id="case-field-unknown"):
+    """A case gives a value for a field id that tiering/fields.yaml does not know (the case fails with it)."""
 
 
 class Expect(BaseModel):
@@ -134,7 +139,7 @@ def case_panel(spec: CasesFile, case: Case, data_year: int) -> pd.DataFrame:
         row: dict[str, Any] = {f.id: _cell(f.id, None) for f in FIELDS}
         for key, v in values.items():
             if key not in BY_ID:
-                raise KeyError(key)
+                raise UnknownCaseField(f"未知字段 '{key}'（unknown field '{key}'）", where=Where(field=key))
             row[key] = _cell(key, v)
         row.update(uscc="CASE", name=case.name, year=data_year - k)
         rows.append(row)
@@ -214,8 +219,8 @@ def run_cases(library: RuleLibrary, path: Path) -> tuple[list[CaseResult], Cover
         code = f"CASE{i:05d}"
         try:
             panel = case_panel(spec, case, data_year).assign(uscc=code)
-        except KeyError as exc:
-            results.append(CaseResult(target.id, case.name, False, case.todo, [f"unknown field {exc}"], line))
+        except UnknownCaseField as exc:
+            results.append(CaseResult(target.id, case.name, False, case.todo, [exc.message], line))
             continue
         nodes = evaluate_firm(panel, chains[case.purpose], spec.year, eval_date)[target.id]
         seen.append(nodes)

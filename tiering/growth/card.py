@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.growth.directions import DirectionCheck
 from tiering.growth.features import BY_ID, build_features, missing_fields
 from tiering.growth.labels import LabelSpec
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.growth.training import Selection
-from tiering.rules.yamlsrc import read_plain
+from tiering.rules.yamlsrc import dotted, read_plain
 
 CARD_VERSION = 1
 SUFFIX = ".card.yaml"
@@ -201,17 +201,24 @@ def load_card(path: str | Path) -> ModelCard:
     files refused) and check that it is complete and of a known version."""
     path = Path(path)
     if not path.is_file():
-        raise ModelCardError(f"{path}: 模型卡不存在", hint=f"先运行 tiering model train --out {path}")
-    data = read_plain(path, lambda problems: ModelCardError(f"{path}: 模型卡无法读取：{problems}")).data
+        raise ModelCardError("模型卡不存在", where=Where(file=str(path)),
+                             hint=f"先运行 tiering model train --out {path}")
+    doc = read_plain(path, lambda problems: ModelCardError("模型卡无法读取", where=Where(file=str(path)),
+                                                           problems=problems))
+    data = doc.data
     if not isinstance(data, dict):
-        raise ModelCardError(f"{path}: 不是模型卡（应为 YAML 映射）")
+        raise ModelCardError("不是模型卡（应为 YAML 映射）", where=Where(file=str(path), line=1))
     absent = [k for k in _REQUIRED if k not in data]
     if absent:
-        raise ModelCardError(f"{path}: 模型卡缺少 {absent}")
+        raise ModelCardError(f"模型卡缺少 {absent}", where=Where(file=str(path), field=absent[0]))
     if data["card_version"] != CARD_VERSION:
-        raise ModelCardError(f"{path}: card_version {data['card_version']} 不受支持（此版本读取 {CARD_VERSION}）",
+        raise ModelCardError(f"card_version {data['card_version']} 不受支持（此版本读取 {CARD_VERSION}）",
+                             where=Where(file=str(path), line=doc.line_of(("card_version",)), field="card_version"),
                              hint="用此版本的 tiering model train 重新训练")
-    unknown = [f["id"] for f in data["features"] if f["id"] not in BY_ID]
+    unknown = [(i, f["id"]) for i, f in enumerate(data["features"]) if f["id"] not in BY_ID]
     if unknown:
-        raise ModelCardError(f"{path}: 未知特征 {unknown}；此版本的 tiering 认识 {sorted(BY_ID)}")
+        first = unknown[0][0]
+        raise ModelCardError(f"未知特征 {[f for _, f in unknown]}；此版本的 tiering 认识 {sorted(BY_ID)}",
+                             where=Where(file=str(path), line=doc.line_of(("features", first, "id")),
+                                         field=dotted(("features", first, "id"))))
     return ModelCard(data)

@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tiering.bundled import bundled
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.growth.features import INCREASING
 from tiering.rules.yamlsrc import read_plain
 
@@ -69,13 +69,15 @@ def load_declarations(path: str | Path | None = None) -> Declarations:
     it."""
     path = Path(path) if path is not None else DIRECTIONS_PATH
     if not path.is_file():
-        raise DirectionsError(f"找不到方向声明文件 {path}")
-    doc = read_plain(path, lambda problems: DirectionsError(f"{path}: 不是可用的 YAML：{problems}"))
+        raise DirectionsError("找不到方向声明文件", where=Where(file=str(path)))
+    doc = read_plain(path, lambda problems: DirectionsError("不是可用的 YAML", where=Where(file=str(path)),
+                                                            problems=problems))
     try:
         parsed = DirectionsFile.model_validate(doc.data)
     except ValidationError as error:
-        problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise DirectionsError(f"{path}: 方向声明有误：{problems}") from error
+        problems = doc.schema_problems(error)
+        raise DirectionsError(f"方向声明有 {len(problems)} 处问题", where=Where(file=str(path)),
+                              problems=problems) from error
     # The shipped file is named as in the repository, so a card does not record one machine's checkout path.
     source = "models/directions.yaml" if path.resolve() == DIRECTIONS_PATH else str(path)
     return Declarations(tuple(parsed.declarations), source)

@@ -16,11 +16,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tiering.bundled import bundled
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.fields import MONEY_UNITS
 from tiering.fields import resolve as resolve_header
 from tiering.growth.features import AMOUNTS
-from tiering.rules.yamlsrc import read_plain
+from tiering.rules.yamlsrc import Loc, SourceProblem, YamlDoc, dotted, read_plain
 
 MAPPING_VERSION = 1
 MAPPINGS_DIR = bundled("models", "mappings")
@@ -111,27 +111,37 @@ def load_mapping(name: str | Path) -> PanelMapping:
     Chinese."""
     path = mapping_path(name)
     if not path.is_file():
-        raise MappingError(f"找不到列映射文件 {path}；内置映射：{sorted(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))}")
-    doc = read_plain(path, lambda problems: MappingError(f"{path}: 不是可用的 YAML：{problems}"))
+        raise MappingError(f"找不到列映射文件；内置映射：{sorted(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))}",
+                           where=Where(file=str(path)))
+    doc = read_plain(path, lambda problems: MappingError("不是可用的 YAML", where=Where(file=str(path)),
+                                                         problems=problems))
     try:
         mapping = PanelMapping.model_validate(doc.data)
     except ValidationError as error:
-        problems = "；".join(f"{'.'.join(map(str, e['loc'])) or '(根)'}: {e['msg']}" for e in error.errors())
-        raise MappingError(f"{path}: 列映射有误：{problems}") from error
+        problems = doc.schema_problems(error)
+        raise MappingError(f"列映射有 {len(problems)} 处问题", where=Where(file=str(path)),
+                           problems=problems) from error
     if mapping.reader == "register":
-        _check_register_headers(mapping, path)
+        _check_register_headers(mapping, doc)
     return mapping
 
 
-def _check_register_headers(mapping: PanelMapping, path: Path) -> None:
+def _check_register_headers(mapping: PanelMapping, doc: YamlDoc) -> None:
     """In a register mapping each column must be the register header of the field it is listed under."""
-    named = {"uscc": mapping.key.column, "year": mapping.year.column, **mapping.text,
-             **{k: c.column for k, c in {**mapping.amounts, **mapping.counts}.items()}}
+    named: dict[Loc, tuple[str, str]] = {
+        ("key", "column"): ("uscc", mapping.key.column), ("year", "column"): ("year", mapping.year.column),
+        **{("text", f): (f, c) for f, c in mapping.text.items()},
+        **{("amounts", f, "column"): (f, c.column) for f, c in mapping.amounts.items()},
+        **{("counts", f, "column"): (f, c.column) for f, c in mapping.counts.items()}}
     if mapping.founded is not None:
-        named["registration_date"] = mapping.founded.column
-    wrong = {f: c for f, c in named.items() if (resolve_header(c) is None or resolve_header(c).id != f)}
+        named[("founded", "column")] = ("registration_date", mapping.founded.column)
+    wrong = [SourceProblem(str(doc.path), doc.line_of(loc), dotted(loc),
+                           f"表头“{column}”不是登记表中字段 {field} 的表头（见 tiering template）")
+             for loc, (field, column) in named.items()
+             if resolve_header(column) is None or resolve_header(column).id != field]
     if wrong:
-        raise MappingError(f"{path}: 这些表头不是登记表中对应字段的表头：{wrong}（见 tiering template）")
+        raise MappingError(f"{len(wrong)} 个表头不是登记表中对应字段的表头", where=Where(file=str(doc.path)),
+                           problems=wrong)
 
 
 def read_panel(path: str | Path, mapping: PanelMapping, money_unit: str | None = None) -> pd.DataFrame:
@@ -145,7 +155,7 @@ def read_panel(path: str | Path, mapping: PanelMapping, money_unit: str | None =
         try:
             register = load_register(path, money_unit=money_unit)
         except RegisterError as error:
-            raise MappingError(str(error)) from error
+            raise MappingError(error.message, where=error.where, hint=error.hint, problems=error.problems) from error
         kept = ["uscc", "year", *[f for f in mapping.fields() if f in register.frame.columns]]
         frame = register.frame[kept].reset_index(drop=True)
         # Rows the intake refused are never dropped silently: the caller reports how many.
@@ -157,7 +167,7 @@ def read_panel(path: str | Path, mapping: PanelMapping, money_unit: str | None =
 
 def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
     if not path.is_file():
-        raise MappingError(f"找不到数据文件 {path}")
+        raise MappingError("找不到数据文件", where=Where(file=str(path)))
     raw = pd.read_csv(path, dtype={mapping.key.column: str}, encoding=mapping.encoding)
     wanted = {mapping.key.column, mapping.year.column, *mapping.text.values(),
               *(c.column for c in mapping.amounts.values()), *(c.column for c in mapping.counts.values())}
@@ -165,12 +175,13 @@ def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
         wanted.add(mapping.founded.column)
     absent = sorted(wanted - set(raw.columns))
     if absent:
-        raise MappingError(f"{path}: 缺少列映射 {mapping.id} 所需的列 {absent}；文件的列为 {list(raw.columns)}")
+        raise MappingError(f"缺少列映射 {mapping.id} 所需的列 {absent}；文件的列为 {list(raw.columns)}",
+                           where=Where(file=str(path), column=absent[0]))
     year = pd.to_numeric(raw[mapping.year.column], errors="coerce")
     if year.isna().any():
         first = int(year.isna().to_numpy().nonzero()[0][0])
-        raise MappingError(f"{path}: 第 {first + 2} 行 {mapping.year.column} 不是年份："
-                           f"{raw[mapping.year.column][first]!r}")
+        raise MappingError(f"不是年份：{raw[mapping.year.column][first]!r}",
+                           where=Where(file=str(path), row=first + 2, column=mapping.year.column, field="year"))
     panel = pd.DataFrame({"uscc": raw[mapping.key.column].astype(str), "year": year.astype("int64")})
     if mapping.founded is not None:
         source = raw[mapping.founded.column]
@@ -185,6 +196,8 @@ def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
         panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64")
     duplicated = panel.duplicated(["uscc", "year"])
     if duplicated.any():
-        first = panel[duplicated].iloc[0]
-        raise MappingError(f"{path}: {int(duplicated.sum())} 行企业与年份重复，如 {first['uscc']} {first['year']}")
+        row = int(duplicated.to_numpy().nonzero()[0][0])
+        first = panel.iloc[row]
+        raise MappingError(f"{int(duplicated.sum())} 行企业与年份重复，如 {first['uscc']} {first['year']}",
+                           where=Where(file=str(path), row=row + 2))
     return panel.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tiering.errors import Where
 from tiering.register.refusals import RegisterError
 
 DELIMITERS = (",", ";", "\t", "；")
@@ -42,10 +43,8 @@ def encoding_of(source: Path, data: bytes, encoding: str | None) -> str:
             raise RegisterError(f"不认识的编码 {encoding}：常用的是 utf-8、gb18030 或 utf-16") from exc
         except UnicodeDecodeError as exc:
             line = data[:exc.start].count(NEWLINE) + 1
-            raise RegisterError(
-                f"{source.name} 无法按 {encoding} 解码（第 {line} 行）："
-                "请确认文件编码，或去掉 --encoding 让程序自行判断"
-            ) from exc
+            raise RegisterError(f"无法按 {encoding} 解码：请确认文件编码，或去掉 --encoding 让程序自行判断",
+                                where=Where(file=str(source), row=line)) from exc
         return encoding
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates: tuple[str, ...] = ("utf-16",)
@@ -61,9 +60,8 @@ def encoding_of(source: Path, data: bytes, encoding: str | None) -> str:
         except UnicodeDecodeError:
             continue
         return name
-    raise RegisterError(
-        f"{source.name} 无法按 UTF-8、GB18030 或 UTF-16 解码：请在 Excel 中另存为“CSV UTF-8”，或加 --encoding 指明编码"
-    )
+    raise RegisterError("无法按 UTF-8、GB18030 或 UTF-16 解码：请在 Excel 中另存为“CSV UTF-8”，或加 --encoding "
+                        "指明编码", where=Where(file=str(source)))
 
 
 def sniff_delimiter(text: str) -> str:
@@ -106,9 +104,8 @@ def csv_grid(source: Path, data: bytes, encoding: str, delimiter: str, first_lin
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = first_line + data[:exc.start].count(NEWLINE)
-        raise RegisterError(
-            f"{source.name} 无法按 {encoding} 解码（第 {line} 行）：请确认文件编码，或加 --encoding 指明编码"
-        ) from exc
+        raise RegisterError(f"无法按 {encoding} 解码：请确认文件编码，或加 --encoding 指明编码",
+                            where=Where(file=str(source), row=line)) from exc
     if text.startswith("\ufeff"):
         text = text[1:]
     rows: list[list[object]] = []
@@ -121,7 +118,8 @@ def csv_grid(source: Path, data: bytes, encoding: str, delimiter: str, first_lin
             lines.append(start)
             start = first_line + reader.line_num
     except csv.Error as exc:
-        raise RegisterError(f"{source.name} 第 {start} 行无法按 CSV 读取（{exc}）：请检查该行的引号") from exc
+        raise RegisterError(f"无法按 CSV 读取（{exc}）：请检查该行的引号",
+                            where=Where(file=str(source), row=start)) from exc
     width = max((len(r) for r in rows), default=0)
     return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], index=lines, dtype=object)
 

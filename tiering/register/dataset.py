@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tiering.errors import Where
 from tiering.register.cells import clean_cells
 from tiering.register.read import READABLE, ROW_KEY, RawTable, map_columns, read_table, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError
@@ -27,7 +28,8 @@ def dataset_parts(folder: Path) -> list[Path]:
     parts = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE
                    and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts))
     if not parts:
-        raise RegisterError(f"文件夹 {folder} 中没有名录文件（.xlsx、.csv 或 .parquet）：请检查路径")
+        raise RegisterError("文件夹中没有名录文件（.xlsx、.csv 或 .parquet）：请检查路径",
+                            where=Where(file=str(folder)))
     return parts
 
 
@@ -53,14 +55,14 @@ def load_dataset(
     """
     root = Path(folder)
     if not root.is_dir():
-        raise RegisterError(f"找不到文件夹 {root}：请检查路径")
+        raise RegisterError("找不到文件夹：请检查路径", where=Where(file=str(root)))
     loaded: list[tuple[str, Register]] = []
     for part in dataset_parts(root):
         name = part.relative_to(root).as_posix()
         try:
             register = _load_part(root, part, name, money_unit, encoding, sheet, header_row)
         except RegisterError as exc:
-            raise RegisterError(f"{name}: {exc}") from exc
+            raise exc.located(Where(file=str(part))) from None
         loaded.append((name, register))
     return combine_parts(root, loaded)
 
@@ -142,8 +144,9 @@ def _agreed(loaded: list[tuple[str, Register]], attribute: str) -> dict[str, str
     for name, register in loaded:
         for key, value in getattr(register, attribute).items():
             if merged.setdefault(key, value) != value and attribute == "money_units":
-                raise RegisterError(f"{name}: 列 {register.columns[key]} 的金额单位为{value}，而其他文件为"
-                                    f"{merged[key]}：同一名录的各文件应使用同一单位")
+                raise RegisterError(f"列 {register.columns[key]} 的金额单位为{value}，而其他文件为{merged[key]}："
+                                    "同一名录的各文件应使用同一单位",
+                                    where=Where(file=name, column=register.columns[key], field=key))
     return merged
 
 
@@ -161,5 +164,6 @@ def across_parts(frame: pd.DataFrame, loaded: list[tuple[str, Register]]) -> lis
             others = "、".join(f"{loaded[p][0]} 第 {k % ROW_KEY} 行" for p, k in places if (p, k) != (part, key))
             name, register = loaded[part]
             out.append(Refusal(file=name, row=key % ROW_KEY, column=register.columns.get("uscc", "统一社会信用代码"),
-                               value=str(uscc), reason=f"同一企业同一年度（{year}）出现在多个文件中：另见 {others}"))
+                               value=str(uscc), reason=f"同一企业同一年度（{year}）出现在多个文件中：另见 {others}",
+                               field="uscc"))
     return out

@@ -19,6 +19,7 @@ from openpyxl.utils import range_boundaries
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
+from tiering.errors import Where
 from tiering.register.refusals import RegisterError
 
 EXCEL_ERRORS = frozenset({
@@ -61,9 +62,11 @@ def read_workbook(source: Path, data: bytes, wanted: str | None) -> list[Sheet]:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = [m.name for m in book.sheets_metadata]
     except (CalamineError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise RegisterError(f"{source.name} 不是可读的 .xlsx 文件（{exc}）：请用 Excel 打开后重新保存") from exc
+        raise RegisterError(f"不是可读的 .xlsx 文件（{exc}）：请用 Excel 打开后重新保存",
+                            where=Where(file=str(source))) from exc
     if wanted is not None and wanted not in names:
-        raise RegisterError(f"{source.name} 中没有名为“{wanted}”的工作表；现有工作表：{'、'.join(names)}")
+        raise RegisterError(f"没有名为“{wanted}”的工作表；现有工作表：{'、'.join(names)}",
+                            where=Where(file=str(source)))
     parts = _sheet_parts(data)
     sheets: list[Sheet] = []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -75,9 +78,8 @@ def read_workbook(source: Path, data: bytes, wanted: str | None) -> list[Sheet]:
             try:
                 cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             except (CalamineError, ValueError) as exc:
-                raise RegisterError(
-                    f"{source.name} 的工作表“{name}”无法读取（{exc}）：请用 Excel 打开后重新保存"
-                ) from exc
+                raise RegisterError(f"无法读取（{exc}）：请用 Excel 打开后重新保存",
+                                    where=Where(file=str(source), sheet=name)) from exc
             rows = [[_cell(v) for v in r] for r in cells]
             xml = archive.read(parts[name]) if name in parts else b""
             _put_errors(rows, xml)

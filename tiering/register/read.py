@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 from openpyxl.utils import get_column_letter
 
+from tiering.errors import Where
 from tiering.fields import FIELDS, MONEY_UNITS, DType, Field, resolve_all, split_header, suggest
 from tiering.register.csvfile import read_csv_cells
 from tiering.register.excel import Sheet, read_workbook
@@ -94,12 +95,12 @@ def read_table(
     1-based ``header_row``), the sheet or year sheets picked, title, total and note rows set aside."""
     source = Path(path)
     if not source.is_file():
-        raise RegisterError(f"找不到文件 {source}：请检查路径")
+        raise RegisterError("找不到文件：请检查路径", where=Where(file=str(source)))
     suffix = source.suffix.lower()
     if suffix == ".xls":
-        raise RegisterError(f"{source.name} 是旧版 .xls 文件：请在 Excel 中“另存为” .xlsx 后再读入")
+        raise RegisterError("是旧版 .xls 文件：请在 Excel 中“另存为” .xlsx 后再读入", where=Where(file=str(source)))
     if suffix not in READABLE:
-        raise RegisterError(f"{source.name} 的格式无法读取：请提供 .xlsx、.csv 或 .parquet 文件")
+        raise RegisterError("格式无法读取：请提供 .xlsx、.csv 或 .parquet 文件", where=Where(file=str(source)))
     data = source.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if suffix == ".parquet":
@@ -109,7 +110,7 @@ def read_table(
     elif suffix == ".csv":
         cells = read_csv_cells(source, data, encoding)
         if cells.grid.empty:
-            raise RegisterError(f"{source.name} 是空文件：应有一行表头，其下每行一个企业年度")
+            raise RegisterError("是空文件：应有一行表头，其下每行一个企业年度", where=Where(file=str(source)))
         table = _from_grids(source, digest, [("", cells.grid, [])], header_row, sheet_named=False)
         table.notes[:0] = cells.notes
         _refuse_overlong_lines(table)
@@ -135,7 +136,7 @@ def _from_workbook(source: Path, digest: str, sheets: list[Sheet], wanted: str |
              if s.hidden and s.name != wanted]
     read = [s for s in sheets if (s.name == wanted if wanted is not None else not s.hidden)]
     if not read:
-        raise RegisterError(f"{source.name} 中没有可见的工作表：请用 --sheet 指定要读的工作表")
+        raise RegisterError("没有可见的工作表：请用 --sheet 指定要读的工作表", where=Where(file=str(source)))
     grids = [(s, _grid(s.rows)) for s in read]
     found = [(s, grid) for s, grid in grids if _header_at(grid, header_row) is not None]
     if not found and len(grids) == 1 and _header_at(grids[0][1], header_row, 1) is not None:
@@ -145,19 +146,21 @@ def _from_workbook(source: Path, digest: str, sheets: list[Sheet], wanted: str |
             f"  工作表“{s.name}”：{looked_at(grid.to_numpy(dtype=object).tolist(), list(grid.index))}"
             for s, grid in grids
         )
-        where = f"第 {header_row} 行" if header_row is not None else f"前 {LOOK_ROWS} 行"
+        rows = f"第 {header_row} 行" if header_row is not None else f"前 {LOOK_ROWS} 行"
         raise RegisterError(
-            f"{source.name} 的{where}中没有找到表头（一行中至少要认出 {MIN_FIELDS} 个已知字段，如 统一社会信用代码、"
+            f"{rows}中没有找到表头（一行中至少要认出 {MIN_FIELDS} 个已知字段，如 统一社会信用代码、"
             f"企业名称、年度）。查看过的行：\n{listing}\n请检查表头文字（tiering template 列出全部字段），"
-            "或用 --header-row N 指定表头所在行、--sheet 指定工作表" + "".join(f"\n{n}" for n in notes)
+            "或用 --header-row N 指定表头所在行、--sheet 指定工作表" + "".join(f"\n{n}" for n in notes),
+            where=Where(file=str(source), sheet=read[0].name if len(read) == 1 else None, row=header_row),
         )
     if len(found) > 1:
         years = [_year_of(s.name) for s, _ in found]
         if None in years or len(set(years)) != len(years):
             names = "、".join(f"“{s.name}”" for s, _ in found)
             raise RegisterError(
-                f"{source.name} 有 {len(found)} 个工作表都有名录表头：{names}。请用 --sheet 指定要读的一个；"
-                "若是每年一个工作表，请以年份命名工作表（如 2023年、2024年），将按年度合并读入"
+                f"有 {len(found)} 个工作表都有名录表头：{names}。请用 --sheet 指定要读的一个；"
+                "若是每年一个工作表，请以年份命名工作表（如 2023年、2024年），将按年度合并读入",
+                where=Where(file=str(source)),
             )
         notes.append(f"按年度工作表合并读入：{'、'.join(s.name for s, _ in found)}")
     elif found[0][0] is not read[0]:
@@ -206,12 +209,13 @@ def _from_grids(source: Path, digest: str, parts: list[tuple[str, pd.DataFrame, 
         # one table to read: a row naming fewer fields still is its header, and the mapping names what is missing
         at = _header_at(grid, header_row, MIN_FIELDS if len(parts) > 1 else 1)
         if at is None:
-            where = f"第 {header_row} 行" if header_row is not None else f"前 {LOOK_ROWS} 行"
+            rows = f"第 {header_row} 行" if header_row is not None else f"前 {LOOK_ROWS} 行"
             raise RegisterError(
-                f"{source.name} 的{where}中没有找到表头（一行中至少要认出 {MIN_FIELDS} 个已知字段，如 "
+                f"{rows}中没有找到表头（一行中至少要认出 {MIN_FIELDS} 个已知字段，如 "
                 f"统一社会信用代码、企业名称、年度）。查看过的行："
                 f"{looked_at(grid.to_numpy(dtype=object).tolist(), list(grid.index))}。"
-                "请检查表头文字（tiering template 列出全部字段），或用 --header-row N 指定表头所在行"
+                "请检查表头文字（tiering template 列出全部字段），或用 --header-row N 指定表头所在行",
+                where=Where(file=str(source), sheet=name or None, row=header_row),
             )
         layout = lay_out(grid, at, table_ends)
         where = f"工作表“{name}”：" if len(parts) > 1 else ""
@@ -290,7 +294,7 @@ def _read_parquet(source: Path, data: bytes) -> tuple[list[object], pd.DataFrame
         # buffers released as they convert: no consolidation copy, half the peak
         table = pd.read_parquet(pa.BufferReader(data), to_pandas_kwargs={"split_blocks": True, "self_destruct": True})
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
-        raise RegisterError(f"{source.name} 不是可读的 parquet 文件（{exc}）") from exc
+        raise RegisterError(f"不是可读的 parquet 文件（{exc}）", where=Where(file=str(source))) from exc
     # parquet columns keep their native dtypes, which lets validation take its vectorised fast path
     return list(table.columns), table.reset_index(drop=True)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.fields import split_header
 
 if TYPE_CHECKING:
@@ -48,11 +49,22 @@ class Refusal:
     reason: str
     sheet: str = ""
     """The worksheet (empty for CSV and Parquet)."""
+    field: str = ""
+    """The id of the field the column holds (empty for a whole line)."""
+
+    @property
+    def where(self) -> Where:
+        """The cell as the error family places it: file, sheet, row, column and field."""
+        return Where(file=self.file, sheet=self.sheet or None, row=self.row, column=self.column,
+                     field=self.field or None)
 
     def message(self) -> str:
         """One line for people, e.g. ``firms.xlsx 工作表“名录” 行 17 列 "研发费用(万元)" 值 "abc": 应为数字``."""
-        sheet = f"工作表“{self.sheet}” " if self.sheet else ""
-        return f'{self.file} {sheet}行 {self.row} 列 "{self.column}" 值 "{self.value}": {self.reason}'
+        return f'{dataclasses.replace(self.where, field=None)} {self.problem()}'
+
+    def problem(self) -> str:
+        """What is wrong with the cell, without its place: ``值 "abc": 应为数字``."""
+        return f'值 "{self.value}": {self.reason}'
 
 
 @dataclass

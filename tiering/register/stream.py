@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tiering.errors import Where
 from tiering.register.csvfile import DELIMITER_NAMES, csv_grid, encoding_of, sniff_delimiter
 from tiering.register.dataset import add_folder_columns
 from tiering.register.layout import data_rows
@@ -72,7 +73,7 @@ def open_file(path: Path, name: str, keys: dict[str, str], *, money_unit: str | 
     """Open a register file to be read piece by piece (see the module text); ``keys`` are the ``key=value`` folder
     names above it (put back as columns). RegisterError when it cannot be a register (as a whole read would)."""
     if not path.is_file():
-        raise RegisterError(f"找不到文件 {path}：请检查路径")
+        raise RegisterError("找不到文件：请检查路径", where=Where(file=str(path)))
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _parquet(path, name, keys, money_unit, piece_rows)
@@ -110,7 +111,7 @@ def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None
         index = {c for c in (file.schema_arrow.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
         names = [n for n in file.schema_arrow.names if n not in index]
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
-        raise RegisterError(f"{path.name} 不是可读的 parquet 文件（{exc}）") from exc
+        raise RegisterError(f"不是可读的 parquet 文件（{exc}）", where=Where(file=str(path))) from exc
     headers = [_header_text(n) for n in names]
     sha = file_sha256(path)
     first = RawTable(frame=pd.DataFrame(columns=pd.RangeIndex(len(headers)), dtype=object), headers=list(headers),
@@ -131,7 +132,7 @@ def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None
                 _drop_blank_rows(table)
                 yield table
         except (OSError, pa.ArrowException) as exc:
-            raise RegisterError(f"{path.name} 不是可读的 parquet 文件（{exc}）") from exc
+            raise RegisterError(f"不是可读的 parquet 文件（{exc}）", where=Where(file=str(path))) from exc
 
     columns = map_columns(first.headers, first.frame, money_unit=money_unit)
     return StreamedFile(path, name, sha, first.headers, columns, file.metadata.num_rows, notes=first.notes,
@@ -151,7 +152,7 @@ def _csv(path: Path, name: str, keys: dict[str, str], money_unit: str | None, en
             grid = csv_grid(path, data, encoding, delimiter, first_line)
             if headers is None:
                 if grid.empty:
-                    raise RegisterError(f"{path.name} 是空文件：应有一行表头，其下每行一个企业年度")
+                    raise RegisterError("是空文件：应有一行表头，其下每行一个企业年度", where=Where(file=str(path)))
                 table = _from_grids(path, sha, [("", grid, [])], header_row, sheet_named=False, table_ends=last)
                 table.notes[:0] = notes
             else:

@@ -56,9 +56,10 @@ def validate(
     check_duplicates(raw, columns, known, key, problems)
     check_registration(raw, columns, parsed, problems)
     problems = early + [p for p in problems if (p[0], p[1]) not in early_cells and p[0] not in whole_rows]
+    field_at = {position: field_id for field_id, position in columns.positions.items()}
     refusals = [
         Refusal(raw.path.name, raw.locate(row)[1], raw.headers[position] if position >= 0 else WHOLE_ROW, value,
-                reason, raw.locate(row)[0])
+                reason, raw.locate(row)[0], field_at.get(position, ""))
         for row, position, value, reason in sorted(problems, key=lambda p: (p[0], p[1]))
     ]
     refused = np.isin(raw.frame.index.to_numpy(), [p[0] for p in problems])

@@ -22,7 +22,7 @@ from tiering.rules.library import NoRuleSet, RuleLibrary
 from tiering.rules.schema import Unit
 from tiering.selection.decisions import ListState
 from tiering.selection.pool import SelectionInputError
-from tiering.selection.run import Selection, SelectionPart
+from tiering.selection.run import ListSizeRefused, Selection, SelectionPart
 from tiering.targets import TargetTracking
 
 # Which criteria the report charts by default (program, criterion id); thresholds are read from the trace.
@@ -138,7 +138,7 @@ def _with_selection(inputs: SelectionInputs, make: Callable[[], Selection]) -> t
     policy = inputs.policy
     try:
         selection = make()
-    except (SelectionInputError, ValueError) as exc:
+    except (SelectionInputError, ListSizeRefused) as exc:
         return None, [f"培育名单未生成（遴选政策 {inputs.policy_path}）：{exc}"]
     model = "未使用成长模型" if inputs.model is None else f"成长模型 {inputs.model_text}"
     notes = [f"培育名单按遴选政策 {policy.id}（{inputs.policy_path.name}）生成，{model}；与 tiering select 同一算法"]

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tiering.bundled import bundled
-from tiering.errors import NotFound, TieringError
+from tiering.errors import NotFound, TieringError, Where
 from tiering.rules.compile import CompiledRuleSet, compile_ruleset
 from tiering.rules.extends import resolve
 from tiering.rules.messages import in_chinese
@@ -33,8 +33,10 @@ class RuleLoadError(TieringError, error_id="rules-unusable"):
     """Rule files that cannot be used; ``problems`` lists every one, each with file, line and field."""
 
     def __init__(self, problems: list[SourceProblem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        files = sorted({p.file for p in problems})
+        super().__init__(f"规则文件有 {len(problems)} 处问题，请按各行所列位置修改（{len(problems)} problem(s) in the "
+                         "rule files）", where=Where(file=files[0]) if len(files) == 1 else None, problems=problems,
+                         hint="改正后可用 tiering rules check 再查一遍")
 
 
 def rule_files(folder: Path) -> list[Path]:
@@ -137,22 +139,28 @@ class RuleLibrary:
     def _pick(self, program: str, on: dt.date, pin: str | None,
               purpose: EvaluationPurpose = CERTIFY) -> CompiledRuleSet:
         candidates = [r for r in self.rulesets if r.program == program]
+        folder = str(self.folder)
         if not candidates:
-            raise NoRuleSet(f"no rule set for program '{program}'; known programs: {', '.join(self.programs())}")
+            raise NoRuleSet(f"规则文件夹中没有项目 '{program}' 的规则集（no rule set for program '{program}'; known "
+                            f"programs: {', '.join(self.programs())}）", where=Where(file=folder),
+                            hint="--program 写项目代码，如 kjxzxqy；tiering rules status 列出全部项目")
         if pin is not None:
             for r in candidates:
                 if pin in (r.version, r.id):
                     return r
-            raise NoRuleSet(f"program '{program}' has no version '{pin}'; versions: "
-                           f"{', '.join(f'{r.id} ({r.version})' for r in candidates)}")
+            raise NoRuleSet(f"项目 '{program}' 没有版本 '{pin}'（program '{program}' has no version '{pin}'; versions: "
+                            f"{', '.join(f'{r.id} ({r.version})' for r in candidates)}）",
+                            where=Where(file=folder, rule_id=pin))
         reviewing = self._reviewing(program, on, purpose)
         if reviewing:
             return reviewing[0]
         live = self.live(program, on)
         if not live:
             spans = ", ".join(f"{r.id}: {r.meta.effective_from} – {r.meta.effective_to or '…'}" for r in candidates)
-            raise NoRuleSet(f"no rule set of program '{program}' is in force on {on}; {spans}. "
-                           f"Pin one with --rules-version {program}=VERSION")
+            raise NoRuleSet(f"项目 '{program}' 在 {on} 没有现行的规则集（no rule set of program '{program}' is in "
+                            f"force on {on}; {spans}）", where=Where(file=folder),
+                            hint=f"用 --rules-version {program}=版本 指定一个版本（pin one with --rules-version "
+                                 f"{program}=VERSION）")
         return live[0]
 
 

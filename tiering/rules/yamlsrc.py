@@ -23,6 +23,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.resolver import Resolver
 
+from tiering.errors import Where, placed
 from tiering.rules import cache
 
 if TYPE_CHECKING:
@@ -55,10 +56,13 @@ class SourceProblem:
     message: str
     code: str = ""
 
+    @property
+    def where(self) -> Where:
+        """The place as the error family holds it: file, line and field."""
+        return Where(file=self.file, line=self.line, field=self.field or None)
+
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
-        text = f"{where} {self.field}: {self.message}" if self.field else f"{where} {self.message}"
-        return f"{text} [{self.code}]" if self.code else text
+        return placed(self.where, self.message, self.code)
 
 
 @dataclass
@@ -76,10 +80,11 @@ class YamlDoc:
                 return self.lines[loc[:cut]]
         return 1
 
-    def schema_problems(self, exc: ValidationError) -> list[str]:
-        """Each error of validating this document as ``file:line field: message``."""
-        return [f"{self.path}:{self.line_of(tuple(e['loc']))} {dotted(tuple(e['loc']))}: {e['msg']}"
-                for e in exc.errors()]
+    def schema_problems(self, exc: ValidationError) -> list[SourceProblem]:
+        """Each error of validating this document at its file, line and field (a validator's own message without
+        pydantic's "Value error, " in front)."""
+        return [SourceProblem(str(self.path), self.line_of(tuple(e["loc"])), dotted(tuple(e["loc"])),
+                              e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
 
 
 class _Refused(Exception):
@@ -248,12 +253,12 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[SourceProblem]]:
     return doc, problems
 
 
-def read_plain(path: Path, refuse: Callable[[str], Exception]) -> YamlDoc:
+def read_plain(path: Path, refuse: Callable[[list[SourceProblem]], Exception]) -> YamlDoc:
     """Read a YAML file given from outside (a model card, a column mapping …) with the same guards as rule files;
-    raise ``refuse(problems)`` (each ``file:line message [id]``) when it cannot be read."""
+    raise ``refuse(problems)`` (each at its file, line and id) when it cannot be read."""
     doc, problems = read_yaml(path)
     if doc is None or problems:
-        raise refuse("；".join(map(str, problems)))
+        raise refuse(problems)
     return doc
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tiering.errors import Where
 from tiering.register.dataset import checked_table, combine_parts, dataset_parts, folder_keys, folder_sha256
 from tiering.register.read import RawTable, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError, rejects_frame
@@ -101,8 +102,9 @@ def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptio
     for f in files:
         for key, unit in f.columns.money_units.items():
             if units.setdefault(key, unit) != unit:
-                raise RegisterError(f"{f.name}: 列 {f.columns.headers[key]} 的金额单位为{unit}，而其他文件为"
-                                    f"{units[key]}：同一名录的各文件应使用同一单位")
+                header = f.columns.headers[key]
+                raise RegisterError(f"列 {header} 的金额单位为{unit}，而其他文件为{units[key]}：同一名录的各文件应使用"
+                                    "同一单位", where=Where(file=f.name, column=header, field=key))
     buckets = max(1, math.ceil(sum(f.rows_bound for f in files) / partition_size))
     work.mkdir(parents=True, exist_ok=True)
     spills: dict[tuple[int, int], Path] = {}
@@ -154,7 +156,7 @@ def _opened(path: Path, read: ReadOptions) -> list[StreamedFile]:
         try:
             files.append(open_file(part, name, folder_keys(path, part), **options))  # type: ignore[arg-type]
         except RegisterError as exc:
-            raise RegisterError(f"{name}: {exc}") from exc
+            raise exc.located(Where(file=str(part))) from None
     return files
 
 

@@ -12,11 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.fields import BY_ID as FIELDS_BY_ID
 from tiering.fields import DType
 from tiering.growth.features import BY_ID as FEATURES_BY_ID
-from tiering.rules.yamlsrc import read_yaml
+from tiering.rules.yamlsrc import SourceProblem, read_yaml
 
 Outcome = Literal["qualified", "not_qualified", "undetermined"]
 QuotaKey = Literal["district", "industry", "cluster"]
@@ -26,9 +26,9 @@ _WEIGHT_TOLERANCE = 1e-9
 class PolicyError(TieringError, error_id="policy-unusable"):
     """A selection policy file that cannot be used; ``problems`` name file, line, field and fix."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+    def __init__(self, path: Path, problems: list[SourceProblem]) -> None:
+        super().__init__(f"遴选政策有 {len(problems)} 处问题，请按各行所列位置修改（{len(problems)} problem(s) in the "
+                         "selection policy）", where=Where(file=str(path)), problems=problems)
 
 
 class _Strict(BaseModel):
@@ -254,15 +254,16 @@ class Policy(_Strict):
 def load_policy(path: Path) -> tuple[Policy, str]:
     """Read and check a policy file; return it with the SHA-256 of its bytes (for the list's provenance).
 
-    Raises :class:`PolicyError` listing every problem as ``file:line field: message``.
+    Raises :class:`PolicyError` listing every problem at its file, line and field.
     """
     doc, problems = read_yaml(path)
     if doc is None or problems:
-        raise PolicyError([str(p) for p in problems])
+        raise PolicyError(path, problems)
     if not isinstance(doc.data, dict):
-        raise PolicyError([f"{path}:1 a selection policy is a YAML mapping (id, title, count, ranking …)"])
+        raise PolicyError(path, [SourceProblem(str(path), 1, "", "遴选政策应为 YAML 映射（id、title、count、ranking …）"
+                                                                "（a selection policy is a YAML mapping）")])
     try:
         policy = Policy.model_validate(doc.data)
     except ValidationError as exc:
-        raise PolicyError(doc.schema_problems(exc)) from exc
+        raise PolicyError(path, doc.schema_problems(exc)) from exc
     return policy, hashlib.sha256(path.read_bytes()).hexdigest()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.fields import BY_ID as FIELDS_BY_ID
 from tiering.outcome import OUTCOME_TEXT, OUTCOME_ZH
 from tiering.selection.policy import OutcomeTest, Policy
@@ -32,14 +32,16 @@ class SelectionInputError(TieringError, ValueError, error_id="selection-input"):
 def read_cultivated(path: Path) -> dict[str, int | None]:
     """Firms cultivated in earlier years: 统一社会信用代码 → year (None when the file gives no 年度 column)."""
     if not path.is_file():
-        raise SelectionInputError(f"往年培育名单 {path} 不存在；请检查路径（相对于政策文件或当前目录）")
+        raise SelectionInputError("往年培育名单不存在；请检查路径（相对于政策文件或当前目录）",
+                                  where=Where(file=str(path)))
     if path.suffix.lower() in (".xlsx", ".xls"):
         frame = pd.read_excel(path, dtype=object)
     else:
         frame = pd.read_csv(path, dtype=object, encoding="utf-8-sig")
     uscc_col = next((c for c in _USCC_HEADERS if c in frame.columns), None)
     if uscc_col is None:
-        raise SelectionInputError(f"往年培育名单 {path} 缺少 统一社会信用代码 列；现有列：{list(frame.columns)}")
+        raise SelectionInputError(f"往年培育名单缺少 统一社会信用代码 列；现有列：{list(frame.columns)}",
+                                  where=Where(file=str(path)))
     year_col = next((c for c in _YEAR_HEADERS if c in frame.columns), None)
     out: dict[str, int | None] = {}
     for row, (uscc, year) in enumerate(zip(frame[uscc_col], frame[year_col] if year_col else [None] * len(frame),
@@ -49,7 +51,8 @@ def read_cultivated(path: Path) -> dict[str, int | None]:
         try:
             value = None if year is None or pd.isna(year) else int(float(year))
         except ValueError as exc:
-            raise SelectionInputError(f"{path} 行 {row} 列 \"{year_col}\": 年度应为整数，实为 {year!r}") from exc
+            raise SelectionInputError(f"年度应为整数，实为 {year!r}",
+                                      where=Where(file=str(path), row=row, column=year_col)) from exc
         key = uscc.strip().upper()
         earlier = out.get(key, value)
         # a firm listed twice counts from its first year; a row without a year excludes it whatever the year

@@ -12,9 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tiering import errors
 from tiering.bundled import bundled
 from tiering.errors import TieringError
-from tiering.rules.yamlsrc import read_yaml
+from tiering.rules.yamlsrc import SourceProblem, read_yaml
 
 PLANS_DIR = bundled("rules", "plans")
 
@@ -115,22 +116,23 @@ class Plan(_Strict):
 
 
 class PlanError(TieringError, error_id="plan-unusable"):
-    """A plan file that cannot be used; ``problems`` lists every problem as 'file:line field: message'."""
+    """A plan file that cannot be used; ``problems`` lists every problem at its file, line and field."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    def __init__(self, path: Path, problems: list[SourceProblem]) -> None:
+        super().__init__(f"计划文件有 {len(problems)} 处问题，请按各行所列位置修改（{len(problems)} problem(s) in the "
+                         "plan file）", where=errors.Where(file=str(path)), problems=problems)
 
 
 def load_plan(path: Path) -> Plan:
     """Read and validate a plan file; raise :class:`PlanError` naming the file, line and field of each problem."""
     doc, problems = read_yaml(path)
     if doc is None or problems:
-        raise PlanError([str(p) for p in problems])
+        raise PlanError(path, problems)
     try:
         plan = Plan.model_validate(doc.data)
     except ValidationError as exc:
-        raise PlanError(doc.schema_problems(exc)) from exc
+        raise PlanError(path, doc.schema_problems(exc)) from exc
     if plan.id != path.stem:
-        raise PlanError([f"{path}:1 id: '{plan.id}' must equal the file name '{path.stem}'"])
+        wrong = f"计划 id '{plan.id}' 应与文件名 '{path.stem}' 相同（must equal the file name）"
+        raise PlanError(path, [SourceProblem(str(path), doc.line_of(("id",)), "id", wrong)])
     return plan

@@ -49,7 +49,7 @@ def rulesets_for(library: RuleLibrary, programs: list[str], plan_year: int,
             for rs in library.in_force(on, pins, [program]):
                 chosen[rs.id] = rs
         except NoRuleSet as exc:
-            missing[program] = str(exc)
+            missing[program] = exc.message
     ordered = library.in_force(on, {rs.program: rs.id for rs in chosen.values()}, sorted({r.program for r in
                                                                                          chosen.values()}))
     return ordered, missing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.rules.compile import CompiledRuleSet
 from tiering.rules.library import RuleLibrary, load_file
 
@@ -27,15 +27,17 @@ def resolve_ruleset(spec: str, library: RuleLibrary) -> CompiledRuleSet:
             if program in (rs.program, rs.id) and rs.version == version:
                 return rs
         known = ", ".join(f"{r.program}@{r.version}" for r in library.rulesets if r.program == program)
-        raise RuleSpecError(f"no rule set {spec}; versions of '{program}': {known or 'none'}")
+        raise RuleSpecError(f"没有规则集 {spec}（no rule set {spec}; versions of '{program}': {known or 'none'}）",
+                            where=Where(file=str(library.folder), rule_id=spec))
     path = Path(spec)
     if path.is_file():
         compiled, problems = load_file(path)
         if compiled is None:
-            raise RuleSpecError(f"{path} does not load: " + "; ".join(str(p) for p in problems))
+            raise RuleSpecError("规则文件无法载入（does not load）", where=Where(file=str(path)), problems=problems)
         return compiled
-    raise RuleSpecError(f"'{spec}' is neither a rule-set id ({', '.join(sorted(library.by_id))}), nor "
-                        f"PROGRAM@VERSION, nor an existing rule file")
+    raise RuleSpecError(f"'{spec}' 既不是规则集 id，也不是 项目@版本 或已有的规则文件（'{spec}' is neither a rule-set "
+                        f"id ({', '.join(sorted(library.by_id))}), nor PROGRAM@VERSION, nor an existing rule file）",
+                        where=Where(file=str(library.folder), rule_id=spec))
 
 
 def with_dependencies(target: CompiledRuleSet, library: RuleLibrary, on: dt.date) -> list[CompiledRuleSet]:
