@@ -517,7 +517,7 @@ def test_users_commands(tmp_path: Path) -> None:
 
 def test_serve_needs_a_store_and_binds_to_loopback_by_default(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--store", str(tmp_path / "none.sqlite")])
-    assert result.exit_code == exit_codes.UNUSABLE_INPUT and "no audit store at" in result.output
+    assert result.exit_code == exit_codes.UNUSABLE_INPUT and "no audit store here" in result.output
     help_text = CliRunner().invoke(main, ["serve", "--help"]).output
     assert "[default: 127.0.0.1]" in help_text and "reverse proxy" in help_text
 

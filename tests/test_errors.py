@@ -74,7 +74,7 @@ def test_named_bad_inputs_give_their_message_id_hint_and_exit_code(sample_regist
     store = tmp_path / "none.sqlite"
     assert _run("report", "20251122T104716Z-3f9a2c1d", "--register", register, "--store", str(store)) == (
         exit_codes.UNUSABLE_INPUT,
-        f"错误 / error: 没有审计库 {store}（no audit store at {store}） [no-audit-store]\n"
+        f"错误 / error: {store}: 没有审计库（no audit store here） [no-audit-store]\n"
         "  建议 hint: 先运行 tiering classify 记录一次运行，或用 --store 指定审计库 (run `tiering classify` first, "
         "or pass --store PATH)")
     card = tmp_path / "none.card.yaml"

@@ -158,7 +158,7 @@ class NoStore(NotFound, FileNotFoundError):
 def existing_store(store: Path) -> Path:
     """``store`` when the audit store is there; :class:`NoStore` saying what to do otherwise."""
     if not store.is_file():
-        raise NoStore(f"没有审计库 {store}（no audit store at {store}）",
+        raise NoStore("没有审计库（no audit store here）", where=Where(file=str(store)),
                       hint="先运行 tiering classify 记录一次运行，或用 --store 指定审计库 (run `tiering classify` "
                            "first, or pass --store PATH)")
     return store

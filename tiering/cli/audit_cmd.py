@@ -40,6 +40,10 @@ store_option = store_option_as("store")
 """--store of the audit, users and serve commands."""
 
 
+TAMPER_HINT = "运行 tiering audit verify 找出第一处断链 (run `tiering audit verify`)"
+"""What to do about a store the audit commands found tampered with."""
+
+
 def tamper_guard(func: Callable[..., Any]) -> Callable[..., Any]:
     """Report a store that cannot be read as the tool wrote it as tampering (exit 4), never as a traceback."""
     @functools.wraps(func)
@@ -47,12 +51,13 @@ def tamper_guard(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except StoreTampered as exc:
-            fail(f"审计库被改动 the audit store was tampered with: {exc}", exit_codes.CHECK_FAILED)
+            raise StoreTampered(f"审计库被改动 the audit store was tampered with: {exc.message}", where=exc.where,
+                                hint=TAMPER_HINT, problems=exc.problems) from exc
         except TieringError:
             raise  # said what it is: a firm not recorded, a refused override, …
         except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
-            fail(f"审计库被改动 the audit store was tampered with and cannot be read ({type(exc).__name__}: {exc}); "
-                 f"run `tiering audit verify`", exit_codes.CHECK_FAILED)
+            raise StoreTampered(f"审计库被改动 the audit store was tampered with and cannot be read "
+                                f"({type(exc).__name__}: {exc})", hint=TAMPER_HINT) from exc
     return guarded
 
 
