@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import tiering.cli.watch_cmd  # noqa: F401  (registers `watch`)
 from tiering.cli import main
+from tiering.errors import Where
 from tiering.watch.alerts import sync_jsonl
 from tiering.watch.clock import SimulatedClock
 from tiering.watch.monitor import Monitor, WatchError
@@ -167,3 +168,13 @@ def test_a_replaced_certificate_cancels_the_old_expiry_reminder(tmp_path: Path) 
     m.fire_reminders()
     assert expiry_alerts() == [("2028-12-31", "2028-10-02")]
     m.close()
+
+
+def test_a_state_folder_started_for_another_year_is_refused_naming_the_folder(tmp_path: Path) -> None:
+    _monitor(tmp_path).close()
+    with pytest.raises(WatchError) as caught:
+        Monitor(tmp_path, REGISTER, year=2024, clock=SimulatedClock(dt.date(2025, 1, 1)))
+    assert caught.value.where == Where(file=str(tmp_path))
+    assert caught.value.message.startswith("状态目录是用另一份申报年度开始的（was started with a different application "
+                                           "year; then: 2025; now: 2024;")
+    assert caught.value.hint is not None and "--state" in caught.value.hint

@@ -29,7 +29,7 @@ import pandas as pd
 
 from tiering.app import Progress, classify_rows, rules_in_force
 from tiering.engine.evaluate import Evaluation
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.outcome import OUTCOME_TEXT
 from tiering.register import load_register
 from tiering.rules.library import load_library
@@ -85,7 +85,8 @@ class Monitor:
         """How the register is read (``money_unit``, ``encoding``, ``sheet``, ``header_row`` of load_register)."""
         register = load_register(register_path, **self.read)
         if register.frame.empty:
-            raise WatchError(f"register {register_path} has no usable rows ({register.rows_refused} refused)")
+            raise WatchError(f"名录没有可用的行（拒收 {register.rows_refused} 行）（no usable rows, "
+                             f"{register.rows_refused} refused）", where=Where(file=str(register_path)))
         self.register = register
         self.year = year or int(register.frame["year"].max()) + 1
         self.data_year = self.year - 1
@@ -119,13 +120,15 @@ class Monitor:
     # --- start-up -----------------------------------------------------------------------------------------
 
     def _check_meta(self, old: dict[str, str], new: dict[str, str]) -> None:
-        labels = {"register_sha256": "register file content", "year": "application year", "rulesets": "rule sets"}
-        for key, label in labels.items():
+        labels = {"register_sha256": ("名录内容", "register file content"), "year": ("申报年度", "application year"),
+                  "rulesets": ("规则集", "rule sets")}
+        for key, (zh, label) in labels.items():
             if old.get(key) != new[key]:
                 raise WatchError(
-                    f"state folder {self.state_dir} was started with a different {label} "
-                    f"(then: {old.get(key)}; now: {new[key]}; register then: {old.get('register')}). "
-                    f"Use the original {label}, or a new --state folder to start over")
+                    f"状态目录是用另一份{zh}开始的（was started with a different {label}; then: {old.get(key)}; now: "
+                    f"{new[key]}; register then: {old.get('register')}）", where=Where(file=str(self.state_dir)),
+                    hint=f"用原来的{zh}，或换一个新的 --state 目录重新开始 (use the original {label}, or a new --state "
+                         "folder to start over)")
 
     def _restore(self) -> None:
         """Rebuild the in-memory state from the event log; outcomes come from the store as committed."""
@@ -403,8 +406,9 @@ def _lock(state_dir: Path) -> TextIO:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise WatchError(f"状态目录 {state_dir} 正被另一个 tiering watch 进程使用 (state folder in use)：同一状态目录"
-                         f"只能有一个监视进程；请先停止那个进程，或改用另一个 --state 目录") from None
+        raise WatchError("状态目录正被另一个 tiering watch 进程使用 (state folder in use)：同一状态目录只能有一个监视"
+                         "进程；请先停止那个进程，或改用另一个 --state 目录",
+                         where=Where(file=str(state_dir))) from None
     return handle
 
 
