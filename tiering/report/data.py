@@ -212,7 +212,7 @@ class ReportReduce:
             previous = (_previous_tiers(result.register, self.before, year, self.before_on) if year_before
                         else pd.DataFrame({"uscc": pd.Series(dtype=object), "rung": pd.Series(dtype="int64")}))
             transitions = transition_matrix(previous, tiers, rulesets, year - 1, year)
-        indicators, _ = indicators_of(_trace(result), rulesets, self.wanted)  # a criterion missing from every part
+        indicators, _ = indicators_of(_trace(result), rulesets, self.wanted)  # what no part has is noted once
         return ReportPart(tiers["highest_rung"].value_counts(), year_before, transitions, indicators,
                           None if self.inputs is None else selection_part(result, self.inputs))
 
