@@ -125,3 +125,22 @@ def test_report_with_an_engine_writes_the_whole_reports_counts_and_list(register
     assert "四、年度层级变化" in page and "三、关键指标分布与门槛" in page
     refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "p2"), "--engine", "local", "--all-firms"])
     assert refused.exit_code == 2 and "tiering explain" in refused.output
+
+
+def test_report_of_a_recorded_run_in_partitions_checks_the_register_it_classified(register_file, tmp_path) -> None:
+    store = tmp_path / "audit.sqlite"
+    engine = ["--engine", "local", "--workers", "1", "--partition-size", "100"]
+    classified = CliRunner().invoke(main, ["classify", str(register_file), "--year", str(YEAR), "--program", "tj_cy",
+                                           "--out", str(tmp_path / "c"), "--store", str(store), *engine])
+    assert classified.exit_code == 0, classified.output
+    run_id = classified.output.split("审计记录 audit run ")[1].split()[0]
+    args = ["report", run_id, "--store", str(store), "--no-selection", *engine]
+    reported = CliRunner().invoke(main, [*args, "--register", str(register_file), "--out", str(tmp_path / "r")])
+    assert reported.exit_code == 0, reported.output
+    assert f"报告依据审计记录 {run_id}：规则版本 tj-cy-2021" in reported.output
+    counts = pd.read_csv(tmp_path / "c" / "汇总.csv")
+    summary = pd.read_excel(tmp_path / "r" / "report.xlsx", sheet_name="汇总")
+    assert summary.iloc[0, 0] == "tj-cy-2021" and int(counts["qualified"].iloc[0]) in summary.iloc[0].tolist()
+    other = write_register(generate_panel(30, (2021, 2024), seed=6).panel, tmp_path / "other.parquet")
+    refused = CliRunner().invoke(main, [*args, "--register", str(other), "--out", str(tmp_path / "r2")])
+    assert refused.exit_code == 3 and "is not the file run" in refused.output
