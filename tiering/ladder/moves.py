@@ -80,7 +80,7 @@ def constant(text: str) -> Render:
 
 
 def _each(say: Callable[[int], str]) -> Render:
-    """A render from the text of one firm (for texts of a few firms: a criterion few firms fail)."""
+    """A render from the text of one firm, asked firm by firm."""
     return lambda firms: [say(i) for i in firms.tolist()]
 
 
