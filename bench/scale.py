@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -131,6 +132,17 @@ def bound(register: Path, out: Path, partition_size: int, workers: int = 2) -> t
     return serial, sorted(parts, reverse=True), (serial + sum(parts)) / (serial + max(loads))
 
 
+def even_partitions(register: Path, size: int) -> int:
+    """A partition size near ``size`` that cuts the register's firms into an even number of partitions, so that the
+    Dask cases with 1 and with 2 workers classify the same partitions (with 2 workers the count is made even)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    firms = len(pc.unique(pq.read_table(register, columns=["统一社会信用代码"]).column(0)))
+    count = 2 * math.ceil(math.ceil(firms / size) / 2)
+    return math.ceil(firms / count)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, default=1_000_000, help="firms of the main case (4 years each)")
@@ -151,9 +163,9 @@ def main() -> None:
     size = [] if ns.partition_size is None else ["--partition-size", str(ns.partition_size)]
     local = ["--engine", "local", *([] if ns.workers is None else ["--workers", str(ns.workers)])]
 
-    def classify(register: Path, out: str, *engine: str) -> list[str]:
+    def classify(register: Path, out: str, *engine: str, sized: list[str] = size) -> list[str]:
         return ["classify", str(register), "--year", "2025", "--out", str(ns.work / out), "--overwrite",
-                "--no-audit", *engine, *size]
+                "--no-audit", *engine, *sized]
 
     main_register = generated(ns.work, ns.firms, "2021-2024", 1)
     rows = [measure(f"{ns.firms:,} firms × 4 years, local engine", ns.firms,
@@ -165,10 +177,11 @@ def main() -> None:
     if not ns.skip_dask:
         dask_firms = ns.dask_firms or ns.firms
         dask_register = generated(ns.work, dask_firms, "2021-2024", 1)
+        dask_size = even_partitions(dask_register, ns.partition_size or DEFAULT_PARTITION_SIZE)
         for workers in (1, 2):
             rows.append(measure(f"{dask_firms:,} firms × 4 years, Dask {workers} worker(s)", dask_firms,
                                 classify(dask_register, f"dask{workers}", "--engine", "dask", "--workers",
-                                         str(workers))))
+                                         str(workers), sized=["--partition-size", str(dask_size)])))
             about = json.loads((ns.work / f"dask{workers}" / "provenance.json").read_text(encoding="utf-8"))
             rows[-1]["case"] = f"{rows[-1]['case']}, {about['partitions']} partitions"
     width = max(len(str(r["case"])) for r in rows)
@@ -187,7 +200,7 @@ def main() -> None:
         one, two = (float(r["wall_s"]) for r in dask)  # type: ignore[arg-type]
         print(f"Dask speed-up, 2 workers over 1: {one / two:.2f}× (wall time; see the load average)")
     if ns.bound and not ns.skip_dask:
-        serial, parts, most = bound(dask_register, ns.work / "bound", ns.partition_size or DEFAULT_PARTITION_SIZE)
+        serial, parts, most = bound(dask_register, ns.work / "bound", dask_size)
         print(f"Dask cases' partitions in one process: driver's serial part {serial:.1f} s CPU, {len(parts)} "
               f"partitions of {', '.join(f'{p:.1f}' for p in parts)} s CPU; two workers can reach {most:.2f}× "
               f"on them (load average {os.getloadavg()[0]:.1f})")
