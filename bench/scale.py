@@ -36,13 +36,44 @@ ROOT = Path(__file__).resolve().parents[1]
 TIERING = [sys.executable, str(ROOT / "cli.py")]
 
 
+CHUNK = 100_000
+"""Firms per generated file: the generator holds its whole register in memory (about 17 GB for 1M firms × 4
+years), so larger registers are generated as a folder of files of this many firms, each with its own seed."""
+
+
 def generated(work: Path, firms: int, years: str, seed: int) -> Path:
-    """A generated register (made once, then reused)."""
-    path = work / f"register_{firms}_{years}.parquet"
-    if not path.exists():
-        subprocess.run([*TIERING, "datasets", "generate", "--firms", str(firms), "--years", years, "--seed",
-                        str(seed), "--out", str(path)], check=True, stdout=subprocess.DEVNULL)
-    return path
+    """A generated register, made once, then reused: one file made earlier, or a folder of files of ``CHUNK`` firms
+    each (a register folder, read as one register)."""
+    single = work / f"register_{firms}_{years}.parquet"
+    if single.exists():
+        return single
+    folder = work / f"register_{firms}_{years}"
+    if not folder.exists():
+        scratch = work / "generating"
+        scratch.mkdir(exist_ok=True)
+        for i in range(math.ceil(firms / CHUNK)):
+            part = scratch / f"part-{i}.parquet"
+            subprocess.run([*TIERING, "datasets", "generate", "--firms", str(min(CHUNK, firms - i * CHUNK)),
+                            "--years", years, "--seed", str(seed * 10 + i), "--out", str(part)],
+                           check=True, stdout=subprocess.DEVNULL)
+        _keep_registers(scratch, folder)
+    return folder
+
+
+def _keep_registers(scratch: Path, folder: Path) -> None:
+    """Move the generated register files into ``folder`` (their hidden-truth CSVs stay behind: a register folder
+    holds only register files)."""
+    folder.mkdir()
+    for part in sorted(scratch.glob("part-*.parquet")):
+        part.replace(folder / part.name)
+
+
+def firm_years(register: Path) -> int:
+    """Rows of a register file or folder (from the Parquet metadata)."""
+    import pyarrow.parquet as pq
+
+    files = sorted(register.glob("*.parquet")) if register.is_dir() else [register]
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
 WATCH = (
@@ -146,8 +177,9 @@ def even_partitions(register: Path, size: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, default=1_000_000, help="firms of the main case (4 years each)")
-    parser.add_argument("--panel-firms", type=int, default=500_000,
-                        help="firms of the long panel (10 years each: 5M firm-years by default; 0 skips it)")
+    parser.add_argument("--panel-firms", type=int, default=800_000,
+                        help="firms on the long panel's last year (10 years, with the firms that left before: "
+                             "about 5.4M firm-years by default; 0 skips it)")
     parser.add_argument("--partition-size", type=int, default=None, help="firms per partition (default: the CLI's)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of the local engine's cases (default: the CLI's, 2)")
@@ -168,11 +200,12 @@ def main() -> None:
                 "--no-audit", *engine, *sized]
 
     main_register = generated(ns.work, ns.firms, "2021-2024", 1)
-    rows = [measure(f"{ns.firms:,} firms × 4 years, local engine", ns.firms,
+    rows = [measure(f"{ns.firms:,} firms × 4 years ({firm_years(main_register):,} rows), local engine", ns.firms,
                     classify(main_register, "local", *local))]
     if ns.panel_firms:
         panel = generated(ns.work, ns.panel_firms, "2015-2024", 2)
-        rows.append(measure(f"{ns.panel_firms:,} firms × 10 years, local engine", ns.panel_firms,
+        rows.append(measure(f"{firm_years(panel):,} firm-years ({ns.panel_firms:,} firms × 10 years), local engine",
+                            ns.panel_firms,
                             classify(panel, "panel", *local)))
     if not ns.skip_dask:
         dask_firms = ns.dask_firms or ns.firms

@@ -81,3 +81,23 @@ def test_explain_from_the_cache_loads_neither_pandas_nor_arrow(tmp_path: Path) -
     (*shown, loaded), (*shown_again, loaded_again) = (r.stdout.splitlines() for r in runs)
     assert loaded == "['openpyxl', 'pandas', 'pyarrow']"  # the first run reads the file
     assert loaded_again == "[]" and shown_again == shown
+
+
+def test_explain_beside_an_audit_store_reads_it_without_pandas_nor_arrow(tmp_path: Path) -> None:
+    """An analyst's usual case: the register was classified and recorded, so explain names the recorded run and
+    any decision on the firm — still without loading pandas or Arrow once the firm is in the cache."""
+    store = tmp_path / "audit.sqlite"
+    env = {**os.environ, "TIERING_CACHE_DIR": str(tmp_path / "cache")}
+    classified = CliRunner(env=env).invoke(main, ["classify", str(SAMPLE), "--year", "2025", "--out",
+                                                  str(tmp_path / "run"), "--store", str(store)])
+    assert classified.exit_code == 0, classified.output
+    args = ["explain", str(SAMPLE), "91120116MA0500004A", "--year", "2025", "--store", str(store)]
+    probe = ("import sys\nfrom tiering.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+             "    assert not e.code, e.code\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pyarrow', 'openpyxl'}))")
+    runs = [subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    (*shown, _), (*shown_again, loaded_again) = (r.stdout.splitlines() for r in runs)
+    assert any(line.startswith("运行编号 run：") and "（审计库中同一名录" in line for line in shown_again)
+    assert loaded_again == "[]" and shown_again == shown

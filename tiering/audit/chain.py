@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tiering.output.trace_file import trace_parts
-
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first record of a store."""
 
@@ -30,6 +28,8 @@ def record_hash(prev_hash: str, body_text: str) -> str:
 def trace_sha256(path: Path, chunk: int = 1 << 20) -> str:
     """SHA-256 of a stored trace: the bytes of its part files in order (of the file itself, for a trace stored
     as one file), read in chunks (traces can be large)."""
+    from tiering.output.trace_file import trace_parts  # Arrow: only where a trace is hashed, not for explain
+
     h = hashlib.sha256()
     for part in trace_parts(path):
         with part.open("rb") as f:

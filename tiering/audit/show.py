@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from tiering.audit.db import connect, traces_dir
 from tiering.audit.lists import committee_place, decision_line, list_state
 from tiering.audit.rulesets import StoredRulesError, load_stored
 from tiering.audit.store import NothingRecorded, load_records, resolve_firm
-from tiering.audit.traces import firm_records, firm_trace
 from tiering.explain.format import points_range
 from tiering.explain.text import explain_firm
 from tiering.outcome import ZH_OF
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def override_line(o: dict[str, Any]) -> str:
@@ -80,6 +80,8 @@ def firm_history(store: Path, firm_id: str, year: int | None = None, run_id: str
 def stored_explanation(conn: sqlite3.Connection, store: Path, run: dict[str, Any], uscc: str, name: str) -> str:
     """One firm's explanation in a recorded run — the explainer of `explain`, fed the run's stored trace and rule
     texts, so it reads as it did the day of the run without evaluating anything again."""
+    from tiering.audit.traces import firm_records, firm_trace  # Arrow: only where a stored trace is read
+
     rulesets = load_stored(conn, run["rulesets"])
     records = firm_records(firm_trace(traces_dir(store) / run["trace"]["file"], uscc))
     used = [rs for rs in rulesets if rs.id in records]
@@ -134,6 +136,8 @@ def override_table(store: Path, year: int) -> pd.DataFrame:
     """The overrides in force for application year ``year``, the latest per firm and rule set, as columns to set
     beside the machine decision: uscc, ruleset_id, override (outcome code), override_reason, override_by,
     override_at. Empty when there is no store."""
+    import pandas as pd  # a table only here: explain reads the store without pandas
+
     columns = ["uscc", "ruleset_id", "override", "override_reason", "override_by", "override_at"]
     if not store.is_file():
         return pd.DataFrame(columns=columns)

@@ -23,9 +23,6 @@ from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow.parquet as pq
-
 from tiering import __version__
 from tiering.audit import chain
 from tiering.audit.db import connect, traces_dir
@@ -34,9 +31,10 @@ from tiering.audit.rulesets import save_texts
 from tiering.errors import NotFound, TieringError, UsageError
 from tiering.outcome import OUTCOMES
 from tiering.output.provenance import base_records, purpose_record
-from tiering.output.trace_file import trace_parts, write_trace
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tiering.app import Classification
     from tiering.scale import PartitionedRun
 
@@ -219,6 +217,10 @@ def record_run(store: str | Path, run: Recorded, command: Sequence[str],
 def _write_run(store: Path, run: Recorded, command: Sequence[str], attachments: dict[str, str] | None,
                selection: list[dict[str, Any]] | None, trace_folder: Path | None, run_id: str, final: Path,
                tmp: Path, brief_inputs: dict[str, Any] | None) -> None:
+    import pyarrow.parquet as pq  # only where a run is written: explain reads the store without Arrow
+
+    from tiering.output.trace_file import trace_parts, write_trace
+
     year = run.provenance.year
     try:
         if trace_folder is None:

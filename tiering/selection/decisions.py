@@ -6,11 +6,12 @@ decisions read beside the machine's list in workbooks, reports and explanations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from tiering.errors import TieringError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ACTIONS = ("add", "remove", "move")
 
@@ -81,6 +82,8 @@ def committee_place(state: ListState, uscc: str) -> str:
 def list_table(state: ListState) -> pd.DataFrame:
     """One row per firm on the machine's or the committee's list (or named by a decision): ``uscc`` and
     :data:`LIST_COLUMNS`, for :func:`tiering.output.overrides.beside_list`."""
+    import pandas as pd  # tables only here: explain reads the decisions without pandas
+
     firms = list(dict.fromkeys([*state.machine, *state.current,
                                 *(d["change"]["uscc"] for d in state.decisions if d["action"] == "propose")]))
     rows = []
@@ -94,6 +97,8 @@ def list_table(state: ListState) -> pd.DataFrame:
 
 def decisions_frame(state: ListState) -> pd.DataFrame:
     """Every decision on the list, oldest first (when, who, the decision as analysts read it)."""
+    import pandas as pd
+
     return pd.DataFrame([(d["time"], d["by"], decision_line(d)) for d in state.decisions],
                         columns=["list_at", "list_by", "list_decision"])
 
