@@ -69,14 +69,20 @@ def test_explain_from_the_cache_prints_what_reading_the_register_prints(tmp_path
     assert unknown.exit_code == 3 and "[firm-not-found]" in unknown.output
 
 
+PROBE = ("import sys\nfrom tiering.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+         "    assert not e.code, e.code\n"
+         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pyarrow', 'openpyxl'}))")
+"""The command run in a fresh interpreter, then which of the heavy libraries it loaded (its last line)."""
+
+
+def _explain_in_a_fresh_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", PROBE, *args], env=env, capture_output=True, text=True)
+
+
 def test_explain_from_the_cache_loads_neither_pandas_nor_arrow(tmp_path: Path) -> None:
     env = {**os.environ, "TIERING_CACHE_DIR": str(tmp_path / "cache")}
     args = ["explain", str(SAMPLE), "91120116MA0500004A", "--year", "2025", "--store", str(tmp_path / "none.sqlite")]
-    probe = ("import sys\nfrom tiering.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
-             "    assert not e.code, e.code\n"
-             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pyarrow', 'openpyxl'}))")
-    runs = [subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True)
-            for _ in range(2)]
+    runs = [_explain_in_a_fresh_process(args, env) for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
     (*shown, loaded), (*shown_again, loaded_again) = (r.stdout.splitlines() for r in runs)
     assert loaded == "['openpyxl', 'pandas', 'pyarrow']"  # the first run reads the file
@@ -92,11 +98,7 @@ def test_explain_beside_an_audit_store_reads_it_without_pandas_nor_arrow(tmp_pat
                                                   str(tmp_path / "run"), "--store", str(store)])
     assert classified.exit_code == 0, classified.output
     args = ["explain", str(SAMPLE), "91120116MA0500004A", "--year", "2025", "--store", str(store)]
-    probe = ("import sys\nfrom tiering.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
-             "    assert not e.code, e.code\n"
-             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pyarrow', 'openpyxl'}))")
-    runs = [subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True)
-            for _ in range(2)]
+    runs = [_explain_in_a_fresh_process(args, env) for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
     (*shown, _), (*shown_again, loaded_again) = (r.stdout.splitlines() for r in runs)
     assert any(line.startswith("运行编号 run：") and "（审计库中同一名录" in line for line in shown_again)
