@@ -17,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 
 import tiering.cli.model_cmd  # noqa: F401  (registers the ``model`` group on ``main``)
 from tiering.cli import main
+from tiering.errors import PanelUnusable
 from tiering.growth.card import ModelCardError, build_card, card_path, data_hash, load_card, save_card
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.features import build_features
@@ -144,9 +145,11 @@ def test_label_revenue_floor_of_the_torch_centre_gazelle_route() -> None:
 
 def test_label_refuses_duplicates_and_missing_columns() -> None:
     panel = _frame([("A", 2020, 1, 9), ("A", 2020, 2, 9)])
-    with pytest.raises(ValueError, match=r"1 duplicate \(uscc, year\) rows, e.g. uscc=A year=2020"):
+    with pytest.raises(PanelUnusable, match=r"面板有 1 行重复的（企业，年度），如 A 2020 年") as duplicated:
         growth_label(panel)
-    with pytest.raises(ValueError, match=r"no column\(s\) \['tech_staff'\]"):
+    assert duplicated.value.id == "panel-unusable" and duplicated.value.exit_code == 3
+    assert duplicated.value.hint == "每家企业每年只保留一行"
+    with pytest.raises(PanelUnusable, match=r"无法计算成长标签：面板缺少列 \['tech_staff'\]"):
         growth_label(panel.drop_duplicates("year"), LabelSpec(size_floor=5, size_field="tech_staff"))
     with pytest.raises(ValueError, match="horizon must be a whole number of years ≥ 1; got 0"):
         LabelSpec(horizon=0)
@@ -424,8 +427,8 @@ def test_out_of_time_with_the_shared_panel_generator_when_it_exists() -> None:
 def test_out_of_time_names_an_oracle_frame_without_a_ranking(labelled: tuple[pd.DataFrame, tuple[str, ...]]
                                                              ) -> None:
     data, used = labelled
-    with pytest.raises(ValueError, match=r"oracles needs columns uscc \(and year\) and at least one ranking; "
-                                         r"it has \['uscc', 'year'\]"):
+    with pytest.raises(PanelUnusable, match=r"隐藏真值排序须有 uscc 列（及 year 列）和至少一列排序（oracles）；"
+                                            r"现有列：\['uscc', 'year'\]"):
         out_of_time(data, used, oracles=pd.DataFrame({"uscc": ["a"], "year": [2016]}))
 
 

@@ -15,6 +15,7 @@ import tiering.cli.model_cmd  # noqa: F401  (registers the ``model`` group on ``
 from tiering.cli import main
 from tiering.datasets.generate import generate_panel
 from tiering.datasets.oracle import best_ranking, forward_expectation
+from tiering.errors import PanelUnusable
 from tiering.growth.labels import LabelSpec, growth_label
 
 GENERATED = Path(__file__).resolve().parents[1] / "datasets" / "generated"
@@ -54,10 +55,11 @@ def test_the_best_ranking_beats_the_potential_alone_by_a_wide_margin(ranked: pd.
 
 def test_best_ranking_refuses_a_label_the_hidden_truth_does_not_describe() -> None:
     generated = generate_panel(10, (2020, 2024), 1)
-    with pytest.raises(ValueError, match="隐藏真值只描述营业收入的增长，无法为 employees 标签给出最佳排序"):
+    with pytest.raises(PanelUnusable, match="隐藏真值只描述营业收入的增长，无法为 employees 标签给出最佳排序"):
         best_ranking(generated.hidden, generated.latent, LabelSpec("employees"))
-    with pytest.raises(ValueError, match=r"隐藏真值缺少列 \['transient'\]"):
+    with pytest.raises(PanelUnusable, match=r"隐藏真值缺少列 \['transient'\]") as absent:
         best_ranking(generated.hidden.drop(columns="transient"), generated.latent)
+    assert absent.value.hint == "请用 tiering datasets generate 重新生成名录及其隐藏真值"
 
 
 def test_cli_evaluate_prints_the_oracles_and_needs_the_hidden_file(tmp_path: Path) -> None:

@@ -140,6 +140,14 @@ class Unusable(TieringError):
     id = "unusable"
 
 
+class PanelUnusable(Unusable, ValueError):
+    """A firm-year panel the growth model cannot learn from or be measured on as given (columns missing, a firm-year
+    twice, too few years, no feature keeping its declared direction; exit 3). It is also a ValueError because the
+    model's estimator protocol (scikit-learn) reports bad training data that way."""
+
+    id = "panel-unusable"
+
+
 class CheckFailed(TieringError):
     """A check the command was asked to make found a problem (exit 4)."""
 

@@ -73,7 +73,7 @@ def _labelled(panel: pd.DataFrame, spec: LabelSpec,
         built = build_features(panel)
         label = growth_label(panel.reset_index(drop=True), spec)
     except ValueError as error:
-        raise UnusableInput(str(error)) from error
+        raise UnusableInput(str(error), hint=getattr(error, "hint", None)) from error
     raw = {f"{RAW_PREFIX}{f}": panel[f].astype("float64").to_numpy()
            for f in [*mapping.amounts, *mapping.counts] if f in panel.columns}
     data = built.frame.assign(label=label["label"].to_numpy(), **raw)
@@ -188,7 +188,7 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     try:
         trained = train_scorecard(training, list(used), declarations)
     except ValueError as error:
-        raise UnusableInput(f"{source}: {error}") from error
+        raise UnusableInput(f"{source}: {error}", hint=getattr(error, "hint", None)) from error
     model_ = trained.model
     card = build_card(Path(out).name.removesuffix(".card.yaml"), model_, spec,
                       training[["uscc", "year", *model_.feature_names_, "label"]], dropped, source, metrics,
@@ -272,7 +272,7 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
             evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
                                      declarations=declarations, oracles=oracles, progress=terminal_progress())
         except ValueError as error:
-            raise UnusableInput(f"{source}: {error}") from error
+            raise UnusableInput(f"{source}: {error}", hint=getattr(error, "hint", None)) from error
         click.echo(f"== {source}（列映射 {chosen.id}）: {spec.describe()}")
         click.echo(f"candidate features: {len(used)}; not computable: {', '.join(dropped) or 'none'}")
         _echo_evaluation(evaluation)

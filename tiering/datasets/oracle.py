@@ -29,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 
 from tiering.datasets.generate import HIDDEN_COLUMNS, generate_panel
 from tiering.datasets.revenue import TRANSIENT_RHO, drift
+from tiering.errors import PanelUnusable
 from tiering.growth.labels import LabelSpec, growth_label
 
 REFERENCE_SEEDS = (1_000_001, 1_000_002, 1_000_003)
@@ -52,12 +53,12 @@ def _state(hidden: pd.DataFrame, latent: pd.DataFrame, horizon: int) -> pd.DataF
     absent = [c for c in HIDDEN_COLUMNS if c not in hidden.columns]
     absent += [f"latent:{c}" for c in ("uscc", "growth_potential") if c not in latent.columns]
     if absent:
-        raise ValueError(f"隐藏真值缺少列 {absent}；请用 tiering datasets generate 重新生成名录及其隐藏真值")
+        raise PanelUnusable(f"隐藏真值缺少列 {absent}", hint="请用 tiering datasets generate 重新生成名录及其隐藏真值")
     by_firm = latent.assign(uscc=latent["uscc"].astype(str)).drop_duplicates("uscc").set_index("uscc")
     potential = hidden["uscc"].astype(str).map(by_firm["growth_potential"])
     if potential.isna().any():
         first = hidden.loc[potential.isna(), "uscc"].iloc[0]
-        raise ValueError(f"隐藏真值与名录不对应：企业 {first} 没有 growth_potential")
+        raise PanelUnusable(f"隐藏真值与名录不对应：企业 {first} 没有 growth_potential")
     return pd.DataFrame({"uscc": hidden["uscc"].astype(str).to_numpy(), "year": hidden["year"].to_numpy(),
                          "oracle_forward": forward_expectation(hidden, potential, horizon),
                          "log_level": hidden["log_level"].to_numpy("float64"),
@@ -86,7 +87,7 @@ def best_ranking(hidden: pd.DataFrame, latent: pd.DataFrame, spec: LabelSpec | N
     """
     spec = spec or LabelSpec()
     if spec.measure != "revenue":
-        raise ValueError(f"隐藏真值只描述营业收入的增长，无法为 {spec.measure} 标签给出最佳排序")
+        raise PanelUnusable(f"隐藏真值只描述营业收入的增长，无法为 {spec.measure} 标签给出最佳排序")
     state = _state(hidden, latent, spec.horizon)
     years = (int(state["year"].min()), int(state["year"].max()))
     firms = int((state["year"] == years[1]).sum())

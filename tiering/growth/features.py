@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from tiering.dates import day_numbers, years_of_days
+from tiering.errors import PanelUnusable
 
 INCREASING, DECREASING, AUTO = "increasing", "decreasing", "auto"
 DIRECTIONS = (INCREASING, DECREASING, AUTO)
@@ -228,14 +229,14 @@ def build_features(panel: pd.DataFrame, only: tuple[str, ...] | None = None) -> 
     """
     absent_ids = [c for c in ID_COLUMNS if c not in panel.columns]
     if absent_ids:
-        raise ValueError(f"the panel needs columns {list(ID_COLUMNS)}; missing {absent_ids}")
+        raise PanelUnusable(f"面板缺少列 {absent_ids}（the panel needs columns {list(ID_COLUMNS)}）")
     unknown = sorted(set(only or ()) - set(BY_ID))
     if unknown:
-        raise ValueError(f"unknown feature(s) {unknown}; known: {sorted(BY_ID)}")
+        raise PanelUnusable(f"未知特征 {unknown}（unknown feature）；已知：{sorted(BY_ID)}")
     duplicated = panel.duplicated(list(ID_COLUMNS))
     if duplicated.any():
-        raise ValueError(f"the panel has {int(duplicated.sum())} duplicate (uscc, year) rows; "
-                         "keep one per firm and year")
+        raise PanelUnusable(f"面板有 {int(duplicated.sum())} 行重复的（企业，年度）（duplicate (uscc, year) rows）",
+                             hint="每家企业每年只保留一行")
     panel = panel.reset_index(drop=True)
     lags = _Lags(panel)
     frame = panel[list(ID_COLUMNS)].copy()

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from tiering.errors import PanelUnusable
 from tiering.fields import BY_ID
 
 LABEL_COLUMNS = ("uscc", "year", "base", "end", "cagr", "label")
@@ -73,14 +74,14 @@ def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataF
     needed = ["uscc", "year", spec.measure] + ([spec.size_field] if spec.size_floor is not None else [])
     absent = [c for c in needed if c not in panel.columns]
     if absent:
-        raise ValueError(f"cannot build the growth label: the panel has no column(s) {absent}; "
-                         f"it has {sorted(map(str, panel.columns))}")
+        raise PanelUnusable(f"无法计算成长标签：面板缺少列 {absent}（cannot build the growth label）；"
+                            f"现有列：{sorted(map(str, panel.columns))}")
     keys = panel[["uscc", "year"]]
     duplicated = keys.duplicated()
     if duplicated.any():
         first = keys[duplicated].iloc[0]
-        raise ValueError(f"the panel has {int(duplicated.sum())} duplicate (uscc, year) rows, "
-                         f"e.g. uscc={first['uscc']} year={first['year']}; keep one row per firm and year")
+        raise PanelUnusable(f"面板有 {int(duplicated.sum())} 行重复的（企业，年度），如 {first['uscc']} "
+                            f"{first['year']} 年（duplicate (uscc, year) rows）", hint="每家企业每年只保留一行")
 
     base = panel[["uscc", "year"]].assign(base=panel[spec.measure])
     if spec.size_floor is not None:

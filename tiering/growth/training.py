@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from tiering.errors import PanelUnusable
 from tiering.growth.directions import Declarations, DirectionCheck, check_directions, kept_directions
 from tiering.growth.scorecard import Scorecard
 
@@ -90,7 +91,7 @@ def _fit(train: pd.DataFrame, features: list[str], declarations: Declarations, s
     checks = check_directions(train, features, declarations, folds=folds)
     kept = kept_directions(checks)
     if not kept:
-        raise ValueError("没有任何特征在训练数据中符合其声明方向；无法训练评分卡（见 models/directions.yaml）")
+        raise PanelUnusable("没有任何特征在训练数据中符合其声明方向；无法训练评分卡（见 models/directions.yaml）")
     model = Scorecard(features=list(kept), directions=kept, missing_folds=folds, relative=settings.relative,
                       C=settings.C, n_bins=settings.n_bins)
     model.fit(train[["uscc", "year", *kept]], train["label"])

@@ -17,6 +17,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 from threadpoolctl import threadpool_limits
 
+from tiering.errors import PanelUnusable
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.directions import Declarations, load_declarations
 from tiering.growth.training import train_scorecard
@@ -137,7 +138,7 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     """
     absent = [c for c in ("uscc", "year", "label", *features) if c not in data.columns]
     if absent:
-        raise ValueError(f"out-of-time evaluation needs columns {absent}")
+        raise PanelUnusable(f"跨期检验缺少列 {absent}（out-of-time evaluation needs these columns）")
     declarations = declarations if declarations is not None else load_declarations()
     rankers = dict(rankers if rankers is not None else DEFAULT_RANKERS)
     labelled = data[data["label"].notna()].reset_index(drop=True)
@@ -145,8 +146,8 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
         keys = ["uscc", "year"] if "year" in oracles.columns else ["uscc"]
         scores = [c for c in oracles.columns if c not in keys]
         if "uscc" not in oracles.columns or not scores:
-            raise ValueError(f"oracles needs columns uscc (and year) and at least one ranking; "
-                             f"it has {list(oracles.columns)}")
+            raise PanelUnusable(f"隐藏真值排序须有 uscc 列（及 year 列）和至少一列排序（oracles）；"
+                                f"现有列：{list(oracles.columns)}")
         truth = oracles.assign(uscc=oracles["uscc"].astype(str)).drop_duplicates(keys)
         labelled = labelled.merge(truth.rename(columns={c: f"{ORACLE_PREFIX}{c}" for c in scores}),
                                   on=keys, how="left", validate="many_to_one")
@@ -165,8 +166,8 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     years = sorted(labelled["year"].unique()) if test_years is None else list(test_years)
     years = [int(t) for t in years if trainable(int(t)) and (labelled["year"] == t).any()]
     if not years:
-        raise ValueError(f"no test cohort has labelled firms and ≥ {MIN_TRAIN_ROWS} labelled training rows "
-                         f"of both classes {gap}+ years earlier; the panel needs more years")
+        raise PanelUnusable(f"没有可检验的年度：须有带标签的企业，且 {gap} 年以前有至少 {MIN_TRAIN_ROWS} "
+                            "行两类标签都有的训练数据（no test cohort）", hint="面板需要更多年度")
     rows, predicted, observed, chosen = [], [], [], []
     if progress is not None:
         progress(OUT_OF_TIME, 0, len(years))
