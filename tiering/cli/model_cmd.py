@@ -39,6 +39,13 @@ _UNIT = click.option("--unit", type=click.Choice(["万元", "元"]), default=Non
 class UnusableInput(TieringError, error_id="model-input-unusable"):
     """An input file or model card that cannot be used at all (exit code 3)."""
 
+    @classmethod
+    def because(cls, error: Exception, source: object | None = None) -> UnusableInput:
+        """``error`` (a library's or the model's own) as this error, naming the data set ``source`` when given and
+        keeping the hint a family error carries."""
+        return cls(str(error) if source is None else f"{source}: {error}",
+                   hint=error.hint if isinstance(error, TieringError) else None)
+
 
 def _panels(register: str | None, real_data: str | None, unit: str | None = None, panel: str | None = None,
             mapping: str | None = None) -> dict[str, tuple[pd.DataFrame, PanelMapping]]:
@@ -62,7 +69,7 @@ def _panels(register: str | None, real_data: str | None, unit: str | None = None
     except TieringError:
         raise  # a mapping's or register's own error, with its place and id
     except (OSError, ValueError) as error:  # the CSV reader's (pandas) own: a damaged or unreadable file
-        raise UnusableInput(str(error)) from error
+        raise UnusableInput.because(error) from error
     return panels
 
 
@@ -73,7 +80,7 @@ def _labelled(panel: pd.DataFrame, spec: LabelSpec,
         built = build_features(panel)
         label = growth_label(panel.reset_index(drop=True), spec)
     except ValueError as error:
-        raise UnusableInput(str(error), hint=getattr(error, "hint", None)) from error
+        raise UnusableInput.because(error) from error
     raw = {f"{RAW_PREFIX}{f}": panel[f].astype("float64").to_numpy()
            for f in [*mapping.amounts, *mapping.counts] if f in panel.columns}
     data = built.frame.assign(label=label["label"].to_numpy(), **raw)
@@ -188,7 +195,7 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     try:
         trained = train_scorecard(training, list(used), declarations)
     except ValueError as error:
-        raise UnusableInput(f"{source}: {error}", hint=getattr(error, "hint", None)) from error
+        raise UnusableInput.because(error, source) from error
     model_ = trained.model
     card = build_card(Path(out).name.removesuffix(".card.yaml"), model_, spec,
                       training[["uscc", "year", *model_.feature_names_, "label"]], dropped, source, metrics,
@@ -221,7 +228,7 @@ def _hidden_truth(latent: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         return (pd.read_csv(hidden, dtype={"uscc": str}, encoding="utf-8-sig"),
                 pd.read_csv(path, dtype={"uscc": str}, encoding="utf-8-sig"))
     except (OSError, ValueError) as error:
-        raise UnusableInput(f"{latent}: {error}") from error
+        raise UnusableInput.because(error, latent) from error
 
 
 def _one_district(frame: pd.DataFrame) -> str | None:
@@ -272,7 +279,7 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
             evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
                                      declarations=declarations, oracles=oracles, progress=terminal_progress())
         except ValueError as error:
-            raise UnusableInput(f"{source}: {error}", hint=getattr(error, "hint", None)) from error
+            raise UnusableInput.because(error, source) from error
         click.echo(f"== {source}（列映射 {chosen.id}）: {spec.describe()}")
         click.echo(f"candidate features: {len(used)}; not computable: {', '.join(dropped) or 'none'}")
         _echo_evaluation(evaluation)
@@ -309,7 +316,7 @@ def score(model_path: str, register: str | None, unit: str | None, panel: str | 
     try:
         card.check_features(frame)
     except FeatureMismatchError as error:
-        raise UnusableInput(str(error)) from error
+        raise UnusableInput.because(error) from error
     built = build_features(frame, only=tuple(card.features)).frame
     cohort = built[built["year"] == (year if year is not None else built["year"].max())].reset_index(drop=True)
     if cohort.empty:
