@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from tiering.app import classify_rows
+from tiering.app.classification import Classification
 from tiering.engine.evaluate import default_eval_date
 from tiering.register import Register
 from tiering.rules.compile import CompiledRuleSet
@@ -58,10 +59,21 @@ def rulesets_for(library: RuleLibrary, programs: list[str], plan_year: int,
 def classify_plan_year(register: Register, panel: pd.DataFrame, library: RuleLibrary, programs: list[str],
                        plan_year: int, pins: dict[str, str]) -> PlanYear:
     """Classify ``programs`` for the firms of ``panel`` (rows of ``register``) with accounts of ``plan_year``."""
-    rulesets, missing = rulesets_for(library, programs, plan_year, pins)
+    return plan_year_of(register, panel, plan_year, *rulesets_for(library, programs, plan_year, pins))
+
+
+def plan_year_of(register: Register, panel: pd.DataFrame, plan_year: int, rulesets: list[CompiledRuleSet],
+                 missing: dict[str, str]) -> PlanYear:
+    """Classify the firms of ``panel`` with accounts of ``plan_year`` against ``rulesets`` (those
+    :func:`rulesets_for` chose for the year, ``missing`` the programs without one)."""
     year_rows = panel[panel["year"] == plan_year]
     if not rulesets or year_rows.empty:
         return PlanYear(plan_year, pd.DataFrame(columns=OUTCOME_COLUMNS), year_rows, missing)
     app = application_year(plan_year)
-    result = classify_rows(register, panel, rulesets, app, default_eval_date(app))
+    return plan_year_from(classify_rows(register, panel, rulesets, app, default_eval_date(app)), year_rows, missing)
+
+
+def plan_year_from(result: Classification, year_rows: pd.DataFrame, missing: dict[str, str]) -> PlanYear:
+    """The plan year a classification of the plan's firms gives (``year_rows``: their rows of the plan year)."""
+    plan_year = result.year - 1
     return PlanYear(plan_year, result.outcomes, year_rows, missing, result.lacks[["uscc", "program", "cost", "lacks"]])
