@@ -144,3 +144,29 @@ def test_report_of_a_recorded_run_in_partitions_checks_the_register_it_classifie
     other = write_register(generate_panel(30, (2021, 2024), seed=6).panel, tmp_path / "other.parquet")
     refused = CliRunner().invoke(main, [*args, "--register", str(other), "--out", str(tmp_path / "r2")])
     assert refused.exit_code == 3 and "is not the file run" in refused.output
+
+
+def test_select_and_report_on_a_local_dask_cluster_equal_the_whole_runs(register_file, tmp_path) -> None:
+    """`select` and `report` with --engine dask (a local cluster of two worker processes started for the run)."""
+    dask = ["--engine", "dask", "--workers", "2", "--partition-size", "40"]
+    listed = {}
+    for name, engine in (("whole", []), ("dask", dask)):
+        chose = CliRunner().invoke(main, ["select", str(register_file), "--year", str(YEAR), "--n", "12", "--out",
+                                          str(tmp_path / f"select-{name}"), "--no-audit", *engine])
+        assert chose.exit_code == 0, chose.output
+        listed[name] = chose.output[chose.output.index("年度重点培育企业"):chose.output.index("写出 wrote")]
+        reported = CliRunner().invoke(main, ["report", str(register_file), "--year", str(YEAR), "--n", "12",
+                                             "--out", str(tmp_path / f"report-{name}"), *engine])
+        assert reported.exit_code == 0, reported.output
+    assert listed["dask"] == listed["whole"] and listed["whole"].count("\n") > 12
+    assert "Dask（本机 2 个工作进程 local cluster）" in chose.output
+    assert len(list((tmp_path / "select-dask" / "结果").glob("part-*.parquet"))) >= 7
+    chosen, whole = tmp_path / "select-dask", tmp_path / "select-whole"
+    assert (chosen / "briefs.md").read_bytes() == (whole / "briefs.md").read_bytes()
+    for sheet in ("入选名单", "递补", "候选池", "未进入候选池"):
+        pd.testing.assert_frame_equal(pd.read_excel(chosen / "cultivation_list.xlsx", sheet_name=sheet),
+                                      pd.read_excel(whole / "cultivation_list.xlsx", sheet_name=sheet))
+    for sheet in ("汇总", "梯队", "培育名单", "递补"):
+        pd.testing.assert_frame_equal(pd.read_excel(tmp_path / "report-dask" / "report.xlsx", sheet_name=sheet),
+                                      pd.read_excel(tmp_path / "report-whole" / "report.xlsx", sheet_name=sheet))
+    assert "报告中的计数与分布由各分区汇总" in reported.output
