@@ -181,6 +181,40 @@ def test_cli_report_refuses_unknown_firm(tmp_path: Path) -> None:
     assert "--firm NOPE: not among the firms evaluated for 2025" in result.output
 
 
+def test_report_on_a_register_folder_reads_it_as_the_register_and_refuses_a_run_folder(tmp_path: Path) -> None:
+    """An analyst's register kept as a folder (one file per year) reports as the same register in one file; the
+    output folder of a run, or a folder without a register file, is refused with what to do."""
+    import pandas as pd
+
+    from tiering.datasets import generate_panel, write_register
+
+    one = write_register(generate_panel(40, (2022, 2024), seed=3).panel, tmp_path / "one.parquet")
+    folder = tmp_path / "名录"
+    folder.mkdir()
+    for year, rows in pd.read_parquet(one).groupby("年度"):
+        rows.to_parquet(folder / f"{year}.parquet", index=False)
+    args = ["--year", "2025", "--program", "tj_cy", "--program", "kjxzxqy", "--no-selection"]
+    for name, source in (("file", one), ("folder", folder)):
+        result = CliRunner().invoke(main, ["report", str(source), *args, "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    for sheet in ("汇总", "梯队", "科技型中小企业", "雏鹰企业", "尚缺", "追溯"):
+        assert [list(r) for r in load_workbook(tmp_path / "folder" / "report.xlsx")[sheet].values] == \
+            [list(r) for r in load_workbook(tmp_path / "file" / "report.xlsx")[sheet].values]
+    assert len(list((tmp_path / "folder" / "firms").glob("*.html"))) == 40
+    run = tmp_path / "run"
+    classified = CliRunner().invoke(main, ["classify", str(one), "--year", "2025", "--program", "tj_cy", "--out",
+                                           str(run), "--no-audit"])
+    assert classified.exit_code == 0, classified.output
+    refused = CliRunner().invoke(main, ["report", str(run), *args, "--out", str(tmp_path / "r")])
+    assert refused.exit_code == 2
+    assert f"{run} 是一次运行的输出文件夹（有 provenance.json），不是名录" in refused.output
+    (tmp_path / "空").mkdir()
+    empty = CliRunner().invoke(main, ["report", str(tmp_path / "空"), *args, "--out", str(tmp_path / "e")])
+    assert empty.exit_code == 3 and "文件夹中没有名录文件（.xlsx、.csv 或 .parquet）" in empty.output
+    no_year = CliRunner().invoke(main, ["report", str(folder), "--out", str(tmp_path / "y")])
+    assert no_year.exit_code == 2 and "--year is required when reporting on a register" in no_year.output
+
+
 def test_report_on_a_recorded_run_uses_its_rules_and_checks_the_register(tmp_path: Path) -> None:
     register = str(PANEL)
     classified = CliRunner().invoke(main, ["classify", register, "--year", "2025", "--program", "tj_cy", "--out",
@@ -198,7 +232,7 @@ def test_report_on_a_recorded_run_uses_its_rules_and_checks_the_register(tmp_pat
     assert f"sample_register.xlsx is not the file run {run_id} classified" in refused.output
     missing = CliRunner().invoke(main, ["report", "no-such-run"])
     assert missing.exit_code == 2
-    assert "'no-such-run' is not a file, so it is read as an audit run id" in missing.output
+    assert "'no-such-run' 不是文件或文件夹，按审计运行号读取：请用 --register 给出那次运行评价的名录" in missing.output
 
 
 def test_font_subset_is_cut_once_and_then_read_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,11 +59,28 @@ def _indicators(specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _register_source(source: str, year: int | None) -> Path | None:
+    """``source`` as a register (a file, or a folder of files such as a Parquet dataset), None when it names no
+    file or folder (then it is a run id). Exit 2 without --year, and for a run's output folder, which is not a
+    register."""
+    path = Path(source)
+    if not path.exists():
+        return None
+    if path.is_dir() and (path / "provenance.json").is_file():
+        fail(f"{path} 是一次运行的输出文件夹（有 provenance.json），不是名录：报告那次运行请用 tiering report 运行号 "
+             "--register 它评价的名录；报告名录请给名录文件或名录文件夹（the folder is a run's output, not a "
+             "register）", exit_codes.USAGE, hint="运行号见 classify 输出的“审计记录 audit run”一行")
+    if year is None:
+        fail("--year is required when reporting on a register, e.g. --year 2025", exit_codes.USAGE)
+    return path
+
+
 def _recorded(run_id: str, register_path: Path | None, store: Path | None, year: int | None) -> RecordedRun:
     """Recorded run ``run_id`` (its rule sets, year and date), given with the register it classified."""
     if register_path is None:
-        fail(f"'{run_id}' is not a file, so it is read as an audit run id; give the register that run classified "
-             "with --register FILE (the store keeps decisions and trace, not the register's data)", exit_codes.USAGE)
+        fail(f"'{run_id}' 不是文件或文件夹，按审计运行号读取：请用 --register 给出那次运行评价的名录"
+             f"（审计库只存决定与追溯，不存名录数据）；'{run_id}' is not a file or folder, so it is read as an audit "
+             "run id; give the register that run classified with --register FILE", exit_codes.USAGE)
     run = recorded_run(store_path(store), run_id)
     if year is not None and year != run.year:
         fail(f"run {run_id} classified application year {run.year}, not --year {year}; drop --year", exit_codes.USAGE)
@@ -142,7 +159,7 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
            workers: int) -> None:
     """Write report.xlsx, report.html and firms/<统一社会信用代码>.html for one application year.
 
-    SOURCE is a register file (classified now with the rules in force), or the id of a run recorded by
+    SOURCE is a register file or folder (classified now with the rules in force), or the id of a run recorded by
     `tiering classify` (its exact rule versions, year and date; give the same register with --register).
 
     Examples: tiering report datasets/generated/panel_s42.csv --year 2025 --out out/report-2025
@@ -165,12 +182,12 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         if plan_path is not None or firms or all_firms:
             raise click.UsageError(f"--engine {engine} 的报告不含计划跟踪与逐家说明页：去掉 --plan、--firm、--all-firms"
                                    "（计划用 tiering targets，单家企业用 tiering explain）")
-        if Path(source).exists():
-            if year is None:
-                fail("--year is required when reporting on a register, e.g. --year 2025", exit_codes.USAGE)
+        register_path = _register_source(source, year)
+        if register_path is not None:
+            assert year is not None
             rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
                                          evaluation_purpose(purpose, certified))
-            register_path, recorded = Path(source), None
+            recorded = None
         else:
             recorded = _recorded(source, run_register, store, year)
             rulesets, year, on, register_path = recorded.rulesets, recorded.year, recorded.eval_date, run_register
@@ -194,13 +211,12 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
                                   "结果/、层级/、trace/（Parquet 数据集），报告中的计数与分布由各分区汇总"]
         _write(data, folder, [], briefs, store, source)
         return
-    if Path(source).is_file():
-        if year is None:
-            fail("--year is required when reporting on a register file, e.g. --year 2025", exit_codes.USAGE)
+    source_path = _register_source(source, year)
+    if source_path is not None:
+        assert year is not None
         rulesets, on = pick_rulesets(library, year, eval_date, pins, programs,
                                      evaluation_purpose(purpose, certified))
-        register = read_register(Path(source), *read)
-        source_path = Path(source)
+        register = read_register(source_path, *read)
     else:
         register, rulesets, year, on, note = _from_run(source, run_register, store, year, read)
         notes.append(note)
