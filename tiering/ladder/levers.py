@@ -234,39 +234,48 @@ class _Search:
 
     def _guess(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row, a change known to fail and the next step of the lever known to pass (−∞ and ∞ where no guess
-        is verified): secant steps on the gap from no change to a first probe, rounded to the step and checked
-        either side, and against where the search's doubling would stop."""
+        is verified): steps on the gap from no change and a first probe, rounded to the step and checked either
+        side, and against where the search's doubling would stop.
+
+        A step goes to the root of the curve ``(p + q·d) / (1 + s·d)`` through the last three changes tried (of
+        the line through two before that): exact for a gap linear in the lever (研发费用 in a share, a count) and
+        for one whose denominator the lever moves (研发费用 / 成本费用 lowering 成本费用), which the secant alone
+        approaches slowly from one side. A step to a change where the gap cannot be computed (the cap of a
+        decrease that takes a denominator to zero) is halved back towards the last change tried."""
         assert self.gap is not None and self.gap0 is not None
         step, cap = self.step, self.cap[sel]
-        d0 = np.zeros(len(sel))
-        f0 = self.gap0[sel].copy()
-        d1 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
-        f1 = np.asarray(self.gap(self._patched(sel, d1), self.part[sel]), dtype=float)
-        going = np.ones(len(sel), dtype=bool)
+        n = len(sel)
+        d0, f0 = np.full(n, math.nan), np.full(n, math.nan)  # the oldest point: none yet
+        d1, f1 = np.zeros(n), self.gap0[sel].copy()
+        d2 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
+        f2 = np.asarray(self.gap(self._patched(sel, d2), self.part[sel]), dtype=float)
+        going = np.ones(n, dtype=bool)
+        retry = np.full(n, math.nan)
         for _ in range(_SECANT):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d2 = np.clip(d1 - f1 * (d1 - d0) / (f1 - f0), 0.0, cap)
-            # a row stops once its step is below an eighth of the lever's (or cannot be taken): later steps would
-            # divide by a gap that no longer changes
-            close = going & np.isfinite(d2) & (np.abs(d2 - d1) <= step / 8)
-            d1[close] = d2[close]
-            going &= np.isfinite(d2) & ~close
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                nxt = _mobius_root(d0, f0, d1, f1, d2, f2)
+                nxt = np.where(np.isfinite(nxt), nxt, d2 - f2 * (d2 - d1) / (f2 - f1))
+            nxt = np.where(np.isnan(retry), nxt, retry)
+            nxt = np.clip(nxt, 0.0, cap)
+            # a row stops once its step is below an eighth of the lever's (or cannot be taken)
+            close = going & np.isfinite(nxt) & (np.abs(nxt - d2) <= step / 8)
+            d2[close] = nxt[close]
+            going &= np.isfinite(nxt) & ~close
             moving = np.flatnonzero(going)
             if not len(moving):
                 break
-            f2 = np.asarray(self.gap(self._patched(sel[moving], d2[moving]), self.part[sel[moving]]), dtype=float)
-            # once the gap changes sign the root is kept between two changes (Illinois): the older end stays, its
-            # gap halved, while the newer ones fall on the same side; a convex gap (a ratio whose denominator the
-            # lever moves) would otherwise creep toward the root from one side
-            crossed = np.sign(f2) != np.sign(f1[moving])
-            held = ~crossed & (np.sign(f0[moving]) != np.sign(f1[moving]))
-            d0[moving] = np.where(held, d0[moving], d1[moving])
-            f0[moving] = np.where(held, f0[moving] / 2.0, f1[moving])
-            d1[moving], f1[moving] = d2[moving], f2
-        below, above = np.full(len(sel), -INF), np.full(len(sel), INF)
-        tried = np.flatnonzero(np.isfinite(f1))  # a value that cannot be computed gives no guess
+            f = np.asarray(self.gap(self._patched(sel[moving], nxt[moving]), self.part[sel[moving]]), dtype=float)
+            ok = np.isfinite(f)
+            kept, lost = moving[ok], moving[~ok]
+            retry[lost] = (d2[lost] + nxt[lost]) / 2.0
+            retry[kept] = math.nan
+            d0[kept], f0[kept] = d1[kept], f1[kept]
+            d1[kept], f1[kept] = d2[kept], f2[kept]
+            d2[kept], f2[kept] = nxt[kept], f[ok]
+        below, above = np.full(n, -INF), np.full(n, INF)
+        tried = np.flatnonzero(np.isfinite(f2))  # a value that cannot be computed gives no guess
         if len(tried):
-            below[tried], above[tried] = self._verify(sel[tried], d1[tried])
+            below[tried], above[tried] = self._verify(sel[tried], d2[tried])
         return below, above
 
     def _verify(self, sel: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -385,6 +394,17 @@ class _Search:
             hi[grow] = np.minimum(hi[grow] * 2.0, cap[grow])
             ok[grow] = self.test(sel[grow], hi[grow])
         return lo, hi, ok
+
+
+def _mobius_root(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, x2: np.ndarray,
+                 y2: np.ndarray) -> np.ndarray:
+    """Where the curve ``y = (p + q·x) / (1 + s·x)`` through three points crosses zero: the α of its inverse
+    ``x = (α + β·y) / (1 + γ·y)``, by Cramer's rule on ``α + β·y − γ·x·y = x`` (NaN where the points do not
+    determine one)."""
+    z0, z1, z2 = x0 * y0, x1 * y1, x2 * y2
+    det = (y2 - y0) * (z1 - z0) - (y1 - y0) * (z2 - z0)
+    num = x0 * (y2 * z1 - y1 * z2) - y0 * (x2 * z1 - x1 * z2) + z0 * (x2 * y1 - x1 * y2)
+    return np.where(det != 0, num / det, math.nan)
 
 
 def _shown(x: np.ndarray, step: float) -> np.ndarray:
