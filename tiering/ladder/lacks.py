@@ -65,7 +65,7 @@ class _RuleSetLacks:
     """The plans of one rule set for the firms (a subset of the evaluation) that do not qualify."""
 
     def __init__(self, evaluation: Evaluation, result: RuleSetResult, sub: np.ndarray, amounts: bool,
-                 dep_costs: dict[str, np.ndarray], titles: dict[str, str]) -> None:
+                 dep_costs: dict[str, np.ndarray], titles: dict[str, str], written: wording.Amounts) -> None:
         self.result, self.sub, self.m = result, sub, len(sub)
         self.dep_costs, self.titles = dep_costs, titles
         # the evaluation's own columns, sliced to the firms planned: no renumbering, nothing derived again
@@ -73,7 +73,7 @@ class _RuleSetLacks:
         rs = result.ruleset
         labels = {id(expr): rs.meta.metrics[name].label for name, expr in rs.metrics.items()}
         self._vecs: dict[str, Vec] = {}
-        self.mover = Mover(ctx, self.vec, result.data_year, labels)
+        self.mover = Mover(ctx, self.vec, result.data_year, labels, written)
         self.renders: list[Render] = []
 
     def vec(self, node_id: str) -> Vec:
@@ -370,6 +370,7 @@ def _plans(evaluation: Evaluation, amounts: bool, only: np.ndarray | None = None
     titles = _titles(evaluation)
     n = len(evaluation.firms)
     dep_costs: dict[str, np.ndarray] = {}
+    written = wording.Amounts()  # one firm's amounts recur in every programme
     out = []
     for result in evaluation.results:
         mask = result.outcome != PASS
@@ -380,7 +381,7 @@ def _plans(evaluation: Evaluation, amounts: bool, only: np.ndarray | None = None
         texts: list[str] = []
         for start in range(0, len(sub), FIRMS_PER_PLAN):
             part = sub[start: start + FIRMS_PER_PLAN]
-            work = _RuleSetLacks(evaluation, result, part, amounts, dep_costs, titles)
+            work = _RuleSetLacks(evaluation, result, part, amounts, dep_costs, titles, written)
             plan = work.plan(result.ruleset.root)
             full[part] = plan.cost
             texts += work.texts(plan)

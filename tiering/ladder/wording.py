@@ -91,21 +91,74 @@ def of_field(field: str, x: float) -> str:
     return _FORMAT[field](x)
 
 
-def changes(field: str, old: np.ndarray, new: np.ndarray, year: int | None = None) -> list[str]:
+class Amounts:
+    """万元 amounts as :func:`money` writes them, each distinct amount written once: a firm's amount recurs in every
+    band move and programme it is asked for (200,000 distinct of 520,000 amounts written for 20,000 firms)."""
+
+    LIMIT = 1 << 20
+    """Amounts remembered at most; then the memory starts again."""
+
+    def __init__(self) -> None:
+        self._said: dict[float, str] = {}
+
+    def many(self, amounts: list[float]) -> list[str]:
+        """:func:`money` of each amount."""
+        said = self._said
+        if len(said) > self.LIMIT:
+            said.clear()
+        out = []
+        for x in amounts:
+            text = said.get(x)
+            if text is None:
+                text = money(x)
+                if x and x == x:  # 0.0 and −0.0 are one key but are written apart; a NaN is never found again
+                    said[x] = text
+            out.append(text)
+        return out
+
+
+def changes(field: str, old: np.ndarray, new: np.ndarray, year: int | None = None,
+            amounts: Amounts | None = None) -> list[str]:
     """Per pair of values, '研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）',
-    'Ⅰ类知识产权数量 还需1项（0项 → 1项）', '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）'."""
+    'Ⅰ类知识产权数量 还需1项（0项 → 1项）', '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）'.
+
+    Amounts are written through ``amounts`` (a memory shared by the caller's calls); a count's or a share's whole
+    text depends on the two values alone, and is written once per distinct pair."""
     dtype, shown = _KIND[field], _FORMAT[field]
     name = _LABEL[field] if year is None else f"{_LABEL[field]}（{year}年）"
-    triples = zip(old.tolist(), new.tolist(), (new - old).tolist(), strict=True)
+    if dtype == DType.MONEY:
+        said = (amounts or Amounts()).many
+        delta = new - old
+        olds, news, sizes = said(old.tolist()), said(new.tolist()), said(np.abs(delta).tolist())
+        return [f"{name} {'需增加' if d > 0 else '需减少'}{size}（{o_text} → {n_text}"
+                f"{_relative(o, d)}）" for o, d, size, o_text, n_text
+                in zip(old.tolist(), delta.tolist(), sizes, olds, news, strict=True)]
+    pairs, at = _distinct_pairs(old, new)
     if dtype == DType.INT:
         unit = _UNIT[field]
-        return [f"{name} {f'还需{d:g}{unit}' if d > 0 else f'需减少{-d:g}{unit}'}（{shown(o)} → {shown(n)}）"
-                for o, n, d in triples]
-    if dtype == DType.RATIO:
-        return [f"{name} {'需提高' if d > 0 else '需降低'}{_trim(f'{abs(d) * 100:.2f}')}个百分点"
-                f"（{shown(o)} → {shown(n)}）" for o, n, d in triples]
-    return [f"{name} {'需增加' if d > 0 else '需减少'}{money(abs(d))}（{shown(o)} → {shown(n)}"
-            f"{_relative(o, d)}）" for o, n, d in triples]
+        said = [f"{name} {f'还需{d:g}{unit}' if d > 0 else f'需减少{-d:g}{unit}'}（{shown(o)} → {shown(n)}）"
+                for o, n, d in pairs]
+    else:
+        said = [f"{name} {'需提高' if d > 0 else '需降低'}{_trim(f'{abs(d) * 100:.2f}')}个百分点"
+                f"（{shown(o)} → {shown(n)}）" for o, n, d in pairs]
+    return [said[k] for k in at]
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    """The bit patterns of floats: equal exactly where the numbers print alike (0.0 and −0.0 do not)."""
+    return np.ascontiguousarray(x, dtype=float).view(np.int64)
+
+
+def _distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, float, float]], list[int]]:
+    """The distinct (old, new, new − old) and, per pair given, the number of its distinct one."""
+    delta = new - old
+    if not len(old):
+        return [], []
+    _, a = np.unique(_bits(old), return_inverse=True)
+    _, b = np.unique(_bits(new), return_inverse=True)
+    first, at = np.unique(a.ravel().astype(np.int64) * (int(b.max()) + 1) + b.ravel(), return_index=True,
+                          return_inverse=True)[1:]
+    return list(zip(old[first].tolist(), new[first].tolist(), delta[first].tolist(), strict=True)), at.tolist()
 
 
 def _relative(old: float, delta: float) -> str:
