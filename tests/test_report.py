@@ -67,8 +67,8 @@ def _font_chars(page: str) -> set[str]:
 def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
     wb = load_workbook(written / "report.xlsx")
     assert wb.sheetnames[:2] == ["汇总", "梯队"]
-    for sheet in ("科技型中小企业", "雏鹰企业", "瞪羚企业", "科技小巨人", "尚缺", "追溯", "计划目标", "最接近的企业",
-                  "说明"):
+    for sheet in ("科技型中小企业", "雏鹰企业", "瞪羚企业（暂定）", "科技小巨人（暂定）", "尚缺", "追溯", "计划目标",
+                  "最接近的企业", "说明"):
         assert sheet in wb.sheetnames, sheet
     assert [c.value for c in wb["培育名单"][1]][:6] == [
         "入选序号", "统一社会信用代码", "企业名称", "所在区", "最高层级", "综合得分（分）"]
@@ -82,12 +82,20 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
                                                    "类型", "取值", "门槛", "单位"]
     assert [c.value for c in wb["计划目标"][1]][:2] == ["目标代码", "目标"]
     assert wb["梯队"]["A2"].value == "科技领军企业（暂定）"  # as explain and the 层级 sheet name it
+    # the counts name every programme as the pyramid and the 梯队 sheet do
+    counted = {r[0]: r[1] for r in wb["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert counted["tj-lj-2021"] == "科技领军企业（暂定）" and counted["tj-xjr-2010"] == "科技小巨人（暂定）"
+    assert counted["kjxzxqy-2022"] == "科技型中小企业" and counted["tj-cy-2021"] == "雏鹰企业"
+    levels = [r[0] for r in wb["梯队"].iter_rows(min_row=2, values_only=True)]
+    assert set(levels) - set(counted.values()) == {"未入梯队"}
+    page = (written / "report.html").read_text(encoding="utf-8")
+    assert "<td>tj-xjr-2010</td><td>科技小巨人（暂定）</td>" in page
     notes = [r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)]
     assert "候选池 9 家，只选出 9 家，少于要求的 15 家" in notes
 
 
 def test_workbook_formatting(written: Path) -> None:
-    ws = load_workbook(written / "report.xlsx")["科技小巨人"]
+    ws = load_workbook(written / "report.xlsx")["科技小巨人（暂定）"]
     assert ws["A1"].font.bold and ws["A1"].fill.fgColor.rgb.endswith("1F4E78")
     assert ws.freeze_panes == "C2"
     assert ws.auto_filter.ref == ws.dimensions

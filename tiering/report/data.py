@@ -174,9 +174,9 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
             transitions = transition_matrix(previous, tiers, rulesets, year - 1, year)
     indicators, missing = indicators_of(trace, rulesets, wanted)
     levels = _levels(rulesets, tiers["highest_rung"].value_counts())
-    return ReportData(year, run.provenance, run.summary, rulesets, levels, transitions, indicators, tracking,
-                      selection, notes + missing + (tracking.notes if tracking else []), run=run, trace=trace,
-                      tiers=tiers)
+    return ReportData(year, run.provenance, shown_titles(run.summary, rulesets), rulesets, levels, transitions,
+                      indicators, tracking, selection, notes + missing + (tracking.notes if tracking else []),
+                      run=run, trace=trace, tiers=tiers)
 
 
 @dataclass
@@ -253,5 +253,12 @@ def report_from_parts(parts: Sequence[ReportPart], provenance: Provenance, summa
         transitions = ordered_matrix(summed.fillna(0).astype("int64"), rulesets, year - 1, year)
     counts = pd.concat([p.levels for p in parts]).groupby(level=0).sum()
     indicators, missing = _indicators_of_parts(parts, reduce.wanted)
-    return ReportData(year, provenance, summary, rulesets, _levels(rulesets, counts), transitions, indicators, None,
-                      selection, notes + missing)
+    return ReportData(year, provenance, shown_titles(summary, rulesets), rulesets, _levels(rulesets, counts),
+                      transitions, indicators, None, selection, notes + missing)
+
+
+def shown_titles(summary: pd.DataFrame, rulesets: Sequence[CompiledRuleSet]) -> pd.DataFrame:
+    """The counts per rule set with each programme named as the pyramid and the 梯队 sheet name it (with （暂定）
+    when its rule set is provisional)."""
+    shown = {rs.id: rs.shown_title for rs in rulesets}
+    return summary.assign(program_title=summary["ruleset_id"].map(shown).fillna(summary["program_title"]))

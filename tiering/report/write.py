@@ -36,8 +36,9 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
     outcome_cols = ["uscc", "name", "program_title", "ruleset_id", "outcome_zh", "score_min", "score_max",
                     "score_source", "path", "failed", "missing"]
     if data.run is not None:  # a report of partitions has its per-firm tables in the run's Parquet datasets
+        shown = {rs.meta.program_title: rs.shown_title for rs in data.rulesets}  # named as in 汇总 and 梯队
         for title, group in data.run.outcomes.groupby("program_title", sort=False, observed=True):
-            sheets[str(title)[:31]] = group[outcome_cols]
+            sheets[shown.get(str(title), str(title))[:31]] = group[outcome_cols]
     if data.tiers is not None:
         sheets["尚缺"] = data.tiers
     if data.trace is not None and len(data.trace) <= EXCEL_MAX_ROWS:
