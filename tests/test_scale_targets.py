@@ -92,3 +92,17 @@ def test_targets_with_an_engine_print_and_write_what_a_whole_run_does(register_f
                 [list(r) for r in load_workbook(tmp_path / "whole.xlsx")[sheet].values]
     again = CliRunner().invoke(main, [*args, "--engine", "local", "--parts", str(tmp_path / "local")])
     assert again.exit_code == 3 and "加 --overwrite" in again.output
+
+
+def test_targets_with_an_engine_refuse_a_plan_without_rules_in_force_in_any_year(register_file, tmp_path) -> None:
+    import yaml
+
+    plan = tmp_path / "lj-plan.yaml"
+    plan.write_text(yaml.safe_dump(PLAN | {"id": "lj-plan", "targets": [_target(id="lj", program="tj_lj")]},
+                                   allow_unicode=True), encoding="utf-8")
+    args = ["targets", str(register_file), "--plan", str(plan), "--year", "2016"]
+    whole = CliRunner().invoke(main, args)
+    assert whole.exit_code == 0 and "2016: 实有 — 家，待定 — 家，缺口 — 家 — 无法计数" in whole.output
+    refused = CliRunner().invoke(main, [*args, "--engine", "local", "--parts", str(tmp_path / "p")])
+    assert refused.exit_code == 3
+    assert "计划 lj-plan 的项目在所计年度都没有施行中的规则集" in refused.output and not (tmp_path / "p").exists()

@@ -51,6 +51,8 @@ def rulesets_for(library: RuleLibrary, programs: list[str], plan_year: int,
                 chosen[rs.id] = rs
         except NoRuleSet as exc:
             missing[program] = exc.message
+    if not chosen:  # in_force without programs would give every program in force
+        return [], missing
     ordered = library.in_force(on, {rs.program: rs.id for rs in chosen.values()}, sorted({r.program for r in
                                                                                          chosen.values()}))
     return ordered, missing
