@@ -92,6 +92,8 @@ def test_targets_with_an_engine_print_and_write_what_a_whole_run_does(register_f
                 [list(r) for r in load_workbook(tmp_path / "whole.xlsx")[sheet].values]
     again = CliRunner().invoke(main, [*args, "--engine", "local", "--parts", str(tmp_path / "local")])
     assert again.exit_code == 3 and "加 --overwrite" in again.output
+    unused = CliRunner().invoke(main, [*args, "--parts", str(tmp_path / "x")])
+    assert unused.exit_code == 2 and "--parts 只用于分区运行" in unused.output
 
 
 def test_targets_with_an_engine_refuse_a_plan_without_rules_in_force_in_any_year(register_file, tmp_path) -> None:

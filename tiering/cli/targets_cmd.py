@@ -99,6 +99,8 @@ def targets(register_path: Path, plan_path: Path, years: tuple[int, ...], limit:
     library = load_rules(rules_dir)
     engine = chosen_engine(engine, scheduler)
     if engine == "single":
+        if parts_dir is not None:
+            raise click.UsageError("--parts 只用于分区运行：加 --engine local 或 --engine dask，或去掉 --parts")
         register = read_register(register_path, money_unit, encoding, sheet)
         tracking = track_plan(register, library, plan, list(years), parse_pins(pins), limit)
         sha256 = register.sha256
