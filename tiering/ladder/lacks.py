@@ -86,7 +86,8 @@ class _RuleSetLacks:
         return self._vecs[node_id]
 
     def texts(self, plan: _Plan) -> list[str]:
-        """Each firm's lacks text: every item worded for all its firms at once, then each firm's items joined."""
+        """Each firm's lacks text: every item worded for all its firms at once, then each firm's items joined —
+        each text once, what no effort can change first, otherwise in plan order."""
         firms: list[np.ndarray] = []
         said: list[str] = []
         for k, where in plan.items:
@@ -95,16 +96,22 @@ class _RuleSetLacks:
             said += self.renders[k](at)
         if not firms:
             return ["—"] * self.m
-        # each firm's items in plan order: a stable sort by firm
-        order = np.argsort(np.concatenate(firms), kind="stable").tolist()
-        counts = np.bincount(np.concatenate(firms), minlength=self.m).tolist()
+        # each firm's items in plan order, those no effort can change first: one stable sort by firm and kind
+        firm = np.concatenate(firms)
+        possible = np.fromiter((not t.startswith(wording.IMPOSSIBLE) for t in said), dtype=bool, count=len(said))
+        order = np.argsort(firm * 2 + possible, kind="stable").tolist()
+        counts = np.bincount(firm, minlength=self.m).tolist()
+        blank = "" in said
         out: list[str] = []
         at = 0
         for n in counts:
             if n == 1:
                 out.append(said[order[at]] or "—")
             else:
-                out.append(_finish([said[j] for j in order[at: at + n]]))
+                texts = dict.fromkeys([said[j] for j in order[at: at + n]])
+                if blank:
+                    texts.pop("", None)
+                out.append(SEP.join(texts) or "—")
             at += n
         return out
 
@@ -215,11 +222,12 @@ class _RuleSetLacks:
         choice = _choose(options, np.where(fail, hi, lo), op, mark, active, fail)
         open_parts_of = self._open(parts)
         cost = np.zeros(self.m)
-        for i in np.flatnonzero(active):
+        unknown_of = unknown.tolist()
+        for i in np.flatnonzero(active).tolist():
             picked = choice[i]
             if picked is not None:
-                cost[i] = sum(float(options[o].cost[i]) for o in picked)
-            elif not (unknown[i] and open_parts_of(i)):
+                cost[i] = sum([float(options[o].cost[i]) for o in picked])
+            elif not (unknown_of[i] and open_parts_of(i)):
                 cost[i] = STUCK
 
         def render(firms: np.ndarray) -> list[str]:
@@ -288,24 +296,28 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
     single = np.where(compare(op, current + gains, mark) & np.isfinite(costs), costs, INF)
     best = single.argmin(axis=0)
     ok = todo & np.isfinite(single[best, np.arange(m)])
-    for i in np.flatnonzero(ok):
-        chosen[i] = [int(best[i])]
+    at = np.flatnonzero(ok)
+    for i, o in zip(at.tolist(), best[at].tolist(), strict=True):
+        chosen[i] = [o]
     todo &= ~ok
-    # pairs from different items
-    if todo.any():
-        best_cost = np.full(m, INF)
-        best_pair = np.full((m, 2), -1)
+    # pairs from different items, over the firms no single option is enough for
+    rest = np.flatnonzero(todo)
+    if len(rest):
+        gains_r, costs_r, current_r, mark_r = gains[:, rest], costs[:, rest], current[rest], mark[rest]
+        best_cost = np.full(len(rest), INF)
+        best_pair = np.full((len(rest), 2), -1)
         for a in range(len(options)):
             for b in range(a + 1, len(options)):
                 if options[a].item == options[b].item:
                     continue
-                c = costs[a] + costs[b]
-                hit = todo & compare(op, current + gains[a] + gains[b], mark) & (c < best_cost)
+                c = costs_r[a] + costs_r[b]
+                hit = compare(op, current_r + gains_r[a] + gains_r[b], mark_r) & (c < best_cost)
                 best_cost = np.where(hit, c, best_cost)
                 best_pair[hit] = (a, b)
-        for i in np.flatnonzero(todo & np.isfinite(best_cost)):
-            chosen[i] = [int(best_pair[i, 0]), int(best_pair[i, 1])]
-            todo[i] = False
+        paired = np.flatnonzero(np.isfinite(best_cost))
+        for i, pair in zip(rest[paired].tolist(), best_pair[paired].tolist(), strict=True):
+            chosen[i] = pair
+        todo[rest[paired]] = False
     # greedy: each item's largest gain, biggest first
     rest = np.flatnonzero(todo)
     if len(rest):
@@ -338,24 +350,13 @@ def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current
         step = (option >= 0) & (taken < 0)
         total = np.where(step, total + best_gain[order[k], firms], total)
         taken[step & compare(op, total, mark)] = k
-    return [None if taken[j] < 0 else [int(best_option[order[q, j], j]) for q in range(taken[j] + 1)]
-            for j in range(m)]
+    # per firm, its items' options biggest gain first
+    ranked = best_option[order, firms].T.tolist()
+    return [None if k < 0 else ranked[j][: k + 1] for j, k in enumerate(taken.tolist())]
 
 
 def _titles(evaluation: Evaluation) -> dict[str, str]:
     return {r.ruleset.program: r.ruleset.shown_title for r in evaluation.results}
-
-
-def _finish(items: list[str]) -> str:
-    if len(items) == 1:
-        return items[0] or "—"
-    # each text once; what no effort can change first, otherwise in the order found
-    texts = dict.fromkeys(items)
-    texts.pop("", None)
-    impossible = [t for t in texts if t.startswith(wording.IMPOSSIBLE)]
-    if impossible and len(impossible) < len(texts):
-        return SEP.join(impossible + [t for t in texts if not t.startswith(wording.IMPOSSIBLE)])
-    return SEP.join(texts) or "—"
 
 
 FIRMS_PER_PLAN = 1 << 17
