@@ -300,8 +300,12 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
     for i, o in zip(at.tolist(), best[at].tolist(), strict=True):
         chosen[i] = [o]
     todo &= ~ok
-    # pairs from different items, over the firms no single option is enough for
+    # pairs from different items, over the firms no single option is enough for and the two largest gains of
+    # different items might be (with room for rounding: the bound adds them in another order)
     rest = np.flatnonzero(todo)
+    if len(rest) and op in (">=", ">"):
+        rest = rest[compare(op, current[rest] + _two_largest(options, gains[:, rest], costs[:, rest]) + 1e-6,
+                            mark[rest])]
     if len(rest):
         gains_r, costs_r, current_r, mark_r = gains[:, rest], costs[:, rest], current[rest], mark[rest]
         best_cost = np.full(len(rest), INF)
@@ -325,6 +329,20 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
                                                      mark[rest]), strict=True):
             chosen[i] = picked
     return chosen
+
+
+def _two_largest(options: list[Option], gains: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """Per firm (columns), the sum of the largest gains of two different items among the options it can take
+    (−∞ where fewer than two items have one)."""
+    items = sorted({o.item for o in options})
+    if len(items) < 2:
+        return np.full(gains.shape[1], -INF)
+    top = np.full((len(items), gains.shape[1]), -INF)
+    for o, opt in enumerate(options):
+        row = items.index(opt.item)
+        top[row] = np.where(np.isfinite(costs[o]), np.fmax(top[row], gains[o]), top[row])
+    top.sort(axis=0)
+    return top[-1] + top[-2]
 
 
 def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current: np.ndarray, op: str,
