@@ -293,11 +293,12 @@ class _Search:
         found = ((at & fails) | (~at & passes)) & (k * step <= cap)
         # where the condition is not monotone the search may stop elsewhere (e.g. nowhere): the guess must also
         # agree with the two changes where the search's doubling steps over it
+        # (not again at the two changes just checked: the condition holds at k steps and fails at k − 1)
         first, last = self._doubling(sel, k * step)
         found &= ~np.isnan(last)
-        check = np.flatnonzero(found)
+        check = np.flatnonzero(found & (last != k * step))
         found[check] &= self.test(sel[check], last[check])
-        check = np.flatnonzero(found & (first > 0))
+        check = np.flatnonzero(found & (first > 0) & (first != (k - 1) * step))
         found[check] &= ~self.test(sel[check], first[check])
         return np.where(found, (k - 1) * step, -INF), np.where(found, k * step, INF)
 
@@ -339,28 +340,34 @@ class _Search:
         out = np.where(settled, self.sign[sel] * above, math.nan)
         s = np.flatnonzero(settled)
         s_lo, s_hi, s_above = lo[s], hi[s], above[s]
-        r = np.flatnonzero(~settled)
-        lo, hi, ok, below, above = lo[r], hi[r], ok[r], below[r], above[r]
+        # a row the doubling found no change for has no answer, and its bracket keeps no bisection going
+        r = np.flatnonzero(~settled & ok)
+        lo, hi, below, above = lo[r], hi[r], below[r], above[r]
 
-        def test(d: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            """The condition at ``d`` for the rows where ``rows`` is true; elsewhere as if it held from ``above``
-            on (rows whose outcome is not read)."""
+        def test(d: np.ndarray, rows: np.ndarray, lo: np.ndarray | None = None,
+                 hi: np.ndarray | None = None) -> np.ndarray:
+            """The condition at ``d`` for the rows ``rows`` (and, given ``lo`` and ``hi``, where their ends show
+            different multiples of the step); elsewhere as if it held from ``above`` on (rows whose outcome is
+            not read)."""
             out = d >= above
             unsure = np.flatnonzero(rows & (d > below) & (d < above))
+            if lo is not None and hi is not None:
+                unsure = unsure[_shown(lo[unsure], step) != _shown(hi[unsure], step)]
             out[unsure] = self.test(sel[r[unsure]], d[unsure])
             return out
 
+        every = np.ones(len(r), dtype=bool)
         for _ in range(_BISECT):
             wide = s_hi - s_lo > step / 4
             s, s_lo, s_hi, s_above = s[wide], s_lo[wide], s_hi[wide], s_above[wide]
-            if not len(s) and not (ok & (hi - lo > step / 4)).any():
+            if not len(s) and not (hi - lo > step / 4).any():
                 break  # every bracket is narrower than what is shown
             mid = (lo + hi) / 2.0
             # the lower end only moves within its bracket: once both ends start from the same multiple of the
             # step, the outcome changes nothing but the bracket's width, which halves either way
-            m_ok = test(mid, ok & (_shown(lo, step) != _shown(hi, step)))
-            hi = np.where(ok & m_ok, mid, hi)
-            lo = np.where(ok & ~m_ok, mid, lo)
+            m_ok = test(mid, every, lo, hi)
+            hi = np.where(m_ok, mid, hi)
+            lo = np.where(m_ok, lo, mid)
             s_mid = (s_lo + s_hi) / 2.0
             s_ok = s_mid >= s_above
             s_hi, s_lo = np.where(s_ok, s_mid, s_hi), np.where(s_ok, s_lo, s_mid)
@@ -370,10 +377,10 @@ class _Search:
         rounded = _shown(lo, step) * step
         if len(sign) and sign.min() < 0:
             rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
-        again = ok & ~test(rounded, ok)
+        again = ~test(rounded, every)
         rounded = np.where(again, rounded + step, rounded)
-        ok = ok & (~again | test(rounded, again))
-        out[r] = np.where(ok, sign * rounded, math.nan)
+        found = ~again | test(rounded, again)
+        out[r] = np.where(found, sign * rounded, math.nan)
         return out
 
     def _double(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
