@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -98,8 +99,8 @@ class _RuleSetLacks:
             return ["—"] * self.m
         # each firm's items in plan order, those no effort can change first: one stable sort by firm and kind
         firm = np.concatenate(firms)
-        possible = np.fromiter((not t.startswith(wording.IMPOSSIBLE) for t in said), dtype=bool, count=len(said))
-        order = np.argsort(firm * 2 + possible, kind="stable").tolist()
+        impossible = np.fromiter(map(str.startswith, said, repeat(wording.IMPOSSIBLE)), dtype=bool, count=len(said))
+        order = np.argsort(firm * 2 + ~impossible, kind="stable").tolist()
         counts = np.bincount(firm, minlength=self.m).tolist()
         blank = "" in said
         out: list[str] = []
@@ -419,6 +420,7 @@ def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
     ``amounts=False`` the text names the gaps of each criterion but not the amounts.
     """
     import pandas as pd  # the table only: one firm's lacks (lacks_for_firm, explain) do not load pandas
+    import pyarrow as pa
 
     from tiering import strings
 
@@ -435,7 +437,8 @@ def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
         "ruleset_id": strings.repeated([result.ruleset.id for result, _, _, _ in plans], which),
         "outcome": strings.repeated(["not_qualified", "undetermined"], pending),
         "cost": np.concatenate([cost for _, _, cost, _ in plans]),
-        "lacks": strings.column([text for _, _, _, texts in plans for text in texts]),
+        # straight from the list: Arrow reads a list of Python strings ten times faster than an object array
+        "lacks": strings.column(pa.array([text for _, _, _, texts in plans for text in texts], pa.large_string())),
     })
 
 

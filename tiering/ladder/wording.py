@@ -103,18 +103,16 @@ class Amounts:
 
     def many(self, amounts: list[float]) -> list[str]:
         """:func:`money` of each amount."""
-        said = self._said
-        if len(said) > self.LIMIT:
-            said.clear()
-        out = []
-        for x in amounts:
-            text = said.get(x)
-            if text is None:
-                text = money(x)
-                if x and x == x:  # 0.0 and −0.0 are one key but are written apart; a NaN is never found again
-                    said[x] = text
-            out.append(text)
-        return out
+        if len(self._said) > self.LIMIT:
+            self._said.clear()
+        get = self._said.get
+        return [get(x) or self._write(x) for x in amounts]
+
+    def _write(self, x: float) -> str:
+        text = money(x)
+        if x and x == x:  # 0.0 and −0.0 are one key but are written apart; a NaN is never found again
+            self._said[x] = text
+        return text
 
 
 def changes(field: str, old: np.ndarray, new: np.ndarray, year: int | None = None,
