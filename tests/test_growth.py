@@ -214,6 +214,10 @@ def test_features_exact_values_gaps_and_dropped() -> None:
     assert f.loc[2023, "total_liabilities_growth_1y"] == pytest.approx(100 / 150 - 1)
     assert f.loc[2023, "rd_expense_to_assets"] == pytest.approx(17.28 / 400)
     assert f["years_observed"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    # size on the mean revenue of t−2 … t, years absent from the panel (2021) left out
+    assert f.loc[2023, "log_revenue_mean3"] == pytest.approx(math.log((172.8 + 150) / 2))
+    assert f.loc[2022, "log_revenue_mean3"] == pytest.approx(math.log((150 + 110) / 2))
+    assert f["year_share"].tolist() == [1.0, 1.0, 1.0, 1.0]
     # amounts the panel lacks entirely (net profit, costs) are not listed; half-supplied features are
     assert built.dropped == {
         "log_employees": "数据无字段 employees", "employee_growth_1y": "数据无字段 employees",

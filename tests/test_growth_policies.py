@@ -133,6 +133,38 @@ def test_every_feature_has_a_declared_direction_with_a_reason() -> None:
     assert declarations.find("development_cost_to_assets").reason.startswith("资本化研发")
 
 
+def test_size_is_the_three_year_mean_so_a_bad_year_moves_it_little_and_a_first_year_counts_whole() -> None:
+    # A: steady 100 then a bad year at 50. B: registered on 1 Oct 2021 (92 of 365 days), 23 in that year.
+    panel = pd.DataFrame({
+        "uscc": ["A", "A", "A", "B", "B", "B"], "year": [2021, 2022, 2023, 2020, 2021, 2022],
+        "registration_date": pd.to_datetime(["2010-03-01"] * 3 + ["2021-10-01"] * 3).astype("datetime64[ns]"),
+        "revenue": [100.0, 100.0, 50.0, np.nan, 23.0, 100.0]})
+    f = build_features(panel).frame.set_index(["uscc", "year"])
+    # this year's revenue halves; the size feature falls by a third of that
+    assert f.loc[("A", 2023), "log_revenue"] - f.loc[("A", 2022), "log_revenue"] == pytest.approx(np.log(0.5))
+    assert f.loc[("A", 2023), "log_revenue_mean3"] == pytest.approx(np.log(250 / 3))
+    # B's registration year is scaled to a whole year: 23 × 365 / 92 = 91.25
+    assert f.loc[("B", 2021), "year_share"] == pytest.approx(92 / 365)
+    assert f.loc[("B", 2021), "log_revenue_mean3"] == pytest.approx(np.log(91.25))
+    assert f.loc[("B", 2022), "log_revenue_mean3"] == pytest.approx(np.log((100 + 91.25) / 2))
+    assert f.loc[("B", 2022), "year_share"] == 1.0
+    assert np.isnan(f.loc[("B", 2020), "year_share"])  # before registration
+
+
+def test_a_feature_declared_excluded_never_scores_and_the_shipped_file_excludes_this_years_revenue() -> None:
+    train = _policy_panel()
+    excluded = Declarations((Declaration(match="good", direction="excluded", reason="当年值含波动"),
+                             *DECLARED.entries), "test")
+    checks = {c.feature: c for c in check_directions(train, ["good", "noise"], excluded)}
+    assert checks["good"].status == "dropped" and checks["good"].why == "声明不用于评分：当年值含波动"
+    with pytest.raises(ValueError, match="没有任何特征在训练数据中符合其声明方向"):
+        train_scorecard(train, ["good", "noise"], excluded)
+    shipped = load_declarations()
+    assert shipped.find("log_revenue").direction == "excluded"
+    assert shipped.find("log_revenue_mean3").direction == "decreasing"
+    assert shipped.find("year_share").direction == "decreasing"
+
+
 # --- the direction policy -----------------------------------------------------------------------------------
 
 def _policy_panel(seed: int = 1) -> pd.DataFrame:
@@ -230,7 +262,11 @@ def test_card_of_the_generated_sample_says_which_features_were_dropped_and_why()
 
     card = load_card(ROOT / "models" / "panel_s42.card.yaml")
     dropped = card.data["directions"]["dropped"]
-    assert dropped and all(("相反" in why) or ("不稳定" in why) or ("无法判断" in why) for why in dropped.values())
+    assert dropped["log_revenue"] == ("声明不用于评分：当年收入含当年的起落，按“规模小加分”会奖励收入下滑的企业；"
+                                      "规模改看近三年平均收入")
+    assert "log_revenue_mean3" in card.features
+    assert all(("相反" in why) or ("不稳定" in why) or ("无法判断" in why)
+               for feature, why in dropped.items() if feature != "log_revenue")
     assert not set(dropped) & set(card.features)
     for feature in card.data["features"]:
         assert feature["direction"] in ("increasing", "decreasing") and feature["direction_reason"]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from tiering.cli import SuggestingGroup, main
 from tiering.cli.progress import terminal_progress
-from tiering.datasets.oracle import best_ranking
+from tiering.datasets.oracle import DESCRIPTIONS, best_ranking
 from tiering.errors import TieringError
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.directions import load_declarations
@@ -136,6 +136,15 @@ def _echo_evaluation(evaluation: OutOfTime) -> None:
                + evaluation.settings.to_string(index=False))
     click.echo("\nout-of-time mean over test years (lift = precision@k / base rate)\n"
                + format_table(evaluation.summary))
+    auc = dict(zip(evaluation.summary["model"], evaluation.summary["roc_auc"], strict=True))
+    shown = [name for name in DESCRIPTIONS if name in auc]
+    if shown:
+        click.echo("\nrankings the hidden truth allows 隐藏真值给出的排序:")
+        for name in shown:
+            click.echo(f"  {name}: {DESCRIPTIONS[name]}")
+        for name in ("oracle", "oracle_no_transient"):
+            if name in auc:
+                click.echo(f"scorecard ROC AUC gap to {name} 评分卡与{name}之差: {auc[name] - auc['scorecard']:+.3f}")
     click.echo("\ncalibration of the scorecard, out of time (test cohorts pooled; decile 1 = lowest predicted; "
                "probabilities are relative to the training cohorts)\n" + format_table(evaluation.calibration))
 
@@ -261,9 +270,11 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
     Prints ROC AUC, average precision, precision@10/15 and lift@10/15 for the scorecard, the monotone
     boosted challenger, a plain boosted-tree reference on the raw columns (boosted_raw) and the past-growth
     baselines, and the scorecard's out-of-time calibration table. With --latent (generated data), the
-    rankings the hidden truth allows: oracle (the best: the probability of the label given the whole hidden
-    state of the firm in the cohort year), oracle_forward (expected growth from potential, age and the
-    transient part of revenue) and potential_only.
+    rankings the hidden truth allows, each described in one line, and the scorecard's ROC AUC gap to oracle
+    and to oracle_no_transient: oracle (the best: the probability of the label given the whole hidden state of
+    the firm in the cohort year), oracle_no_transient (the best without the transient part of revenue: what a
+    model that may not reward a bad year can at best reach), oracle_forward (expected growth from potential,
+    age and the transient part of revenue) and potential_only.
 
     Example:
 

@@ -17,6 +17,12 @@ does not know at t are the shocks still to come. Two rankings of (firm, t) follo
   regression of the label on (oracle_forward, log_level) is fitted on independent generated panels (seeds
   REFERENCE_SEEDS, REFERENCE_SCALE times the firms, same years and districts), never on the panel evaluated.
 
+* ``oracle_no_transient``, the best ranking a model that may not reward a bad year can reach: the same fit on the
+  hidden state without the transient, P(label | potential, age, part-year, persistent level). Most of what
+  ``oracle`` knows beyond it is that a firm whose revenue is below its level this year will partly recover; a model
+  sees that only as "revenue fell", and issue 15 forbids choosing a firm because it shrinks, so the gap between
+  the two is what an admissible model has to give up.
+
 The old yardstick, ranking by growth potential alone, ignored the age premium every model sees and the mean
 reversion of revenue; models beat it, so it was no upper bound. It is kept as ``potential_only``.
 """
@@ -34,19 +40,30 @@ from tiering.growth.labels import LabelSpec, growth_label
 
 REFERENCE_SEEDS = (1_000_001, 1_000_002, 1_000_003)
 REFERENCE_SCALE = 10
-ORACLE_COLUMNS = ("oracle", "oracle_forward", "potential_only")
+ORACLE_COLUMNS = ("oracle", "oracle_no_transient", "oracle_forward", "potential_only")
+DESCRIPTIONS: dict[str, str] = {
+    "oracle": "隐藏状态允许的最佳排序 best ranking the whole hidden state allows",
+    "oracle_no_transient": "不含暂时波动的最佳排序 best ranking without the transient (a bad year may not be "
+                           "rewarded): potential, age, part-year, persistent level",
+    "oracle_forward": "按生成规律算出的预期增长 expected growth from the generator's law, closed form",
+    "potential_only": "仅按增长潜力 the hidden growth potential alone (the old yardstick, no upper bound)",
+}
+"""One line per ranking, printed beside the figures by ``model evaluate``."""
 
 
-def forward_expectation(hidden: pd.DataFrame, potential: pd.Series, horizon: int) -> np.ndarray:
+def forward_expectation(hidden: pd.DataFrame, potential: pd.Series, horizon: int,
+                        transient: bool = True) -> np.ndarray:
     """Expected log revenue growth over ``horizon`` years of each row of ``hidden`` (see the module docstring).
 
-    ``potential`` is the firm's growth potential, one per row of ``hidden``.
+    ``potential`` is the firm's growth potential, one per row of ``hidden``. With ``transient=False`` the
+    recovery of this year's transient deviation is left out: what is expected of the firm's persistent path.
     """
     age = hidden["age"].to_numpy("float64")
     total = sum(drift(age + 1 + k) for k in range(horizon))
-    transient = hidden["transient"].to_numpy("float64")
-    return (total + horizon * potential.to_numpy("float64") + (TRANSIENT_RHO ** horizon - 1.0) * transient
-            - hidden["part_year"].to_numpy("float64"))
+    expected = total + horizon * potential.to_numpy("float64") - hidden["part_year"].to_numpy("float64")
+    if transient:
+        expected = expected + (TRANSIENT_RHO ** horizon - 1.0) * hidden["transient"].to_numpy("float64")
+    return expected
 
 
 def _state(hidden: pd.DataFrame, latent: pd.DataFrame, horizon: int) -> pd.DataFrame:
@@ -61,6 +78,7 @@ def _state(hidden: pd.DataFrame, latent: pd.DataFrame, horizon: int) -> pd.DataF
         raise PanelUnusable(f"隐藏真值与名录不对应：企业 {first} 没有 growth_potential")
     return pd.DataFrame({"uscc": hidden["uscc"].astype(str).to_numpy(), "year": hidden["year"].to_numpy(),
                          "oracle_forward": forward_expectation(hidden, potential, horizon),
+                         "persistent_forward": forward_expectation(hidden, potential, horizon, transient=False),
                          "log_level": hidden["log_level"].to_numpy("float64"),
                          "potential_only": potential.to_numpy("float64")})
 
@@ -77,9 +95,18 @@ def _reference(firms: int, years: tuple[int, int], district: str | None, spec: L
     return reference[reference["label"].notna() & reference["oracle_forward"].notna()]
 
 
+def _fitted(reference: pd.DataFrame, state: pd.DataFrame, inputs: list[str]) -> np.ndarray:
+    """P(label | ``inputs``) learnt on ``reference``, as a logit for every row of ``state`` (NaN where unknown)."""
+    model = LogisticRegression().fit(reference[inputs], reference["label"])
+    known = state[inputs].notna().all(axis=1).to_numpy()
+    out = np.full(len(state), np.nan)
+    out[known] = model.decision_function(state.loc[known, inputs])
+    return out
+
+
 def best_ranking(hidden: pd.DataFrame, latent: pd.DataFrame, spec: LabelSpec | None = None,
                  district: str | None = None) -> pd.DataFrame:
-    """uscc, year and the rankings ``oracle``, ``oracle_forward``, ``potential_only`` of every row of ``hidden``.
+    """uscc, year and the rankings of ``ORACLE_COLUMNS`` of every row of ``hidden``.
 
     ``hidden`` and ``latent`` are a generated panel's hidden truth (:class:`GeneratedPanel`, or the files
     ``tiering datasets generate`` writes beside the register); ``district`` must be the one it was generated
@@ -92,10 +119,7 @@ def best_ranking(hidden: pd.DataFrame, latent: pd.DataFrame, spec: LabelSpec | N
     years = (int(state["year"].min()), int(state["year"].max()))
     firms = int((state["year"] == years[1]).sum())
     reference = _reference(firms, years, district, spec)
-    inputs = ["oracle_forward", "log_level"]
-    model = LogisticRegression().fit(reference[inputs], reference["label"])
-    known = state["oracle_forward"].notna().to_numpy()
-    oracle = np.full(len(state), np.nan)
-    oracle[known] = model.decision_function(state.loc[known, inputs])
-    return state[["uscc", "year"]].assign(oracle=oracle, oracle_forward=state["oracle_forward"],
-                                          potential_only=state["potential_only"])
+    return state[["uscc", "year"]].assign(
+        oracle=_fitted(reference, state, ["oracle_forward", "log_level"]),
+        oracle_no_transient=_fitted(reference, state, ["persistent_forward", "log_level"]),
+        oracle_forward=state["oracle_forward"], potential_only=state["potential_only"])

@@ -5,6 +5,7 @@ glob), says ``increasing`` or ``decreasing`` and gives a one-line reason. At eac
 every feature's rank correlation with the label on all training cohorts and on consecutive blocks of them
 (:func:`time_folds`, earlier to later); a feature is dropped when
 
+* its declaration says ``excluded``: it may not push a score either way, for the reason given (声明不用于评分),
 * no declaration matches it (未声明方向),
 * its correlation over all training cohorts has the opposite sign to the declaration (与声明方向相反), or
 * in some block its correlation is against the declaration by more than ``tolerance`` (方向不稳定).
@@ -30,6 +31,7 @@ from tiering.rules.yamlsrc import read_plain
 
 DIRECTIONS_PATH = bundled("models", "directions.yaml")
 KEPT = "kept"
+EXCLUDED = "excluded"
 MIN_FOLD_ROWS = 30
 
 
@@ -42,7 +44,7 @@ class Declaration(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     match: str = Field(min_length=1)
-    direction: Literal["increasing", "decreasing"]
+    direction: Literal["increasing", "decreasing", "excluded"]
     reason: str = Field(min_length=2)
 
 
@@ -142,6 +144,10 @@ def check_directions(train: pd.DataFrame, features: list[str], declarations: Dec
         if declaration is None:
             out.append(DirectionCheck(feature, None, "", np.nan, (), "dropped",
                                       "未声明方向（directions.yaml 无匹配条目）"))
+            continue
+        if declaration.direction == EXCLUDED:
+            out.append(DirectionCheck(feature, EXCLUDED, declaration.reason, np.nan, (), "dropped",
+                                      f"声明不用于评分：{declaration.reason}"))
             continue
         x = train[feature].to_numpy("float64")
         sign = 1.0 if declaration.direction == INCREASING else -1.0

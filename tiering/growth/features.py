@@ -158,6 +158,39 @@ def _amount_features() -> list[FeatureDef]:
     return out
 
 
+def _year_share(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
+    """Share of the year the firm operated: from its registration date to year end in the registration year, 1 after
+    it; missing before it or without a date."""
+    registered = pd.to_datetime(panel["registration_date"])
+    days = np.where(registered.dt.is_leap_year, 366.0, 365.0)
+    first = (days - registered.dt.day_of_year + 1) / days
+    year = panel["year"].to_numpy()
+    reg_year = registered.dt.year.to_numpy("float64")
+    return pd.Series(np.where(year == reg_year, first, np.where(year > reg_year, 1.0, np.nan)), index=panel.index)
+
+
+def _recent_mean(panel: pd.DataFrame, values: pd.Series, span: int) -> pd.Series:
+    """Mean of ``values`` over the firm's years t − span + 1 … t, matched on the exact year; absent years skipped."""
+    frame = pd.DataFrame({"uscc": panel["uscc"].to_numpy(), "year": panel["year"].to_numpy(),
+                          "v": values.to_numpy("float64")})
+    columns = [frame["v"]]
+    for back in range(1, span):
+        past = frame.assign(year=frame["year"] + back)
+        columns.append(frame[["uscc", "year"]].merge(past, on=["uscc", "year"], how="left")["v"])
+    return pd.Series(pd.concat(columns, axis=1).mean(axis=1).to_numpy(), index=panel.index)
+
+
+def _size_over_years(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
+    """ln of the firm's mean yearly revenue over the last three years, a registration year scaled to a full year.
+
+    This year's revenue alone carries this year's ups and downs: ranking small revenue first would then reward a
+    bad year. The mean over three years keeps the size and damps the year's deviation."""
+    revenue = lags.now("revenue")
+    if "registration_date" in panel.columns:
+        revenue = revenue / _year_share(panel, lags).fillna(1.0)
+    return _log(_recent_mean(panel, revenue, 3))
+
+
 def _years_observed(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
     """How many years the firm has been in the panel up to this year (this year included)."""
     return panel.groupby("uscc")["year"].rank(method="first").astype("float64")
@@ -166,12 +199,16 @@ def _years_observed(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
 FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef("log_revenue", "营业收入规模", "ln(万元)", ("revenue",),
                lambda p, g: _log(g.now("revenue")), "ln(当年销售收入, 万元)"),
+    FeatureDef("log_revenue_mean3", "近三年平均营业收入规模", "ln(万元)", ("revenue",), _size_over_years,
+               "ln(t−2…t 年销售收入的平均值, 万元)；注册当年按经营天数折成全年，数据中没有的年份不计"),
     FeatureDef("log_employees", "职工规模", "ln(人)", ("employees",),
                lambda p, g: _log(g.now("employees")), "ln(当年职工总数)"),
     FeatureDef("log_assets", "资产规模", "ln(万元)", ("total_assets",),
                lambda p, g: _log(g.now("total_assets")), "ln(年末资产总额, 万元)"),
     FeatureDef("age", "企业年龄", "年", ("registration_date",), _age,
                "年度 − 注册年份"),
+    FeatureDef("year_share", "当年经营时间占比", "比例", ("registration_date",), _year_share,
+               "注册当年：注册日至年末的天数 / 全年天数；以后各年为 1", percent=True),
     FeatureDef("years_observed", "在册（在库）年数", "年", (), _years_observed,
                "该企业在数据中已出现的年数（含当年）"),
     FeatureDef("revenue_growth_3y", "近三年营收年均增长", "比例", ("revenue",),
