@@ -34,3 +34,23 @@ def column(values: Sequence[object] | np.ndarray | pa.Array) -> pd.api.extension
 def repeated(distinct: Sequence[object] | np.ndarray | pa.Array, index: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column whose row i is ``distinct[index[i]]``."""
     return pd.array(texts(distinct).take(pa.array(np.asarray(index, dtype=np.int64))), dtype=STR)
+
+
+def spread(values: pd.api.extensions.ExtensionArray, at: np.ndarray, rows: int) -> pd.api.extensions.ExtensionArray:
+    """A text column of ``rows`` rows: ``values[j]`` (texts, none missing) at row ``at[j]`` (increasing), the
+    empty text elsewhere.
+
+    The rows share ``values``' bytes: only the offsets are new, where a gather would copy every text again
+    (about 6 µs per firm for the 尚缺 texts of 16 programmes)."""
+    texts = pa.array(values, pa.large_string())
+    if isinstance(texts, pa.ChunkedArray):  # a column put together from several pieces
+        texts = texts.combine_chunks()
+    assert texts.null_count == 0 and len(texts) == len(at)
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+    # row i ends where the texts placed at rows <= i end, so a row without a text is empty
+    placed = np.zeros(rows + 1, dtype=np.int64)
+    placed[np.asarray(at, dtype=np.int64) + 1] = 1
+    ends = offsets[np.cumsum(placed)]
+    return pd.array(pa.Array.from_buffers(pa.large_string(), rows, [None, pa.py_buffer(ends), texts.buffers()[2]]),
+                    dtype=STR)
+

@@ -10,7 +10,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from tiering import strings
 from tiering.app.firm import firm_code, firm_rows
@@ -85,11 +84,8 @@ class Classification:
                                                 or [np.zeros(0, dtype=bool)]))
         gaps = self.lacks
         assert len(gaps) == len(pending) and (self.outcomes["uscc"].array.take(pending) == gaps["uscc"].array).all()
-        index = np.full(len(self.outcomes), len(gaps), dtype=np.int64)
-        index[pending] = np.arange(len(gaps))
-        texts = pa.concat_arrays([pa.array(gaps["lacks"].array, pa.large_string()), pa.array([""], pa.large_string())])
         table = self.outcomes.copy()
-        table["lacks"] = strings.repeated(texts, index)
+        table["lacks"] = strings.spread(gaps["lacks"].array, pending, len(table))
         return table
 
     @cached_property
