@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,8 @@ from tiering.register import load_register
 from tiering.rules.library import load_library
 from tiering.scale import classify_partitioned, partition_of
 from tiering.scale.dask_engine import dask_runner
-from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE, run_here
+from tiering.scale.run import LADDER_FILE, RESULTS_DIR, STANDING_DIR, SUMMARY_FILE, classify_part
+from tiering.scale.runner import map_here
 
 YEAR = 2025
 KEYS = {RESULTS_DIR: ["uscc", "ruleset_id"], STANDING_DIR: ["uscc"],
@@ -93,9 +95,14 @@ def test_partitions_are_a_multiple_of_the_workers_and_start_largest_first(regist
                                                                           tmp_path: Path) -> None:
     given = []
 
-    def spy(tasks, done):
-        given.extend(t.partition.rows for t in tasks)
-        return run_here(tasks, done)
+    @contextmanager
+    def spy():
+        def run(step, tasks, done):
+            if step is classify_part:
+                given.extend(t.partition.rows for t in tasks)
+            return map_here(step, tasks, done)
+
+        yield run
 
     run = classify_partitioned(register.path, rules[0], YEAR, rules[1], tmp_path, partition_size=60, runner=spy,
                                slots=2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from tiering.scale.run import (
     SUMMARY_FILE,
     WORK_DIR,
     PartitionFailed,
+    classify_part,
 )
 
 YEAR = 2025
@@ -73,11 +75,17 @@ def _left(out: Path) -> list[str]:
 def test_a_partition_failing_in_a_worker_ends_the_run_with_no_part_left(register: Path, rules, tmp_path) -> None:
     lost = []
 
-    def damaged(tasks, done):  # a partition's spilled rows lost before the workers read them
-        lost.append(tasks[2].partition.index)
-        for spill in tasks[2].partition.files[0].spills:
-            spill.unlink()
-        return process_runner(2)(tasks, done)
+    @contextmanager
+    def damaged():
+        with process_runner(2)() as run:
+            def lose(step, tasks, done):  # a partition's spilled rows lost before the workers read them
+                if step is classify_part:
+                    lost.append(tasks[2].partition.index)
+                    for spill in tasks[2].partition.files[0].spills:
+                        spill.unlink()
+                return run(step, tasks, done)
+
+            yield lose
 
     with pytest.raises(PartitionFailed, match=r"^分区 \d+ 评价失败：FileNotFoundError") as failed:
         classify_partitioned(register, rules[0], YEAR, rules[1], tmp_path, partition_size=20, runner=damaged)

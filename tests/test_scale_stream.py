@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -18,6 +19,7 @@ from tiering.register.dataset import load_dataset
 from tiering.register.refusals import rejects_frame
 from tiering.rules.library import load_library
 from tiering.scale import ReadOptions, classify_partitioned
+from tiering.scale.local_engine import process_runner
 from tiering.scale.run import CUTTING, PARTITIONS, REJECTS_FILE, RESULTS_DIR, WORK_DIR
 
 YEAR = 2025
@@ -92,6 +94,29 @@ def test_a_folder_read_in_pieces_finds_a_firm_year_in_two_files(panel, rules, tm
     assert run.register.sha256 == whole.sha256
     p = run.provenance
     assert (p.rows_read, p.rows_accepted, p.rows_refused) == (whole.rows_read, len(whole.frame), whole.rows_refused)
+
+
+def test_a_parquet_file_is_cut_by_two_workers_a_run_of_row_groups_each(panel, rules, tmp_path) -> None:
+    path = tmp_path / "g.parquet"
+    repeated = pd.concat([panel, panel.iloc[[5]]], ignore_index=True)  # a firm-year of the first row group, again
+    repeated.to_parquet(path, index=False, row_group_size=50)  # in the last
+    whole = load_register(path)
+    assert whole.refusals
+    heard: list[tuple[str, int, int]] = []
+    run = classify_partitioned(path, rules[0], YEAR, rules[1], tmp_path / "out", partition_size=25, read=PIECES,
+                               runner=process_runner(2), progress=lambda step, done, total: heard.append(
+                                   (step, done, total)), slots=2)
+    groups = pq.ParquetFile(path).num_row_groups
+    assert groups >= 4 and [(d, t) for s, d, t in heard if s == CUTTING] == [(k, groups) for k in range(groups + 1)]
+    assert sorted(r.message() for r in run.register.refusals) == sorted(r.message() for r in whole.refusals)
+    assert run.register.sha256 == whole.sha256
+    p = run.provenance
+    assert (p.rows_read, p.rows_accepted, p.rows_refused) == (whole.rows_read, len(whole.frame), whole.rows_refused)
+    single = classify(whole, rules[0], YEAR, rules[1])
+    keys = ["uscc", "ruleset_id"]
+    got = pd.read_parquet(tmp_path / "out" / RESULTS_DIR).sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, single.results.sort_values(keys).reset_index(drop=True), check_dtype=False,
+                                  check_categorical=False)
 
 
 def test_progress_hears_of_the_cutting_and_of_every_partition(panel, rules, tmp_path) -> None:

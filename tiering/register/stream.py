@@ -69,14 +69,17 @@ class StreamedFile:
 
 def open_file(path: Path, name: str, keys: dict[str, str], *, money_unit: str | None = None,
               encoding: str | None = None, sheet: str | None = None, header_row: int | None = None,
-              piece_bytes: int = PIECE_BYTES, piece_rows: int = PARQUET_ROWS) -> StreamedFile:
+              piece_bytes: int = PIECE_BYTES, piece_rows: int = PARQUET_ROWS,
+              row_groups: tuple[int, ...] | None = None) -> StreamedFile:
     """Open a register file to be read piece by piece (see the module text); ``keys`` are the ``key=value`` folder
-    names above it (put back as columns). RegisterError when it cannot be a register (as a whole read would)."""
+    names above it (put back as columns). ``row_groups``, for a Parquet file, reads only those row groups (one
+    worker's slice of a large file, its rows keyed as in the whole file); the file is then not hashed (``sha256``
+    is empty: the caller hashes it once). RegisterError when it cannot be a register (as a whole read would)."""
     if not path.is_file():
         raise RegisterError("找不到文件：请检查路径", where=Where(file=str(path)))
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return _parquet(path, name, keys, money_unit, piece_rows)
+        return _parquet(path, name, keys, money_unit, piece_rows, row_groups)
     if suffix == ".csv" and path.stat().st_size > piece_bytes:
         with path.open("rb") as f:
             head = _whole_lines(f.read(SNIFF_BYTES))
@@ -104,7 +107,8 @@ def _whole(path: Path, name: str, keys: dict[str, str], money_unit: str | None, 
     return StreamedFile(path, name, raw.sha256, raw.headers, columns, len(raw.frame), raw.sheets, notes, pieces)
 
 
-def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None, rows: int) -> StreamedFile:
+def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None, rows: int,
+             row_groups: tuple[int, ...] | None) -> StreamedFile:
     try:
         file = pq.ParquetFile(path)
         # a pandas index written beside the columns (__index_level_0__) is not a column of the register
@@ -113,15 +117,17 @@ def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise RegisterError(f"不是可读的 parquet 文件（{exc}）", where=Where(file=str(path))) from exc
     headers = [_header_text(n) for n in names]
-    sha = file_sha256(path)
+    sha = file_sha256(path) if row_groups is None else ""
+    groups = range(file.num_row_groups) if row_groups is None else row_groups
+    meta = file.metadata
     first = RawTable(frame=pd.DataFrame(columns=pd.RangeIndex(len(headers)), dtype=object), headers=list(headers),
                      path=Path(name), sha256=sha)
     add_folder_columns(first, keys)
 
     def pieces() -> Iterator[RawTable]:
-        start = 2
+        start = 2 + sum(meta.row_group(g).num_rows for g in range(groups[0] if groups else 0))
         try:
-            for batch in file.iter_batches(rows, columns=names):
+            for batch in file.iter_batches(rows, row_groups=list(groups), columns=names):
                 frame = batch.to_pandas(split_blocks=True)
                 frame = frame.set_axis(pd.RangeIndex(start, start + len(frame)), axis=0)
                 frame = frame.set_axis(pd.RangeIndex(len(names)), axis=1)
@@ -135,8 +141,8 @@ def _parquet(path: Path, name: str, keys: dict[str, str], money_unit: str | None
             raise RegisterError(f"不是可读的 parquet 文件（{exc}）", where=Where(file=str(path))) from exc
 
     columns = map_columns(first.headers, first.frame, money_unit=money_unit)
-    return StreamedFile(path, name, sha, first.headers, columns, file.metadata.num_rows, notes=first.notes,
-                        _pieces=pieces)
+    return StreamedFile(path, name, sha, first.headers, columns, sum(meta.row_group(g).num_rows for g in groups),
+                        notes=first.notes, _pieces=pieces)
 
 
 def _csv(path: Path, name: str, keys: dict[str, str], money_unit: str | None, encoding: str, delimiter: str,

@@ -1,17 +1,22 @@
 """The partitions of a run on a Dask distributed cluster: a local one started for the run, or an existing one at
-``tcp://HOST:PORT``. Tasks carry the partition's path, never its rows, so every worker must see the output
-folder at the same path (one machine, or a shared file system).
+``tcp://HOST:PORT``. Tasks carry paths — of a slice of the register to cut, of a partition's spilled rows — never
+rows, so every worker must see the register and the output folder at the same paths (one machine, or a shared file
+system).
 
-A worker lost mid-run costs only its partitions: the scheduler gives them to another worker (up to Dask's
-``distributed.scheduler.allowed-failures`` times each), and a part is renamed into place only when complete.
-When no worker is left the run fails, and nothing is recorded.
+A worker lost mid-run costs only its tasks: the scheduler gives them to another worker (up to Dask's
+``distributed.scheduler.allowed-failures`` times each), and a spill or part file is renamed into place only when
+complete. When no worker is left the run fails, and nothing is recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
 
-from tiering.scale.run import Done, PartitionFailed, PartResult, PartTask, Runner, classify_part
+from tiering.scale.run import PartitionFailed
+from tiering.scale.runner import Map, Runner
 
 LOCAL_WORKERS = 2
 """Worker processes of a local cluster: the machine's two cores, one partition each at a time."""
@@ -23,26 +28,28 @@ workers keep the C library's default."""
 
 
 def dask_runner(scheduler: str | None = None, workers: int = LOCAL_WORKERS) -> Runner:
-    """A runner for :func:`tiering.scale.classify_partitioned` that sends each partition to a Dask worker: of the
-    cluster at ``scheduler`` (``tcp://HOST:PORT``), else of a local cluster of ``workers`` single-threaded worker
-    processes started for the run and stopped after it."""
+    """A runner for :func:`tiering.scale.classify_partitioned` that sends each task (a slice of the register to
+    cut, a partition to classify) to a Dask worker: of the cluster at ``scheduler`` (``tcp://HOST:PORT``), else of
+    a local cluster of ``workers`` single-threaded worker processes started for the run and stopped after it."""
 
-    def run(tasks: Sequence[PartTask], done: Done) -> list[PartResult]:
+    @contextmanager
+    def cluster() -> Iterator[Map]:
         from distributed import Client, LocalCluster
 
         if scheduler is not None:
             with Client(scheduler) as client:
-                return _gather(client, tasks, done)
+                yield partial(_gather, client)
+            return
         import dask
 
         environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
                    if k != TRIM_SETTING}
         with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
                 LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                             dashboard_address=None) as cluster, Client(cluster) as client:
-            return _gather(client, tasks, done)
+                             dashboard_address=None) as local, Client(local) as client:
+            yield partial(_gather, client)
 
-    return run
+    return cluster
 
 
 def cluster_slots(scheduler: str) -> int:
@@ -57,12 +64,12 @@ def cluster_slots(scheduler: str) -> int:
         raise PartitionFailed(f"连接不上 Dask 调度器 {scheduler}：{type(exc).__name__}: {exc}") from exc
 
 
-def _gather(client: object, tasks: Sequence[PartTask], done: Done) -> list[PartResult]:
+def _gather(client: object, step: Callable[[Any], Any], tasks: Sequence[Any], done: Callable[[Any], None]) -> list[Any]:
     from distributed import as_completed
 
-    futures = client.map(classify_part, list(tasks), pure=False)  # type: ignore[attr-defined]
+    futures = client.map(step, list(tasks), pure=False)  # type: ignore[attr-defined]
     results = []
     for future in as_completed(futures):
-        results.append(future.result())  # a partition's error is raised here, and ends the run
+        results.append(future.result())  # a task's error is raised here, and ends the run
         done(results[-1])
     return results

@@ -33,5 +33,11 @@ def firm_hash(cells: pd.Series | np.ndarray) -> np.ndarray:
 
 def partition_of(uscc: pd.Series | np.ndarray, partitions: int) -> np.ndarray:
     """The partition (0 … partitions−1) of each 统一社会信用代码: a fixed hash, so a firm lands in the same
-    partition on every machine and in every run, whatever the order of the register."""
-    return (firm_hash(uscc) % np.uint64(partitions)).astype(np.int64)
+    partition on every machine and in every run, whatever the order of the register. Partition ``k`` holds the
+    hashes from ``hash_bounds(partitions)[k]`` up to the next bound."""
+    return np.searchsorted(hash_bounds(partitions), firm_hash(uscc), side="right") - 1
+
+
+def hash_bounds(partitions: int) -> np.ndarray:
+    """The lowest hash of each of ``partitions`` equal ranges of the 64-bit hashes, in order (the first is 0)."""
+    return np.array([(k << 64) // partitions for k in range(partitions)], dtype=np.uint64)

@@ -33,10 +33,12 @@ from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.trace_file import TRACE_DIR, write_trace_part
 from tiering.output.workbook import escape_formulas
 from tiering.register import Refusal, Register
+from tiering.register.refusals import RegisterError
 from tiering.register.stream import file_sha256
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale.buckets import PartitionFiles, ReadOptions, bucket_register, read_partition
 from tiering.scale.partition import DEFAULT_PARTITION_SIZE
+from tiering.scale.runner import Runner, run_here
 
 RESULTS_DIR, STANDING_DIR = "结果", "层级"
 SUMMARY_FILE, LADDER_FILE, REJECTS_FILE = "汇总.csv", "层级分布.csv", "rejects.csv"
@@ -138,20 +140,6 @@ def _classify_part(task: PartTask) -> PartResult:
     return done
 
 
-Done = Callable[[PartResult], None]
-"""Called in the driver as each partition completes."""
-Runner = Callable[[Sequence[PartTask], Done], list[PartResult]]
-
-
-def run_here(tasks: Sequence[PartTask], done: Done) -> list[PartResult]:
-    """Every partition in this process, one after another: memory is that of one partition."""
-    out = []
-    for task in tasks:
-        out.append(classify_part(task))
-        done(out[-1])
-    return out
-
-
 @dataclass
 class PartitionedRun:
     """The reduced tables of a partitioned run and the files it wrote; what the audit store records of any run
@@ -188,32 +176,39 @@ def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year
                          reduce: Reduce | None = None, slots: int = 1) -> PartitionedRun:
     """Classify the register at ``source`` (a file or a register folder) in partitions of about
     ``partition_size`` firms and write the run into ``out_dir`` (see the module text). The register is read
-    piece by piece and cut (tiering.scale.buckets), never held whole; ``runner`` runs the partitions
-    (:func:`run_here`, or a Dask cluster's :func:`tiering.scale.dask_engine.dask_runner`), ``slots`` partitions
-    at once: the partitions are made a multiple of ``slots`` and given to it largest first, so that no worker
-    idles at the end while another finishes a last one; ``progress`` hears of the cutting, file by file, and of
+    piece by piece and cut (tiering.scale.buckets), never held whole; ``runner`` runs both steps, the cutting of
+    the register's slices and the partitions (:func:`run_here`, the local engine's
+    :func:`tiering.scale.local_engine.process_runner` or a Dask cluster's
+    :func:`tiering.scale.dask_engine.dask_runner`), ``slots`` partitions at once: the partitions are made a
+    multiple of ``slots`` and given to it largest first, so that no worker idles at the end while another
+    finishes a last one; ``progress`` hears of the cutting, slice by slice, and of
     each partition done; ``reduce``, when given, is applied to each partition's classification where it is
     made, and what it gives is kept in order in ``PartitionedRun.reduced``. Every row of the results is the
     single-process run's row. RegisterError when a file cannot be a register; on any failure no part is left in
     ``out_dir``."""
+    if partition_size < 1:
+        raise ValueError(f"partition_size 应为正整数，实为 {partition_size}")
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / WORK_DIR
     shutil.rmtree(work, ignore_errors=True)
     try:
-        cut = bucket_register(source, work, partition_size, read or ReadOptions(),
-                              None if progress is None else (lambda k, n: progress(CUTTING, k, n)), slots)
-        largest_first = sorted(cut.partitions, key=lambda p: p.rows, reverse=True)
-        tasks = [PartTask(p, source, list(rulesets), year, on, out_dir, reduce) for p in largest_first]
-        finished = iter(range(1, len(tasks) + 1))
-        if progress is not None:
-            progress(PARTITIONS, 0, len(tasks))
-        try:
-            parts = sorted(runner(tasks, lambda _r: progress and progress(PARTITIONS, next(finished), len(tasks))),
-                           key=lambda r: r.index)
-        except (PartitionFailed, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # the cluster's own errors: a worker lost with no other left, a lost scheduler
-            raise PartitionFailed(f"分区运行中断：{type(exc).__name__}: {exc}") from exc
+        with runner() as run_map:
+            try:
+                cut = bucket_register(source, work, partition_size, read or ReadOptions(), run_map,
+                                      None if progress is None else (lambda k, n: progress(CUTTING, k, n)), slots)
+                largest_first = sorted(cut.partitions, key=lambda p: p.rows, reverse=True)
+                tasks = [PartTask(p, source, list(rulesets), year, on, out_dir, reduce) for p in largest_first]
+                finished = iter(range(1, len(tasks) + 1))
+                if progress is not None:
+                    progress(PARTITIONS, 0, len(tasks))
+                parts: list[PartResult] = sorted(
+                    run_map(classify_part, tasks,
+                            lambda _r: progress and progress(PARTITIONS, next(finished), len(tasks))),
+                    key=lambda r: r.index)
+            except (PartitionFailed, RegisterError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # the cluster's own errors: a worker lost with no other left, a lost scheduler
+                raise PartitionFailed(f"分区运行中断：{type(exc).__name__}: {exc}") from exc
     except BaseException:
         for folder in (RESULTS_DIR, STANDING_DIR, TRACE_DIR):  # a failed run leaves no parts to be taken for one
             shutil.rmtree(out_dir / folder, ignore_errors=True)

@@ -71,9 +71,10 @@ def _top_contributions(table: pd.DataFrame, policy: Policy, with_model: bool) ->
 def _not_evaluated(panel: pd.DataFrame, evaluated: pd.Index, data_year: int) -> pd.DataFrame:
     """Firms of the register without a row for the data year: listed so that no firm silently disappears."""
     others = panel[~panel["uscc"].isin(evaluated)].sort_values(["uscc", "year"]).drop_duplicates("uscc", keep="last")
-    frame = pd.DataFrame({"uscc": others["uscc"].to_numpy(), "name": others["name"].to_numpy()})
+    # the register's columns, with their types: the evaluated firms' rows have them too, whichever part lists them
+    frame = others[["uscc", "name"]].reset_index(drop=True)
     for col in ("district", "industry"):
-        frame[col] = others[col].to_numpy() if col in others.columns else None
+        frame[col] = others[col].reset_index(drop=True) if col in others.columns else None
     frame["status"] = NOT_EVALUATED
     frame["status_reason"] = f"登记表无 {data_year} 年度数据"
     frame["highest_rung"] = ""
