@@ -11,11 +11,12 @@ process's high-water mark (the driver or one worker, whichever is larger); "all"
 memory over the command and every process under it (the local engine's and Dask's workers, the driver), sampled
 every 0.2 s — what the machine must hold. Registers are generated once into ``--work`` and reused.
 
-``--bound`` also classifies the Dask cases' partitions one after another in one process, timing each
-partition's CPU and the driver's serial part (imports, rules, reading and cutting the register, reducing and
-writing), and prints the speed-up two workers could reach on those partitions: serial + all partitions, over
-serial + the busier worker's partitions (largest first to the less busy worker, as the run gives them). On a
-machine busy with other work, wall times cannot show a speed-up; this bound is what CPU time says.
+``--bound`` also runs the Dask cases' tasks one after another in one process — the register's slices cut, then
+the partitions classified — timing each task's CPU and the driver's serial part (imports, rules, planning the
+slices, reducing and writing), and prints the speed-up two workers could reach on those tasks: serial + every task,
+over serial + the busier worker's slices + the busier worker's partitions (each task to the less busy worker, in the
+order the run gives them: partitions largest first). On a machine busy with other work, wall times cannot show a
+speed-up; this bound is what CPU time says.
 """
 
 from __future__ import annotations
@@ -127,40 +128,51 @@ def _tree_peak(watch: subprocess.Popen[bytes]) -> int:
 
 BOUND = (
     "import json, sys, time\n"
+    "from contextlib import contextmanager\n"
     "from pathlib import Path\n"
     "import tiering.cli  # the command line's process settings (Arrow's allocator)\n"
     "from tiering.app import rules_in_force\n"
     "from tiering.rules.library import load_library\n"
     "from tiering.scale import classify_partitioned\n"
-    "from tiering.scale.run import classify_part\n"
     "register, out, size, slots = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])\n"
     "rulesets, on = rules_in_force(load_library(), 2025)\n"
-    "parts = []\n"
-    "def timed(tasks, done):\n"
-    "    results = []\n"
-    "    for task in tasks:\n"
-    "        start = time.process_time()\n"
-    "        results.append(classify_part(task))\n"
-    "        parts.append(time.process_time() - start)\n"
-    "        done(results[-1])\n"
-    "    return results\n"
+    "steps = {}\n"
+    "@contextmanager\n"
+    "def timed():\n"
+    "    def run(step, tasks, done):\n"
+    "        results = []\n"
+    "        for task in tasks:\n"
+    "            start = time.process_time()\n"
+    "            results.append(step(task))\n"
+    "            steps.setdefault(step.__name__, []).append(time.process_time() - start)\n"
+    "            done(results[-1])\n"
+    "        return results\n"
+    "    yield run\n"
     "classify_partitioned(register, rulesets, 2025, on, out, size, timed, slots=slots)\n"
-    "print(json.dumps([time.process_time(), parts]))\n"
+    "print(json.dumps([time.process_time(), steps.get('cut_slice', []), steps.get('classify_part', [])]))\n"
 )
-"""One process: the partitions of a 2-worker run classified in turn, each timed; its whole CPU time at the end."""
+"""One process: the slices and partitions of a 2-worker run cut and classified in turn, each timed, in the order
+the run gives them to its workers; its whole CPU time at the end."""
 
 
-def bound(register: Path, out: Path, partition_size: int, workers: int = 2) -> tuple[float, list[float], float]:
-    """(driver's serial CPU seconds, each partition's CPU seconds largest first, the speed-up ``workers`` workers
-    can reach over one on these partitions)."""
+def bound(register: Path, out: Path, partition_size: int, workers: int = 2) -> tuple[float, list[float], list[float],
+                                                                                    float]:
+    """(driver's serial CPU seconds, each slice's CPU seconds to cut, each partition's CPU seconds largest first,
+    the speed-up ``workers`` workers can reach over one on these tasks: serial + every task over serial + the busier
+    worker's slices + the busier worker's partitions, each task to the less busy worker in the order given)."""
     done = subprocess.run([sys.executable, "-c", BOUND, str(register), str(out), str(partition_size), str(workers)],
                           capture_output=True, text=True, check=True, cwd=ROOT)
-    total, parts = json.loads(done.stdout.strip().splitlines()[-1])
-    serial = total - sum(parts)
+    total, cuts, parts = json.loads(done.stdout.strip().splitlines()[-1])
+    serial = total - sum(cuts) - sum(parts)
+    return serial, cuts, parts, total / (serial + _busiest(cuts, workers) + _busiest(parts, workers))
+
+
+def _busiest(tasks: list[float], workers: int) -> float:
+    """The busiest worker's seconds when each task, in turn, goes to the least busy of ``workers``."""
     loads = [0.0] * workers
-    for seconds in sorted(parts, reverse=True):
+    for seconds in tasks:
         loads[loads.index(min(loads))] += seconds
-    return serial, sorted(parts, reverse=True), (serial + sum(parts)) / (serial + max(loads))
+    return max(loads)
 
 
 def even_partitions(register: Path, size: int) -> int:
@@ -187,8 +199,8 @@ def main() -> None:
     parser.add_argument("--dask-firms", type=int, default=None,
                         help="firms of the register the Dask cases classify (default: --firms)")
     parser.add_argument("--bound", action="store_true",
-                        help="also time the Dask cases' partitions and the driver's serial part in one process, "
-                             "and print the speed-up two workers can reach on them")
+                        help="also time the Dask cases' slices, partitions and the driver's serial part "
+                             "in one process, and print the speed-up two workers can reach on them")
     parser.add_argument("--work", type=Path, default=ROOT / "out" / "bench-scale")
     ns = parser.parse_args()
     ns.work.mkdir(parents=True, exist_ok=True)
@@ -233,10 +245,12 @@ def main() -> None:
         one, two = (float(r["wall_s"]) for r in dask)  # type: ignore[arg-type]
         print(f"Dask speed-up, 2 workers over 1: {one / two:.2f}× (wall time; see the load average)")
     if ns.bound and not ns.skip_dask:
-        serial, parts, most = bound(dask_register, ns.work / "bound", dask_size)
-        print(f"Dask cases' partitions in one process: driver's serial part {serial:.1f} s CPU, {len(parts)} "
-              f"partitions of {', '.join(f'{p:.1f}' for p in parts)} s CPU; two workers can reach {most:.2f}× "
-              f"on them (load average {os.getloadavg()[0]:.1f})")
+        serial, cuts, parts, most = bound(dask_register, ns.work / "bound", dask_size)
+        print(f"Dask cases' tasks in one process: driver's serial part {serial:.1f} s CPU; {len(cuts)} slices cut in "
+              f"{', '.join(f'{c:.1f}' for c in cuts)} s CPU; {len(parts)} partitions of "
+              f"{', '.join(f'{p:.1f}' for p in parts)} s CPU; two workers can reach {most:.2f}× on them (load "
+              f"average {os.getloadavg()[0]:.1f})")
+
 
 if __name__ == "__main__":
     main()
