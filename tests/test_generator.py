@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from itertools import product
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from sklearn.linear_model import LogisticRegression
@@ -20,8 +23,18 @@ from sklearn.metrics import roc_auc_score
 from tiering import uscc
 from tiering.cli import main
 from tiering.cli.datasets_cmd import datasets, hidden_path, latent_path
-from tiering.datasets import GeneratedPanel, calibration_report, generate_panel, register_frame, write_register
+from tiering.datasets import (
+    GeneratedPanel,
+    calibration_report,
+    generate_blocks,
+    generate_panel,
+    register_frame,
+    write_register,
+    write_register_blocks,
+)
+from tiering.datasets import generate as generate_module
 from tiering.datasets import writer as writer_module
+from tiering.datasets.calibration import MEASURED_COLUMNS
 from tiering.datasets.districts import INDUSTRY_WORDS
 from tiering.datasets.generate import NOT_GENERATED
 from tiering.datasets.identity import SUFFIXES
@@ -408,3 +421,81 @@ def test_generation_reports_progress_through_the_callers_callback() -> None:
     heard: list[tuple[str, int, int]] = []
     generate_panel(30, (2022, 2024), seed=3, progress=lambda *said: heard.append(said))
     assert heard == [(SIMULATING, 0, 1), (ASSEMBLING, 0, 1)]  # one block of firms: its start is the news
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
+
+
+def test_a_register_made_in_blocks_is_the_whole_assembly(monkeypatch) -> None:
+    """Digests of generate_panel(300, (2020, 2023), 5) with 64 firms per random stream, taken from the generator
+    as it was when it assembled the whole register at once: made in six blocks now, the panel is the same."""
+    monkeypatch.setattr(generate_module, "CHUNK", 64)
+    generated = generate_panel(300, (2020, 2023), 5)
+    assert _digest(generated.panel) == "032c8e8677bc57b9baeef7f4d93a11e6ea2ab12d96876dddd39468035ddafcf0"
+    assert _digest(generated.latent) == "1df9be12db6846e347607f1c0a6828b82e282d0e0db6e1a21a9dc09a0b269da4"
+    assert _digest(generated.hidden) == "3b57ca4e37f06bbe1b312fef424ed68970647911e90640c220821cc38ac66d74"
+    blocks = generate_blocks(300, (2020, 2023), 5)
+    assert (blocks.rows, blocks.firms) == (len(generated.panel), len(generated.latent))
+    firms_per_block = [b.panel["uscc"].nunique() for b in blocks.blocks]
+    assert firms_per_block == [64] * 5 + [len(generated.latent) - 5 * 64]
+
+
+def test_blocks_are_written_as_the_whole_register(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(generate_module, "CHUNK", 64)
+    whole = generate_panel(300, (2020, 2023), 5).panel
+    blocks = generate_blocks(300, (2020, 2023), 5)
+    panels = [b.panel for b in blocks.blocks]
+    assert len(panels) == 6 and sum(map(len, panels)) == blocks.rows
+    assert all(p.index.equals(pd.RangeIndex(len(p))) for p in panels)
+    csv = write_register_blocks(iter(panels), tmp_path / "blocks.csv", rows=blocks.rows)
+    assert csv.read_bytes() == write_register(whole, tmp_path / "whole.csv").read_bytes()
+    parquet = write_register_blocks(iter(panels), tmp_path / "blocks.parquet", rows=blocks.rows)
+    assert pq.ParquetFile(parquet).metadata.num_row_groups == 6
+    reference = pd.read_parquet(write_register(whole, tmp_path / "w.parquet"))
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), reference)
+    blank = [c for c in reference.columns if reference[c].isna().all() and reference[c].dtype == object]
+    assert "近三年省部级以上科技奖励前三" in blank  # typed blank in every block, as in the whole register
+    # a column blank throughout the first block but filled later cannot share the first block's schema
+    split = [whole.iloc[: len(panels[0])].assign(hitech_cert_expiry=pd.NaT), whole.iloc[len(panels[0]):]]
+    with pytest.raises(GenerateRefused, match="列 高企证书到期日 在第一块中全为空、在后续块中有值"):
+        write_register_blocks(iter(split), tmp_path / "refused.parquet", rows=len(whole))
+
+
+def test_an_oversized_sheet_is_refused_before_any_block_is_made(tmp_path) -> None:
+    def never() -> Iterator[pd.DataFrame]:
+        raise AssertionError("a block was taken")
+        yield pd.DataFrame()
+
+    rows = writer_module.EXCEL_MAX_ROWS + 1
+    with pytest.raises(GenerateRefused, match=f"{rows:,} 行超出 Excel 单个工作表的上限"):
+        write_register_blocks(never(), tmp_path / "big.xlsx", rows=rows)
+    with pytest.raises(GenerateRefused, match="金额单位应为 万元 或 元，实为 '美元'"):
+        write_register_blocks(never(), tmp_path / "r.csv", rows=1, money_unit="美元")
+    assert not (tmp_path / "big.xlsx").exists() and not (tmp_path / "r.csv").exists()
+
+
+def test_cli_generates_in_blocks_what_the_whole_panel_writes(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(generate_module, "CHUNK", 64)
+    out = tmp_path / "blocks.parquet"
+    result = CliRunner().invoke(datasets, ["generate", "--firms", "300", "--years", "2020-2023", "--seed", "5",
+                                           "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    whole = generate_panel(300, (2020, 2023), 5)
+    reference = pd.read_parquet(write_register(whole.panel, tmp_path / "w.parquet"))
+    pd.testing.assert_frame_equal(pd.read_parquet(out), reference)
+    hidden = io.StringIO()
+    whole.hidden.to_csv(hidden, index=False)
+    assert hidden_path(out).read_bytes() == b"\xef\xbb\xbf" + hidden.getvalue().encode()
+    lines = result.output.splitlines()
+    assert lines[1] == f"firms: {len(whole.latent)} (300 in 2023); firm-years: {len(whole.panel):,}; years: 2020–2023"
+    report = calibration_report(whole.panel, 2023)
+    assert lines[3:] == [
+        f"  {row.label:<40} published {row.published:>12,.2f}  generated {row.generated:>12,.2f}  "
+        f"{row.rel_deviation:+7.1%}  {row.unit}" for row in report.itertuples(index=False)
+    ]
+
+
+def test_calibration_reads_only_the_measured_columns(mixed) -> None:
+    narrow = mixed.panel[["year", *MEASURED_COLUMNS]]
+    pd.testing.assert_frame_equal(calibration_report(narrow, 2025), calibration_report(mixed.panel, 2025))

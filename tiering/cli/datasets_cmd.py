@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from tiering.bundled import bundled
 from tiering.cli import SuggestingGroup, main
 from tiering.cli.progress import terminal_progress
-from tiering.datasets import calibration_report, generate_panel, write_register
+from tiering.datasets import calibration_report
+from tiering.datasets.calibration import MEASURED_COLUMNS
+from tiering.datasets.generate import GeneratedBlocks, generate_blocks
+from tiering.datasets.writer import write_register_blocks
 
 _YEARS_RE = re.compile(r"^\s*(\d{4})\s*[-–~]\s*(\d{4})\s*$|^\s*(\d{4})\s*$")
 
@@ -24,9 +29,6 @@ def _parse_years(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     if last < first:
         raise click.BadParameter(f"结束年度 {last} 早于起始年度 {first}")
     return first, last
-
-
-WRITING = "写出名录 writing the register"
 
 
 def latent_path(out: Path) -> Path:
@@ -68,6 +70,9 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
     The last year reproduces the 东丽区 figures of the seed documents (revenue classes, R&D 4.86 % of revenue,
     科技人员 25.92 % of staff, patents); the summary prints that comparison.
 
+    The register is made and written 65,536 firms at a time, so memory stays bounded whatever --firms is
+    (1M firms × 4 years: see README); an .xlsx sheet holds at most 1,048,575 firm-years.
+
     Example:
 
     \b
@@ -75,20 +80,17 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
     """
     if out.suffix.lower() not in (".xlsx", ".csv", ".parquet"):
         raise click.BadParameter(f"{out.name} 应以 .xlsx、.csv 或 .parquet 结尾", param_hint="--out")
-    progress = terminal_progress()
-    generated = generate_panel(firms, years, seed, district, progress)
-    if progress is not None:
-        progress(WRITING, 0, 1)
-    write_register(generated.panel, out)
-    latent, hidden = latent_path(out), hidden_path(out)
-    generated.latent.to_csv(latent, index=False, encoding="utf-8-sig")
-    generated.hidden.to_csv(hidden, index=False, encoding="utf-8-sig")
-    panel = generated.panel
+    generated = generate_blocks(firms, years, seed, district, terminal_progress())
     first, last = years
+    latent, hidden = latent_path(out), hidden_path(out)
+    measured: list[pd.DataFrame] = []
+    write_register_blocks(_panels(generated, hidden, last, measured), out, rows=generated.rows)
+    generated.latent.to_csv(latent, index=False, encoding="utf-8-sig")
+    panel = pd.concat(measured, ignore_index=True)
     click.echo(f"wrote {out}, {latent} and {hidden}")
     click.echo(
-        f"firms: {panel['uscc'].nunique():,} ({int((panel['year'] == last).sum()):,} in {last}); "
-        f"firm-years: {len(panel):,}; years: {first}–{last}"
+        f"firms: {generated.firms:,} ({len(panel):,} in {last}); "
+        f"firm-years: {generated.rows:,}; years: {first}–{last}"
     )
     report = calibration_report(panel, last)
     click.echo(f"calibration, {last} against the published figures (counts scaled to the firms of {last}):")
@@ -97,6 +99,20 @@ def generate(firms: int, years: tuple[int, int], seed: int, out: Path, district:
             f"  {row.label:<40} published {row.published:>12,.2f}  generated {row.generated:>12,.2f}  "
             f"{row.rel_deviation:+7.1%}  {row.unit}"
         )
+
+
+def _panels(
+    generated: GeneratedBlocks, hidden: Path, last: int, measured: list[pd.DataFrame]
+) -> Iterator[pd.DataFrame]:
+    """The register's blocks, one at a time for the writer; on the way, each block's hidden state is appended to
+    ``hidden`` and its rows of the ``last`` year, in the columns the calibration report reads, to ``measured``:
+    only those stay in memory."""
+    with hidden.open("w", encoding="utf-8-sig", newline="") as handle:
+        for k, block in enumerate(generated.blocks):
+            block.hidden.to_csv(handle, index=False, header=k == 0)
+            rows = block.panel[block.panel["year"] == last]
+            measured.append(rows[["year", *MEASURED_COLUMNS]])
+            yield block.panel
 
 
 SAMPLES = ("sample_register.xlsx", "sample_register_with_errors.xlsx")

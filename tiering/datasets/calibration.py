@@ -146,6 +146,11 @@ rd_expense; 从事科技活动的人员 with tech_staff; 有效专利 with Ⅰ�
 which the published patent count does not); 蓟县's "平均" 4.9 % is read as an aggregate ratio."""
 
 BY_KEY: dict[str, Published] = {p.key: p for p in PUBLISHED}
+MEASURED_COLUMNS = (
+    "revenue", "hightech_revenue", "total_assets", "employees", "tech_staff", "rd_expense", "main_revenue",
+    "ip_class1", "ip_class2", "industry", "ownership",
+)
+"""The panel columns the measures of PUBLISHED read: with ``year``, all calibration_report needs of a panel."""
 
 
 def calibration_report(panel: pd.DataFrame, year: int) -> pd.DataFrame:

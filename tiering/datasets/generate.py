@@ -15,6 +15,7 @@ The last year of the panel reproduces the published 东丽 figures (see tiering.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,29 @@ SIMULATING = "模拟企业 simulating firms"
 ASSEMBLING = "组装名录 assembling the register"
 
 
+@dataclass(frozen=True)
+class GeneratedBlock:
+    """The rows of one block of consecutive firms: ``panel`` and ``hidden`` as in :class:`GeneratedPanel`,
+    indexed from 0 within the block."""
+
+    panel: pd.DataFrame
+    hidden: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class GeneratedBlocks:
+    """A generated register made one block of CHUNK firms at a time, so that only the per-firm arrays and one
+    block's firm-years are held at once: ``latent`` is whole (one row per firm, as in :class:`GeneratedPanel`),
+    ``rows`` the number of firm-years, ``firms`` the number of firms (those that exited included) and ``blocks``
+    yields the blocks in panel order, once. Concatenated, the blocks are the panel :func:`generate_panel` returns.
+    """
+
+    latent: pd.DataFrame
+    rows: int
+    firms: int
+    blocks: Iterator[GeneratedBlock]
+
+
 def generate_panel(
     firms: int, years: range | tuple[int, int], seed: int, district: str | None = None,
     progress: Progress | None = None,
@@ -98,6 +122,28 @@ def generate_panel(
     (东丽区, 宝坻区, 蓟州区/蓟县, 包头市); None mixes the three Tianjin districts of the seeds. Firms that exited
     before the last year are added on top of ``firms``. The same arguments always give the same panel.
     ``progress`` (:data:`tiering.app.Progress`) hears of every block of firms simulated and of the assembly.
+    The whole register is held in memory; :func:`generate_blocks` makes the same one a block at a time.
+    """
+    generated = generate_blocks(firms, years, seed, district, progress)
+    blocks = list(generated.blocks)
+    if progress is not None:
+        progress(ASSEMBLING, 0, 1)
+    return GeneratedPanel(
+        panel=pd.concat([b.panel for b in blocks], ignore_index=True),
+        latent=generated.latent,
+        hidden=pd.concat([b.hidden for b in blocks], ignore_index=True),
+    )
+
+
+def generate_blocks(
+    firms: int, years: range | tuple[int, int], seed: int, district: str | None = None,
+    progress: Progress | None = None,
+) -> GeneratedBlocks:
+    """The register :func:`generate_panel` makes from the same arguments, made CHUNK firms at a time.
+
+    Who is on the register and each firm's identity (code, name, ownership …) are drawn for every firm at once,
+    as they must be unique or follow quotas over the whole register; the yearly fields are simulated and
+    assembled one block of firms at a time as the blocks are taken. ``progress`` hears of every block made.
     """
     if firms < 1:
         raise GenerateRefused(f"firms 应为正整数，实为 {firms}")
@@ -106,34 +152,35 @@ def generate_panel(
     f = draw_firms(firms, year_values, seed, places)
     active = (year_values[None, :] >= f.reg_year[:, None]) & (year_values[None, :] <= f.anchor_year[:, None])
     province = np.array([p.province for p, _ in places])[f.district]
-    yearly, expiry = _simulate(f, province, year_values, active, seed, progress)
-    if progress is not None:
-        progress(ASSEMBLING, 0, 1)
-    return _assemble(f, places, year_values, active, yearly, expiry, seed)
+    identity = _identity(f, places, seed)
+    latent = pd.DataFrame({
+        "uscc": pd.array(identity["uscc"], dtype="str"),
+        "growth_potential": f.growth_potential,
+        "innovation": f.innovation,
+        "size_quantile": f.size_quantile,
+        "exit_year": pd.array(np.where(f.survivor, np.nan, f.anchor_year.astype(float)), dtype="Int64"),
+    })
+    blocks = _blocks(f, province, identity, year_values, active, seed, progress)
+    return GeneratedBlocks(latent=latent, rows=int(active.sum()), firms=len(f.survivor), blocks=blocks)
 
 
-def _simulate(
-    f: Firms, province: np.ndarray, years: np.ndarray, active: np.ndarray, seed: int,
-    progress: Progress | None = None,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every yearly field for the active (firm, year) cells in row order, and each firm's 高企 certificate
-    expiry. Firms are simulated CHUNK at a time with their own random streams: the result depends on the seed
-    only, and the working arrays stay small enough to be fast."""
-    columns: dict[str, list[np.ndarray]] = {}
-    expiries = []
+def _blocks(
+    f: Firms, province: np.ndarray, identity: dict[str, np.ndarray], years: np.ndarray, active: np.ndarray,
+    seed: int, progress: Progress | None,
+) -> Iterator[GeneratedBlock]:
+    """Firms are simulated CHUNK at a time with their own random streams: the result depends on the seed only,
+    and the working arrays stay small enough to be fast and to bound memory."""
     starts = range(0, len(f.survivor), CHUNK)
     if progress is not None:
         progress(SIMULATING, 0, len(starts))
     for k, start in enumerate(starts):
         part = slice(start, start + CHUNK)
         grids, expiry = _simulate_chunk(f.subset(part), province[part], years, active[part], (seed, k))
-        cells = np.flatnonzero(active[part])
-        for name, grid in grids.items():
-            columns.setdefault(name, []).append(grid.ravel().take(cells))
-        expiries.append(expiry)
+        firm_level = {name: values[part] for name, values in identity.items()}
+        firm_level["hitech_cert_expiry"] = expiry.astype("datetime64[ns]")
+        yield _assemble(years, active[part], grids, firm_level)
         if progress is not None and len(starts) > 1:
             progress(SIMULATING, k + 1, len(starts))
-    return {name: np.concatenate(parts) for name, parts in columns.items()}, np.concatenate(expiries)
 
 
 def _simulate_chunk(
@@ -157,10 +204,9 @@ def _simulate_chunk(
     return grids, expiry
 
 
-def _assemble(
-    f: Firms, places: Places, years: np.ndarray, active: np.ndarray, yearly: dict[str, np.ndarray],
-    expiry: np.ndarray, seed: int,
-) -> GeneratedPanel:
+def _identity(f: Firms, places: Places, seed: int) -> dict[str, np.ndarray]:
+    """Every firm's fields that do not change over the years (but its 高企 certificate expiry), drawn for all
+    firms at once from one stream: codes and names are unique over the whole register."""
     rng = stream(seed, "identity")
     n = len(f.survivor)
     districts = [p for p, _ in places]
@@ -177,8 +223,7 @@ def _assemble(
     names = make_names(prefixes, words.astype(str), rng)
     owner_names, owner_shares = zip(*OWNERSHIP, strict=True)
     ownership = np.asarray(owner_names)[rng.choice(len(owner_names), size=n, p=np.array(owner_shares))]
-
-    firm_level = {
+    return {
         "uscc": usccs,
         "name": names,
         "registration_date": f.reg_date.astype("datetime64[ns]"),
@@ -188,9 +233,16 @@ def _assemble(
         "ownership": ownership,
         "resident_enterprise": (rng.uniform(size=n) < 0.99).astype(float),
         "independent_legal_person": (rng.uniform(size=n) < 0.99).astype(float),
-        "hitech_cert_expiry": expiry.astype("datetime64[ns]"),
     }
+
+
+def _assemble(
+    years: np.ndarray, active: np.ndarray, grids: dict[str, np.ndarray], firm_level: dict[str, np.ndarray],
+) -> GeneratedBlock:
+    """The rows of one block of firms: ``active`` and the (firms × years) ``grids`` are the block's."""
     firm_rows, year_cols = np.nonzero(active)
+    cells = np.flatnonzero(active)
+    yearly = {name: grid.ravel().take(cells) for name, grid in grids.items()}
     columns: dict[str, object] = {}
     for field in FIELDS:
         if field.id == "year":
@@ -205,18 +257,9 @@ def _assemble(
             columns[field.id] = yearly[field.id].astype(np.float64, copy=False)
         else:
             columns[field.id] = _blank(field.dtype, len(firm_rows))
-    panel = pd.DataFrame(columns, copy=False)
-
-    latent = pd.DataFrame({
-        "uscc": pd.array(usccs, dtype="str"),
-        "growth_potential": f.growth_potential,
-        "innovation": f.innovation,
-        "size_quantile": f.size_quantile,
-        "exit_year": pd.array(np.where(f.survivor, np.nan, f.anchor_year.astype(float)), dtype="Int64"),
-    })
     hidden = pd.DataFrame({"uscc": columns["uscc"], "year": columns["year"],
                            **{name: yearly[name] for name in HIDDEN_COLUMNS[2:]}})
-    return GeneratedPanel(panel=panel, latent=latent, hidden=hidden)
+    return GeneratedBlock(panel=pd.DataFrame(columns, copy=False), hidden=hidden)
 
 
 def _blank(dtype: DType, length: int) -> object:

@@ -6,10 +6,13 @@ tiering.register.load_register reads the files back to the same panel.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tiering.datasets.refused import GenerateRefused
 from tiering.fields import BY_ID, FIELDS, MONEY_UNITS, DType, Field
@@ -34,9 +37,7 @@ def register_frame(panel: pd.DataFrame, *, money_unit: str = "万元") -> pd.Dat
     header says (%) are written as percent; flags 是/否; dates YYYY-MM-DD text. Raises ValueError for a column
     that is not a known field id.
     """
-    unit = _UNIT_NAMES.get(money_unit.strip().lower())
-    if unit is None:
-        raise GenerateRefused(f"金额单位应为 万元 或 元，实为 {money_unit!r}")
+    unit = _unit(money_unit)
     unknown = [c for c in panel.columns if c not in BY_ID]
     if unknown:
         raise GenerateRefused(
@@ -47,6 +48,13 @@ def register_frame(panel: pd.DataFrame, *, money_unit: str = "万元") -> pd.Dat
         if field.id in panel.columns:
             columns[header(field, unit)] = _cells(field, panel[field.id], unit)
     return pd.DataFrame(columns)
+
+
+def _unit(money_unit: str) -> str:
+    unit = _UNIT_NAMES.get(money_unit.strip().lower())
+    if unit is None:
+        raise GenerateRefused(f"金额单位应为 万元 或 元，实为 {money_unit!r}")
+    return unit
 
 
 def _cells(field: Field, values: pd.Series, money_unit: str) -> pd.Series:
@@ -72,20 +80,55 @@ def _cells(field: Field, values: pd.Series, money_unit: str) -> pd.Series:
 def write_register(panel: pd.DataFrame, path: str | Path, *, money_unit: str = "万元") -> Path:
     """Write ``panel`` as an analyst register; the suffix of ``path`` picks .xlsx, .csv (UTF-8 with BOM) or
     .parquet. Returns the path written. ValueError for another suffix or a panel too long for one sheet."""
+    return write_register_blocks([panel], path, rows=len(panel), money_unit=money_unit)
+
+
+def write_register_blocks(
+    panels: Iterable[pd.DataFrame], path: str | Path, *, rows: int, money_unit: str = "万元"
+) -> Path:
+    """Write the consecutive blocks ``panels`` (one or more, ``rows`` rows in all) as one register, each block
+    as it comes: a Parquet file gets one row group per block, a CSV file the block's lines; only an .xlsx sheet
+    (at most EXCEL_MAX_ROWS rows) is assembled whole. The file is the one :func:`write_register` writes of the blocks
+    concatenated (byte for byte for a single block). Everything that can be refused is refused before the first
+    block is taken."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".parquet"):
         raise GenerateRefused(f"无法写出 {target.name}：文件名应以 .xlsx、.csv 或 .parquet 结尾")
-    if suffix == ".xlsx" and len(panel) > EXCEL_MAX_ROWS:
+    if suffix == ".xlsx" and rows > EXCEL_MAX_ROWS:
         raise GenerateRefused(
-            f"{len(panel):,} 行超出 Excel 单个工作表的上限 {EXCEL_MAX_ROWS:,} 行：请改用 .csv 或 .parquet"
+            f"{rows:,} 行超出 Excel 单个工作表的上限 {EXCEL_MAX_ROWS:,} 行：请改用 .csv 或 .parquet"
         )
-    frame = register_frame(panel, money_unit=money_unit)
+    unit = _unit(money_unit)
+    frames = (register_frame(panel, money_unit=unit) for panel in panels)
     target.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame.to_csv(target, index=False, encoding="utf-8-sig")
+        with target.open("w", encoding="utf-8-sig", newline="") as handle:
+            for k, frame in enumerate(frames):
+                frame.to_csv(handle, index=False, header=k == 0)
     elif suffix == ".parquet":
-        frame.to_parquet(target, index=False)
+        _write_parquet(frames, target)
     else:
+        frame = pd.concat(list(frames), ignore_index=True)
         frame.to_excel(target, index=False, sheet_name="register", freeze_panes=(1, 0))
     return target
+
+
+def _write_parquet(frames: Iterator[pd.DataFrame], target: Path) -> None:
+    """One row group per frame, with the first frame's schema, as pandas writes it: a column blank throughout
+    the first frame is typed blank, as a whole register blank throughout types it (the generator's first block
+    holds CHUNK firms, so only the fields it never fills are blank there). A later frame that fills such a
+    column is refused."""
+    first = next(frames)
+    table = pa.Table.from_pandas(first, preserve_index=False)
+    schema = table.schema
+    blank = [column.name for column in schema if pa.types.is_null(column.type)]
+    with pq.ParquetWriter(target, schema, compression="snappy") as writer:
+        writer.write_table(table)
+        for frame in frames:
+            filled = [name for name in blank if frame[name].notna().any()]
+            if filled:
+                raise GenerateRefused(
+                    f"列 {'、'.join(filled)} 在第一块中全为空、在后续块中有值，无法写入同一个 Parquet 文件：请改用 .csv"
+                )
+            writer.write_table(pa.Table.from_pandas(frame, preserve_index=False).cast(schema))
