@@ -31,42 +31,28 @@ import tempfile
 import time
 from pathlib import Path
 
+from tiering.cli.datasets_cmd import hidden_path, latent_path
 from tiering.scale import DEFAULT_PARTITION_SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
 TIERING = [sys.executable, str(ROOT / "cli.py")]
 
 
-CHUNK = 100_000
-"""Firms per generated file: the generator holds its whole register in memory (about 17 GB for 1M firms × 4
-years), so larger registers are generated as a folder of files of this many firms, each with its own seed."""
-
-
 def generated(work: Path, firms: int, years: str, seed: int) -> Path:
-    """A generated register, made once, then reused: one file made earlier, or a folder of files of ``CHUNK`` firms
-    each (a register folder, read as one register)."""
+    """A generated register, made once by one ``tiering datasets generate`` (which makes and writes it a block of
+    firms at a time, in bounded memory: about 3.9 GB at most for 1M firms × 4 years), then reused. A folder of
+    register files of the same name, made by this script before the generator could, is reused as it is."""
     single = work / f"register_{firms}_{years}.parquet"
-    if single.exists():
-        return single
     folder = work / f"register_{firms}_{years}"
-    if not folder.exists():
-        scratch = work / "generating"
-        scratch.mkdir(exist_ok=True)
-        for i in range(math.ceil(firms / CHUNK)):
-            part = scratch / f"part-{i}.parquet"
-            subprocess.run([*TIERING, "datasets", "generate", "--firms", str(min(CHUNK, firms - i * CHUNK)),
-                            "--years", years, "--seed", str(seed * 10 + i), "--out", str(part)],
-                           check=True, stdout=subprocess.DEVNULL)
-        _keep_registers(scratch, folder)
-    return folder
-
-
-def _keep_registers(scratch: Path, folder: Path) -> None:
-    """Move the generated register files into ``folder`` (their hidden-truth CSVs stay behind: a register folder
-    holds only register files)."""
-    folder.mkdir()
-    for part in sorted(scratch.glob("part-*.parquet")):
-        part.replace(folder / part.name)
+    if single.exists() or folder.is_dir():
+        return single if single.exists() else folder
+    scratch = work / f"generating_{firms}_{years}.parquet"
+    subprocess.run([*TIERING, "datasets", "generate", "--firms", str(firms), "--years", years, "--seed", str(seed),
+                    "--out", str(scratch)], check=True, stdout=subprocess.DEVNULL)
+    # named when whole (the register last): an interrupted run leaves no register to reuse
+    for name in (latent_path(scratch), hidden_path(scratch), scratch):
+        name.replace(single.with_name(name.name.replace(scratch.stem, single.stem)))
+    return single
 
 
 def firm_years(register: Path) -> int:
