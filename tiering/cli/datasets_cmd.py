@@ -113,6 +113,7 @@ def _panels(
             rows = block.panel[block.panel["year"] == last]
             measured.append(rows[["year", *MEASURED_COLUMNS]])
             yield block.panel
+            del block, rows  # not alive while the next block is made
 
 
 SAMPLES = ("sample_register.xlsx", "sample_register_with_errors.xlsx")

@@ -179,6 +179,7 @@ def _blocks(
         firm_level = {name: values[part] for name, values in identity.items()}
         firm_level["hitech_cert_expiry"] = expiry.astype("datetime64[ns]")
         yield _assemble(years, active[part], grids, firm_level)
+        del grids, expiry, firm_level  # one block's arrays at a time: not alive while the next is simulated
         if progress is not None and len(starts) > 1:
             progress(SIMULATING, k + 1, len(starts))
 

@@ -100,12 +100,13 @@ def write_register_blocks(
             f"{rows:,} 行超出 Excel 单个工作表的上限 {EXCEL_MAX_ROWS:,} 行：请改用 .csv 或 .parquet"
         )
     unit = _unit(money_unit)
-    frames = (register_frame(panel, money_unit=unit) for panel in panels)
+    frames = _frames(panels, unit)
     target.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         with target.open("w", encoding="utf-8-sig", newline="") as handle:
             for k, frame in enumerate(frames):
                 frame.to_csv(handle, index=False, header=k == 0)
+                del frame  # one block at a time: not alive while the next is made
     elif suffix == ".parquet":
         _write_parquet(frames, target)
     else:
@@ -119,12 +120,12 @@ def _write_parquet(frames: Iterator[pd.DataFrame], target: Path) -> None:
     the first frame is typed blank, as a whole register blank throughout types it (the generator's first block
     holds CHUNK firms, so only the fields it never fills are blank there). A later frame that fills such a
     column is refused."""
-    first = next(frames)
-    table = pa.Table.from_pandas(first, preserve_index=False)
+    table = pa.Table.from_pandas(next(frames), preserve_index=False)
     schema = table.schema
     blank = [column.name for column in schema if pa.types.is_null(column.type)]
     with pq.ParquetWriter(target, schema, compression="snappy") as writer:
         writer.write_table(table)
+        del table  # one block at a time: not alive while the next is made
         for frame in frames:
             filled = [name for name in blank if frame[name].notna().any()]
             if filled:
@@ -132,3 +133,13 @@ def _write_parquet(frames: Iterator[pd.DataFrame], target: Path) -> None:
                     f"列 {'、'.join(filled)} 在第一块中全为空、在后续块中有值，无法写入同一个 Parquet 文件：请改用 .csv"
                 )
             writer.write_table(pa.Table.from_pandas(frame, preserve_index=False).cast(schema))
+            del frame
+
+
+def _frames(panels: Iterable[pd.DataFrame], money_unit: str) -> Iterator[pd.DataFrame]:
+    """The analyst-format frame of each block, made when it is asked for; a block is let go once its frame is."""
+    for panel in panels:
+        frame = register_frame(panel, money_unit=money_unit)
+        del panel
+        yield frame
+        del frame
