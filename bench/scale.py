@@ -40,7 +40,7 @@ TIERING = [sys.executable, str(ROOT / "cli.py")]
 
 def generated(work: Path, firms: int, years: str, seed: int) -> Path:
     """A generated register, made once by one ``tiering datasets generate`` (which makes and writes it a block of
-    firms at a time, in bounded memory: about 3.9 GB at most for 1M firms × 4 years), then reused. A folder of
+    firms at a time, in bounded memory: about 2 GB at most for 1M firms × 4 years), then reused. A folder of
     register files of the same name, made by this script before the generator could, is reused as it is."""
     single = work / f"register_{firms}_{years}.parquet"
     folder = work / f"register_{firms}_{years}"

@@ -460,6 +460,7 @@ def test_blocks_are_written_as_the_whole_register(tmp_path, monkeypatch) -> None
     split = [whole.iloc[: len(panels[0])].assign(hitech_cert_expiry=pd.NaT), whole.iloc[len(panels[0]):]]
     with pytest.raises(GenerateRefused, match="列 高企证书到期日 在第一块中全为空、在后续块中有值"):
         write_register_blocks(iter(split), tmp_path / "refused.parquet", rows=len(whole))
+    assert not (tmp_path / "refused.parquet").exists()
 
 
 def test_an_oversized_sheet_is_refused_before_any_block_is_made(tmp_path) -> None:

@@ -102,16 +102,21 @@ def write_register_blocks(
     unit = _unit(money_unit)
     frames = _frames(panels, unit)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        with target.open("w", encoding="utf-8-sig", newline="") as handle:
-            for k, frame in enumerate(frames):
-                frame.to_csv(handle, index=False, header=k == 0)
-                del frame  # one block at a time: not alive while the next is made
-    elif suffix == ".parquet":
-        _write_parquet(frames, target)
-    else:
+    if suffix == ".xlsx":
         frame = pd.concat(list(frames), ignore_index=True)
         frame.to_excel(target, index=False, sheet_name="register", freeze_panes=(1, 0))
+        return target
+    try:
+        if suffix == ".csv":
+            with target.open("w", encoding="utf-8-sig", newline="") as handle:
+                for k, frame in enumerate(frames):
+                    frame.to_csv(handle, index=False, header=k == 0)
+                    del frame  # one block at a time: not alive while the next is made
+        else:
+            _write_parquet(frames, target)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no part of a register is left behind as if it were one
+        raise
     return target
 
 
@@ -119,7 +124,7 @@ def _write_parquet(frames: Iterator[pd.DataFrame], target: Path) -> None:
     """One row group per frame, with the first frame's schema, as pandas writes it: a column blank throughout
     the first frame is typed blank, as a whole register blank throughout types it (the generator's first block
     holds CHUNK firms, so only the fields it never fills are blank there). A later frame that fills such a
-    column is refused."""
+    column is refused (and the file removed)."""
     table = pa.Table.from_pandas(next(frames), preserve_index=False)
     schema = table.schema
     blank = [column.name for column in schema if pa.types.is_null(column.type)]
