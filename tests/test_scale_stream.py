@@ -19,8 +19,10 @@ from tiering.register.dataset import load_dataset
 from tiering.register.refusals import rejects_frame
 from tiering.rules.library import load_library
 from tiering.scale import ReadOptions, classify_partitioned
+from tiering.scale.buckets import ARROW, PICKLED, bucket_register, read_partition
 from tiering.scale.local_engine import process_runner
 from tiering.scale.run import CUTTING, PARTITIONS, REJECTS_FILE, RESULTS_DIR, WORK_DIR
+from tiering.scale.runner import map_here
 
 YEAR = 2025
 PIECES = ReadOptions(piece_bytes=3000, piece_rows=40)
@@ -117,6 +119,22 @@ def test_a_parquet_file_is_cut_by_two_workers_a_run_of_row_groups_each(panel, ru
     got = pd.read_parquet(tmp_path / "out" / RESULTS_DIR).sort_values(keys).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, single.results.sort_values(keys).reset_index(drop=True), check_dtype=False,
                                   check_categorical=False)
+
+
+def test_spills_are_arrow_when_arrow_holds_the_columns_else_pickles(panel, messy, tmp_path) -> None:
+    path = tmp_path / "g.parquet"
+    panel.to_parquet(path, index=False)
+    for register, kept in ((path, {ARROW}), (messy, {ARROW, PICKLED})):  # a piece with a flagged line: pickled
+        work = tmp_path / register.suffix
+        cut = bucket_register(register, work, 25, PIECES, map_here)
+        spills = sorted(work.glob("*.spill"))
+        assert spills and {s.read_bytes()[8:9] for s in spills} == kept
+        whole = load_register(register)
+        back = [read_partition(p, register).register for p in cut.partitions]
+        assert sum(len(r.frame) for r in back) == len(whole.frame)
+        assert sorted(r.message() for b in back for r in b.refusals) == sorted(r.message() for r in whole.refusals)
+        got = pd.concat([r.frame for r in back]).sort_values(["uscc", "year"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, whole.frame.sort_values(["uscc", "year"]).reset_index(drop=True))
 
 
 def test_progress_hears_of_the_cutting_and_of_every_partition(panel, rules, tmp_path) -> None:

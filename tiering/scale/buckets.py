@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tiering.errors import Where
@@ -230,7 +231,7 @@ def cut_slice(task: Slice) -> Cut:
 
 
 def _spill_path(task: Slice, bucket: int, partial: bool = False) -> Path:
-    name = f"s{task.number:05d}-b{bucket:05d}.pkl"
+    name = f"s{task.number:05d}-b{bucket:05d}.spill"
     return task.work / (f".{name}.partial" if partial else name)
 
 
@@ -331,25 +332,66 @@ def _spill(table: RawTable, f: StreamedFile, task: Slice, touched: set[int]) -> 
     flags: dict[int, list[Flag]] = {}
     for key, column, value, reason in table.flags:
         flags.setdefault(int(which[frame.index.get_loc(key)]), []).append((key, column, value, reason))
+    typed = not table.flags and _arrow_holds(frame)
     order = np.argsort(which, kind="stable")
     present = np.unique(which)
     bounds = np.searchsorted(which[order], np.r_[present, which.max() + 1])
     for k, bucket in enumerate(present.tolist()):
         mine = order[bounds[k]:bounds[k + 1]]
+        if typed:
+            chunk = ARROW + _arrow_bytes(frame.iloc[mine], hashed[mine])
+        else:
+            chunk = PICKLED + pickle.dumps((frame.iloc[mine], hashed[mine], flags.get(bucket, [])),
+                                           protocol=pickle.HIGHEST_PROTOCOL)
         with _spill_path(task, bucket, partial=True).open("ab" if bucket in touched else "wb") as out:
-            pickle.dump((frame.iloc[mine], hashed[mine], flags.get(bucket, [])), out,
-                        protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(len(chunk).to_bytes(8, "little") + chunk)
         touched.add(bucket)
     return hashed
 
 
+ARROW, PICKLED = b"A", b"P"
+"""How a chunk of a spill file is kept (after its length): Arrow IPC when Arrow gives the piece's columns back as
+they are (typed columns, as a Parquet register's and most CSV pieces'), else a pickled frame — a column of Python
+objects holding text or mixed cells (an Excel sheet's numbers beside text, dates beside 2015年3月1日), which Arrow
+would read back as another type or refuses, or a piece with flagged cells (kept beside the rows)."""
+HASH_COLUMN = "hash"
+"""The rows' hashes, beside the columns (named by position, "0", "1", …) of an Arrow chunk."""
+SAME_OBJECTS = (pa.null(), pa.date32())
+"""Arrow types that come back as the same Python objects in a column of objects (None, datetime.date)."""
+
+
+def _arrow_holds(frame: pd.DataFrame) -> bool:
+    """Whether the piece's columns come back from Arrow as they are: every column of Python objects is all blank
+    or all dates (Arrow would read text back as a string column, and refuses mixed cells)."""
+    objects = [c for c in frame.columns if frame[c].dtype == object]
+    try:
+        schema = pa.Schema.from_pandas(frame[objects].set_axis([str(c) for c in objects], axis=1),
+                                       preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return all(t in SAME_OBJECTS for t in schema.types)
+
+
+def _arrow_bytes(frame: pd.DataFrame, hashes: np.ndarray) -> bytes:
+    named = frame.set_axis([str(c) for c in frame.columns], axis=1)
+    named[HASH_COLUMN] = hashes
+    table = pa.Table.from_pandas(named, preserve_index=True)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
 def _spilled(path: Path) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[Flag]]]:
     with path.open("rb") as f:
-        while True:
-            try:
-                yield pickle.load(f)
-            except EOFError:
-                return
+        while size := int.from_bytes(f.read(8), "little"):
+            chunk = f.read(size)
+            if chunk[:1] == PICKLED:
+                yield pickle.loads(chunk[1:])
+                continue
+            named = pa.ipc.open_stream(chunk[1:]).read_all().to_pandas()
+            hashes = named.pop(HASH_COLUMN).to_numpy(dtype=np.uint64)
+            yield named.set_axis([int(c) for c in named.columns], axis=1), hashes, []
 
 
 @dataclass
