@@ -21,7 +21,7 @@ from tiering.errors import PanelUnusable
 from tiering.growth.card import ModelCardError, build_card, card_path, data_hash, load_card, save_card
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.features import build_features
-from tiering.growth.labels import LabelSpec, growth_label
+from tiering.growth.labels import LabelSpec, growth_label, year_share
 from tiering.growth.mapping import load_mapping, read_panel
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.growth.validation import OUT_OF_TIME, out_of_time, precision_at_k, ranking_metrics
@@ -102,6 +102,28 @@ def test_label_gap_in_years_gives_missing_not_a_wrong_label() -> None:
     assert out["cagr"].iloc[2] == pytest.approx((200 / 160) ** (1 / 3) - 1)
 
 
+def test_label_annualises_the_revenue_of_the_registration_year() -> None:
+    # registered 1 Oct 2021: 92 of 365 days operated, revenue 92 is a year's 365; 365 → 630.72 is exactly 20 % a year
+    panel = _frame([("A", 2021, 92, 10), ("A", 2022, 500, 10), ("A", 2024, 630.72, 10), ("A", 2025, 600, 10)])
+    panel["registration_date"] = pd.Timestamp("2021-10-01")
+    out = growth_label(panel, LabelSpec()).set_index("year")
+    assert year_share(panel).tolist() == pytest.approx([92 / 365, 1.0, 1.0, 1.0])
+    assert out.loc[2021, "base"] == pytest.approx(365.0)
+    assert out.loc[2021, "cagr"] == pytest.approx(0.2)
+    assert out.loc[2021, "label"] == 1.0
+    assert growth_label(panel, LabelSpec(strict=True)).set_index("year").loc[2021, "label"] == 0.0
+    assert out.loc[2022, "base"] == 500.0  # a whole year is taken as reported
+    assert out.loc[2022, "cagr"] == pytest.approx((600 / 500) ** (1 / 3) - 1)
+    # employees are a stock, not summed over the year: never annualised
+    staff = growth_label(panel, LabelSpec("employees")).set_index("year")
+    assert staff.loc[2021, "base"] == 10.0
+    # without a registration date the label is as before
+    plain = growth_label(panel.drop(columns="registration_date"), LabelSpec()).set_index("year")
+    assert plain.loc[2021, "base"] == 92.0
+    assert plain.loc[2021, "cagr"] == pytest.approx((630.72 / 92) ** (1 / 3) - 1)
+    assert LabelSpec().describe() == "未来3年销售收入年均复合增长率 ≥ 20%（注册当年的基期值按经营天数折成全年）"
+
+
 def test_label_exact_threshold_strict_and_not() -> None:
     panel = _frame([("A", 2020, 100, 10), ("A", 2023, 172.8, 10)])  # exactly 20 % a year
     assert growth_label(panel, LabelSpec(threshold=0.20))["label"].iloc[0] == 1.0
@@ -140,7 +162,8 @@ def test_label_revenue_floor_of_the_torch_centre_gazelle_route() -> None:
     spec = LabelSpec("revenue", 0.20, 3, size_floor=1000, size_field="revenue")
     out = growth_label(panel, spec).set_index(["uscc", "year"])["label"]
     assert [out[(u, 2020)] for u in "ABC"] == pytest.approx([np.nan, 1.0, 0.0], nan_ok=True)
-    assert spec.describe() == "未来3年销售收入年均复合增长率 ≥ 20%，且基期销售收入 ≥ 1000"
+    assert spec.describe() == ("未来3年销售收入年均复合增长率 ≥ 20%（注册当年的基期值按经营天数折成全年），"
+                               "且基期销售收入 ≥ 1000")
 
 
 def test_label_refuses_duplicates_and_missing_columns() -> None:
@@ -281,7 +304,7 @@ def test_score_is_base_plus_points_and_explain_matches(fitted: tuple[Scorecard, 
     totals = explained.groupby("uscc", sort=False)["points"].sum() + model.base_points_
     assert model.score(sample).tolist() == totals.loc[sample["uscc"]].tolist()
     assert list(explained.columns) == ["uscc", "year", "feature", "value", "bin", "points", "missing", "reason",
-                                       "creditable", "rank"]
+                                       "typical", "creditable", "rank"]
     row = explained[(explained["uscc"] == sample["uscc"].iloc[0])
                     & (explained["feature"] == "revenue_growth_3y")].iloc[0]
     value = sample["revenue_growth_3y"].iloc[0]

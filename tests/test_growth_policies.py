@@ -345,11 +345,11 @@ def test_a_loss_is_never_a_reason_even_when_it_scores_above_average() -> None:
         "coefficients": {"roa": 1.0, "rd_intensity": 1.0},
         "bins": [
             {"feature": "roa", "direction": "increasing", "edges": [-0.05, 0.0], "labels": ["a", "b", "c", "缺失"],
-             "count": [1, 1, 1, 0], "events": [0, 0, 1, 0], "woe": [0.0] * 4, "points": [-10, 4, 12, 0],
+             "count": [1, 3, 1, 0], "events": [0, 1, 1, 0], "woe": [0.0] * 4, "points": [-10, 4, 12, 0],
              "rationale": "总资产收益率高说明盈利能力强"},
-            {"feature": "rd_intensity", "direction": "increasing", "edges": [0.05], "labels": ["a", "b", "缺失"],
-             "count": [1, 1, 0], "events": [0, 1, 0], "woe": [0.0] * 3, "points": [-3, 6, 0],
-             "rationale": "研发投入是未来增长的来源"},
+            {"feature": "rd_intensity", "direction": "increasing", "edges": [0.005, 0.05],
+             "labels": ["a", "b", "c", "缺失"], "count": [3, 1, 1, 0], "events": [0, 0, 1, 0], "woe": [0.0] * 4,
+             "points": [-5, -3, 6, 0], "rationale": "研发投入是未来增长的来源"},
         ]})
     firms = pd.DataFrame({"uscc": ["loss", "profit"], "roa": [-0.01, 0.08], "rd_intensity": [0.10, 0.01]})
     assert model.score(firms).tolist() == [510, 509]
@@ -360,6 +360,32 @@ def test_a_loss_is_never_a_reason_even_when_it_scores_above_average() -> None:
     ]
     # what counted against each firm is shown too (the loss scored above the lowest bin, so it is no deduction)
     assert model.top_deductions(firms).tolist() == ["", "研发投入强度 1%（-3分）"]
+
+
+def test_the_most_common_bin_is_never_a_reason_nor_a_deduction_and_still_scores() -> None:
+    # year_share: nearly every firm operated the whole year (the modal bin, -6); rd_intensity's modal bin scores +3
+    model = Scorecard.from_spec({
+        "params": Scorecard().get_params(), "classes": [0.0, 1.0], "base_points": 500, "intercept": 0.0,
+        "coefficients": {"year_share": 1.0, "rd_intensity": 1.0},
+        "bins": [
+            {"feature": "year_share", "direction": "decreasing", "edges": [0.5, 1.0],
+             "labels": ["a", "b", "c", "缺失"], "count": [5, 5, 90, 0], "events": [4, 3, 30, 0], "woe": [0.0] * 4,
+             "points": [71, 40, -6, 0]},
+            {"feature": "rd_intensity", "direction": "increasing", "edges": [0.02, 0.08],
+             "labels": ["a", "b", "c", "缺失"], "count": [20, 60, 20, 0], "events": [4, 20, 10, 0], "woe": [0.0] * 4,
+             "points": [-5, 3, 9, 0]},
+        ]})
+    assert [model.bins_[f].modal for f in ("year_share", "rd_intensity")] == [2, 1]
+    firms = pd.DataFrame({"uscc": ["whole", "part", "low"], "year_share": [1.0, 0.3, 1.0],
+                          "rd_intensity": [0.05, 0.10, 0.01]})
+    # the points of the modal bins still count: the score and so the ranking do not change
+    assert model.score(firms).tolist() == [500 - 6 + 3, 500 + 71 + 9, 500 - 6 - 5]
+    assert model.top_reasons(firms).tolist() == ["", "当年经营时间占比 30%（+71分）；研发投入强度 10%（+9分）", ""]
+    assert model.top_deductions(firms).tolist() == ["", "", "研发投入强度 1%（-5分）"]
+    explained = model.explain(firms)
+    typical = explained.set_index(["uscc", "feature"])["typical"]
+    assert typical[("whole", "year_share")] and typical[("whole", "rd_intensity")]
+    assert not typical[("part", "year_share")] and not typical[("low", "rd_intensity")]
 
 
 # --- calibration ------------------------------------------------------------------------------------------

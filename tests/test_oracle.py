@@ -24,13 +24,14 @@ GENERATED = Path(__file__).resolve().parents[1] / "datasets" / "generated"
 def test_forward_expectation_is_the_generators_law_read_forwards() -> None:
     # Registered 2020, cohort 2021 (age 1): growth into 2022, 2023, 2024 at ages 2, 3, 4 is
     # 0.04 + 0.30·exp(−(age − 1)/2) each year plus the potential; a transient of +0.2 keeps ρ³ = 0.125 of itself.
-    # A firm in its registration year (age 0, part_year log 0.5) also recovers the months it did not operate.
+    # A firm in its registration year (age 0, part_year log 0.5): the label annualises its base, the short year
+    # does not count.
     hidden = pd.DataFrame({"uscc": ["a", "b"], "year": [2021, 2020], "age": [1, 0], "log_level": [5.0, 5.0],
                            "transient": [0.2, 0.0], "part_year": [0.0, np.log(0.5)]})
     potential = pd.Series([0.1, 0.0])
     young = 0.30 * (np.exp(-0.5) + np.exp(-1.0) + np.exp(-1.5))
     expected_a = 3 * 0.04 + young + 3 * 0.1 + (0.5 ** 3 - 1) * 0.2
-    expected_b = 3 * 0.04 + 0.30 * (1 + np.exp(-0.5) + np.exp(-1.0)) - np.log(0.5)
+    expected_b = 3 * 0.04 + 0.30 * (1 + np.exp(-0.5) + np.exp(-1.0))
     np.testing.assert_allclose(forward_expectation(hidden, potential, 3), [expected_a, expected_b], rtol=1e-12)
     # Without the transient, firm a is expected to follow its persistent path only.
     persistent_a = expected_a - (0.5 ** 3 - 1) * 0.2

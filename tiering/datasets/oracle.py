@@ -7,7 +7,12 @@ does not know at t are the shocks still to come. Two rankings of (firm, t) follo
 * ``oracle_forward``, the expected log revenue growth t → t + h from the generator's law read forwards (each year
   drift(age) + growth potential + a shock; the transient is AR(1) with ρ = TRANSIENT_RHO)::
 
-      Σ_{k<h} drift(age + 1 + k) + h · potential + (ρ^h − 1) · transient − part_year
+      Σ_{k<h} drift(age + 1 + k) + h · potential + (ρ^h − 1) · transient
+
+  The registration year's short base (``part_year`` in the hidden state) is left out: the label annualises the
+  base-year revenue of that year (:mod:`tiering.growth.labels`), so the part year cancels, but for the
+  difference between the generator's share of the year (by month, ``(13 − month − day/31)/12``) and the label's
+  (by day), small except for firms registered in the last days of December.
 
   Future shocks and transient innovations are independent of this state and their variance is the same for
   every firm, so ranking by this mean is ranking by P(label | potential, age, transient).
@@ -18,7 +23,7 @@ does not know at t are the shocks still to come. Two rankings of (firm, t) follo
   REFERENCE_SEEDS, REFERENCE_SCALE times the firms, same years and districts), never on the panel evaluated.
 
 * ``oracle_no_transient``, the best ranking a model that may not reward a bad year can reach: the same fit on the
-  hidden state without the transient, P(label | potential, age, part-year, persistent level). Most of what
+  hidden state without the transient, P(label | potential, age, persistent level). Most of what
   ``oracle`` knows beyond it is that a firm whose revenue is below its level this year will partly recover; a model
   sees that only as "revenue fell", and issue 15 forbids choosing a firm because it shrinks, so the gap between
   the two is what an admissible model has to give up.
@@ -44,7 +49,7 @@ ORACLE_COLUMNS = ("oracle", "oracle_no_transient", "oracle_forward", "potential_
 DESCRIPTIONS: dict[str, str] = {
     "oracle": "隐藏状态允许的最佳排序 best ranking the whole hidden state allows",
     "oracle_no_transient": "不含暂时波动的最佳排序 best ranking without the transient (a bad year may not be "
-                           "rewarded): potential, age, part-year, persistent level",
+                           "rewarded): potential, age, persistent level",
     "oracle_forward": "按生成规律算出的预期增长 expected growth from the generator's law, closed form",
     "potential_only": "仅按增长潜力 the hidden growth potential alone (the old yardstick, no upper bound)",
 }
@@ -60,7 +65,7 @@ def forward_expectation(hidden: pd.DataFrame, potential: pd.Series, horizon: int
     """
     age = hidden["age"].to_numpy("float64")
     total = sum(drift(age + 1 + k) for k in range(horizon))
-    expected = total + horizon * potential.to_numpy("float64") - hidden["part_year"].to_numpy("float64")
+    expected = total + horizon * potential.to_numpy("float64")
     if transient:
         expected = expected + (TRANSIENT_RHO ** horizon - 1.0) * hidden["transient"].to_numpy("float64")
     return expected

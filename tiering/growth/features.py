@@ -22,6 +22,7 @@ import yaml
 
 from tiering.dates import day_numbers, years_of_days
 from tiering.errors import PanelUnusable
+from tiering.growth.labels import year_share
 
 INCREASING, DECREASING, AUTO = "increasing", "decreasing", "auto"
 DIRECTIONS = (INCREASING, DECREASING, AUTO)
@@ -158,17 +159,6 @@ def _amount_features() -> list[FeatureDef]:
     return out
 
 
-def _year_share(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
-    """Share of the year the firm operated: from its registration date to year end in the registration year, 1 after
-    it; missing before it or without a date."""
-    registered = pd.to_datetime(panel["registration_date"])
-    days = np.where(registered.dt.is_leap_year, 366.0, 365.0)
-    first = (days - registered.dt.day_of_year + 1) / days
-    year = panel["year"].to_numpy()
-    reg_year = registered.dt.year.to_numpy("float64")
-    return pd.Series(np.where(year == reg_year, first, np.where(year > reg_year, 1.0, np.nan)), index=panel.index)
-
-
 def _recent_mean(panel: pd.DataFrame, values: pd.Series, span: int) -> pd.Series:
     """Mean of ``values`` over the firm's years t − span + 1 … t, matched on the exact year; absent years skipped."""
     frame = pd.DataFrame({"uscc": panel["uscc"].to_numpy(), "year": panel["year"].to_numpy(),
@@ -187,7 +177,7 @@ def _size_over_years(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
     bad year. The mean over three years keeps the size and damps the year's deviation."""
     revenue = lags.now("revenue")
     if "registration_date" in panel.columns:
-        revenue = revenue / _year_share(panel, lags).fillna(1.0)
+        revenue = revenue / year_share(panel).fillna(1.0)
     return _log(_recent_mean(panel, revenue, 3))
 
 
@@ -207,7 +197,7 @@ FEATURES: tuple[FeatureDef, ...] = (
                lambda p, g: _log(g.now("total_assets")), "ln(年末资产总额, 万元)"),
     FeatureDef("age", "企业年龄", "年", ("registration_date",), _age,
                "年度 − 注册年份"),
-    FeatureDef("year_share", "当年经营时间占比", "比例", ("registration_date",), _year_share,
+    FeatureDef("year_share", "当年经营时间占比", "比例", ("registration_date",), lambda p, g: year_share(p),
                "注册当年：注册日至年末的天数 / 全年天数；以后各年为 1", percent=True),
     FeatureDef("years_observed", "在册（在库）年数", "年", (), _years_observed,
                "该企业在数据中已出现的年数（含当年）"),

@@ -8,6 +8,11 @@ annual growth rate. Statistical definitions it can express (parameters, not prog
 * Eurostat since about 2014: the same with ≥ 10 % — ``threshold=0.10``.
 * The revenue analogue closest to Chinese 瞪羚 programmes: revenue, ≥ 20 % a year over three years —
   ``LabelSpec("revenue", 0.20, 3)``.
+
+Revenue is a flow: a firm registered in July books half a year of revenue in its base year, and growth from that
+base is high only because the base year was short. When the panel has a registration date, the base-year revenue
+of the registration year is annualised (divided by :func:`year_share`, the share of the year operated) before the
+growth is measured, so the label rewards growth, not a part year. Employees are a stock and are not annualised.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from tiering.errors import PanelUnusable
 from tiering.fields import BY_ID
 
 LABEL_COLUMNS = ("uscc", "year", "base", "end", "cagr", "label")
+FLOW_MEASURES = ("revenue",)
+"""Measures summed over the year, whose registration-year value is annualised in the label's base."""
+ANNUALISED_TEXT = "注册当年的基期值按经营天数折成全年"
 
 
 def _label(field_id: str) -> str:
@@ -53,6 +61,8 @@ class LabelSpec:
         """A one-line Chinese description, for cards and tables."""
         op = ">" if self.strict else "≥"
         text = f"未来{self.horizon}年{_label(self.measure)}年均复合增长率 {op} {self.threshold:.0%}"
+        if self.measure in FLOW_MEASURES:
+            text += f"（{ANNUALISED_TEXT}）"
         if self.size_floor is not None:
             text += f"，且基期{_label(self.size_field)} ≥ {self.size_floor:g}"
         return text
@@ -62,6 +72,17 @@ class LabelSpec:
         return asdict(self)
 
 
+def year_share(panel: pd.DataFrame) -> pd.Series:
+    """Share of the year the firm operated (``registration_date``, ``year``): from its registration date to year end
+    in the registration year, 1 after it; missing before it or without a date."""
+    registered = pd.to_datetime(panel["registration_date"])
+    days = np.where(registered.dt.is_leap_year, 366.0, 365.0)
+    first = (days - registered.dt.day_of_year + 1) / days
+    year = panel["year"].to_numpy()
+    reg_year = registered.dt.year.to_numpy("float64")
+    return pd.Series(np.where(year == reg_year, first, np.where(year > reg_year, 1.0, np.nan)), index=panel.index)
+
+
 def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataFrame:
     """Label every (uscc, year) of ``panel`` with the growth over ``year → year + horizon``.
 
@@ -69,6 +90,8 @@ def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataF
     or NaN. The label is missing when the firm has no row for year + horizon (gaps are never bridged), when
     either value is missing, when the base is 0 or negative, or when the base-year size is below the floor
     (or unknown). An end value of 0 or below counts as a 100 % fall (``cagr = -1``), which is not growth.
+    With a ``registration_date`` column, a flow measure's base in the registration year is annualised (module
+    docstring): ``base`` is then the annualised value; the size floor is tested on the field as reported.
     """
     spec = spec or LabelSpec()
     needed = ["uscc", "year", spec.measure] + ([spec.size_field] if spec.size_floor is not None else [])
@@ -83,7 +106,10 @@ def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataF
         raise PanelUnusable(f"面板有 {int(duplicated.sum())} 行重复的（企业，年度），如 {first['uscc']} "
                             f"{first['year']} 年（duplicate (uscc, year) rows）", hint="每家企业每年只保留一行")
 
-    base = panel[["uscc", "year"]].assign(base=panel[spec.measure])
+    base_value = panel[spec.measure].astype("float64")
+    if spec.measure in FLOW_MEASURES and "registration_date" in panel.columns:
+        base_value = base_value / year_share(panel).fillna(1.0)
+    base = panel[["uscc", "year"]].assign(base=base_value)
     if spec.size_floor is not None:
         base = base.assign(size=panel[spec.size_field])
     end = panel[["uscc", "year", spec.measure]].rename(columns={spec.measure: "end"})

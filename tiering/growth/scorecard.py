@@ -62,6 +62,11 @@ class FeatureBins:
     rationale: str = ""
     """The declared one-line reason for the direction (models/directions.yaml), shown beside each reason."""
 
+    @property
+    def modal(self) -> int:
+        """The most common bin with a value in training (the first of equal counts; the Missing bin excluded)."""
+        return int(np.argmax(self.count[:-1]))
+
     def bin_index(self, values: np.ndarray) -> np.ndarray:
         """The bin of each value: ``x < edges[0]`` is bin 0, ``edges[i-1] ≤ x < edges[i]`` bin i; NaN → Missing."""
         index = np.searchsorted(np.asarray(self.edges, dtype="float64"), values, side="right")
@@ -425,7 +430,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 for v, b, p, m in zip(shown, part["bin"], part["points"], part["missing"], strict=True)]
             negative_rate = (bins.direction == INCREASING and definition is not None and definition.percent
                              and np.nan_to_num(value, nan=0.0) < 0)
-            part["creditable"] = (part["points"] > 0) & ~part["missing"] & ~negative_rate
+            # A firm in the feature's most common bin shares it with most firms: it is no reason for or against it.
+            part["typical"] = labels[feature].to_numpy() == bins.labels[bins.modal]
+            part["creditable"] = (part["points"] > 0) & ~part["missing"] & ~negative_rate & ~part["typical"]
             parts.append(part)
         out = pd.concat(parts, ignore_index=True).sort_values(["row", "points", "order"],
                                                              ascending=[True, False, True], kind="stable")
@@ -435,12 +442,15 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Points per firm and feature with a Chinese reason, e.g. ``近三年营收年均增长 35%（+18分）``.
 
-        Columns: uscc (and year when ``frame`` has it), feature, value, bin, points, reason, missing, creditable,
-        rank — rank 1 is the feature that adds the most points to that firm's score. ``missing`` marks a value in
-        the Missing bin; its reason reads ``无往年数据（新上市/新成立）：+N分（上年营收增长）`` for features that
-        need an earlier year. ``creditable`` marks a reason a committee can give for choosing the firm: it raised the
-        score, the value is present, and it is not a negative rate of a higher-is-better feature (a firm is never
-        chosen "because" it lost money or shrank, even when others lost more).
+        Columns: uscc (and year when ``frame`` has it), feature, value, bin, points, reason, missing, typical,
+        creditable, rank — rank 1 is the feature that adds the most points to that firm's score. ``missing`` marks a
+        value in the Missing bin; its reason reads ``无往年数据（新上市/新成立）：+N分（上年营收增长）`` for features
+        that need an earlier year. ``typical`` marks a value in the feature's most common bin in training
+        (:attr:`FeatureBins.modal`): what most firms share does not distinguish this one, so it is never a reason
+        nor a deduction (its points still count in the score). ``creditable`` marks a reason a committee can give
+        for choosing the firm: it raised the score, the value is present and not typical, and it is not a negative
+        rate of a higher-is-better feature (a firm is never chosen "because" it lost money or shrank, even when
+        others lost more).
         """
         return self._explained(frame).drop(columns=["row"])
 
@@ -460,10 +470,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def top_deductions(self, frame: pd.DataFrame, n: int = 2) -> pd.Series:
         """Up to ``n`` present-valued features that lowered each row's score most, e.g. ``企业年龄 4年（-6分）``.
 
-        The counterpart of :meth:`top_reasons`, so that a brief shows what counted against the firm as well.
+        The counterpart of :meth:`top_reasons`, so that a brief shows what counted against the firm as well; a value
+        in the feature's most common bin is left out (see :meth:`explain`).
         """
         explained = self._explained(frame)
-        kept = explained[(explained["points"] < 0) & ~explained["missing"]].sort_values(
+        kept = explained[(explained["points"] < 0) & ~explained["missing"] & ~explained["typical"]].sort_values(
             ["row", "points"], kind="stable")
         return self._joined(kept, frame, n)
 
