@@ -64,9 +64,10 @@ def reason_patterns(ruleset: CompiledRuleSet, result: RuleSetResult) -> tuple[li
     nodes = [n for n in ruleset.root.walk() if not isinstance(n, PointsNode | BestOfNode)]
     matrix = np.vstack([result.nodes[n.id].status for n in nodes]).T
     patterns, inverse = distinct_rows(matrix)
+    ids = [n.id for n in nodes]
     failed, missing = [], []
-    for pattern in patterns:
-        status = {n.id: int(s) for n, s in zip(nodes, pattern, strict=True)}
+    for pattern in patterns.tolist():
+        status = dict(zip(ids, pattern, strict=True))
         failed.append("；".join(text for text, _ in groupby(_reasons(ruleset.root, status, FAIL))))
         missing.append("；".join(text for text, _ in groupby(_reasons(ruleset.root, status, UNKNOWN))))
     return failed, missing, inverse
