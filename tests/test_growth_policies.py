@@ -382,6 +382,9 @@ def test_the_most_common_bin_is_never_a_reason_nor_a_deduction_and_still_scores(
     assert model.score(firms).tolist() == [500 - 6 + 3, 500 + 71 + 9, 500 - 6 - 5]
     assert model.top_reasons(firms).tolist() == ["", "当年经营时间占比 30%（+71分）；研发投入强度 10%（+9分）", ""]
     assert model.top_deductions(firms).tolist() == ["", "", "研发投入强度 1%（-5分）"]
+    # registered on 2 January: short of a whole year, so never shown as 100 %
+    almost = firms.assign(year_share=[364 / 365, 0.3, 1.0])
+    assert model.top_reasons(almost).iloc[0] == "当年经营时间占比 99.7%（+40分）"
     explained = model.explain(firms)
     typical = explained.set_index(["uscc", "feature"])["typical"]
     assert typical[("whole", "year_share")] and typical[("whole", "rd_intensity")]

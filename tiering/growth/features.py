@@ -95,6 +95,8 @@ class FeatureDef:
         if value is None or not np.isfinite(value):
             return "缺失"
         if self.percent:
+            if 0.995 <= value < 1.0:  # not "100%" for a share short of a whole (e.g. a year not operated in full)
+                return f"{np.floor(value * 1000) / 10:.1f}%"
             return f"{value:.0%}"
         if self.unit.startswith("ln"):
             return f"{np.exp(value):,.0f}{self.unit[3:-1]}"
