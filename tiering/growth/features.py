@@ -22,7 +22,7 @@ import yaml
 
 from tiering.dates import day_numbers, years_of_days
 from tiering.errors import PanelUnusable
-from tiering.growth.labels import year_share
+from tiering.growth.labels import annualised, year_share
 
 INCREASING, DECREASING, AUTO = "increasing", "decreasing", "auto"
 DIRECTIONS = (INCREASING, DECREASING, AUTO)
@@ -42,10 +42,15 @@ class _Lags:
     def ago(self, field: str, years: int) -> pd.Series:
         key = (field, years)
         if key not in self._cache:
-            past = self._panel[["uscc", "year", field]].assign(year=self._panel["year"] + years)
-            merged = self._panel[["uscc", "year"]].merge(past, on=["uscc", "year"], how="left")
-            self._cache[key] = pd.Series(merged[field].astype("float64").to_numpy(), index=self._panel.index)
+            self._cache[key] = self.shifted(self.now(field), years)
         return self._cache[key]
+
+    def shifted(self, values: pd.Series, years: int) -> pd.Series:
+        """``values`` (one per panel row) of the same firm ``years`` earlier; missing where that year is absent."""
+        keys = self._panel[["uscc", "year"]]
+        past = keys.assign(year=keys["year"] + years, value=values.to_numpy("float64"))
+        merged = keys.merge(past, on=["uscc", "year"], how="left")
+        return pd.Series(merged["value"].to_numpy("float64"), index=self._panel.index)
 
 
 def format_number(value: float) -> str:
@@ -161,15 +166,10 @@ def _amount_features() -> list[FeatureDef]:
     return out
 
 
-def _recent_mean(panel: pd.DataFrame, values: pd.Series, span: int) -> pd.Series:
+def _recent_mean(lags: _Lags, values: pd.Series, span: int) -> pd.Series:
     """Mean of ``values`` over the firm's years t − span + 1 … t, matched on the exact year; absent years skipped."""
-    frame = pd.DataFrame({"uscc": panel["uscc"].to_numpy(), "year": panel["year"].to_numpy(),
-                          "v": values.to_numpy("float64")})
-    columns = [frame["v"]]
-    for back in range(1, span):
-        past = frame.assign(year=frame["year"] + back)
-        columns.append(frame[["uscc", "year"]].merge(past, on=["uscc", "year"], how="left")["v"])
-    return pd.Series(pd.concat(columns, axis=1).mean(axis=1).to_numpy(), index=panel.index)
+    columns = [values.to_numpy("float64"), *(lags.shifted(values, back).to_numpy() for back in range(1, span))]
+    return pd.Series(pd.DataFrame(np.column_stack(columns)).mean(axis=1).to_numpy(), index=values.index)
 
 
 def _size_over_years(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
@@ -177,10 +177,7 @@ def _size_over_years(panel: pd.DataFrame, lags: _Lags) -> pd.Series:
 
     This year's revenue alone carries this year's ups and downs: ranking small revenue first would then reward a
     bad year. The mean over three years keeps the size and damps the year's deviation."""
-    revenue = lags.now("revenue")
-    if "registration_date" in panel.columns:
-        revenue = revenue / year_share(panel).fillna(1.0)
-    return _log(_recent_mean(panel, revenue, 3))
+    return _log(_recent_mean(lags, annualised(panel, lags.now("revenue")), 3))
 
 
 def _years_observed(panel: pd.DataFrame, lags: _Lags) -> pd.Series:

@@ -83,6 +83,14 @@ def year_share(panel: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(year == reg_year, first, np.where(year > reg_year, 1.0, np.nan)), index=panel.index)
 
 
+def annualised(panel: pd.DataFrame, values: pd.Series) -> pd.Series:
+    """A yearly flow (e.g. revenue) scaled to a whole year in the registration year (÷ :func:`year_share`); as it is
+    without a registration date, or where the share is unknown."""
+    if "registration_date" not in panel.columns:
+        return values
+    return values / year_share(panel).fillna(1.0)
+
+
 def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataFrame:
     """Label every (uscc, year) of ``panel`` with the growth over ``year → year + horizon``.
 
@@ -107,8 +115,8 @@ def growth_label(panel: pd.DataFrame, spec: LabelSpec | None = None) -> pd.DataF
                             f"{first['year']} 年（duplicate (uscc, year) rows）", hint="每家企业每年只保留一行")
 
     base_value = panel[spec.measure].astype("float64")
-    if spec.measure in FLOW_MEASURES and "registration_date" in panel.columns:
-        base_value = base_value / year_share(panel).fillna(1.0)
+    if spec.measure in FLOW_MEASURES:
+        base_value = annualised(panel, base_value)
     base = panel[["uscc", "year"]].assign(base=base_value)
     if spec.size_floor is not None:
         base = base.assign(size=panel[spec.size_field])
