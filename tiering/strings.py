@@ -23,6 +23,8 @@ def texts(values: Sequence[object] | np.ndarray | pa.Array) -> pa.Array:
     """``values`` (strings; None or NaN for missing) as one Arrow array, converted once."""
     if isinstance(values, pa.Array):
         return values
+    if isinstance(values, list):  # Arrow reads a list of Python strings about ten times faster than an object array
+        return pa.array(values, pa.large_string(), from_pandas=True)
     return pa.array(np.asarray(values, dtype=object), pa.large_string(), from_pandas=True)
 
 

@@ -420,7 +420,6 @@ def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
     ``amounts=False`` the text names the gaps of each criterion but not the amounts.
     """
     import pandas as pd  # the table only: one firm's lacks (lacks_for_firm, explain) do not load pandas
-    import pyarrow as pa
 
     from tiering import strings
 
@@ -437,8 +436,7 @@ def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
         "ruleset_id": strings.repeated([result.ruleset.id for result, _, _, _ in plans], which),
         "outcome": strings.repeated(["not_qualified", "undetermined"], pending),
         "cost": np.concatenate([cost for _, _, cost, _ in plans]),
-        # straight from the list: Arrow reads a list of Python strings ten times faster than an object array
-        "lacks": strings.column(pa.array([text for _, _, _, texts in plans for text in texts], pa.large_string())),
+        "lacks": strings.column([text for _, _, _, texts in plans for text in texts]),
     })
 
 
