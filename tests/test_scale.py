@@ -249,3 +249,19 @@ def test_classify_at_a_scheduler_nobody_listens_on_fails_cleanly(register, tmp_p
     assert done.exit_code == 6, done.output
     assert f"连接不上 Dask 调度器 {address}" in done.output and "[partition-failed]" in done.output
     assert not (tmp_path / "o" / RESULTS_DIR).exists()
+
+
+@pytest.mark.parametrize("command", ["classify", "report", "select"])
+def test_a_register_without_a_usable_row_ends_every_partitioned_command_with_exit_3(register, tmp_path,
+                                                                                     command) -> None:
+    from click.testing import CliRunner
+
+    from tiering.cli import main
+
+    header_only = tmp_path / "header_only.csv"
+    header_only.write_text(",".join(pd.read_parquet(register.path).columns) + "\n", encoding="utf-8-sig")
+    audit = ["--no-audit"] if command != "report" else []
+    done = CliRunner().invoke(main, [command, str(header_only), "--year", str(YEAR), "--out", str(tmp_path / "o"),
+                                     "--engine", "local", "--workers", "1", *audit])
+    assert done.exit_code == 3, done.output
+    assert f"no usable rows in {header_only} (0 read, 0 refused)" in done.output

@@ -18,9 +18,7 @@ from tiering.audit.store import new_run_id, record_run
 from tiering.cli.common import (
     audit_options,
     echo_head,
-    echo_intake,
     evaluation_purpose,
-    fail,
     header_row,
     load_rules,
     out_folder_options,
@@ -119,10 +117,6 @@ def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bo
         read = ReadOptions(money_unit, encoding, sheet, header_row())
         run = classify_in_partitions(register_path, read, rulesets, year, on, out, engine, partition_size, scheduler,
                                      workers)
-        echo_intake(run.register)
-        if not run.provenance.rows_accepted:
-            fail(f"no usable rows in {register_path} ({run.register.rows_read} read, "
-                 f"{run.register.rows_refused} refused)")
         written = write_partitioned_extras(run, fmt, override_table(store_path(audit_store), year))
         _echo_summary(run, written)
         _record(run, audit_store, no_audit, out / TRACE_DIR, attachments=part_attachments(run))

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from tiering.cli.common import echo_intake, fail
 from tiering.cli.progress import terminal_progress
 from tiering.output.overrides import beside_decisions
 from tiering.output.trace_file import TRACE_DIR
@@ -80,7 +81,8 @@ def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[Compi
                            out: Path, engine: str, partition_size: int, scheduler: str | None,
                            workers: int, reduce: Reduce | None = None) -> PartitionedRun:
     """Run the partitions here or on Dask (progress on a terminal) and return the reduced run (with what
-    ``reduce`` gave for each partition, see :func:`tiering.scale.classify_partitioned`)."""
+    ``reduce`` gave for each partition, see :func:`tiering.scale.classify_partitioned`). How the register was read
+    is printed as a whole read prints it; exit 3 if no row was usable."""
     if engine == "dask":
         from tiering.scale.dask_engine import cluster_slots, dask_runner
 
@@ -93,8 +95,12 @@ def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[Compi
         where = "this process" if workers == 1 else f"{workers} local processes"
         click.echo(f"分区运行 partitioned run in {where}，每区约 {partition_size} 家企业", err=True)
         runner = process_runner(workers)
-    return classify_partitioned(source, rulesets, year, on, out, partition_size, runner, read, terminal_progress(),
-                                reduce, slots)
+    run = classify_partitioned(source, rulesets, year, on, out, partition_size, runner, read, terminal_progress(),
+                               reduce, slots)
+    echo_intake(run.register)
+    if not run.provenance.rows_accepted:
+        fail(f"no usable rows in {source} ({run.register.rows_read} read, {run.register.rows_refused} refused)")
+    return run
 
 
 def write_partitioned_extras(run: PartitionedRun, fmt: str, overrides: pd.DataFrame) -> list[Path]:

@@ -12,7 +12,6 @@ from tiering.app.selection import DEFAULT_POLICY, selection_inputs
 from tiering.audit.db import store_path
 from tiering.audit.lists import decided_list
 from tiering.cli.common import (
-    echo_intake,
     evaluation_purpose,
     fail,
     header_row,
@@ -200,10 +199,6 @@ def report(source: str, year: int | None, run_register: Path | None, store: Path
         assert register_path is not None
         parts = classify_in_partitions(register_path, ReadOptions(money_unit, encoding, sheet, header_row()),
                                        rulesets, year, on, folder, engine, partition_size, scheduler, workers, reduce)
-        echo_intake(parts.register)
-        if not parts.provenance.rows_accepted:
-            fail(f"no usable rows in {register_path} ({parts.register.rows_read} read, "
-                 f"{parts.register.rows_refused} refused)")
         if recorded is not None:
             notes.append(_check_register(recorded, register_path, parts.register.sha256))
         data = report_from_parts(parts.reduced, parts.provenance, parts.summary, rulesets, year, reduce, why, count)

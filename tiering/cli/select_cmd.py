@@ -21,7 +21,6 @@ from tiering.cli import main
 from tiering.cli.common import (
     audit_options,
     echo_head,
-    echo_intake,
     evaluation_purpose,
     fail,
     header_row,
@@ -138,9 +137,6 @@ def select(register_path: Path, year: int, count: int | None, policy_path: Path 
         parts = classify_in_partitions(register_path, read, rulesets, year, on, out, engine, partition_size,
                                        scheduler, workers, partial(selection_part, inputs=inputs))
         register = parts.register
-        echo_intake(register)
-        if not parts.provenance.rows_accepted:
-            fail(f"no usable rows in {register_path} ({register.rows_read} read, {register.rows_refused} refused)")
         run = parts
         selection = select_parts(parts.reduced, inputs, year, n)
     else:

@@ -8,7 +8,6 @@ import click
 import pandas as pd
 
 from tiering.cli.common import (
-    echo_intake,
     fail,
     header_row,
     load_rules,
@@ -137,8 +136,4 @@ def _track_in_partitions(register_path: Path, read: ReadOptions, library: RuleLi
     year = application_year(last)
     parts = classify_in_partitions(register_path, read, rules[last][0], year, default_eval_date(year), folder, engine,
                                    partition_size, scheduler, workers, PlanReduce(plan, rules, limit))
-    echo_intake(parts.register)
-    if not parts.provenance.rows_accepted:
-        fail(f"no usable rows in {register_path} ({parts.register.rows_read} read, "
-             f"{parts.register.rows_refused} refused)")
     return track_parts(plan, parts.reduced, rules, years, limit, register_path), parts.register.sha256
