@@ -68,8 +68,8 @@ def program_rows(py: PlanYear, target: Target) -> pd.DataFrame:
     return rows
 
 
-def _counted(py: PlanYear, target: Target) -> set[str]:
-    rows = program_rows(py, target)
+def _counted(rows: pd.DataFrame, target: Target) -> set[str]:
+    """The firms of ``rows`` (:func:`program_rows`) that count for ``target``."""
     ok = rows["outcome"] == "qualified"
     if target.where is not None:
         ok &= _meets(rows.rename(columns={"where_value": target.where.field}), target.where)
@@ -105,9 +105,9 @@ class Tally:
 def tally(target: Target, py: PlanYear, base: PlanYear | None) -> Tally:
     """Count ``target`` in plan year ``py`` (less the firms counted in ``base``, the base year of new firms)."""
     rows = program_rows(py, target)
-    counted = _counted(py, target)
+    counted = _counted(rows, target)
     if target.measure == "new" and base is not None:
-        counted -= _counted(base, target)
+        counted -= _counted(program_rows(base, target), target)
     return Tally(len(py.panel_year), 0 if base is None else len(base.panel_year), len(counted),
                  int((rows["outcome"] == "undetermined").sum()), str(rows["ruleset_id"].iloc[0]) if len(rows) else "")
 
