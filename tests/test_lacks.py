@@ -178,3 +178,21 @@ def test_first_guesses_change_no_text_or_cost_on_a_generated_register(tmp_path, 
     searched = _run(panel, 2025)
     pd.testing.assert_frame_equal(guessed, searched)
     assert guessed["lacks"].str.contains("需增加").sum() > 500
+
+
+def test_amounts_are_written_as_money_writes_each_one() -> None:
+    """The 尚缺 texts write amounts through a cache keyed by tenths of 万元 (Amounts); each must read exactly as
+    ``money`` writes it alone, at ties of the rounding, at the 万/亿 switch, for −0.0 and for values that are not
+    finite."""
+    from tiering.ladder.wording import Amounts, money
+
+    rng = np.random.default_rng(7)
+    tenths = rng.integers(-2_000_000, 2_000_000, 20_000) / 10
+    near_ties = np.round(rng.uniform(0, 50_000, 5_000), 1) + np.array([0.05, -0.05, 0.049999, 0.050001])[
+        rng.integers(0, 4, 5_000)]
+    edges = np.array([0.0, -0.0, 9_999.94, 9_999.95, 9_999.96, 10_000.0, 10_000.00005, 12_345.6789, 1e8 + 0.5,
+                      -9_999.96, np.nan, np.inf, -np.inf])
+    amounts = np.concatenate([tenths, near_ties, rng.lognormal(5, 3, 20_000), edges])
+    said = Amounts()
+    assert said.many(amounts) == [money(float(v)) for v in amounts]
+    assert said.many(amounts[::-1]) == [money(float(v)) for v in amounts[::-1]]  # the cache gives the same again
