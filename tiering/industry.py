@@ -134,6 +134,9 @@ def codes_of(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
             stored[cell] = table.code_of(cell)
         except IndustryCodeError:
             stored[cell] = None
-    values = cells.map(lambda c: stored.get(c) if isinstance(c, str | int | float) and not pd.isna(c) else None)
+    # one look-up per distinct cell (code -1: a blank cell), not a Python call per row
+    codes, distinct = pd.factorize(cells)
+    looked = [stored.get(c) if isinstance(c, str | int | float) else None for c in distinct]
+    values = pd.Series(np.array([*looked, None], dtype=object)[codes], index=cells.index, name=cells.name)
     ok = cells.isna() | values.notna()
     return values.where(ok), ok

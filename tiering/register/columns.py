@@ -142,13 +142,13 @@ def _fast_bools(cells: pd.Series) -> tuple[pd.Series, pd.Series | np.ndarray]:
         x = number.to_numpy()
         ok = np.isnan(x) | (x == 0.0) | (x == 1.0)
         return (number if ok.all() else number.where(ok)), ok
-    text = cells.astype("str").str.strip().str.lower()
-    blank = text.isna() | (text == "")
-    # a column holds a handful of distinct words: look each up once, not once per row
-    codes, distinct = pd.factorize(text)
-    words = np.array([BOOL_WORDS.get(word, np.nan) for word in distinct] + [np.nan], dtype="float64")
-    values = pd.Series(words[codes], index=text.index, name=text.name)
-    return values, blank | values.notna()
+    # a column holds a handful of distinct cells: trim, lower and look up each once, not once per row
+    codes, distinct = pd.factorize(cells.astype("str"))
+    text = pd.Series(distinct, dtype="str").str.strip().str.lower()
+    words = np.array([BOOL_WORDS.get(word, np.nan) for word in text] + [np.nan], dtype="float64")
+    blank = np.append((text == "").to_numpy(dtype=bool), True)  # code -1: a missing cell
+    values = pd.Series(words[codes], index=cells.index, name=cells.name)
+    return values, blank[codes] | values.notna().to_numpy()
 
 
 def _in_range_ns(stamps: pd.Series) -> pd.Series:
