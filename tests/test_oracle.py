@@ -50,7 +50,7 @@ def ranked() -> pd.DataFrame:
 def test_the_best_ranking_beats_the_potential_alone_by_a_wide_margin(ranked: pd.DataFrame) -> None:
     auc = {name: np.mean([roc_auc_score(g["label"], g[name]) for _, g in ranked.groupby("year")
                           if g["label"].nunique() == 2])
-           for name in ("oracle", "oracle_no_transient", "oracle_forward", "potential_only")}
+           for name in ("oracle", "oracle_no_transient", "oracle_no_potential", "oracle_forward", "potential_only")}
     # The potential alone ignores the age premium and the mean reversion of revenue: far from the best.
     assert auc["oracle_forward"] > auc["potential_only"] + 0.08
     # Knowing the persistent level of revenue as well (paths end at a calibrated size) adds more.
@@ -58,6 +58,8 @@ def test_the_best_ranking_beats_the_potential_alone_by_a_wide_margin(ranked: pd.
     assert auc["oracle"] > 0.8
     # Leaving out the transient (a model may not reward a bad year) costs part of that, not all of the gain.
     assert auc["oracle"] > auc["oracle_no_transient"] > auc["potential_only"] + 0.05
+    # Age and the persistent level known exactly, the potential not: far below the ranking that knows it too.
+    assert auc["oracle_no_transient"] > auc["oracle_no_potential"] + 0.05
 
 
 def test_best_ranking_refuses_a_label_the_hidden_truth_does_not_describe() -> None:
@@ -76,12 +78,14 @@ def test_cli_evaluate_prints_the_oracles_and_needs_the_hidden_file(tmp_path: Pat
     assert result.exit_code == 0, result.output
     mean = result.output.split("out-of-time mean over test years")[1].split("rankings the hidden truth")[0]
     rows = {line.split()[0]: line.split() for line in mean.splitlines()[2:] if line.strip()}
-    assert {"oracle", "oracle_no_transient", "oracle_forward", "potential_only", "scorecard"} <= set(rows)
+    assert {"oracle", "oracle_no_transient", "oracle_no_potential", "oracle_forward", "potential_only",
+            "scorecard"} <= set(rows)
     # columns: model n_train n_test base_rate roc_auc …; the best ranking is above the scorecard
     auc = {name: float(row[4]) for name, row in rows.items()}
     assert auc["oracle"] > auc["scorecard"]
     assert "  oracle_no_transient: 不含暂时波动的最佳排序 best ranking without the transient" in result.output
-    for name in ("oracle", "oracle_no_transient"):
+    assert "  oracle_no_potential: 不知增长潜力的最佳排序 best ranking without the growth potential" in result.output
+    for name in ("oracle", "oracle_no_transient", "oracle_no_potential"):
         gap = float(result.output.split(f"scorecard ROC AUC gap to {name} 评分卡与{name}之差: ")[1].split()[0])
         assert gap == pytest.approx(auc[name] - auc["scorecard"], abs=0.0015)
 

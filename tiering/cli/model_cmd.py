@@ -142,7 +142,7 @@ def _echo_evaluation(evaluation: OutOfTime) -> None:
         click.echo("\nrankings the hidden truth allows 隐藏真值给出的排序:")
         for name in shown:
             click.echo(f"  {name}: {DESCRIPTIONS[name]}")
-        for name in ("oracle", "oracle_no_transient"):
+        for name in ("oracle", "oracle_no_transient", "oracle_no_potential"):
             if name in auc:
                 click.echo(f"scorecard ROC AUC gap to {name} 评分卡与{name}之差: {auc[name] - auc['scorecard']:+.3f}")
     click.echo("\ncalibration of the scorecard, out of time (test cohorts pooled; decile 1 = lowest predicted; "
@@ -270,11 +270,12 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
     Prints ROC AUC, average precision, precision@10/15 and lift@10/15 for the scorecard, the monotone
     boosted challenger, a plain boosted-tree reference on the raw columns (boosted_raw) and the past-growth
     baselines, and the scorecard's out-of-time calibration table. With --latent (generated data), the
-    rankings the hidden truth allows, each described in one line, and the scorecard's ROC AUC gap to oracle
-    and to oracle_no_transient: oracle (the best: the probability of the label given the whole hidden state of
-    the firm in the cohort year), oracle_no_transient (the best without the transient part of revenue: what a
-    model that may not reward a bad year can at best reach), oracle_forward (expected growth from potential,
-    age and the transient part of revenue) and potential_only.
+    rankings the hidden truth allows, each described in one line, and the scorecard's ROC AUC gap to oracle,
+    to oracle_no_transient and to oracle_no_potential: oracle (the best: the probability of the label given the
+    whole hidden state of the firm in the cohort year), oracle_no_transient (the best without the transient part
+    of revenue: what a model that may not reward a bad year can at best reach), oracle_no_potential (the best
+    from age and the persistent level alone, without the firm's hidden growth potential), oracle_forward
+    (expected growth from potential, age and the transient part of revenue) and potential_only.
 
     Example:
 

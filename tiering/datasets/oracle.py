@@ -27,6 +27,12 @@ does not know at t are the shocks still to come. Two rankings of (firm, t) follo
   ``oracle`` knows beyond it is that a firm whose revenue is below its level this year will partly recover; a model
   sees that only as "revenue fell", and issue 15 forbids choosing a firm because it shrinks, so the gap between
   the two is what an admissible model has to give up.
+* ``oracle_no_potential``, the best ranking without the firm's growth potential: the same fit on age and the
+  persistent level alone, P(label | age, persistent level), both known exactly. A register shows size and age
+  well; the potential is a trait the generator keeps hidden (it drives revenue growth, and less strongly R&D,
+  venture rounds and competition awards through the firm's innovation). The gap from this ranking up to
+  ``oracle_no_transient`` is what knowing each firm's potential is worth; a model whose features estimate the
+  potential no better than size and age do cannot close it.
 
 The old yardstick, ranking by growth potential alone, ignored the age premium every model sees and the mean
 reversion of revenue; models beat it, so it was no upper bound. It is kept as ``potential_only``.
@@ -45,11 +51,13 @@ from tiering.growth.labels import LabelSpec, growth_label
 
 REFERENCE_SEEDS = (1_000_001, 1_000_002, 1_000_003)
 REFERENCE_SCALE = 10
-ORACLE_COLUMNS = ("oracle", "oracle_no_transient", "oracle_forward", "potential_only")
+ORACLE_COLUMNS = ("oracle", "oracle_no_transient", "oracle_no_potential", "oracle_forward", "potential_only")
 DESCRIPTIONS: dict[str, str] = {
     "oracle": "隐藏状态允许的最佳排序 best ranking the whole hidden state allows",
     "oracle_no_transient": "不含暂时波动的最佳排序 best ranking without the transient (a bad year may not be "
                            "rewarded): potential, age, persistent level",
+    "oracle_no_potential": "不知增长潜力的最佳排序 best ranking without the growth potential: age and persistent "
+                           "level only, both known exactly",
     "oracle_forward": "按生成规律算出的预期增长 expected growth from the generator's law, closed form",
     "potential_only": "仅按增长潜力 the hidden growth potential alone (the old yardstick, no upper bound)",
 }
@@ -84,6 +92,8 @@ def _state(hidden: pd.DataFrame, latent: pd.DataFrame, horizon: int) -> pd.DataF
     return pd.DataFrame({"uscc": hidden["uscc"].astype(str).to_numpy(), "year": hidden["year"].to_numpy(),
                          "oracle_forward": forward_expectation(hidden, potential, horizon),
                          "persistent_forward": forward_expectation(hidden, potential, horizon, transient=False),
+                         "drift_forward": forward_expectation(hidden, pd.Series(0.0, index=hidden.index), horizon,
+                                                            transient=False),
                          "log_level": hidden["log_level"].to_numpy("float64"),
                          "potential_only": potential.to_numpy("float64")})
 
@@ -127,4 +137,5 @@ def best_ranking(hidden: pd.DataFrame, latent: pd.DataFrame, spec: LabelSpec | N
     return state[["uscc", "year"]].assign(
         oracle=_fitted(reference, state, ["oracle_forward", "log_level"]),
         oracle_no_transient=_fitted(reference, state, ["persistent_forward", "log_level"]),
+        oracle_no_potential=_fitted(reference, state, ["drift_forward", "log_level"]),
         oracle_forward=state["oracle_forward"], potential_only=state["potential_only"])
