@@ -184,6 +184,7 @@ def test_amounts_are_written_as_money_writes_each_one() -> None:
     """The 尚缺 texts write amounts through a cache keyed by tenths of 万元 (Amounts); each must read exactly as
     ``money`` writes it alone, at ties of the rounding, at the 万/亿 switch, for −0.0 and for values that are not
     finite."""
+    from tiering.ladder.columns import ArrowTexts, ListTexts
     from tiering.ladder.wording import Amounts, money
 
     rng = np.random.default_rng(7)
@@ -193,6 +194,8 @@ def test_amounts_are_written_as_money_writes_each_one() -> None:
     edges = np.array([0.0, -0.0, 9_999.94, 9_999.95, 9_999.96, 10_000.0, 10_000.00005, 12_345.6789, 1e8 + 0.5,
                       -9_999.96, np.nan, np.inf, -np.inf])
     amounts = np.concatenate([tenths, near_ties, rng.lognormal(5, 3, 20_000), edges])
-    said = Amounts()
-    assert said.many(amounts) == [money(float(v)) for v in amounts]
-    assert said.many(amounts[::-1]) == [money(float(v)) for v in amounts[::-1]]  # the cache gives the same again
+    for texts in (ListTexts(), ArrowTexts()):
+        said = Amounts()
+        assert texts.strings(said.many(amounts, texts)) == [money(float(v)) for v in amounts]
+        # the cache gives the same again
+        assert texts.strings(said.many(amounts[::-1], texts)) == [money(float(v)) for v in amounts[::-1]]

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
+from tiering.ladder.columns import ArrowTexts, Column, Groups, ListTexts, Texts, join, place
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render, constant
 from tiering.patterns import distinct_rows
 from tiering.rules.nodes import (
@@ -66,15 +66,16 @@ class _RuleSetLacks:
     """The plans of one rule set for the firms (a subset of the evaluation) that do not qualify."""
 
     def __init__(self, evaluation: Evaluation, result: RuleSetResult, sub: np.ndarray, amounts: bool,
-                 dep_costs: dict[str, np.ndarray], titles: dict[str, str], written: wording.Amounts) -> None:
+                 dep_costs: dict[str, np.ndarray], titles: dict[str, str], written: wording.Amounts,
+                 texts: Texts) -> None:
         self.result, self.sub, self.m = result, sub, len(sub)
-        self.dep_costs, self.titles = dep_costs, titles
+        self.dep_costs, self.titles, self.columns = dep_costs, titles, texts
         # the evaluation's own columns, sliced to the firms planned: no renumbering, nothing derived again
         ctx = evaluation.contexts[result.data_year].subset(sub) if amounts else None
         rs = result.ruleset
         labels = {id(expr): rs.meta.metrics[name].label for name, expr in rs.metrics.items()}
         self._vecs: dict[str, Vec] = {}
-        self.mover = Mover(ctx, self.vec, result.data_year, labels, written)
+        self.mover = Mover(ctx, self.vec, result.data_year, labels, written, texts)
         self.renders: list[Render] = []
 
     def vec(self, node_id: str) -> Vec:
@@ -86,41 +87,52 @@ class _RuleSetLacks:
                                       None if v.text is None else v.text[s])
         return self._vecs[node_id]
 
-    def texts(self, plan: _Plan) -> list[str]:
-        """Each firm's lacks text: every item worded for all its firms at once, then each firm's items joined —
-        each text once, what no effort can change first, otherwise in plan order."""
+    def texts(self, plan: _Plan) -> Groups:
+        """Each firm's lacks text, to be joined by '；' (:func:`join`): every item worded for all its firms at once,
+        then each firm's items — each text once, what no effort can change first, otherwise in plan order; '—' for
+        a firm with none."""
+        cols = self.columns
         firms: list[np.ndarray] = []
-        said: list[str] = []
+        said: list[Column] = []
         for k, where in plan.items:
             at = np.flatnonzero(where)
             firms.append(at)
-            said += self.renders[k](at)
-        if not firms:
-            return ["—"] * self.m
+            said.append(cols.of(self.renders[k](at)))
+        items = [*said, ["—"]]
+        firm = np.concatenate([*firms, np.zeros(0, dtype=np.int64)])
         # each firm's items in plan order, those no effort can change first: one stable sort by firm and kind
-        firm = np.concatenate(firms)
-        impossible = np.fromiter(map(str.startswith, said, repeat(wording.IMPOSSIBLE)), dtype=bool, count=len(said))
-        order = np.argsort(firm * 2 + ~impossible, kind="stable").tolist()
-        counts = np.bincount(firm, minlength=self.m).tolist()
-        blank = "" in said
-        out: list[str] = []
-        at = 0
-        for n in counts:
-            if n == 1:
-                out.append(said[order[at]] or "—")
-            else:
-                texts = dict.fromkeys([said[j] for j in order[at: at + n]])
-                if blank:
-                    texts.pop("", None)
-                out.append(SEP.join(texts) or "—")
-            at += n
-        return out
+        impossible = np.concatenate([cols.starts_with(c, wording.IMPOSSIBLE) for c in said] + [np.zeros(0, bool)])
+        order = np.argsort(firm * 2 + ~impossible, kind="stable")
+        firm = firm[order]
+        length = np.concatenate([cols.lengths(c) for c in said] + [np.zeros(0, np.int64)])[order]
+        keep = length > 0
+        # a text said twice to one firm is kept where it comes first; only texts of one length can be equal
+        key = firm * (int(length.max(initial=0)) + 1) + length
+        ranked = np.argsort(key, kind="stable")
+        twin = np.zeros(len(key), dtype=bool)
+        twin[ranked[1:]] = key[ranked[1:]] == key[ranked[:-1]]
+        twin[ranked[:-1]] |= twin[ranked[1:]]
+        alike = np.flatnonzero(twin & keep)
+        if len(alike):
+            seen: set[tuple[int, str]] = set()
+            for i, text in zip(alike.tolist(), cols.strings(cols.gather(items, order[alike])), strict=True):
+                pair = (int(firm[i]), text)
+                keep[i] = pair not in seen
+                seen.add(pair)
+        # a firm left with no text reads '—' (the last item)
+        bare = np.flatnonzero(np.bincount(firm[keep], minlength=self.m) == 0)
+        index = np.concatenate([order[keep], np.full(len(bare), len(firm))])
+        owner = np.concatenate([firm[keep], bare])
+        regroup = np.argsort(owner, kind="stable")
+        owner = owner[regroup]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        return Groups(items, index[regroup], starts)
 
     def _register(self, render: Render, suffix: str, where: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Items (one text) for the firms in ``where``."""
         if not where.any():
             return []
-        self.renders.append(render if not suffix else (lambda firms: [t + suffix for t in render(firms)]))
+        self.renders.append(render if not suffix else (lambda firms: self.columns.cat(render(firms), suffix)))
         return [(len(self.renders) - 1, where.copy())]
 
     def plan(self, node: Node) -> _Plan:
@@ -231,38 +243,52 @@ class _RuleSetLacks:
             elif not (unknown_of[i] and open_parts_of(i)):
                 cost[i] = STUCK
 
-        def render(firms: np.ndarray) -> list[str]:
-            rows = firms.tolist()
-            # each option picked, worded at once for the firms that picked it
-            picked_by: dict[int, list[int]] = {}
-            for i in rows:
-                for o in choice[i] or ():
-                    picked_by.setdefault(o, []).append(i)
-            said = {o: dict(zip(who, options[o].render(np.array(who)), strict=True)) for o, who in picked_by.items()}
-            return [self._score_text(node, op, i, float(lo[i]), float(hi[i]), float(mark[i]), bool(unknown[i]),
-                                     choice[i], said, open_parts_of) for i in rows]
+        def render(firms: np.ndarray) -> Column:
+            return self._score_texts(node, op, firms, lo, hi, mark, unknown, choice, options, open_parts_of)
 
         return _Plan(cost, self._register(render, suffix, active))
 
-    @staticmethod
-    def _score_text(node: Node, op: str, i: int, lo: float, hi: float, mark: float, unknown: bool,
-                    picked: list[int] | None, said: dict[int, dict[int, str]],
-                    open_parts_of: Callable[[int], list[str]]) -> str:
-        """Firm i's text for a score: where it stands, and the band moves chosen (``said``: their texts)."""
-        got = f"{lo:g}分" if lo == hi else f"{lo:g}–{hi:g}分"
-        head = f"{node.label}：当前{got}，要求{op_zh(op)}{mark:g}分"
-        if picked is None:
-            open_parts = open_parts_of(i)
-            if unknown and open_parts:
-                named = "、".join(_short(t) for t in open_parts[:3])
-                more = f"等{len(open_parts)}项" if len(open_parts) > 3 else ""
-                return f"{head}，取决于尚未确定的评分项（{named}{more}）"
-            return f"{head}，仅调整当年数据无法补足"
-        moves = "；".join(said[o][i] for o in picked)
-        if unknown:
-            return f"{head}，确保通过需：{moves}"
-        best_case = "（待定评分项按最高分计）" if lo != hi else ""
-        return f"{head}{best_case}，需：{moves}"
+    def _score_texts(self, node: Node, op: str, firms: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                     mark: np.ndarray, unknown: np.ndarray, choice: list[list[int] | None], options: list[Option],
+                     open_parts_of: Callable[[int], list[str]]) -> Column:
+        """The firms' texts for a score: where each stands, and the band moves chosen, each option worded at once
+        for the firms that picked it and each firm's moves joined by '；'."""
+        cols = self.columns
+        rows = firms.tolist()
+        heads: list[str] = []
+        moved: list[int] = []
+        stuck: list[int] = []
+        stuck_texts: list[str] = []
+        picked_by: dict[int, list[int]] = {}
+        slot = 0
+        for r, i in enumerate(rows):
+            low, high, need = float(lo[i]), float(hi[i]), float(mark[i])
+            got = f"{low:g}分" if low == high else f"{low:g}–{high:g}分"
+            head = f"{node.label}：当前{got}，要求{op_zh(op)}{need:g}分"
+            picked = choice[i]
+            if picked is None:
+                stuck.append(r)
+                stuck_texts.append(_stuck_text(head, bool(unknown[i]), open_parts_of(i)))
+                continue
+            moved.append(r)
+            if unknown[i]:
+                heads.append(f"{head}，确保通过需：")
+            else:
+                heads.append(f"{head}{'（待定评分项按最高分计）' if low != high else ''}，需：")
+            for o in picked:
+                picked_by.setdefault(o, []).append(slot)
+                slot += 1
+        # the moves of all firms one after another (firm by firm, in pick order), each option's texts placed at once
+        at_moved = np.array(moved, dtype=np.int64)
+        firm_of = np.repeat(np.arange(len(moved)), [len(choice[rows[r]] or ()) for r in moved])
+        pieces = []
+        for o, slots in picked_by.items():
+            at = np.array(slots, dtype=np.int64)
+            pieces.append((at, options[o].render(firms[at_moved[firm_of[at]]])))
+        starts = np.flatnonzero(np.r_[True, firm_of[1:] != firm_of[:-1]]) if len(moved) else np.zeros(0, np.int64)
+        moves = join(cols, [Groups([place(cols, slot, pieces)], np.arange(slot), starts)], "；")
+        return place(cols, len(rows), [(at_moved, cols.cat(heads, moves)),
+                                       (np.array(stuck, dtype=np.int64), stuck_texts)])
 
     def _open(self, parts: list[Node]) -> Callable[[int], list[str]]:
         """For firm i, the parts whose points are still a range (expert scores not given, data missing); one list
@@ -274,6 +300,16 @@ class _RuleSetLacks:
         patterns, firm_pattern = distinct_rows(ranged.T)
         lists = [[leaf.label for leaf, open_ in zip(leaves, p, strict=True) if open_] for p in patterns]
         return lambda i: lists[firm_pattern[i]]
+
+
+def _stuck_text(head: str, unknown: bool, open_parts: list[str]) -> str:
+    """A score's text where no band moves are chosen: it waits on criteria not yet determined, or this year's data
+    cannot make up the points."""
+    if unknown and open_parts:
+        named = "、".join(_short(t) for t in open_parts[:3])
+        more = f"等{len(open_parts)}项" if len(open_parts) > 3 else ""
+        return f"{head}，取决于尚未确定的评分项（{named}{more}）"
+    return f"{head}，仅调整当年数据无法补足"
 
 
 def _short(label: str) -> str:
@@ -383,10 +419,10 @@ FIRMS_PER_PLAN = 1 << 17
 firm's plan depends on that firm alone."""
 
 
-def _plans(evaluation: Evaluation, amounts: bool, only: np.ndarray | None = None
-           ) -> list[tuple[RuleSetResult, np.ndarray, np.ndarray, list[str]]]:
+def _plans(evaluation: Evaluation, amounts: bool, cols: Texts, only: np.ndarray | None = None
+           ) -> list[tuple[RuleSetResult, np.ndarray, np.ndarray, list[Groups]]]:
     """Per rule set (in evaluation order, so a dependency's cost exists before it is read): the firms that do not
-    qualify, their costs and their texts."""
+    qualify, their costs and their texts, to be joined by :data:`SEP` (columns of ``cols``' kind)."""
     titles = _titles(evaluation)
     n = len(evaluation.firms)
     dep_costs: dict[str, np.ndarray] = {}
@@ -398,13 +434,13 @@ def _plans(evaluation: Evaluation, amounts: bool, only: np.ndarray | None = None
             mask &= only
         sub = np.flatnonzero(mask)
         full = np.zeros(n)
-        texts: list[str] = []
+        texts: list[Groups] = []
         for start in range(0, len(sub), FIRMS_PER_PLAN):
             part = sub[start: start + FIRMS_PER_PLAN]
-            work = _RuleSetLacks(evaluation, result, part, amounts, dep_costs, titles, written)
+            work = _RuleSetLacks(evaluation, result, part, amounts, dep_costs, titles, written, cols)
             plan = work.plan(result.ruleset.root)
             full[part] = plan.cost
-            texts += work.texts(plan)
+            texts.append(work.texts(plan))
         dep_costs[result.ruleset.program] = full
         out.append((result, sub, full[sub], texts))
     return out
@@ -423,7 +459,8 @@ def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
 
     from tiering import strings
 
-    plans = [(result, sub, cost, texts) for result, sub, cost, texts in _plans(evaluation, amounts) if len(sub)]
+    cols = ArrowTexts()
+    plans = [plan for plan in _plans(evaluation, amounts, cols) if len(plan[1])]
     if not plans:
         return pd.DataFrame(columns=["uscc", "name", "program", "ruleset_id", "outcome", "cost", "lacks"])
     firm = np.concatenate([sub for _, sub, _, _ in plans])
@@ -436,7 +473,7 @@ def lacks(evaluation: Evaluation, amounts: bool = True) -> pd.DataFrame:
         "ruleset_id": strings.repeated([result.ruleset.id for result, _, _, _ in plans], which),
         "outcome": strings.repeated(["not_qualified", "undetermined"], pending),
         "cost": np.concatenate([cost for _, _, cost, _ in plans]),
-        "lacks": strings.column([text for _, _, _, texts in plans for text in texts]),
+        "lacks": strings.column(join(cols, [part for _, _, _, texts in plans for part in texts], SEP)),
     })
 
 
@@ -445,5 +482,6 @@ def lacks_for_firm(evaluation: Evaluation, uscc: str, amounts: bool = True) -> d
     only = evaluation.firms == uscc
     if not only.any():
         raise KeyError(f"企业 {uscc} 不在本次评价中")
-    return {result.ruleset.id: texts[0].split(SEP)
-            for result, sub, _, texts in _plans(evaluation, amounts, only) if len(sub)}
+    cols = ListTexts()
+    return {result.ruleset.id: join(cols, texts, SEP)[0].split(SEP)
+            for result, sub, _, texts in _plans(evaluation, amounts, cols, only) if len(sub)}

@@ -21,6 +21,7 @@ from tiering.engine.blanks import blank_cells
 from tiering.explain.format import missing_cells
 from tiering.fields import BY_ID, DType
 from tiering.ladder import wording
+from tiering.ladder.columns import Column, Texts, place
 from tiering.ladder.levers import Shift, direction, levers, solve, solve_rows, uses_age
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
@@ -38,8 +39,8 @@ STUCK = 10.0
 """Cost of a gap that no change of this year's own numbers closes (it may still close by other means)."""
 _SIZES = (DType.MONEY, DType.INT)
 
-Render = Callable[[np.ndarray], list[str]]
-"""The texts of one move for the firms at the given positions (in that order)."""
+Render = Callable[[np.ndarray], Column | list[str]]
+"""The texts of one move for the firms at the given positions (in that order): a column, or a list of strings."""
 
 
 class _Ev:
@@ -88,21 +89,23 @@ class Mover:
     """Moves for the nodes of one rule set, over a fixed subset of firms."""
 
     def __init__(self, ctx: Context | None, vec: Callable[[str], Vec], data_year: int,
-                 metric_labels: dict[int, str], amounts: wording.Amounts) -> None:
+                 metric_labels: dict[int, str], amounts: wording.Amounts, texts: Texts) -> None:
         self.ctx, self.vec, self.data_year = ctx, vec, data_year
-        self.metric_labels, self.amounts = metric_labels, amounts
+        self.metric_labels, self.amounts, self.texts = metric_labels, amounts, texts
 
     # --- tests -----------------------------------------------------------------------------------------------
     def describe(self, node: TestNode) -> str:
         """The criterion's short name: its metric's label when it tests a named metric, else its own label."""
         return self.metric_labels.get(id(node.expr), node.label) if node.expr is not None else node.label
 
-    def shown(self, node: TestNode, firms: np.ndarray) -> list[str]:
-        """'研发费用占比（当前3.90%，要求≥4.00%）' for each of ``firms``."""
+    def shown(self, node: TestNode, firms: np.ndarray) -> Column:
+        """'研发费用占比（当前3.90%，要求≥4.00%）' for each of ``firms``, each distinct pair of value and threshold
+        written once."""
         v = self.vec(node.id)
         name, op, unit = self.describe(node), op_zh(node.op), node.unit
-        pairs = wording.pairs(v.value[firms].tolist(), v.threshold[firms].tolist(), unit)
-        return [f"{name}（当前{now}，要求{op}{need}）" for now, need in pairs]
+        distinct, at = wording.distinct_pairs(v.value[firms], v.threshold[firms])
+        pairs = wording.pairs([x for x, _, _ in distinct], [t for _, t, _ in distinct], unit)
+        return self.texts.take([f"{name}（当前{now}，要求{op}{need}）" for now, need in pairs], at)
 
     def test(self, node: TestNode, fail: np.ndarray) -> Move:
         """The cheapest change that makes a failing test pass, for the firms in ``fail``."""
@@ -134,8 +137,8 @@ class Mover:
         if uses_age(expr) and not fields:
             return self._age(node, v, fail)
         if not fields and self.ctx is not None:
-            return Move(np.where(fail, INF, 0.0), lambda firms: [f"{wording.IMPOSSIBLE}：{t}，取决于往年数据"
-                                                                 for t in self.shown(node, firms)])
+            return Move(np.where(fail, INF, 0.0), lambda firms: self.texts.cat(
+                f"{wording.IMPOSSIBLE}：", self.shown(node, firms), "，取决于往年数据"))
         return Move(np.where(fail, YES_NO, 0.0), lambda firms: self.shown(node, firms))
 
     def _age(self, node: TestNode, v: Vec, fail: np.ndarray) -> Move:
@@ -162,23 +165,28 @@ class Mover:
                                 sign * UPWARD[node.op], fail, gap))
         pick = _Pick(shifts, fail)
 
-        def render(firms: np.ndarray) -> list[str]:
-            said = pick.say(firms, self.change)
-            if bare:
-                nowhere = f"：仅调整{self.data_year}年数据无法满足（取决于往年数据）"
-                lost = np.flatnonzero(~pick.found[firms])
-                for k, text in zip(lost.tolist(), self.shown(node, firms[lost]), strict=True):
-                    said[k] = text + nowhere
-                return said
-            return [f"{shown}：{text}" if text else f"{shown}：仅调整{self.data_year}年数据无法满足（取决于往年数据）"
-                    for shown, text in zip(self.shown(node, firms), said, strict=True)]
+        nowhere = f"仅调整{self.data_year}年数据无法满足（取决于往年数据）"
+
+        def render(firms: np.ndarray) -> Column:
+            said = pick.say(firms, self.change, self.texts)
+            found = pick.found[firms]
+            if bare:  # where no change is found, the criterion as it stands
+                lost = np.flatnonzero(~found)
+                if not len(lost):
+                    return said
+                kept = np.flatnonzero(found)
+                return place(self.texts, len(firms), [
+                    (kept, self.texts.take(said, kept)),
+                    (lost, self.texts.cat(self.shown(node, firms[lost]), "：", nowhere))])
+            colon = self.texts.take([f"：{nowhere}", "："], found.astype(np.int64))
+            return self.texts.cat(self.shown(node, firms), colon, said)
 
         return Move(np.where(fail, np.where(np.isfinite(pick.cost), pick.cost, STUCK), 0.0), render)
 
-    def change(self, s: Shift, firms: np.ndarray) -> list[str]:
+    def change(self, s: Shift, firms: np.ndarray) -> Column:
         """'研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）' for each of ``firms``."""
         old = s.base[firms]
-        return wording.changes(s.field, old, old + s.delta[firms], self.data_year, self.amounts)
+        return wording.changes(s.field, old, old + s.delta[firms], self.texts, self.data_year, self.amounts)
 
     # --- points items ----------------------------------------------------------------------------------------
     def options(self, node: Node, item: int, active: np.ndarray) -> list[Option]:
@@ -295,11 +303,14 @@ class Mover:
         band = table.bands[j]
         gets = wording.of_unit(node.band_range(j)[1], Unit.POINTS)
 
-        labels = [b.label for b in table.bands]
+        # the band a firm is in now ('缺失' last, for none) and where it moves
+        labels = [*(b.label for b in table.bands), "缺失"]
+        heads = [f"{node.label} {label} → {band.label}（{gets}）：" for label in labels]
 
-        def render(firms: np.ndarray) -> list[str]:
-            return [f"{node.label} {labels[now] if now >= 0 else '缺失'} → {band.label}（{gets}）：{text}"
-                    for now, text in zip(v.band[firms].tolist(), pick.say(firms, self.change), strict=True)]
+        def render(firms: np.ndarray) -> Column:
+            now = v.band[firms]
+            return self.texts.cat(self.texts.take(heads, np.where(now >= 0, now, len(heads) - 1)),
+                                  pick.say(firms, self.change, self.texts))
 
         return render
 
@@ -348,22 +359,26 @@ class _Pick:
         self.shifts = shifts
         self.found = np.isfinite(self.up_cost) | np.isfinite(self.down_cost)
 
-    def say(self, firms: np.ndarray, change: Callable[[Shift, np.ndarray], list[str]]) -> list[str]:
+    def say(self, firms: np.ndarray, change: Callable[[Shift, np.ndarray], Column], texts: Texts) -> Column:
         """For each of ``firms``, the cheapest increase, with '，或' the cheapest decrease when there is one, else
         the cheapest decrease; '' where no change is found. Each lever's changes are worded at once."""
         has_up, has_down = np.isfinite(self.up_cost[firms]), np.isfinite(self.down_cost[firms])
-        up_texts = self._worded(firms, has_up, self.up[firms], change)
-        down_texts = self._worded(firms, has_down, self.down[firms], change)
-        return [u + "，或" + d if u and d else u or d for u, d in zip(up_texts, down_texts, strict=True)]
+        up_texts = self._worded(firms, has_up, self.up[firms], change, texts)
+        if not has_down.any():
+            return up_texts
+        down_texts = self._worded(firms, has_down, self.down[firms], change, texts)
+        if not has_up.any():
+            return down_texts
+        return texts.cat(up_texts, texts.take(["", "，或"], (has_up & has_down).astype(np.int64)), down_texts)
 
     def _worded(self, firms: np.ndarray, has: np.ndarray, which: np.ndarray,
-                change: Callable[[Shift, np.ndarray], list[str]]) -> list[str]:
-        out = [""] * len(firms)
+                change: Callable[[Shift, np.ndarray], Column], texts: Texts) -> Column:
+        pieces = []
         for k, shift in enumerate(self.shifts):
             at = np.flatnonzero(has & (which == k))
-            for j, text in zip(at.tolist(), change(shift, firms[at]), strict=True):
-                out[j] = text
-        return out
+            if len(at):
+                pieces.append((at, change(shift, firms[at])))
+        return place(texts, len(firms), pieces)
 
 
 def _missing_text(cells: list[tuple[str, int, str | None]]) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 
 from tiering.explain.format import value
 from tiering.fields import BY_ID, DType
+from tiering.ladder.columns import Column, Texts
 from tiering.rules.schema import Unit
 
 IMPOSSIBLE = "无法通过努力满足"
@@ -117,8 +118,8 @@ class Amounts:
         self._wan: dict[int, str] = {}
         self._yi: dict[int, str] = {}
 
-    def many(self, amounts: np.ndarray) -> list[str]:
-        """:func:`money` of each amount."""
+    def many(self, amounts: np.ndarray, texts: Texts) -> Column:
+        """:func:`money` of each amount, as a column of ``texts``' kind: each distinct amount looked up once."""
         for said in (self._wan, self._yi):
             if len(said) > self.LIMIT:
                 said.clear()
@@ -130,13 +131,17 @@ class Amounts:
         sure = np.where(yi, sure_yi, sure_wan)
         # the sign is the float's sign bit: −0.0 is written '-0万元'
         count = np.where(yi, parts, tenths)
-        keys = np.where(np.signbit(x), -count - 1, count).tolist()
+        keys = np.where(np.signbit(x), -count - 1, count)
+        distinct, at = np.unique(keys * 2 + yi, return_inverse=True)
         wan, yi_ = self._wan.get, self._yi.get
-        out = [(yi_(k) or self._write_yi(k)) if big else (wan(k) or self._write_wan(k))
-               for k, big in zip(keys, yi.tolist(), strict=True)]
-        for i in np.flatnonzero(~sure).tolist():
-            out[i] = money(float(x[i]))
-        return out
+        words = [(yi_(k >> 1) or self._write_yi(k >> 1)) if k & 1 else (wan(k >> 1) or self._write_wan(k >> 1))
+                 for k in distinct.tolist()]
+        unsure = np.flatnonzero(~sure)
+        if len(unsure):
+            at = at.copy()
+            at[unsure] = np.arange(len(words), len(words) + len(unsure))
+            words += [money(v) for v in x[unsure].tolist()]
+        return texts.take(words, at)
 
     def _write_wan(self, key: int) -> str:
         sign, tenths = ("-", -key - 1) if key < 0 else ("", key)
@@ -153,23 +158,23 @@ class Amounts:
         return text
 
 
-def changes(field: str, old: np.ndarray, new: np.ndarray, year: int | None = None,
-            amounts: Amounts | None = None) -> list[str]:
+def changes(field: str, old: np.ndarray, new: np.ndarray, texts: Texts, year: int | None = None,
+            amounts: Amounts | None = None) -> Column:
     """Per pair of values, '研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）',
-    'Ⅰ类知识产权数量 还需1项（0项 → 1项）', '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）'.
+    'Ⅰ类知识产权数量 还需1项（0项 → 1项）', '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）', as a column of
+    ``texts``' kind.
 
     Amounts are written through ``amounts`` (a memory shared by the caller's calls); a count's or a share's whole
     text depends on the two values alone, and is written once per distinct pair."""
     dtype, shown = _KIND[field], _FORMAT[field]
     name = _LABEL[field] if year is None else f"{_LABEL[field]}（{year}年）"
     if dtype == DType.MONEY:
-        said = (amounts or Amounts()).many
+        said = amounts or Amounts()
         delta = new - old
-        olds, news, sizes = said(old), said(new), said(np.abs(delta))
-        return [f"{name} {'需增加' if d > 0 else '需减少'}{size}（{o_text} → {n_text}{relative}）"
-                for d, size, o_text, n_text, relative
-                in zip(delta.tolist(), sizes, olds, news, _relative(old, delta), strict=True)]
-    pairs, at = _distinct_pairs(old, new)
+        verbs = texts.take([f"{name} 需减少", f"{name} 需增加"], (delta > 0).astype(np.int64))
+        return texts.cat(verbs, said.many(np.abs(delta), texts), "（", said.many(old, texts), " → ",
+                         said.many(new, texts), _relative(old, delta, texts), "）")
+    pairs, at = distinct_pairs(old, new)
     if dtype == DType.INT:
         unit = _UNIT[field]
         said = [f"{name} {f'还需{d:g}{unit}' if d > 0 else f'需减少{-d:g}{unit}'}（{shown(o)} → {shown(n)}）"
@@ -177,7 +182,7 @@ def changes(field: str, old: np.ndarray, new: np.ndarray, year: int | None = Non
     else:
         said = [f"{name} {'需提高' if d > 0 else '需降低'}{_trim(f'{abs(d) * 100:.2f}')}个百分点"
                 f"（{shown(o)} → {shown(n)}）" for o, n, d in pairs]
-    return [said[k] for k in at]
+    return texts.take(said, at)
 
 
 def _bits(x: np.ndarray) -> np.ndarray:
@@ -185,27 +190,34 @@ def _bits(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=float).view(np.int64)
 
 
-def _distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, float, float]], list[int]]:
+def distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, float, float]], np.ndarray]:
     """The distinct (old, new, new − old) and, per pair given, the number of its distinct one."""
     delta = new - old
     if not len(old):
-        return [], []
+        return [], np.zeros(0, dtype=np.int64)
     _, a = np.unique(_bits(old), return_inverse=True)
     _, b = np.unique(_bits(new), return_inverse=True)
     first, at = np.unique(a.ravel().astype(np.int64) * (int(b.max()) + 1) + b.ravel(), return_index=True,
                           return_inverse=True)[1:]
-    return list(zip(old[first].tolist(), new[first].tolist(), delta[first].tolist(), strict=True)), at.tolist()
+    return list(zip(old[first].tolist(), new[first].tolist(), delta[first].tolist(), strict=True)), at
 
 
-def _relative(old: np.ndarray, delta: np.ndarray) -> list[str]:
-    """'，+4.7%' per pair: the change relative to the old amount ('' from zero), its percentage written from its
-    number of tenths where the rounding is sure."""
+def _relative(old: np.ndarray, delta: np.ndarray, texts: Texts) -> Column:
+    """'，+4.7%' per pair: the change relative to the old amount ('' from zero), each distinct percentage written
+    once from its number of tenths where the rounding is sure."""
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.abs(delta) / np.abs(old) * 100
     tenths, sure = _rounded(share, 10.0)
-    whole, tenth = np.divmod(tenths, 10)
-    out = [f"，{'+' if d > 0 else '−'}{w}.{t}%" if o else ""
-           for o, d, w, t in zip(old.tolist(), delta.tolist(), whole.tolist(), tenth.tolist(), strict=True)]
-    for i in np.flatnonzero(~sure & (old != 0)).tolist():
-        out[i] = f"，{'+' if delta[i] > 0 else '−'}{share[i]:.1f}%"
-    return out
+    said = old != 0
+    # −1: from zero, no text; else tenths and whether the change is an increase
+    codes = np.where(said, tenths * 2 + (delta > 0), -1)
+    distinct, at = np.unique(codes, return_inverse=True)
+    words = ["" if c < 0 else f"，{'+' if c & 1 else '−'}{(c >> 1) // 10}.{(c >> 1) % 10}%"
+             for c in distinct.tolist()]
+    unsure = np.flatnonzero(~sure & said)
+    if len(unsure):
+        at = at.copy()
+        at[unsure] = np.arange(len(words), len(words) + len(unsure))
+        words += [f"，{'+' if d > 0 else '−'}{v:.1f}%" for v, d in zip(share[unsure].tolist(),
+                                                                        delta[unsure].tolist(), strict=True)]
+    return texts.take(words, at)
