@@ -136,7 +136,9 @@ def _without_guesses(monkeypatch) -> None:
     from tiering.ladder import levers
 
     monkeypatch.setattr(levers._Search, "_guess", lambda self, sel: (np.full(len(sel), -math.inf),
-                                                                     np.full(len(sel), math.inf)))
+                                                                     np.full(len(sel), math.inf),
+                                                                     np.full(len(sel), math.nan),
+                                                                     np.full(len(sel), math.nan)))
 
 
 def _guessed(monkeypatch) -> list[int]:
@@ -147,9 +149,9 @@ def _guessed(monkeypatch) -> list[int]:
     real = levers._Search._guess
 
     def spy(self, sel):
-        below, above = real(self, sel)
-        seen.append(int(np.isfinite(above).sum()))
-        return below, above
+        guessed = real(self, sel)
+        seen.append(int(np.isfinite(guessed[1]).sum()))
+        return guessed
 
     monkeypatch.setattr(levers._Search, "_guess", spy)
     return seen

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -21,8 +21,10 @@ from tiering.rules.expr import (
     Age,
     BinOp,
     Compare,
+    Const,
     Context,
     Expr,
+    FieldRef,
     Func,
     Lag,
     Neg,
@@ -30,6 +32,7 @@ from tiering.rules.expr import (
     derive,
     reads,
 )
+from tiering.rules.nodes import Node
 
 LEVER_TYPES = (DType.MONEY, DType.INT, DType.RATIO)
 """Field types a firm can move by its own effort (expert scores, flags, dates and text are not levers)."""
@@ -88,12 +91,35 @@ class SliceContext:
         return self.base.eval_date()
 
 
-class PatchedContext:
-    """A batch context with one lever column (at the data year) shifted by ``delta``."""
+class _Chunk:
+    """The rows one search evaluates, and the parts of its condition the lever does not move, each evaluated once
+    on all of these rows at each shift it is read at (see :func:`fixed_apart`)."""
 
-    def __init__(self, base: Context, field: str, delta: np.ndarray) -> None:
+    def __init__(self, ctx: Context, rows: np.ndarray) -> None:
+        self.ctx = SliceContext(ctx, rows)
+        self._values: dict[tuple[int, int], np.ndarray] = {}
+
+    def values(self, part: Fixed, shift: int) -> np.ndarray:
+        key = (id(part), shift)
+        if key not in self._values:
+            self._values[key] = np.broadcast_to(part.expr.vec(self.ctx, shift), self.ctx.size)
+        return self._values[key]
+
+
+class PatchedContext:
+    """A batch context with one lever column (at the data year) shifted by ``delta``; given the search's chunk and
+    the positions of its rows in it, the :class:`Fixed` parts of a condition are read from the chunk."""
+
+    def __init__(self, base: Context, field: str, delta: np.ndarray, chunk: _Chunk | None = None,
+                 at: np.ndarray | None = None) -> None:
         self.base, self.field, self.delta = base, field, delta
+        self.chunk, self.at = chunk, at
         self.size = base.size
+
+    def fixed(self, part: Fixed, shift: int) -> np.ndarray:
+        """The values of a part the lever does not move, for this context's rows."""
+        assert self.chunk is not None and self.at is not None
+        return self.chunk.values(part, shift)[self.at]
 
     def col(self, field: str, lag: int) -> Any:
         values = self.base.col(field, lag)
@@ -113,6 +139,57 @@ class PatchedContext:
 
     def eval_date(self) -> float:
         return self.base.eval_date()
+
+
+@dataclass(eq=False)
+class Fixed(Expr):
+    """A part of a condition that does not read the lever at the data year (a firm's age, last year's figures, a
+    ratio of other columns): a search reads it from its chunk, where the one evaluator computed it once."""
+
+    expr: Expr
+
+    def vec(self, ctx: Context, shift: int) -> np.ndarray:
+        return ctx.fixed(self, shift)  # type: ignore[attr-defined]
+
+
+def _apart(expr: Expr, field: str, shifts: tuple[int, ...]) -> Expr:
+    """``expr`` evaluated at ``shifts`` with every largest part that never reads ``field`` at the data year, and
+    reads some column, put in a :class:`Fixed` (a bare column stays as it is: reading it costs what a lookup
+    costs)."""
+    if all((field, 0) not in reads(expr, s) for s in shifts):
+        bare = isinstance(expr, Const) or (isinstance(expr, FieldRef) and expr.equivalence is None)
+        return expr if bare or not reads(expr, shifts[0]) else Fixed(expr)
+    if isinstance(expr, Lag):
+        return Lag(_apart(expr.arg, field, tuple(s + expr.k for s in shifts)), expr.k)
+    if isinstance(expr, Window):
+        return Window(expr.how, _apart(expr.arg, field, tuple(s + i for s in shifts for i in range(expr.n))),
+                      expr.n)
+    if isinstance(expr, BinOp | Compare):
+        return type(expr)(expr.op, _apart(expr.left, field, shifts), _apart(expr.right, field, shifts))
+    if isinstance(expr, Neg):
+        return Neg(_apart(expr.arg, field, shifts))
+    if isinstance(expr, Func):
+        return Func(expr.name, [_apart(a, field, shifts) for a in expr.args])
+    return expr
+
+
+N = TypeVar("N", bound=Node)
+
+
+def fixed_apart(node: N, field: str) -> N:
+    """A copy of a test or points node whose expressions keep only what moving ``field`` changes live: every part
+    that does not read it is evaluated once per search chunk (:class:`Fixed`) instead of at every step. For the
+    searches only (a chunk's context must be given): the values are those of ``node``, the derivation notes are
+    not kept."""
+    changes: dict[str, Any] = {}
+    for name in ("expr", "override"):
+        expr = getattr(node, name, None)
+        if expr is not None:
+            changes[name] = _apart(expr, field, (0,))
+    threshold = getattr(node, "threshold", None)
+    if threshold is not None and threshold.by is not None:
+        changes["threshold"] = replace(threshold, by=_apart(threshold.by, field, (0,)))
+    return replace(node, **changes)
 
 
 @dataclass
@@ -198,6 +275,9 @@ def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: n
 
 _SECANT = 8
 INF = math.inf
+_ABOVE_LOWER = 0.25 + 1e-5
+"""A quarter of the step, and enough more that the lower end of a bracket a quarter step wide that fails there lies
+above the step below it however the rounding of ``_shown`` falls."""
 
 
 class _Search:
@@ -208,12 +288,14 @@ class _Search:
         self.holds, self.ctx, self.field = holds, ctx, field
         self.gap, self.gap0 = (None, None) if gap is None else (gap[0], np.asarray(gap[1], dtype=float)[part])
         self.rows, self.part, self.base, self.sign = rows, part, base, sign
+        self.chunk = _Chunk(ctx, rows[part])
         self.step = step = _step(field)
         # a decrease cannot take an amount or a count below zero; an increase is searched up to a generous bound
         self.cap = np.where(sign < 0, np.maximum(base, 0.0), np.maximum(np.abs(base) * GROWTH_LIMIT, step * 1e6))
 
     def _patched(self, sel: np.ndarray, d: np.ndarray) -> PatchedContext:
-        return PatchedContext(SliceContext(self.ctx, self.rows[self.part[sel]]), self.field, self.sign[sel] * d)
+        return PatchedContext(SliceContext(self.ctx, self.rows[self.part[sel]]), self.field, self.sign[sel] * d,
+                              self.chunk, sel)
 
     def test(self, sel: np.ndarray, d: np.ndarray) -> np.ndarray:
         """Whether the condition holds for rows ``sel`` (positions in the chunk) changed by ``d``."""
@@ -227,15 +309,17 @@ class _Search:
         if not len(live):
             return out
         below, above = np.full(len(live), -INF), np.full(len(live), INF)
+        first = last = np.full(len(live), math.nan)
         if self.gap is not None:
-            below, above = self._guess(live)
-        out[live] = self._bisect(live, below, above)
+            below, above, first, last = self._guess(live)
+        out[live] = self._bisect(live, below, above, first, last)
         return out
 
-    def _guess(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _guess(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per row, a change known to fail and the next step of the lever known to pass (−∞ and ∞ where no guess
-        is verified): steps on the gap from no change and a first probe, rounded to the step and checked either
-        side, and against where the search's doubling would stop.
+        is verified), and where the search's doubling steps over the latter (see :meth:`_doubling`): steps on the
+        gap from no change and a first probe, rounded to the step and checked either side, and against where the
+        search's doubling would stop.
 
         A step goes to the root of the curve ``(p + q·d) / (1 + s·d)`` through the last three changes tried (of
         the line through two before that): exact for a gap linear in the lever (研发费用 in a share, a count) and
@@ -249,36 +333,38 @@ class _Search:
         d1, f1 = np.zeros(n), self.gap0[sel].copy()
         d2 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
         f2 = np.asarray(self.gap(self._patched(sel, d2), self.part[sel]), dtype=float)
-        going = np.ones(n, dtype=bool)
+        going = np.arange(n)  # the rows still stepping
         retry = np.full(n, math.nan)
         for _ in range(_SECANT):
+            g = going
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                nxt = _mobius_root(d0, f0, d1, f1, d2, f2)
-                nxt = np.where(np.isfinite(nxt), nxt, d2 - f2 * (d2 - d1) / (f2 - f1))
-            nxt = np.where(np.isnan(retry), nxt, retry)
-            nxt = np.clip(nxt, 0.0, cap)
+                nxt = _mobius_root(d0[g], f0[g], d1[g], f1[g], d2[g], f2[g])
+                nxt = np.where(np.isfinite(nxt), nxt, d2[g] - f2[g] * (d2[g] - d1[g]) / (f2[g] - f1[g]))
+            nxt = np.where(np.isnan(retry[g]), nxt, retry[g])
+            nxt = np.clip(nxt, 0.0, cap[g])
             # a row stops once its step is below an eighth of the lever's (or cannot be taken)
-            close = going & np.isfinite(nxt) & (np.abs(nxt - d2) <= step / 8)
-            d2[close] = nxt[close]
-            going &= np.isfinite(nxt) & ~close
-            moving = np.flatnonzero(going)
-            if not len(moving):
+            close = np.isfinite(nxt) & (np.abs(nxt - d2[g]) <= step / 8)
+            d2[g[close]] = nxt[close]
+            on = np.isfinite(nxt) & ~close
+            going, nxt = g[on], nxt[on]
+            if not len(going):
                 break
-            f = np.asarray(self.gap(self._patched(sel[moving], nxt[moving]), self.part[sel[moving]]), dtype=float)
+            f = np.asarray(self.gap(self._patched(sel[going], nxt), self.part[sel[going]]), dtype=float)
             ok = np.isfinite(f)
-            kept, lost = moving[ok], moving[~ok]
-            retry[lost] = (d2[lost] + nxt[lost]) / 2.0
+            kept, lost = going[ok], going[~ok]
+            retry[lost] = (d2[lost] + nxt[~ok]) / 2.0
             retry[kept] = math.nan
             d0[kept], f0[kept] = d1[kept], f1[kept]
             d1[kept], f1[kept] = d2[kept], f2[kept]
-            d2[kept], f2[kept] = nxt[kept], f[ok]
+            d2[kept], f2[kept] = nxt[ok], f[ok]
         below, above = np.full(n, -INF), np.full(n, INF)
+        first, last = np.full(n, math.nan), np.full(n, math.nan)
         tried = np.flatnonzero(np.isfinite(f2))  # a value that cannot be computed gives no guess
         if len(tried):
-            below[tried], above[tried] = self._verify(sel[tried], d2[tried])
-        return below, above
+            below[tried], above[tried], first[tried], last[tried] = self._verify(sel[tried], d2[tried])
+        return below, above, first, last
 
-    def _verify(self, sel: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _verify(self, sel: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         step, cap = self.step, self.cap[sel]
         k = np.maximum(np.ceil(guess / step - 1e-6), 1.0)
         at = self.test(sel, k * step)
@@ -300,7 +386,7 @@ class _Search:
         found[check] &= self.test(sel[check], last[check])
         check = np.flatnonzero(found & (first > 0) & (first != (k - 1) * step))
         found[check] &= ~self.test(sel[check], first[check])
-        return np.where(found, (k - 1) * step, -INF), np.where(found, k * step, INF)
+        return np.where(found, (k - 1) * step, -INF), np.where(found, k * step, INF), first, last
 
     def _doubling(self, sel: np.ndarray, answer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where the search's doubling would step from below ``answer`` to at or above it: the last change tried
@@ -320,57 +406,70 @@ class _Search:
         first = np.where(j > 0, tried(j - 1), 0.0)
         return first, last
 
-    def _bisect(self, sel: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
+    def _bisect(self, sel: np.ndarray, below: np.ndarray, above: np.ndarray, first: np.ndarray,
+                last: np.ndarray) -> np.ndarray:
         """First doubling the change until the condition holds, then bisecting every row while any bracket is wider
         than a quarter of the step. A row whose answer is known to lie in (``below``, ``above``] is evaluated only
         at changes inside it, and any row only while the outcome can still change its answer: where the condition
         does not turn back between the changes checked, the steps, and so every number, are those of evaluating
-        every row at every step (tests/test_lacks_golden.py compares the two)."""
+        every row at every step (tests/test_lacks_golden.py compares the two). A guessed row's bracket starts where
+        the doubling steps over its guess, ``first`` to ``last``."""
         step = self.step
-        lo, hi = np.zeros(len(sel)), np.zeros(len(sel))
         ok = np.isfinite(above)
-        guessed = np.flatnonzero(ok)
-        lo[guessed], hi[guessed] = self._doubling(sel[guessed], above[guessed])  # as verified by the guess
+        lo, hi = np.where(ok, first, 0.0), np.where(ok, last, 0.0)  # where the doubling steps over a guess
         rest = np.flatnonzero(~ok)
         lo[rest], hi[rest], ok[rest] = self._double(sel[rest])
         # a guessed row ends on the step it was guessed at or on the one below plus a step: where these are the
         # same number, nothing the bisection meets changes its answer; its bracket still keeps the bisection of
         # the other rows going while it is wide (as if it held from the guess on: only its width counts)
         settled = np.isfinite(above) & (below + step == above)
+        # where they differ in the last bit, the bisection's lower end ends above the step below the guess, and so
+        # on the guess, unless the condition already holds a quarter step above it: one evaluation there settles
+        # most of these rows (brackets the bisection narrows to a quarter step, of changes far below 2^40 steps)
+        odd = np.flatnonzero(np.isfinite(above) & ~settled & (hi - lo <= step * 2.0**36) & (above < step * 2.0**40))
+        settled[odd] = ~self.test(sel[odd], below[odd] + step * _ABOVE_LOWER)
         out = np.where(settled, self.sign[sel] * above, math.nan)
         s = np.flatnonzero(settled)
-        s_lo, s_hi, s_above = lo[s], hi[s], above[s]
+        # how long the settled rows' brackets keep the bisection going, counted once instead of halving them along
+        until = _halvings(lo[s], hi[s], above[s], step)
         # a row the doubling found no change for has no answer, and its bracket keeps no bisection going
         r = np.flatnonzero(~settled & ok)
         lo, hi, below, above = lo[r], hi[r], below[r], above[r]
 
-        def test(d: np.ndarray, rows: np.ndarray, lo: np.ndarray | None = None,
+        def test(d: np.ndarray, at: np.ndarray, lo: np.ndarray | None = None,
                  hi: np.ndarray | None = None) -> np.ndarray:
-            """The condition at ``d`` for the rows ``rows`` (and, given ``lo`` and ``hi``, where their ends show
-            different multiples of the step); elsewhere as if it held from ``above`` on (rows whose outcome is
-            not read)."""
-            out = d >= above
-            unsure = np.flatnonzero(rows & (d > below) & (d < above))
+            """The condition at ``d`` for the rows ``at`` (and, given their ends ``lo`` and ``hi``, where these
+            show different multiples of the step); elsewhere as if it held from ``above`` on (rows whose outcome
+            is not read)."""
+            out = d >= above[at]
+            unsure = np.flatnonzero((d > below[at]) & (d < above[at]))
             if lo is not None and hi is not None:
                 unsure = unsure[_shown(lo[unsure], step) != _shown(hi[unsure], step)]
-            out[unsure] = self.test(sel[r[unsure]], d[unsure])
+            out[unsure] = self.test(sel[r[at[unsure]]], d[unsure])
             return out
 
-        every = np.ones(len(r), dtype=bool)
-        for _ in range(_BISECT):
-            wide = s_hi - s_lo > step / 4
-            s, s_lo, s_hi, s_above = s[wide], s_lo[wide], s_hi[wide], s_above[wide]
-            if not len(s) and not (hi - lo > step / 4).any():
+        # a row whose ends show the same multiple of the step is never evaluated again and its answer starts from
+        # that multiple: it leaves the bisection, and only the width of its bracket, which halves as if it held
+        # from ``above`` on, still counts (as for the settled rows)
+        every = np.arange(len(r))
+        same = _shown(lo, step) == _shown(hi, step)
+        until = _halvings(lo[same], hi[same], above[same], step, until)
+        live = every[~same]
+        for i in range(_BISECT):
+            l_, h_ = lo[live], hi[live]
+            if i >= until and not (h_ - l_ > step / 4).any():
                 break  # every bracket is narrower than what is shown
-            mid = (lo + hi) / 2.0
+            mid = (l_ + h_) / 2.0
             # the lower end only moves within its bracket: once both ends start from the same multiple of the
             # step, the outcome changes nothing but the bracket's width, which halves either way
-            m_ok = test(mid, every, lo, hi)
-            hi = np.where(m_ok, mid, hi)
-            lo = np.where(m_ok, lo, mid)
-            s_mid = (s_lo + s_hi) / 2.0
-            s_ok = s_mid >= s_above
-            s_hi, s_lo = np.where(s_ok, s_mid, s_hi), np.where(s_ok, s_lo, s_mid)
+            m_ok = test(mid, live, l_, h_)
+            h_ = np.where(m_ok, mid, h_)
+            l_ = np.where(m_ok, l_, mid)
+            lo[live], hi[live] = l_, h_
+            same = _shown(l_, step) == _shown(h_, step)
+            if same.any():
+                until = i + 1 + _halvings(l_[same], h_[same], above[live[same]], step, until - i - 1)
+                live = live[~same]
         # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or
         # else the next one (so the shown number never overshoots by a step)
         sign, cap = self.sign[sel[r]], self.cap[sel[r]]
@@ -379,7 +478,9 @@ class _Search:
             rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
         again = ~test(rounded, every)
         rounded = np.where(again, rounded + step, rounded)
-        found = ~again | test(rounded, again)
+        retried = np.flatnonzero(again)
+        found = ~again
+        found[retried] = test(rounded[retried], retried)
         out[r] = np.where(found, sign * rounded, math.nan)
         return out
 
@@ -412,6 +513,38 @@ def _mobius_root(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
     det = (y2 - y0) * (z1 - z0) - (y1 - y0) * (z2 - z0)
     num = x0 * (y2 * z1 - y1 * z2) - y0 * (x2 * z1 - x1 * z2) + z0 * (x2 * y1 - x1 * y2)
     return np.where(det != 0, num / det, math.nan)
+
+
+def _halvings(lo: np.ndarray, hi: np.ndarray, above: np.ndarray, step: float, at_least: int = 0) -> int:
+    """How many bisection steps the brackets (``lo``, ``hi``] of rows no longer evaluated stay wider than a quarter of
+    the step, as the bisection computes them (each step keeps the half that holds if the condition held from
+    ``above`` on), or ``at_least`` if that is more.
+
+    Halving a width w takes ⌈log2(w / (step/4))⌉ steps; the roundings of the halves move that only where the
+    logarithm lies within a few units in the last place of the ends (over a quarter of the step) of a whole number,
+    so only those rows that could decide the count are halved as the bisection halves them."""
+    if not len(lo):
+        return at_least
+    quarter = step / 4
+    if at_least >= 2 and (hi - lo).max() <= quarter * 2.0 ** (at_least - 2) and hi.max() <= step * 2.0**40:
+        return at_least  # even the widest bracket is narrow one step before ``at_least``, rounding included
+    with np.errstate(divide="ignore"):
+        octaves = np.log2((hi - lo) / quarter)
+    count = np.maximum(np.ceil(octaves), 0.0)
+    slack = 8.0 * np.spacing(np.maximum(np.abs(lo), np.abs(hi))) / quarter + 1e-9
+    near = np.isfinite(octaves) & (np.abs(octaves - np.round(octaves)) <= slack)
+    most = int(max(count[~near].max(initial=0.0), at_least))
+    check = np.flatnonzero(near & (count + 1 > most))
+    lo, hi, above = lo[check], hi[check], above[check]
+    for i in range(_BISECT):
+        wide = hi - lo > quarter
+        if not wide.any():
+            return max(most, i)
+        lo, hi, above = lo[wide], hi[wide], above[wide]
+        mid = (lo + hi) / 2.0
+        holds = mid >= above
+        hi, lo = np.where(holds, mid, hi), np.where(holds, lo, mid)
+    return _BISECT
 
 
 def _shown(x: np.ndarray, step: float) -> np.ndarray:

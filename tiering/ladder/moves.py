@@ -22,10 +22,10 @@ from tiering.explain.format import missing_cells
 from tiering.fields import BY_ID, DType
 from tiering.ladder import wording
 from tiering.ladder.columns import Column, Texts, place
-from tiering.ladder.levers import Shift, direction, levers, solve, solve_rows, uses_age
+from tiering.ladder.levers import Shift, direction, fixed_apart, levers, solve, solve_rows, uses_age
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
-from tiering.rules.expr import Context, FieldRef
+from tiering.rules.expr import Context, Expr, FieldRef
 from tiering.rules.nodes import PASS, BestOfNode, Node, PointsNode, SubtotalNode, TestNode, Vec
 from tiering.rules.operators import UPWARD, op_zh
 from tiering.rules.schema import Unit
@@ -160,8 +160,9 @@ class Mover:
         now = _gap(self.vec(node.id))
         for field in fields:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
-            gap = None if field in moves_threshold else (lambda c, _part: _gap(node.vec(_Ev(c))), now)
-            shifts.append(solve(lambda c, _part: node.vec(_Ev(c)).status == PASS, self.ctx, field,
+            live = fixed_apart(node, field)
+            gap = None if field in moves_threshold else (lambda c, _part, live=live: _gap(live.vec(_Ev(c))), now)
+            shifts.append(solve(lambda c, _part, live=live: live.vec(_Ev(c)).status == PASS, self.ctx, field,
                                 sign * UPWARD[node.op], fail, gap))
         pick = _Pick(shifts, fail)
 
@@ -280,12 +281,14 @@ class Mover:
             if not len(row):
                 continue
             need, edge = np.concatenate(needs), np.concatenate(edges)
+            live = fixed_apart(node, field)
+            assert live.expr is not None
 
-            def reaches(c: Any, part: np.ndarray, need: np.ndarray = need) -> np.ndarray:
-                return node.vec(_Ev(c)).pmax >= need[part] - 1e-9
+            def reaches(c: Any, part: np.ndarray, need: np.ndarray = need, live: PointsNode = live) -> np.ndarray:
+                return live.vec(_Ev(c)).pmax >= need[part] - 1e-9
 
-            def gap(c: Any, part: np.ndarray, edge: np.ndarray = edge) -> np.ndarray:
-                return np.broadcast_to(expr.vec(c, 0), c.size) - edge[part]
+            def gap(c: Any, part: np.ndarray, edge: np.ndarray = edge, live: Expr = live.expr) -> np.ndarray:
+                return np.broadcast_to(live.vec(c, 0), c.size) - edge[part]
 
             found = solve_rows(reaches, ctx, field, row, np.concatenate(signs), (gap, v.value[row] - edge))
             deltas[field][np.concatenate(which), row] = found
