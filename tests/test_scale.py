@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from tiering.app import classify, rules_in_force
@@ -89,6 +90,10 @@ def test_partitioned_in_one_process_equals_the_single_run(register, rules, singl
     assert run.provenance.firms_evaluated == single[1].provenance.firms_evaluated
     assert run.provenance.rows_read == register.rows_read
     assert set(run.files) == {f"{d}/{p.name}" for d in KEYS for p in (tmp_path / d).glob("part-*.parquet")}
+    for folder in (RESULTS_DIR, STANDING_DIR):  # only the firm's code carries statistics (to find a firm's rows)
+        meta = pq.ParquetFile(next((tmp_path / folder).glob("part-*.parquet"))).metadata
+        columns = [meta.row_group(0).column(c) for c in range(meta.num_columns)]
+        assert [c.path_in_schema for c in columns if c.is_stats_set] == ["uscc"]
 
 
 def test_partitions_are_a_multiple_of_the_workers_and_start_largest_first(register, rules, single,

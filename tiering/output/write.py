@@ -47,6 +47,16 @@ def unit_column(trace: pd.DataFrame, rulesets: Sequence[CompiledRuleSet]) -> pd.
     return out
 
 
+STATISTICS = ("uscc",)
+"""The only column of a result table written with min/max statistics: what lets a reader find one firm's row
+group. Those of the long text columns (reasons, 尚缺) cost about a seventh of writing 结果 and serve no reader."""
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` (a result table) as the Parquet file ``path``, without its index."""
+    frame.to_parquet(path, index=False, write_statistics=[c for c in STATISTICS if c in frame.columns])
+
+
 def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], evaluation: Evaluation,
                   provenance: Provenance, rejects: pd.DataFrame | None = None,
                   about: list[tuple[str, str]] | None = None) -> list[Path]:
@@ -86,7 +96,7 @@ def write_results(out_dir: Path, fmt: str, sheets: dict[str, pd.DataFrame], eval
     elif fmt == "parquet":
         for name, frame in sheets.items():
             path = out_dir / f"{name}.parquet"
-            frame.to_parquet(path, index=False)
+            write_parquet(frame, path)
             written.append(path)
     else:
         path = out_dir / "results.json"

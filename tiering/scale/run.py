@@ -32,6 +32,7 @@ from tiering.errors import TieringError
 from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.trace_file import TRACE_DIR, write_trace_part
 from tiering.output.workbook import escape_formulas
+from tiering.output.write import write_parquet
 from tiering.register import Refusal, Register
 from tiering.register.refusals import RegisterError
 from tiering.register.stream import file_sha256
@@ -124,8 +125,8 @@ def _classify_part(task: PartTask) -> PartResult:
         return done
     result = classify(register, task.rulesets, task.year, task.on)
     name = f"part-{task.partition.index:05d}.parquet"
-    for folder, write in ((RESULTS_DIR, lambda p: result.results.to_parquet(p, index=False)),
-                          (STANDING_DIR, lambda p: result.standing.to_parquet(p, index=False)),
+    for folder, write in ((RESULTS_DIR, lambda p: write_parquet(result.results, p)),
+                          (STANDING_DIR, lambda p: write_parquet(result.standing, p)),
                           (TRACE_DIR, lambda p: write_trace_part(result.evaluation, p))):
         target = task.out_dir / folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
