@@ -28,6 +28,9 @@ def test_each_operation_gives_the_texts_python_gives(texts) -> None:
     assert ((lengths == 0) == [w == "" for w in expected]).all()
     assert all(lengths[i] == lengths[j] for i in range(40) for j in range(40) if expected[i] == expected[j])
     assert texts.starts_with(column, "研发").tolist() == [w.startswith("研发") for w in expected]
+    backwards = expected[::-1]
+    same = [a == b for a, b in zip(expected, backwards, strict=True)]
+    assert texts.equal(column, texts.of(backwards)).tolist() == same
     assert texts.strings(texts.glue(column, np.array([0, 3, 4, 39]))) == [
         "".join(expected[:3]), expected[3], "".join(expected[4:39]), expected[39]]
 

@@ -48,6 +48,9 @@ class Texts(Protocol):
     def starts_with(self, texts: Column, prefix: str) -> np.ndarray:
         """Per row, whether it starts with ``prefix``."""
 
+    def equal(self, a: Column, b: Column) -> np.ndarray:
+        """Per row, whether the two columns hold the same text."""
+
     def strings(self, texts: Column) -> list[str]:
         """The rows as Python strings."""
 
@@ -129,6 +132,9 @@ class ListTexts:
     def starts_with(self, texts: Column, prefix: str) -> np.ndarray:
         return np.fromiter((t.startswith(prefix) for t in texts), dtype=bool, count=len(texts))
 
+    def equal(self, a: Column, b: Column) -> np.ndarray:
+        return np.fromiter(map(str.__eq__, a, b), dtype=bool, count=len(a))
+
     def strings(self, texts: Column) -> list[str]:
         return list(texts)
 
@@ -174,6 +180,9 @@ class ArrowTexts:
 
     def starts_with(self, texts: Column, prefix: str) -> np.ndarray:
         return np.asarray(self.pc.starts_with(self.of(texts), prefix), dtype=bool)
+
+    def equal(self, a: Column, b: Column) -> np.ndarray:
+        return np.asarray(self.pc.equal(self.of(a), self.of(b)), dtype=bool)
 
     def strings(self, texts: Column) -> list[str]:
         return self.of(texts).to_pylist()

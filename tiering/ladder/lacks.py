@@ -14,7 +14,6 @@ The per-firm work is building text; everything numeric runs per criterion over a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -109,10 +108,14 @@ class _RuleSetLacks:
         # a text said twice to one firm is kept where it comes first; only texts of one length can be equal
         key = firm * (int(length.max(initial=0)) + 1) + length
         ranked = np.argsort(key, kind="stable")
-        twin = np.zeros(len(key), dtype=bool)
-        twin[ranked[1:]] = key[ranked[1:]] == key[ranked[:-1]]
-        twin[ranked[:-1]] |= twin[ranked[1:]]
-        alike = np.flatnonzero(twin & keep)
+        opens = np.r_[True, key[ranked[1:]] != key[ranked[:-1]]]
+        size = np.bincount(np.cumsum(opens) - 1)[np.cumsum(opens) - 1]
+        # two texts of one firm and length (the usual case): the later is a copy where they are equal
+        second = np.flatnonzero((size == 2) & ~opens)
+        earlier, later = ranked[second - 1], ranked[second]
+        keep[later[cols.equal(cols.gather(items, order[earlier]), cols.gather(items, order[later]))]] = False
+        # more of them: compared in Python
+        alike = np.sort(ranked[(size > 2) & keep[ranked]])
         if len(alike):
             seen: set[tuple[int, str]] = set()
             for i, text in zip(alike.tolist(), cols.strings(cols.gather(items, order[alike])), strict=True):
@@ -233,73 +236,80 @@ class _RuleSetLacks:
         for k, part in enumerate(parts):
             options += self.mover.options(part, k, active)
         choice = _choose(options, np.where(fail, hi, lo), op, mark, active, fail)
-        open_parts_of = self._open(parts)
+        open_lists, open_of = self._open(parts)
+        # the picked options' costs added in the order they are said
         cost = np.zeros(self.m)
-        unknown_of = unknown.tolist()
-        for i in np.flatnonzero(active).tolist():
-            picked = choice[i]
-            if picked is not None:
-                cost[i] = sum([float(options[o].cost[i]) for o in picked])
-            elif not (unknown_of[i] and open_parts_of(i)):
-                cost[i] = STUCK
+        firms = np.arange(self.m)
+        costs = np.vstack([o.cost for o in options]) if options else np.zeros((1, self.m))
+        for column in choice.T:
+            cost = np.where(column >= 0, cost + costs[np.maximum(column, 0), firms], cost)
+        waits = unknown & np.array([bool(parts) for parts in open_lists])[open_of]
+        cost = np.where(active & (choice[:, 0] < 0) & ~waits, STUCK, np.where(active, cost, 0.0))
 
         def render(firms: np.ndarray) -> Column:
-            return self._score_texts(node, op, firms, lo, hi, mark, unknown, choice, options, open_parts_of)
+            return self._score_texts(node, op, firms, (lo, hi, mark, unknown), choice, options,
+                                     (open_lists, open_of))
 
         return _Plan(cost, self._register(render, suffix, active))
 
-    def _score_texts(self, node: Node, op: str, firms: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                     mark: np.ndarray, unknown: np.ndarray, choice: list[list[int] | None], options: list[Option],
-                     open_parts_of: Callable[[int], list[str]]) -> Column:
-        """The firms' texts for a score: where each stands, and the band moves chosen, each option worded at once
-        for the firms that picked it and each firm's moves joined by '；'."""
+    def _score_texts(self, node: Node, op: str, firms: np.ndarray,
+                     stands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], choice: np.ndarray,
+                     options: list[Option], open_parts: tuple[list[list[str]], np.ndarray]) -> Column:
+        """The firms' texts for a score: where each stands (``stands``: lowest and highest points, the mark, and
+        whether undetermined), each distinct standing written once, and the band moves chosen, each option worded
+        at once for the firms that picked it and each firm's moves joined by '；'."""
         cols = self.columns
-        rows = firms.tolist()
-        heads: list[str] = []
-        moved: list[int] = []
-        stuck: list[int] = []
-        stuck_texts: list[str] = []
-        picked_by: dict[int, list[int]] = {}
-        slot = 0
-        for r, i in enumerate(rows):
-            low, high, need = float(lo[i]), float(hi[i]), float(mark[i])
+        lo, hi, mark, unknown = (x[firms] for x in stands)
+        open_lists, open_of = open_parts[0], open_parts[1][firms]
+        picks = choice[firms]
+        moved = picks[:, 0] >= 0
+        first, at = _distinct([wording.bits(lo), wording.bits(hi), wording.bits(mark), unknown, moved,
+                               np.where(moved | ~unknown, 0, open_of)])
+        words = []
+        for low, high, need, pending, chosen, k in zip(lo[first].tolist(), hi[first].tolist(), mark[first].tolist(),
+                                                       unknown[first].tolist(), moved[first].tolist(),
+                                                       open_of[first].tolist(), strict=True):
             got = f"{low:g}分" if low == high else f"{low:g}–{high:g}分"
             head = f"{node.label}：当前{got}，要求{op_zh(op)}{need:g}分"
-            picked = choice[i]
-            if picked is None:
-                stuck.append(r)
-                stuck_texts.append(_stuck_text(head, bool(unknown[i]), open_parts_of(i)))
-                continue
-            moved.append(r)
-            if unknown[i]:
-                heads.append(f"{head}，确保通过需：")
+            if not chosen:
+                words.append(_stuck_text(head, pending, open_lists[k]))
+            elif pending:
+                words.append(f"{head}，确保通过需：")
             else:
-                heads.append(f"{head}{'（待定评分项按最高分计）' if low != high else ''}，需：")
-            for o in picked:
-                picked_by.setdefault(o, []).append(slot)
-                slot += 1
-        # the moves of all firms one after another (firm by firm, in pick order), each option's texts placed at once
-        at_moved = np.array(moved, dtype=np.int64)
-        firm_of = np.repeat(np.arange(len(moved)), [len(choice[rows[r]] or ()) for r in moved])
-        pieces = []
-        for o, slots in picked_by.items():
-            at = np.array(slots, dtype=np.int64)
-            pieces.append((at, options[o].render(firms[at_moved[firm_of[at]]])))
-        starts = np.flatnonzero(np.r_[True, firm_of[1:] != firm_of[:-1]]) if len(moved) else np.zeros(0, np.int64)
-        moves = join(cols, [Groups([place(cols, slot, pieces)], np.arange(slot), starts)], "；")
-        return place(cols, len(rows), [(at_moved, cols.cat(heads, moves)),
-                                       (np.array(stuck, dtype=np.int64), stuck_texts)])
+                words.append(f"{head}{'（待定评分项按最高分计）' if low != high else ''}，需：")
+        # the moves of the firms one after another (firm by firm, in pick order), each option's texts placed at once
+        rows = np.flatnonzero(moved)
+        said = picks[rows]
+        firm_of, _ = np.nonzero(said >= 0)
+        picked = said[said >= 0]
+        pieces = [(np.flatnonzero(picked == o), options[o].render(firms[rows[firm_of[picked == o]]]))
+                  for o in np.unique(picked).tolist()]
+        starts = np.flatnonzero(np.r_[True, firm_of[1:] != firm_of[:-1]]) if len(firm_of) else firm_of
+        moves = join(cols, [Groups([place(cols, len(picked), pieces)], np.arange(len(picked)), starts)], "；")
+        return cols.cat(cols.take(words, at), place(cols, len(firms), [(rows, moves)]))
 
-    def _open(self, parts: list[Node]) -> Callable[[int], list[str]]:
-        """For firm i, the parts whose points are still a range (expert scores not given, data missing); one list
-        per distinct set of open parts, shared by the firms that have it."""
+    def _open(self, parts: list[Node]) -> tuple[list[list[str]], np.ndarray]:
+        """The parts whose points are still a range (expert scores not given, data missing): one list per distinct
+        set of open parts, and per firm the number of its list."""
         leaves = [leaf for part in parts for leaf in part.walk() if isinstance(leaf, PointsNode)]
         if not leaves:
-            return lambda i: []
+            return [[]], np.zeros(self.m, dtype=np.int64)
         ranged = np.vstack([self.vec(leaf.id).pmin != self.vec(leaf.id).pmax for leaf in leaves])
         patterns, firm_pattern = distinct_rows(ranged.T)
         lists = [[leaf.label for leaf, open_ in zip(leaves, p, strict=True) if open_] for p in patterns]
-        return lambda i: lists[firm_pattern[i]]
+        return lists, np.asarray(firm_pattern, dtype=np.int64)
+
+
+def _distinct(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct combination of the columns' values and, per row, the number of its
+    combination."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        _, each = np.unique(column, return_inverse=True)
+        _, code = np.unique(code * (int(each.max(initial=0)) + 1) + each.ravel(), return_inverse=True)
+        code = code.ravel()
+    _, first = np.unique(code, return_index=True)
+    return first, code
 
 
 def _stuck_text(head: str, unknown: bool, open_parts: list[str]) -> str:
@@ -318,12 +328,14 @@ def _short(label: str) -> str:
 
 
 def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarray, active: np.ndarray,
-            top: np.ndarray) -> list[list[int] | None]:
-    """Per firm, the cheapest set of options (one per item) that makes the total pass: singles, then pairs, then
-    the largest gains greedily; None when even every item's best move is not enough. Gains count on the top of a
-    points range where ``top`` (a failing score) and on its bottom elsewhere (an undetermined one)."""
+            top: np.ndarray) -> np.ndarray:
+    """Per firm (a row), the cheapest set of options (one per item) that makes the total pass, in the order they
+    are said, padded with −1: singles, then pairs, then the largest gains greedily; all −1 when even every item's
+    best move is not enough. Gains count on the top of a points range where ``top`` (a failing score) and on its
+    bottom elsewhere (an undetermined one)."""
     m = len(current)
-    chosen: list[list[int] | None] = [None] * m
+    items = len({o.item for o in options})
+    chosen = np.full((m, max(2, items)), -1, dtype=np.int64)
     if not options:
         return chosen
     gains = np.vstack([np.where(top, o.gain_hi, o.gain_lo) for o in options])
@@ -333,9 +345,7 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
     single = np.where(compare(op, current + gains, mark) & np.isfinite(costs), costs, INF)
     best = single.argmin(axis=0)
     ok = todo & np.isfinite(single[best, np.arange(m)])
-    at = np.flatnonzero(ok)
-    for i, o in zip(at.tolist(), best[at].tolist(), strict=True):
-        chosen[i] = [o]
+    chosen[ok, 0] = best[ok]
     todo &= ~ok
     # pairs from different items, over the firms no single option is enough for and the two largest gains of
     # different items might be (with room for rounding: the bound adds them in another order)
@@ -356,15 +366,12 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
                 best_cost = np.where(hit, c, best_cost)
                 best_pair[hit] = (a, b)
         paired = np.flatnonzero(np.isfinite(best_cost))
-        for i, pair in zip(rest[paired].tolist(), best_pair[paired].tolist(), strict=True):
-            chosen[i] = pair
+        chosen[rest[paired], :2] = best_pair[paired]
         todo[rest[paired]] = False
     # greedy: each item's largest gain, biggest first
     rest = np.flatnonzero(todo)
     if len(rest):
-        for i, picked in zip(rest.tolist(), _greedy(options, gains[:, rest], costs[:, rest], current[rest], op,
-                                                     mark[rest]), strict=True):
-            chosen[i] = picked
+        chosen[rest, :items] = _greedy(options, gains[:, rest], costs[:, rest], current[rest], op, mark[rest])
     return chosen
 
 
@@ -383,10 +390,11 @@ def _two_largest(options: list[Option], gains: np.ndarray, costs: np.ndarray) ->
 
 
 def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current: np.ndarray, op: str,
-            mark: np.ndarray) -> list[list[int] | None]:
-    """Per firm (columns), each item's largest usable gain (the first option among equals), taken biggest first
-    (item order among equals) until the total passes; None if all of them are not enough. Vectorised over firms,
-    item by item, adding in the same order as one would by hand, so totals round the same."""
+            mark: np.ndarray) -> np.ndarray:
+    """Per firm (columns of the arguments, rows of the result), each item's largest usable gain (the first option
+    among equals), taken biggest first (item order among equals) until the total passes, padded with −1; all −1 if
+    all of them are not enough. Vectorised over firms, item by item, adding in the same order as one would by
+    hand, so totals round the same."""
     items = sorted({o.item for o in options})
     m = gains.shape[1]
     best_option = np.full((len(items), m), -1)
@@ -405,9 +413,9 @@ def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current
         step = (option >= 0) & (taken < 0)
         total = np.where(step, total + best_gain[order[k], firms], total)
         taken[step & compare(op, total, mark)] = k
-    # per firm, its items' options biggest gain first
-    ranked = best_option[order, firms].T.tolist()
-    return [None if k < 0 else ranked[j][: k + 1] for j, k in enumerate(taken.tolist())]
+    # per firm, its items' options biggest gain first, as far as the one that makes it pass
+    ranked = best_option[order, firms].T
+    return np.where(np.arange(len(items)) <= taken[:, None], ranked, -1)
 
 
 def _titles(evaluation: Evaluation) -> dict[str, str]:

@@ -185,7 +185,7 @@ def changes(field: str, old: np.ndarray, new: np.ndarray, texts: Texts, year: in
     return texts.take(said, at)
 
 
-def _bits(x: np.ndarray) -> np.ndarray:
+def bits(x: np.ndarray) -> np.ndarray:
     """The bit patterns of floats: equal exactly where the numbers print alike (0.0 and −0.0 do not)."""
     return np.ascontiguousarray(x, dtype=float).view(np.int64)
 
@@ -195,8 +195,8 @@ def distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, 
     delta = new - old
     if not len(old):
         return [], np.zeros(0, dtype=np.int64)
-    _, a = np.unique(_bits(old), return_inverse=True)
-    _, b = np.unique(_bits(new), return_inverse=True)
+    _, a = np.unique(bits(old), return_inverse=True)
+    _, b = np.unique(bits(new), return_inverse=True)
     first, at = np.unique(a.ravel().astype(np.int64) * (int(b.max()) + 1) + b.ravel(), return_index=True,
                           return_inverse=True)[1:]
     return list(zip(old[first].tolist(), new[first].tolist(), delta[first].tolist(), strict=True)), at
