@@ -362,8 +362,9 @@ def test_a_loss_is_never_a_reason_even_when_it_scores_above_average() -> None:
     assert model.top_deductions(firms).tolist() == ["", "研发投入强度 1%（-3分）"]
 
 
-def test_the_most_common_bin_is_never_a_reason_nor_a_deduction_and_still_scores() -> None:
-    # year_share: nearly every firm operated the whole year (the modal bin, -6); rd_intensity's modal bin scores +3
+def test_the_bin_most_firms_share_is_never_a_reason_nor_a_deduction_and_still_scores() -> None:
+    # year_share: nearly every firm operated the whole year (90 of 100 in one bin, -6); rd_intensity: 60 of 100 in a
+    # bin scoring +3
     model = Scorecard.from_spec({
         "params": Scorecard().get_params(), "classes": [0.0, 1.0], "base_points": 500, "intercept": 0.0,
         "coefficients": {"year_share": 1.0, "rd_intensity": 1.0},
@@ -375,7 +376,7 @@ def test_the_most_common_bin_is_never_a_reason_nor_a_deduction_and_still_scores(
              "labels": ["a", "b", "c", "缺失"], "count": [20, 60, 20, 0], "events": [4, 20, 10, 0], "woe": [0.0] * 4,
              "points": [-5, 3, 9, 0]},
         ]})
-    assert [model.bins_[f].modal for f in ("year_share", "rd_intensity")] == [2, 1]
+    assert [model.bins_[f].typical for f in ("year_share", "rd_intensity")] == [2, 1]
     firms = pd.DataFrame({"uscc": ["whole", "part", "low"], "year_share": [1.0, 0.3, 1.0],
                           "rd_intensity": [0.05, 0.10, 0.01]})
     # the points of the modal bins still count: the score and so the ranking do not change
@@ -389,6 +390,27 @@ def test_the_most_common_bin_is_never_a_reason_nor_a_deduction_and_still_scores(
     typical = explained.set_index(["uscc", "feature"])["typical"]
     assert typical[("whole", "year_share")] and typical[("whole", "rd_intensity")]
     assert not typical[("part", "year_share")] and not typical[("low", "rd_intensity")]
+
+
+def test_quantile_bins_of_equal_shares_have_no_typical_bin_so_a_small_size_is_shown_as_the_reason_it_is() -> None:
+    # Five size bins of 20 % each (as quantile bins are): the first of equal counts is no bin "most firms share".
+    # A firm in the smallest bin gets +21, the largest part of its score, and the brief must say so.
+    model = Scorecard.from_spec({
+        "params": Scorecard().get_params(), "classes": [0.0, 1.0], "base_points": 500, "intercept": 0.0,
+        "coefficients": {"log_revenue_mean3": 1.0, "rd_intensity": 1.0},
+        "bins": [
+            {"feature": "log_revenue_mean3", "direction": "decreasing", "edges": [5.6, 6.5, 7.5, 8.8],
+             "labels": ["a", "b", "c", "d", "e", "缺失"], "count": [20, 20, 20, 20, 20, 3],
+             "events": [9, 8, 4, 3, 2, 1], "woe": [0.0] * 6, "points": [21, 18, -9, -12, -18, 0]},
+            {"feature": "rd_intensity", "direction": "increasing", "edges": [0.055, 0.1],
+             "labels": ["a", "b", "c", "缺失"], "count": [40, 40, 20, 0], "events": [8, 14, 10, 0], "woe": [0.0] * 4,
+             "points": [-5, 2, 10, 0]},
+        ]})
+    assert [model.bins_[f].typical for f in ("log_revenue_mean3", "rd_intensity")] == [None, None]
+    firm = pd.DataFrame({"uscc": ["small"], "log_revenue_mean3": [np.log(169.0)], "rd_intensity": [0.42]})
+    assert model.score(firm).tolist() == [500 + 21 + 10]
+    assert model.top_reasons(firm).tolist() == ["近三年平均营业收入规模 169万元（+21分）；研发投入强度 42%（+10分）"]
+    assert not model.explain(firm)["typical"].any()
 
 
 # --- calibration ------------------------------------------------------------------------------------------

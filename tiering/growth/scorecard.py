@@ -63,9 +63,14 @@ class FeatureBins:
     """The declared one-line reason for the direction (models/directions.yaml), shown beside each reason."""
 
     @property
-    def modal(self) -> int:
-        """The most common bin with a value in training (the first of equal counts; the Missing bin excluded)."""
-        return int(np.argmax(self.count[:-1]))
+    def typical(self) -> int | None:
+        """The bin that most training firms share: the one holding more than half of the rows with a value, or None.
+
+        Quantile bins hold about equal shares, so none of them is typical and each firm's bin distinguishes it; a
+        value nearly every firm has (a whole year operated, no new IP) fills one bin and is typical."""
+        present = self.count[:-1]
+        largest = int(np.argmax(present))
+        return largest if 2 * present[largest] > sum(present) else None
 
     def bin_index(self, values: np.ndarray) -> np.ndarray:
         """The bin of each value: ``x < edges[0]`` is bin 0, ``edges[i-1] ≤ x < edges[i]`` bin i; NaN → Missing."""
@@ -431,7 +436,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             negative_rate = (bins.direction == INCREASING and definition is not None and definition.percent
                              and np.nan_to_num(value, nan=0.0) < 0)
             # A firm in the feature's most common bin shares it with most firms: it is no reason for or against it.
-            part["typical"] = labels[feature].to_numpy() == bins.labels[bins.modal]
+            part["typical"] = (labels[feature].to_numpy() == bins.labels[bins.typical]
+                               if bins.typical is not None else np.zeros(len(value), dtype=bool))
             part["creditable"] = (part["points"] > 0) & ~part["missing"] & ~negative_rate & ~part["typical"]
             parts.append(part)
         out = pd.concat(parts, ignore_index=True).sort_values(["row", "points", "order"],
@@ -445,8 +451,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         Columns: uscc (and year when ``frame`` has it), feature, value, bin, points, reason, missing, typical,
         creditable, rank — rank 1 is the feature that adds the most points to that firm's score. ``missing`` marks a
         value in the Missing bin; its reason reads ``无往年数据（新上市/新成立）：+N分（上年营收增长）`` for features
-        that need an earlier year. ``typical`` marks a value in the feature's most common bin in training
-        (:attr:`FeatureBins.modal`): what most firms share does not distinguish this one, so it is never a reason
+        that need an earlier year. ``typical`` marks a value in the bin that most training firms share
+        (:attr:`FeatureBins.typical`): what most firms share does not distinguish this one, so it is never a reason
         nor a deduction (its points still count in the score). ``creditable`` marks a reason a committee can give
         for choosing the firm: it raised the score, the value is present and not typical, and it is not a negative
         rate of a higher-is-better feature (a firm is never chosen "because" it lost money or shrank, even when
