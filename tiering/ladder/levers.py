@@ -333,35 +333,38 @@ class _Search:
         d1, f1 = np.zeros(n), self.gap0[sel].copy()
         d2 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
         f2 = np.asarray(self.gap(self._patched(sel, d2), self.part[sel]), dtype=float)
-        going = np.arange(n)  # the rows still stepping
-        retry = np.full(n, math.nan)
+        # the rows still stepping, compacted as rows stop; a row that stops leaves its last change and gap in
+        # ``change`` and ``gap``
+        change, gap = d2.copy(), f2.copy()
+        going, cap, retry = np.arange(n), cap.copy(), np.full(n, math.nan)
         for _ in range(_SECANT):
-            g = going
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                nxt = _mobius_root(d0[g], f0[g], d1[g], f1[g], d2[g], f2[g])
-                nxt = np.where(np.isfinite(nxt), nxt, d2[g] - f2[g] * (d2[g] - d1[g]) / (f2[g] - f1[g]))
-            nxt = np.where(np.isnan(retry[g]), nxt, retry[g])
-            nxt = np.clip(nxt, 0.0, cap[g])
+                nxt = _mobius_root(d0, f0, d1, f1, d2, f2)
+                nxt = np.where(np.isfinite(nxt), nxt, d2 - f2 * (d2 - d1) / (f2 - f1))
+            nxt = np.where(np.isnan(retry), nxt, retry)
+            nxt = np.clip(nxt, 0.0, cap)
             # a row stops once its step is below an eighth of the lever's (or cannot be taken)
-            close = np.isfinite(nxt) & (np.abs(nxt - d2[g]) <= step / 8)
-            d2[g[close]] = nxt[close]
+            close = np.isfinite(nxt) & (np.abs(nxt - d2) <= step / 8)
+            d2 = np.where(close, nxt, d2)
             on = np.isfinite(nxt) & ~close
-            going, nxt = g[on], nxt[on]
+            stop = going[~on]
+            change[stop], gap[stop] = d2[~on], f2[~on]
+            going, nxt, cap = going[on], nxt[on], cap[on]
+            d0, f0, d1, f1, d2, f2 = d0[on], f0[on], d1[on], f1[on], d2[on], f2[on]
             if not len(going):
                 break
             f = np.asarray(self.gap(self._patched(sel[going], nxt), self.part[sel[going]]), dtype=float)
             ok = np.isfinite(f)
-            kept, lost = going[ok], going[~ok]
-            retry[lost] = (d2[lost] + nxt[~ok]) / 2.0
-            retry[kept] = math.nan
-            d0[kept], f0[kept] = d1[kept], f1[kept]
-            d1[kept], f1[kept] = d2[kept], f2[kept]
-            d2[kept], f2[kept] = nxt[ok], f[ok]
+            retry = np.where(ok, math.nan, (d2 + nxt) / 2.0)
+            d0, f0 = np.where(ok, d1, d0), np.where(ok, f1, f0)
+            d1, f1 = np.where(ok, d2, d1), np.where(ok, f2, f1)
+            d2, f2 = np.where(ok, nxt, d2), np.where(ok, f, f2)
+        change[going], gap[going] = d2, f2
         below, above = np.full(n, -INF), np.full(n, INF)
         first, last = np.full(n, math.nan), np.full(n, math.nan)
-        tried = np.flatnonzero(np.isfinite(f2))  # a value that cannot be computed gives no guess
+        tried = np.flatnonzero(np.isfinite(gap))  # a value that cannot be computed gives no guess
         if len(tried):
-            below[tried], above[tried], first[tried], last[tried] = self._verify(sel[tried], d2[tried])
+            below[tried], above[tried], first[tried], last[tried] = self._verify(sel[tried], change[tried])
         return below, above, first, last
 
     def _verify(self, sel: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -436,15 +439,11 @@ class _Search:
         r = np.flatnonzero(~settled & ok)
         lo, hi, below, above = lo[r], hi[r], below[r], above[r]
 
-        def test(d: np.ndarray, at: np.ndarray, lo: np.ndarray | None = None,
-                 hi: np.ndarray | None = None) -> np.ndarray:
-            """The condition at ``d`` for the rows ``at`` (and, given their ends ``lo`` and ``hi``, where these
-            show different multiples of the step); elsewhere as if it held from ``above`` on (rows whose outcome
-            is not read)."""
+        def test(d: np.ndarray, at: np.ndarray) -> np.ndarray:
+            """The condition at ``d`` for the rows ``at``; outside (``below``, ``above``) as if it held from
+            ``above`` on."""
             out = d >= above[at]
             unsure = np.flatnonzero((d > below[at]) & (d < above[at]))
-            if lo is not None and hi is not None:
-                unsure = unsure[_shown(lo[unsure], step) != _shown(hi[unsure], step)]
             out[unsure] = self.test(sel[r[at[unsure]]], d[unsure])
             return out
 
@@ -455,20 +454,51 @@ class _Search:
         same = _shown(lo, step) == _shown(hi, step)
         until = _halvings(lo[same], hi[same], above[same], step, until)
         live = every[~same]
-        for i in range(_BISECT):
+
+        def ahead(at: np.ndarray, lo: np.ndarray, hi: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, int]:
+            """Bisection steps i, i + 1, … of the rows ``at`` (ends ``lo``, ``hi``) with one evaluation of the
+            rule: every change a row may be asked at within the next steps (a tree of them, more steps the fewer
+            the rows, as an evaluation costs about as much as a thousand rows) is evaluated at once, then the
+            steps are taken one by one, stopping where the loop stops. Returns the ends and the number of steps
+            taken."""
+            m = len(at)
+            depth = min(3 if m <= 256 else 2 if m <= 1024 else 1, _BISECT - i)
+            los, his = [lo[None, :]], [hi[None, :]]
+            for _ in range(depth - 1):  # the children of a bracket: 2j where the middle holds, 2j + 1 where not
+                mid = (los[-1] + his[-1]) / 2.0
+                los.append(np.stack([los[-1], mid], axis=1).reshape(-1, m))
+                his.append(np.stack([mid, his[-1]], axis=1).reshape(-1, m))
+            lows, highs = np.concatenate(los), np.concatenate(his)
+            mids = (lows + highs) / 2.0
+            b, a = below[at], above[at]
+            holds = mids >= a
+            # the lower end only moves within its bracket: once both ends start from the same multiple of the
+            # step, the outcome changes nothing but the bracket's width, which halves either way
+            node, row = np.nonzero((mids > b) & (mids < a))
+            unsure = _shown(lows[node, row], step) != _shown(highs[node, row], step)
+            node, row = node[unsure], row[unsure]
+            holds[node, row] = self.test(sel[r[at[row]]], mids[node, row])
+            each, j = np.arange(m), np.zeros(m, dtype=np.int64)
+            for k in range(depth):
+                if k and i + k >= until and not (hi - lo > step / 4).any():
+                    return lo, hi, k
+                at_k = (1 << k) - 1 + j
+                ok, mid = holds[at_k, each], mids[at_k, each]
+                hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid)
+                j = 2 * j + ~ok
+            return lo, hi, depth
+
+        i = 0
+        while i < _BISECT and len(live):  # once no row is bisected, the steps left change no answer
             l_, h_ = lo[live], hi[live]
             if i >= until and not (h_ - l_ > step / 4).any():
                 break  # every bracket is narrower than what is shown
-            mid = (l_ + h_) / 2.0
-            # the lower end only moves within its bracket: once both ends start from the same multiple of the
-            # step, the outcome changes nothing but the bracket's width, which halves either way
-            m_ok = test(mid, live, l_, h_)
-            h_ = np.where(m_ok, mid, h_)
-            l_ = np.where(m_ok, l_, mid)
+            l_, h_, k = ahead(live, l_, h_, i)
+            i += k
             lo[live], hi[live] = l_, h_
             same = _shown(l_, step) == _shown(h_, step)
             if same.any():
-                until = i + 1 + _halvings(l_[same], h_[same], above[live[same]], step, until - i - 1)
+                until = i + _halvings(l_[same], h_[same], above[live[same]], step, until - i)
                 live = live[~same]
         # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or
         # else the next one (so the shown number never overshoots by a step)
