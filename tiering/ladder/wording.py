@@ -92,16 +92,31 @@ def of_field(field: str, x: float) -> str:
     return _FORMAT[field](x)
 
 
-def _rounded(x: np.ndarray, per: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's size rounded to a ``per``-th (10: tenths), as an integer count of them, the way Python's fixed-
-    point formatting rounds (to the nearest of the float's exact value), and whether that rounding is sure: far
-    enough from a tie, and small enough, that ``x·per``, off by less than 10⁻⁷, lands on the same side. Where it
-    is not (and for NaN) the text is left to Python's own formatting."""
+_PER = {10: (5, 1), 10_000: (625, 4)}
+"""A count of ``per``-ths as an odd factor and a power of two: a float's 53-bit mantissa times the odd factor fits in
+63 bits."""
+
+
+def _rounded(x: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's size as a count of ``per``-ths (10: tenths), rounded as Python's fixed-point formatting rounds:
+    to the nearest of the float's exact value, ties to even. Worked out exactly in integers from the float's
+    mantissa, so that a value a hair off a tie (5,517.05 is 5,517.04999…) rounds as Python rounds it; sure for every
+    finite value below 2⁴⁰ of them. Elsewhere (NaN, ±inf, larger) the text is left to Python's own formatting."""
+    odd, twos = _PER[per]
+    size = np.abs(np.asarray(x, dtype=float))
     with np.errstate(invalid="ignore"):
-        y = x * per
-        q = np.rint(y)
-        sure = (np.abs(np.abs(y - q) - 0.5) > 1e-6) & (np.abs(y) < 2.0**29)
-    return np.where(sure, np.abs(q), 0).astype(np.int64), sure
+        sure = size < 2.0**40 / per
+    fraction, exponent = np.frexp(np.where(sure, size, 0.0))
+    # size · per = mantissa · odd / 2^shift exactly, mantissa = fraction · 2^53 an integer
+    scaled = (fraction * 2.0**53).astype(np.int64) * odd
+    shift = 53 - exponent.astype(np.int64) - twos
+    s = np.minimum(shift, 63)
+    whole = scaled >> s
+    rest = scaled - (whole << s)
+    half = np.left_shift(np.int64(1), s - 1)
+    up = (rest > half) | ((rest == half) & (whole % 2 == 1))
+    # beyond 63 halvings the product is below ½ and rounds to 0
+    return np.where(sure & (shift <= 63), whole + up, 0).astype(np.int64), sure
 
 
 class Amounts:
@@ -126,8 +141,8 @@ class Amounts:
         x = np.asarray(amounts, dtype=float)
         with np.errstate(invalid="ignore"):
             yi = np.abs(x) >= 10000
-        tenths, sure_wan = _rounded(x, 10.0)
-        parts, sure_yi = _rounded(x / 10000, 10000.0)
+        tenths, sure_wan = _rounded(x, 10)
+        parts, sure_yi = _rounded(x / 10000, 10_000)
         sure = np.where(yi, sure_yi, sure_wan)
         # the sign is the float's sign bit: −0.0 is written '-0万元'
         count = np.where(yi, parts, tenths)
@@ -207,7 +222,7 @@ def _relative(old: np.ndarray, delta: np.ndarray, texts: Texts) -> Column:
     once from its number of tenths where the rounding is sure."""
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.abs(delta) / np.abs(old) * 100
-    tenths, sure = _rounded(share, 10.0)
+    tenths, sure = _rounded(share, 10)
     said = old != 0
     # −1: from zero, no text; else tenths and whether the change is an increase
     codes = np.where(said, tenths * 2 + (delta > 0), -1)
