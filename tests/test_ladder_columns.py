@@ -31,6 +31,7 @@ def test_each_operation_gives_the_texts_python_gives(texts) -> None:
     backwards = expected[::-1]
     same = [a == b for a, b in zip(expected, backwards, strict=True)]
     assert texts.equal(column, texts.of(backwards)).tolist() == same
+    assert texts.strings(texts.numbers(np.array([0, 7, 10_000, 123_456_789]))) == ["0", "7", "10000", "123456789"]
     assert texts.strings(texts.glue(column, np.array([0, 3, 4, 39]))) == [
         "".join(expected[:3]), expected[3], "".join(expected[4:39]), expected[39]]
 

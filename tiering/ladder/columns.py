@@ -36,6 +36,9 @@ class Texts(Protocol):
     def take(self, texts: Sequence[str] | Column, index: np.ndarray) -> Column:
         """Row i is ``texts[index[i]]``."""
 
+    def numbers(self, values: np.ndarray) -> Column:
+        """Non-negative integers in decimal digits ('12345')."""
+
     def concat(self, columns: Sequence[Column]) -> Column:
         """The rows of ``columns`` one after another."""
 
@@ -120,6 +123,9 @@ class ListTexts:
     def take(self, texts: Sequence[str] | Column, index: np.ndarray) -> list[str]:
         return [texts[i] for i in np.asarray(index).tolist()]
 
+    def numbers(self, values: np.ndarray) -> list[str]:
+        return [str(v) for v in np.asarray(values).tolist()]
+
     def concat(self, columns: Sequence[Column]) -> list[str]:
         return [t for c in columns for t in c]
 
@@ -165,6 +171,9 @@ class ArrowTexts:
 
     def take(self, texts: Sequence[str] | Column, index: np.ndarray) -> pa.Array:
         return self.of(texts).take(np.asarray(index, dtype=np.int64))
+
+    def numbers(self, values: np.ndarray) -> pa.Array:
+        return self.pc.cast(self.pa.array(np.asarray(values, dtype=np.int64)), self.type)
 
     def concat(self, columns: Sequence[Column]) -> pa.Array:
         arrays = [self.of(c) for c in columns]

@@ -434,7 +434,7 @@ def _plans(evaluation: Evaluation, amounts: bool, cols: Texts, only: np.ndarray 
     titles = _titles(evaluation)
     n = len(evaluation.firms)
     dep_costs: dict[str, np.ndarray] = {}
-    written = wording.Amounts()  # one firm's amounts recur in every programme
+    written = wording.Amounts(cols)
     out = []
     for result in evaluation.results:
         mask = result.outcome != PASS

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
 from tiering.explain.format import value
 from tiering.fields import BY_ID, DType
-from tiering.ladder.columns import Column, Texts
+from tiering.ladder.columns import Column, Texts, place
 from tiering.rules.schema import Unit
 
 IMPOSSIBLE = "无法通过努力满足"
@@ -120,57 +121,42 @@ def _rounded(x: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Amounts:
-    """万元 amounts as :func:`money` writes them, each distinct text written once: a firm's amount recurs in every
-    band move and programme it is asked for (520,000 amounts written for 20,000 firms, 200,000 distinct).
+    """万元 amounts as :func:`money` writes them, put together column by column: an amount is a sign, a whole number
+    and an ending — tenths of 万元 below 1亿 ('8,600.5万元'), ten-thousandths of 亿元 from 1亿 up ('1.25亿元') —
+    each taken from a table written once (whole 万 with thousands commas, 0–10,000; every ending with its unit) or,
+    for whole 亿, written by the column kind. Only what is not finite, or beyond 2⁴⁰ of those units, goes through
+    :func:`money` one by one."""
 
-    An amount is a sign and a count of tenths of 万元 (below 1亿: '8,600.5万元') or of ten-thousandths of 亿元
-    ('1.25亿元'), so it is looked up by those; an amount close to a tie of the rounding goes through :func:`money`."""
+    _TABLES: ClassVar[list[list[str]]] = []
 
-    LIMIT = 1 << 20
-    """Texts remembered at most; then the memory starts again."""
+    def __init__(self, texts: Texts) -> None:
+        if not self._TABLES:  # once per process
+            self._TABLES += [["", "-"], [f"{whole:,}" for whole in range(10_001)],
+                             [f".{tenth}万元" if tenth else "万元" for tenth in range(10)]
+                             + [f".{f'{part:04d}'.rstrip('0')}亿元" if part else "亿元" for part in range(10_000)]]
+        self.texts = texts
+        self._signs, self._wan, self._ends = (texts.of(table) for table in self._TABLES)
 
-    def __init__(self) -> None:
-        self._wan: dict[int, str] = {}
-        self._yi: dict[int, str] = {}
-
-    def many(self, amounts: np.ndarray, texts: Texts) -> Column:
-        """:func:`money` of each amount, as a column of ``texts``' kind: each distinct amount looked up once."""
-        for said in (self._wan, self._yi):
-            if len(said) > self.LIMIT:
-                said.clear()
+    def many(self, amounts: np.ndarray) -> Column:
+        """:func:`money` of each amount, as a column of this memory's kind."""
+        texts = self.texts
         x = np.asarray(amounts, dtype=float)
         with np.errstate(invalid="ignore"):
             yi = np.abs(x) >= 10000
         tenths, sure_wan = _rounded(x, 10)
         parts, sure_yi = _rounded(x / 10000, 10_000)
         sure = np.where(yi, sure_yi, sure_wan)
+        whole = np.where(yi, parts // 10_000, tenths // 10)
+        small, big = np.flatnonzero(~yi & sure), np.flatnonzero(yi & sure)
+        number = place(texts, len(x), [(small, texts.take(self._wan, whole[small])), (big, texts.numbers(whole[big]))])
         # the sign is the float's sign bit: −0.0 is written '-0万元'
-        count = np.where(yi, parts, tenths)
-        keys = np.where(np.signbit(x), -count - 1, count)
-        distinct, at = np.unique(keys * 2 + yi, return_inverse=True)
-        wan, yi_ = self._wan.get, self._yi.get
-        words = [(yi_(k >> 1) or self._write_yi(k >> 1)) if k & 1 else (wan(k >> 1) or self._write_wan(k >> 1))
-                 for k in distinct.tolist()]
+        said = texts.cat(texts.take(self._signs, np.signbit(x).astype(np.int64)), number,
+                         texts.take(self._ends, np.where(yi, 10 + parts % 10_000, tenths % 10)))
         unsure = np.flatnonzero(~sure)
-        if len(unsure):
-            at = at.copy()
-            at[unsure] = np.arange(len(words), len(words) + len(unsure))
-            words += [money(v) for v in x[unsure].tolist()]
-        return texts.take(words, at)
-
-    def _write_wan(self, key: int) -> str:
-        sign, tenths = ("-", -key - 1) if key < 0 else ("", key)
-        whole, tenth = divmod(tenths, 10)
-        text = f"{sign}{whole:,}万元" if not tenth else f"{sign}{whole:,}.{tenth}万元"
-        self._wan[key] = text
-        return text
-
-    def _write_yi(self, key: int) -> str:
-        sign, parts = ("-", -key - 1) if key < 0 else ("", key)
-        whole, part = divmod(parts, 10000)
-        text = f"{sign}{whole}亿元" if not part else f"{sign}{whole}.{f'{part:04d}'.rstrip('0')}亿元"
-        self._yi[key] = text
-        return text
+        if not len(unsure):
+            return said
+        kept = np.flatnonzero(sure)
+        return place(texts, len(x), [(kept, texts.take(said, kept)), (unsure, [money(v) for v in x[unsure].tolist()])])
 
 
 def changes(field: str, old: np.ndarray, new: np.ndarray, texts: Texts, year: int | None = None,
@@ -179,16 +165,16 @@ def changes(field: str, old: np.ndarray, new: np.ndarray, texts: Texts, year: in
     'Ⅰ类知识产权数量 还需1项（0项 → 1项）', '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）', as a column of
     ``texts``' kind.
 
-    Amounts are written through ``amounts`` (a memory shared by the caller's calls); a count's or a share's whole
+    Amounts are written through ``amounts`` (its tables shared by the caller's calls); a count's or a share's whole
     text depends on the two values alone, and is written once per distinct pair."""
     dtype, shown = _KIND[field], _FORMAT[field]
     name = _LABEL[field] if year is None else f"{_LABEL[field]}（{year}年）"
     if dtype == DType.MONEY:
-        said = amounts or Amounts()
+        said = amounts or Amounts(texts)
         delta = new - old
         verbs = texts.take([f"{name} 需减少", f"{name} 需增加"], (delta > 0).astype(np.int64))
-        return texts.cat(verbs, said.many(np.abs(delta), texts), "（", said.many(old, texts), " → ",
-                         said.many(new, texts), _relative(old, delta, texts), "）")
+        return texts.cat(verbs, said.many(np.abs(delta)), "（", said.many(old), " → ", said.many(new),
+                         _relative(old, delta, texts), "）")
     pairs, at = distinct_pairs(old, new)
     if dtype == DType.INT:
         unit = _UNIT[field]
