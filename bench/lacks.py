@@ -7,7 +7,8 @@ on demand (never in CI).
 The register is generated once into ``--work`` and evaluated once; then :func:`tiering.ladder.lacks.lacks` runs
 ``--runs`` times and the fastest run's CPU time (``time.process_time``: the machine is shared, wall time follows the
 load) is split into the lever searches, the wording of the texts and the rest (combining plans, costs, the table),
-printed with the load average before and after.
+printed with the load average before and after, and the rule evaluations the searches made (calls and rows: the
+same on a loaded machine, where CPU times are not).
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def _timed(owner: Any, name: str, spent: dict[str, float], key: str) -> None:
     setattr(owner, name, timed)
 
 
+def _counted(owner: Any, name: str, seen: list[int]) -> None:
+    """Wrap ``owner.name(self, sel, …)`` so that ``seen`` counts its calls and the rows of ``sel``."""
+    real: Callable[..., Any] = getattr(owner, name)
+
+    def counted(self: Any, sel: Any, *args: Any) -> Any:
+        seen[0] += 1
+        seen[1] += len(sel)
+        return real(self, sel, *args)
+
+    setattr(owner, name, counted)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, default=20_000)
@@ -65,10 +78,13 @@ def main() -> None:
     spent: dict[str, float] = {}
     _timed(levers._Search, "run", spent, "lever searches")
     _timed(lacks._RuleSetLacks, "texts", spent, "texts")
+    evaluations = [0, 0]  # every evaluation of a rule in a search is on a context _patched builds
+    _counted(levers._Search, "_patched", evaluations)
     load_before = os.getloadavg()[0]
     best: tuple[float, dict[str, float], int] | None = None
     for _ in range(ns.runs):
         spent.clear()
+        evaluations[:] = [0, 0]
         start = time.process_time()
         rows = len(lacks.lacks(evaluation))
         total = time.process_time() - start
@@ -82,6 +98,7 @@ def main() -> None:
     print(f"{'stage':<16} {'CPU s':>7} {'µs per firm':>12}")
     for name, cpu in [("尚缺 total", total), *parts.items()]:
         print(f"{name:<16} {cpu:>7.2f} {cpu / firms * 1e6:>12.0f}")
+    print(f"rule evaluations in the searches: {evaluations[0]:,} calls, {evaluations[1]:,} rows")
 
 
 if __name__ == "__main__":

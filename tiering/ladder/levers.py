@@ -234,22 +234,25 @@ def solve(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: s
     """The smallest change of ``field`` in direction ``sign`` (per firm) for which ``holds`` is true.
 
     ``holds(context, rows)`` evaluates the condition on a patched context of the firms searched at ``rows`` (see
-    :func:`solve_rows`) and returns a boolean per firm; ``gap``, if given, the same way how far the value is from
-    the edge it must cross, with that distance per firm as evaluated (for a first guess). Firms not ``active``,
-    with a missing lever, or with no solution within reach get NaN.
+    :func:`solve_rows`) and returns a boolean per firm; ``gap``, if given, probes the same way how far the value is
+    from the edge it must cross (and, the second, also whether the condition holds, both from one evaluation), with
+    that distance per firm as evaluated (for a first guess). Firms not ``active``, with a missing lever, or with no
+    solution within reach get NaN.
     """
     full_base = np.asarray(ctx.col(field, 0), dtype=float)
     delta = np.full(len(full_base), math.nan)
     idx = np.flatnonzero(active & (sign != 0) & ~np.isnan(full_base))
     if len(idx):
-        delta[idx] = solve_rows(holds, ctx, field, idx, sign[idx], None if gap is None else (gap[0], gap[1][idx]))
+        delta[idx] = solve_rows(holds, ctx, field, idx, sign[idx],
+                                None if gap is None else (gap[0], gap[1], gap[2][idx]))
     return Shift(field, full_base, delta)
 
 
 Probe = Callable[[Any, np.ndarray], np.ndarray]
-Gap = tuple[Probe, np.ndarray]
-"""How far the value is from the edge it must cross, on a patched context (a :data:`Probe`), and per row with no
-change at all (as the evaluation found it, so a first guess need not evaluate it again)."""
+Gap = tuple[Probe, Callable[[Any, np.ndarray], tuple[np.ndarray, np.ndarray]], np.ndarray]
+"""How far the value is from the edge it must cross, on a patched context (a :data:`Probe`); the same distance and
+whether the condition holds, from one evaluation; and the distance per row with no change at all (as the
+evaluation found it, so a first guess need not evaluate it again)."""
 
 
 def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: np.ndarray,
@@ -259,7 +262,8 @@ def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: n
     ``rows`` are firm positions in ``ctx`` whose lever is known, with a non-zero ``sign`` each. Rows are searched
     in chunks of ``SEARCH_CHUNK``; ``holds(context, part)`` is called on a context of the rows ``rows[part]`` and
     returns one boolean per row; ``gap`` is a probe ``gap(context, part)`` of the signed distance of the value from
-    the edge it must cross, and that distance per row with no change. Returns the signed changes (NaN = none).
+    the edge it must cross, one of that distance and ``holds``, and that distance per row with no change. Returns
+    the signed changes (NaN = none).
 
     With ``gap``, each row first tries the change a few secant steps on the gap point to, rounded to the lever's
     step: it is taken only when the condition holds there and not one step below, which is exactly what the
@@ -286,7 +290,8 @@ class _Search:
     def __init__(self, holds: Probe, gap: Gap | None, ctx: Context, field: str, rows: np.ndarray,
                  part: np.ndarray, base: np.ndarray, sign: np.ndarray) -> None:
         self.holds, self.ctx, self.field = holds, ctx, field
-        self.gap, self.gap0 = (None, None) if gap is None else (gap[0], np.asarray(gap[1], dtype=float)[part])
+        self.gap, self.gap_holds, self.gap0 = (None, None, None) if gap is None else (
+            gap[0], gap[1], np.asarray(gap[2], dtype=float)[part])
         self.rows, self.part, self.base, self.sign = rows, part, base, sign
         self.chunk = _Chunk(ctx, rows[part])
         self.step = step = _step(field)
@@ -326,51 +331,62 @@ class _Search:
         for one whose denominator the lever moves (研发费用 / 成本费用 lowering 成本费用), which the secant alone
         approaches slowly from one side. A step to a change where the gap cannot be computed (the cap of a
         decrease that takes a denominator to zero) is halved back towards the last change tried."""
-        assert self.gap is not None and self.gap0 is not None
+        assert self.gap is not None and self.gap_holds is not None and self.gap0 is not None
         step, cap = self.step, self.cap[sel]
         n = len(sel)
         d0, f0 = np.full(n, math.nan), np.full(n, math.nan)  # the oldest point: none yet
         d1, f1 = np.zeros(n), self.gap0[sel].copy()
         d2 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
         f2 = np.asarray(self.gap(self._patched(sel, d2), self.part[sel]), dtype=float)
-        # the rows still stepping, compacted as rows stop; a row that stops leaves its last change and gap in
-        # ``change`` and ``gap``
-        change, gap = d2.copy(), f2.copy()
+        # the rows still stepping, compacted as rows stop; a row that stops leaves its last change, its gap and,
+        # where that change is the k-th step of the lever, k and whether the condition holds there (else k = 0)
+        change, gap, steps, held = d2.copy(), f2.copy(), np.zeros(n), np.zeros(n, dtype=bool)
         going, cap, retry = np.arange(n), cap.copy(), np.full(n, math.nan)
+        k2, h2 = np.zeros(n), np.zeros(n, dtype=bool)
         for _ in range(_SECANT):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 nxt = _mobius_root(d0, f0, d1, f1, d2, f2)
                 nxt = np.where(np.isfinite(nxt), nxt, d2 - f2 * (d2 - d1) / (f2 - f1))
             nxt = np.where(np.isnan(retry), nxt, retry)
             nxt = np.clip(nxt, 0.0, cap)
-            # a row stops once its step is below an eighth of the lever's (or cannot be taken)
-            close = np.isfinite(nxt) & (np.abs(nxt - d2) <= step / 8)
-            d2 = np.where(close, nxt, d2)
-            on = np.isfinite(nxt) & ~close
+            # the step the lever would be shown at (within the cap): evaluated there, the outcome is the first the
+            # guess checks; a row stops once it points to the change it was evaluated at (or cannot be taken)
+            k = np.maximum(np.ceil(nxt / step - 1e-6), 1.0)
+            nxt = np.minimum(k * step, cap)
+            on = np.isfinite(nxt) & (k != k2) & (nxt != d2)
             stop = going[~on]
-            change[stop], gap[stop] = d2[~on], f2[~on]
-            going, nxt, cap = going[on], nxt[on], cap[on]
-            d0, f0, d1, f1, d2, f2 = d0[on], f0[on], d1[on], f1[on], d2[on], f2[on]
+            change[stop], gap[stop], steps[stop], held[stop] = d2[~on], f2[~on], k2[~on], h2[~on]
+            going, k, nxt, cap = going[on], k[on], nxt[on], cap[on]
+            d0, f0, d1, f1, d2, f2, k2, h2 = d0[on], f0[on], d1[on], f1[on], d2[on], f2[on], k2[on], h2[on]
             if not len(going):
                 break
-            f = np.asarray(self.gap(self._patched(sel[going], nxt), self.part[sel[going]]), dtype=float)
+            f, h = self.gap_holds(self._patched(sel[going], nxt), self.part[sel[going]])
+            f = np.asarray(f, dtype=float)
             ok = np.isfinite(f)
             retry = np.where(ok, math.nan, (d2 + nxt) / 2.0)
             d0, f0 = np.where(ok, d1, d0), np.where(ok, f1, f0)
             d1, f1 = np.where(ok, d2, d1), np.where(ok, f2, f1)
             d2, f2 = np.where(ok, nxt, d2), np.where(ok, f, f2)
-        change[going], gap[going] = d2, f2
+            k2 = np.where(ok & (nxt == k * step), k, np.where(ok, 0.0, k2))
+            h2 = np.where(ok, np.asarray(h, dtype=bool), h2)
+        change[going], gap[going], steps[going], held[going] = d2, f2, k2, h2
         below, above = np.full(n, -INF), np.full(n, INF)
         first, last = np.full(n, math.nan), np.full(n, math.nan)
         tried = np.flatnonzero(np.isfinite(gap))  # a value that cannot be computed gives no guess
         if len(tried):
-            below[tried], above[tried], first[tried], last[tried] = self._verify(sel[tried], change[tried])
+            below[tried], above[tried], first[tried], last[tried] = self._verify(sel[tried], change[tried],
+                                                                                 steps[tried], held[tried])
         return below, above, first, last
 
-    def _verify(self, sel: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _verify(self, sel: np.ndarray, guess: np.ndarray, steps: np.ndarray,
+                held: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per row, as :meth:`_guess` returns them, for the guesses ``guess``; where ``steps`` is not 0 the guess is
+        that many steps of the lever, and ``held`` says whether the condition holds there."""
         step, cap = self.step, self.cap[sel]
-        k = np.maximum(np.ceil(guess / step - 1e-6), 1.0)
-        at = self.test(sel, k * step)
+        k = np.where(steps > 0, steps, np.maximum(np.ceil(guess / step - 1e-6), 1.0))
+        at = held.copy()
+        ask = np.flatnonzero(steps == 0)
+        at[ask] = self.test(sel[ask], k[ask] * step)
         fails = np.zeros(len(sel), dtype=bool)
         passes = np.zeros(len(sel), dtype=bool)
         lower = np.flatnonzero(at & (k > 1))
@@ -399,14 +415,15 @@ class _Search:
         with np.errstate(divide="ignore", invalid="ignore"):
             j = np.maximum(np.ceil(np.log2(answer / start)), 0.0)
         j = np.where(np.isfinite(j), j, 0.0)
-
-        def tried(j: np.ndarray) -> np.ndarray:
-            return np.minimum(start * np.exp2(j), cap)  # doubling a float is exact, as the search does it
-
-        j = np.where(tried(j) < answer, j + 1, j)
-        j = np.where((j > 0) & (tried(j - 1) >= answer), j - 1, j)
-        last = np.where((j <= _EXPAND) & (tried(j) >= answer), tried(j), math.nan)
-        first = np.where(j > 0, tried(j - 1), 0.0)
+        # the j-th change tried, before the cap: doubling or halving a float is exact, as the search does it
+        power = start * np.exp2(j)
+        up = np.minimum(power, cap) < answer
+        j, power = np.where(up, j + 1, j), np.where(up, power * 2.0, power)
+        down = (j > 0) & (np.minimum(power / 2.0, cap) >= answer)
+        j, power = np.where(down, j - 1, j), np.where(down, power / 2.0, power)
+        tried = np.minimum(power, cap)
+        last = np.where((j <= _EXPAND) & (tried >= answer), tried, math.nan)
+        first = np.where(j > 0, np.minimum(power / 2.0, cap), 0.0)
         return first, last
 
     def _bisect(self, sel: np.ndarray, below: np.ndarray, above: np.ndarray, first: np.ndarray,

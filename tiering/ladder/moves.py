@@ -25,7 +25,7 @@ from tiering.ladder.columns import Column, Texts, place
 from tiering.ladder.levers import Shift, direction, fixed_apart, levers, solve, solve_rows, uses_age
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
-from tiering.rules.expr import Context, Expr, FieldRef
+from tiering.rules.expr import Context, FieldRef
 from tiering.rules.nodes import PASS, BestOfNode, Node, PointsNode, SubtotalNode, TestNode, Vec
 from tiering.rules.operators import UPWARD, op_zh
 from tiering.rules.schema import Unit
@@ -161,7 +161,8 @@ class Mover:
         for field in fields:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
             live = fixed_apart(node, field)
-            gap = None if field in moves_threshold else (lambda c, _part, live=live: _gap(live.vec(_Ev(c))), now)
+            gap = None if field in moves_threshold else (lambda c, _part, live=live: _gap(live.vec(_Ev(c))),
+                                                         lambda c, _part, live=live: _gap_holds(live.vec(_Ev(c))), now)
             shifts.append(solve(lambda c, _part, live=live: live.vec(_Ev(c)).status == PASS, self.ctx, field,
                                 sign * UPWARD[node.op], fail, gap))
         pick = _Pick(shifts, fail)
@@ -282,15 +283,20 @@ class Mover:
                 continue
             need, edge = np.concatenate(needs), np.concatenate(edges)
             live = fixed_apart(node, field)
-            assert live.expr is not None
 
             def reaches(c: Any, part: np.ndarray, need: np.ndarray = need, live: PointsNode = live) -> np.ndarray:
                 return live.vec(_Ev(c)).pmax >= need[part] - 1e-9
 
-            def gap(c: Any, part: np.ndarray, edge: np.ndarray = edge, live: Expr = live.expr) -> np.ndarray:
-                return np.broadcast_to(live.vec(c, 0), c.size) - edge[part]
+            def gap(c: Any, part: np.ndarray, edge: np.ndarray = edge, live: PointsNode = live) -> np.ndarray:
+                assert live.expr is not None
+                return np.broadcast_to(live.expr.vec(c, 0), c.size) - edge[part]
 
-            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs), (gap, v.value[row] - edge))
+            def gap_holds(c: Any, part: np.ndarray, edge: np.ndarray = edge, need: np.ndarray = need,
+                          live: PointsNode = live) -> tuple[np.ndarray, np.ndarray]:
+                v = live.vec(_Ev(c))
+                return v.value - edge[part], v.pmax >= need[part] - 1e-9
+
+            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs), (gap, gap_holds, v.value[row] - edge))
             deltas[field][np.concatenate(which), row] = found
         out = []
         for k, (j, target, gain_lo, gain_hi) in enumerate(targets):
@@ -344,6 +350,11 @@ def _held_label(expr: FieldRef, v: Vec) -> Callable[[int], str]:
 def _gap(v: Vec) -> np.ndarray:
     """How far a test's value is from its threshold (the edge a change must cross)."""
     return np.asarray(v.value, dtype=float) - np.asarray(v.threshold, dtype=float)
+
+
+def _gap_holds(v: Vec) -> tuple[np.ndarray, np.ndarray]:
+    """How far a test's value is from its threshold, and whether it passes."""
+    return _gap(v), v.status == PASS
 
 
 class _Pick:
