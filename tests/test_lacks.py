@@ -199,3 +199,24 @@ def test_amounts_are_written_as_money_writes_each_one() -> None:
     amounts = np.concatenate([tenths, near_ties, two_decimals, rng.lognormal(5, 3, 20_000), edges])
     for texts in (ListTexts(), ArrowTexts()):
         assert texts.strings(Amounts(texts).many(amounts)) == [money(float(v)) for v in amounts]
+
+
+def test_percentages_and_their_thresholds_are_written_as_the_explanations_write_them() -> None:
+    """A criterion's value and threshold in percent, written column by column (wording.shown_pairs), read exactly as
+    ``pair`` writes each alone: ties of the rounding, −0.0 and small negatives ('-0.00%'), values that are not
+    finite, and more digits where the usual ones print a value and its threshold alike (4.9996% vs 5%)."""
+    from tiering.ladder.columns import ArrowTexts, ListTexts
+    from tiering.ladder.wording import pair, shown_pairs
+    from tiering.rules.schema import Unit
+
+    rng = np.random.default_rng(5)
+    drawn = np.concatenate([rng.uniform(-1, 1, 5_000), np.round(rng.uniform(0, 1, 5_000), 5)])
+    edges = np.array([0.0, -0.0, -1e-9, 0.00005, 0.049996, 0.05, np.nan, np.inf, -np.inf, 1e12])
+    values = np.concatenate([drawn, edges])
+    thresholds = np.concatenate([np.where(rng.random(len(drawn)) < 0.5, 0.05, np.round(drawn, 4)),
+                                 np.full(len(edges), 0.05)])
+    expected = [pair(x, t, Unit.PERCENT) for x, t in zip(values.tolist(), thresholds.tolist(), strict=True)]
+    assert ("4.9996%", "5.0000%") in expected and ("-0.00%", "5.00%") in expected
+    for texts in (ListTexts(), ArrowTexts()):
+        now, need = shown_pairs(values, thresholds, Unit.PERCENT, texts)
+        assert list(zip(texts.strings(now), texts.strings(need), strict=True)) == expected

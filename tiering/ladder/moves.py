@@ -99,13 +99,11 @@ class Mover:
         return self.metric_labels.get(id(node.expr), node.label) if node.expr is not None else node.label
 
     def shown(self, node: TestNode, firms: np.ndarray) -> Column:
-        """'研发费用占比（当前3.90%，要求≥4.00%）' for each of ``firms``, each distinct pair of value and threshold
-        written once."""
+        """'研发费用占比（当前3.90%，要求≥4.00%）' for each of ``firms``."""
         v = self.vec(node.id)
         name, op, unit = self.describe(node), op_zh(node.op), node.unit
-        distinct, at = wording.distinct_pairs(v.value[firms], v.threshold[firms])
-        pairs = wording.pairs([x for x, _, _ in distinct], [t for _, t, _ in distinct], unit)
-        return self.texts.take([f"{name}（当前{now}，要求{op}{need}）" for now, need in pairs], at)
+        now, need = wording.shown_pairs(v.value[firms], v.threshold[firms], unit, self.texts)
+        return self.texts.cat(f"{name}（当前", now, f"，要求{op}", need, "）")
 
     def test(self, node: TestNode, fail: np.ndarray) -> Move:
         """The cheapest change that makes a failing test pass, for the firms in ``fail``."""

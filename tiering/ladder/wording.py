@@ -63,6 +63,48 @@ def pair(x: float, t: float, unit: Unit) -> tuple[str, str]:
     return a, b
 
 
+def shown_pairs(values: np.ndarray, thresholds: np.ndarray, unit: Unit, texts: Texts) -> tuple[Column, Column]:
+    """:func:`pair` for many values, as two columns of ``texts``' kind: percentages written column by column,
+    other units once per distinct pair."""
+    if unit != Unit.PERCENT:
+        distinct, at = distinct_pairs(values, thresholds)
+        said = pairs([x for x, _, _ in distinct], [t for _, t, _ in distinct], unit)
+        return texts.take([now for now, _ in said], at), texts.take([need for _, need in said], at)
+    now, need = percents(values, texts), percents(thresholds, texts)
+    # where the usual digits print a value and its threshold alike, more of them
+    with np.errstate(invalid="ignore"):
+        alike = np.flatnonzero(texts.equal(now, need) & (values != thresholds) & (values == values)
+                               & (thresholds == thresholds))
+    if not len(alike):
+        return now, need
+    said = [pair(x, t, unit) for x, t in zip(values[alike].tolist(), thresholds[alike].tolist(), strict=True)]
+    usual = np.ones(len(values), dtype=bool)
+    usual[alike] = False
+    others = np.flatnonzero(usual)
+    now, need = (place(texts, len(values), [(others, texts.take(column, others)), (alike, [p[k] for p in said])])
+                 for k, column in enumerate((now, need)))
+    return now, need
+
+
+_HUNDREDTHS = [f".{k:02d}%" for k in range(100)]
+
+
+def percents(x: np.ndarray, texts: Texts) -> Column:
+    """The percentages of ``x`` as :func:`of_unit` writes them ('4.20%', '-0.00%', '缺失'), column by column: a
+    sign, whole percents in digits and the hundredths with '%' from a table; what is not finite or beyond 2⁴⁰
+    hundredths one by one."""
+    y = np.asarray(x, dtype=float) * 100
+    hundredths, sure = _rounded(y, 100)
+    said = texts.cat(texts.take(["", "-"], np.signbit(y).astype(np.int64)), texts.numbers(hundredths // 100),
+                     texts.take(_HUNDREDTHS, hundredths % 100))
+    unsure = np.flatnonzero(~sure)
+    if not len(unsure):
+        return said
+    kept = np.flatnonzero(sure)
+    return place(texts, len(y), [(kept, texts.take(said, kept)),
+                                 (unsure, [of_unit(v, Unit.PERCENT) for v in np.asarray(x, float)[unsure].tolist()])])
+
+
 def pairs(values: list[float], thresholds: list[float], unit: Unit) -> list[tuple[str, str]]:
     """:func:`pair` for many values, each distinct threshold written once (a criterion's threshold is mostly one
     number for every firm)."""
@@ -93,7 +135,7 @@ def of_field(field: str, x: float) -> str:
     return _FORMAT[field](x)
 
 
-_PER = {10: (5, 1), 10_000: (625, 4)}
+_PER = {10: (5, 1), 100: (25, 2), 10_000: (625, 4)}
 """A count of ``per``-ths as an odd factor and a power of two: a float's 53-bit mantissa times the odd factor fits in
 63 bits."""
 
