@@ -292,14 +292,15 @@ class _Search:
         self.holds, self.ctx, self.field = holds, ctx, field
         self.gap, self.gap_holds, self.gap0 = (None, None, None) if gap is None else (
             gap[0], gap[1], np.asarray(gap[2], dtype=float)[part])
-        self.rows, self.part, self.base, self.sign = rows, part, base, sign
-        self.chunk = _Chunk(ctx, rows[part])
+        self.part, self.base, self.sign = part, base, sign
+        self.firms = rows[part]  # the firm of each row of the chunk
+        self.chunk = _Chunk(ctx, self.firms)
         self.step = step = _step(field)
         # a decrease cannot take an amount or a count below zero; an increase is searched up to a generous bound
         self.cap = np.where(sign < 0, np.maximum(base, 0.0), np.maximum(np.abs(base) * GROWTH_LIMIT, step * 1e6))
 
     def _patched(self, sel: np.ndarray, d: np.ndarray) -> PatchedContext:
-        return PatchedContext(SliceContext(self.ctx, self.rows[self.part[sel]]), self.field, self.sign[sel] * d,
+        return PatchedContext(SliceContext(self.ctx, self.firms[sel]), self.field, self.sign[sel] * d,
                               self.chunk, sel)
 
     def test(self, sel: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -343,9 +344,10 @@ class _Search:
         change, gap, steps, held = d2.copy(), f2.copy(), np.zeros(n), np.zeros(n, dtype=bool)
         going, cap, retry = np.arange(n), cap.copy(), np.full(n, math.nan)
         k2, h2 = np.zeros(n), np.zeros(n, dtype=bool)
-        for _ in range(_SECANT):
+        for tries in range(_SECANT):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                nxt = _mobius_root(d0, f0, d1, f1, d2, f2)
+                # the first step has two points, so no curve through three
+                nxt = _mobius_root(d0, f0, d1, f1, d2, f2) if tries else np.full(len(d2), math.nan)
                 nxt = np.where(np.isfinite(nxt), nxt, d2 - f2 * (d2 - d1) / (f2 - f1))
             nxt = np.where(np.isnan(retry), nxt, retry)
             nxt = np.clip(nxt, 0.0, cap)
@@ -479,7 +481,7 @@ class _Search:
             steps are taken one by one, stopping where the loop stops. Returns the ends and the number of steps
             taken."""
             m = len(at)
-            depth = min(3 if m <= 256 else 2 if m <= 1024 else 1, _BISECT - i)
+            depth = min(_depth(m), _BISECT - i)
             los, his = [lo[None, :]], [hi[None, :]]
             for _ in range(depth - 1):  # the children of a bracket: 2j where the middle holds, 2j + 1 where not
                 mid = (los[-1] + his[-1]) / 2.0
@@ -541,13 +543,28 @@ class _Search:
             return lo, lo.copy(), np.zeros(0, dtype=bool)
         hi = np.minimum(np.where(sign < 0, cap, np.maximum(np.abs(base), step) / 64.0), cap)
         ok = self.test(sel, hi)
-        for _ in range(_EXPAND):
+        done = 0
+        while done < _EXPAND:
             grow = np.flatnonzero(~ok & (hi < cap))
             if not len(grow):
                 break
-            lo[grow] = hi[grow]
-            hi[grow] = np.minimum(hi[grow] * 2.0, cap[grow])
-            ok[grow] = self.test(sel[grow], hi[grow])
+            # the next doublings of every row that grows, evaluated at once where few rows grow (as the
+            # bisection's steps ahead), then taken one by one
+            depth = min(_depth(len(grow)), _EXPAND - done)
+            changes = [np.minimum(hi[grow] * 2.0, cap[grow])]
+            for _ in range(depth - 1):
+                changes.append(np.minimum(changes[-1] * 2.0, cap[grow]))
+            tried = np.stack(changes)
+            level, row = np.nonzero(np.vstack([np.ones((1, len(grow)), dtype=bool), tried[:-1] < cap[grow]]))
+            holds = np.zeros(tried.shape, dtype=bool)
+            holds[level, row] = self.test(sel[grow[row]], tried[level, row])
+            on = np.ones(len(grow), dtype=bool)
+            for k in range(depth):
+                if k:
+                    on &= ~holds[k - 1] & (tried[k - 1] < cap[grow])
+                at = grow[on]
+                lo[at], hi[at], ok[at] = hi[at], tried[k, on], holds[k, on]
+            done += depth
         return lo, hi, ok
 
 
@@ -562,6 +579,12 @@ def _mobius_root(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
     return np.where(det != 0, num / det, math.nan)
 
 
+def _depth(rows: int) -> int:
+    """How many steps of a search to evaluate at once for this many rows: every change a row may be asked at in
+    them (up to 2^depth − 1 per row) is worth it while a call of the evaluator costs more than its rows."""
+    return 3 if rows <= 256 else 2 if rows <= 1024 else 1
+
+
 def _halvings(lo: np.ndarray, hi: np.ndarray, above: np.ndarray, step: float, at_least: int = 0) -> int:
     """How many bisection steps the brackets (``lo``, ``hi``] of rows no longer evaluated stay wider than a quarter of
     the step, as the bisection computes them (each step keeps the half that holds if the condition held from
@@ -573,8 +596,12 @@ def _halvings(lo: np.ndarray, hi: np.ndarray, above: np.ndarray, step: float, at
     if not len(lo):
         return at_least
     quarter = step / 4
-    if at_least >= 2 and (hi - lo).max() <= quarter * 2.0 ** (at_least - 2) and hi.max() <= step * 2.0**40:
+    width, huge = hi - lo, hi > step * 2.0**40  # (0 <= lo <= hi)
+    if at_least >= 2 and width.max() <= quarter * 2.0 ** (at_least - 2) and not huge.any():
         return at_least  # even the widest bracket is narrow one step before ``at_least``, rounding included
+    # a bracket 32 times narrower than the widest ends at least two steps earlier, rounding included
+    keep = (width >= width.max() / 32) | huge
+    lo, hi, above = lo[keep], hi[keep], above[keep]
     with np.errstate(divide="ignore"):
         octaves = np.log2((hi - lo) / quarter)
     count = np.maximum(np.ceil(octaves), 0.0)
