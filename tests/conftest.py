@@ -33,3 +33,10 @@ def _audit_store_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TIERING_AUDIT_STORE", str(tmp_path_factory.mktemp("audit") / "audit.sqlite"))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_working_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs in an empty folder of its own: commands' default outputs (out/select-2025, …) left by an
+    earlier run or test cannot change what a command does (an existing output folder is refused)."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

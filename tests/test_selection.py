@@ -402,6 +402,9 @@ def test_cli_model_orders_the_same_pool_and_gives_reasons(cli_runs: dict) -> Non
 
 
 def test_cli_refuses_count_outside_policy_range() -> None:
+    # a folder left by an earlier run in the working directory (as out/select-2025 after a plain `tiering select`)
+    # must not decide the answer: each test runs in an empty working directory of its own (conftest)
+    assert not Path("out").exists()
     result = CliRunner().invoke(main, ["select", str(SAMPLE), "--year", "2025", "--n", "16"])
     assert result.exit_code == 2
     assert "--n 16 不在政策 jx-xjr-peiyu 允许的 10–15 家之内" in result.output
