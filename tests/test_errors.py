@@ -9,6 +9,7 @@ import pkgutil
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from rulefiles import DEMO_HEADER
 
@@ -211,19 +212,44 @@ def test_a_bad_model_card_names_the_card_line_and_field(tmp_path: Path, sample_r
     assert lines[0].startswith(f"错误 / error: {card}:{line} card_version: card_version 9")
 
 
-def test_a_bad_column_mapping_lists_each_problem_at_its_line_and_field(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [("train", "--out", "x.card.yaml"), ("evaluate",)])
+def test_a_bad_column_mapping_lists_each_problem_at_its_line_and_field(tmp_path: Path,
+                                                                       command: tuple[str, ...]) -> None:
     mapping = tmp_path / "m.yaml"
     text = (DATASETS.parent / "models" / "mappings" / "register.yaml").read_text(encoding="utf-8")
     mapping.write_text(text.replace("reader: register", "reader: excel", 1), encoding="utf-8")
     line = next(i for i, t in enumerate(mapping.read_text(encoding="utf-8").splitlines(), start=1)
                 if t.startswith("reader:"))
-    code, lines, error = _error("model", "train", "--panel", str(DATASETS / "sample_register.xlsx"), "--mapping",
-                                str(mapping), "--out", str(tmp_path / "x.card.yaml"))
+    code, lines, error = _error("model", *command, "--panel", str(DATASETS / "sample_register.xlsx"),
+                                "--mapping", str(mapping))
     assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "column-mapping"
     assert error.where == Where(file=str(mapping))
     assert [p.where for p in error.problems] == [Where(file=str(mapping), line=line, field="reader")]
     assert lines[0] == f"错误 / error: {mapping}: 列映射有 1 处问题 [column-mapping]"
     assert lines[1].startswith(f"  {mapping}:{line} reader: ")
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    (("train", "--out", "x.card.yaml"),
+     "没有任何特征在训练数据中符合其声明方向；无法训练评分卡（见 models/directions.yaml）"),
+    (("evaluate",),
+     "没有可检验的年度：须有带标签的企业，且 3 年以前有至少 30 行两类标签都有的训练数据（no test cohort）"),
+])
+def test_a_panel_the_model_cannot_use_keeps_its_own_id_and_names_the_data_set(tmp_path: Path,
+                                                                               command: tuple[str, ...],
+                                                                               message: str) -> None:
+    """The growth library's own error (PanelUnusable: two firms, four years) reaches the person with its id and
+    exit code, placed at the data set, not re-worded as a generic unusable input (model-input-unusable)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("mapping_version: 1\nid: tiny\ntitle: 小面板\nreader: csv\nkey: {column: 企业}\n"
+                       "year: {column: 年度}\namounts:\n  revenue: {column: 收入, unit: 万元}\n", encoding="utf-8")
+    panel = tmp_path / "p.csv"
+    panel.write_text("企业,年度,收入\nA,2020,10\nA,2021,20\nA,2022,40\nA,2023,80\n"
+                     "B,2020,10\nB,2021,10\nB,2022,10\nB,2023,10\n", encoding="utf-8")
+    code, lines, error = _error("model", *command, "--panel", str(panel), "--mapping", str(mapping))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "panel-unusable"
+    assert error.where == Where(file=f"panel {panel}")
+    assert lines[0] == f"错误 / error: panel {panel}: {message} [panel-unusable]"
 
 
 BAD_INPUTS = [

@@ -10,13 +10,12 @@ import pandas as pd
 from tiering.cli import SuggestingGroup, main
 from tiering.cli.progress import terminal_progress
 from tiering.datasets.oracle import DESCRIPTIONS, best_ranking
-from tiering.errors import TieringError
+from tiering.errors import TieringError, Where
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.directions import load_declarations
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label
 from tiering.growth.mapping import PanelMapping, load_mapping, read_panel
-from tiering.growth.scorecard import FeatureMismatchError
 from tiering.growth.training import train_scorecard
 from tiering.growth.validation import RAW_PREFIX, OutOfTime, format_table, out_of_time
 
@@ -40,11 +39,13 @@ class UnusableInput(TieringError, error_id="model-input-unusable"):
     """An input file or model card that cannot be used at all (exit code 3)."""
 
     @classmethod
-    def because(cls, error: Exception, source: object | None = None) -> UnusableInput:
-        """``error`` (a library's or the model's own) as this error, naming the data set ``source`` when given and
-        keeping the hint a family error carries."""
-        return cls(str(error) if source is None else f"{source}: {error}",
-                   hint=error.hint if isinstance(error, TieringError) else None)
+    def because(cls, error: Exception, source: object | None = None) -> TieringError:
+        """The error to raise for ``error``, naming the data set ``source`` when given: an error of the family
+        (PanelUnusable, MappingError, DirectionsError, …) itself, keeping its own id, place, hint and exit code
+        (placed at ``source`` when it knows no place of its own); any other (a library's) as this error."""
+        if isinstance(error, TieringError):
+            return error if source is None else error.located(Where(file=str(source)))
+        return cls(str(error) if source is None else f"{source}: {error}")
 
 
 def _panels(register: str | None, real_data: str | None, unit: str | None = None, panel: str | None = None,
@@ -73,14 +74,15 @@ def _panels(register: str | None, real_data: str | None, unit: str | None = None
     return panels
 
 
-def _labelled(panel: pd.DataFrame, spec: LabelSpec,
-              mapping: PanelMapping) -> tuple[pd.DataFrame, tuple[str, ...], dict[str, str]]:
-    """Features, label and (for the boosted-tree reference) the raw amounts of every firm-year."""
+def _labelled(panel: pd.DataFrame, spec: LabelSpec, mapping: PanelMapping,
+              source: str) -> tuple[pd.DataFrame, tuple[str, ...], dict[str, str]]:
+    """Features, label and (for the boosted-tree reference) the raw amounts of every firm-year of the data set
+    ``source``."""
     try:
         built = build_features(panel)
         label = growth_label(panel.reset_index(drop=True), spec)
     except ValueError as error:
-        raise UnusableInput.because(error) from error
+        raise UnusableInput.because(error, source) from error
     raw = {f"{RAW_PREFIX}{f}": panel[f].astype("float64").to_numpy()
            for f in [*mapping.amounts, *mapping.counts] if f in panel.columns}
     data = built.frame.assign(label=label["label"].to_numpy(), **raw)
@@ -185,7 +187,7 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     progress = terminal_progress()
     if progress is not None:
         progress(FEATURES, 0, 1)
-    data, used, dropped = _labelled(frame, spec, chosen)
+    data, used, dropped = _labelled(frame, spec, chosen, source)
     training = data[data["label"].notna()].reset_index(drop=True)
     if training["label"].nunique() != 2:
         raise UnusableInput(f"{source}: 只有 {len(training)} 行有标签且不含两类结果；"
@@ -285,7 +287,7 @@ def evaluate(register: str | None, unit: str | None, panel: str | None, mapping:
     declarations = load_declarations(directions)
     truth = _hidden_truth(latent) if latent is not None else None
     for source, (frame, chosen) in _panels(register, real_data, unit, panel, mapping).items():
-        data, used, dropped = _labelled(frame, spec, chosen)
+        data, used, dropped = _labelled(frame, spec, chosen, source)
         try:
             oracles = None if truth is None else best_ranking(*truth, spec, _one_district(frame))
             evaluation = out_of_time(data, used, test_years=_test_years(data, test_from), gap=horizon,
@@ -325,10 +327,7 @@ def score(model_path: str, register: str | None, unit: str | None, panel: str | 
     if len(panels) != 1:
         raise click.UsageError("score one data set: give one of --register, --panel or --real-data")
     (source, (frame, _)), = panels.items()
-    try:
-        card.check_features(frame)
-    except FeatureMismatchError as error:
-        raise UnusableInput.because(error) from error
+    card.check_features(frame)  # a FeatureMismatchError of the family: its own id (model-features) and hint
     built = build_features(frame, only=tuple(card.features)).frame
     cohort = built[built["year"] == (year if year is not None else built["year"].max())].reset_index(drop=True)
     if cohort.empty:
