@@ -67,14 +67,15 @@ WATCH = (
     "import json, resource, subprocess, sys\n"
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
     "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(json.dumps([code, u.ru_utime + u.ru_stime, u.ru_maxrss]))\n"
+    "print(json.dumps([code, u.ru_utime + u.ru_stime, u.ru_stime, u.ru_maxrss]))\n"
 )
 """A fresh process that runs the command and reports its accounting: its children's peak is only the command's
 (this script's own children, e.g. the register generator, would otherwise count)."""
 
 
 def measure(label: str, firms: int, args: list[str]) -> dict[str, object]:
-    """Run one command in a fresh process: wall seconds, CPU seconds (and per firm), peak memory (GiB), exit code
+    """Run one command in a fresh process: wall seconds, CPU seconds (and per firm; of them system time, mostly
+    page faults and file writes), peak memory (GiB), exit code
     and the machine's 1-minute load average before and after (on a shared machine wall time follows the load;
     CPU time much less)."""
     load_before = os.getloadavg()[0]
@@ -84,11 +85,11 @@ def measure(label: str, firms: int, args: list[str]) -> dict[str, object]:
         total = _tree_peak(watch)
         out = watch.communicate()[0].decode()
         wall = time.perf_counter() - start
-        code, cpu, peak = json.loads(out.strip().splitlines()[-1])
+        code, cpu, system, peak = json.loads(out.strip().splitlines()[-1])
         if code not in (0, 1):
             err.seek(0)
             print(err.read().decode(errors="replace")[-2000:], file=sys.stderr)
-    return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+    return {"case": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "sys_s": round(system, 1),
             "ms_per_firm": round(cpu / firms * 1000, 3), "peak_gib": round(peak / 2**20, 2),
             "total_gib": round(total / 2**30, 2), "exit": code,
             "load": f"{load_before:.1f}–{os.getloadavg()[0]:.1f}"}
@@ -216,10 +217,12 @@ def main() -> None:
             about = json.loads((ns.work / f"dask{workers}" / "provenance.json").read_text(encoding="utf-8"))
             rows[-1]["case"] = f"{rows[-1]['case']}, {about['partitions']} partitions"
     width = max(len(str(r["case"])) for r in rows)
-    print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'CPU ms/firm':>11}  {'peak GiB':>8}  {'all GiB':>7}"
+    print(f"{'case':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'of it sys':>9}  {'CPU ms/firm':>11}  {'peak GiB':>8}"
+          f"  {'all GiB':>7}"
           f"  exit  load avg")
     for r in rows:
-        print(f"{r['case']:<{width}}  {r['wall_s']:>8}  {r['cpu_s']:>8}  {r['ms_per_firm']:>11}  {r['peak_gib']:>8}"
+        print(f"{r['case']:<{width}}  {r['wall_s']:>8}  {r['cpu_s']:>8}  {r['sys_s']:>9}  {r['ms_per_firm']:>11}"
+              f"  {r['peak_gib']:>8}"
               f"  {r['total_gib']:>7}  {r['exit']:>4}  {r['load']}")
     first = rows[0]
     if ns.firms < 1_000_000:
