@@ -96,27 +96,6 @@ def test_partitioned_in_one_process_equals_the_single_run(register, rules, singl
         assert [c.path_in_schema for c in columns if c.is_stats_set] == ["uscc"]
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="transparent huge pages are Linux's")
-def test_a_process_that_cuts_and_classifies_partitions_stops_using_huge_pages(register, tmp_path: Path) -> None:
-    # the setting is inherited: the child first takes huge pages back (this test process may have run partitions)
-    code = f"""
-import ctypes, pathlib
-from tiering.app import rules_in_force
-from tiering.rules.library import load_library
-from tiering.scale import classify_partitioned
-libc = ctypes.CDLL(None)
-libc.prctl(41, 0, 0, 0, 0)
-before = libc.prctl(42, 0, 0, 0, 0)
-rulesets, on = rules_in_force(load_library(), {YEAR})
-classify_partitioned(pathlib.Path({str(register.path)!r}), rulesets, {YEAR}, on, pathlib.Path({str(tmp_path)!r}),
-                     partition_size=100)
-print(before, libc.prctl(42, 0, 0, 0, 0))
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["0", "1"]  # PR_GET_THP_DISABLE: 0 before the run, 1 after
-    assert (tmp_path / RESULTS_DIR).is_dir()
-
-
 def test_partitions_are_a_multiple_of_the_workers_and_start_largest_first(register, rules, single,
                                                                           tmp_path: Path) -> None:
     given = []

@@ -35,7 +35,6 @@ from tiering.register.dataset import checked_table, combine_parts, dataset_parts
 from tiering.register.read import ColumnMap, RawTable, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError, rejects_frame
 from tiering.register.stream import PARQUET_ROWS, PIECE_BYTES, StreamedFile, file_sha256, open_file
-from tiering.scale.pages import small_pages
 from tiering.scale.partition import firm_hash, hash_bounds
 from tiering.scale.runner import Map
 
@@ -206,7 +205,6 @@ def cut_slice(task: Slice) -> Cut:
     """Read one slice a piece at a time and spill each piece's rows, bucket by bucket, to the slice's spill files
     (each written under a temporary name, then renamed, so that a retried slice writes them afresh); the
     RegisterError that stops it is returned, to be raised in file order by the driver."""
-    small_pages()
     read = task.read
     try:
         try:

@@ -38,7 +38,6 @@ from tiering.register.refusals import RegisterError
 from tiering.register.stream import file_sha256
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale.buckets import PartitionFiles, ReadOptions, bucket_register, read_partition
-from tiering.scale.pages import small_pages
 from tiering.scale.partition import DEFAULT_PARTITION_SIZE
 from tiering.scale.runner import Runner, run_here
 
@@ -108,7 +107,6 @@ def classify_part(task: PartTask) -> PartResult:
     """Read one partition back, check it as the register's files are checked, classify it with the application
     core and write its parts (each under a temporary name, then renamed, so a worker lost mid-part leaves no part
     behind and a retry writes the same bytes)."""
-    small_pages()
     try:
         return _classify_part(task)
     except Exception as exc:  # whatever stopped it, the run must end as one error for people (exit 6)
