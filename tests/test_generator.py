@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -454,13 +455,30 @@ def test_blocks_are_written_as_the_whole_register(tmp_path, monkeypatch) -> None
     assert pq.ParquetFile(parquet).metadata.num_row_groups == 6
     reference = pd.read_parquet(write_register(whole, tmp_path / "w.parquet"))
     pd.testing.assert_frame_equal(pd.read_parquet(parquet), reference)
-    blank = [c for c in reference.columns if reference[c].isna().all() and reference[c].dtype == object]
-    assert "近三年省部级以上科技奖励前三" in blank  # typed blank in every block, as in the whole register
-    # a column blank throughout the first block but filled later cannot share the first block's schema
-    split = [whole.iloc[: len(panels[0])].assign(hitech_cert_expiry=pd.NaT), whole.iloc[len(panels[0]):]]
-    with pytest.raises(GenerateRefused, match="列 高企证书到期日 在第一块中全为空、在后续块中有值"):
-        write_register_blocks(iter(split), tmp_path / "refused.parquet", rows=len(whole))
-    assert not (tmp_path / "refused.parquet").exists()
+    assert reference["近三年省部级以上科技奖励前三"].isna().all()  # blank throughout: typed by its field (是/否 text)
+    assert pq.read_schema(parquet).field("近三年省部级以上科技奖励前三").type == pa.string()
+
+
+def test_a_column_blank_in_the_first_block_but_filled_later_is_written_with_its_declared_type(
+        tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(generate_module, "CHUNK", 64)
+    panels = [b.panel for b in generate_blocks(300, (2020, 2023), 5).blocks]
+    assert panels[0]["hitech_cert_expiry"].notna().any() and panels[0]["employees"].notna().any()
+    # the first block of 64 firms has no 高企 certificate date and no headcount; later blocks have both
+    panels[0] = panels[0].assign(hitech_cert_expiry=pd.NaT, employees=np.nan)
+    parquet = write_register_blocks(iter(panels), tmp_path / "blocks.parquet", rows=sum(map(len, panels)))
+    schema = pq.read_schema(parquet)
+    assert schema.field("高企证书到期日").type == pa.string()
+    assert schema.field("职工总数(人)").type == pa.int64()
+    whole = pd.concat(panels, ignore_index=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet),
+                                  pd.read_parquet(write_register(whole, tmp_path / "whole.parquet")))
+    loaded = pytest.importorskip("tiering.register").load_register(parquet)
+    assert loaded.refusals == []
+    later = loaded.frame.iloc[len(panels[0]):]
+    assert later["hitech_cert_expiry"].notna().sum() == whole["hitech_cert_expiry"].notna().sum() > 0
+    assert loaded.frame.iloc[: len(panels[0])]["employees"].isna().all()
+    assert later["employees"].notna().all()
 
 
 def test_an_oversized_sheet_is_refused_before_any_block_is_made(tmp_path) -> None:

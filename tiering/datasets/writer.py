@@ -113,32 +113,42 @@ def write_register_blocks(
                     frame.to_csv(handle, index=False, header=k == 0)
                     del frame  # one block at a time: not alive while the next is made
         else:
-            _write_parquet(frames, target)
+            _write_parquet(frames, target, unit)
     except BaseException:
         target.unlink(missing_ok=True)  # no part of a register is left behind as if it were one
         raise
     return target
 
 
-def _write_parquet(frames: Iterator[pd.DataFrame], target: Path) -> None:
-    """One row group per frame, with the first frame's schema, as pandas writes it: a column blank throughout
-    the first frame is typed blank, as a whole register blank throughout types it (the generator's first block
-    holds CHUNK firms, so only the fields it never fills are blank there). A later frame that fills such a
-    column is refused (and the file removed)."""
-    table = pa.Table.from_pandas(next(frames), preserve_index=False)
-    schema = table.schema
-    blank = [column.name for column in schema if pa.types.is_null(column.type)]
-    with pq.ParquetWriter(target, schema, compression="snappy") as writer:
+def _write_parquet(frames: Iterator[pd.DataFrame], target: Path, money_unit: str) -> None:
+    """One row group per frame, every frame with the schema its fields declare (:func:`parquet_schema`): a column
+    blank throughout the first frame (the generator's first block holds CHUNK firms) but filled in a later one is
+    written like any other, and a column blank throughout the register keeps its field's type."""
+    first = next(frames)
+    schema = parquet_schema(first.columns, money_unit)
+    table = pa.Table.from_pandas(first, schema=schema, preserve_index=False)
+    del first
+    with pq.ParquetWriter(target, table.schema, compression="snappy") as writer:
         writer.write_table(table)
         del table  # one block at a time: not alive while the next is made
         for frame in frames:
-            filled = [name for name in blank if frame[name].notna().any()]
-            if filled:
-                raise GenerateRefused(
-                    f"列 {'、'.join(filled)} 在第一块中全为空、在后续块中有值，无法写入同一个 Parquet 文件：请改用 .csv"
-                )
-            writer.write_table(pa.Table.from_pandas(frame, preserve_index=False).cast(schema))
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
             del frame
+
+
+# pandas' own text dtype as Arrow stores it (large_string from pandas 3, string before): the generator's text
+# columns are of that dtype, so a register is written as pandas would write it whole
+_TEXT = pa.Schema.from_pandas(pd.DataFrame({"text": pd.Series(["文本"], dtype=str)}), preserve_index=False)[0].type
+_ARROW_TYPES = {DType.TEXT: _TEXT, DType.DATE: pa.string(), DType.BOOL: pa.string(), DType.INT: pa.int64(),
+                DType.MONEY: pa.float64(), DType.RATIO: pa.float64(), DType.SCORE: pa.float64()}
+"""The Arrow type of each field type's cells as :func:`register_frame` writes them (dates and 是/否 as text)."""
+
+
+def parquet_schema(headers: Iterable[str], money_unit: str = "万元") -> pa.Schema:
+    """The Parquet schema of a register frame with these ``headers`` (:func:`header` of known fields), each column
+    typed by its field's declared type, whatever its cells hold in any one block."""
+    fields = {header(field, money_unit): field for field in FIELDS}
+    return pa.schema([pa.field(name, _ARROW_TYPES[fields[name].dtype]) for name in headers])
 
 
 def _frames(panels: Iterable[pd.DataFrame], money_unit: str) -> Iterator[pd.DataFrame]:
