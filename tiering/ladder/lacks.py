@@ -109,7 +109,8 @@ class _RuleSetLacks:
         key = firm * (int(length.max(initial=0)) + 1) + length
         ranked = np.argsort(key, kind="stable")
         opens = np.r_[True, key[ranked[1:]] != key[ranked[:-1]]]
-        size = np.bincount(np.cumsum(opens) - 1)[np.cumsum(opens) - 1]
+        group = np.cumsum(opens) - 1
+        size = np.bincount(group)[group]
         # two texts of one firm and length (the usual case): the later is a copy where they are equal
         second = np.flatnonzero((size == 2) & ~opens)
         earlier, later = ranked[second - 1], ranked[second]
@@ -235,16 +236,16 @@ class _RuleSetLacks:
         options: list[Option] = []
         for k, part in enumerate(parts):
             options += self.mover.options(part, k, active)
-        choice = _choose(options, np.where(fail, hi, lo), op, mark, active, fail)
+        costs = np.vstack([o.cost for o in options]) if options else np.zeros((1, self.m))
+        choice = _choose(options, costs, np.where(fail, hi, lo), op, mark, active, fail)
         open_lists, open_of = self._open(parts)
-        # the picked options' costs added in the order they are said
+        # the picked options' costs added in the order they are said (an inactive firm picks none: its cost stays 0)
         cost = np.zeros(self.m)
         firms = np.arange(self.m)
-        costs = np.vstack([o.cost for o in options]) if options else np.zeros((1, self.m))
         for column in choice.T:
             cost = np.where(column >= 0, cost + costs[np.maximum(column, 0), firms], cost)
-        waits = unknown & np.array([bool(parts) for parts in open_lists])[open_of]
-        cost = np.where(active & (choice[:, 0] < 0) & ~waits, STUCK, np.where(active, cost, 0.0))
+        waits = unknown & np.array([bool(names) for names in open_lists])[open_of]
+        cost = np.where(active & (choice[:, 0] < 0) & ~waits, STUCK, cost)
 
         def render(firms: np.ndarray) -> Column:
             return self._score_texts(node, op, firms, (lo, hi, mark, unknown), choice, options,
@@ -263,7 +264,7 @@ class _RuleSetLacks:
         open_lists, open_of = open_parts[0], open_parts[1][firms]
         picks = choice[firms]
         moved = picks[:, 0] >= 0
-        first, at = _distinct([wording.bits(lo), wording.bits(hi), wording.bits(mark), unknown, moved,
+        first, at = wording.distinct([wording.bits(lo), wording.bits(hi), wording.bits(mark), unknown, moved,
                                np.where(moved | ~unknown, 0, open_of)])
         words = []
         for low, high, need, pending, chosen, k in zip(lo[first].tolist(), hi[first].tolist(), mark[first].tolist(),
@@ -300,18 +301,6 @@ class _RuleSetLacks:
         return lists, np.asarray(firm_pattern, dtype=np.int64)
 
 
-def _distinct(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The first row of each distinct combination of the columns' values and, per row, the number of its
-    combination."""
-    code = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        _, each = np.unique(column, return_inverse=True)
-        _, code = np.unique(code * (int(each.max(initial=0)) + 1) + each.ravel(), return_inverse=True)
-        code = code.ravel()
-    _, first = np.unique(code, return_index=True)
-    return first, code
-
-
 def _stuck_text(head: str, unknown: bool, open_parts: list[str]) -> str:
     """A score's text where no band moves are chosen: it waits on criteria not yet determined, or this year's data
     cannot make up the points."""
@@ -327,8 +316,8 @@ def _short(label: str) -> str:
     return re.sub(r"（[^（）]*）$", "", label)
 
 
-def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarray, active: np.ndarray,
-            top: np.ndarray) -> np.ndarray:
+def _choose(options: list[Option], costs: np.ndarray, current: np.ndarray, op: str, mark: np.ndarray,
+            active: np.ndarray, top: np.ndarray) -> np.ndarray:
     """Per firm (a row), the cheapest set of options (one per item) that makes the total pass, in the order they
     are said, padded with −1: singles, then pairs, then the largest gains greedily; all −1 when even every item's
     best move is not enough. Gains count on the top of a points range where ``top`` (a failing score) and on its
@@ -339,7 +328,6 @@ def _choose(options: list[Option], current: np.ndarray, op: str, mark: np.ndarra
     if not options:
         return chosen
     gains = np.vstack([np.where(top, o.gain_hi, o.gain_lo) for o in options])
-    costs = np.vstack([o.cost for o in options])
     todo = active.copy()
     # singles
     single = np.where(compare(op, current + gains, mark) & np.isfinite(costs), costs, INF)

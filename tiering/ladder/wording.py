@@ -233,15 +233,24 @@ def bits(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=float).view(np.int64)
 
 
+def distinct(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct combination of the columns' values and, per row, the number of its
+    combination (combinations numbered in sorted order)."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        _, each = np.unique(column, return_inverse=True)
+        _, code = np.unique(code * (int(each.max(initial=0)) + 1) + each.ravel(), return_inverse=True)
+        code = code.ravel()
+    _, first = np.unique(code, return_index=True)
+    return first, code
+
+
 def distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, float, float]], np.ndarray]:
     """The distinct (old, new, new − old) and, per pair given, the number of its distinct one."""
     delta = new - old
     if not len(old):
         return [], np.zeros(0, dtype=np.int64)
-    _, a = np.unique(bits(old), return_inverse=True)
-    _, b = np.unique(bits(new), return_inverse=True)
-    first, at = np.unique(a.ravel().astype(np.int64) * (int(b.max()) + 1) + b.ravel(), return_index=True,
-                          return_inverse=True)[1:]
+    first, at = distinct([bits(old), bits(new)])
     return list(zip(old[first].tolist(), new[first].tolist(), delta[first].tolist(), strict=True)), at
 
 
