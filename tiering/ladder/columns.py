@@ -97,17 +97,24 @@ def join(texts: Texts, parts: Sequence[Groups], sep: str) -> Column:
     return texts.glue(texts.gather([*columns, [sep]], gathered), at[first])
 
 
-def place(texts: Texts, rows: int, pieces: Sequence[tuple[np.ndarray, Column]], fill: str = "") -> Column:
-    """A column of ``rows`` rows: each piece's texts at its positions (increasing), ``fill`` elsewhere."""
-    if len(pieces) == 1 and len(pieces[0][0]) == rows:
-        return texts.of(pieces[0][1])  # one piece everywhere: nothing to move
+def arranged(rows: int, pieces: Sequence[tuple[np.ndarray, Column]]) -> tuple[list[Column], np.ndarray]:
+    """The pieces' columns and, per row of ``rows``, its row among their rows one after another: each piece's texts
+    at its positions (increasing); a row no piece covers points one past their last row."""
     index = np.full(rows, -1, dtype=np.int64)
     start = 0
     for at, _ in pieces:
         index[at] = np.arange(start, start + len(at))
         start += len(at)
     index[index < 0] = start
-    return texts.gather([*(column for _, column in pieces), [fill]], index)
+    return [column for _, column in pieces], index
+
+
+def place(texts: Texts, rows: int, pieces: Sequence[tuple[np.ndarray, Column]], fill: str = "") -> Column:
+    """A column of ``rows`` rows: each piece's texts at its positions (increasing), ``fill`` elsewhere."""
+    if len(pieces) == 1 and len(pieces[0][0]) == rows:
+        return texts.of(pieces[0][1])  # one piece everywhere: nothing to move
+    columns, index = arranged(rows, pieces)
+    return texts.gather([*columns, [fill]], index)
 
 
 class ListTexts:

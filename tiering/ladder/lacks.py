@@ -20,7 +20,7 @@ import numpy as np
 
 from tiering.engine.evaluate import Evaluation, RuleSetResult
 from tiering.ladder import wording
-from tiering.ladder.columns import ArrowTexts, Column, Groups, ListTexts, Texts, join, place
+from tiering.ladder.columns import ArrowTexts, Column, Groups, ListTexts, Texts, arranged, join, place
 from tiering.ladder.moves import INF, STUCK, Mover, Option, Render, constant
 from tiering.patterns import distinct_rows
 from tiering.rules.nodes import (
@@ -278,7 +278,7 @@ class _RuleSetLacks:
                 words.append(f"{head}，确保通过需：")
             else:
                 words.append(f"{head}{'（待定评分项按最高分计）' if low != high else ''}，需：")
-        # the moves of the firms one after another (firm by firm, in pick order), each option's texts placed at once
+        # the moves of the firms one after another (firm by firm, in pick order), each option's texts worded at once
         rows = np.flatnonzero(moved)
         said = picks[rows]
         firm_of, _ = np.nonzero(said >= 0)
@@ -286,7 +286,8 @@ class _RuleSetLacks:
         pieces = [(np.flatnonzero(picked == o), options[o].render(firms[rows[firm_of[picked == o]]]))
                   for o in np.unique(picked).tolist()]
         starts = np.flatnonzero(np.r_[True, firm_of[1:] != firm_of[:-1]]) if len(firm_of) else firm_of
-        moves = join(cols, [Groups([place(cols, len(picked), pieces)], np.arange(len(picked)), starts)], "；")
+        # joined straight from the options' texts: one gather puts them in that order with the separators
+        moves = join(cols, [Groups(*arranged(len(picked), pieces), starts)], "；")
         return cols.cat(cols.take(words, at), place(cols, len(firms), [(rows, moves)]))
 
     def _open(self, parts: list[Node]) -> tuple[list[list[str]], np.ndarray]:
