@@ -9,7 +9,7 @@ the code that decides a text is the same, only the concatenation differs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -115,6 +115,16 @@ def place(texts: Texts, rows: int, pieces: Sequence[tuple[np.ndarray, Column]], 
         return texts.of(pieces[0][1])  # one piece everywhere: nothing to move
     columns, index = arranged(rows, pieces)
     return texts.gather([*columns, [fill]], index)
+
+
+def mend(texts: Texts, said: Column, sure: np.ndarray, redo: Callable[[np.ndarray], Column]) -> Column:
+    """``said`` where ``sure``; elsewhere what ``redo`` writes for those positions (increasing), in one gather."""
+    unsure = np.flatnonzero(~sure)
+    if not len(unsure):
+        return said
+    index = np.arange(len(sure))
+    index[unsure] = len(sure) + np.arange(len(unsure))
+    return texts.gather([said, redo(unsure)], index)
 
 
 class ListTexts:

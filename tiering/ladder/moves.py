@@ -21,7 +21,7 @@ from tiering.engine.blanks import blank_cells
 from tiering.explain.format import missing_cells
 from tiering.fields import BY_ID, DType
 from tiering.ladder import wording
-from tiering.ladder.columns import Column, Texts, place
+from tiering.ladder.columns import Column, Texts, mend, place
 from tiering.ladder.levers import Shift, direction, fixed_apart, levers, solve, solve_rows, uses_age
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
@@ -171,13 +171,8 @@ class Mover:
             said = pick.say(firms, self.change, self.texts)
             found = pick.found[firms]
             if bare:  # where no change is found, the criterion as it stands
-                lost = np.flatnonzero(~found)
-                if not len(lost):
-                    return said
-                kept = np.flatnonzero(found)
-                return place(self.texts, len(firms), [
-                    (kept, self.texts.take(said, kept)),
-                    (lost, self.texts.cat(self.shown(node, firms[lost]), "：", nowhere))])
+                return mend(self.texts, said, found,
+                            lambda lost: self.texts.cat(self.shown(node, firms[lost]), "：", nowhere))
             colon = self.texts.take([f"：{nowhere}", "："], found.astype(np.int64))
             return self.texts.cat(self.shown(node, firms), colon, said)
 

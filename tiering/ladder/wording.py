@@ -9,7 +9,7 @@ import numpy as np
 
 from tiering.explain.format import value
 from tiering.fields import BY_ID, DType
-from tiering.ladder.columns import Column, Texts, place
+from tiering.ladder.columns import Column, Texts, mend, place
 from tiering.rules.schema import Unit
 
 IMPOSSIBLE = "无法通过努力满足"
@@ -73,17 +73,11 @@ def shown_pairs(values: np.ndarray, thresholds: np.ndarray, unit: Unit, texts: T
     now, need = percents(values, texts), percents(thresholds, texts)
     # where the usual digits print a value and its threshold alike, more of them
     with np.errstate(invalid="ignore"):
-        alike = np.flatnonzero(texts.equal(now, need) & (values != thresholds) & (values == values)
-                               & (thresholds == thresholds))
-    if not len(alike):
-        return now, need
-    said = [pair(x, t, unit) for x, t in zip(values[alike].tolist(), thresholds[alike].tolist(), strict=True)]
-    usual = np.ones(len(values), dtype=bool)
-    usual[alike] = False
-    others = np.flatnonzero(usual)
-    now, need = (place(texts, len(values), [(others, texts.take(column, others)), (alike, [p[k] for p in said])])
-                 for k, column in enumerate((now, need)))
-    return now, need
+        alike = texts.equal(now, need) & (values != thresholds) & (values == values) & (thresholds == thresholds)
+    at = np.flatnonzero(alike)
+    said = [pair(x, t, unit) for x, t in zip(values[at].tolist(), thresholds[at].tolist(), strict=True)]
+    return (mend(texts, now, ~alike, lambda _: [a for a, _ in said]),
+            mend(texts, need, ~alike, lambda _: [b for _, b in said]))
 
 
 _HUNDREDTHS = [f".{k:02d}%" for k in range(100)]
@@ -97,12 +91,7 @@ def percents(x: np.ndarray, texts: Texts) -> Column:
     hundredths, sure = _rounded(y, 100)
     said = texts.cat(texts.take(["", "-"], np.signbit(y).astype(np.int64)), texts.numbers(hundredths // 100),
                      texts.take(_HUNDREDTHS, hundredths % 100))
-    unsure = np.flatnonzero(~sure)
-    if not len(unsure):
-        return said
-    kept = np.flatnonzero(sure)
-    return place(texts, len(y), [(kept, texts.take(said, kept)),
-                                 (unsure, [of_unit(v, Unit.PERCENT) for v in np.asarray(x, float)[unsure].tolist()])])
+    return mend(texts, said, sure, lambda at: [of_unit(v, Unit.PERCENT) for v in np.asarray(x, float)[at].tolist()])
 
 
 def pairs(values: list[float], thresholds: list[float], unit: Unit) -> list[tuple[str, str]]:
@@ -194,11 +183,7 @@ class Amounts:
         # the sign is the float's sign bit: −0.0 is written '-0万元'
         said = texts.cat(texts.take(self._signs, np.signbit(x).astype(np.int64)), number,
                          texts.take(self._ends, np.where(yi, 10 + parts % 10_000, tenths % 10)))
-        unsure = np.flatnonzero(~sure)
-        if not len(unsure):
-            return said
-        kept = np.flatnonzero(sure)
-        return place(texts, len(x), [(kept, texts.take(said, kept)), (unsure, [money(v) for v in x[unsure].tolist()])])
+        return mend(texts, said, sure, lambda at: [money(v) for v in x[at].tolist()])
 
 
 def changes(field: str, old: np.ndarray, new: np.ndarray, texts: Texts, year: int | None = None,
