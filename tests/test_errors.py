@@ -288,3 +288,27 @@ def test_no_bad_input_ends_in_a_traceback(tmp_path: Path, sample_register: Path)
         assert result.exit_code in (exit_codes.USAGE, exit_codes.UNUSABLE_INPUT), (args, result.output)
         errors = [t for t in result.output.splitlines() if t.startswith("错误 / error: ")]
         assert len(errors) == 1 and re.search(r" \[[a-z-]+\]$", errors[0]), (args, result.output)
+
+
+_CSV_MAPPING = ("mapping_version: 1\nid: kept\ntitle: 千元面板\nreader: csv\nkey: {column: Code}\n"
+                "year: {column: FY}\namounts:\n  revenue: {column: Sales, unit: 千元}\n"
+                "  total_assets: {column: Assets, unit: 元}\n")
+
+
+@pytest.mark.parametrize(("edit", "line", "field", "message"), [
+    (("revenue:", "revenu:"), 8, "amounts.revenu", "未知金额字段“revenu”；已知："),
+    (("unit: 元", "unit: 万"), 9, "amounts.total_assets.unit", "未知金额单位“万”；可用：万元、wan、元、yuan、千元"),
+    (("Assets", "Sales"), 9, "amounts.total_assets.column", "列“Sales”已映射为字段 revenue；每列只能是一个字段"),
+])
+def test_a_bad_amount_in_a_column_mapping_is_refused_at_its_own_line(tmp_path: Path, edit: tuple[str, str],
+                                                                      line: int, field: str, message: str) -> None:
+    """An unknown field, an unknown unit and a column mapped to two fields are each placed at the line and field
+    of the amount concerned (before, the first two at the line of ``amounts:`` and the third not refused)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(_CSV_MAPPING.replace(*edit), encoding="utf-8")
+    panel = tmp_path / "p.csv"
+    panel.write_text("Code,FY,Sales,Assets\nA,2020,10,20\n", encoding="utf-8")
+    code, lines, error = _error("model", "evaluate", "--panel", str(panel), "--mapping", str(mapping))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "column-mapping"
+    assert [p.where for p in error.problems] == [Where(file=str(mapping), line=line, field=field)]
+    assert lines[1].startswith(f"  {mapping}:{line} {field}: {message}")

@@ -564,3 +564,16 @@ def test_real_panel_out_of_time_scorecard_beats_past_growth_and_the_raw_boosted_
     assert summary.loc["scorecard", "roc_auc"] > summary.loc["past_growth_3y", "roc_auc"]
     assert summary.loc["scorecard", "roc_auc"] > summary.loc["past_growth_1y", "roc_auc"]
     assert result.calibration["n"].sum() == summary.loc["scorecard", "n_test"] * 6
+
+
+def test_a_mapping_reads_amounts_kept_in_thousands_hundred_millions_and_yuan_as_wan(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("mapping_version: 1\nid: units\ntitle: 各种单位\nreader: csv\nkey: {column: Code}\n"
+                       "year: {column: FY}\namounts:\n  revenue: {column: Sales, unit: 千元}\n"
+                       "  total_assets: {column: Assets, unit: 亿元}\n  net_profit: {column: NI, unit: 元}\n"
+                       "  total_liabilities: {column: Debt, unit: 百万元}\n", encoding="utf-8")
+    panel = tmp_path / "p.csv"
+    panel.write_text("Code,FY,Sales,Assets,NI,Debt\nA,2020,12345,1.5,-30000,2\n", encoding="utf-8")
+    read = read_panel(panel, load_mapping(mapping))
+    assert read[["revenue", "total_assets", "net_profit", "total_liabilities"]].iloc[0].tolist() == \
+        pytest.approx([1234.5, 15000.0, -3.0, 200.0])

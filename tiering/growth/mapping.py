@@ -9,11 +9,12 @@ model then trains on whichever features the mapped fields allow.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tiering.bundled import bundled
 from tiering.errors import TieringError, Where
@@ -26,6 +27,9 @@ MAPPING_VERSION = 1
 MAPPINGS_DIR = bundled("models", "mappings")
 COUNT_FIELDS = {"employees": "人", "tech_staff": "人", "rd_staff": "人", "ip_class1": "项", "ip_class2": "项"}
 TEXT_FIELDS = ("name", "province", "district", "industry", "ownership")
+UNITS: dict[str, float] = {**MONEY_UNITS, "千元": 0.1, "百万元": 100.0, "亿元": 10000.0}
+"""Factor from each unit a mapping may give an amount in to 万元: the register's units and the ones financial
+statements and databases are kept in (千元, 百万元, 亿元)."""
 
 
 class MappingError(TieringError, ValueError, error_id="column-mapping"):
@@ -40,6 +44,27 @@ class Column(_Strict):
     column: str = Field(min_length=1)
     unit: str | None = None
     note: str | None = None
+
+
+class Amount(Column):
+    """The column of one amount and the unit it is written in."""
+
+    unit: str
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str) -> str:
+        if value not in UNITS:
+            raise ValueError(f"未知金额单位“{value}”；可用：{'、'.join(UNITS)}")
+        return value
+
+
+def _known(kind: str, known: list[str], where: str = "") -> AfterValidator:
+    def check(name: str) -> str:
+        if name not in known:
+            raise ValueError(f"未知{kind}字段“{name}”；已知：{'、'.join(known)}{where}")
+        return name
+    return AfterValidator(check)
 
 
 class Founded(_Strict):
@@ -58,38 +83,16 @@ class PanelMapping(_Strict):
     key: Column
     year: Column
     founded: Founded | None = None
-    text: dict[str, str] = {}
-    amounts: dict[str, Column] = {}
-    counts: dict[str, Column] = {}
-
-    @field_validator("amounts")
-    @classmethod
-    def _known_amounts(cls, value: dict[str, Column]) -> dict[str, Column]:
-        unknown = sorted(set(value) - set(AMOUNTS))
-        if unknown:
-            raise ValueError(f"未知金额字段 {unknown}；已知：{sorted(AMOUNTS)}（见 tiering/growth/amounts.yaml）")
-        bad = {k: c.unit for k, c in value.items() if c.unit not in MONEY_UNITS}
-        if bad:
-            raise ValueError(f"金额单位须为 {sorted(MONEY_UNITS)} 之一；得到 {bad}")
-        return value
+    text: dict[Annotated[str, _known("文字", list(TEXT_FIELDS))], str] = {}
+    amounts: dict[Annotated[str, _known("金额", sorted(AMOUNTS), "（见 tiering/growth/amounts.yaml）")], Amount] = {}
+    counts: dict[Annotated[str, _known("计数", list(COUNT_FIELDS))], Column] = {}
 
     @field_validator("counts")
     @classmethod
-    def _known_counts(cls, value: dict[str, Column]) -> dict[str, Column]:
-        unknown = sorted(set(value) - set(COUNT_FIELDS))
-        if unknown:
-            raise ValueError(f"未知计数字段 {unknown}；已知：{sorted(COUNT_FIELDS)}")
+    def _count_units(cls, value: dict[str, Column]) -> dict[str, Column]:
         bad = {k: c.unit for k, c in value.items() if c.unit != COUNT_FIELDS[k]}
         if bad:
             raise ValueError(f"计数字段单位应为 {COUNT_FIELDS}；得到 {bad}")
-        return value
-
-    @field_validator("text")
-    @classmethod
-    def _known_text(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(TEXT_FIELDS))
-        if unknown:
-            raise ValueError(f"未知文字字段 {unknown}；已知：{list(TEXT_FIELDS)}")
         return value
 
     def fields(self) -> list[str]:
@@ -118,16 +121,18 @@ def load_mapping(name: str | Path) -> PanelMapping:
     try:
         mapping = PanelMapping.model_validate(doc.data)
     except ValidationError as error:
-        problems = doc.schema_problems(error)
+        # An unknown field is placed at its own key (pydantic adds "[key]" to the path of a refused key).
+        problems = [replace(p, field=p.field.removesuffix(".[key]")) for p in doc.schema_problems(error)]
         raise MappingError(f"列映射有 {len(problems)} 处问题", where=Where(file=str(path)),
                            problems=problems) from error
+    _check_one_field_per_column(mapping, doc)
     if mapping.reader == "register":
         _check_register_headers(mapping, doc)
     return mapping
 
 
-def _check_register_headers(mapping: PanelMapping, doc: YamlDoc) -> None:
-    """In a register mapping each column must be the register header of the field it is listed under."""
+def _named_columns(mapping: PanelMapping) -> dict[Loc, tuple[str, str]]:
+    """{place in the file: (field, column)} of every column the mapping names, key and year included."""
     named: dict[Loc, tuple[str, str]] = {
         ("key", "column"): ("uscc", mapping.key.column), ("year", "column"): ("year", mapping.year.column),
         **{("text", f): (f, c) for f, c in mapping.text.items()},
@@ -135,6 +140,26 @@ def _check_register_headers(mapping: PanelMapping, doc: YamlDoc) -> None:
         **{("counts", f, "column"): (f, c.column) for f, c in mapping.counts.items()}}
     if mapping.founded is not None:
         named[("founded", "column")] = ("registration_date", mapping.founded.column)
+    return named
+
+
+def _check_one_field_per_column(mapping: PanelMapping, doc: YamlDoc) -> None:
+    """Two fields read from one column (a copied line left unedited) would make every ratio between them 1."""
+    first: dict[str, str] = {}
+    repeated = []
+    for loc, (field, column) in _named_columns(mapping).items():
+        if column in first:
+            repeated.append(SourceProblem(str(doc.path), doc.line_of(loc), dotted(loc),
+                                          f"列“{column}”已映射为字段 {first[column]}；每列只能是一个字段"))
+        first.setdefault(column, field)
+    if repeated:
+        raise MappingError(f"{len(repeated)} 列被映射为不止一个字段", where=Where(file=str(doc.path)),
+                           problems=repeated)
+
+
+def _check_register_headers(mapping: PanelMapping, doc: YamlDoc) -> None:
+    """In a register mapping each column must be the register header of the field it is listed under."""
+    named = _named_columns(mapping)
     wrong = [SourceProblem(str(doc.path), doc.line_of(loc), dotted(loc),
                            f"表头“{column}”不是登记表中字段 {field} 的表头（见 tiering template）")
              for loc, (field, column) in named.items()
@@ -191,7 +216,7 @@ def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
     for field, column in mapping.text.items():
         panel[field] = raw[column].astype(str)
     for field, spec in mapping.amounts.items():
-        panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64") * MONEY_UNITS[spec.unit]
+        panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64") * UNITS[spec.unit]
     for field, spec in mapping.counts.items():
         panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64")
     duplicated = panel.duplicated(["uscc", "year"])
