@@ -65,16 +65,15 @@ class _RuleSetLacks:
     """The plans of one rule set for the firms (a subset of the evaluation) that do not qualify."""
 
     def __init__(self, evaluation: Evaluation, result: RuleSetResult, sub: np.ndarray, amounts: bool,
-                 dep_costs: dict[str, np.ndarray], titles: dict[str, str], written: wording.Amounts,
-                 texts: Texts) -> None:
+                 dep_costs: dict[str, np.ndarray], titles: dict[str, str], written: wording.Amounts) -> None:
         self.result, self.sub, self.m = result, sub, len(sub)
-        self.dep_costs, self.titles, self.columns = dep_costs, titles, texts
+        self.dep_costs, self.titles, self.columns = dep_costs, titles, written.texts
         # the evaluation's own columns, sliced to the firms planned: no renumbering, nothing derived again
         ctx = evaluation.contexts[result.data_year].subset(sub) if amounts else None
         rs = result.ruleset
         labels = {id(expr): rs.meta.metrics[name].label for name, expr in rs.metrics.items()}
         self._vecs: dict[str, Vec] = {}
-        self.mover = Mover(ctx, self.vec, result.data_year, labels, written, texts)
+        self.mover = Mover(ctx, self.vec, result.data_year, labels, written)
         self.renders: list[Render] = []
 
     def vec(self, node_id: str) -> Vec:
@@ -434,7 +433,7 @@ def _plans(evaluation: Evaluation, amounts: bool, cols: Texts, only: np.ndarray 
         texts: list[Groups] = []
         for start in range(0, len(sub), FIRMS_PER_PLAN):
             part = sub[start: start + FIRMS_PER_PLAN]
-            work = _RuleSetLacks(evaluation, result, part, amounts, dep_costs, titles, written, cols)
+            work = _RuleSetLacks(evaluation, result, part, amounts, dep_costs, titles, written)
             plan = work.plan(result.ruleset.root)
             full[part] = plan.cost
             texts.append(work.texts(plan))

@@ -89,9 +89,10 @@ class Mover:
     """Moves for the nodes of one rule set, over a fixed subset of firms."""
 
     def __init__(self, ctx: Context | None, vec: Callable[[str], Vec], data_year: int,
-                 metric_labels: dict[int, str], amounts: wording.Amounts, texts: Texts) -> None:
+                 metric_labels: dict[int, str], amounts: wording.Amounts) -> None:
         self.ctx, self.vec, self.data_year = ctx, vec, data_year
-        self.metric_labels, self.amounts, self.texts = metric_labels, amounts, texts
+        # the amounts' tables are written in the kind of column every text of these moves is put together in
+        self.metric_labels, self.amounts, self.texts = metric_labels, amounts, amounts.texts
 
     # --- tests -----------------------------------------------------------------------------------------------
     def describe(self, node: TestNode) -> str:
@@ -181,7 +182,7 @@ class Mover:
     def change(self, s: Shift, firms: np.ndarray) -> Column:
         """'研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）' for each of ``firms``."""
         old = s.base[firms]
-        return wording.changes(s.field, old, old + s.delta[firms], self.texts, self.data_year, self.amounts)
+        return wording.changes(s.field, old, old + s.delta[firms], self.amounts, self.data_year)
 
     # --- points items ----------------------------------------------------------------------------------------
     def options(self, node: Node, item: int, active: np.ndarray) -> list[Option]:

@@ -186,21 +186,20 @@ class Amounts:
         return mend(texts, said, sure, lambda at: [money(v) for v in x[at].tolist()])
 
 
-def changes(field: str, old: np.ndarray, new: np.ndarray, texts: Texts, year: int | None = None,
-            amounts: Amounts | None = None) -> Column:
+def changes(field: str, old: np.ndarray, new: np.ndarray, amounts: Amounts, year: int | None = None) -> Column:
     """Per pair of values, '研发费用总额（2024年） 需增加38.5万元（822万元 → 860.5万元，+4.7%）',
     'Ⅰ类知识产权数量 还需1项（0项 → 1项）', '细分市场占有率 需提高1.5个百分点（8.50% → 10.00%）', as a column of
-    ``texts``' kind.
+    ``amounts.texts``' kind.
 
     Amounts are written through ``amounts`` (its tables shared by the caller's calls); a count's or a share's whole
     text depends on the two values alone, and is written once per distinct pair."""
+    texts = amounts.texts
     dtype, shown = _KIND[field], _FORMAT[field]
     name = _LABEL[field] if year is None else f"{_LABEL[field]}（{year}年）"
     if dtype == DType.MONEY:
-        said = amounts or Amounts(texts)
         delta = new - old
         verbs = texts.take([f"{name} 需减少", f"{name} 需增加"], (delta > 0).astype(np.int64))
-        return texts.cat(verbs, said.many(np.abs(delta)), "（", said.many(old), " → ", said.many(new),
+        return texts.cat(verbs, amounts.many(np.abs(delta)), "（", amounts.many(old), " → ", amounts.many(new),
                          _relative(old, delta, texts), "）")
     pairs, at = distinct_pairs(old, new)
     if dtype == DType.INT:
