@@ -323,8 +323,8 @@ def _choose(options: list[Option], costs: np.ndarray, current: np.ndarray, op: s
     best move is not enough. Gains count on the top of a points range where ``top`` (a failing score) and on its
     bottom elsewhere (an undetermined one)."""
     m = len(current)
-    items = len({o.item for o in options})
-    chosen = np.full((m, max(2, items)), -1, dtype=np.int64)
+    items = sorted({o.item for o in options})
+    chosen = np.full((m, max(2, len(items))), -1, dtype=np.int64)
     if not options:
         return chosen
     gains = np.vstack([np.where(top, o.gain_hi, o.gain_lo) for o in options])
@@ -335,16 +335,23 @@ def _choose(options: list[Option], costs: np.ndarray, current: np.ndarray, op: s
     ok = todo & np.isfinite(single[best, np.arange(m)])
     chosen[ok, 0] = best[ok]
     todo &= ~ok
-    # pairs from different items, over the firms no single option is enough for and the two largest gains of
-    # different items might be (with room for rounding: the bound adds them in another order)
     rest = np.flatnonzero(todo)
-    if len(rest) and op in (">=", ">"):
-        rest = rest[compare(op, current[rest] + _two_largest(options, gains[:, rest], costs[:, rest]) + 1e-6,
-                            mark[rest])]
-    if len(rest):
-        gains_r, costs_r, current_r, mark_r = gains[:, rest], costs[:, rest], current[rest], mark[rest]
-        best_cost = np.full(len(rest), INF)
-        best_pair = np.full((len(rest), 2), -1)
+    if not len(rest):
+        return chosen
+    # each item's largest usable gain for the firms no single option is enough for: the pairs' bound and the greedy
+    # read the same table
+    best_option, best_gain = _largest_gains(options, items, gains[:, rest], costs[:, rest])
+    # pairs from different items, over the firms the two largest gains of different items might be enough for
+    # (with room for rounding: the bound adds them in another order; a gain of at most 0 never completes a pair
+    # where its partner alone falls short)
+    near = np.arange(len(rest))
+    if op in (">=", ">"):
+        near = near[compare(op, current[rest] + _two_largest(best_gain) + 1e-6, mark[rest])]
+    if len(near):
+        at = rest[near]
+        gains_r, costs_r, current_r, mark_r = gains[:, at], costs[:, at], current[at], mark[at]
+        best_cost = np.full(len(at), INF)
+        best_pair = np.full((len(at), 2), -1)
         for a in range(len(options)):
             for b in range(a + 1, len(options)):
                 if options[a].item == options[b].item:
@@ -354,56 +361,61 @@ def _choose(options: list[Option], costs: np.ndarray, current: np.ndarray, op: s
                 best_cost = np.where(hit, c, best_cost)
                 best_pair[hit] = (a, b)
         paired = np.flatnonzero(np.isfinite(best_cost))
-        chosen[rest[paired], :2] = best_pair[paired]
-        todo[rest[paired]] = False
+        chosen[at[paired], :2] = best_pair[paired]
+        todo[at[paired]] = False
     # greedy: each item's largest gain, biggest first
-    rest = np.flatnonzero(todo)
-    if len(rest):
-        chosen[rest, :items] = _greedy(options, gains[:, rest], costs[:, rest], current[rest], op, mark[rest])
+    left = np.flatnonzero(todo[rest])
+    if len(left):
+        at = rest[left]
+        chosen[at, :len(items)] = _greedy(best_option[:, left], best_gain[:, left], current[at], op, mark[at])
     return chosen
 
 
-def _two_largest(options: list[Option], gains: np.ndarray, costs: np.ndarray) -> np.ndarray:
-    """Per firm (columns), the sum of the largest gains of two different items among the options it can take
-    (−∞ where fewer than two items have one)."""
-    items = sorted({o.item for o in options})
-    if len(items) < 2:
-        return np.full(gains.shape[1], -INF)
-    top = np.full((len(items), gains.shape[1]), -INF)
-    for o, opt in enumerate(options):
-        row = items.index(opt.item)
-        top[row] = np.where(np.isfinite(costs[o]), np.fmax(top[row], gains[o]), top[row])
-    top.sort(axis=0)
-    return top[-1] + top[-2]
-
-
-def _greedy(options: list[Option], gains: np.ndarray, costs: np.ndarray, current: np.ndarray, op: str,
-            mark: np.ndarray) -> np.ndarray:
-    """Per firm (columns of the arguments, rows of the result), each item's largest usable gain (the first option
-    among equals), taken biggest first (item order among equals) until the total passes, padded with −1; all −1 if
-    all of them are not enough. Vectorised over firms, item by item, adding in the same order as one would by
-    hand, so totals round the same."""
-    items = sorted({o.item for o in options})
+def _largest_gains(options: list[Option], items: list[int], gains: np.ndarray,
+                   costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per item (rows, in the order of ``items``) and firm (columns of the arguments), the option with the largest
+    usable gain (a finite cost and a gain above 0; the first option among equals) and that gain: −1 and −∞ where
+    the item has none."""
+    row_of = {item: row for row, item in enumerate(items)}
     m = gains.shape[1]
     best_option = np.full((len(items), m), -1)
     best_gain = np.full((len(items), m), -INF)
     for o, opt in enumerate(options):
-        row = items.index(opt.item)
+        row = row_of[opt.item]
         usable = np.isfinite(costs[o]) & (gains[o] > 0) & ((best_option[row] < 0) | (gains[o] > best_gain[row]))
         best_option[row] = np.where(usable, o, best_option[row])
         best_gain[row] = np.where(usable, gains[o], best_gain[row])
+    return best_option, best_gain
+
+
+def _two_largest(best_gain: np.ndarray) -> np.ndarray:
+    """Per firm (columns of :func:`_largest_gains`' gains), the sum of the largest usable gains of two different
+    items (−∞ where fewer than two items have one)."""
+    if len(best_gain) < 2:
+        return np.full(best_gain.shape[1], -INF)
+    ranked = np.sort(best_gain, axis=0)
+    return ranked[-1] + ranked[-2]
+
+
+def _greedy(best_option: np.ndarray, best_gain: np.ndarray, current: np.ndarray, op: str,
+            mark: np.ndarray) -> np.ndarray:
+    """Per firm (columns of :func:`_largest_gains`' tables, rows of the result), each item's largest usable gain,
+    taken biggest first (item order among equals) until the total passes, padded with −1; all −1 if all of them
+    are not enough. Vectorised over firms, item by item, adding in the same order as one would by hand, so totals
+    round the same."""
+    items, m = best_gain.shape
     order = np.argsort(np.where(best_option >= 0, -best_gain, INF), axis=0, kind="stable")
     firms = np.arange(m)
     total = current.astype(float)
     taken = np.full(m, -1)
-    for k in range(len(items)):
+    for k in range(items):
         option = best_option[order[k], firms]
         step = (option >= 0) & (taken < 0)
         total = np.where(step, total + best_gain[order[k], firms], total)
         taken[step & compare(op, total, mark)] = k
     # per firm, its items' options biggest gain first, as far as the one that makes it pass
     ranked = best_option[order, firms].T
-    return np.where(np.arange(len(items)) <= taken[:, None], ranked, -1)
+    return np.where(np.arange(items) <= taken[:, None], ranked, -1)
 
 
 def _titles(evaluation: Evaluation) -> dict[str, str]:
