@@ -249,9 +249,12 @@ def solve(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: s
 
 
 Probe = Callable[[Any, np.ndarray], np.ndarray]
-Gap = tuple[Probe, Callable[[Any, np.ndarray], tuple[np.ndarray, np.ndarray]], np.ndarray]
+GapHolds = Callable[[Any, np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""A probe of how far the value is from the edge it must cross and whether the condition holds, from one
+evaluation."""
+Gap = tuple[Probe, GapHolds, np.ndarray]
 """How far the value is from the edge it must cross, on a patched context (a :data:`Probe`); the same distance and
-whether the condition holds, from one evaluation; and the distance per row with no change at all (as the
+whether the condition holds (a :data:`GapHolds`); and the distance per row with no change at all (as the
 evaluation found it, so a first guess need not evaluate it again)."""
 
 

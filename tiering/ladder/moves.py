@@ -22,7 +22,7 @@ from tiering.explain.format import missing_cells
 from tiering.fields import BY_ID, DType
 from tiering.ladder import wording
 from tiering.ladder.columns import Column, Texts, mend, place
-from tiering.ladder.levers import Shift, direction, fixed_apart, levers, solve, solve_rows, uses_age
+from tiering.ladder.levers import GapHolds, Shift, direction, fixed_apart, levers, solve, solve_rows, uses_age
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
 from tiering.rules.expr import Context, FieldRef
@@ -160,10 +160,19 @@ class Mover:
         for field in fields:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
             live = fixed_apart(node, field)
-            gap = None if field in moves_threshold else (lambda c, _part, live=live: _gap(live.vec(_Ev(c))),
-                                                         lambda c, _part, live=live: _gap_holds(live.vec(_Ev(c))), now)
-            shifts.append(solve(lambda c, _part, live=live: live.vec(_Ev(c)).status == PASS, self.ctx, field,
-                                sign * UPWARD[node.op], fail, gap))
+
+            def holds(c: Any, _part: np.ndarray, live: TestNode = live) -> np.ndarray:
+                return live.vec(_Ev(c)).status == PASS
+
+            def gap_holds(c: Any, _part: np.ndarray, live: TestNode = live) -> tuple[np.ndarray, np.ndarray]:
+                v = live.vec(_Ev(c))
+                return _gap(v), v.status == PASS
+
+            def gap(c: Any, part: np.ndarray, gap_holds: GapHolds = gap_holds) -> np.ndarray:
+                return gap_holds(c, part)[0]
+
+            shifts.append(solve(holds, self.ctx, field, sign * UPWARD[node.op], fail,
+                                None if field in moves_threshold else (gap, gap_holds, now)))
         pick = _Pick(shifts, fail)
 
         nowhere = f"仅调整{self.data_year}年数据无法满足（取决于往年数据）"
@@ -344,11 +353,6 @@ def _held_label(expr: FieldRef, v: Vec) -> Callable[[int], str]:
 def _gap(v: Vec) -> np.ndarray:
     """How far a test's value is from its threshold (the edge a change must cross)."""
     return np.asarray(v.value, dtype=float) - np.asarray(v.threshold, dtype=float)
-
-
-def _gap_holds(v: Vec) -> tuple[np.ndarray, np.ndarray]:
-    """How far a test's value is from its threshold, and whether it passes."""
-    return _gap(v), v.status == PASS
 
 
 class _Pick:
