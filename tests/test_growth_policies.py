@@ -459,3 +459,19 @@ def test_cli_evaluate_prints_calibration_lift_and_the_plain_boosted_reference(tm
     assert "boosted_raw" in result.output and "past_growth_1y" in result.output
     missing = CliRunner().invoke(main, ["model", "evaluate", "--panel", str(panel)])
     assert missing.exit_code == 2 and "--panel needs --mapping" in missing.output
+
+
+def test_a_newcomer_s_missing_past_years_are_one_note_with_their_total_and_each_share() -> None:
+    """A firm new to the data lacks every past-year feature for one reason: the brief says so once, with the
+    total those Missing bins gave it (before: one "无往年数据" line per feature, the total left to the reader)."""
+    data = _newcomers({y: 1.5 for y in range(2000, 2006)})
+    data["asset_growth_1y"] = data["revenue_growth_1y"] * 0.5 + np.random.default_rng(3).normal(0, 0.1, len(data))
+    features = ["revenue_growth_1y", "asset_growth_1y"]
+    model = Scorecard(features=features, directions=dict.fromkeys(features, "increasing")).fit(
+        data[["uscc", "year", *features]], data["label"])
+    points = [model.bins_[f].points[-1] for f in features]
+    assert all(model.bins_[f].missing_policy == "learned" for f in features) and min(points) > 0
+    newcomer = pd.DataFrame({"uscc": ["N"], "year": [2006], "revenue_growth_1y": [np.nan],
+                             "asset_growth_1y": [np.nan]})
+    assert model.missing_notes(newcomer).iloc[0] == (
+        f"无往年数据（新上市/新成立）：+{sum(points)}分（上年营收增长 +{points[0]}分、上年资产增长 +{points[1]}分）")

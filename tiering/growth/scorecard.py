@@ -485,12 +485,27 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return self._joined(kept, frame, n)
 
     def missing_notes(self, frame: pd.DataFrame) -> pd.Series:
-        """Per row, every Missing bin that gave it points (positive or negative), joined with "；".
+        """Per row, the points its Missing bins gave it (positive or negative): one note for the features that
+        need an earlier year and one for the others, each with its total and, when several, each feature's share,
+        e.g. ``无往年数据（新上市/新成立）：+51分（上年营收增长 +42分、上年资产增长 +9分）``; joined with "；".
 
-        Empty unless a Missing bin passed the stability test in training (otherwise missing scores 0).
+        A newly observed firm lacks every past-year feature for one reason, so the brief gives that reason once
+        with what it is worth in all. Empty unless a Missing bin passed the stability test in training
+        (otherwise missing scores 0).
         """
         explained = self._explained(frame)
-        return self._joined(explained[explained["missing"] & (explained["points"] != 0)], frame, None)
+        kept = explained[explained["missing"] & (explained["points"] != 0)]
+        past = kept["feature"].map(lambda f: f in BY_ID and BY_ID[f].past).to_numpy(dtype=bool)
+        named = kept.assign(kind=np.where(past, NO_PAST_DATA, "数据缺失"),
+                            name=kept["feature"].map(lambda f: BY_ID[f].label if f in BY_ID else f))
+        notes = []
+        for (row, kind), part in named.groupby(["row", "kind"], sort=False):
+            shares = "、".join(f"{n} {p:+d}分" for n, p in zip(part["name"], part["points"], strict=True))
+            detail = part["name"].iloc[0] if len(part) == 1 else shares
+            notes.append({"row": row, "order": part.index.min(),
+                          "reason": f"{kind}：{int(part['points'].sum()):+d}分（{detail}）"})
+        grouped = pd.DataFrame(notes, columns=["row", "order", "reason"]).sort_values(["row", "order"])
+        return self._joined(grouped, frame, None)
 
     @staticmethod
     def _joined(kept: pd.DataFrame, frame: pd.DataFrame, n: int | None) -> pd.Series:
