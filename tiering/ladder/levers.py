@@ -149,7 +149,8 @@ class Fixed(Expr):
     expr: Expr
 
     def vec(self, ctx: Context, shift: int) -> np.ndarray:
-        return ctx.fixed(self, shift)  # type: ignore[attr-defined]
+        assert isinstance(ctx, PatchedContext)  # a search's context: the only one a live node is evaluated on
+        return ctx.fixed(self, shift)
 
 
 def _apart(expr: Expr, field: str, shifts: tuple[int, ...]) -> Expr:
@@ -213,7 +214,8 @@ def _step(field: str) -> float:
     return 1.0 if dtype == DType.INT else 0.1 if dtype == DType.MONEY else 0.0001
 
 
-def direction(value_of: Callable[[Any], np.ndarray], ctx: Context, field: str, active: np.ndarray) -> np.ndarray:
+def direction(value_of: Callable[[PatchedContext], np.ndarray], ctx: Context, field: str,
+              active: np.ndarray) -> np.ndarray:
     """Per firm, +1 if raising the lever raises the value, −1 if it lowers it, 0 if it does not move it here (or
     the firm is not ``active``)."""
     out = np.zeros(len(active))
@@ -229,7 +231,7 @@ def direction(value_of: Callable[[Any], np.ndarray], ctx: Context, field: str, a
     return out
 
 
-def solve(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: str, sign: np.ndarray,
+def solve(holds: Probe, ctx: Context, field: str, sign: np.ndarray,
           active: np.ndarray, gap: Gap | None = None) -> Shift:
     """The smallest change of ``field`` in direction ``sign`` (per firm) for which ``holds`` is true.
 
@@ -248,8 +250,9 @@ def solve(holds: Callable[[Any, np.ndarray], np.ndarray], ctx: Context, field: s
     return Shift(field, full_base, delta)
 
 
-Probe = Callable[[Any, np.ndarray], np.ndarray]
-GapHolds = Callable[[Any, np.ndarray], tuple[np.ndarray, np.ndarray]]
+Probe = Callable[[PatchedContext, np.ndarray], np.ndarray]
+"""A condition or a distance evaluated on a patched context of the rows searched at the given positions."""
+GapHolds = Callable[[PatchedContext, np.ndarray], tuple[np.ndarray, np.ndarray]]
 """A probe of how far the value is from the edge it must cross and whether the condition holds, from one
 evaluation."""
 Gap = tuple[Probe, GapHolds, np.ndarray]
@@ -293,8 +296,7 @@ class _Search:
     def __init__(self, holds: Probe, gap: Gap | None, ctx: Context, field: str, rows: np.ndarray,
                  part: np.ndarray, base: np.ndarray, sign: np.ndarray) -> None:
         self.holds, self.ctx, self.field = holds, ctx, field
-        self.gap, self.gap_holds, self.gap0 = (None, None, None) if gap is None else (
-            gap[0], gap[1], np.asarray(gap[2], dtype=float)[part])
+        self.gap = None if gap is None else (gap[0], gap[1], np.asarray(gap[2], dtype=float)[part])
         self.part, self.base, self.sign = part, base, sign
         self.firms = rows[part]  # the firm of each row of the chunk
         self.chunk = _Chunk(ctx, self.firms)
@@ -335,13 +337,14 @@ class _Search:
         for one whose denominator the lever moves (研发费用 / 成本费用 lowering 成本费用), which the secant alone
         approaches slowly from one side. A step to a change where the gap cannot be computed (the cap of a
         decrease that takes a denominator to zero) is halved back towards the last change tried."""
-        assert self.gap is not None and self.gap_holds is not None and self.gap0 is not None
+        assert self.gap is not None  # a search given no gap makes no guess
+        probe, probe_holds, gap0 = self.gap
         step, cap = self.step, self.cap[sel]
         n = len(sel)
         d0, f0 = np.full(n, math.nan), np.full(n, math.nan)  # the oldest point: none yet
-        d1, f1 = np.zeros(n), self.gap0[sel].copy()
+        d1, f1 = np.zeros(n), gap0[sel].copy()
         d2 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
-        f2 = np.asarray(self.gap(self._patched(sel, d2), self.part[sel]), dtype=float)
+        f2 = np.asarray(probe(self._patched(sel, d2), self.part[sel]), dtype=float)
         # the rows still stepping, compacted as rows stop; a row that stops leaves its last change, its gap and,
         # where that change is the k-th step of the lever, k and whether the condition holds there (else k = 0)
         change, gap, steps, held = d2.copy(), f2.copy(), np.zeros(n), np.zeros(n, dtype=bool)
@@ -365,7 +368,7 @@ class _Search:
             d0, f0, d1, f1, d2, f2, k2, h2 = d0[on], f0[on], d1[on], f1[on], d2[on], f2[on], k2[on], h2[on]
             if not len(going):
                 break
-            f, h = self.gap_holds(self._patched(sel[going], nxt), self.part[sel[going]])
+            f, h = probe_holds(self._patched(sel[going], nxt), self.part[sel[going]])
             f = np.asarray(f, dtype=float)
             ok = np.isfinite(f)
             retry = np.where(ok, math.nan, (d2 + nxt) / 2.0)

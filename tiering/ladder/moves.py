@@ -22,7 +22,17 @@ from tiering.explain.format import missing_cells
 from tiering.fields import BY_ID, DType
 from tiering.ladder import wording
 from tiering.ladder.columns import Column, Texts, mend, place
-from tiering.ladder.levers import GapHolds, Shift, direction, fixed_apart, levers, solve, solve_rows, uses_age
+from tiering.ladder.levers import (
+    GapHolds,
+    PatchedContext,
+    Shift,
+    direction,
+    fixed_apart,
+    levers,
+    solve,
+    solve_rows,
+    uses_age,
+)
 from tiering.patterns import distinct_rows
 from tiering.rules.bands import tidy
 from tiering.rules.expr import Context, FieldRef
@@ -46,7 +56,7 @@ Render = Callable[[np.ndarray], Column | list[str]]
 class _Ev:
     """The least an evaluator must offer a test or points node evaluated on a patched context."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx, self.size = ctx, ctx.size
 
     def result(self, node_id: str) -> Any:
@@ -115,21 +125,21 @@ class Mover:
                         _each(lambda i: f"须满足：{node.label}（当前：{texts[i] if texts is not None else '缺失'}）"))
         assert node.expr is not None
         expr = node.expr
-        bare = expr.field if isinstance(expr, FieldRef) else None
-        if bare is not None and BY_ID[bare].dtype == DType.BOOL:
+        bare = expr if isinstance(expr, FieldRef) else None  # the test reads one column as it stands
+        if bare is not None and BY_ID[bare.field].dtype == DType.BOOL:
             want = bool(v.threshold[0]) if node.op == "==" else not bool(v.threshold[0])
             if want:
                 return Move(np.where(fail, YES_NO, 0.0), constant(f"需满足：{node.label}"))
-            text = f"{wording.IMPOSSIBLE}：{node.label}（当前：{BY_ID[bare].label}为是）"
+            text = f"{wording.IMPOSSIBLE}：{node.label}（当前：{BY_ID[bare.field].label}为是）"
             return Move(np.where(fail, INF, 0.0), constant(text))
         if node.op not in UPWARD:
             return Move(np.where(fail, YES_NO, 0.0), lambda firms: self.shown(node, firms))
-        if bare is not None and BY_ID[bare].dtype in _SIZES and UPWARD[node.op] < 0:
+        if bare is not None and BY_ID[bare.field].dtype in _SIZES and UPWARD[node.op] < 0:
             # a size cap (职工 ≤ 500, 销售收入 ≤ 2亿): shrinking the firm is not advice; a value derived under a
             # declared equivalent is named by the column the firm holds (当前营业收入…)
-            held = _held_label(expr, v)
+            held, field = _held_label(bare, v), bare.field
             return Move(np.where(fail, INF, 0.0), _each(lambda i: f"{wording.IMPOSSIBLE}：{node.label}，"
-                        f"当前{held(i)}{wording.of_field(bare, float(v.value[i]))}，超过上限"))
+                        f"当前{held(i)}{wording.of_field(field, float(v.value[i]))}，超过上限"))
         fields = levers(expr, node.threshold.by)
         if fields and self.ctx is not None:
             return self._lever_test(node, fail, fields, bare is not None)
@@ -161,14 +171,14 @@ class Mover:
             sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
             live = fixed_apart(node, field)
 
-            def holds(c: Any, _part: np.ndarray, live: TestNode = live) -> np.ndarray:
+            def holds(c: PatchedContext, _part: np.ndarray, live: TestNode = live) -> np.ndarray:
                 return live.vec(_Ev(c)).status == PASS
 
-            def gap_holds(c: Any, _part: np.ndarray, live: TestNode = live) -> tuple[np.ndarray, np.ndarray]:
+            def gap_holds(c: PatchedContext, _part: np.ndarray, live: TestNode = live) -> tuple[np.ndarray, np.ndarray]:
                 v = live.vec(_Ev(c))
                 return _gap(v), v.status == PASS
 
-            def gap(c: Any, part: np.ndarray, gap_holds: GapHolds = gap_holds) -> np.ndarray:
+            def gap(c: PatchedContext, part: np.ndarray, gap_holds: GapHolds = gap_holds) -> np.ndarray:
                 return gap_holds(c, part)[0]
 
             shifts.append(solve(holds, self.ctx, field, sign * UPWARD[node.op], fail,
@@ -229,9 +239,10 @@ class Mover:
         v: Vec = self.vec(node.id)
         known = active & (v.band >= 0)
         expr = node.expr
-        bare_bool = isinstance(expr, FieldRef) and BY_ID[expr.field].dtype == DType.BOOL
-        fields = [] if bare_bool else levers(expr)
-        if not known.any() or (not bare_bool and (not fields or self.ctx is None)):
+        # a yes/no column scored as it stands: obtaining the item is the move
+        flag = expr if isinstance(expr, FieldRef) and BY_ID[expr.field].dtype == DType.BOOL else None
+        fields = [] if flag is not None else levers(expr)
+        if not known.any() or (flag is None and (not fields or self.ctx is None)):
             return []
         targets: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         for j, band in enumerate(node.table.bands):
@@ -242,13 +253,12 @@ class Mover:
             target = known & (v.band != j) & (gain_hi > 0)
             if target.any():
                 targets.append((j, target, gain_lo, gain_hi))
-        if bare_bool:
-            assert isinstance(expr, FieldRef)
+        if flag is not None:
             out = []
             for j, target, gain_lo, gain_hi in targets:
                 reach = target & (node.table.index_vec(1.0 - v.value) == j)
                 band = node.table.bands[j]
-                want = f"需满足：{BY_ID[expr.field].label}（{node.label} {band.label}，得{node.band_range(j)[1]:g}分）"
+                want = f"需满足：{BY_ID[flag.field].label}（{node.label} {band.label}，得{node.band_range(j)[1]:g}分）"
                 out.append(Option(item, gain_lo, gain_hi, np.where(reach, YES_NO, INF), constant(want)))
             return out
         return self._band_moves(node, targets, fields, item)
@@ -263,7 +273,7 @@ class Mover:
         v = self.vec(node.id)
         value = tidy(np.asarray(v.value, dtype=float))
         anyone = np.any([t for _, t, _, _ in targets], axis=0)
-        m = len(value)
+        m = len(v.value)
         deltas = {field: np.full((len(targets), m), np.nan) for field in fields}
         for field in fields:
             slope = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), ctx, field, anyone)
@@ -275,26 +285,28 @@ class Mover:
                 hi_edge = INF if band.max is None else band.max
                 desired = np.where(value < lo_edge, 1.0, np.where(value >= hi_edge, -1.0, 0.0))
                 sign = slope * desired
-                pick = np.flatnonzero(target & (sign != 0) & ~np.isnan(base))
-                rows.append(pick)
-                which.append(np.full(len(pick), k))
-                signs.append(sign[pick])
-                needs.append(np.full(len(pick), node.band_range(j)[1]))
-                edges.append(np.where(desired[pick] > 0, lo_edge, hi_edge))
+                moved = np.flatnonzero(target & (sign != 0) & ~np.isnan(base))
+                rows.append(moved)
+                which.append(np.full(len(moved), k))
+                signs.append(sign[moved])
+                needs.append(np.full(len(moved), node.band_range(j)[1]))
+                edges.append(np.where(desired[moved] > 0, lo_edge, hi_edge))
             row = np.concatenate(rows)
             if not len(row):
                 continue
             need, edge = np.concatenate(needs), np.concatenate(edges)
             live = fixed_apart(node, field)
 
-            def reaches(c: Any, part: np.ndarray, need: np.ndarray = need, live: PointsNode = live) -> np.ndarray:
+            def reaches(c: PatchedContext, part: np.ndarray, need: np.ndarray = need,
+                        live: PointsNode = live) -> np.ndarray:
                 return live.vec(_Ev(c)).pmax >= need[part] - 1e-9
 
-            def gap(c: Any, part: np.ndarray, edge: np.ndarray = edge, live: PointsNode = live) -> np.ndarray:
+            def gap(c: PatchedContext, part: np.ndarray, edge: np.ndarray = edge,
+                    live: PointsNode = live) -> np.ndarray:
                 assert live.expr is not None
                 return np.broadcast_to(live.expr.vec(c, 0), c.size) - edge[part]
 
-            def gap_holds(c: Any, part: np.ndarray, edge: np.ndarray = edge, need: np.ndarray = need,
+            def gap_holds(c: PatchedContext, part: np.ndarray, edge: np.ndarray = edge, need: np.ndarray = need,
                           live: PointsNode = live) -> tuple[np.ndarray, np.ndarray]:
                 v = live.vec(_Ev(c))
                 return v.value - edge[part], v.pmax >= need[part] - 1e-9

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from functools import cache
 
 import numpy as np
 
@@ -151,6 +151,15 @@ def _rounded(x: np.ndarray, per: int) -> tuple[np.ndarray, np.ndarray]:
     return np.where(sure & (shift <= 63), whole + up, 0).astype(np.int64), sure
 
 
+@cache
+def _amount_tables() -> tuple[list[str], list[str], list[str]]:
+    """The tables :class:`Amounts` writes from (once per process): signs, whole 万 with thousands commas
+    (0–10,000), and every ending with its unit (tenths of 万元, then ten-thousandths of 亿元)."""
+    return (["", "-"], [f"{whole:,}" for whole in range(10_001)],
+            [f".{tenth}万元" if tenth else "万元" for tenth in range(10)]
+            + [f".{f'{part:04d}'.rstrip('0')}亿元" if part else "亿元" for part in range(10_000)])
+
+
 class Amounts:
     """万元 amounts as :func:`money` writes them, put together column by column: an amount is a sign, a whole number
     and an ending — tenths of 万元 below 1亿 ('8,600.5万元'), ten-thousandths of 亿元 from 1亿 up ('1.25亿元') —
@@ -158,15 +167,9 @@ class Amounts:
     for whole 亿, written by the column kind. Only what is not finite, or beyond 2⁴⁰ of those units, goes through
     :func:`money` one by one."""
 
-    _TABLES: ClassVar[list[list[str]]] = []
-
     def __init__(self, texts: Texts) -> None:
-        if not self._TABLES:  # once per process
-            self._TABLES += [["", "-"], [f"{whole:,}" for whole in range(10_001)],
-                             [f".{tenth}万元" if tenth else "万元" for tenth in range(10)]
-                             + [f".{f'{part:04d}'.rstrip('0')}亿元" if part else "亿元" for part in range(10_000)]]
         self.texts = texts
-        self._signs, self._wan, self._ends = (texts.of(table) for table in self._TABLES)
+        self._signs, self._wan, self._ends = (texts.of(table) for table in _amount_tables())
 
     def many(self, amounts: np.ndarray) -> Column:
         """:func:`money` of each amount, as a column of this memory's kind."""
