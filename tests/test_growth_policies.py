@@ -73,13 +73,13 @@ def test_mapping_refusals_name_the_file_and_the_problem(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match=r"f\.yaml: 列映射有 1 处问题") as caught:
         load_mapping(bad_field)
     (problem,) = caught.value.problems
-    assert problem.where == Where(file=str(bad_field), line=MY_MAPPING.split("\n").index("amounts:") + 2,
-                                  field="amounts")
-    assert "未知金额字段 ['net_profits']" in problem.message
-    bad_unit = _write(tmp_path / "u.yaml", MY_MAPPING.replace("unit: 万元", "unit: 千元"))
+    assert problem.where == Where(file=str(bad_field), line=MY_MAPPING.split("\n").index("amounts:") + 4,
+                                  field="amounts.net_profits")
+    assert problem.message.startswith("未知金额字段“net_profits”；已知：")
+    bad_unit = _write(tmp_path / "u.yaml", MY_MAPPING.replace("unit: 万元", "unit: 千克"))
     with pytest.raises(MappingError) as caught:
         load_mapping(bad_unit)
-    assert caught.value.problems[0].message.endswith("之一；得到 {'total_assets': '千元'}")
+    assert caught.value.problems[0].message.startswith("未知金额单位“千克”；可用：万元、wan、元、yuan、千元")
     mapping = load_mapping(_write(tmp_path / "ok.yaml", MY_MAPPING))
     short = _write(tmp_path / "short.csv",
                    "企业编号,年度,成立年份,企业,收入（元）,资产（万元）,人数\n007,2020,2015,甲,1,2,3\n")

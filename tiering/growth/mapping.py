@@ -125,9 +125,9 @@ def load_mapping(name: str | Path) -> PanelMapping:
         problems = [replace(p, field=p.field.removesuffix(".[key]")) for p in doc.schema_problems(error)]
         raise MappingError(f"列映射有 {len(problems)} 处问题", where=Where(file=str(path)),
                            problems=problems) from error
-    _check_one_field_per_column(mapping, doc)
-    if mapping.reader == "register":
+    if mapping.reader == "register":  # first: a header of the wrong field says more than "used twice"
         _check_register_headers(mapping, doc)
+    _check_one_field_per_column(mapping, doc)
     return mapping
 
 
