@@ -475,3 +475,17 @@ def test_a_newcomer_s_missing_past_years_are_one_note_with_their_total_and_each_
                              "asset_growth_1y": [np.nan]})
     assert model.missing_notes(newcomer).iloc[0] == (
         f"无往年数据（新上市/新成立）：+{sum(points)}分（上年营收增长 +{points[0]}分、上年资产增长 +{points[1]}分）")
+
+
+def test_a_test_year_where_no_firm_grew_is_left_out_of_the_means_and_said_so() -> None:
+    """A cohort with one label only has no ranking to test: before, its row showed ROC AUC NaN and the mean
+    counted it in precision@k but not in ROC AUC while saying "years 3"."""
+    data = _newcomers({y: 1.5 for y in range(2000, 2008)})
+    data.loc[data["year"] == 2007, "label"] = 0.0
+    evaluation = out_of_time(data, ["revenue_growth_1y"], test_years=[2005, 2006, 2007], rankers={})
+    assert evaluation.left_out == {
+        2007: "该年度 400 家企业的标签全部为“非高成长”，无法检验排序（ROC AUC、平均精度无定义），不计入均值与校准表"}
+    assert evaluation.by_year["test_year"].unique().tolist() == [2005, 2006]
+    assert evaluation.summary["years"].tolist() == [2]
+    assert evaluation.calibration["n"].sum() == 800
+    assert evaluation.summary["roc_auc"].notna().all()

@@ -134,6 +134,8 @@ def model() -> None:
 
 def _echo_evaluation(evaluation: OutOfTime) -> None:
     click.echo("out-of-time by test year\n" + format_table(evaluation.by_year))
+    for year, why in evaluation.left_out.items():
+        click.echo(f"test year {year} left out 未检验: {why}")
     click.echo("\nscorecard settings chosen for each test year by nested time splits of its own training cohorts\n"
                + evaluation.settings.to_string(index=False))
     click.echo("\nout-of-time mean over test years (lift = precision@k / base rate)\n"
@@ -198,7 +200,8 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
         metrics = {"out_of_time_summary": evaluation.summary.to_dict("records"),
                    "out_of_time_by_year": evaluation.by_year.to_dict("records"),
                    "calibration_out_of_time": evaluation.calibration.to_dict("records"),
-                   "settings_by_test_year": evaluation.settings.to_dict("records")}
+                   "settings_by_test_year": evaluation.settings.to_dict("records"),
+                   "test_years_left_out": evaluation.left_out}
     except ValueError as error:
         evaluation, metrics = None, {"out_of_time": f"not evaluated: {error}"}
     if progress is not None:

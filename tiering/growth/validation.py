@@ -9,7 +9,7 @@ generated data, the rankings its hidden truth allows (tiering.datasets.oracle).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -98,6 +98,8 @@ class OutOfTime:
     calibration: pd.DataFrame
     settings: pd.DataFrame
     """Per test year: the scorecard settings chosen on its training cohorts, the inner cohorts and their mean AUC."""
+    left_out: dict[int, str] = field(default_factory=dict)
+    """Test years that could not be tested, each with why (e.g. every firm of the cohort has the same label)."""
 
 
 def calibration_table(predicted: np.ndarray, observed: np.ndarray, bins: int = 10) -> pd.DataFrame:
@@ -165,6 +167,15 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
 
     years = sorted(labelled["year"].unique()) if test_years is None else list(test_years)
     years = [int(t) for t in years if trainable(int(t)) and (labelled["year"] == t).any()]
+    # A cohort whose firms all grew, or none did, has no ranking to test: ROC AUC and average precision are not
+    # defined there, and a mean over the other metrics alone would count it in some columns and not in others.
+    left_out = {}
+    for year in years:
+        events = labelled.loc[labelled["year"] == year, "label"]
+        if events.nunique() < 2:
+            left_out[year] = (f"该年度 {len(events)} 家企业的标签全部为“{'高成长' if events.iloc[0] else '非高成长'}”，"
+                              "无法检验排序（ROC AUC、平均精度无定义），不计入均值与校准表")
+    years = [t for t in years if t not in left_out]
     if not years:
         raise PanelUnusable(f"没有可检验的年度：须有带标签的企业，且 {gap} 年以前有至少 {MIN_TRAIN_ROWS} "
                             "行两类标签都有的训练数据（no test cohort）", hint="面板需要更多年度")
@@ -196,7 +207,8 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
     summary = (by_year.drop(columns="test_year").groupby("model", sort=False).mean()
                .reset_index().assign(years=len(years)))
     calibration = calibration_table(np.concatenate(predicted), np.concatenate(observed))
-    return OutOfTime(by_year=by_year, summary=summary, calibration=calibration, settings=pd.DataFrame(chosen))
+    return OutOfTime(by_year=by_year, summary=summary, calibration=calibration, settings=pd.DataFrame(chosen),
+                     left_out=left_out)
 
 
 def format_table(table: pd.DataFrame) -> str:
