@@ -312,3 +312,24 @@ def test_a_bad_amount_in_a_column_mapping_is_refused_at_its_own_line(tmp_path: P
     assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "column-mapping"
     assert [p.where for p in error.problems] == [Where(file=str(mapping), line=line, field=field)]
     assert lines[1].startswith(f"  {mapping}:{line} {field}: {message}")
+
+
+def test_a_directions_file_with_a_bad_direction_word_or_no_reason_is_refused_in_chinese(tmp_path: Path) -> None:
+    """pydantic's own checks of the growth model's YAML are worded in Chinese with a stable id (before: only
+    pydantic's English, e.g. "Field required")."""
+    shipped = (DATASETS.parent / "models" / "directions.yaml").read_text(encoding="utf-8")
+    directions = tmp_path / "d.yaml"
+    no_reason = "{match: age, direction: decreasing, reason: 年轻企业增长更快（OECD 瞪羚即年轻的高增长企业）}"
+    directions.write_text(shipped.replace("{match: roa, direction: increasing,", "{match: roa, direction: up,", 1)
+                          .replace(no_reason, "{match: age, direction: decreasing}", 1), encoding="utf-8")
+    lines_of = shipped.splitlines()
+    roa = next(i for i, t in enumerate(lines_of, start=1) if "{match: roa," in t)
+    age = next(i for i, t in enumerate(lines_of, start=1) if "{match: age," in t)
+    code, lines, error = _error("model", "evaluate", "--register", str(DATASETS / "sample_register.xlsx"),
+                                "--directions", str(directions))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "model-directions"
+    assert sorted((p.line, p.code) for p in error.problems) == sorted([(roa, "schema-literal-error"),
+                                                                       (age, "schema-missing")])
+    assert any(t.startswith(f"  {directions}:{roa} ") and "direction: 不是允许的取值：Input should be" in t
+               for t in lines)
+    assert any(t.startswith(f"  {directions}:{age} ") and "reason: 缺少必填的键：Field required" in t for t in lines)

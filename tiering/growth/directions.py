@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tiering.bundled import bundled
 from tiering.errors import TieringError, Where
 from tiering.growth.features import INCREASING
+from tiering.growth.schema_words import schema_problems
 from tiering.rules.yamlsrc import read_plain
 
 DIRECTIONS_PATH = bundled("models", "directions.yaml")
@@ -77,7 +78,7 @@ def load_declarations(path: str | Path | None = None) -> Declarations:
     try:
         parsed = DirectionsFile.model_validate(doc.data)
     except ValidationError as error:
-        problems = doc.schema_problems(error)
+        problems = schema_problems(doc, error)
         raise DirectionsError(f"方向声明有 {len(problems)} 处问题", where=Where(file=str(path)),
                               problems=problems) from error
     # The shipped file is named as in the repository, so a card does not record one machine's checkout path.

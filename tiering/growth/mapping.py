@@ -9,7 +9,6 @@ model then trains on whichever features the mapped fields allow.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,6 +20,7 @@ from tiering.errors import TieringError, Where
 from tiering.fields import MONEY_UNITS
 from tiering.fields import resolve as resolve_header
 from tiering.growth.features import AMOUNTS
+from tiering.growth.schema_words import schema_problems
 from tiering.rules.yamlsrc import Loc, SourceProblem, YamlDoc, dotted, read_plain
 
 MAPPING_VERSION = 1
@@ -121,8 +121,7 @@ def load_mapping(name: str | Path) -> PanelMapping:
     try:
         mapping = PanelMapping.model_validate(doc.data)
     except ValidationError as error:
-        # An unknown field is placed at its own key (pydantic adds "[key]" to the path of a refused key).
-        problems = [replace(p, field=p.field.removesuffix(".[key]")) for p in doc.schema_problems(error)]
+        problems = schema_problems(doc, error)
         raise MappingError(f"列映射有 {len(problems)} 处问题", where=Where(file=str(path)),
                            problems=problems) from error
     if mapping.reader == "register":  # first: a header of the wrong field says more than "used twice"
