@@ -525,6 +525,11 @@ def test_cli_train_score_and_mismatch(tmp_path: Path, generated: tuple[pd.DataFr
     assert "out-of-time mean over test years" in result.output
     assert re.search(r"^\s+scorecard\s+\d+", result.output, re.MULTILINE)
     assert f"saved {out}.card.yaml" in result.output
+    # the amounts a register has no column for are named once, in the output and the card, with why
+    absent = load_card(f"{out}.card.yaml").data["amounts_absent"]
+    assert absent["why"].startswith("数据中没有这些金额") and absent["amounts"]["operating_cost"] == "营业成本"
+    assert "revenue" not in absent["amounts"] and "net_profit" not in absent["amounts"]
+    assert re.search(r"^amounts the data lacks, .* 数据无此金额: .*营业成本", result.output, re.MULTILINE)
     scored = runner.invoke(main, ["model", "score", "--model", f"{out}.card.yaml", "--register", str(register),
                                   "--unit", "万元", "--top", "3"])
     assert scored.exit_code == 0, scored.output

@@ -13,7 +13,7 @@ from tiering.datasets.oracle import DESCRIPTIONS, best_ranking
 from tiering.errors import TieringError, Where
 from tiering.growth.card import build_card, load_card, save_card
 from tiering.growth.directions import load_declarations
-from tiering.growth.features import build_features
+from tiering.growth.features import AMOUNTS, build_features
 from tiering.growth.labels import LabelSpec, growth_label
 from tiering.growth.mapping import PanelMapping, load_mapping, read_panel
 from tiering.growth.training import train_scorecard
@@ -211,10 +211,11 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     except ValueError as error:
         raise UnusableInput.because(error, source) from error
     model_ = trained.model
+    absent = [a for a in AMOUNTS if a not in frame.columns]
     card = build_card(Path(out).name.removesuffix(".card.yaml"), model_, spec,
                       training[["uscc", "year", *model_.feature_names_, "label"]], dropped, source, metrics,
                       checks=trained.checks, directions_source=declarations.source, mapping=chosen.id,
-                      selection=trained.selection)
+                      selection=trained.selection, absent_amounts=absent)
     path = save_card(card, out)
     click.echo(f"{source}: {spec.describe()}; {len(training)} labelled firm-years, "
                f"cohorts {training['year'].min()}–{training['year'].max()}")
@@ -223,6 +224,9 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     click.echo(f"features used: {', '.join(model_.feature_names_)}")
     for feature, reason in {**dropped, **trained.dropped}.items():
         click.echo(f"feature dropped: {feature} — {reason}")
+    if absent:
+        click.echo("amounts the data lacks, so none of their ratios or changes 数据无此金额: "
+                   + "、".join(str(AMOUNTS[a]["label"]) for a in absent))
     if evaluation is not None:
         click.echo("")
         _echo_evaluation(evaluation)

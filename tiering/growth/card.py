@@ -23,7 +23,7 @@ import yaml
 
 from tiering.errors import TieringError, Where
 from tiering.growth.directions import DirectionCheck
-from tiering.growth.features import BY_ID, build_features, missing_fields
+from tiering.growth.features import AMOUNTS, BY_ID, build_features, missing_fields
 from tiering.growth.labels import LabelSpec
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.growth.training import Selection
@@ -134,8 +134,13 @@ class ModelCard:
 def build_card(name: str, model: Scorecard, spec: LabelSpec, training: pd.DataFrame,
                dropped: dict[str, str], source: str, metrics: dict[str, Any] | None = None,
                checks: list[DirectionCheck] | None = None, directions_source: str | None = None,
-               mapping: str | None = None, selection: Selection | None = None) -> ModelCard:
+               mapping: str | None = None, selection: Selection | None = None,
+               absent_amounts: list[str] | None = None) -> ModelCard:
     """Assemble the card of a scorecard fitted on ``training`` (uscc, year, features, label).
+
+    ``absent_amounts`` are the catalogue amounts the data has no column for: the card names them, so that a
+    reader sees why their ratios and changes are not among the features (``dropped_features`` gives why of each
+    other feature the data cannot supply).
 
     ``checks`` is the direction policy's verdict on every candidate feature; the card lists the kept ones with
     their declared direction and reason, the dropped ones with why, and each feature's Missing-bin policy.
@@ -168,6 +173,10 @@ def build_card(name: str, model: Scorecard, spec: LabelSpec, training: pd.DataFr
         "features": features,
         "mapping": mapping,
         "dropped_features": dict(dropped),
+        "amounts_absent": {
+            "why": "数据中没有这些金额（列映射未列出或登记表无此列），不计算它们占总资产比、占收入比和上年变化",
+            "amounts": {a: str(AMOUNTS[a]["label"]) for a in absent_amounts or []},
+        },
         "directions": {
             "source": directions_source,
             "policy": "拟合方向须与声明一致，且在训练年份的各连续时段内不反向（容差 ρ 0.02）；否则剔除",
