@@ -489,3 +489,14 @@ def test_a_test_year_where_no_firm_grew_is_left_out_of_the_means_and_said_so() -
     assert evaluation.summary["years"].tolist() == [2]
     assert evaluation.calibration["n"].sum() == 800
     assert evaluation.summary["roc_auc"].notna().all()
+
+
+def test_a_card_trained_on_one_cohort_says_it_was_never_tested_out_of_time(tmp_path: Path) -> None:
+    """The bundled sample register has one labelled cohort: the card is saved, and the person who trained it is
+    told that its ranking was never tested (before: only the card said so)."""
+    out = tmp_path / "sample"
+    result = CliRunner().invoke(main, ["model", "train", "--register", str(ROOT / "datasets" / "sample_register.xlsx"),
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert ("未做跨期检验 out-of-time not evaluated: 没有可检验的年度：须有带标签的企业，且 3 年以前有至少 30 行"
+            "两类标签都有的训练数据（no test cohort）；这张模型卡的排序能力未经检验") in result.stderr

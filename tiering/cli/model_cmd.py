@@ -230,6 +230,8 @@ def train(register: str | None, unit: str | None, panel: str | None, mapping: st
     if evaluation is not None:
         click.echo("")
         _echo_evaluation(evaluation)
+    else:  # said where it is read: a card never tested out of time must not pass for a tested one
+        click.echo(f"\n未做跨期检验 out-of-time {metrics['out_of_time']}；这张模型卡的排序能力未经检验", err=True)
     click.echo("\npoints table\n" + format_table(model_.points_table()[["feature", "bin", "count", "event_rate",
                                                                           "points"]]))
     click.echo(f"\nbase points {model_.base_points_}; saved {path}")
