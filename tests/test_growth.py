@@ -582,3 +582,15 @@ def test_a_mapping_reads_amounts_kept_in_thousands_hundred_millions_and_yuan_as_
     read = read_panel(panel, load_mapping(mapping))
     assert read[["revenue", "total_assets", "net_profit", "total_liabilities"]].iloc[0].tolist() == \
         pytest.approx([1234.5, 15000.0, -3.0, 200.0])
+
+
+def test_columns_a_mapping_does_not_name_are_said_to_be_unread(tmp_path: Path) -> None:
+    """A column the mapping leaves out is not read, and the model commands say so (before: dropped unnoticed)."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("mapping_version: 1\nid: some\ntitle: 部分列\nreader: csv\nkey: {column: Code}\n"
+                       "year: {column: FY}\namounts:\n  revenue: {column: Sales, unit: 万元}\n", encoding="utf-8")
+    panel = tmp_path / "p.csv"
+    panel.write_text("Code,FY,Sales,员工人数,Mystery\nA,2020,10,5,x\nA,2021,12,6,y\n", encoding="utf-8")
+    assert read_panel(panel, load_mapping(mapping)).attrs["unread"] == ["员工人数", "Mystery"]
+    result = CliRunner().invoke(main, ["model", "evaluate", "--panel", str(panel), "--mapping", str(mapping)])
+    assert f"{panel}: 列映射 some 未列出的列未读入（not read）：员工人数、Mystery" in result.stderr

@@ -66,6 +66,9 @@ def _panels(register: str | None, real_data: str | None, unit: str | None = None
             if frame.attrs.get("refused"):
                 click.echo(f"{path}: {frame.attrs['refused']} 处问题使部分行未被读入（见 tiering 的 rejects 输出）；"
                            f"读入 {len(frame)} / {frame.attrs['rows_read']} 行", err=True)
+            if frame.attrs.get("unread"):
+                unread = "、".join(frame.attrs["unread"])
+                click.echo(f"{path}: 列映射 {chosen.id} 未列出的列未读入（not read）：{unread}", err=True)
             panels[source] = (frame, chosen)
     except TieringError:
         raise  # a mapping's or register's own error, with its place and id

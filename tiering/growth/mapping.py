@@ -224,4 +224,7 @@ def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
         first = panel.iloc[row]
         raise MappingError(f"{int(duplicated.sum())} 行企业与年份重复，如 {first['uscc']} {first['year']}",
                            where=Where(file=str(path), row=row + 2))
-    return panel.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)
+    panel = panel.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True)
+    # Columns the mapping does not name are not read; the caller says which, so none is dropped unnoticed.
+    panel.attrs["unread"] = [str(c) for c in raw.columns if c not in wanted]
+    return panel
