@@ -80,11 +80,17 @@ def test_mapping_refusals_name_the_file_and_the_problem(tmp_path: Path) -> None:
     with pytest.raises(MappingError) as caught:
         load_mapping(bad_unit)
     assert caught.value.problems[0].message.startswith("未知金额单位“千克”；可用：万元、wan、元、yuan、千元")
-    mapping = load_mapping(_write(tmp_path / "ok.yaml", MY_MAPPING))
+    ok = _write(tmp_path / "ok.yaml", MY_MAPPING)
+    mapping = load_mapping(ok)
     short = _write(tmp_path / "short.csv",
                    "企业编号,年度,成立年份,企业,收入（元）,资产（万元）,人数\n007,2020,2015,甲,1,2,3\n")
-    with pytest.raises(MappingError, match=r"short\.csv 列 \"利润（元）\": 缺少列映射 my_panel 所需的列"):
+    with pytest.raises(MappingError, match=r"short\.csv 列 \"利润（元）\": 缺少列映射 my_panel 所需的列") as caught:
         read_panel(short, mapping)
+    # the column the file lacks is also placed where the mapping names it
+    line = next(i for i, t in enumerate(MY_MAPPING.split("\n"), start=1) if t.startswith("  net_profit:"))
+    (problem,) = caught.value.problems
+    assert problem.where == Where(file=str(ok), line=line, field="amounts.net_profit.column")
+    assert problem.message == "数据文件中没有列“利润（元）”"
     bad_year = _write(tmp_path / "y.csv", "企业编号,年度,成立年份,企业,收入（元）,资产（万元）,人数,利润（元）\n"
                                           "007,2020,2015,甲,1,2,3,4\n007,二〇二一,2015,甲,1,2,3,4\n")
     with pytest.raises(MappingError) as caught:

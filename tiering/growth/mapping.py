@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from tiering.bundled import bundled
 from tiering.errors import TieringError, Where
@@ -86,6 +86,8 @@ class PanelMapping(_Strict):
     text: dict[Annotated[str, _known("文字", list(TEXT_FIELDS))], str] = {}
     amounts: dict[Annotated[str, _known("金额", sorted(AMOUNTS), "（见 tiering/growth/amounts.yaml）")], Amount] = {}
     counts: dict[Annotated[str, _known("计数", list(COUNT_FIELDS))], Column] = {}
+    _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
+    _path: str = PrivateAttr(default="")
 
     @field_validator("counts")
     @classmethod
@@ -127,6 +129,8 @@ def load_mapping(name: str | Path) -> PanelMapping:
     if mapping.reader == "register":  # first: a header of the wrong field says more than "used twice"
         _check_register_headers(mapping, doc)
     _check_one_field_per_column(mapping, doc)
+    # Where each column is named, so that a column the data file lacks is placed at its line of the mapping.
+    mapping._path, mapping._lines = str(doc.path), {loc: doc.line_of(loc) for loc in _named_columns(mapping)}
     return mapping
 
 
@@ -199,8 +203,12 @@ def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
         wanted.add(mapping.founded.column)
     absent = sorted(wanted - set(raw.columns))
     if absent:
+        named = [(loc, column) for loc, (_, column) in _named_columns(mapping).items() if column in absent]
+        problems = [SourceProblem(mapping._path, mapping._lines[loc], dotted(loc), f"数据文件中没有列“{column}”")
+                    for loc, column in named if loc in mapping._lines]
         raise MappingError(f"缺少列映射 {mapping.id} 所需的列 {absent}；文件的列为 {list(raw.columns)}",
-                           where=Where(file=str(path), column=absent[0]))
+                           where=Where(file=str(path), column=absent[0]), problems=problems,
+                           hint="改正列映射中的列名（须与文件表头完全一致），或从映射中删去该字段")
     year = pd.to_numeric(raw[mapping.year.column], errors="coerce")
     if year.isna().any():
         first = int(year.isna().to_numpy().nonzero()[0][0])
