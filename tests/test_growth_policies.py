@@ -17,7 +17,7 @@ from tiering.growth.features import FEATURES, build_features
 from tiering.growth.mapping import MappingError, load_mapping, read_panel
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.growth.training import CANDIDATES, select_settings, train_scorecard
-from tiering.growth.validation import calibration_table, out_of_time
+from tiering.growth.validation import calibration_table, format_table, out_of_time
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "datasets" / "generated" / "panel_s42.csv"
@@ -429,6 +429,8 @@ def test_calibration_table_deciles_exact() -> None:
     assert table["n"].tolist() == [2.0] * 10
     assert table["predicted"].tolist() == pytest.approx([(2 * k + 0.5) / 20 for k in range(10)])
     assert table["observed"].tolist() == [0, 0, 0, 0, 0, 0.5, 0.5, 0.5, 1, 1]
+    # as printed: a count of firms is a whole number (was "2.000")
+    assert format_table(table).splitlines()[1].split() == ["1", "2", "0.025", "0.000"]
 
 
 def test_out_of_time_calibration_pools_every_test_cohort() -> None:

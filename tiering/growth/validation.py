@@ -214,7 +214,7 @@ def out_of_time(data: pd.DataFrame, features: Sequence[str], test_years: Sequenc
 def format_table(table: pd.DataFrame) -> str:
     """A fixed-width text table with three decimals, for the terminal and reports."""
     shown = table.copy()
-    for column in ("n_train", "n_test"):
+    for column in ("n_train", "n_test", "n"):
         if column in shown.columns:
             shown[column] = shown[column].round().astype("int64")
     return shown.to_string(index=False, float_format=lambda v: f"{v:.3f}")
