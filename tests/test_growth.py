@@ -17,12 +17,12 @@ from sklearn.exceptions import NotFittedError
 
 import tiering.cli.model_cmd  # noqa: F401  (registers the ``model`` group on ``main``)
 from tiering.cli import main
-from tiering.errors import PanelUnusable
+from tiering.errors import PanelUnusable, Where
 from tiering.growth.card import ModelCardError, build_card, card_path, data_hash, load_card, save_card
 from tiering.growth.challenger import GrowthChallenger
 from tiering.growth.features import build_features
 from tiering.growth.labels import LabelSpec, growth_label, year_share
-from tiering.growth.mapping import load_mapping, read_panel
+from tiering.growth.mapping import MappingError, load_mapping, read_panel
 from tiering.growth.scorecard import FeatureMismatchError, Scorecard
 from tiering.growth.validation import OUT_OF_TIME, out_of_time, precision_at_k, ranking_metrics
 from tiering.uscc import make as make_uscc
@@ -594,3 +594,32 @@ def test_columns_a_mapping_does_not_name_are_said_to_be_unread(tmp_path: Path) -
     assert read_panel(panel, load_mapping(mapping)).attrs["unread"] == ["员工人数", "Mystery"]
     result = CliRunner().invoke(main, ["model", "evaluate", "--panel", str(panel), "--mapping", str(mapping)])
     assert f"{panel}: 列映射 some 未列出的列未读入（not read）：员工人数、Mystery" in result.stderr
+
+
+def test_a_csv_in_another_encoding_or_not_a_csv_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Before: pandas' English error without the file (a GBK file, an .xlsx), or a traceback (an unknown
+    encoding in the mapping)."""
+    text = "mapping_version: 1\nid: enc\ntitle: 编码\nreader: csv\nkey: {column: 企业}\nyear: {column: 年度}\n"
+    utf8 = _write_text(tmp_path / "m.yaml", text)
+    gbk = tmp_path / "p.csv"
+    gbk.write_bytes("企业,年度\n甲,2020\n".encode("gbk"))
+    with pytest.raises(MappingError) as caught:
+        read_panel(gbk, load_mapping(utf8))
+    assert caught.value.where == Where(file=str(gbk))
+    assert caught.value.message == "无法按列映射的编码 utf-8 读取（第 0 字节起无法解码）"
+    assert caught.value.hint == "在列映射中写明文件的编码，如 encoding: gbk（Excel 另存的 CSV 常为 GBK）"
+    assert read_panel(gbk, load_mapping(_write_text(tmp_path / "g.yaml", text + "encoding: gbk\n")))[
+        "uscc"].tolist() == ["甲"]
+    with pytest.raises(MappingError) as caught:
+        read_panel(Path(__file__).resolve().parents[1] / "datasets" / "sample_register.xlsx", load_mapping(utf8))
+    assert caught.value.hint.startswith("reader: csv 只读 CSV 文件：Excel 登记表用 reader: register 的列映射")
+    with pytest.raises(MappingError) as caught:
+        load_mapping(_write_text(tmp_path / "x.yaml", text + "encoding: gbkk\n"))
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (7, "encoding")
+    assert problem.message == "未知编码“gbkk”；常用：utf-8、utf-8-sig、gbk、gb18030"
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -9,6 +9,7 @@ model then trains on whichever features the mapped fields allow.
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -88,6 +89,15 @@ class PanelMapping(_Strict):
     counts: dict[Annotated[str, _known("计数", list(COUNT_FIELDS))], Column] = {}
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
     _path: str = PrivateAttr(default="")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError as error:
+            raise ValueError(f"未知编码“{value}”；常用：utf-8、utf-8-sig、gbk、gb18030") from error
+        return value
 
     @field_validator("counts")
     @classmethod
@@ -196,7 +206,17 @@ def read_panel(path: str | Path, mapping: PanelMapping, money_unit: str | None =
 def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
     if not path.is_file():
         raise MappingError("找不到数据文件", where=Where(file=str(path)))
-    raw = pd.read_csv(path, dtype={mapping.key.column: str}, encoding=mapping.encoding)
+    try:
+        raw = pd.read_csv(path, dtype={mapping.key.column: str}, encoding=mapping.encoding)
+    except UnicodeDecodeError as error:
+        hint = ("reader: csv 只读 CSV 文件：Excel 登记表用 reader: register 的列映射（如 register），或另存为 CSV"
+                if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else
+                "在列映射中写明文件的编码，如 encoding: gbk（Excel 另存的 CSV 常为 GBK）")
+        raise MappingError(f"无法按列映射的编码 {mapping.encoding} 读取（第 {error.start} 字节起无法解码）",
+                           where=Where(file=str(path)), hint=hint) from error
+    except pd.errors.ParserError as error:
+        raise MappingError(f"不是可读的 CSV 文件（{error}）", where=Where(file=str(path)),
+                           hint="用 Excel 另存为“CSV（逗号分隔）”后再试") from error
     wanted = {mapping.key.column, mapping.year.column, *mapping.text.values(),
               *(c.column for c in mapping.amounts.values()), *(c.column for c in mapping.counts.values())}
     if mapping.founded is not None:
