@@ -528,11 +528,15 @@ class _Search:
         # the answer lies in (lo, hi] and hi − lo < step/4: the first multiple of the step above lo is enough, or
         # else the next one (so the shown number never overshoots by a step)
         sign, cap = self.sign[sel[r]], self.cap[sel[r]]
-        rounded = _shown(lo, step) * step
+        k = _shown(lo, step)
+        rounded = k * step
         if len(sign) and sign.min() < 0:
             rounded = np.where(sign < 0, np.minimum(rounded, cap), rounded)
         again = ~test(rounded, every)
-        rounded = np.where(again, rounded + step, rounded)
+        # the next multiple as k + 1 steps, as every other path writes a multiple: (k·step) + step may differ from
+        # it in the last bit, and a text rounding a tie (270.75 − 228.1 → 42.6 or 42.7) would then depend on the
+        # other firms searched beside this one (a partitioned run against a whole one)
+        rounded = np.where(again, np.where(rounded < k * step, rounded + step, (k + 1) * step), rounded)
         retried = np.flatnonzero(again)
         found = ~again
         found[retried] = test(rounded[retried], retried)
