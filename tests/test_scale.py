@@ -20,6 +20,7 @@ import pytest
 from tiering.app import classify, rules_in_force
 from tiering.datasets import generate_panel, write_register
 from tiering.output.trace_file import TRACE_DIR
+from tiering.output.write import zh
 from tiering.register import load_register
 from tiering.rules.library import load_library
 from tiering.scale import classify_partitioned, partition_of
@@ -65,13 +66,13 @@ def _same_as_single(out: Path, single) -> None:
         assert len(parts) > 1, name
         got = _sorted(pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True), keys)
         pd.testing.assert_frame_equal(got, tables[name], check_dtype=False, check_categorical=False)
+    # the 汇总.csv a whole run writes with --format csv: the same rows under the same Chinese headers
     summary = pd.read_csv(out / SUMMARY_FILE)
-    expected = result.summary.reset_index(drop=True)
-    assert summary["ruleset_id"].tolist() == expected["ruleset_id"].tolist()
-    assert summary["qualified"].tolist() == expected["qualified"].tolist()
-    assert summary["total"].tolist() == expected["total"].tolist()
+    expected = zh(result.summary.reset_index(drop=True)).rename_axis(columns=None)
+    pd.testing.assert_frame_equal(summary, expected, check_dtype=False)
     ladder = pd.read_csv(out / LADDER_FILE)
-    assert ladder["firms"].sum() == len(result.standing)
+    assert list(ladder.columns) == ["层级序号", "最高层级", "企业数（家）"]
+    assert ladder["企业数（家）"].sum() == len(result.standing)
     assert not (out / ".partitions").exists()
 
 

@@ -140,7 +140,7 @@ def test_report_of_a_recorded_run_in_partitions_checks_the_register_it_classifie
     assert f"报告依据审计记录 {run_id}：规则版本 tj-cy-2021" in reported.output
     counts = pd.read_csv(tmp_path / "c" / "汇总.csv")
     summary = pd.read_excel(tmp_path / "r" / "report.xlsx", sheet_name="汇总")
-    assert summary.iloc[0, 0] == "tj-cy-2021" and int(counts["qualified"].iloc[0]) in summary.iloc[0].tolist()
+    assert summary.iloc[0, 0] == "tj-cy-2021" and int(counts["符合（家）"].iloc[0]) in summary.iloc[0].tolist()
     other = write_register(generate_panel(30, (2021, 2024), seed=6).panel, tmp_path / "other.parquet")
     refused = CliRunner().invoke(main, [*args, "--register", str(other), "--out", str(tmp_path / "r2")])
     assert refused.exit_code == 3 and "is not the file run" in refused.output

@@ -215,7 +215,7 @@ def test_report_select_and_targets_work_on_a_partitioned_runs_register_folder(pa
     assert f"报告依据审计记录 {run_id}" in report.output
     summary = pd.read_excel(tmp_path / "r" / "report.xlsx", sheet_name="汇总")
     assert summary.iloc[0, 0] == "tj-cy-2021"
-    assert int(counts["qualified"].iloc[0]) in summary.iloc[0].tolist()
+    assert int(counts["符合（家）"].iloc[0]) in summary.iloc[0].tolist()
     chosen = CliRunner().invoke(main, ["select", str(folder), "--year", str(YEAR), "--n", "10", "--out",
                                        str(tmp_path / "s"), "--no-audit"])
     assert chosen.exit_code == 0, chosen.output

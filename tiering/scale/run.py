@@ -32,7 +32,7 @@ from tiering.errors import TieringError
 from tiering.output.provenance import Provenance, ruleset_records
 from tiering.output.trace_file import TRACE_DIR, write_trace_part
 from tiering.output.workbook import escape_formulas
-from tiering.output.write import write_parquet
+from tiering.output.write import write_parquet, zh
 from tiering.register import Refusal, Register
 from tiering.register.refusals import RegisterError
 from tiering.register.stream import file_sha256
@@ -273,8 +273,9 @@ def _provenance(register: Register, parts: list[PartResult], rulesets: Sequence[
 
 
 def _write_reduced(run: PartitionedRun, rejects: pd.DataFrame) -> None:
-    run.summary.to_csv(run.out_dir / SUMMARY_FILE, index=False, encoding="utf-8-sig")
-    run.ladder.to_csv(run.out_dir / LADDER_FILE, index=False, encoding="utf-8-sig")
+    # Chinese headers, as the 汇总.csv of a whole run with --format csv (tiering.output.write)
+    zh(run.summary).to_csv(run.out_dir / SUMMARY_FILE, index=False, encoding="utf-8-sig")
+    zh(run.ladder).to_csv(run.out_dir / LADDER_FILE, index=False, encoding="utf-8-sig")
     if not rejects.empty:  # in the order a whole read lists them: file by file, row by row
         rejects = rejects.sort_values(["文件", "行号"], kind="stable")
         escape_formulas(rejects).to_csv(run.out_dir / REJECTS_FILE, index=False, encoding="utf-8-sig")
