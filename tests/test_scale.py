@@ -209,6 +209,16 @@ def test_classify_engine_local_is_recorded_once_and_verifies(register, single, t
     dask = CliRunner().invoke(main, ["classify", str(register.path), "--year", str(YEAR), "--out", str(tmp_path / "o"),
                                      "--engine", "local", "--scheduler", "tcp://127.0.0.1:1", "--no-audit"])
     assert dask.exit_code == 2 and "--scheduler 只用于 --engine dask" in dask.output
+    # one part of the stored trace changed: verify fails and names it
+    from tiering.audit.db import traces_dir
+
+    part = sorted(traces_dir(store).glob("*/part-*.parquet"))[1]
+    trace = pd.read_parquet(part)
+    trace["value"] = trace["value"].fillna(0.0) + 1.0
+    trace.to_parquet(part, index=False)
+    tampered = CliRunner().invoke(main, ["audit", "verify", "--store", str(store)])
+    assert tampered.exit_code == 4, tampered.output
+    assert f"; part(s) {part.name} (changed)" in tampered.output
 
 
 def _files(out: Path) -> dict[str, bytes]:

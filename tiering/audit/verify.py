@@ -14,7 +14,7 @@ from tiering.audit.evidence import check_attachment
 from tiering.audit.orphans import orphan_traces
 from tiering.audit.selections import check_brief_inputs
 from tiering.audit.store import DECISION_COLUMNS, FIRM_COLUMNS
-from tiering.output.trace_file import trace_parts
+from tiering.output.trace_file import TRACE_DIR, trace_parts
 
 
 @dataclass
@@ -66,7 +66,8 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
         return f"trace file {trace} is missing"
     digest = chain.trace_sha256(trace)
     if digest != body["trace"]["sha256"]:
-        return f"trace file {trace} was changed (SHA-256 {body['trace']['sha256'][:12]}… recorded, {digest[:12]}… now)"
+        return (f"trace file {trace} was changed (SHA-256 {body['trace']['sha256'][:12]}… recorded, {digest[:12]}… now)"
+                f"{_changed_parts(trace, body.get('attachments', {}))}")
     columns = ", ".join(("year", *DECISION_COLUMNS))
     rows = _hashed(conn.execute(f"SELECT {columns} FROM decision_view WHERE run_id = ? ORDER BY i", (run_id,)))
     if rows.rows != body["decisions"]["rows"]:
@@ -91,6 +92,19 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
         if row is None or hashlib.sha256(row[1]).hexdigest() != rs["sha256"]:
             return f"the stored text of rule set {rs['id']} {rs['version']} is missing or was changed"
     return None
+
+
+def _changed_parts(trace: Path, attachments: dict[str, str]) -> str:
+    """Which parts of a stored trace differ from the part hashes a partitioned run recorded (``part trace/NAME``),
+    as text to append to the message; empty for a run that recorded none."""
+    prefix = f"part {TRACE_DIR}/"
+    recorded = {name.removeprefix(prefix): sha for name, sha in attachments.items() if name.startswith(prefix)}
+    if not recorded:
+        return ""
+    now = {part.name: chain.trace_sha256(part) for part in trace_parts(trace)}
+    changed = [f"{name} ({'missing' if name not in now else 'not recorded' if name not in recorded else 'changed'})"
+               for name in sorted(recorded.keys() | now.keys()) if recorded.get(name) != now.get(name)]
+    return f"; part(s) {', '.join(changed)}" if changed else ""
 
 
 def _check_record(conn: sqlite3.Connection, store: Path, kind: str, ref: str, body_text: str, prev_hash: str,

@@ -127,6 +127,6 @@ def write_partitioned_extras(run: PartitionedRun, fmt: str, overrides: pd.DataFr
 
 
 def part_attachments(run: PartitionedRun) -> dict[str, str]:
-    """Every result and standing part by its SHA-256, for the run's audit record (the trace parts are hashed
-    there as any run's trace)."""
-    return {f"part {name}": sha for name, sha in run.files.items() if not name.startswith(f"{TRACE_DIR}/")}
+    """Every result, standing and trace part by its SHA-256, for the run's audit record: the trace is also hashed
+    whole as any run's, and the parts' hashes let `audit verify` name the part of the stored trace that changed."""
+    return {f"part {name}": sha for name, sha in run.files.items()}
