@@ -72,3 +72,23 @@ def test_a_folder_without_register_files_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])
     assert result.exit_code == 3
     assert "中没有名录文件" in result.output
+
+
+@pytest.mark.parametrize("engine", [[], ["--engine", "local", "--workers", "1", "--partition-size", "40"]])
+def test_what_a_desktop_leaves_in_a_register_folder_is_not_a_part(register_file: Path, tmp_path: Path,
+                                                                  engine: list[str]) -> None:
+    """Excel's owner file of an open workbook (``~$名录.xlsx``, a few bytes, no rows), macOS's ``.DS_Store`` and a
+    read-me are not register files: the folder reads as its registers alone."""
+    folder = tmp_path / "名录"
+    folder.mkdir()
+    frame = pd.read_parquet(register_file)
+    frame[frame["年度"] <= 2022].to_csv(folder / "名录_早.csv", index=False, encoding="gbk")
+    frame[frame["年度"] > 2022].to_excel(folder / "名录_近.xlsx", index=False)
+    (folder / "~$名录_近.xlsx").write_bytes(b"\x0bAnalyst   " + b"\x00" * 150)
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (folder / "README.txt").write_text("2021–2024 年名录", encoding="utf-8")
+    done = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / "o"),
+                                     "--format", "csv", "--no-audit", *engine])
+    assert done.exit_code == 0, done.output
+    assert f"读取 {len(frame)} 行 = 接受 {len(frame)} 行 + 拒收 0 行" in done.output
+    assert "~$" not in done.output

@@ -24,8 +24,10 @@ from tiering.register.validate import validate
 
 def dataset_parts(folder: Path) -> list[Path]:
     """The register files under ``folder`` (any depth), in path order; hidden files and folders (``.x``,
-    ``_SUCCESS``-style markers) are not parts. RegisterError when there is none."""
+    ``_SUCCESS``-style markers) and the owner files Excel keeps beside an open workbook (``~$名录.xlsx``, no rows)
+    are not parts. RegisterError when there is none."""
     parts = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE
+                   and not p.name.startswith("~$")
                    and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts))
     if not parts:
         raise RegisterError("文件夹中没有名录文件（.xlsx、.csv 或 .parquet）：请检查路径",
