@@ -254,6 +254,7 @@ def test_classify_on_dask_through_the_command_line_writes_the_local_runs_files(r
 
 def test_classify_at_a_scheduler_nobody_listens_on_fails_cleanly(register, tmp_path) -> None:
     import dask
+    import distributed  # noqa: F401  its defaults join dask's config first, else leaving the set below drops them
     from click.testing import CliRunner
 
     from tiering.cli import main
@@ -265,6 +266,36 @@ def test_classify_at_a_scheduler_nobody_listens_on_fails_cleanly(register, tmp_p
     assert done.exit_code == 6, done.output
     assert f"连接不上 Dask 调度器 {address}" in done.output and "[partition-failed]" in done.output
     assert not (tmp_path / "o" / RESULTS_DIR).exists()
+
+
+def test_classify_at_a_scheduler_without_workers_waits_then_fails_cleanly(register, tmp_path, monkeypatch) -> None:
+    """A scheduler with no worker would hold the tasks until one connects: the run waits WORKER_WAIT seconds for
+    one, then stops with exit 6 and says so, leaving no folder behind."""
+    from click.testing import CliRunner
+
+    from tiering.cli import main
+    from tiering.scale import workers_wait
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--dashboard-address", ":0"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        from distributed import Client
+
+        Client(address, timeout=60).close()  # the scheduler is up
+        monkeypatch.setattr(workers_wait, "WORKER_WAIT", 2.0)
+        done = CliRunner().invoke(main, ["classify", str(register.path), "--year", str(YEAR), "--out",
+                                         str(tmp_path / "o"), "--scheduler", address, "--no-audit"])
+    finally:
+        scheduler.kill()
+        scheduler.wait(timeout=30)
+    assert done.exit_code == 6, done.output
+    assert f"Dask 调度器 {address} 没有工作进程：等了 2 秒仍没有工作进程连上" in done.output
+    assert "[partition-failed]" in done.output
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("command", ["classify", "report", "select"])
