@@ -623,3 +623,25 @@ def test_a_csv_in_another_encoding_or_not_a_csv_is_refused_with_what_to_do(tmp_p
 def _write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_text_in_a_numeric_column_is_refused_at_its_row_and_thousands_separators_are_read(tmp_path: Path) -> None:
+    """Before: any cell pandas could not read as a number became missing without a word ("1,234" included)."""
+    mapping = _write_text(tmp_path / "m.yaml", "mapping_version: 1\nid: num\ntitle: 数字\nreader: csv\n"
+                          "key: {column: 企业}\nyear: {column: 年度}\nfounded: {column: 成立, format: year}\n"
+                          "amounts:\n  revenue: {column: 收入, unit: 元}\n")
+    good = tmp_path / "good.csv"
+    good.write_text('企业,年度,成立,收入\n甲,2020,2015,"12,345,000"\n乙,2020,,\n', encoding="utf-8")
+    panel = read_panel(good, load_mapping(mapping)).set_index("uscc")
+    assert panel.loc["甲", "revenue"] == pytest.approx(1234.5) and np.isnan(panel.loc["乙", "revenue"])
+    assert panel["registration_date"].isna().to_dict() == {"甲": False, "乙": True}
+    for cell, column, field, kind in [("一千万", "收入", "revenue", "数字"), ("--", "收入", "revenue", "数字"),
+                                      ("2015年", "成立", "registration_date", "年份")]:
+        bad = tmp_path / "bad.csv"
+        row = ["甲", "2020", "2015", "100"]
+        row[{"收入": 3, "成立": 2}[column]] = cell
+        bad.write_text("企业,年度,成立,收入\n乙,2020,2016,5\n" + ",".join(row) + "\n", encoding="utf-8")
+        with pytest.raises(MappingError) as caught:
+            read_panel(bad, load_mapping(mapping))
+        assert caught.value.where == Where(file=str(bad), row=3, column=column, field=field)
+        assert caught.value.message == f"1 个单元格不是{kind}，如“{cell}”；空白单元格表示缺失"

@@ -237,15 +237,20 @@ def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
     panel = pd.DataFrame({"uscc": raw[mapping.key.column].astype(str), "year": year.astype("int64")})
     if mapping.founded is not None:
         source = raw[mapping.founded.column]
-        text = (pd.to_numeric(source, errors="coerce").astype("Int64").astype(str) + "-01-01"
-                if mapping.founded.format == "year" else source.astype(str))
-        panel["registration_date"] = pd.to_datetime(text, errors="coerce").astype("datetime64[ns]")
+        if mapping.founded.format == "year":
+            founded = _numbers(source, path, mapping.founded.column, "registration_date", "年份")
+            text = founded.round().astype("Int64").astype(str) + "-01-01"
+        else:
+            text = source.astype(str)
+        dates = pd.to_datetime(text, errors="coerce").astype("datetime64[ns]")
+        _refuse_unread(source, dates, path, mapping.founded.column, "registration_date", "日期（如 2015-03-01）")
+        panel["registration_date"] = dates
     for field, column in mapping.text.items():
         panel[field] = raw[column].astype(str)
     for field, spec in mapping.amounts.items():
-        panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64") * UNITS[spec.unit]
+        panel[field] = _numbers(raw[spec.column], path, spec.column, field, "数字") * UNITS[spec.unit]
     for field, spec in mapping.counts.items():
-        panel[field] = pd.to_numeric(raw[spec.column], errors="coerce").astype("float64")
+        panel[field] = _numbers(raw[spec.column], path, spec.column, field, "数字")
     duplicated = panel.duplicated(["uscc", "year"])
     if duplicated.any():
         row = int(duplicated.to_numpy().nonzero()[0][0])
@@ -256,3 +261,25 @@ def _read_csv(path: Path, mapping: PanelMapping) -> pd.DataFrame:
     # Columns the mapping does not name are not read; the caller says which, so none is dropped unnoticed.
     panel.attrs["unread"] = [str(c) for c in raw.columns if c not in wanted]
     return panel
+
+
+def _numbers(source: pd.Series, path: Path, column: str, field: str, kind: str) -> pd.Series:
+    """A column as numbers: thousands separators allowed, a blank cell missing, any other text refused at its row
+    (a value read as missing would change a firm's features without a word)."""
+    if source.dtype.kind in "iuf":
+        return source.astype("float64")
+    text = source.astype("string").str.strip().str.replace(r"[,，]", "", regex=True)
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    _refuse_unread(source, values, path, column, field, kind)
+    return values
+
+
+def _refuse_unread(source: pd.Series, values: pd.Series, path: Path, column: str, field: str, kind: str) -> None:
+    """Refuse the column when a non-blank cell of ``source`` gave no value, naming the first such row."""
+    text = source.astype("string").str.strip()
+    unread = (values.isna() & text.notna() & (text != "")).to_numpy()
+    if unread.any():
+        rows = unread.nonzero()[0]
+        raise MappingError(f"{len(rows)} 个单元格不是{kind}，如“{source.iloc[rows[0]]}”；空白单元格表示缺失",
+                           where=Where(file=str(path), row=int(rows[0]) + 2, column=column, field=field),
+                           hint="改正这些单元格，或把它们留空")
