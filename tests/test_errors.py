@@ -333,3 +333,19 @@ def test_a_directions_file_with_a_bad_direction_word_or_no_reason_is_refused_in_
     assert any(t.startswith(f"  {directions}:{roa} ") and "direction: 不是允许的取值：Input should be" in t
                for t in lines)
     assert any(t.startswith(f"  {directions}:{age} ") and "reason: 缺少必填的键：Field required" in t for t in lines)
+
+
+def test_a_directions_entry_that_matches_no_feature_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A typo in a pattern (roaa) would leave roa undeclared and so silently out of the score: refused instead."""
+    shipped = (DATASETS.parent / "models" / "directions.yaml").read_text(encoding="utf-8")
+    directions = tmp_path / "d.yaml"
+    directions.write_text(shipped.replace("{match: roa, direction:", "{match: roaa, direction:", 1), encoding="utf-8")
+    line = next(i for i, t in enumerate(shipped.splitlines(), start=1) if "{match: roa," in t)
+    index = sum(1 for t in shipped.splitlines()[:line - 1] if t.lstrip().startswith("- {match:"))
+    code, lines, error = _error("model", "evaluate", "--register", str(DATASETS / "sample_register.xlsx"),
+                                "--directions", str(directions))
+    assert code == exit_codes.UNUSABLE_INPUT and isinstance(error, TieringError) and error.id == "model-directions"
+    assert [(p.line, p.field, p.code) for p in error.problems] == [(line, f"declarations[{index}].match",
+                                                                    "unknown-feature")]
+    assert lines[1] == (f"  {directions}:{line} declarations[{index}].match: 没有特征与“roaa”匹配（拼错了？特征见 "
+                        "tiering/growth/features.py 与 amounts.yaml） [unknown-feature]")

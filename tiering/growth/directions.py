@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tiering.bundled import bundled
 from tiering.errors import TieringError, Where
-from tiering.growth.features import INCREASING
+from tiering.growth.features import BY_ID, INCREASING
 from tiering.growth.schema_words import schema_problems
-from tiering.rules.yamlsrc import read_plain
+from tiering.rules.yamlsrc import SourceProblem, dotted, read_plain
 
 DIRECTIONS_PATH = bundled("models", "directions.yaml")
 KEPT = "kept"
@@ -81,6 +81,15 @@ def load_declarations(path: str | Path | None = None) -> Declarations:
         problems = schema_problems(doc, error)
         raise DirectionsError(f"方向声明有 {len(problems)} 处问题", where=Where(file=str(path)),
                               problems=problems) from error
+    unmatched = [SourceProblem(str(path), doc.line_of(("declarations", i, "match")),
+                               dotted(("declarations", i, "match")),
+                               f"没有特征与“{d.match}”匹配（拼错了？特征见 tiering/growth/features.py 与 "
+                               "amounts.yaml）",
+                               "unknown-feature")
+                 for i, d in enumerate(parsed.declarations)
+                 if not any(fnmatch.fnmatchcase(f, d.match) for f in BY_ID)]
+    if unmatched:  # a typo would leave the feature it meant undeclared, and so dropped, without a word
+        raise DirectionsError(f"方向声明有 {len(unmatched)} 处问题", where=Where(file=str(path)), problems=unmatched)
     # The shipped file is named as in the repository, so a card does not record one machine's checkout path.
     source = "models/directions.yaml" if path.resolve() == DIRECTIONS_PATH else str(path)
     return Declarations(tuple(parsed.declarations), source)
