@@ -38,21 +38,42 @@ ROOT = Path(__file__).resolve().parents[1]
 TIERING = [sys.executable, str(ROOT / "cli.py")]
 
 
-def generated(work: Path, firms: int, years: str, seed: int) -> Path:
+def generated(work: Path, firms: int, years: str, seed: int, by_year: bool = False) -> Path:
     """A generated register, made once by one ``tiering datasets generate`` (which makes and writes it a block of
-    firms at a time, in bounded memory: about 2 GB at most for 1M firms × 4 years), then reused. A folder of
-    register files of the same name, made by this script before the generator could, is reused as it is."""
+    firms at a time, in bounded memory: about 2 GB at most for 1M firms × 4 years), then reused. ``by_year``: kept as
+    national data is, a folder of one Parquet file per year (``2015.parquet`` …), which the run reads as one
+    register."""
     single = work / f"register_{firms}_{years}.parquet"
     folder = work / f"register_{firms}_{years}"
-    if single.exists() or folder.is_dir():
-        return single if single.exists() else folder
+    made = folder if by_year else single
+    if made.exists():
+        return made
     scratch = work / f"generating_{firms}_{years}.parquet"
     subprocess.run([*TIERING, "datasets", "generate", "--firms", str(firms), "--years", years, "--seed", str(seed),
                     "--out", str(scratch)], check=True, stdout=subprocess.DEVNULL)
-    # named when whole (the register last): an interrupted run leaves no register to reuse
-    for name in (latent_path(scratch), hidden_path(scratch), scratch):
+    for name in (latent_path(scratch), hidden_path(scratch)):
         name.replace(single.with_name(name.name.replace(scratch.stem, single.stem)))
-    return single
+    if by_year:
+        _split_by_year(scratch, work / f"splitting_{firms}_{years}", folder)
+        scratch.unlink()
+    else:
+        scratch.replace(single)  # named when whole: an interrupted run leaves no register to reuse
+    return made
+
+
+def _split_by_year(register: Path, scratch: Path, folder: Path) -> None:
+    """The register's rows of each year (column 年度) written as ``<year>.parquet`` in ``folder``, one year in
+    memory at a time."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    data = ds.dataset(register)
+    scratch.mkdir(parents=True, exist_ok=True)
+    for year in sorted(pc.unique(data.to_table(columns=["年度"]).column(0)).to_pylist()):
+        pq.write_table(data.to_table(filter=ds.field("年度") == year), scratch / f"{year}.parquet",
+                       row_group_size=65_536)
+    scratch.replace(folder)
 
 
 def firm_years(register: Path) -> int:
@@ -202,8 +223,8 @@ def main() -> None:
     rows = [measure(f"{ns.firms:,} firms × 4 years ({firm_years(main_register):,} rows), local engine", ns.firms,
                     classify(main_register, "local", *local))]
     if ns.panel_firms:
-        panel = generated(ns.work, ns.panel_firms, "2015-2024", 2)
-        rows.append(measure(f"{firm_years(panel):,} firm-years ({ns.panel_firms:,} firms × 10 years), local engine",
+        panel = generated(ns.work, ns.panel_firms, "2015-2024", 2, by_year=True)
+        rows.append(measure(f"{firm_years(panel):,} firm-years ({ns.panel_firms:,} firms × 10 years, one file per year), local engine",
                             ns.panel_firms,
                             classify(panel, "panel", *local)))
     if not ns.skip_dask:
