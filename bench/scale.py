@@ -224,7 +224,8 @@ def main() -> None:
                     classify(main_register, "local", *local))]
     if ns.panel_firms:
         panel = generated(ns.work, ns.panel_firms, "2015-2024", 2, by_year=True)
-        rows.append(measure(f"{firm_years(panel):,} firm-years ({ns.panel_firms:,} firms × 10 years, one file per year), local engine",
+        rows.append(measure(f"{firm_years(panel):,} firm-years ({ns.panel_firms:,} firms × 10 years, a file a year), "
+                            "local engine",
                             ns.panel_firms,
                             classify(panel, "panel", *local)))
     if not ns.skip_dask:
