@@ -92,3 +92,22 @@ def test_what_a_desktop_leaves_in_a_register_folder_is_not_a_part(register_file:
     assert done.exit_code == 0, done.output
     assert f"读取 {len(frame)} 行 = 接受 {len(frame)} 行 + 拒收 0 行" in done.output
     assert "~$" not in done.output
+
+
+def test_explain_reads_a_register_folder_and_finds_its_partitioned_run(register_file: Path, tmp_path: Path) -> None:
+    folder = _by_year(register_file, tmp_path / "ds")
+    store = tmp_path / "audit.sqlite"
+    classified = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / "c"),
+                                           "--engine", "local", "--workers", "1", "--partition-size", "40",
+                                           "--store", str(store)])
+    assert classified.exit_code == 0, classified.output
+    run_id = classified.output.split("审计记录 audit run ")[1].split()[0]
+    firm = str(pd.read_parquet(register_file)["统一社会信用代码"].iloc[0])
+    explained = {}
+    for name, register in (("folder", folder), ("file", register_file)):
+        done = CliRunner().invoke(main, ["explain", str(register), firm, "--year", "2025", "--store", str(store)])
+        assert done.exit_code == 0, done.output
+        explained[name] = done.output
+    assert f"运行编号 run：{run_id}（审计库中同一名录、同一规则版本的最近一次运行）" in explained["folder"]
+    details = [text.split("—— 逐条说明 details ——")[1] for text in explained.values()]
+    assert details[0] == details[1] and firm in explained["folder"]

@@ -31,7 +31,7 @@ from tiering.rules.currency import selection_lines
 
 
 @click.command("explain")
-@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("register_path", metavar="REGISTER", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.argument("firm_id")
 @year_option()
 @register_options
@@ -41,6 +41,8 @@ def explain(register_path: Path, firm_id: str, year: int, money_unit: str | None
             sheet: str | None, rules_dir: Path | None, pins: tuple[str, ...], eval_date: dt.date | None,
             programs: tuple[str, ...], purpose: str, certified: int | None, audit_store: Path | None) -> None:
     """Explain, criterion by criterion, why firm FIRM_ID (统一社会信用代码 or exact 企业名称) did or did not qualify.
+
+    REGISTER is a file or a folder of files (e.g. a Parquet dataset partitioned by year), as for classify.
 
     Example: tiering explain datasets/sample_register.xlsx 91120116MA0500004A --year 2025
     （或名称片段：tiering explain datasets/sample_register.xlsx 东丽智能 --year 2025）
