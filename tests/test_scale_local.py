@@ -143,3 +143,29 @@ def test_the_command_line_runs_on_the_c_librarys_allocator_unless_told_otherwise
     kept = subprocess.run([sys.executable, "-c", show], env=env | {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"},
                           capture_output=True, text=True, check=True)
     assert kept.stdout.strip() == "jemalloc"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_by_sigterm_or_ctrl_c_leaves_nothing_and_says_so(tmp_path: Path, stop: signal.Signals) -> None:
+    """The driver stopped once its first part is written (``kill``, Ctrl-C): its workers finish their task and
+    stop, the written parts and the spills are removed, nothing is recorded, and it says why (exit 6). Before,
+    SIGTERM killed the driver at once, leaving parts that look like a run and its workers running on."""
+    import subprocess
+    import sys
+    import time
+
+    register = write_register(generate_panel(600, (2021, 2024), seed=5).panel, tmp_path / "g.parquet")
+    out, store = tmp_path / "o", tmp_path / "audit.sqlite"
+    cli = [sys.executable, "-c", "from tiering.cli import main; main()"]
+    driver = subprocess.Popen([*cli, "classify", str(register), "--year", str(YEAR), "--out", str(out), "--engine",
+                               "local", "--partition-size", "20", "--store", str(store)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    while not list((out / RESULTS_DIR).glob("part-*.parquet")):
+        assert driver.poll() is None, driver.communicate()[0]
+        time.sleep(0.05)
+    driver.send_signal(stop)
+    output = driver.communicate(timeout=300)[0]
+    assert driver.returncode == 6, output
+    assert "分区运行被中断（Ctrl-C 或 SIGTERM） [partition-failed]" in output
+    assert [p.name for p in out.iterdir()] == []
+    assert not store.exists()

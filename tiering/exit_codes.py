@@ -18,7 +18,8 @@ MISSING_COLUMNS = 5
 summary names the program, the count, the column and the nearest unused header); wins over 1."""
 RUN_FAILED = 6
 """A partitioned run (--engine local|dask) stopped: a partition could not be classified (an error in a worker, no
-worker left, a damaged partition file). No part is left in --out and nothing is recorded in the audit store."""
+worker left, a damaged partition file), or was interrupted (Ctrl-C, SIGTERM). No part is left in --out and nothing
+is recorded in the audit store."""
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 finished but some rows were refused; 2 usage error; "

@@ -19,7 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +174,26 @@ class PartitionedRun:
                 yield pd.read_parquet(self.out_dir / name), pd.read_parquet(standing)
 
 
+@contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM (``kill``, a scheduler's or service manager's stop) ends the run as Ctrl-C does, through its
+    clean-up: the workers finish their task and stop, the parts written are removed and nothing is recorded.
+    Without this the driver died at once, leaving parts that look like a run and its workers running on. Signal
+    handlers can only be set in the main thread; elsewhere SIGTERM keeps its default."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year: int, on: dt.date,
                          out_dir: Path, partition_size: int = DEFAULT_PARTITION_SIZE, runner: Runner = run_here,
                          read: ReadOptions | None = None, progress: Progress | None = None,
@@ -193,7 +216,7 @@ def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year
     work = out_dir / WORK_DIR
     shutil.rmtree(work, ignore_errors=True)
     try:
-        with runner() as run_map:
+        with _terminated_as_interrupted(), runner() as run_map:
             try:
                 cut = bucket_register(source, work, partition_size, read or ReadOptions(), run_map,
                                       None if progress is None else (lambda k, n: progress(CUTTING, k, n)), slots)
@@ -206,8 +229,10 @@ def classify_partitioned(source: Path, rulesets: Sequence[CompiledRuleSet], year
                     run_map(classify_part, tasks,
                             lambda _r: progress and progress(PARTITIONS, next(finished), len(tasks))),
                     key=lambda r: r.index)
-            except (PartitionFailed, RegisterError, KeyboardInterrupt):
+            except (PartitionFailed, RegisterError):
                 raise
+            except KeyboardInterrupt as exc:
+                raise PartitionFailed("分区运行被中断（Ctrl-C 或 SIGTERM）") from exc
             except Exception as exc:  # the cluster's own errors: a worker lost with no other left, a lost scheduler
                 raise PartitionFailed(f"分区运行中断：{type(exc).__name__}: {exc}") from exc
     except BaseException:
