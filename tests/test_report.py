@@ -22,8 +22,9 @@ from tiering.app.selection import selection_inputs
 from tiering.cli import main
 from tiering.cli.select_cmd import DEFAULT_POLICY
 from tiering.engine.evaluate import default_eval_date
+from tiering.growth.card import ModelCard, load_card
 from tiering.register import Register, load_register
-from tiering.report.data import build_report_data
+from tiering.report.data import build_report_data, model_validation
 from tiering.report.write import write_report
 from tiering.rules.library import load_library
 from tiering.rules.nodes import FAIL, UNKNOWN
@@ -92,6 +93,45 @@ def test_workbook_sheets_and_chinese_headers(written: Path) -> None:
     assert "<td>tj-xjr-2010</td><td>科技小巨人（暂定）</td>" in page
     notes = [r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)]
     assert "候选池 9 家，只选出 9 家，少于要求的 15 家" in notes
+
+
+def test_report_with_a_model_shows_what_its_card_records_of_the_out_of_time_validation(tmp_path: Path,
+                                                                                       written: Path) -> None:
+    """`tiering report --model CARD`: the card's lift and calibration by decile, as recorded, in both outputs."""
+    card = ROOT / "models" / "panel_s42.card.yaml"
+    done = CliRunner().invoke(main, ["report", str(PANEL), "--year", "2025", "--model", str(card),
+                                     "--out", str(tmp_path / "r")])
+    assert done.exit_code == 0, done.output
+    metrics = load_card(card).data["metrics"]
+    recorded = next(r for r in metrics["out_of_time_summary"] if r["model"] == "scorecard")
+    wb = load_workbook(tmp_path / "r" / "report.xlsx")
+    rows = [r for r in wb["成长模型校准"].iter_rows(values_only=True)]
+    assert rows[0] == ("十分位（按预测概率，1 最低）", "企业年数（个）", "平均预测概率", "实际达标比例")
+    assert len(rows) == 11
+    for row, decile in zip(rows[1:], metrics["calibration_out_of_time"], strict=True):
+        assert row == pytest.approx((decile["decile"], decile["n"], decile["predicted"], decile["observed"]))
+    figures = dict(wb["成长模型检验"].iter_rows(min_row=2, values_only=True))
+    assert figures["模型卡"] == "panel_s42" and figures["训练年份"] == "2015–2022（8 个年份）"
+    assert figures["前10家提升度（lift@10）"] == pytest.approx(recorded["lift_at_10"])
+    assert figures["前15家提升度（lift@15）"] == pytest.approx(recorded["lift_at_15"])
+    assert figures["平均 ROC AUC"] == pytest.approx(recorded["roc_auc"])
+    assert figures["检验口径"].startswith("样本外检验")
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "七、成长模型样本外检验（模型卡 panel_s42）" in page
+    assert f"<td>前10家提升度（lift@10）</td><td class=\"num\">{round(recorded['lift_at_10'], 3)}</td>" in page
+    assert page.count("<tr>", page.index("校准表")) == 11  # header and ten deciles
+    # without --model the report has neither the sheets nor the section
+    plain = load_workbook(written / "report.xlsx").sheetnames
+    assert "成长模型检验" not in plain and "成长模型校准" not in plain
+    assert "成长模型样本外检验" not in (written / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_card_never_tested_out_of_time_says_so_instead_of_an_empty_table() -> None:
+    card = load_card(ROOT / "models" / "panel_s42.card.yaml").data
+    untested = model_validation(ModelCard({**card, "metrics": {"out_of_time": "not evaluated: too few years"}}))
+    assert untested.calibration.empty and untested.metrics == []
+    assert dict(untested.rows())["检验口径"] == (
+        "模型卡未记录样本外检验（not evaluated: too few years），无校准表和提升度")
 
 
 def test_workbook_formatting(written: Path) -> None:

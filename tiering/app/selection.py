@@ -47,6 +47,8 @@ class SelectionInputs:
     cultivated_files: list[Path]
     card: ModelCard | None = None
     """The model card, when its features are checked against data read in parts (``panel=None``)."""
+    model_card: ModelCard | None = None
+    """The model card read (None without a model), whatever the data: the report shows its out-of-time validation."""
 
 
 def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_paths: Sequence[Path],
@@ -81,7 +83,7 @@ def selection_inputs(policy_path: Path, model_path: Path | None, cultivated_path
             earlier = merged.get(uscc, year)
             merged[uscc] = None if earlier is None or year is None else min(earlier, year)
     return SelectionInputs(policy, policy_path, policy_sha, model, model_text, model_sha, merged, files,
-                           card if panel is None else None)
+                           card if panel is None else None, card)
 
 
 def selection_part(result: Classification, inputs: SelectionInputs) -> SelectionPart:

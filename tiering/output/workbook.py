@@ -90,6 +90,10 @@ COLUMNS: dict[str, Column] = {
     "growth": Column("发展潜力得分", "分", _SCORE), "selected": Column("入选"), "missed_reason": Column("未入选原因"),
     "status_reason": Column("原因"), "lacks_source": Column("差距来源"), "model_reasons": Column("模型主要理由"),
     "reasons": Column("入选主要理由"), "goal": Column("培育目标"), "goal_lacks": Column("距培育目标尚缺"),
+    # growth model validation (what the model card records)
+    "metric": Column("指标"), "decile": Column("十分位（按预测概率，1 最低）", "", "0"),
+    "n": Column("企业年数", "个", _INT), "predicted": Column("平均预测概率", "", "0.000"),
+    "observed": Column("实际达标比例", "", "0.000"),
     # rule diff
     "was": Column("旧版本结果"), "now": Column("新版本结果"), "deciding": Column("起决定作用的条件"),
     "details": Column("说明"),

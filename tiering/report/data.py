@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from tiering.selection.pool import SelectionInputError
 from tiering.selection.run import ListSizeRefused, Selection, SelectionPart
 from tiering.targets import TargetTracking
 
+if TYPE_CHECKING:  # the card module loads scikit-learn's stack only with --model
+    from tiering.growth.card import ModelCard
+
 # Which criteria the report charts by default (program, criterion id); thresholds are read from the trace.
 DEFAULT_INDICATORS = (("gxjsqy", "c4_staff"), ("gxjsqy", "c5_rd_ratio"), ("gxjsqy", "c6_hightech_income"),
                       ("tj_xjr", "x2_revenue"))
@@ -41,6 +45,58 @@ class Indicator:
     values: np.ndarray
     thresholds: list[float]
     unit: Unit = Unit.NUMBER
+
+
+# What the report shows of a card's out-of-time summary (the scorecard's row, means over the test cohorts).
+VALIDATION_METRICS = (("roc_auc", "平均 ROC AUC"), ("average_precision", "平均精度（average precision）"),
+                      ("precision_at_10", "前10家精确率"), ("precision_at_15", "前15家精确率"),
+                      ("lift_at_10", "前10家提升度（lift@10）"), ("lift_at_15", "前15家提升度（lift@15）"),
+                      ("base_rate", "检验年份平均达标比例"), ("years", "检验年份数"))
+VALIDATION_TEXT = ("样本外检验：每个检验年份只用早于它（隔开标签期）的年份训练，"
+                   "各检验年份的预测合并后按预测概率分十组；概率为相对值（按训练年份校准），比较企业先后，不是未来的实际比例")
+
+
+@dataclass
+class ModelValidation:
+    """What the growth model's card records of its out-of-time validation, read from the card (never recomputed).
+
+    ``metrics`` (label, value) and ``calibration`` (decile, n, predicted, observed) are empty when the card was
+    never tested out of time; ``untested`` then says so."""
+
+    name: str
+    label: str
+    cohorts: list[int]
+    metrics: list[tuple[str, float | int]]
+    calibration: pd.DataFrame
+    untested: str | None
+
+    def rows(self) -> list[tuple[str, object]]:
+        """(指标, 取值) rows: the card, its label and cohorts, what the figures are, then the figures."""
+        cohorts = f"{min(self.cohorts)}–{max(self.cohorts)}（{len(self.cohorts)} 个年份）" if self.cohorts else "未记录"
+        return [("模型卡", self.name), ("标签", self.label), ("训练年份", cohorts),
+                ("检验口径", self.untested or VALIDATION_TEXT), *self.metrics]
+
+
+def model_validation(card: ModelCard) -> ModelValidation:
+    """The card's name, label, training cohorts, out-of-time summary of the scorecard and pooled calibration."""
+    data = card.data
+    metrics = data.get("metrics") or {}
+    summary = next((r for r in metrics.get("out_of_time_summary") or [] if r.get("model") == "scorecard"), None)
+    calibration = pd.DataFrame(metrics.get("calibration_out_of_time") or [],
+                               columns=["decile", "n", "predicted", "observed"])
+    untested = None
+    if summary is None or calibration.empty:
+        why = metrics.get("out_of_time")
+        untested = f"模型卡未记录样本外检验{f'（{why}）' if why else ''}，无校准表和提升度"
+    shown = [] if summary is None else [(text, int(summary[key]) if key == "years" else float(summary[key]))
+                                        for key, text in VALIDATION_METRICS if summary.get(key) is not None]
+    return ModelValidation(str(data["name"]), str(data["label"].get("description", "")),
+                           [int(y) for y in data.get("training", {}).get("cohorts", [])], shown,
+                           calibration if untested is None else calibration.iloc[0:0], untested)
+
+
+def _validation(inputs: SelectionInputs | None) -> ModelValidation | None:
+    return None if inputs is None or inputs.model_card is None else model_validation(inputs.model_card)
 
 
 @dataclass
@@ -71,6 +127,8 @@ class ReportData:
     run: Classification | None = None
     trace: pd.DataFrame | None = None
     tiers: pd.DataFrame | None = None
+    model: ModelValidation | None = None
+    """The growth model card's out-of-time validation, when the list was made with a model (``--model``)."""
 
 
 def _not_charted(program: str, criterion: str) -> str:
@@ -176,7 +234,7 @@ def build_report_data(register: Register, library: RuleLibrary, rulesets: list[C
     levels = _levels(rulesets, tiers["highest_rung"].value_counts())
     return ReportData(year, run.provenance, shown_titles(run.summary, rulesets), rulesets, levels, transitions,
                       indicators, tracking, selection, notes + missing + (tracking.notes if tracking else []),
-                      run=run, trace=trace, tiers=tiers)
+                      run=run, trace=trace, tiers=tiers, model=_validation(inputs))
 
 
 @dataclass
@@ -254,7 +312,7 @@ def report_from_parts(parts: Sequence[ReportPart], provenance: Provenance, summa
     counts = pd.concat([p.levels for p in parts]).groupby(level=0).sum()
     indicators, missing = _indicators_of_parts(parts, reduce.wanted)
     return ReportData(year, provenance, shown_titles(summary, rulesets), rulesets, _levels(rulesets, counts),
-                      transitions, indicators, None, selection, notes + missing)
+                      transitions, indicators, None, selection, notes + missing, model=_validation(inputs))
 
 
 def shown_titles(summary: pd.DataFrame, rulesets: Sequence[CompiledRuleSet]) -> pd.DataFrame:

@@ -117,6 +117,18 @@ def _selection(data: ReportData) -> str:
             f"<h3>递补（名单外排名最前的企业）</h3>{table(runners)}{_decisions(data)}</section>")
 
 
+def _model(data: ReportData) -> str:
+    """What the growth model's card records of its out-of-time validation: figures, then calibration by decile."""
+    m = data.model
+    if m is None:
+        return ""
+    figures = pd.DataFrame([(k, round(v, 3) if isinstance(v, float) else v) for k, v in m.rows()],
+                           columns=["指标", "取值"])
+    calibration = "" if m.calibration.empty else (
+        "<h3>校准表（样本外，各检验年份合并，按预测概率十等分）</h3>" + table(headers_zh(m.calibration).round(3)))
+    return f"<section><h2>七、成长模型样本外检验（模型卡 {esc(m.name)}）</h2>{table(figures)}{calibration}</section>"
+
+
 def _decisions(data: ReportData) -> str:
     """The committee's decisions on the list, under the machine's list they stand beside."""
     if data.decided is None:
@@ -133,5 +145,5 @@ def _notes(data: ReportData) -> str:
 def report_page(data: ReportData) -> tuple[str, str]:
     """Title and HTML body of the report (pass them to :func:`tiering.report.page.document`)."""
     body = "".join([_header(data), _summary(data), _pyramid(data), _indicators(data), _transitions(data),
-                    _targets(data), _selection(data), _notes(data)])
+                    _targets(data), _selection(data), _model(data), _notes(data)])
     return f"{TITLE} {data.year}", body

@@ -49,6 +49,10 @@ def workbook_sheets(data: ReportData) -> dict[str, pd.DataFrame]:
         sheets["递补"] = beside_list(data.selection.runners_up[SELECTION_COLUMNS[1:] + ["missed_reason"]], decided)
         if data.decided is not None:
             sheets["名单决定"] = decisions_frame(data.decided)
+    if data.model is not None:
+        sheets["成长模型检验"] = pd.DataFrame(data.model.rows(), columns=["metric", "value"])
+        if not data.model.calibration.empty:
+            sheets["成长模型校准"] = data.model.calibration
     if data.tracking is not None:
         sheets["计划目标"] = data.tracking.progress
         sheets["最接近的企业"] = data.tracking.candidates
