@@ -1,5 +1,6 @@
 """The self-contained HTML report: tier pyramid, indicator distributions against thresholds, year-over-year
-transitions, plan targets, and the notes on what the report leaves out."""
+transitions, plan targets, the cultivation list and its growth model's out-of-time validation, and the notes on what
+the report leaves out."""
 
 from __future__ import annotations
 
