@@ -67,6 +67,32 @@ def test_a_firm_year_in_two_files_is_refused_in_both(register_file: Path, tmp_pa
     assert not load_register(folder / "b.parquet").refusals
 
 
+def test_a_folder_read_whole_keeps_the_refused_rows_cells_as_a_partitioned_run(register_file: Path,
+                                                                               tmp_path: Path) -> None:
+    """rejects.csv of a firm-year found in two files: the reasons and the original cells of each refused row, the
+    same whether the folder is read whole or partition by partition."""
+    frame = pd.read_parquet(register_file)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    frame[frame["年度"] <= 2022].to_csv(folder / "a.csv", index=False)
+    frame[frame["年度"] >= 2022].to_parquet(folder / "b.parquet", index=False)
+    tables = {}
+    for name, engine in (("whole", []), ("local", ["--engine", "local", "--workers", "1", "--partition-size", "40"])):
+        done = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / name),
+                                         "--format", "csv", "--no-audit", *engine])
+        assert done.exit_code == 1, done.output
+        table = pd.read_csv(tmp_path / name / "rejects.csv", dtype=str, keep_default_na=False)
+        tables[name] = table.sort_values(["文件", "行号"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(tables["whole"], tables["local"])
+    whole = tables["whole"]
+    twice = frame[frame["年度"] == 2022]
+    assert len(whole) == 2 * len(twice)
+    first = twice.iloc[0]
+    rows = whole[whole["值"] == first["统一社会信用代码"]]
+    assert set(rows["文件"]) == {"a.csv", "b.parquet"}
+    assert set(rows["企业名称"]) == {first["企业名称"]} and set(rows["年度"]) == {"2022"}
+
+
 def test_a_folder_without_register_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])

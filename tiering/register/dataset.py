@@ -52,29 +52,43 @@ def load_dataset(
     """Load every part of the register folder ``folder`` into one register (see the module text).
 
     Refusals name the part as their file (its path inside the folder). The register's ``sha256`` covers every
-    part's path and contents; ``rejected`` keeps the original cells only when a single part was refused (the
-    rejects table lists file, row, column, value and reason for every refusal either way).
+    part's path and contents; ``rejected`` keeps the original cells of every refused row, indexed by (file, sheet,
+    row number), as a single file's read keeps them.
     """
     root = Path(folder)
     if not root.is_dir():
         raise RegisterError("找不到文件夹：请检查路径", where=Where(file=str(root)))
+    parts = dataset_parts(root)
     loaded: list[tuple[str, Register]] = []
-    for part in dataset_parts(root):
+    for part in parts:
         name = part.relative_to(root).as_posix()
         try:
-            register = _load_part(root, part, name, money_unit, encoding, sheet, header_row)
+            raw = _read_part(root, part, name, encoding, sheet, header_row)
         except RegisterError as exc:
             raise exc.located(Where(file=str(part))) from None
-        loaded.append((name, register))
-    return combine_parts(root, loaded)
+        loaded.append((name, checked_table(raw, part, money_unit, keep_cells=True)))
+    register = combine_parts(root, loaded)
+    tables = []
+    for part, (name, own) in zip(parts, loaded, strict=True):
+        refusals = [r for r in register.refusals if r.file == name]
+        if len(refusals) == len(own.refusals):
+            cells = own.rejected
+        else:  # rows also refused as a firm-year found in another part: read again for their cells
+            raw = _read_part(root, part, name, encoding, sheet, header_row)
+            cells = rejected_cells(raw, sorted({raw.key_of(r.sheet, r.row) for r in refusals}))
+        if refusals:
+            tables.append(pd.concat({name: cells}))
+    if tables:
+        register.rejected = pd.concat(tables)
+    return register
 
 
-def _load_part(root: Path, part: Path, name: str, money_unit: str | None, encoding: str | None, sheet: str | None,
-               header_row: int | None) -> Register:
+def _read_part(root: Path, part: Path, name: str, encoding: str | None, sheet: str | None,
+               header_row: int | None) -> RawTable:
     raw = read_table(part, encoding=encoding, sheet=sheet, header_row=header_row)
     raw.path = Path(name)
     add_folder_columns(raw, folder_keys(root, part))
-    return checked_table(raw, part, money_unit)
+    return raw
 
 
 def checked_table(raw: RawTable, path: Path, money_unit: str | None, keep_cells: bool = False) -> Register:
@@ -112,7 +126,8 @@ def folder_sha256(parts: Iterable[tuple[str, str]]) -> str:
 
 def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
     """The registers of the files of ``root`` as one: a firm-year found in more than one file refused in each
-    (those refusals last), the other rows in file order."""
+    (those refusals last), the other rows in file order; the refused rows' cells (``rejected``) are left to the
+    caller, who has the files."""
     frames = [r.frame.assign(_part=i) for i, (_, r) in enumerate(loaded)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     refusals = [f for _, r in loaded for f in r.refusals]
@@ -123,13 +138,11 @@ def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
         frame = frame[spread.to_numpy() == 1].reset_index(drop=True)
     frame = frame.drop(columns="_part")
     units = _agreed(loaded, "money_units")
-    refused_parts = [r for _, r in loaded if not r.rejected.empty]
     return Register(
         frame=frame, refusals=refusals, rows_read=sum(r.rows_read for _, r in loaded), path=root,
         sha256=folder_sha256((name, r.sha256) for name, r in loaded), money_units=units,
         columns=_agreed(loaded, "columns"),
         warnings=[w for name, r in loaded for w in _named(name, r.warnings)],
-        rejected=refused_parts[0].rejected if len(refused_parts) == 1 and not repeated else pd.DataFrame(),
         notes=[f"读入文件夹 {root} 的 {len(loaded)} 个文件", *(n for name, r in loaded for n in _named(name, r.notes))],
         unused_columns=sorted({c for _, r in loaded for c in r.unused_columns}),
     )

@@ -75,8 +75,9 @@ class Register:
     spreadsheet row), rows in the file's order. ``columns`` maps field id -> header as written in the file;
     ``money_units`` maps money field id -> the unit the file's amounts were in ("万元" or "元").
     ``rejected`` holds the original cells (as text, original headers) of every refused row, indexed by (sheet,
-    row number). ``notes`` say how the file was read (header row, sheets, skipped title/total/note rows, cleaned
-    cells); ``unused_columns`` are the file's headers that name no field.
+    row number), or by (file, sheet, row number) for a register folder. ``notes`` say how the file was read
+    (header row, sheets, skipped title/total/note rows, cleaned cells); ``unused_columns`` are the file's headers
+    that name no field.
     """
 
     frame: pd.DataFrame
@@ -157,6 +158,7 @@ def rejects_frame(register: Register) -> pd.DataFrame:
     )
     if register.rejected.empty:
         return reasons
-    where = pd.MultiIndex.from_arrays([reasons["工作表"].to_numpy(), reasons["行号"].to_numpy()])
+    levels = ("文件", "工作表", "行号")[-register.rejected.index.nlevels:]  # (file,) sheet, row
+    where = pd.MultiIndex.from_arrays([reasons[level].to_numpy() for level in levels])
     cells = register.rejected.reindex(where).reset_index(drop=True)
     return pd.concat([reasons, cells], axis=1)
