@@ -7,20 +7,7 @@ from dataclasses import replace
 
 from pydantic import ValidationError
 
-from tiering.rules.yamlsrc import SourceProblem, YamlDoc
-
-_WORDS = {
-    "missing": "缺少必填的键",
-    "extra_forbidden": "未知的键（拼错了？）",
-    "literal_error": "不是允许的取值",
-    "string_too_short": "不能为空",
-    "too_short": "至少要有一项",
-    "string_type": "应为文本",
-    "int_parsing": "应为整数",
-    "dict_type": "应为键值对（key: value）",
-    "model_type": "应为键值对（key: value）",
-    "list_type": "应为列表（- 开头的各项）",
-}
+from tiering.rules.yamlsrc import SCHEMA_WORDS, SourceProblem, YamlDoc
 
 
 def schema_problems(doc: YamlDoc, error: ValidationError) -> list[SourceProblem]:
@@ -31,7 +18,7 @@ def schema_problems(doc: YamlDoc, error: ValidationError) -> list[SourceProblem]
     """
     out = []
     for problem, detail in zip(doc.schema_problems(error), error.errors(), strict=True):
-        words = _WORDS.get(detail["type"])
+        words = SCHEMA_WORDS.get(detail["type"])
         out.append(replace(problem, field=problem.field.removesuffix(".[key]"),
                            message=problem.message if words is None else f"{words}：{problem.message}",
                            code=f"schema-{detail['type'].replace('_', '-')}"))

@@ -17,7 +17,7 @@ from tiering.rules.extends import resolve
 from tiering.rules.messages import in_chinese
 from tiering.rules.purpose import CERTIFY, EvaluationPurpose, review_clause
 from tiering.rules.schema import RuleSetFile, Status
-from tiering.rules.yamlsrc import SourceProblem, read_yaml
+from tiering.rules.yamlsrc import SCHEMA_WORDS, SourceProblem, read_yaml
 
 RULES_DIR = bundled("rules")
 """The rule folder shipped with the project (the checkout's rules/, or the installed copy)."""
@@ -71,24 +71,13 @@ def load_file(path: Path) -> tuple[CompiledRuleSet | None, list[SourceProblem]]:
     return compiled, problems
 
 
-_SCHEMA_WORDS = {
-    "missing": "缺少必填的键",
-    "extra_forbidden": "未知的键（拼错了？规则文件可用的键见 docs/rule-language.md）",
-    "literal_error": "不是允许的取值",
-    "enum": "不是允许的取值",
-    "string_pattern_mismatch": "写法不符合要求",
-    "string_too_short": "不能为空",
-    "too_short": "至少要有一项",
-}
-
-
 def schema_message(err: Any) -> tuple[str, str]:
     """A pydantic error of a rule file in Chinese (its English text kept after it) and its stable id."""
     kind = err["type"]
     english = err["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        return _SCHEMA_WORDS[kind], "schema-unknown-key"
-    words = _SCHEMA_WORDS.get(kind, "不符合规则文件的格式")
+        return "未知的键（拼错了？规则文件可用的键见 docs/rule-language.md）", "schema-unknown-key"
+    words = SCHEMA_WORDS.get(kind, "不符合规则文件的格式")
     return f"{words}：{english}", f"schema-{kind.replace('_', '-')}"
 
 

@@ -44,6 +44,22 @@ _Parser: Any = getattr(yaml, "CBaseLoader", None) or yaml.BaseLoader
 _TOO_DEEP = f"嵌套超过 {MAX_DEPTH} 层；规则文件不需要这么深，请检查括号与缩进"
 _PLAIN_ONLY = "规则文件只含普通的映射、列表、文字和数字"
 _STANDARD_COLLECTIONS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+SCHEMA_WORDS = {
+    "missing": "缺少必填的键",
+    "extra_forbidden": "未知的键（拼错了？）",
+    "literal_error": "不是允许的取值",
+    "enum": "不是允许的取值",
+    "string_pattern_mismatch": "写法不符合要求",
+    "string_too_short": "不能为空",
+    "too_short": "至少要有一项",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "dict_type": "应为键值对（key: value）",
+    "model_type": "应为键值对（key: value）",
+    "list_type": "应为列表（- 开头的各项）",
+}
+"""pydantic's checks of a YAML file in Chinese, by pydantic's error type (its English is kept after them); the
+rule files and the growth model's files word their problems from it."""
 
 
 @dataclass
