@@ -274,7 +274,7 @@ def test_classify_at_a_scheduler_without_workers_waits_then_fails_cleanly(regist
     from click.testing import CliRunner
 
     from tiering.cli import main
-    from tiering.scale import workers_wait
+    from tiering.scale import dask_engine
 
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -286,7 +286,7 @@ def test_classify_at_a_scheduler_without_workers_waits_then_fails_cleanly(regist
         from distributed import Client
 
         Client(address, timeout=60).close()  # the scheduler is up
-        monkeypatch.setattr(workers_wait, "WORKER_WAIT", 2.0)
+        monkeypatch.setattr(dask_engine, "WORKER_WAIT", 2.0)
         done = CliRunner().invoke(main, ["classify", str(register.path), "--year", str(YEAR), "--out",
                                          str(tmp_path / "o"), "--scheduler", address, "--no-audit"])
     finally:

@@ -85,10 +85,7 @@ def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[Compi
     is printed as a whole read prints it; exit 3 if no row was usable."""
     if engine == "dask":
         from tiering.scale.dask_engine import cluster_slots, dask_runner
-        from tiering.scale.workers_wait import wait_for_a_worker
 
-        if scheduler is not None:
-            wait_for_a_worker(scheduler)
         slots = workers if scheduler is None else cluster_slots(scheduler)
         where = f"{scheduler}，{slots} 个工作线程" if scheduler else f"本机 {workers} 个工作进程 local cluster"
         click.echo(f"分区运行 partitioned run on Dask（{where}），每区约 {partition_size} 家企业", err=True)

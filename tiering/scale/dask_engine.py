@@ -18,6 +18,8 @@ from typing import Any
 from tiering.scale.run import PartitionFailed
 from tiering.scale.runner import Map, Runner
 
+WORKER_WAIT = 60.0
+"""Seconds a run waits for the first worker of a scheduler that has none (workers started just after the run)."""
 LOCAL_WORKERS = 2
 """Worker processes of a local cluster: the machine's two cores, one partition each at a time."""
 TRIM_SETTING = "MALLOC_TRIM_THRESHOLD_"
@@ -53,15 +55,25 @@ def dask_runner(scheduler: str | None = None, workers: int = LOCAL_WORKERS) -> R
 
 
 def cluster_slots(scheduler: str) -> int:
-    """How many partitions the cluster at ``scheduler`` runs at once: its workers' threads (at least 1).
-    :class:`PartitionFailed` (exit 6) when the scheduler cannot be reached."""
+    """How many partitions the cluster at ``scheduler`` runs at once: its workers' threads (at least 1), once it
+    has a worker. A scheduler with none would take the tasks and hold them until one connects, so a run started
+    before its workers, or at a cluster whose workers have all gone, would wait without end and without a word:
+    the first worker is waited for up to :data:`WORKER_WAIT` seconds. :class:`PartitionFailed` (exit 6, nothing
+    written) when the scheduler cannot be reached or no worker comes."""
     from distributed import Client
 
     try:
-        with Client(scheduler) as client:
-            return max(1, sum(client.nthreads().values()))
+        client = Client(scheduler)
     except (OSError, TimeoutError) as exc:
         raise PartitionFailed(f"连接不上 Dask 调度器 {scheduler}：{type(exc).__name__}: {exc}") from exc
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except TimeoutError as exc:
+            raise PartitionFailed(f"Dask 调度器 {scheduler} 没有工作进程：等了 {WORKER_WAIT:g} 秒仍没有工作进程连上；"
+                                  f"请先在各机器上启动 dask worker {scheduler}（见 README“Pointing at a cluster”）"
+                                  "再运行") from exc
+        return max(1, sum(client.nthreads().values()))
 
 
 def _gather(client: object, step: Callable[[Any], Any], tasks: Sequence[Any], done: Callable[[Any], None]) -> list[Any]:
