@@ -214,20 +214,42 @@ def _step(field: str) -> float:
     return 1.0 if dtype == DType.INT else 0.1 if dtype == DType.MONEY else 0.0001
 
 
+@dataclass
+class Slope:
+    """Per firm, which way a lever moves a value and the two changes tried to find it out: the increase ``up`` and
+    the decrease ``down`` (both as sizes, NaN for a firm not asked) and the value at each."""
+
+    sign: np.ndarray
+    up: np.ndarray
+    up_value: np.ndarray
+    down: np.ndarray
+    down_value: np.ndarray
+
+    def tried(self, firms: np.ndarray, sign: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row (a firm and the direction it is searched in), the size of the change tried that way and the
+        value there: a first point for the search's guess that costs no evaluation."""
+        up = sign > 0
+        return (np.where(up, self.up[firms], self.down[firms]),
+                np.where(up, self.up_value[firms], self.down_value[firms]))
+
+
 def direction(value_of: Callable[[PatchedContext], np.ndarray], ctx: Context, field: str,
-              active: np.ndarray) -> np.ndarray:
+              active: np.ndarray) -> Slope:
     """Per firm, +1 if raising the lever raises the value, −1 if it lowers it, 0 if it does not move it here (or
-    the firm is not ``active``)."""
-    out = np.zeros(len(active))
+    the firm is not ``active``), with the changes tried."""
+    n = len(active)
+    out = Slope(np.zeros(n), *(np.full(n, math.nan) for _ in range(4)))
     idx = np.flatnonzero(active)
     if not len(idx):
         return out
     sub = SliceContext(ctx, idx)
     base = np.asarray(sub.col(field, 0), dtype=float)
     probe = np.maximum(np.abs(base) * 0.01, _step(field))
-    up = value_of(PatchedContext(sub, field, probe))
-    down = value_of(PatchedContext(sub, field, -np.minimum(probe, np.abs(base))))
-    out[idx] = np.sign(np.nan_to_num(up - down, nan=0.0))
+    lower = np.minimum(probe, np.abs(base))
+    up = np.asarray(value_of(PatchedContext(sub, field, probe)), dtype=float)
+    down = np.asarray(value_of(PatchedContext(sub, field, -lower)), dtype=float)
+    out.sign[idx] = np.sign(np.nan_to_num(up - down, nan=0.0))
+    out.up[idx], out.up_value[idx], out.down[idx], out.down_value[idx] = probe, up, lower, down
     return out
 
 
@@ -237,16 +259,16 @@ def solve(holds: Probe, ctx: Context, field: str, sign: np.ndarray,
 
     ``holds(context, rows)`` evaluates the condition on a patched context of the firms searched at ``rows`` (see
     :func:`solve_rows`) and returns a boolean per firm; ``gap``, if given, probes the same way how far the value is
-    from the edge it must cross (and, the second, also whether the condition holds, both from one evaluation), with
-    that distance per firm as evaluated (for a first guess). Firms not ``active``, with a missing lever, or with no
-    solution within reach get NaN.
+    from the edge it must cross and whether the condition holds (both from one evaluation), with per firm that
+    distance as evaluated and at a first change (for a first guess, see :data:`Gap`). Firms not ``active``, with a
+    missing lever, or with no solution within reach get NaN.
     """
     full_base = np.asarray(ctx.col(field, 0), dtype=float)
     delta = np.full(len(full_base), math.nan)
     idx = np.flatnonzero(active & (sign != 0) & ~np.isnan(full_base))
     if len(idx):
         delta[idx] = solve_rows(holds, ctx, field, idx, sign[idx],
-                                None if gap is None else (gap[0], gap[1], gap[2][idx]))
+                                None if gap is None else (gap[0], gap[1][idx], gap[2][idx], gap[3][idx]))
     return Shift(field, full_base, delta)
 
 
@@ -255,10 +277,11 @@ Probe = Callable[[PatchedContext, np.ndarray], np.ndarray]
 GapHolds = Callable[[PatchedContext, np.ndarray], tuple[np.ndarray, np.ndarray]]
 """A probe of how far the value is from the edge it must cross and whether the condition holds, from one
 evaluation."""
-Gap = tuple[Probe, GapHolds, np.ndarray]
-"""How far the value is from the edge it must cross, on a patched context (a :data:`Probe`); the same distance and
-whether the condition holds (a :data:`GapHolds`); and the distance per row with no change at all (as the
-evaluation found it, so a first guess need not evaluate it again)."""
+Gap = tuple[GapHolds, np.ndarray, np.ndarray, np.ndarray]
+"""How far the value is from the edge it must cross and whether the condition holds, on a patched context (a
+:data:`GapHolds`); and per row that distance with no change at all (as the evaluation found it), a first change (a
+size, in the row's direction) and the distance there (as :func:`direction` found it), so a first guess need not
+evaluate either again."""
 
 
 def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: np.ndarray,
@@ -268,8 +291,8 @@ def solve_rows(holds: Probe, ctx: Context, field: str, rows: np.ndarray, sign: n
     ``rows`` are firm positions in ``ctx`` whose lever is known, with a non-zero ``sign`` each. Rows are searched
     in chunks of ``SEARCH_CHUNK``; ``holds(context, part)`` is called on a context of the rows ``rows[part]`` and
     returns one boolean per row; ``gap`` is a probe ``gap(context, part)`` of the signed distance of the value from
-    the edge it must cross, one of that distance and ``holds``, and that distance per row with no change. Returns
-    the signed changes (NaN = none).
+    the edge it must cross and ``holds``, and per row that distance with no change and at a first change (see
+    :data:`Gap`). Returns the signed changes (NaN = none).
 
     With ``gap``, each row first tries the change a few secant steps on the gap point to, rounded to the lever's
     step: it is taken only when the condition holds there and not one step below, which is exactly what the
@@ -296,7 +319,7 @@ class _Search:
     def __init__(self, holds: Probe, gap: Gap | None, ctx: Context, field: str, rows: np.ndarray,
                  part: np.ndarray, base: np.ndarray, sign: np.ndarray) -> None:
         self.holds, self.ctx, self.field = holds, ctx, field
-        self.gap = None if gap is None else (gap[0], gap[1], np.asarray(gap[2], dtype=float)[part])
+        self.gap = None if gap is None else (gap[0], *(np.asarray(g, dtype=float)[part] for g in gap[1:]))
         self.part, self.base, self.sign = part, base, sign
         self.firms = rows[part]  # the firm of each row of the chunk
         self.chunk = _Chunk(ctx, self.firms)
@@ -329,8 +352,8 @@ class _Search:
     def _guess(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per row, a change known to fail and the next step of the lever known to pass (−∞ and ∞ where no guess
         is verified), and where the search's doubling steps over the latter (see :meth:`_doubling`): steps on the
-        gap from no change and a first probe, rounded to the step and checked either side, and against where the
-        search's doubling would stop.
+        gap from no change and a first change (the one :func:`direction` tried), rounded to the step and checked
+        either side, and against where the search's doubling would stop.
 
         A step goes to the root of the curve ``(p + q·d) / (1 + s·d)`` through the last three changes tried (of
         the line through two before that): exact for a gap linear in the lever (研发费用 in a share, a count) and
@@ -338,13 +361,12 @@ class _Search:
         approaches slowly from one side. A step to a change where the gap cannot be computed (the cap of a
         decrease that takes a denominator to zero) is halved back towards the last change tried."""
         assert self.gap is not None  # a search given no gap makes no guess
-        probe, probe_holds, gap0 = self.gap
+        probe_holds, gap0, tried, gap_tried = self.gap
         step, cap = self.step, self.cap[sel]
         n = len(sel)
         d0, f0 = np.full(n, math.nan), np.full(n, math.nan)  # the oldest point: none yet
         d1, f1 = np.zeros(n), gap0[sel].copy()
-        d2 = np.minimum(np.maximum(np.abs(self.base[sel]) * 0.05, step), cap)
-        f2 = np.asarray(probe(self._patched(sel, d2), self.part[sel]), dtype=float)
+        d2, f2 = tried[sel].copy(), gap_tried[sel].copy()
         # the rows still stepping, compacted as rows stop; a row that stops leaves its last change, its gap and,
         # where that change is the k-th step of the lever, k and whether the condition holds there (else k = 0)
         change, gap, steps, held = d2.copy(), f2.copy(), np.zeros(n), np.zeros(n, dtype=bool)

@@ -23,7 +23,6 @@ from tiering.fields import BY_ID, DType
 from tiering.ladder import wording
 from tiering.ladder.columns import Column, Texts, mend, place
 from tiering.ladder.levers import (
-    GapHolds,
     PatchedContext,
     Shift,
     direction,
@@ -166,9 +165,12 @@ class Mover:
         # a lever that also picks the threshold (研发费用占比 by 销售收入) can pass, fail and pass again as it
         # moves: there the search is not guessed ahead of
         moves_threshold = set(levers(node.threshold.by))
-        now = _gap(self.vec(node.id))
+        v = self.vec(node.id)
+        now = _gap(v)
         for field in fields:
-            sign = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
+            slope = direction(lambda c: np.broadcast_to(expr.vec(c, 0), c.size), self.ctx, field, fail)
+            sign = slope.sign * UPWARD[node.op]
+            tried, value = slope.tried(np.arange(len(fail)), sign)
             live = fixed_apart(node, field)
 
             def holds(c: PatchedContext, _part: np.ndarray, live: TestNode = live) -> np.ndarray:
@@ -178,11 +180,8 @@ class Mover:
                 v = live.vec(_Ev(c))
                 return _gap(v), v.status == PASS
 
-            def gap(c: PatchedContext, part: np.ndarray, gap_holds: GapHolds = gap_holds) -> np.ndarray:
-                return gap_holds(c, part)[0]
-
-            shifts.append(solve(holds, self.ctx, field, sign * UPWARD[node.op], fail,
-                                None if field in moves_threshold else (gap, gap_holds, now)))
+            guess = None if field in moves_threshold else (gap_holds, now, tried, value - v.threshold)
+            shifts.append(solve(holds, self.ctx, field, sign, fail, guess))
         pick = _Pick(shifts, fail)
 
         nowhere = f"仅调整{self.data_year}年数据无法满足（取决于往年数据）"
@@ -284,7 +283,7 @@ class Mover:
                 lo_edge = -INF if band.min is None else band.min
                 hi_edge = INF if band.max is None else band.max
                 desired = np.where(value < lo_edge, 1.0, np.where(value >= hi_edge, -1.0, 0.0))
-                sign = slope * desired
+                sign = slope.sign * desired
                 moved = np.flatnonzero(target & (sign != 0) & ~np.isnan(base))
                 rows.append(moved)
                 which.append(np.full(len(moved), k))
@@ -294,24 +293,21 @@ class Mover:
             row = np.concatenate(rows)
             if not len(row):
                 continue
-            need, edge = np.concatenate(needs), np.concatenate(edges)
+            need, edge, sign = np.concatenate(needs), np.concatenate(edges), np.concatenate(signs)
+            tried, value_there = slope.tried(row, sign)
             live = fixed_apart(node, field)
 
             def reaches(c: PatchedContext, part: np.ndarray, need: np.ndarray = need,
                         live: PointsNode = live) -> np.ndarray:
                 return live.vec(_Ev(c)).pmax >= need[part] - 1e-9
 
-            def gap(c: PatchedContext, part: np.ndarray, edge: np.ndarray = edge,
-                    live: PointsNode = live) -> np.ndarray:
-                assert live.expr is not None
-                return np.broadcast_to(live.expr.vec(c, 0), c.size) - edge[part]
-
             def gap_holds(c: PatchedContext, part: np.ndarray, edge: np.ndarray = edge, need: np.ndarray = need,
                           live: PointsNode = live) -> tuple[np.ndarray, np.ndarray]:
                 v = live.vec(_Ev(c))
                 return v.value - edge[part], v.pmax >= need[part] - 1e-9
 
-            found = solve_rows(reaches, ctx, field, row, np.concatenate(signs), (gap, gap_holds, v.value[row] - edge))
+            found = solve_rows(reaches, ctx, field, row, sign,
+                               (gap_holds, v.value[row] - edge, tried, value_there - edge))
             deltas[field][np.concatenate(which), row] = found
         out = []
         for k, (j, target, gain_lo, gain_hi) in enumerate(targets):
