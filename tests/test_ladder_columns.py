@@ -24,6 +24,12 @@ def test_each_operation_gives_the_texts_python_gives(texts) -> None:
     assert texts.strings(texts.concat([column, ["x"], []])) == [*expected, "x"]
     again = rng.integers(0, 41, 60)
     assert texts.strings(texts.gather([column, ["x"]], again)) == [[*expected, "x"][i] for i in again]
+    # a few rows of many columns (some empty), in any order: each column gives only its own rows
+    pieces = [column, [], ["x"], texts.of(expected[5:9]), [""], column]
+    every = [w for piece in pieces for w in texts.strings(texts.of(piece))]
+    few = np.array([84, 40, 3, 41, 44, 3, 0, 45, 46])
+    assert texts.strings(texts.gather(pieces, few)) == [every[i] for i in few]
+    assert texts.strings(texts.gather(pieces, np.zeros(0, np.int64))) == []
     lengths = texts.lengths(column)
     assert ((lengths == 0) == [w == "" for w in expected]).all()
     assert all(lengths[i] == lengths[j] for i in range(40) for j in range(40) if expected[i] == expected[j])

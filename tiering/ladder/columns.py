@@ -197,8 +197,23 @@ class ArrowTexts:
         return self.pa.concat_arrays(arrays) if arrays else self.pa.array([], self.type)
 
     def gather(self, columns: Sequence[Column], index: np.ndarray) -> pa.Array:
-        # taken from the pieces as they are: concatenating them first would copy every text once more
-        taken = self.pa.chunked_array([self.of(c) for c in columns], self.type).take(np.asarray(index, np.int64))
+        arrays = [self.of(c) for c in columns]
+        index = np.asarray(index, np.int64)
+        sizes = [len(a) for a in arrays]
+        if len(arrays) > 1 and 4 * len(index) < sum(sizes):
+            # a few rows of many columns: Arrow takes from several arrays by first copying them all into one, so
+            # each column gives only its own rows, and those few are put in order
+            starts = np.cumsum([0, *sizes])
+            which = np.searchsorted(starts, index, side="right") - 1
+            order = np.argsort(which, kind="stable")
+            used, first = np.unique(which[order], return_index=True)
+            bounds = [*first.tolist(), len(order)]
+            pieces = [arrays[c].take(index[order[a:b]] - starts[c])
+                      for c, a, b in zip(used.tolist(), bounds[:-1], bounds[1:], strict=False)]
+            back = np.empty(len(order), np.int64)
+            back[order] = np.arange(len(order))
+            return self.concat(pieces).take(back)
+        taken = self.pa.chunked_array(arrays, self.type).take(index)
         return taken.chunk(0) if taken.num_chunks == 1 else taken.combine_chunks()
 
     def lengths(self, texts: Column) -> np.ndarray:
