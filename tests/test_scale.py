@@ -312,3 +312,40 @@ def test_a_register_without_a_usable_row_ends_every_partitioned_command_with_exi
                                      "--engine", "local", "--workers", "1", *audit])
     assert done.exit_code == 3, done.output
     assert f"no usable rows in {header_only} (0 read, 0 refused)" in done.output
+
+
+def test_a_local_cluster_beside_another_run_says_nothing_in_english(register, tmp_path) -> None:
+    """A second run on the machine (its scheduler on Dask's usual port 8787) leaves this run's screen in Chinese:
+    no `UserWarning: Port 8787 is already in use` from the local cluster's scheduler."""
+    held = socket.socket()
+    try:
+        held.bind(("0.0.0.0", 8787))
+        held.listen()
+    except OSError:
+        pass  # something on this machine holds the port already: the case itself
+    try:
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "cli.py"), "classify",
+                               str(register.path), "--year", str(YEAR), "--out", str(tmp_path / "o"), "--engine",
+                               "dask", "--workers", "1", "--no-audit"], capture_output=True, text=True, timeout=300)
+    finally:
+        held.close()
+    assert done.returncode == 0, done.stderr
+    assert "8787" not in done.stderr and "Warning:" not in done.stderr, done.stderr
+
+
+def test_a_local_clusters_workers_watch_themselves_at_batch_intervals() -> None:
+    """The workers of a cluster started for a run take its batch settings (no stack profile every 10 ms, memory read
+    every second): what a dashboard needs, and a run has none, is not taken from the partitions."""
+    from tiering.scale.dask_engine import BATCH_SETTINGS
+
+    with dask_runner(workers=1)() as run_all:
+        seen = run_all(_worker_settings, [0], lambda _: None)
+    assert seen == [{key: BATCH_SETTINGS[key] for key in BATCH_SETTINGS}]
+
+
+def _worker_settings(_: int) -> dict[str, object]:
+    import dask
+
+    from tiering.scale.dask_engine import BATCH_SETTINGS
+
+    return {key: dask.config.get(key) for key in BATCH_SETTINGS}
