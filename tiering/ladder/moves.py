@@ -154,9 +154,20 @@ class Mover:
         if UPWARD[node.op] > 0:
             days = np.ceil((v.threshold - v.value) / per_day + (1 if node.op == ">" else 0) - 1e-9)
             return Move(np.where(fail, days / DAYS_PER_YEAR, 0.0),
-                        _each(lambda i: f"{node.label}：尚需等待{days[i]:g}天"))
-        return Move(np.where(fail, INF, 0.0), _each(lambda i: f"{wording.IMPOSSIBLE}：{node.label}"
-                    f"（当前{wording.of_unit(float(v.value[i]), node.unit)}）"))
+                        self._per_value(days, lambda d: f"{node.label}：尚需等待{d:g}天"))
+        return Move(np.where(fail, INF, 0.0), self._per_value(v.value, lambda x: f"{wording.IMPOSSIBLE}：{node.label}"
+                    f"（当前{wording.of_unit(x, node.unit)}）"))
+
+    def _per_value(self, values: np.ndarray, say: Callable[[float], str]) -> Render:
+        """A render of a text that depends on one number per firm alone: each distinct number (a firm's age, as
+        of the same few founding dates) worded once."""
+
+        def render(firms: np.ndarray) -> Column:
+            at = values[firms]
+            first, which = wording.distinct([wording.bits(at)])
+            return self.texts.take([say(x) for x in at[first].tolist()], which)
+
+        return render
 
     def _lever_test(self, node: TestNode, fail: np.ndarray, fields: list[str], bare: bool) -> Move:
         assert self.ctx is not None and node.expr is not None

@@ -241,22 +241,23 @@ def distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, 
     return list(zip(old[first].tolist(), new[first].tolist(), delta[first].tolist(), strict=True)), at
 
 
+_SIGNED = ["，−", "，+"]
+_TENTHS = [f".{tenth}%" for tenth in range(10)]
+
+
 def _relative(old: np.ndarray, delta: np.ndarray, texts: Texts) -> Column:
-    """'，+4.7%' per pair: the change relative to the old amount ('' from zero), each distinct percentage written
-    once from its number of tenths where the rounding is sure."""
+    """'，+4.7%' per pair: the change relative to the old amount ('' from zero), put together column by column from
+    its number of tenths where the rounding is sure (a sign, whole percents in digits, the tenth from a table)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.abs(delta) / np.abs(old) * 100
     tenths, sure = _rounded(share, 10)
     said = old != 0
-    # −1: from zero, no text; else tenths and whether the change is an increase
-    codes = np.where(said, tenths * 2 + (delta > 0), -1)
-    distinct, at = np.unique(codes, return_inverse=True)
-    words = ["" if c < 0 else f"，{'+' if c & 1 else '−'}{(c >> 1) // 10}.{(c >> 1) % 10}%"
-             for c in distinct.tolist()]
-    unsure = np.flatnonzero(~sure & said)
-    if len(unsure):
-        at = at.copy()
-        at[unsure] = np.arange(len(words), len(words) + len(unsure))
-        words += [f"，{'+' if d > 0 else '−'}{v:.1f}%" for v, d in zip(share[unsure].tolist(),
-                                                                        delta[unsure].tolist(), strict=True)]
-    return texts.take(words, at)
+    up = delta > 0
+    words = texts.cat(texts.take(_SIGNED, up.astype(np.int64)), texts.numbers(tenths // 10),
+                      texts.take(_TENTHS, tenths % 10))
+
+    def redo(at: np.ndarray) -> list[str]:
+        return ["" if not s else f"，{'+' if u else '−'}{v:.1f}%"
+                for s, u, v in zip(said[at].tolist(), up[at].tolist(), share[at].tolist(), strict=True)]
+
+    return mend(texts, words, sure & said, redo)
