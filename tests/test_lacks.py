@@ -201,6 +201,28 @@ def test_amounts_are_written_as_money_writes_each_one() -> None:
         assert texts.strings(Amounts(texts).many(amounts)) == [money(float(v)) for v in amounts]
 
 
+def test_relative_changes_of_amounts_are_written_as_python_writes_each_one() -> None:
+    """The change of an amount relative to it ('，+4.7%'), read from a table by its tenths of a percent, reads as
+    Python formats the share alone: ties of the rounding, decreases, changes from zero (no text), beyond the table
+    (1,000 % and more) and not finite."""
+    from tiering.ladder.columns import ArrowTexts, ListTexts
+    from tiering.ladder.wording import Amounts
+
+    rng = np.random.default_rng(11)
+    old = np.concatenate([np.round(rng.lognormal(5, 2, 20_000), 1), [0.0, 0.0, 100.0, 100.0, 1.0, 3.0, 1e-300, 8.0,
+                                                                      np.nan, 5.0]])
+    delta = np.concatenate([np.round(rng.lognormal(3, 2.5, 20_000), 1) * rng.choice([-1, 1], 20_000),
+                            [5.0, -2.0, 0.05, -99.95, 9.9995, 29.99985, 1.0, np.inf, 1.0, 0.0]])
+
+    def alone(o: float, d: float) -> str:
+        return "" if o == 0 else f"，{'+' if d > 0 else '−'}{abs(d) / abs(o) * 100:.1f}%"
+
+    expected = [alone(o, d) for o, d in zip(old.tolist(), delta.tolist(), strict=True)]
+    assert sum(t.startswith("，+") and float(t[2:-1]) >= 1000 for t in expected) > 100
+    for texts in (ListTexts(), ArrowTexts()):
+        assert texts.strings(Amounts(texts).relative(old, delta)) == expected
+
+
 def test_percentages_and_their_thresholds_are_written_as_the_explanations_write_them() -> None:
     """A criterion's value and threshold in percent, written column by column (wording.shown_pairs), read exactly as
     ``pair`` writes each alone: ties of the rounding, −0.0 and small negatives ('-0.00%'), values that are not

@@ -22,6 +22,9 @@ def test_each_operation_gives_the_texts_python_gives(texts) -> None:
     assert texts.strings(column) == expected
     assert texts.strings(texts.cat("【", column, "】", expected)) == [f"【{w}】{w}" for w in expected]
     assert texts.strings(texts.concat([column, ["x"], []])) == [*expected, "x"]
+    assert texts.strings(texts.part(column, 7, 5)) == expected[7:12]
+    assert texts.strings(texts.cat(texts.part(column, 0, 3), "/", texts.part(column, 37, 3))) == [
+        f"{a}/{b}" for a, b in zip(expected[:3], expected[37:], strict=True)]
     again = rng.integers(0, 41, 60)
     assert texts.strings(texts.gather([column, ["x"]], again)) == [[*expected, "x"][i] for i in again]
     # a few rows of many columns (some empty), in any order: each column gives only its own rows

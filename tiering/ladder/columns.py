@@ -42,6 +42,9 @@ class Texts(Protocol):
     def concat(self, columns: Sequence[Column]) -> Column:
         """The rows of ``columns`` one after another."""
 
+    def part(self, texts: Column, start: int, rows: int) -> Column:
+        """Rows ``start`` to ``start + rows`` (without copying the texts where the kind allows it)."""
+
     def gather(self, columns: Sequence[Column], index: np.ndarray) -> Column:
         """Row i is row ``index[i]`` of the rows of ``columns`` one after another."""
 
@@ -146,6 +149,9 @@ class ListTexts:
     def concat(self, columns: Sequence[Column]) -> list[str]:
         return [t for c in columns for t in c]
 
+    def part(self, texts: Column, start: int, rows: int) -> list[str]:
+        return list(texts[start:start + rows])
+
     def gather(self, columns: Sequence[Column], index: np.ndarray) -> list[str]:
         return self.take(self.concat(columns), index)
 
@@ -195,6 +201,9 @@ class ArrowTexts:
     def concat(self, columns: Sequence[Column]) -> pa.Array:
         arrays = [self.of(c) for c in columns]
         return self.pa.concat_arrays(arrays) if arrays else self.pa.array([], self.type)
+
+    def part(self, texts: Column, start: int, rows: int) -> pa.Array:
+        return self.of(texts).slice(start, rows)
 
     def gather(self, columns: Sequence[Column], index: np.ndarray) -> pa.Array:
         arrays = [self.of(c) for c in columns]

@@ -160,21 +160,76 @@ def _amount_tables() -> tuple[list[str], list[str], list[str]]:
             + [f".{f'{part:04d}'.rstrip('0')}亿元" if part else "亿元" for part in range(10_000)])
 
 
+@cache
+def _below_yi() -> list[str]:
+    """Every amount from 0 to below 1亿 as :func:`money` writes it, by its number of tenths of 万元 (0 → '0万元',
+    86,005 → '8,600.5万元', 100,000 → '10,000万元', where 9,999.96万 rounds to): once per process."""
+    _, wan, ends = _amount_tables()
+    return [whole + end for whole in wan[:10_000] for end in ends[:10]] + [wan[10_000] + ends[0]]
+
+
+_RELATIVE_TENTHS = 10_000
+"""Relative changes below 1,000 % (in tenths of a percent) are read from a table."""
+
+
+@cache
+def _relatives() -> list[str]:
+    """'，−0.0%', '，+0.0%', '，−0.1%', … '，+999.9%' (by tenths of a percent times 2, plus 1 for an increase), then
+    '' (a change from zero): once per process."""
+    return [f"，{sign}{tenths // 10}.{tenths % 10}%" for tenths in range(_RELATIVE_TENTHS) for sign in "−+"] + [""]
+
+
 class Amounts:
-    """万元 amounts as :func:`money` writes them, put together column by column: an amount is a sign, a whole number
-    and an ending — tenths of 万元 below 1亿 ('8,600.5万元'), ten-thousandths of 亿元 from 1亿 up ('1.25亿元') —
-    each taken from a table written once (whole 万 with thousands commas, 0–10,000; every ending with its unit) or,
-    for whole 亿, written by the column kind. Only what is not finite, or beyond 2⁴⁰ of those units, goes through
-    :func:`money` one by one."""
+    """万元 amounts as :func:`money` writes them, put together column by column. Most amounts (not negative, below
+    1亿) are one row of a table of every such amount to the tenth, written once; the others are a sign, a whole
+    number and an ending — tenths of 万元 below 1亿 ('-8,600.5万元'), ten-thousandths of 亿元 from 1亿 up
+    ('1.25亿元') — each taken from a table written once (whole 万 with thousands commas, 0–10,000; every ending
+    with its unit) or, for whole 亿, written by the column kind. Only what is not finite, or beyond 2⁴⁰ of those
+    units, goes through :func:`money` one by one. The change of an amount relative to it ('，+4.7%') is read from a
+    table the same way."""
 
     def __init__(self, texts: Texts) -> None:
         self.texts = texts
         self._signs, self._wan, self._ends = (texts.of(table) for table in _amount_tables())
+        # made at their first use (one firm's lacks may have no amount)
+        self._below: Column | None = None
+        self._relatives: Column | None = None
 
     def many(self, amounts: np.ndarray) -> Column:
         """:func:`money` of each amount, as a column of this memory's kind."""
         texts = self.texts
         x = np.asarray(amounts, dtype=float)
+        with np.errstate(invalid="ignore"):
+            plain = np.abs(x) < 10000
+        tenths, sure = _rounded(x, 10)
+        plain &= sure & ~np.signbit(x)
+        if self._below is None:
+            self._below = texts.of(_below_yi())
+        said = texts.take(self._below, np.where(plain, tenths, 0))
+        return mend(texts, said, plain, lambda at: self._spelt(x[at]))
+
+    def relative(self, old: np.ndarray, delta: np.ndarray) -> Column:
+        """'，+4.7%' per pair: the change relative to the old amount ('' from zero), read from a table by its number
+        of tenths where the rounding is sure and the change below 1,000 %."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.abs(delta) / np.abs(old) * 100
+        tenths, sure = _rounded(share, 10)
+        said = old != 0
+        up = delta > 0
+        table = ~said | (sure & (tenths < _RELATIVE_TENTHS))
+        if self._relatives is None:
+            self._relatives = self.texts.of(_relatives())
+        words = self.texts.take(self._relatives,
+                                np.where(said, np.where(table, tenths, 0) * 2 + up, 2 * _RELATIVE_TENTHS))
+
+        def redo(at: np.ndarray) -> list[str]:
+            return [f"，{'+' if u else '−'}{v:.1f}%" for u, v in zip(up[at].tolist(), share[at].tolist(), strict=True)]
+
+        return mend(self.texts, words, table, redo)
+
+    def _spelt(self, x: np.ndarray) -> Column:
+        """:func:`money` of amounts that are negative, from 1亿 up or not sure, from their parts."""
+        texts = self.texts
         with np.errstate(invalid="ignore"):
             yi = np.abs(x) >= 10000
         tenths, sure_wan = _rounded(x, 10)
@@ -202,8 +257,11 @@ def changes(field: str, old: np.ndarray, new: np.ndarray, amounts: Amounts, year
     if dtype == DType.MONEY:
         delta = new - old
         verbs = texts.take([f"{name} 需减少", f"{name} 需增加"], (delta > 0).astype(np.int64))
-        return texts.cat(verbs, amounts.many(np.abs(delta)), "（", amounts.many(old), " → ", amounts.many(new),
-                         _relative(old, delta, texts), "）")
+        # the three amounts of every row written in one go (each call costs about as much again as its rows)
+        n = len(old)
+        said = amounts.many(np.concatenate([np.abs(delta), old, new]))
+        change, before, after = (texts.part(said, k * n, n) for k in range(3))
+        return texts.cat(verbs, change, "（", before, " → ", after, amounts.relative(old, delta), "）")
     pairs, at = distinct_pairs(old, new)
     if dtype == DType.INT:
         unit = _UNIT[field]
@@ -239,25 +297,3 @@ def distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, 
         return [], np.zeros(0, dtype=np.int64)
     first, at = distinct([bits(old), bits(new)])
     return list(zip(old[first].tolist(), new[first].tolist(), delta[first].tolist(), strict=True)), at
-
-
-_SIGNED = ["，−", "，+"]
-_TENTHS = [f".{tenth}%" for tenth in range(10)]
-
-
-def _relative(old: np.ndarray, delta: np.ndarray, texts: Texts) -> Column:
-    """'，+4.7%' per pair: the change relative to the old amount ('' from zero), put together column by column from
-    its number of tenths where the rounding is sure (a sign, whole percents in digits, the tenth from a table)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.abs(delta) / np.abs(old) * 100
-    tenths, sure = _rounded(share, 10)
-    said = old != 0
-    up = delta > 0
-    words = texts.cat(texts.take(_SIGNED, up.astype(np.int64)), texts.numbers(tenths // 10),
-                      texts.take(_TENTHS, tenths % 10))
-
-    def redo(at: np.ndarray) -> list[str]:
-        return ["" if not s else f"，{'+' if u else '−'}{v:.1f}%"
-                for s, u, v in zip(said[at].tolist(), up[at].tolist(), share[at].tolist(), strict=True)]
-
-    return mend(texts, words, sure & said, redo)
