@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -118,6 +119,41 @@ def test_what_a_desktop_leaves_in_a_register_folder_is_not_a_part(register_file:
     assert done.exit_code == 0, done.output
     assert f"读取 {len(frame)} 行 = 接受 {len(frame)} 行 + 拒收 0 行" in done.output
     assert "~$" not in done.output
+
+
+def test_a_blank_file_and_a_header_only_file_in_a_folder_are_named_and_the_run_goes_on(register_file: Path,
+                                                                                           tmp_path: Path) -> None:
+    """A failed export (0 bytes, or a byte-order mark and a line break) and a file with its header alone: the
+    run goes on with the other files, each named in the notes on stderr and in provenance.json, the same notes
+    whole and in partitions (a partition without the header-only file's rows used to add a second, other count
+    of the folder's files)."""
+    folder = tmp_path / "名录 2024"
+    folder.mkdir()
+    frame = pd.read_parquet(register_file)
+    frame.to_csv(folder / "a.csv", index=False)
+    (folder / "b.csv").write_bytes(b"")
+    (folder / "c.csv").write_bytes(b"\xef\xbb\xbf\r\n")
+    frame.iloc[:0].to_csv(folder / "d.csv", index=False)
+    notes = [f"读入文件夹 {folder} 的 2 个文件",
+             "b.csv：是空文件（没有表头，也没有数据行），未读入；若应有数据，请重新导出",
+             "c.csv：是空文件（没有表头，也没有数据行），未读入；若应有数据，请重新导出",
+             "d.csv：只有表头，没有数据行（0 个企业年度）"]
+    for name, engine in (("whole", []), ("parts", ["--engine", "local", "--workers", "1", "--partition-size", "7"])):
+        done = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / name),
+                                         "--no-audit", *engine])
+        assert done.exit_code == 0, done.output
+        assert f"读取 {len(frame)} 行 = 接受 {len(frame)} 行 + 拒收 0 行" in done.output
+        assert [line.removeprefix("读表 note: ") for line in done.output.splitlines()
+                if line.startswith("读表 note: ")] == notes, name
+        provenance = json.loads((tmp_path / name / "provenance.json").read_text(encoding="utf-8"))
+        assert provenance["intake_notes"] == notes, name
+
+
+def test_a_folder_of_blank_files_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_bytes(b"")
+    result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3, result.output
+    assert "都是空文件（0 字节）" in result.output
 
 
 def test_explain_reads_a_register_folder_and_finds_its_partitioned_run(register_file: Path, tmp_path: Path) -> None:

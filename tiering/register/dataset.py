@@ -24,15 +24,39 @@ from tiering.register.validate import validate
 
 def dataset_parts(folder: Path) -> list[Path]:
     """The register files under ``folder`` (any depth), in path order; hidden files and folders (``.x``,
-    ``_SUCCESS``-style markers) and the owner files Excel keeps beside an open workbook (``~$名录.xlsx``, no rows)
-    are not parts. RegisterError when there is none."""
-    parts = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE
-                   and not p.name.startswith("~$")
-                   and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts))
+    ``_SUCCESS``-style markers), the owner files Excel keeps beside an open workbook (``~$名录.xlsx``, no rows) and
+    blank files (:func:`blank_parts`, named in the run's notes) are not parts. RegisterError when there is none."""
+    files = _register_files(folder)
+    parts = [p for p in files if not _blank(p)]
     if not parts:
-        raise RegisterError("文件夹中没有名录文件（.xlsx、.csv 或 .parquet）：请检查路径",
-                            where=Where(file=str(folder)))
+        what = "都是空文件（0 字节）" if files else "没有名录文件（.xlsx、.csv 或 .parquet）"
+        raise RegisterError(f"文件夹中{what}：请检查路径", where=Where(file=str(folder)))
     return parts
+
+
+def blank_notes(folder: Path) -> list[str]:
+    """A note naming each blank file of the register folder (no header, no row: an export that failed), which the
+    run leaves out and goes on without, as the reader of its provenance must be told."""
+    return [f"{p.relative_to(folder).as_posix()}：是空文件（没有表头，也没有数据行），未读入；若应有数据，请重新导出"
+            for p in _register_files(folder) if _blank(p)]
+
+
+HEADER_ONLY = "只有表头，没有数据行（0 个企业年度）"
+"""The note on a file of a register folder that holds its header row and nothing else."""
+
+
+def _register_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE
+                  and not p.name.startswith("~$")
+                  and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts))
+
+
+def _blank(path: Path) -> bool:
+    """No byte, or (a CSV file) nothing but a byte-order mark and blank lines."""
+    size = path.stat().st_size
+    if not size or path.suffix.lower() != ".csv" or size > 4096:
+        return not size
+    return not path.read_bytes().replace(b"\xef\xbb\xbf", b"").strip()
 
 
 def folder_keys(folder: Path, part: Path) -> dict[str, str]:
@@ -66,8 +90,12 @@ def load_dataset(
             raw = _read_part(root, part, name, encoding, sheet, header_row)
         except RegisterError as exc:
             raise exc.located(Where(file=str(part))) from None
-        loaded.append((name, checked_table(raw, part, money_unit, keep_cells=True)))
+        own = checked_table(raw, part, money_unit, keep_cells=True)
+        if not own.rows_read:
+            own.notes.append(HEADER_ONLY)
+        loaded.append((name, own))
     register = combine_parts(root, loaded)
+    register.notes[:0] = [f"读入文件夹 {root} 的 {len(loaded)} 个文件", *blank_notes(root)]
     tables = []
     for part, (name, own) in zip(parts, loaded, strict=True):
         refusals = [r for r in register.refusals if r.file == name]
@@ -127,7 +155,7 @@ def folder_sha256(parts: Iterable[tuple[str, str]]) -> str:
 def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
     """The registers of the files of ``root`` as one: a firm-year found in more than one file refused in each
     (those refusals last), the other rows in file order; the refused rows' cells (``rejected``) are left to the
-    caller, who has the files."""
+    caller, who has the files, and so are the notes on the folder as a whole."""
     frames = [r.frame.assign(_part=i) for i, (_, r) in enumerate(loaded)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     refusals = [f for _, r in loaded for f in r.refusals]
@@ -143,7 +171,7 @@ def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
         sha256=folder_sha256((name, r.sha256) for name, r in loaded), money_units=units,
         columns=_agreed(loaded, "columns"),
         warnings=[w for name, r in loaded for w in _named(name, r.warnings)],
-        notes=[f"读入文件夹 {root} 的 {len(loaded)} 个文件", *(n for name, r in loaded for n in _named(name, r.notes))],
+        notes=[n for name, r in loaded for n in _named(name, r.notes)],
         unused_columns=sorted({c for _, r in loaded for c in r.unused_columns}),
     )
 

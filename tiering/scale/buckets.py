@@ -31,7 +31,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tiering.errors import Where
-from tiering.register.dataset import checked_table, combine_parts, dataset_parts, folder_keys, folder_sha256
+from tiering.register.dataset import (
+    HEADER_ONLY,
+    blank_notes,
+    checked_table,
+    combine_parts,
+    dataset_parts,
+    folder_keys,
+    folder_sha256,
+)
 from tiering.register.read import ColumnMap, RawTable, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError, rejects_frame
 from tiering.register.stream import PARQUET_ROWS, PIECE_BYTES, StreamedFile, file_sha256, open_file
@@ -221,6 +229,8 @@ def cut_slice(task: Slice) -> Cut:
             notes += _named(f, table.notes)
             rows += len(table.frame)
             hashes.append(_spill(table, f, task, touched))
+        if not rows and task.in_folder:
+            notes.append(f"{f.name}：{HEADER_ONLY}")
     except RegisterError as exc:
         return exc
     spills = {}
@@ -285,7 +295,7 @@ def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptio
                                                       for of in cuts_of.values()
                                                       if any(_between(c.hashes, bounds[k], bounds[k + 1]) for c in of)),
                                              bounds[k], bounds[k + 1], read.money_unit, rows))
-    notes = [f"读入文件夹 {path} 的 {len(files)} 个文件"] if path.is_dir() else []
+    notes = [f"读入文件夹 {path} 的 {len(files)} 个文件", *blank_notes(path)] if path.is_dir() else []
     shas = [next((c.sha256 for c in of if c.sha256), "") for of in cuts_of.values()]
     return Bucketed(
         path=path, sha256=folder_sha256(zip((f.name for f in files), shas, strict=True)) if path.is_dir() else shas[0],
