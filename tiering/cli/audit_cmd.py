@@ -16,6 +16,7 @@ from tiering import exit_codes
 from tiering.audit.backfill import backfill_firms
 from tiering.audit.db import StoreTampered, connect, existing_store, store_path
 from tiering.audit.orphans import remove_orphans
+from tiering.audit.out_folder import check_out_folder
 from tiering.audit.replay import replay as replay_run
 from tiering.audit.show import firm_history
 from tiering.audit.store import load_records, record_override
@@ -89,16 +90,25 @@ def audit() -> None:
               help="锚点（anchor）：保存在审计库之外的记录哈希。"
                    "A record hash kept outside the store (from `audit runs`, ≥ 12 characters) that must still be "
                    "in the chain; catches records cut off the end. Repeatable.")
+@click.option("--out", "out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="分区运行的输出文件夹（--out）：逐一核对其中每个分区文件与汇总文件是否与审计记录的 SHA-256 相同，"
+                   "列出改动、缺少或多出的文件。Check a partitioned run's output folder against its record.")
+@click.option("--run", "run_id", metavar="RUN_ID", default=None,
+              help="与 --out 同用：写出该文件夹的运行编号；不给时按文件夹中的 provenance.json 找出。")
 @store_option
 @tamper_guard
-def verify(anchors: tuple[str, ...], store: Path | None) -> None:
+def verify(anchors: tuple[str, ...], out_dir: Path | None, run_id: str | None, store: Path | None) -> None:
     """核验哈希链及其覆盖的每个追溯文件、决定与规则原文，指出第一处断链。
 
     Check the hash chain and every trace file, decision and rule text it covers; name the first broken link.
+    With --out, also check that a partitioned run's output folder is the one the run wrote.
 
     \b
     Example: tiering audit verify --store out/audit.sqlite --anchor 3f9a2c1d0b7e5a41
+             tiering audit verify --out out/big
     """
+    if run_id is not None and out_dir is None:
+        raise click.UsageError("--run 只与 --out 同用（--run is used with --out）")
     path = _existing(store)
     report = verify_store(path, anchors)
     for name in report.orphans:
@@ -112,6 +122,22 @@ def verify(anchors: tuple[str, ...], store: Path | None) -> None:
     lists = f"，{report.list_decisions} 项名单决定" if report.list_decisions else ""
     click.echo(f"审计链完整 chain intact: {report.records} 条记录（{report.runs} 次运行，"
                f"{report.overrides} 项人工调整{lists}），链头 head {report.head}")
+    if out_dir is not None:
+        _verify_out_folder(path, out_dir, run_id)
+
+
+def _verify_out_folder(store: Path, out_dir: Path, run_id: str | None) -> None:
+    """The folder against its run's record: exit 4 naming every part or file changed, missing or not recorded."""
+    check = check_out_folder(store, out_dir, run_id)
+    for name in check.uncovered:
+        click.echo(f"提示 note: {name} 未核对：运行 {check.run_id} 记录时尚未记下汇总文件的哈希 (not covered by the "
+                   f"record)")
+    if not check.ok:
+        click.echo(f"输出文件夹与运行 {check.run_id} 的记录不符 folder {out_dir} is not as run {check.run_id} wrote "
+                   f"it: {check.held} file(s) hold; {', '.join(check.differ)}")
+        sys.exit(exit_codes.CHECK_FAILED)
+    click.echo(f"输出文件夹与记录相符 folder {out_dir} is as run {check.run_id} wrote it: "
+               f"{check.held} 个文件的 SHA-256 均与审计记录相同")
 
 
 @audit.command("clean")

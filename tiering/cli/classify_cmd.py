@@ -119,7 +119,7 @@ def classify(register_path: Path, year: int, out_dir: Path | None, overwrite: bo
                                      workers)
         written = write_partitioned_extras(run, fmt, override_table(store_path(audit_store), year))
         _echo_summary(run, written)
-        _record(run, audit_store, no_audit, out / TRACE_DIR, attachments=part_attachments(run))
+        _record(run, audit_store, no_audit, out / TRACE_DIR, attachments=part_attachments(run, written))
         _exit(run, run.register)
     register = read_usable_register(register_path, money_unit, encoding, sheet)
     click.echo("\n".join(selection_lines(rulesets, why, on)))

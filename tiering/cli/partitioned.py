@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from tiering.output.overrides import beside_decisions
 from tiering.output.trace_file import TRACE_DIR
 from tiering.output.workbook import escape_formulas
 from tiering.output.write import zh
+from tiering.register.stream import file_sha256
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale import DEFAULT_PARTITION_SIZE, PartitionedRun, ReadOptions, classify_partitioned
 from tiering.scale.local_engine import process_runner
@@ -126,7 +127,9 @@ def write_partitioned_extras(run: PartitionedRun, fmt: str, overrides: pd.DataFr
     return written
 
 
-def part_attachments(run: PartitionedRun) -> dict[str, str]:
-    """Every result, standing and trace part by its SHA-256, for the run's audit record: the trace is also hashed
-    whole as any run's, and the parts' hashes let `audit verify` name the part of the stored trace that changed."""
-    return {f"part {name}": sha for name, sha in run.files.items()}
+def part_attachments(run: PartitionedRun, written: Sequence[Path] = ()) -> dict[str, str]:
+    """Every result, standing and trace part by its SHA-256, and every other file of ``written`` (汇总.csv,
+    provenance.json, …), for the run's audit record: the trace is also hashed whole as any run's, the parts' hashes
+    let `audit verify` name the part of the stored trace that changed, and `audit verify --out` check the folder."""
+    files = {f"file {path.name}": file_sha256(path) for path in written if path.is_file()}
+    return files | {f"part {name}": sha for name, sha in run.files.items()}

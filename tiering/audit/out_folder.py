@@ -1,0 +1,114 @@
+"""Is this the folder that run wrote? A partitioned run's output folder checked against the SHA-256 of every part
+(``part 结果/part-00000.parquet``) and file (``file 汇总.csv``) its audit record lists: an auditor years later
+holds the folder, not the store's copy."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tiering.audit.db import connect
+from tiering.audit.store import load_records, run_record
+from tiering.errors import NotFound, Where
+from tiering.register.stream import file_sha256
+
+PART, FILE = "part ", "file "
+"""How a record's attachments name the run's part files and its other files (relative paths in the folder)."""
+
+
+class OutFolderUnmatched(NotFound, error_id="out-folder-unmatched"):
+    """No recorded run (or more than one) can be the one that wrote the folder, or the run recorded no hashes of
+    its files."""
+
+
+@dataclass
+class FolderCheck:
+    """What ``audit verify --out`` found: the run, how many recorded files hold, and what differs."""
+
+    run_id: str
+    held: int = 0
+    differ: list[str] = field(default_factory=list)
+    """``name (changed|missing|not recorded)`` for every part or file that is not as the run wrote it."""
+    uncovered: list[str] = field(default_factory=list)
+    """Files of the folder the record has no hash of (runs recorded before their files were hashed)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.differ
+
+
+def recorded_files(body: dict[str, Any]) -> dict[str, str]:
+    """Relative path -> SHA-256 of every part and file a run record lists."""
+    return {name.removeprefix(PART).removeprefix(FILE): sha for name, sha in body.get("attachments", {}).items()
+            if name.startswith((PART, FILE))}
+
+
+def check_out_folder(store: Path, folder: Path, run_id: str | None = None) -> FolderCheck:
+    """Compare ``folder`` with the record of ``run_id`` (found from the folder's provenance.json when not given):
+    every recorded part and file hashed again, and any part in the folder's datasets the record does not list."""
+    conn = connect(store, create=False)
+    try:
+        body = run_record(conn, run_id) if run_id else _run_of(conn, folder)
+    finally:
+        conn.close()
+    recorded = recorded_files(body)
+    found = body["run_id"]
+    if not any(name.startswith(PART) for name in body.get("attachments", {})):
+        raise OutFolderUnmatched(f"运行 {found} 不是分区运行，审计记录中没有其输出文件的哈希，无法核对文件夹"
+                                 f"（run {found} recorded no hash of its output files）", where=Where(file=str(folder)),
+                                 hint="整体运行的追溯由 tiering audit verify 核对；结果表请与运行时归档的副本比对")
+    check = FolderCheck(found)
+    present = _files(folder, {name.split("/")[0] for name in recorded if "/" in name})
+    for name in sorted(recorded.keys() | present):
+        if name not in recorded:
+            if "/" in name:
+                check.differ.append(f"{name} (not recorded)")
+            continue
+        path = folder / name
+        if not path.is_file():
+            check.differ.append(f"{name} (missing)")
+        elif file_sha256(path) != recorded[name]:
+            check.differ.append(f"{name} (changed)")
+        else:
+            check.held += 1
+    if not any(name.startswith(FILE) for name in body.get("attachments", {})):
+        check.uncovered = sorted(name for name in present if "/" not in name)
+    return check
+
+
+def _files(folder: Path, datasets: set[str]) -> set[str]:
+    """The run's files in ``folder``: every file of its datasets (结果/, 层级/, trace/; hidden ones too: a
+    part is a part whatever its name) and the files beside them (not the folder's sub-folders of other runs)."""
+    out = {p.name for p in folder.iterdir() if p.is_file()} if folder.is_dir() else set()
+    for name in datasets:
+        if (folder / name).is_dir():
+            out |= {p.relative_to(folder).as_posix() for p in (folder / name).rglob("*") if p.is_file()}
+    return out
+
+
+def _run_of(conn: sqlite3.Connection, folder: Path) -> dict[str, Any]:
+    """The one partitioned run whose register, year, date and part names are those of the folder's
+    provenance.json."""
+    try:
+        about = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        key = (about["input_sha256"], about["year"], about["eval_date"], set(about["parts"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OutFolderUnmatched(f"{folder} 中没有可读的分区运行 provenance.json（{type(exc).__name__}），"
+                                 "找不出是哪次运行写的",
+                                 where=Where(file=str(folder)),
+                                 hint="用 --run RUN_ID 指明运行（tiering audit runs 列出各次运行）") from exc
+    runs = [r for r in load_records(conn, "run") if key == (r.get("input", {}).get("sha256"), r.get("year"),
+                                                            r.get("eval_date"), _parts(r))]
+    if len(runs) != 1:
+        which = "没有一次记录的运行" if not runs else f"有 {len(runs)} 次运行（{'、'.join(r['run_id'] for r in runs)}）"
+        raise OutFolderUnmatched(f"审计库中{which}与 {folder}/provenance.json 的名录、年度、评价日期和分区相符",
+                                 where=Where(file=str(folder)),
+                                 hint="用 --run RUN_ID 指明运行（tiering audit runs 列出各次运行）")
+    return runs[0]
+
+
+def _parts(body: dict[str, Any]) -> set[str]:
+    return {name.removeprefix(PART) for name in body.get("attachments", {}) if name.startswith(PART)}
