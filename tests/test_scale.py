@@ -250,6 +250,10 @@ def test_classify_on_dask_through_the_command_line_writes_the_local_runs_files(r
     assert {"结果.csv", "层级.csv", SUMMARY_FILE, LADDER_FILE, "provenance.json"} <= set(local)
     for name in ("cluster", "scheduler"):
         assert _files(tmp_path / name) == local, name
+    whole = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    for name in ("结果.csv", "层级.csv"):  # in the whole run's row order, byte for byte
+        assert (tmp_path / "whole" / name).read_bytes() == local[name], name
 
 
 def test_classify_at_a_scheduler_nobody_listens_on_fails_cleanly(register, tmp_path) -> None:

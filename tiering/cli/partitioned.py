@@ -20,6 +20,7 @@ from tiering.register.stream import file_sha256
 from tiering.rules.compile import CompiledRuleSet
 from tiering.scale import DEFAULT_PARTITION_SIZE, PartitionedRun, ReadOptions, classify_partitioned
 from tiering.scale.local_engine import process_runner
+from tiering.scale.merge import merged_parts
 from tiering.scale.run import (
     LADDER_FILE,
     REJECTS_FILE,
@@ -66,7 +67,7 @@ def chosen_engine(engine: str | None, scheduler: str | None) -> str:
 
 def engine_format(engine: str, fmt: str, given: bool) -> str:
     """The result format of a run on ``engine``: a partitioned run writes Parquet datasets, and with
-    ``--format csv`` also 结果.csv and 层级.csv (appended part by part); xlsx and json are refused (exit 2) when
+    ``--format csv`` also 结果.csv and 层级.csv (in a whole run's row order); xlsx and json are refused (exit 2) when
     asked for, since a national register does not fit a workbook (1,048,576 rows a sheet) nor one JSON text."""
     if engine == "single":
         return fmt
@@ -106,16 +107,17 @@ def classify_in_partitions(source: Path, read: ReadOptions, rulesets: list[Compi
 
 def write_partitioned_extras(run: PartitionedRun, fmt: str, overrides: pd.DataFrame) -> list[Path]:
     """With ``--format csv``, 结果.csv (with the committee's overrides beside the outcomes, as any run's) and
-    层级.csv written part by part; returns the list of what the run wrote."""
+    层级.csv, the parts merged a block at a time into a whole run's row order (the same bytes as a whole run's
+    files); returns the list of what the run wrote."""
     out = run.out_dir
     written = [out / RESULTS_DIR, out / STANDING_DIR, out / TRACE_DIR, out / SUMMARY_FILE, out / LADDER_FILE,
                out / "provenance.json"]
     if fmt == "csv":
-        for name, folder in (("结果", RESULTS_DIR), ("层级", STANDING_DIR)):
+        rulesets = [rs.id for rs in run.rulesets]
+        for name, folder, order in (("结果", RESULTS_DIR, rulesets), ("层级", STANDING_DIR, None)):
             path = out / f"{name}.csv"
-            parts = [part for part in run.files if part.startswith(f"{folder}/")]
-            for k, part in enumerate(parts):
-                frame = pd.read_parquet(out / part)
+            parts = [out / part for part in run.files if part.startswith(f"{folder}/")]
+            for k, frame in enumerate(merged_parts(parts, order)):
                 if folder == RESULTS_DIR:
                     frame = beside_decisions(frame, overrides)
                 # one BOM and one header line at the top: Excel reads the file as one UTF-8 table
