@@ -326,6 +326,9 @@ class _Search:
         self.step = step = _step(field)
         # a decrease cannot take an amount or a count below zero; an increase is searched up to a generous bound
         self.cap = np.where(sign < 0, np.maximum(base, 0.0), np.maximum(np.abs(base) * GROWTH_LIMIT, step * 1e6))
+        # per row, the condition at the cap once evaluated there (0 = not yet, 1 = fails, 2 = holds): a decrease's
+        # doubling starts there, and the guess and its check ask there first (see :meth:`test`)
+        self._at_cap = np.zeros(len(base), dtype=np.int8)
 
     def _patched(self, sel: np.ndarray, d: np.ndarray) -> PatchedContext:
         return PatchedContext(SliceContext(self.ctx, self.firms[sel]), self.field, self.sign[sel] * d,
@@ -335,7 +338,18 @@ class _Search:
         """Whether the condition holds for rows ``sel`` (positions in the chunk) changed by ``d``."""
         if not len(sel):  # no row left to ask: evaluating the rule on empty arrays costs as much as on one firm
             return np.zeros(0, dtype=bool)
-        return np.asarray(self.holds(self._patched(sel, d), self.part[sel]), dtype=bool)
+        capped = d == self.cap[sel]
+        if not capped.any():
+            return np.asarray(self.holds(self._patched(sel, d), self.part[sel]), dtype=bool)
+        # the outcome at a row's cap is kept: evaluated once, whoever asks
+        kept = self._at_cap[sel]
+        out = kept == 2
+        ask = np.flatnonzero(~capped | (kept == 0))
+        if len(ask):
+            out[ask] = np.asarray(self.holds(self._patched(sel[ask], d[ask]), self.part[sel[ask]]), dtype=bool)
+        new = np.flatnonzero(capped & (kept == 0))
+        self._at_cap[sel[new]] = np.where(out[new], 2, 1)
+        return out
 
     def run(self) -> np.ndarray:
         live = np.flatnonzero(self.cap > 0)  # nothing to decrease: no change within reach
@@ -350,6 +364,22 @@ class _Search:
         return out
 
     def _guess(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per row, as :meth:`_secant` returns them; a decrease is first tried whole (its cap, where the search's
+        doubling starts and where the guess's check would ask): where the condition fails there the search finds no
+        change, and the row is not guessed."""
+        go = np.ones(len(sel), dtype=bool)
+        down = np.flatnonzero(self.sign[sel] < 0)
+        go[down] = self.test(sel[down], self.cap[sel[down]])
+        if go.all():
+            return self._secant(sel)
+        below, above = np.full(len(sel), -INF), np.full(len(sel), INF)
+        first, last = np.full(len(sel), math.nan), np.full(len(sel), math.nan)
+        at = np.flatnonzero(go)
+        if len(at):
+            below[at], above[at], first[at], last[at] = self._secant(sel[at])
+        return below, above, first, last
+
+    def _secant(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per row, a change known to fail and the next step of the lever known to pass (−∞ and ∞ where no guess
         is verified), and where the search's doubling steps over the latter (see :meth:`_doubling`): steps on the
         gap from no change and a first change (the one :func:`direction` tried), rounded to the step and checked
