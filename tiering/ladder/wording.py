@@ -280,14 +280,21 @@ def bits(x: np.ndarray) -> np.ndarray:
 
 def distinct(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The first row of each distinct combination of the columns' values and, per row, the number of its
-    combination (combinations numbered in sorted order)."""
-    code = np.zeros(len(columns[0]), dtype=np.int64)
+    combination (combinations numbered in sorted order, the first column first)."""
+    rows = len(columns[0])
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # one stable sort on every column (the first the most significant): a combination's rows lie together, its
+    # first row first
+    order = np.lexsort(columns[::-1])
+    opens = np.zeros(rows, dtype=bool)
+    opens[0] = True
     for column in columns:
-        _, each = np.unique(column, return_inverse=True)
-        _, code = np.unique(code * (int(each.max(initial=0)) + 1) + each.ravel(), return_inverse=True)
-        code = code.ravel()
-    _, first = np.unique(code, return_index=True)
-    return first, code
+        ranked = column[order]
+        opens[1:] |= ranked[1:] != ranked[:-1]
+    code = np.empty(rows, dtype=np.int64)
+    code[order] = np.cumsum(opens) - 1
+    return order[opens], code
 
 
 def distinct_pairs(old: np.ndarray, new: np.ndarray) -> tuple[list[tuple[float, float, float]], np.ndarray]:
