@@ -30,3 +30,22 @@ def test_spread_reads_sliced_and_chunked_texts_and_no_texts() -> None:
     none = pd.array([], dtype=strings.STR)
     assert list(strings.spread(none, np.zeros(0, dtype=np.int64), 3)) == ["", "", ""]
     assert len(strings.spread(none, np.zeros(0, dtype=np.int64), 0)) == 0
+
+
+def test_tiled_repeats_the_whole_column_sharing_its_bytes_and_keeps_missing_texts() -> None:
+    codes = strings.texts(["91120116MA05JLK1XA", None, "高企"])
+    column = strings.tiled(codes, 3)
+    assert column.dtype == strings.STR
+    assert list(column.fillna("∅")) == ["91120116MA05JLK1XA", "∅", "高企"] * 3
+    assert {chunk.buffers()[2].address for chunk in pa.array(column).chunks} == {codes.buffers()[2].address}
+    assert len(strings.tiled(codes, 0)) == 0
+
+
+def test_blocks_gives_each_text_its_block_of_rows_as_a_gather_would() -> None:
+    values = ["科技型中小企业", "", "专精特新“小巨人”企业", "a"]
+    column = strings.blocks(values, 3)
+    assert column.dtype == strings.STR
+    assert list(column) == [v for v in values for _ in range(3)]
+    assert column.equals(strings.repeated(values, np.repeat(np.arange(4), 3)))
+    pa.array(column).validate(full=True)
+    assert len(strings.blocks(values, 0)) == 0 and len(strings.blocks([], 5)) == 0

@@ -38,6 +38,28 @@ def repeated(distinct: Sequence[object] | np.ndarray | pa.Array, index: np.ndarr
     return pd.array(texts(distinct).take(pa.array(np.asarray(index, dtype=np.int64))), dtype=STR)
 
 
+def tiled(values: Sequence[object] | np.ndarray | pa.Array, times: int) -> pd.api.extensions.ExtensionArray:
+    """A text column of ``values`` over and over, ``times`` times: every copy is the same Arrow array (a chunk of
+    the column), so no text is copied however many times it appears."""
+    return pd.array(pa.chunked_array([texts(values)] * times, pa.large_string()), dtype=STR)
+
+
+def blocks(values: Sequence[str], size: int) -> pd.api.extensions.ExtensionArray:
+    """A text column of ``size`` rows of ``values[0]``, then ``size`` rows of ``values[1]``, and so on: each block's
+    bytes are its text laid side by side at once, where a gather would copy it row by row."""
+    encoded = [np.frombuffer(value.encode(), dtype=np.uint8) for value in values]
+    lengths = np.repeat(np.array([len(e) for e in encoded], dtype=np.int64), size)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = np.empty(int(offsets[-1]), dtype=np.uint8)
+    at = 0
+    for e in encoded:
+        data[at:at + len(e) * size].reshape(size, len(e))[:] = e
+        at += len(e) * size
+    return pd.array(pa.Array.from_buffers(pa.large_string(), len(lengths),
+                                          [None, pa.py_buffer(offsets), pa.py_buffer(data)]), dtype=STR)
+
+
 def spread(values: pd.api.extensions.ExtensionArray, at: np.ndarray, rows: int) -> pd.api.extensions.ExtensionArray:
     """A text column of ``rows`` rows: ``values[j]`` (texts, none missing) at row ``at[j]`` (increasing), the
     empty text elsewhere.

@@ -84,12 +84,10 @@ def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
     """One row per firm × rule set (rule set by rule set, firms in the evaluation's order): outcome, score (a range
     while data is missing) and where it comes from (:data:`SCORE_SOURCES`), path and reasons.
 
-    Text columns are made from their distinct texts (:mod:`tiering.strings`): each firm's code and name once, each
-    rule set's constants once, each reason once per status pattern."""
+    Text columns are made from their distinct texts (:mod:`tiering.strings`): each firm's code and name once (every
+    rule set's rows share those arrays), each rule set's constants once, each reason once per status pattern."""
     n = len(evaluation.firms)
     results = evaluation.results
-    firm = np.tile(np.arange(n), len(results))
-    which = np.repeat(np.arange(len(results)), n)
     # texts with a number per row, numbered across rule sets: path labels, failed and missing reasons
     paths: list[str] = []
     failed_texts: list[str] = []
@@ -124,15 +122,15 @@ def outcome_frame(evaluation: Evaluation) -> pd.DataFrame:
     firms, names = strings.texts(evaluation.firms), strings.texts(evaluation.names)
 
     def per_ruleset(value: Callable[[CompiledRuleSet], str]) -> pd.api.extensions.ExtensionArray:
-        return strings.repeated([value(r.ruleset) for r in results], which)
+        return strings.blocks([value(r.ruleset) for r in results], n)
 
     def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
     codes = joined(outcomes, np.int8)
     return pd.DataFrame({
-        "uscc": strings.repeated(firms, firm),
-        "name": strings.repeated(names, firm),
+        "uscc": strings.tiled(firms, len(results)),
+        "name": strings.tiled(names, len(results)),
         "program": per_ruleset(lambda rs: rs.program),
         "program_title": per_ruleset(lambda rs: rs.meta.program_title),
         "ruleset_id": per_ruleset(lambda rs: rs.id),
