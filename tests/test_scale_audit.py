@@ -80,8 +80,8 @@ def test_a_partitioned_run_is_recorded_one_part_at_a_time_as_a_whole_run_is(regi
     read, alive = [], []
     parts = PartitionedRun.parts
 
-    def one_at_a_time(self: PartitionedRun):
-        for outcomes, standing in parts(self):
+    def one_at_a_time(self: PartitionedRun, columns=None):
+        for outcomes, standing in parts(self, columns):
             gc.collect()
             assert [ref() for ref in alive] == [None] * len(alive), f"part {len(read)} read while an earlier is held"
             read.append(len(outcomes))

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from tiering.audit import chain
 from tiering.audit.db import connect
+from tiering.audit.decisions import Decisions
 from tiering.audit.replay import reclassify
-from tiering.audit.store import FIRM_COLUMNS, decision_rows, firm_rows, run_record, write_transaction, year_facts
+from tiering.audit.store import FIRM_COLUMNS, firm_rows, run_record, write_transaction, year_facts
 from tiering.errors import TieringError, Where
 from tiering.register import Register
 
@@ -41,8 +42,7 @@ def backfill_firms(store: Path, run_id: str, register: Register) -> int:
                               f"{run['input']['sha256'][:16]}…（{run['input']['file']}）；请用那个文件 "
                               f"(not the register that run classified)", where=Where(file=str(register.path)))
     run, result = reclassify(store, run_id, register)
-    rows = decision_rows(run_id, run["year"], result.outcomes)
-    if chain.rows_sha256([r[2:] for r in rows]) != run["decisions"]["sha256"]:
+    if chain.rows_sha256(Decisions(run["year"], result.outcomes).rows()) != run["decisions"]["sha256"]:
         raise BackfillRefused(f"用记录的规则重新评价名录，结果与运行 {run_id} 的记录不同；运行 tiering audit replay "
                               f"{run_id} --register {register.path} 查看差异 (the replay differs from the record)")
     firms = firm_rows(result.standing, year_facts(result.register.frame, run["year"]))

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first record of a store."""
 
 FORMAT = 1
 """Version of the record layout and hashing rules; every record states it, so a later layout can still verify."""
+
+
+ROW_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""How table rows, and each value of them, are written as JSON to be hashed (:func:`rows_sha256`)."""
 
 
 def canonical(body: dict[str, Any]) -> str:
@@ -52,32 +59,53 @@ def rows_sha256(rows: Sequence[Sequence[Any]]) -> str:
 class RowsHasher:
     """:func:`rows_sha256` of rows given a batch at a time (a partitioned run's parts, a cursor's pages): the
     rows are hashed as JSON arrays of ``chunk`` rows each, whatever the batches, so the digest is that of all
-    the rows at once while only one chunk is held."""
+    the rows at once. The arrays are fed to the hash as they are written, so nothing is held between batches;
+    rows come as Python rows (:meth:`add`) or already written as JSON, one text per row (:meth:`add_json`)."""
 
     def __init__(self, chunk: int = 100_000) -> None:
         self._hash = hashlib.sha256()
         self._chunk = chunk
-        self._waiting: list[Sequence[Any]] = []
+        self._open = 0
+        """Rows of the array being hashed (its ``[`` and those rows are hashed, its ``]`` not yet)."""
         self.rows = 0
         """Rows added so far."""
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
         """Hash ``rows`` after the rows added before."""
-        self.rows += len(rows)
-        start = 0
-        while start < len(rows):
-            take = self._chunk - len(self._waiting)
-            self._waiting.extend(rows[start:start + take])
-            start += take
-            if len(self._waiting) == self._chunk:
-                self._flush()
+        for start, stop in self._slices(len(rows)):
+            self._feed(ROW_JSON.encode(rows[start:stop])[1:-1].encode(), stop - start)
+
+    def add_json(self, rows: pa.StringArray) -> None:
+        """Hash rows given as their JSON texts (each what :data:`ROW_JSON` writes of the row) after the rows added
+        before: joined by Arrow, never as Python strings."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for start, stop in self._slices(len(rows)):
+            one = pa.ListArray.from_arrays(pa.array([0, stop - start], pa.int32()), rows.slice(start, stop - start))
+            self._feed(pc.binary_join(one, ",")[0].as_buffer(), stop - start)
 
     def hexdigest(self) -> str:
         """The digest of every row added."""
-        if self._waiting:
-            self._flush()
+        if self._open:
+            self._hash.update(b"]")
+            self._open = 0
         return self._hash.hexdigest()
 
-    def _flush(self) -> None:
-        self._hash.update(json.dumps(self._waiting, ensure_ascii=False, separators=(",", ":")).encode())
-        self._waiting = []
+    def _slices(self, n: int) -> Iterator[tuple[int, int]]:
+        """``range(n)`` cut where the arrays of ``chunk`` rows end."""
+        start = 0
+        while start < n:
+            stop = min(n, start + self._chunk - self._open)
+            yield start, stop
+            start = stop
+
+    def _feed(self, joined: bytes | pa.Buffer, n: int) -> None:
+        """Hash ``n`` rows written as JSON and joined by commas, the next rows of the array being hashed."""
+        self._hash.update(b"," if self._open else b"[")
+        self._hash.update(joined)
+        self._open += n
+        self.rows += n
+        if self._open == self._chunk:
+            self._hash.update(b"]")
+            self._open = 0

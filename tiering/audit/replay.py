@@ -20,8 +20,9 @@ import pyarrow.parquet as pq
 from tiering import __version__
 from tiering.app import Classification, classify
 from tiering.audit.db import connect, traces_dir
+from tiering.audit.decisions import DECISION_COLUMNS, Decisions
 from tiering.audit.rulesets import current_file_note, load_stored
-from tiering.audit.store import DECISION_COLUMNS, decision_rows, run_record
+from tiering.audit.store import run_record
 from tiering.audit.traces import firms_of
 from tiering.audit.verify import check_run_record
 from tiering.engine.trace import trace_table
@@ -123,7 +124,7 @@ def replay(store: Path, run_id: str, register: Register, current: RuleLibrary | 
         conn.close()
     notes = _notes(run, register, current is not None)
     evaluation = result.evaluation
-    fresh = pd.DataFrame([r[3:] for r in decision_rows(run_id, run["year"], result.outcomes)],
+    fresh = pd.DataFrame([r[1:] for r in Decisions(run["year"], result.outcomes).rows()],
                          columns=list(DECISION_COLUMNS))
     differences = _differences(old, fresh)
     if differences:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import math
 import os
 import secrets
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +38,6 @@ if TYPE_CHECKING:
 
     Recorded = Classification | PartitionedRun
     """A run as recorded: a whole classify, or a partitioned one (read back from its parts)."""
-
-DECISION_COLUMNS = ("uscc", "name", "program", "ruleset_id", "version", "outcome", "score_min", "score_max", "path",
-                    "failed", "missing")
 
 class AuditWriteError(TieringError, error_id="audit-write"):
     """The store could not take the record (locked too long, disk full, …); nothing was written."""
@@ -85,24 +80,10 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
 
 
-def decision_rows(run_id: str, year: int, outcomes: pd.DataFrame, start: int = 0) -> list[tuple[Any, ...]]:
-    """The outcome table as rows of the ``decisions`` table (plain Python values, NaN as NULL), numbered from
-    ``start`` (a piece of a run's outcomes)."""
-    columns = []
-    for key in DECISION_COLUMNS:
-        col = outcomes[key]
-        if key in ("score_min", "score_max"):
-            columns.append([None if math.isnan(x) else x for x in col.to_numpy(dtype=float).tolist()])
-        else:
-            columns.append([None if x is None else str(x) for x in col.astype(object).where(col.notna(), None)])
-    return list(zip(repeat(run_id), range(start, start + len(outcomes)), repeat(int(year)), *columns,
-                    strict=False))
-
-
 FIRM_COLUMNS = ("i", "uscc", "name", "district", "industry", "rung", "highest", "programs")
 
 PIECE_ROWS = 100_000
-"""Decision rows built, hashed and inserted at a time: a large run is recorded in bounded memory."""
+"""Decision rows put together, hashed and inserted at a time: a large run is recorded in bounded memory."""
 
 
 def year_facts(frame: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -121,18 +102,20 @@ def firm_rows(standing: pd.DataFrame, facts: pd.DataFrame, start: int = 0) -> li
         if name not in facts.columns:
             return [None] * len(standing)
         col = facts[name].reindex(usccs)
-        return [None if v is None else str(v) for v in col.astype(object).where(col.notna(), None)]
+        return [None if v is None else str(v) for v in col.astype(object).where(col.notna(), None).tolist()]
 
-    return list(zip(range(start, start + len(standing)), usccs, standing["name"].astype(str), column("district"),
-                    column("industry"), standing["rung"].astype(int).tolist(), standing["highest"].astype(str),
-                    standing["programs"].astype(str), strict=True))
+    # as lists: iterating a column of Arrow strings costs a Python call per value
+    return list(zip(range(start, start + len(standing)), usccs.tolist(), standing["name"].astype(str).tolist(),
+                    column("district"), column("industry"), standing["rung"].astype(int).tolist(),
+                    standing["highest"].astype(str).tolist(), standing["programs"].astype(str).tolist(), strict=True))
 
 
-def _pieces(run: Recorded) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """The run's (outcomes, standing) piece by piece: a partitioned run's parts one at a time (its ``parts``),
-    so that recording it never holds every part; a whole run as one piece."""
+def _pieces(run: Recorded, columns: Sequence[str]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The run's (outcomes, standing) piece by piece, the outcomes' ``columns`` at least: a partitioned run's parts
+    one at a time (its ``parts``, reading those columns only), so that recording it never holds every part; a
+    whole run as one piece."""
     parts = getattr(run, "parts", None)
-    return parts() if parts is not None else iter([(run.outcomes, run.standing)])
+    return parts(columns) if parts is not None else iter([(run.outcomes, run.standing)])
 
 
 def _plain(selection: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -264,9 +247,6 @@ def record_hash_of(store: Path, ref: str) -> str:
         conn.close()
 
 
-_TEXT_COLUMNS = ("program", "ruleset_id", "version", "outcome", "path", "failed", "missing")
-
-
 class _Texts:
     """The numbers of the decisions' repeated texts in ``texts``, inserted as first met and remembered."""
 
@@ -274,43 +254,40 @@ class _Texts:
         self.conn = conn
         self.ids: dict[Any, Any] = {None: None}
 
-    def coded(self, seq: int, rows: list[tuple[Any, ...]]) -> list[list[Any]]:
-        """Decision rows as inserted: under record ``seq``, their texts as numbers."""
-        positions = [3 + DECISION_COLUMNS.index(c) for c in _TEXT_COLUMNS]
-        new = sorted({row[p] for row in rows for p in positions} - self.ids.keys())
+    def ids_of(self, texts: list[Any]) -> list[Any]:
+        """The numbers of ``texts`` (None for None), in their order."""
+        new = sorted(set(texts) - self.ids.keys())
         self.conn.executemany("INSERT OR IGNORE INTO texts (text) VALUES (?)", [(t,) for t in new])
         for start in range(0, len(new), 500):
             chunk = new[start:start + 500]
             self.ids.update(self.conn.execute(
                 f"SELECT text, id FROM texts WHERE text IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
-        coded = []
-        for row in rows:
-            values = list(row)
-            values[0] = seq
-            for p in positions:
-                values[p] = self.ids[values[p]]
-            coded.append(values)
-        return coded
+        return [self.ids[t] for t in texts]
 
 
-def _insert_rows(conn: sqlite3.Connection, seq: int, run: Recorded, run_id: str) -> dict[str, dict[str, Any]]:
+def _insert_rows(conn: sqlite3.Connection, seq: int, run: Recorded) -> dict[str, dict[str, Any]]:
     """Insert the run's decisions and firms under record ``seq``, piece by piece (:data:`PIECE_ROWS` decisions
     at a time), hashing them as they go; return their counts and digests for the record."""
+    from tiering.audit.decisions import DECISION_COLUMNS, Decisions  # NumPy and Arrow: explain reads without them
+
     year = run.provenance.year
     facts = year_facts(run.register.frame, year)
     texts = _Texts(conn)
     decisions, firms = chain.RowsHasher(), chain.RowsHasher()
-    for outcomes, standing in _pieces(run):
-        for start in range(0, len(outcomes), PIECE_ROWS):
-            rows = decision_rows(run_id, year, outcomes.iloc[start:start + PIECE_ROWS], decisions.rows)
-            decisions.add([r[2:] for r in rows])
-            conn.executemany(f"INSERT INTO decisions (run, i, year, {', '.join(DECISION_COLUMNS)}) "
-                             f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})", texts.coded(seq, rows))
+    insert = (f"INSERT INTO decisions (run, i, year, {', '.join(DECISION_COLUMNS)}) "
+              f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})")
+    for outcomes, standing in _pieces(run, DECISION_COLUMNS):
+        part = Decisions(year, outcomes)
+        for start in range(0, len(part), PIECE_ROWS):
+            stop = min(len(part), start + PIECE_ROWS)
+            first = decisions.rows
+            decisions.add_json(part.json(start, stop))
+            conn.executemany(insert, part.stored(seq, first, start, stop, texts.ids_of))
         rows = firm_rows(standing, facts, firms.rows)
         firms.add(rows)
         conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "
                          f"(?, {', '.join('?' * len(FIRM_COLUMNS))})", [(seq, *r) for r in rows])
-        del outcomes, standing, rows  # let this part go before the next is read: one part in memory at a time
+        del outcomes, standing, part, rows  # let this part go before the next is read: one part in memory at a time
     return {"decisions": {"rows": decisions.rows, "sha256": decisions.hexdigest()},
             "firms": {"rows": firms.rows, "sha256": firms.hexdigest()}}
 
@@ -323,7 +300,7 @@ def _commit_run(store: Path, run: Recorded, body: dict[str, Any], tmp: Path, fin
         with write_transaction(store) as conn:
             save_texts(conn, run.rulesets)
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM records").fetchone()[0]
-            body.update(_insert_rows(conn, seq, run, body["run_id"]))
+            body.update(_insert_rows(conn, seq, run))
             _append(conn, "run", body["run_id"], body, seq)
             os.replace(tmp, final)
             _sync_dir(final.parent)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from tiering.audit import chain
 from tiering.audit.db import StoreTampered, connect, layout_problems, traces_dir
+from tiering.audit.decisions import DECISION_COLUMNS
 from tiering.audit.evidence import check_attachment
 from tiering.audit.orphans import orphan_traces
 from tiering.audit.selections import check_brief_inputs
-from tiering.audit.store import DECISION_COLUMNS, FIRM_COLUMNS
+from tiering.audit.store import FIRM_COLUMNS
 from tiering.output.trace_file import TRACE_DIR, trace_parts
 
 

@@ -164,14 +164,15 @@ class PartitionedRun:
     reduced: list[Any] = field(default_factory=list)
     """What ``reduce`` gave for each classified partition, in partition order."""
 
-    def parts(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-        """(outcomes, standing) of each partition in turn — its firm × rule set rows (the 结果 part) and its
-        firms' places on the ladder (the 层级 part) — read only when reached, so that only one part is in
-        memory at a time; together, in this order, they are the run's outcomes and standing."""
+    def parts(self, columns: Sequence[str] | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """(outcomes, standing) of each partition in turn — its firm × rule set rows (the 结果 part, only
+        ``columns`` of it when given) and its firms' places on the ladder (the 层级 part) — read only when
+        reached, so that only one part is in memory at a time; together, in this order, they are the run's
+        outcomes and standing."""
         for name in self.files:
             if name.startswith(f"{RESULTS_DIR}/"):
                 standing = self.out_dir / STANDING_DIR / Path(name).name
-                yield pd.read_parquet(self.out_dir / name), pd.read_parquet(standing)
+                yield pd.read_parquet(self.out_dir / name, columns=columns), pd.read_parquet(standing)
 
 
 @contextmanager
