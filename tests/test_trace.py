@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -16,7 +17,7 @@ from tiering.audit.traces import firm_trace
 from tiering.audit.verify import verify
 from tiering.cli import main
 from tiering.engine.evaluate import Evaluation, evaluate
-from tiering.engine.trace import TRACE_SCHEMA, trace_batches, trace_table
+from tiering.engine.trace import TRACE_SCHEMA, _Criteria, trace_batches, trace_table
 from tiering.output import trace_file
 from tiering.output.trace_file import trace_parts, write_trace
 from tiering.register import load_register
@@ -109,3 +110,17 @@ def test_classify_records_the_very_trace_it_wrote(tmp_path: Path) -> None:
     written, stored = trace_parts(tmp_path / "out" / "trace"), trace_parts(traces_dir(store) / run_id)
     assert [p.read_bytes() for p in stored] == [p.read_bytes() for p in written]
     assert verify(store).ok
+
+
+def test_criteria_laid_side_by_side_keep_every_bit_whether_constant_or_not() -> None:
+    """A batch's numbers are the criteria's arrays side by side, bit for bit: criteria with one number for every
+    firm (−0.0, NaN, 2.5) come from a tiled row, the others are copied; mixed dtypes promote as np.stack does."""
+    n = 7
+    arrays = [np.full(n, -0.0), np.full(n, np.nan), np.arange(n, dtype=float), np.where(np.arange(n) < 3, 0.0, -0.0),
+              np.full(n, 2.5), np.arange(n, dtype=np.int8)]
+    criteria = _Criteria(arrays)
+    assert criteria.varying == [2, 3, 5]
+    for start, stop in ((0, 7), (2, 5), (3, 5), (6, 7)):
+        want = np.stack([a[start:stop] for a in arrays], axis=1).ravel()
+        got = criteria.rows(start, stop)
+        assert got.dtype == want.dtype and np.array_equal(got.view(np.uint64), want.view(np.uint64))
