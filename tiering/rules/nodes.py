@@ -235,13 +235,16 @@ class TestNode(Node):
             import pandas as pd  # a batch text column comes from a pandas panel; one firm's cells go through one()
 
             text = np.asarray(ev.ctx.text(self.text_field), dtype=object)
-            missing = pd.isna(text)
+            # a register holds few distinct texts (codes, industries): each is tested once; a missing one gets -1
+            which, distinct = pd.factorize(text)
+            distinct = np.asarray(distinct, dtype=object)
+            missing = which < 0
             if self.prefix:
-                inside = membership(text, self.values)
+                inside = np.append(membership(distinct, self.values), np.int8(-1))[which]
                 status = np.where(inside == -1, UNKNOWN, np.where((inside == 1) == (self.op == "in"), PASS, FAIL))
                 status = np.where(missing, self.if_missing, status).astype(np.int8)
                 return Vec(nan, nan, status, nan, nan, band, text)
-            hit = np.isin(text.astype(str), list(self.values))
+            hit = np.append(np.isin(distinct.astype(str), list(self.values)), False)[which]
             ok = hit if self.op == "in" else ~hit
             status = np.where(missing, self.if_missing, np.where(ok, PASS, FAIL)).astype(np.int8)
             return Vec(nan, nan, status, nan, nan, band, text)
