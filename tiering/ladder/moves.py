@@ -380,12 +380,19 @@ class _Pick:
 
     def __init__(self, shifts: list[Shift], active: np.ndarray) -> None:
         m = len(active)
-        costs = np.vstack([np.where(np.isnan(s.delta), INF, s.cost) for s in shifts])
-        ups = np.vstack([s.delta > 0 for s in shifts])
+        # worked out for the firms with a change (a band move's are a few of the rule set's): elsewhere every
+        # lever's cost is ∞, so nothing is picked and the cost is ∞
+        at = np.flatnonzero(active | np.any([~np.isnan(s.delta) for s in shifts], axis=0))
+        costs = np.vstack([np.where(np.isnan(d), INF, Shift(s.field, s.base[at], d).cost)
+                           for s, d in ((s, s.delta[at]) for s in shifts)])
+        ups = np.vstack([s.delta[at] > 0 for s in shifts])
         up_costs, down_costs = np.where(ups, costs, INF), np.where(ups, INF, costs)
-        self.up, self.down = up_costs.argmin(axis=0), down_costs.argmin(axis=0)
-        cols = np.arange(m)
-        self.up_cost, self.down_cost = up_costs[self.up, cols], down_costs[self.down, cols]
+        up, down = up_costs.argmin(axis=0), down_costs.argmin(axis=0)
+        cols = np.arange(len(at))
+        self.up, self.down = np.zeros(m, dtype=up.dtype), np.zeros(m, dtype=down.dtype)
+        self.up[at], self.down[at] = up, down
+        self.up_cost, self.down_cost = np.full(m, INF), np.full(m, INF)
+        self.up_cost[at], self.down_cost[at] = up_costs[up, cols], down_costs[down, cols]
         self.cost = np.where(np.isfinite(self.up_cost), self.up_cost, self.down_cost)
         self.shifts = shifts
         self.found = np.isfinite(self.up_cost) | np.isfinite(self.down_cost)
