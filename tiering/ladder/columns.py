@@ -78,26 +78,22 @@ class Groups:
 def join(texts: Texts, parts: Sequence[Groups], sep: str) -> Column:
     """Per group of ``parts`` (one after another), its rows joined by ``sep``.
 
-    One gather writes every text: the separators are rows of their own between the rows of a group, and a group
-    is then the run of gathered rows from its first."""
-    columns: list[Column] = []
-    index, starts = [], []
-    rows = entries = 0
+    One gather per part writes its texts: the separators are rows of their own between the rows of a group, and a
+    group is then the run of gathered rows from its first. The parts' texts are then put one after another: a
+    gather reads its part's columns alone (Arrow copies every column it reads into one array first, and a
+    register's 尚缺 are tens of megabytes), and the memory of one part's gather serves the next."""
+    joined = []
     for part in parts:
-        columns += part.columns
-        index.append(part.index + rows)
-        starts.append(part.starts + entries)
-        rows += sum(len(c) for c in part.columns)
-        entries += len(part.index)
-    every = np.concatenate([*index, np.zeros(0, np.int64)])
-    first = np.concatenate([*starts, np.zeros(0, np.int64)])
-    # entry i moves behind the separators before it: one before each entry that does not start a group
-    after = np.ones(len(every), dtype=np.int64)
-    after[first] = 0
-    at = np.arange(len(every)) + np.cumsum(after)
-    gathered = np.full(len(every) + int(after.sum()), rows, dtype=np.int64)  # row `rows` is the separator
-    gathered[at] = every
-    return texts.glue(texts.gather([*columns, [sep]], gathered), at[first])
+        every, first = part.index, part.starts
+        # entry i moves behind the separators before it: one before each entry that does not start a group
+        after = np.ones(len(every), dtype=np.int64)
+        after[first] = 0
+        at = np.arange(len(every)) + np.cumsum(after)
+        rows = sum(len(c) for c in part.columns)
+        gathered = np.full(len(every) + int(after.sum()), rows, dtype=np.int64)  # row `rows` is the separator
+        gathered[at] = every
+        joined.append(texts.glue(texts.gather([*part.columns, [sep]], gathered), at[first]))
+    return joined[0] if len(joined) == 1 else texts.concat(joined)
 
 
 def arranged(rows: int, pieces: Sequence[tuple[np.ndarray, Column]]) -> tuple[list[Column], np.ndarray]:
