@@ -247,6 +247,10 @@ def record_hash_of(store: Path, ref: str) -> str:
         conn.close()
 
 
+RECORD_CACHE_MIB = 1024
+"""SQLite's page cache while a run's rows are inserted (its default is 2 MiB; the connection closes after)."""
+
+
 class _Texts:
     """The numbers of the decisions' repeated texts in ``texts``, inserted as first met and remembered."""
 
@@ -272,6 +276,7 @@ def _insert_rows(conn: sqlite3.Connection, seq: int, run: Recorded) -> dict[str,
 
     year = run.provenance.year
     facts = year_facts(run.register.frame, year)
+    conn.execute(f"PRAGMA cache_size = -{RECORD_CACHE_MIB * 1024}")
     texts = _Texts(conn)
     decisions, firms = chain.RowsHasher(), chain.RowsHasher()
     insert = (f"INSERT INTO decisions (run, i, year, {', '.join(DECISION_COLUMNS)}) "
