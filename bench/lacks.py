@@ -7,7 +7,8 @@ on demand (never in CI).
 The register is generated once into ``--work`` and evaluated once; then :func:`tiering.ladder.lacks.lacks` runs
 ``--runs`` times and the fastest run's CPU time (``time.process_time``: the machine is shared, wall time follows the
 load) is split into the lever searches, the wording of the texts and the rest (combining plans, costs, the table),
-printed with the load average before and after, and the rule evaluations the searches made (calls and rows: the
+printed with the load average before and after (and Arrow's allocator: the C library's, as the command line sets it,
+unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise), and the rule evaluations the searches made (calls and rows: the
 same on a loaded machine, where CPU times are not).
 """
 
@@ -22,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# the allocator the command line runs 尚缺 under (tiering/cli/__init__.py: the C library's, not Arrow's own, whose
+# large blocks go back to the system at once and whose next ones cost page faults again); a value set is kept
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 def _timed(owner: Any, name: str, spent: dict[str, float], key: str) -> None:
@@ -93,8 +97,11 @@ def main() -> None:
     assert best is not None
     total, parts, rows = best
     parts["rest"] = total - sum(parts.values())
+    import pyarrow as pa
+
     print(f"{firms:,} firms, {len(rulesets)} rule sets, {rows:,} 尚缺 rows; fastest of {ns.runs} runs; "
-          f"load average {load_before:.1f}–{os.getloadavg()[0]:.1f}")
+          f"load average {load_before:.1f}–{os.getloadavg()[0]:.1f}; "
+          f"Arrow allocator {pa.default_memory_pool().backend_name}")
     print(f"{'stage':<16} {'CPU s':>7} {'µs per firm':>12}")
     for name, cpu in [("尚缺 total", total), *parts.items()]:
         print(f"{name:<16} {cpu:>7.2f} {cpu / firms * 1e6:>12.0f}")
