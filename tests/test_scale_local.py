@@ -159,7 +159,10 @@ def test_a_run_stopped_by_sigterm_or_ctrl_c_leaves_nothing_and_says_so(tmp_path:
     cli = [sys.executable, "-c", "from tiering.cli import main; main()"]
     driver = subprocess.Popen([*cli, "classify", str(register), "--year", str(YEAR), "--out", str(out), "--engine",
                                "local", "--partition-size", "20", "--store", str(store)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              # a suite started in the background (`nohup … &`) hands its children Ctrl-C ignored,
+                              # and Python then never turns it into KeyboardInterrupt: give the driver a terminal's
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not list((out / RESULTS_DIR).glob("part-*.parquet")):
         assert driver.poll() is None, driver.communicate()[0]
         time.sleep(0.05)
