@@ -149,6 +149,28 @@ def test_a_blank_file_and_a_header_only_file_in_a_folder_are_named_and_the_run_g
         assert provenance["intake_notes"] == notes, name
 
 
+def test_a_runs_output_folder_inside_the_register_folder_is_left_out_and_named(register_file: Path,
+                                                                              tmp_path: Path) -> None:
+    """--out inside the register folder (a path with spaces and Chinese characters): the next run of the folder
+    does not read the first run's 结果.csv, rejects.csv or Parquet parts as register files (it stopped with exit 3
+    on trace/part-00000.parquet) but names the folder it leaves out, whole and in partitions."""
+    folder = tmp_path / "登记 表 2024"
+    folder.mkdir()
+    frame = pd.read_parquet(register_file)
+    frame.to_csv(folder / "a.csv", index=False)
+    local = ["--engine", "local", "--workers", "1", "--partition-size", "40"]
+    args = ["classify", str(folder), "--year", "2025", "--format", "csv", "--no-audit"]
+    first = CliRunner().invoke(main, [*args, "--out", str(folder / "输出 一"), *local])
+    assert first.exit_code == 0, first.output
+    assert (folder / "输出 一" / "trace" / "part-00000.parquet").is_file()
+    for name, engine in (("输出 二", []), ("输出 三", local)):
+        done = CliRunner().invoke(main, [*args, "--out", str(folder / name), *engine])
+        assert done.exit_code == 0, done.output
+        assert f"读取 {len(frame)} 行 = 接受 {len(frame)} 行 + 拒收 0 行" in done.output
+        assert "读表 note: 输出 一/：是一次运行的输出文件夹（其中有 provenance.json），未作为名录读入" in done.output
+    assert (folder / "输出 二" / "结果.csv").read_bytes() == (folder / "输出 三" / "结果.csv").read_bytes()
+
+
 def test_a_folder_of_blank_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(b"")
     result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])

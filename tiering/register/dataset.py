@@ -24,8 +24,9 @@ from tiering.register.validate import validate
 
 def dataset_parts(folder: Path) -> list[Path]:
     """The register files under ``folder`` (any depth), in path order; hidden files and folders (``.x``,
-    ``_SUCCESS``-style markers), the owner files Excel keeps beside an open workbook (``~$名录.xlsx``, no rows) and
-    blank files (:func:`blank_parts`, named in the run's notes) are not parts. RegisterError when there is none."""
+    ``_SUCCESS``-style markers), the owner files Excel keeps beside an open workbook (``~$名录.xlsx``, no rows), the
+    output folders of runs and blank files (both named in the run's notes, :func:`left_out_notes`) are not parts.
+    RegisterError when there is none."""
     files = _register_files(folder)
     parts = [p for p in files if not _blank(p)]
     if not parts:
@@ -34,11 +35,14 @@ def dataset_parts(folder: Path) -> list[Path]:
     return parts
 
 
-def blank_notes(folder: Path) -> list[str]:
-    """A note naming each blank file of the register folder (no header, no row: an export that failed), which the
-    run leaves out and goes on without, as the reader of its provenance must be told."""
-    return [f"{p.relative_to(folder).as_posix()}：是空文件（没有表头，也没有数据行），未读入；若应有数据，请重新导出"
-            for p in _register_files(folder) if _blank(p)]
+def left_out_notes(folder: Path) -> list[str]:
+    """A note naming each output folder of a run inside the register folder (``--out`` put beside the register's
+    files) and each blank file (no header, no row: an export that failed), which the run leaves out and goes on
+    without, as the reader of its provenance must be told."""
+    return [*(f"{run.relative_to(folder).as_posix()}/：是一次运行的输出文件夹（其中有 provenance.json），未作为名录读入"
+              for run in _run_folders(folder)),
+            *(f"{p.relative_to(folder).as_posix()}：是空文件（没有表头，也没有数据行），未读入；若应有数据，请重新导出"
+              for p in _register_files(folder) if _blank(p))]
 
 
 HEADER_ONLY = "只有表头，没有数据行（0 个企业年度）"
@@ -46,9 +50,16 @@ HEADER_ONLY = "只有表头，没有数据行（0 个企业年度）"
 
 
 def _register_files(folder: Path) -> list[Path]:
+    runs = set(_run_folders(folder))
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE
                   and not p.name.startswith("~$")
-                  and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts))
+                  and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts)
+                  and runs.isdisjoint(p.parents))
+
+
+def _run_folders(folder: Path) -> list[Path]:
+    """The folders below ``folder`` that a classify, select or report run wrote (its provenance.json in them)."""
+    return sorted({p.parent for p in folder.rglob("provenance.json") if p.parent != folder})
 
 
 def _blank(path: Path) -> bool:
@@ -95,7 +106,7 @@ def load_dataset(
             own.notes.append(HEADER_ONLY)
         loaded.append((name, own))
     register = combine_parts(root, loaded)
-    register.notes[:0] = [f"读入文件夹 {root} 的 {len(loaded)} 个文件", *blank_notes(root)]
+    register.notes[:0] = [f"读入文件夹 {root} 的 {len(loaded)} 个文件", *left_out_notes(root)]
     tables = []
     for part, (name, own) in zip(parts, loaded, strict=True):
         refusals = [r for r in register.refusals if r.file == name]
