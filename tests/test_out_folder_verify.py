@@ -86,3 +86,23 @@ def test_a_folder_no_run_matches_is_refused_with_what_to_do(recorded, tmp_path) 
     assert "审计库中没有一次记录的运行与" in done.output and "[out-folder-unmatched]" in done.output
     assert "--run RUN_ID" in done.output
     assert _verify(store, "--run", "x").exit_code == 2
+
+
+def test_a_classify_and_a_select_in_the_same_partitions_each_verify_as_their_own(recorded, tmp_path) -> None:
+    """Both runs hold the same register, year, date and part names: each folder is matched to the run that covers
+    most of it (the classify's record also lists 汇总.csv …; the select's lists only its parts)."""
+    out, store, run_id = recorded
+    copy = tmp_path / "audit.sqlite"
+    shutil.copy(store, copy)
+    shutil.copytree(store.with_suffix(".traces"), copy.with_suffix(".traces"))  # the store's copy of each trace
+    store = copy
+    picked = CliRunner().invoke(main, ["select", str(out.parent / "名录"), "--year", str(YEAR), "--out",
+                                       str(tmp_path / "名单"), "--engine", "local", "--workers", "1",
+                                       "--partition-size", "9", "--store", str(store)])
+    assert picked.exit_code == 1, picked.output
+    select_id = next(line.split()[3] for line in picked.output.splitlines() if line.startswith("审计记录 audit run"))
+    for folder, run in ((out, run_id), (tmp_path / "名单", select_id)):
+        done = _verify(store, "--out", str(folder))
+        assert done.exit_code == 0, done.output
+        assert f"is as run {run} wrote it" in done.output
+    assert "汇总.csv 未核对：运行 " + select_id in done.output

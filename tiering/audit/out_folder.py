@@ -33,7 +33,8 @@ class FolderCheck:
     differ: list[str] = field(default_factory=list)
     """``name (changed|missing|not recorded)`` for every part or file that is not as the run wrote it."""
     uncovered: list[str] = field(default_factory=list)
-    """Files of the folder the record has no hash of (runs recorded before their files were hashed)."""
+    """Files beside the datasets the record has no hash of (a select run's, or a run recorded before they were
+    hashed)."""
 
     @property
     def ok(self) -> bool:
@@ -47,13 +48,27 @@ def recorded_files(body: dict[str, Any]) -> dict[str, str]:
 
 
 def check_out_folder(store: Path, folder: Path, run_id: str | None = None) -> FolderCheck:
-    """Compare ``folder`` with the record of ``run_id`` (found from the folder's provenance.json when not given):
-    every recorded part and file hashed again, and any part in the folder's datasets the record does not list."""
+    """Compare ``folder`` with the record of ``run_id``, or of the run found from the folder's provenance.json
+    (:func:`_runs_of`; of several such runs — the same register classified and selected in the same partitions —
+    the one the folder agrees with): every recorded part and file hashed again, and any part in the folder's
+    datasets the record does not list."""
     conn = connect(store, create=False)
     try:
-        body = run_record(conn, run_id) if run_id else _run_of(conn, folder)
+        bodies = [run_record(conn, run_id)] if run_id else _runs_of(conn, folder)
     finally:
         conn.close()
+    checks = [_compare(body, folder) for body in bodies]
+    held = [check for check in checks if check.ok]
+    if held or len(checks) == 1:  # the run that covers most of the folder (a classify's record lists 汇总.csv …)
+        return max(held or checks, key=lambda check: check.held)
+    raise OutFolderUnmatched(f"审计库中有 {len(checks)} 次运行（{'、'.join(c.run_id for c in checks)}）与 "
+                             f"{folder}/provenance.json 的名录、年度、评价日期和分区相符，"
+                             "而文件夹与其中任何一次都不完全一致",
+                             where=Where(file=str(folder)),
+                             hint="用 --run RUN_ID 指明运行，看改动了哪些文件（tiering audit runs 列出各次运行）")
+
+
+def _compare(body: dict[str, Any], folder: Path) -> FolderCheck:
     recorded = recorded_files(body)
     found = body["run_id"]
     if not any(name.startswith(PART) for name in body.get("attachments", {})):
@@ -89,9 +104,9 @@ def _files(folder: Path, datasets: set[str]) -> set[str]:
     return out
 
 
-def _run_of(conn: sqlite3.Connection, folder: Path) -> dict[str, Any]:
-    """The one partitioned run whose register, year, date and part names are those of the folder's
-    provenance.json."""
+def _runs_of(conn: sqlite3.Connection, folder: Path) -> list[dict[str, Any]]:
+    """The partitioned runs whose register, year, date and part names are those of the folder's provenance.json;
+    OutFolderUnmatched when there is none."""
     try:
         about = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
         key = (about["input_sha256"], about["year"], about["eval_date"], set(about["parts"]))
@@ -102,12 +117,12 @@ def _run_of(conn: sqlite3.Connection, folder: Path) -> dict[str, Any]:
                                  hint="用 --run RUN_ID 指明运行（tiering audit runs 列出各次运行）") from exc
     runs = [r for r in load_records(conn, "run") if key == (r.get("input", {}).get("sha256"), r.get("year"),
                                                             r.get("eval_date"), _parts(r))]
-    if len(runs) != 1:
-        which = "没有一次记录的运行" if not runs else f"有 {len(runs)} 次运行（{'、'.join(r['run_id'] for r in runs)}）"
-        raise OutFolderUnmatched(f"审计库中{which}与 {folder}/provenance.json 的名录、年度、评价日期和分区相符",
+    if not runs:
+        raise OutFolderUnmatched(f"审计库中没有一次记录的运行与 {folder}/provenance.json 的名录、年度、评价日期和"
+                                 "分区相符",
                                  where=Where(file=str(folder)),
                                  hint="用 --run RUN_ID 指明运行（tiering audit runs 列出各次运行）")
-    return runs[0]
+    return runs
 
 
 def _parts(body: dict[str, Any]) -> set[str]:

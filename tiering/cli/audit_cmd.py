@@ -130,8 +130,7 @@ def _verify_out_folder(store: Path, out_dir: Path, run_id: str | None) -> None:
     """The folder against its run's record: exit 4 naming every part or file changed, missing or not recorded."""
     check = check_out_folder(store, out_dir, run_id)
     for name in check.uncovered:
-        click.echo(f"提示 note: {name} 未核对：运行 {check.run_id} 记录时尚未记下汇总文件的哈希 (not covered by the "
-                   f"record)")
+        click.echo(f"提示 note: {name} 未核对：运行 {check.run_id} 的记录中没有它的哈希 (not covered by the record)")
     if not check.ok:
         click.echo(f"输出文件夹与运行 {check.run_id} 的记录不符 folder {out_dir} is not as run {check.run_id} wrote "
                    f"it: {check.held} file(s) hold; {', '.join(check.differ)}")
