@@ -171,6 +171,33 @@ def test_a_runs_output_folder_inside_the_register_folder_is_left_out_and_named(r
     assert (folder / "输出 二" / "结果.csv").read_bytes() == (folder / "输出 三" / "结果.csv").read_bytes()
 
 
+def test_files_whose_headers_differ_say_and_refuse_the_same_whole_and_in_partitions(register_file: Path,
+                                                                                    tmp_path: Path) -> None:
+    """Two files side by side, the second with its columns reversed and a column no field knows: the warning on
+    that column is said once, naming the file, as a whole read says it (partitioned runs also said it a second
+    time without the file), and rejects.csv has the same columns in the same order."""
+    folder = tmp_path / "名录"
+    folder.mkdir()
+    frame = pd.read_parquet(register_file).astype(str)
+    frame.loc[3, "统一社会信用代码"] = "BAD"
+    frame.iloc[:200].to_csv(folder / "a.csv", index=False)
+    later = frame.iloc[200:].copy()
+    later.loc[later.index[4], "年度"] = "二〇二三x"
+    later[list(reversed(later.columns))].assign(备注="x").to_csv(folder / "b.csv", index=False)
+    said, rejects = {}, {}
+    for name, engine in (("whole", []), ("parts", ["--engine", "local", "--workers", "1", "--partition-size", "9"])):
+        done = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / name),
+                                         "--no-audit", *engine])
+        assert done.exit_code == 1, done.output
+        said[name] = [line for line in done.output.splitlines() if line.startswith(("提示 warning", "读表 note"))]
+        rejects[name] = pd.read_csv(tmp_path / name / "rejects.csv", dtype=str)
+    assert said["parts"] == said["whole"]
+    assert [line for line in said["whole"] if "备注" in line] == ['提示 warning: b.csv：列 "备注" 不是已知字段，已忽略']
+    assert list(rejects["parts"].columns) == list(rejects["whole"].columns)
+    assert list(rejects["whole"].columns[-2:]) == [frame.columns[-1], "备注"]
+    assert len(rejects["whole"]) == 2
+
+
 def test_a_folder_of_blank_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(b"")
     result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])

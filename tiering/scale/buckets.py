@@ -221,12 +221,12 @@ def cut_slice(task: Slice) -> Cut:
                           piece_rows=read.piece_rows, row_groups=task.row_groups)
         except RegisterError as exc:
             raise exc.located(Where(file=str(task.path))) if task.in_folder else exc from None
-        notes = _named(f, f.notes)
+        notes = _named(f, f.notes, task.in_folder)
         touched: set[int] = set()
         hashes = []
         rows = 0
         for table in f.pieces():
-            notes += _named(f, table.notes)
+            notes += _named(f, table.notes, task.in_folder)
             rows += len(table.frame)
             hashes.append(_spill(table, f, task, touched))
         if not rows and task.in_folder:
@@ -237,8 +237,9 @@ def cut_slice(task: Slice) -> Cut:
     for bucket in sorted(touched):
         spills[bucket] = _spill_path(task, bucket)
         _spill_path(task, bucket, partial=True).replace(spills[bucket])
+    warnings = _named(f, f.columns.warnings, task.in_folder)
     return SliceCut(task.number, task.file, task.name, f.sha256 or (file_sha256(task.path) if task.hashes_file else ""),
-                    tuple(f.headers), tuple(f.sheets), f.columns, notes, _named(f, f.columns.warnings), rows,
+                    tuple(f.headers), tuple(f.sheets), f.columns, notes, warnings, rows,
                     np.sort(np.concatenate(hashes)) if hashes else np.empty(0, dtype=np.uint64), spills, task.bits)
 
 
@@ -326,9 +327,10 @@ def _file_rows(cuts: list[SliceCut], low: int, high: int) -> FileRows:
                     tuple(spills))
 
 
-def _named(f: StreamedFile, lines: list[str]) -> list[str]:
-    """Lines about one file of a register folder, prefixed with its name unless they name it."""
-    if f.name == f.path.name:
+def _named(f: StreamedFile, lines: list[str], in_folder: bool) -> list[str]:
+    """Lines about one file of a register folder, prefixed with its name unless they name it, as a whole read of
+    the folder names them (a register of one file is not named)."""
+    if not in_folder:
         return list(lines)
     return [line if f.name in line else f"{f.name}：{line}" for line in lines]
 
