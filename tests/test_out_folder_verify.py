@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -106,3 +107,22 @@ def test_a_classify_and_a_select_in_the_same_partitions_each_verify_as_their_own
         assert done.exit_code == 0, done.output
         assert f"is as run {run} wrote it" in done.output
     assert "汇总.csv 未核对：运行 " + select_id in done.output
+
+
+def test_two_runs_that_wrote_the_same_bytes_are_told_apart_by_their_out(recorded, tmp_path, monkeypatch) -> None:
+    """The same register classified again into another folder (the same parts, byte for byte): each folder is
+    reported as the run whose --out it was (the recorded command line, the test's own for the first run)."""
+    out, store, run_id = recorded
+    copy = tmp_path / "audit.sqlite"
+    shutil.copy(store, copy)
+    shutil.copytree(store.with_suffix(".traces"), copy.with_suffix(".traces"))
+    args = ["classify", str(out.parent / "名录"), "--year", str(YEAR), "--out", str(tmp_path / "再一次"), "--engine",
+            "local", "--workers", "1", "--partition-size", "9", "--format", "csv", "--store", str(copy)]
+    monkeypatch.setattr(sys, "argv", ["tiering", *args])  # what the record keeps as the command line
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1, again.output
+    second = next(line.split()[3] for line in again.output.splitlines() if line.startswith("审计记录 audit run"))
+    for folder, run in ((out, run_id), (tmp_path / "再一次", second)):
+        done = _verify(copy, "--out", str(folder))
+        assert done.exit_code == 0, done.output
+        assert f"is as run {run} wrote it" in done.output

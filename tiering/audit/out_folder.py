@@ -29,6 +29,8 @@ class FolderCheck:
     """What ``audit verify --out`` found: the run, how many recorded files hold, and what differs."""
 
     run_id: str
+    command: list[str] = field(default_factory=list)
+    """The run's command line, as recorded."""
     held: int = 0
     differ: list[str] = field(default_factory=list)
     """``name (changed|missing|not recorded)`` for every part or file that is not as the run wrote it."""
@@ -59,8 +61,10 @@ def check_out_folder(store: Path, folder: Path, run_id: str | None = None) -> Fo
         conn.close()
     checks = [_compare(body, folder) for body in bodies]
     held = [check for check in checks if check.ok]
-    if held or len(checks) == 1:  # the run that covers most of the folder (a classify's record lists 汇总.csv …)
-        return max(held or checks, key=lambda check: check.held)
+    if held or len(checks) == 1:
+        # the run that covers most of the folder (a classify's record lists 汇总.csv …); of runs that wrote the
+        # same bytes (the same register run twice), the one whose --out was this folder's name
+        return max(held or checks, key=lambda check: (check.held, _out_of(check.command) == folder.resolve().name))
     raise OutFolderUnmatched(f"审计库中有 {len(checks)} 次运行（{'、'.join(c.run_id for c in checks)}）与 "
                              f"{folder}/provenance.json 的名录、年度、评价日期和分区相符，"
                              "而文件夹与其中任何一次都不完全一致",
@@ -75,7 +79,7 @@ def _compare(body: dict[str, Any], folder: Path) -> FolderCheck:
         raise OutFolderUnmatched(f"运行 {found} 不是分区运行，审计记录中没有其输出文件的哈希，无法核对文件夹"
                                  f"（run {found} recorded no hash of its output files）", where=Where(file=str(folder)),
                                  hint="整体运行的追溯由 tiering audit verify 核对；结果表请与运行时归档的副本比对")
-    check = FolderCheck(found)
+    check = FolderCheck(found, command=list(body.get("command", [])))
     present = _files(folder, {name.split("/")[0] for name in recorded if "/" in name})
     for name in sorted(recorded.keys() | present):
         if name not in recorded:
@@ -92,6 +96,14 @@ def _compare(body: dict[str, Any], folder: Path) -> FolderCheck:
     if not any(name.startswith(FILE) for name in body.get("attachments", {})):
         check.uncovered = sorted(name for name in present if "/" not in name)
     return check
+
+
+def _out_of(command: list[str]) -> str | None:
+    """The last name of the --out folder a recorded command line gave, if any."""
+    for option, value in zip(command, command[1:], strict=False):
+        if option == "--out":
+            return Path(value).name
+    return next((Path(arg.removeprefix("--out=")).name for arg in command if arg.startswith("--out=")), None)
 
 
 def _files(folder: Path, datasets: set[str]) -> set[str]:
