@@ -198,6 +198,35 @@ def test_files_whose_headers_differ_say_and_refuse_the_same_whole_and_in_partiti
     assert len(rejects["whole"]) == 2
 
 
+def test_rejects_are_listed_file_by_file_sheet_by_sheet_row_by_row_whole_and_in_partitions(register_file: Path,
+                                                                                          tmp_path: Path) -> None:
+    """A workbook of year sheets with refused rows in its later sheets at lower rows than in the first, and a CSV
+    file holding one of its firm-years again: rejects.csv is the same file whole and in partitions, in the
+    workbook's sheet order (partitioned runs interleaved the sheets by row number) and with the firm-year found
+    in two files where its rows are (a whole read listed those last), each naming the other's sheet and row
+    (the whole read stopped with a traceback, a partitioned run with exit 6: the repeat had no sheet)."""
+    folder = tmp_path / "名录"
+    folder.mkdir()
+    frame = pd.read_parquet(register_file).astype(str)
+    frame.loc[frame.index[frame["年度"] == "2024"][0], "统一社会信用代码"] = "BAD1"
+    frame.loc[frame.index[frame["年度"] == "2021"][40], "统一社会信用代码"] = "BAD2"
+    with pd.ExcelWriter(folder / "a.xlsx") as book:
+        for year, rows in frame.groupby("年度"):
+            rows.to_excel(book, sheet_name=year, index=False)
+    frame[frame["年度"] == "2023"].iloc[[7]].to_csv(folder / "b.csv", index=False)
+    for name, engine in (("whole", []), ("parts", ["--engine", "local", "--workers", "1", "--partition-size", "9"])):
+        done = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / name),
+                                         "--no-audit", *engine])
+        assert done.exit_code == 1, done.output
+    whole = (tmp_path / "whole" / "rejects.csv").read_bytes()
+    assert (tmp_path / "parts" / "rejects.csv").read_bytes() == whole
+    rejects = pd.read_csv(tmp_path / "whole" / "rejects.csv", dtype=str)
+    assert rejects[["文件", "工作表"]].fillna("").agg(" ".join, axis=1).tolist() == [
+        "a.xlsx 2021", "a.xlsx 2023", "a.xlsx 2024", "b.csv "]
+    assert rejects["值"].tolist()[::2] == ["BAD2", "BAD1"]
+    assert rejects["原因"].iloc[3].endswith("另见 a.xlsx 工作表“2023”第 9 行")
+
+
 def test_a_folder_of_blank_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(b"")
     result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])

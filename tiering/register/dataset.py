@@ -10,8 +10,9 @@ put back before the part is read. ``rows read = rows classified + rows refused``
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -95,17 +96,20 @@ def load_dataset(
         raise RegisterError("找不到文件夹：请检查路径", where=Where(file=str(root)))
     parts = dataset_parts(root)
     loaded: list[tuple[str, Register]] = []
+    sheets: dict[str, Sequence[str]] = {}
     for part in parts:
         name = part.relative_to(root).as_posix()
         try:
             raw = _read_part(root, part, name, encoding, sheet, header_row)
         except RegisterError as exc:
             raise exc.located(Where(file=str(part))) from None
+        sheets[name] = list(raw.sheets)
         own = checked_table(raw, part, money_unit, keep_cells=True)
         if not own.rows_read:
             own.notes.append(HEADER_ONLY)
         loaded.append((name, own))
-    register = combine_parts(root, loaded)
+    register = combine_parts(root, loaded, sheets)
+    register.refusals = in_file_order(register.refusals, [name for name, _ in loaded], sheets)
     register.notes[:0] = [f"读入文件夹 {root} 的 {len(loaded)} 个文件", *left_out_notes(root)]
     tables = []
     for part, (name, own) in zip(parts, loaded, strict=True):
@@ -120,6 +124,28 @@ def load_dataset(
     if tables:
         register.rejected = pd.concat(tables)
     return register
+
+
+ORDER_COLUMNS = ("_file", "_sheet")
+"""Columns a partition's rejects carry so that the run lists them as a whole read does (removed before writing)."""
+
+
+def refusal_order(rejects: pd.DataFrame, file: int, sheets: Sequence[str]) -> dict[str, Any]:
+    """The :data:`ORDER_COLUMNS` of one file's rejects: its place in the folder and each row's sheet's place in the
+    workbook, by which (then 行号) a whole read lists its refusals."""
+    place = {sheet: k for k, sheet in enumerate(sheets)}
+    return {"_file": file, "_sheet": rejects["工作表"].map(lambda sheet: place.get(sheet, 0)).astype(int)}
+
+
+def in_file_order(refusals: list[Refusal], names: list[str], sheets: dict[str, Sequence[str]]) -> list[Refusal]:
+    """The refusals file by file (in folder order), sheet by sheet, row by row: a firm-year found in two files
+    refused where its row is, not after every other refusal."""
+    files = {name: k for k, name in enumerate(names)}
+    return sorted(refusals, key=lambda r: (files.get(r.file, 0), _place(sheets.get(r.file, ()), r.sheet), r.row))
+
+
+def _place(sheets: Sequence[str], sheet: str) -> int:
+    return sheets.index(sheet) if sheet in sheets else 0
 
 
 def _read_part(root: Path, part: Path, name: str, encoding: str | None, sheet: str | None,
@@ -163,14 +189,16 @@ def folder_sha256(parts: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def combine_parts(root: Path, loaded: list[tuple[str, Register]]) -> Register:
+def combine_parts(root: Path, loaded: list[tuple[str, Register]],
+                  sheets: dict[str, Sequence[str]] | None = None) -> Register:
     """The registers of the files of ``root`` as one: a firm-year found in more than one file refused in each
     (those refusals last), the other rows in file order; the refused rows' cells (``rejected``) are left to the
-    caller, who has the files, and so are the notes on the folder as a whole."""
+    caller, who has the files, and so are the notes on the folder as a whole. ``sheets``: each file's sheets, when
+    it stacks year sheets (its rows are keyed by sheet, see :class:`tiering.register.read.RawTable`)."""
     frames = [r.frame.assign(_part=i) for i, (_, r) in enumerate(loaded)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     refusals = [f for _, r in loaded for f in r.refusals]
-    repeated = across_parts(frame, loaded)
+    repeated = across_parts(frame, loaded, sheets or {})
     refusals += repeated
     if repeated:
         spread = frame.groupby(["uscc", "year"], sort=False)["_part"].transform("nunique")
@@ -204,8 +232,10 @@ def _agreed(loaded: list[tuple[str, Register]], attribute: str) -> dict[str, str
     return merged
 
 
-def across_parts(frame: pd.DataFrame, loaded: list[tuple[str, Register]]) -> list[Refusal]:
-    """Every row of a firm-year found in more than one part, refused with where else it is."""
+def across_parts(frame: pd.DataFrame, loaded: list[tuple[str, Register]],
+                 sheets: dict[str, Sequence[str]]) -> list[Refusal]:
+    """Every row of a firm-year found in more than one part, refused with where else it is (the sheet too, in a
+    workbook of year sheets: ``sheets`` by file)."""
     if frame.empty:
         return []
     spread = frame.groupby(["uscc", "year"], sort=False)["_part"].transform("nunique")
@@ -215,9 +245,17 @@ def across_parts(frame: pd.DataFrame, loaded: list[tuple[str, Register]]) -> lis
     for (uscc, year), group in hit.groupby(["uscc", "year"], sort=False):
         places = [(int(p), int(k)) for p, k in zip(group["_part"].tolist(), group["_row"].tolist(), strict=True)]
         for part, key in places:
-            others = "、".join(f"{loaded[p][0]} 第 {k % ROW_KEY} 行" for p, k in places if (p, k) != (part, key))
+            others = "、".join(f"{loaded[p][0]} {_row_text(sheets.get(loaded[p][0], ()), k)}" for p, k in places
+                              if (p, k) != (part, key))
             name, register = loaded[part]
+            own = sheets.get(name, ())
             out.append(Refusal(file=name, row=key % ROW_KEY, column=register.columns.get("uscc", "统一社会信用代码"),
                                value=str(uscc), reason=f"同一企业同一年度（{year}）出现在多个文件中：另见 {others}",
-                               field="uscc"))
+                               sheet=own[key // ROW_KEY] if len(own) > 1 else "", field="uscc"))
     return out
+
+
+def _row_text(sheets: Sequence[str], key: int) -> str:
+    if len(sheets) > 1:
+        return f"工作表“{sheets[key // ROW_KEY]}”第 {key % ROW_KEY} 行"
+    return f"第 {key % ROW_KEY} 行"

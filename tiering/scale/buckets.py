@@ -39,6 +39,7 @@ from tiering.register.dataset import (
     folder_keys,
     folder_sha256,
     left_out_notes,
+    refusal_order,
 )
 from tiering.register.read import ColumnMap, RawTable, rejected_cells
 from tiering.register.refusals import Refusal, Register, RegisterError, rejects_frame
@@ -125,6 +126,8 @@ class FileRows:
     sheets: tuple[str, ...]
     spills: tuple[Path, ...]
     """The buckets of the file's slices that overlap the partition's hashes, in file order."""
+    file: int = 0
+    """The file's place in the register folder (0 for a register of one file)."""
 
 
 @dataclass(frozen=True)
@@ -324,7 +327,7 @@ def _file_rows(cuts: list[SliceCut], low: int, high: int) -> FileRows:
         top = range(0, 1) if shift == 64 else range(low >> shift, ((high - 1) >> shift) + 1)
         spills += [c.spills[b] for b in top if b in c.spills]
     return FileRows(first.name, next((c.sha256 for c in cuts if c.sha256), ""), first.headers, first.sheets,
-                    tuple(spills))
+                    tuple(spills), first.file)
 
 
 def _named(f: StreamedFile, lines: list[str], in_folder: bool) -> list[str]:
@@ -454,15 +457,16 @@ def read_partition(partition: PartitionFiles, path: Path) -> PartitionRows:
         register = loaded[0][1]
         repeated: list[Refusal] = []
     else:
-        register = combine_parts(path, loaded)
+        register = combine_parts(path, loaded, {f.name: f.sheets for f in partition.files})
         repeated = register.refusals[sum(len(r.refusals) for _, r in loaded):]
     tables = []
-    for raw, (name, own) in zip(raws, loaded, strict=True):
+    for f, raw, (name, own) in zip(partition.files, raws, loaded, strict=True):
         refusals = [*own.refusals, *(r for r in repeated if r.file == name)]
         if refusals:
             keys = sorted({raw.key_of(r.sheet, r.row) for r in refusals})
-            tables.append(rejects_frame(Register(frame=own.frame.iloc[:0], refusals=refusals, rows_read=0, path=path,
-                                                 sha256="", money_units={}, columns={}, warnings=[],
-                                                 rejected=rejected_cells(raw, keys))))
+            table = rejects_frame(Register(frame=own.frame.iloc[:0], refusals=refusals, rows_read=0, path=path,
+                                           sha256="", money_units={}, columns={}, warnings=[],
+                                           rejected=rejected_cells(raw, keys)))
+            tables.append(table.assign(**refusal_order(table, f.file, f.sheets)))
     rejects = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     return PartitionRows(register, rejects)

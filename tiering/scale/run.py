@@ -37,6 +37,7 @@ from tiering.output.trace_file import TRACE_DIR, write_trace_part
 from tiering.output.workbook import escape_formulas
 from tiering.output.write import write_parquet, zh
 from tiering.register import Refusal, Register
+from tiering.register.dataset import ORDER_COLUMNS
 from tiering.register.refusals import RegisterError
 from tiering.register.stream import file_sha256
 from tiering.rules.compile import CompiledRuleSet
@@ -302,8 +303,8 @@ def _write_reduced(run: PartitionedRun, rejects: pd.DataFrame) -> None:
     # Chinese headers, as the 汇总.csv of a whole run with --format csv (tiering.output.write)
     zh(run.summary).to_csv(run.out_dir / SUMMARY_FILE, index=False, encoding="utf-8-sig")
     zh(run.ladder).to_csv(run.out_dir / LADDER_FILE, index=False, encoding="utf-8-sig")
-    if not rejects.empty:  # in the order a whole read lists them: file by file, row by row
-        rejects = rejects.sort_values(["文件", "行号"], kind="stable")
+    if not rejects.empty:  # in the order a whole read lists them: file by file, sheet by sheet, row by row
+        rejects = rejects.sort_values([*ORDER_COLUMNS, "行号"], kind="stable").drop(columns=list(ORDER_COLUMNS))
         escape_formulas(rejects).to_csv(run.out_dir / REJECTS_FILE, index=False, encoding="utf-8-sig")
     about = run.provenance.as_dict() | {"partitions": run.partitions, "parts": run.files}
     (run.out_dir / "provenance.json").write_text(json.dumps(about, ensure_ascii=False, indent=2), encoding="utf-8")
