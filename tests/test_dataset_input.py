@@ -227,6 +227,26 @@ def test_rejects_are_listed_file_by_file_sheet_by_sheet_row_by_row_whole_and_in_
     assert rejects["原因"].iloc[3].endswith("另见 a.xlsx 工作表“2023”第 9 行")
 
 
+def test_audit_replay_takes_the_register_folder_of_a_partitioned_run(register_file: Path, tmp_path: Path) -> None:
+    """The auditor replays a run made on a register folder from that folder (it was refused: 'is a directory',
+    exit 2); a changed cell of one of its files makes the replay fail (exit 4)."""
+    folder = _by_year(register_file, tmp_path / "名录 按年")
+    store = tmp_path / "audit.sqlite"
+    done = CliRunner().invoke(main, ["classify", str(folder), "--year", "2025", "--out", str(tmp_path / "o"),
+                                     "--engine", "local", "--workers", "1", "--partition-size", "40", "--store",
+                                     str(store)])
+    assert done.exit_code == 0, done.output
+    run_id = next(line.split()[3] for line in done.output.splitlines() if line.startswith("审计记录 audit run"))
+    replay = CliRunner().invoke(main, ["audit", "replay", str(folder), run_id, "--store", str(store)])
+    assert replay.exit_code == 0, replay.output
+    assert "结果完全一致 identical" in replay.output
+    part = next(folder.glob("year=2024/*.parquet"))
+    table = pd.read_parquet(part)
+    table.loc[0, "销售收入(万元)"] = 1.0
+    table.to_parquet(part, index=False)
+    assert CliRunner().invoke(main, ["audit", "replay", str(folder), run_id, "--store", str(store)]).exit_code == 4
+
+
 def test_a_folder_of_blank_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(b"")
     result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])

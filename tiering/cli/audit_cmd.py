@@ -72,7 +72,7 @@ def _register_then_run(first: str, second: str | None, register_option: Path | N
     if second is None:
         fail("缺少运行编号 RUN_ID（missing RUN_ID）", exit_codes.USAGE,
              hint="写成 tiering audit replay REGISTER RUN_ID，运行编号见 tiering audit runs")
-    path = click.Path(exists=True, dir_okay=False, path_type=Path).convert(first, None, None)
+    path = click.Path(exists=True, path_type=Path).convert(first, None, None)
     return path, second
 
 
@@ -215,7 +215,7 @@ def show(firm_id: str, year: int | None, run_id: str | None, brief: bool, store:
 @audit.command("replay")
 @click.argument("first", metavar="REGISTER")
 @click.argument("second", metavar="RUN_ID", required=False)
-@click.option("--register", "register_option", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--register", "register_option", type=click.Path(exists=True, path_type=Path),
               default=None, help="名录（register）的旧写法 RUN_ID --register REGISTER，仍可用。")
 @click.option("--current-rules", is_flag=True,
               help="用现行规则文件中同 id 的规则集代替审计库保存的原文（current-rules），看规则改动的影响。")
@@ -248,7 +248,7 @@ def replay(first: str, second: str | None, register_option: Path | None, current
 @audit.command("firms")
 @click.argument("first", metavar="REGISTER")
 @click.argument("second", metavar="RUN_ID", required=False)
-@click.option("--register", "register_option", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--register", "register_option", type=click.Path(exists=True, path_type=Path),
               default=None, help="名录（register）的旧写法 RUN_ID --register REGISTER，仍可用。")
 @register_options
 @store_option
