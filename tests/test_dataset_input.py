@@ -247,6 +247,31 @@ def test_audit_replay_takes_the_register_folder_of_a_partitioned_run(register_fi
     assert CliRunner().invoke(main, ["audit", "replay", str(folder), run_id, "--store", str(store)]).exit_code == 4
 
 
+def test_explain_firm_after_firm_of_a_register_folder_reads_it_once(register_file: Path, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """The folder read once goes to the register cache as a file does: the next firms are looked up in it without
+    reading the folder again (it was read whole for every firm); a file of the folder changed is read afresh."""
+    from tiering.register import dataset
+
+    monkeypatch.setenv("TIERING_CACHE_DIR", str(tmp_path / "cache"))
+    folder = _by_year(register_file, tmp_path / "ds")
+    firms = pd.read_parquet(register_file).drop_duplicates("统一社会信用代码")["统一社会信用代码"].astype(str)
+    first = CliRunner().invoke(main, ["explain", str(folder), firms.iloc[0], "--year", "2025"])
+    assert first.exit_code == 0, first.output
+    reads = []
+    load = dataset.load_dataset
+    monkeypatch.setattr(dataset, "load_dataset", lambda *a, **k: reads.append(a) or load(*a, **k))
+    for firm in firms.iloc[:3]:
+        done = CliRunner().invoke(main, ["explain", str(folder), firm, "--year", "2025"])
+        assert done.exit_code == 0, done.output
+        assert f"（{firm}）  申报年度：2025" in done.output
+    again = CliRunner().invoke(main, ["explain", str(folder), firms.iloc[0], "--year", "2025"])
+    assert again.output == first.output and reads == []
+    (folder / "说明.txt").write_text("2021–2024 年名录", encoding="utf-8")
+    again = CliRunner().invoke(main, ["explain", str(folder), firms.iloc[0], "--year", "2025"])
+    assert len(reads) == 1 and again.output == first.output  # a changed folder is read again
+
+
 def test_a_folder_of_blank_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(b"")
     result = CliRunner().invoke(main, ["classify", str(tmp_path), "--year", "2025", "--out", str(tmp_path / "o")])

@@ -223,10 +223,6 @@ def read_register(path: Path, money_unit: str | None, encoding: str | None, shee
     for the commands that look at one firm and would otherwise spend most of their time reading the file."""
     options = _reading(money_unit, encoding, sheet)
     try:
-        if path.is_dir():  # a folder of parts, e.g. a Parquet dataset
-            from tiering.register.dataset import load_dataset
-
-            return load_dataset(path, **options)
         if cached:
             return cached_register(path, options, lambda: _load_file(path, options))
         return _load_file(path, options)
@@ -239,8 +235,6 @@ def cached_firm_rows(path: Path, money_unit: str | None, encoding: str | None, s
     """The rows of the one firm ``firm_id`` names, with a row of ``data_year``, from the register cache when the
     file was read the same way before (see :func:`tiering.register.cache.cached_firm`); None otherwise — then
     :func:`read_register` reads it and says what is wrong."""
-    if path.is_dir():
-        return None
     return cached_firm(path, _reading(money_unit, encoding, sheet), firm_id, data_year)
 
 
@@ -250,6 +244,11 @@ def _reading(money_unit: str | None, encoding: str | None, sheet: str | None) ->
 
 
 def _load_file(path: Path, options: dict[str, Any]) -> Register:
+    """The register file, or the register folder (a folder of parts, e.g. a Parquet dataset), read."""
+    if path.is_dir():
+        from tiering.register.dataset import load_dataset
+
+        return load_dataset(path, **options)
     from tiering.register.load import load_register  # the readers, row contract and openpyxl: only when reading
 
     return load_register(path, **options)

@@ -66,8 +66,16 @@ def _reader_hash() -> str:
 
 
 def key_of(path: Path, options: dict[str, Any]) -> str:
-    """The cache key of the register file at ``path`` read with ``options``."""
-    digest = hashlib.sha256(path.read_bytes())
+    """The cache key of the register file at ``path`` read with ``options``; of a register folder, over every file
+    under it (its path in the folder and bytes; any change to any of them, even one the read leaves out, is a new
+    key)."""
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            name = file.relative_to(path).as_posix().encode()
+            digest.update(name + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+    else:
+        digest = hashlib.sha256(path.read_bytes())
     digest.update(json.dumps([str(path), options, _reader_hash()], ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()
 
