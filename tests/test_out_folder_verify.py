@@ -35,8 +35,30 @@ def recorded(tmp_path_factory) -> tuple[Path, Path, str]:
                                      "local", "--workers", "1", "--partition-size", "9", "--format", "csv",
                                      "--store", str(store)])
     assert done.exit_code == 1, done.output
-    run_id = next(line.split()[3] for line in done.output.splitlines() if line.startswith("审计记录 audit run"))
+    run_id = _run_id(done.output)
     return out, store, run_id
+
+
+def _run_id(output: str) -> str:
+    """The run id a recorded command prints."""
+    return next(line.split()[3] for line in output.splitlines() if line.startswith("审计记录 audit run"))
+
+
+def _store_copy(store: Path, tmp_path: Path) -> Path:
+    """A copy of the module's store, with its copy of each trace, for a test that records more runs into it."""
+    copy = tmp_path / "audit.sqlite"
+    shutil.copy(store, copy)
+    shutil.copytree(store.with_suffix(".traces"), copy.with_suffix(".traces"))
+    return copy
+
+
+def _each_verifies_as(store: Path, runs: dict[Path, str]):
+    """`audit verify --out` of each folder passes as the run it names; the last one's result."""
+    for folder, run in runs.items():
+        done = _verify(store, "--out", str(folder))
+        assert done.exit_code == 0, done.output
+        assert f"is as run {run} wrote it" in done.output
+    return done
 
 
 def _verify(store: Path, *args: str):
@@ -93,19 +115,13 @@ def test_a_classify_and_a_select_in_the_same_partitions_each_verify_as_their_own
     """Both runs hold the same register, year, date and part names: each folder is matched to the run that covers
     most of it (the classify's record also lists 汇总.csv …; the select's lists only its parts)."""
     out, store, run_id = recorded
-    copy = tmp_path / "audit.sqlite"
-    shutil.copy(store, copy)
-    shutil.copytree(store.with_suffix(".traces"), copy.with_suffix(".traces"))  # the store's copy of each trace
-    store = copy
+    store = _store_copy(store, tmp_path)
     picked = CliRunner().invoke(main, ["select", str(out.parent / "名录"), "--year", str(YEAR), "--out",
                                        str(tmp_path / "名单"), "--engine", "local", "--workers", "1",
                                        "--partition-size", "9", "--store", str(store)])
     assert picked.exit_code == 1, picked.output
-    select_id = next(line.split()[3] for line in picked.output.splitlines() if line.startswith("审计记录 audit run"))
-    for folder, run in ((out, run_id), (tmp_path / "名单", select_id)):
-        done = _verify(store, "--out", str(folder))
-        assert done.exit_code == 0, done.output
-        assert f"is as run {run} wrote it" in done.output
+    select_id = _run_id(picked.output)
+    done = _each_verifies_as(store, {out: run_id, tmp_path / "名单": select_id})
     assert "汇总.csv 未核对：运行 " + select_id in done.output
 
 
@@ -113,16 +129,11 @@ def test_two_runs_that_wrote_the_same_bytes_are_told_apart_by_their_out(recorded
     """The same register classified again into another folder (the same parts, byte for byte): each folder is
     reported as the run whose --out it was (the recorded command line, the test's own for the first run)."""
     out, store, run_id = recorded
-    copy = tmp_path / "audit.sqlite"
-    shutil.copy(store, copy)
-    shutil.copytree(store.with_suffix(".traces"), copy.with_suffix(".traces"))
+    copy = _store_copy(store, tmp_path)
     args = ["classify", str(out.parent / "名录"), "--year", str(YEAR), "--out", str(tmp_path / "再一次"), "--engine",
             "local", "--workers", "1", "--partition-size", "9", "--format", "csv", "--store", str(copy)]
     monkeypatch.setattr(sys, "argv", ["tiering", *args])  # what the record keeps as the command line
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 1, again.output
-    second = next(line.split()[3] for line in again.output.splitlines() if line.startswith("审计记录 audit run"))
-    for folder, run in ((out, run_id), (tmp_path / "再一次", second)):
-        done = _verify(copy, "--out", str(folder))
-        assert done.exit_code == 0, done.output
-        assert f"is as run {run} wrote it" in done.output
+    second = _run_id(again.output)
+    _each_verifies_as(copy, {out: run_id, tmp_path / "再一次": second})
