@@ -86,7 +86,7 @@ def test_decisions_are_stored_with_their_texts_numbered() -> None:
             ids.setdefault(t, len(ids))
         return [ids[t] for t in texts]
 
-    stored = list(Decisions(2025, outcomes).stored(7, 100, 2, 6, text_ids))
+    stored = list(Decisions(2025, outcomes).numbered(text_ids).rows(7, 100, 2, 6))
     names = {v: k for k, v in ids.items()}
     assert [row[:3] for row in stored] == [(7, 100, 2025), (7, 101, 2025), (7, 102, 2025), (7, 103, 2025)]
     coded = [DECISION_COLUMNS.index(c) + 3 for c in ("program", "ruleset_id", "version", "outcome", "path", "failed",

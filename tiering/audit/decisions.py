@@ -59,7 +59,7 @@ def _column(col: pd.Series) -> _Column:
 class Decisions:
     """The outcome table of a run (or of one part of it) as the decisions of application ``year``.
 
-    Its rows are numbered from 0; :meth:`rows`, :meth:`json` and :meth:`stored` give a range of them, so that a
+    Its rows are numbered from 0; :meth:`rows`, :meth:`json` and :meth:`numbered` give a range of them, so that a
     large table is recorded a piece at a time from columns cut once."""
 
     def __init__(self, year: int, outcomes: pd.DataFrame) -> None:
@@ -73,7 +73,7 @@ class Decisions:
 
     def rows(self, start: int = 0, stop: int | None = None) -> list[tuple[Any, ...]]:
         """Rows ``start:stop`` as plain Python values: the year, then :data:`DECISION_COLUMNS` (NaN as None)."""
-        return list(zip(repeat(self.year), *self._taken([c.values for c in self._columns], start, stop)))
+        return list(zip(repeat(self.year), *self._taken([_table(c.values) for c in self._columns], start, stop)))
 
     def json(self, start: int = 0, stop: int | None = None) -> pa.StringArray:
         """Rows ``start:stop`` written as JSON, one text per row, each what :data:`~tiering.audit.chain.ROW_JSON`
@@ -84,21 +84,35 @@ class Decisions:
         parts = [texts.take(c.at[start:stop]) for texts, c in zip(self._json, self._columns, strict=True)]
         return pc.binary_join_element_wise(pc.binary_join_element_wise(f"[{self.year}", *parts, ","), "]", "")
 
-    def stored(self, run: int, first: int, start: int, stop: int,
-               text_ids: Callable[[list[Any]], list[Any]]) -> Iterator[tuple[Any, ...]]:
-        """Rows ``start:stop`` as the ``decisions`` table takes them: under record ``run``, numbered from
-        ``first``, the year, then :data:`DECISION_COLUMNS` with the texts of :data:`TEXT_COLUMNS` as ``text_ids``
-        numbers them."""
-        values = [text_ids(c.values) if key in TEXT_COLUMNS else c.values
-                  for key, c in zip(DECISION_COLUMNS, self._columns, strict=True)]
-        return zip(repeat(run), range(first, first + stop - start), repeat(self.year),
-                   *self._taken(values, start, stop))
+    def numbered(self, text_ids: Callable[[list[Any]], list[Any]]) -> NumberedDecisions:
+        """The decisions as the ``decisions`` table takes them, the distinct texts of :data:`TEXT_COLUMNS` numbered
+        by ``text_ids`` once for every range of rows then inserted (:meth:`NumberedDecisions.rows`)."""
+        return NumberedDecisions(self, [_table(text_ids(c.values) if key in TEXT_COLUMNS else c.values)
+                                        for key, c in zip(DECISION_COLUMNS, self._columns, strict=True)])
 
-    def _taken(self, values: list[list[Any]], start: int, stop: int | None) -> list[list[Any]]:
-        """Each column's rows ``start:stop`` as a list, its values taken from ``values`` (one list per column)."""
-        out = []
-        for column, distinct in zip(self._columns, values, strict=True):
-            table = np.empty(len(distinct), dtype=object)
-            table[:] = distinct
-            out.append(table[column.at[start:stop]].tolist())
-        return out
+    def _taken(self, tables: list[np.ndarray], start: int, stop: int | None) -> list[list[Any]]:
+        """Each column's rows ``start:stop`` as a list, its values taken from ``tables`` (one per column, its
+        values by their place in :attr:`_Column.values`)."""
+        return [table[column.at[start:stop]].tolist() for column, table in zip(self._columns, tables, strict=True)]
+
+
+@dataclass(frozen=True)
+class NumberedDecisions:
+    """:class:`Decisions` with their texts numbered as the store numbers them (:meth:`Decisions.numbered`)."""
+
+    decisions: Decisions
+    tables: list[np.ndarray]
+    """Per column, its distinct values as stored (texts as their numbers)."""
+
+    def rows(self, run: int, first: int, start: int, stop: int) -> Iterator[tuple[Any, ...]]:
+        """Rows ``start:stop`` as the ``decisions`` table takes them: under record ``run``, numbered from
+        ``first``, the year, then :data:`DECISION_COLUMNS`."""
+        return zip(repeat(run), range(first, first + stop - start), repeat(self.decisions.year),
+                   *self.decisions._taken(self.tables, start, stop))
+
+
+def _table(values: list[Any]) -> np.ndarray:
+    """``values`` as an array of Python objects, to be taken from by position."""
+    table = np.empty(len(values), dtype=object)
+    table[:] = values
+    return table

@@ -283,16 +283,17 @@ def _insert_rows(conn: sqlite3.Connection, seq: int, run: Recorded) -> dict[str,
               f"VALUES ({', '.join('?' * (3 + len(DECISION_COLUMNS)))})")
     for outcomes, standing in _pieces(run, DECISION_COLUMNS):
         part = Decisions(year, outcomes)
+        stored = part.numbered(texts.ids_of)
         for start in range(0, len(part), PIECE_ROWS):
             stop = min(len(part), start + PIECE_ROWS)
             first = decisions.rows
             decisions.add_json(part.json(start, stop))
-            conn.executemany(insert, part.stored(seq, first, start, stop, texts.ids_of))
+            conn.executemany(insert, stored.rows(seq, first, start, stop))
         rows = firm_rows(standing, facts, firms.rows)
         firms.add(rows)
         conn.executemany(f"INSERT INTO firms (run, {', '.join(FIRM_COLUMNS)}) VALUES "
                          f"(?, {', '.join('?' * len(FIRM_COLUMNS))})", [(seq, *r) for r in rows])
-        del outcomes, standing, part, rows  # let this part go before the next is read: one part in memory at a time
+        del outcomes, standing, part, stored, rows  # let this part go before the next is read: one part at a time
     return {"decisions": {"rows": decisions.rows, "sha256": decisions.hexdigest()},
             "firms": {"rows": firms.rows, "sha256": firms.hexdigest()}}
 
