@@ -26,9 +26,9 @@ from tiering.register.validate import validate
 def dataset_parts(folder: Path) -> list[Path]:
     """The register files under ``folder`` (any depth), in path order; hidden files and folders (``.x``,
     ``_SUCCESS``-style markers), the owner files Excel keeps beside an open workbook (``~$名录.xlsx``, no rows), the
-    output folders of runs and blank files (both named in the run's notes, :func:`left_out_notes`) are not parts.
+    output folders of runs and blank files (both named in the run's notes, :func:`folder_notes`) are not parts.
     RegisterError when there is none."""
-    files = _register_files(folder)
+    _, files = _listing(folder)
     parts = [p for p in files if not _blank(p)]
     if not parts:
         what = "都是空文件（0 字节）" if files else "没有名录文件（.xlsx、.csv 或 .parquet）"
@@ -36,31 +36,32 @@ def dataset_parts(folder: Path) -> list[Path]:
     return parts
 
 
-def left_out_notes(folder: Path) -> list[str]:
-    """A note naming each output folder of a run inside the register folder (``--out`` put beside the register's
-    files) and each blank file (no header, no row: an export that failed), which the run leaves out and goes on
-    without, as the reader of its provenance must be told."""
-    return [*(f"{run.relative_to(folder).as_posix()}/：是一次运行的输出文件夹（其中有 provenance.json），未作为名录读入"
-              for run in _run_folders(folder)),
+def folder_notes(folder: Path, files: int) -> list[str]:
+    """The notes on a register folder as a whole, the same whether it is read whole or cut into partitions: how
+    many files were read, then each output folder of a run inside it (``--out`` put beside the register's files)
+    and each blank file (no header, no row: an export that failed), which the run leaves out and goes on without,
+    as the reader of its provenance must be told."""
+    runs, register_files = _listing(folder)
+    return [f"读入文件夹 {folder} 的 {files} 个文件",
+            *(f"{run.relative_to(folder).as_posix()}/：是一次运行的输出文件夹（其中有 provenance.json），未作为名录读入"
+              for run in runs),
             *(f"{p.relative_to(folder).as_posix()}：是空文件（没有表头，也没有数据行），未读入；若应有数据，请重新导出"
-              for p in _register_files(folder) if _blank(p))]
+              for p in register_files if _blank(p))]
 
 
 HEADER_ONLY = "只有表头，没有数据行（0 个企业年度）"
 """The note on a file of a register folder that holds its header row and nothing else."""
 
 
-def _register_files(folder: Path) -> list[Path]:
-    runs = set(_run_folders(folder))
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE
-                  and not p.name.startswith("~$")
-                  and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts)
-                  and runs.isdisjoint(p.parents))
-
-
-def _run_folders(folder: Path) -> list[Path]:
-    """The folders below ``folder`` that a classify, select or report run wrote (its provenance.json in them)."""
-    return sorted({p.parent for p in folder.rglob("provenance.json") if p.parent != folder})
+def _listing(folder: Path) -> tuple[list[Path], list[Path]]:
+    """From one walk of ``folder``: the folders below it that a classify, select or report run wrote (its
+    provenance.json in them), and the register files outside those, in path order."""
+    found = [p for p in folder.rglob("*") if p.is_file()]
+    runs = {p.parent for p in found if p.name == "provenance.json" and p.parent != folder}
+    files = sorted(p for p in found if p.suffix.lower() in READABLE and not p.name.startswith("~$")
+                   and not any(s.startswith((".", "_")) for s in p.relative_to(folder).parts)
+                   and runs.isdisjoint(p.parents))
+    return sorted(runs), files
 
 
 def _blank(path: Path) -> bool:
@@ -110,7 +111,7 @@ def load_dataset(
         loaded.append((name, own))
     register = combine_parts(root, loaded, sheets)
     register.refusals = in_file_order(register.refusals, [name for name, _ in loaded], sheets)
-    register.notes[:0] = [f"读入文件夹 {root} 的 {len(loaded)} 个文件", *left_out_notes(root)]
+    register.notes[:0] = folder_notes(root, len(loaded))
     tables = []
     for part, (name, own) in zip(parts, loaded, strict=True):
         refusals = [r for r in register.refusals if r.file == name]

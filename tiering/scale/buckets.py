@@ -37,8 +37,8 @@ from tiering.register.dataset import (
     combine_parts,
     dataset_parts,
     folder_keys,
+    folder_notes,
     folder_sha256,
-    left_out_notes,
     refusal_order,
 )
 from tiering.register.read import ColumnMap, RawTable, rejected_cells
@@ -299,7 +299,7 @@ def bucket_register(path: Path, work: Path, partition_size: int, read: ReadOptio
                                                       for of in cuts_of.values()
                                                       if any(_between(c.hashes, bounds[k], bounds[k + 1]) for c in of)),
                                              bounds[k], bounds[k + 1], read.money_unit, rows))
-    notes = [f"读入文件夹 {path} 的 {len(files)} 个文件", *left_out_notes(path)] if path.is_dir() else []
+    notes = folder_notes(path, len(files)) if path.is_dir() else []
     shas = [next((c.sha256 for c in of if c.sha256), "") for of in cuts_of.values()]
     return Bucketed(
         path=path, sha256=folder_sha256(zip((f.name for f in files), shas, strict=True)) if path.is_dir() else shas[0],
