@@ -43,6 +43,13 @@ class FolderCheck:
         return not self.differ
 
 
+def recorded_parts(attachments: dict[str, str], dataset: str = "") -> dict[str, str]:
+    """Relative path -> SHA-256 of every part a run record's ``attachments`` list; with ``dataset`` (``trace``),
+    of that dataset's parts only, by their names in it."""
+    prefix = f"{PART}{dataset}/" if dataset else PART
+    return {name.removeprefix(prefix): sha for name, sha in attachments.items() if name.startswith(prefix)}
+
+
 def recorded_files(body: dict[str, Any]) -> dict[str, str]:
     """Relative path -> SHA-256 of every part and file a run record lists."""
     return {name.removeprefix(PART).removeprefix(FILE): sha for name, sha in body.get("attachments", {}).items()
@@ -75,7 +82,7 @@ def check_out_folder(store: Path, folder: Path, run_id: str | None = None) -> Fo
 def _compare(body: dict[str, Any], folder: Path) -> FolderCheck:
     recorded = recorded_files(body)
     found = body["run_id"]
-    if not any(name.startswith(PART) for name in body.get("attachments", {})):
+    if not recorded_parts(body.get("attachments", {})):
         raise OutFolderUnmatched(f"运行 {found} 不是分区运行，审计记录中没有其输出文件的哈希，无法核对文件夹"
                                  f"（run {found} recorded no hash of its output files）", where=Where(file=str(folder)),
                                  hint="整体运行的追溯由 tiering audit verify 核对；结果表请与运行时归档的副本比对")
@@ -138,4 +145,4 @@ def _runs_of(conn: sqlite3.Connection, folder: Path) -> list[dict[str, Any]]:
 
 
 def _parts(body: dict[str, Any]) -> set[str]:
-    return {name.removeprefix(PART) for name in body.get("attachments", {}) if name.startswith(PART)}
+    return set(recorded_parts(body.get("attachments", {})))

@@ -13,6 +13,7 @@ from tiering.audit.db import StoreTampered, connect, layout_problems, traces_dir
 from tiering.audit.decisions import DECISION_COLUMNS
 from tiering.audit.evidence import check_attachment
 from tiering.audit.orphans import orphan_traces
+from tiering.audit.out_folder import recorded_parts
 from tiering.audit.selections import check_brief_inputs
 from tiering.audit.store import FIRM_COLUMNS
 from tiering.output.trace_file import TRACE_DIR, trace_parts
@@ -98,8 +99,7 @@ def _check_run(conn: sqlite3.Connection, store: Path, body: dict) -> str | None:
 def _changed_parts(trace: Path, attachments: dict[str, str]) -> str:
     """Which parts of a stored trace differ from the part hashes a partitioned run recorded (``part trace/NAME``),
     as text to append to the message; empty for a run that recorded none."""
-    prefix = f"part {TRACE_DIR}/"
-    recorded = {name.removeprefix(prefix): sha for name, sha in attachments.items() if name.startswith(prefix)}
+    recorded = recorded_parts(attachments, TRACE_DIR)
     if not recorded:
         return ""
     now = {part.name: chain.trace_sha256(part) for part in trace_parts(trace)}

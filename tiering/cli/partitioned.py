@@ -10,6 +10,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from tiering.audit.out_folder import FILE, PART
 from tiering.cli.common import echo_intake, fail
 from tiering.cli.progress import terminal_progress
 from tiering.output.overrides import beside_decisions
@@ -133,5 +134,5 @@ def part_attachments(run: PartitionedRun, written: Sequence[Path] = ()) -> dict[
     """Every result, standing and trace part by its SHA-256, and every other file of ``written`` (汇总.csv,
     provenance.json, …), for the run's audit record: the trace is also hashed whole as any run's, the parts' hashes
     let `audit verify` name the part of the stored trace that changed, and `audit verify --out` check the folder."""
-    files = {f"file {path.name}": file_sha256(path) for path in written if path.is_file()}
-    return files | {f"part {name}": sha for name, sha in run.files.items()}
+    files = {f"{FILE}{path.name}": file_sha256(path) for path in written if path.is_file()}
+    return files | {f"{PART}{name}": sha for name, sha in run.files.items()}
